@@ -1,0 +1,3 @@
+from dipdiff.cli import main
+
+main()

@@ -1,0 +1,390 @@
+"""The command line: parse options, call the core, render, map errors to exit codes.
+
+The only module that imports typer. Exit codes follow diff(1): 0 no
+differences, 1 differences found, 2 trouble.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from dipdiff import __version__
+from dipdiff.errors import DipdiffError, InputError
+from dipdiff.models import Outcome, SnapshotResult
+from dipdiff.terminal import make_console, safe
+
+app = typer.Typer(
+    name="dipdiff",
+    help="Watch what governments say: snapshot official statements, redline silent edits, "
+    "compare what agencies said.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Exit(IntEnum):
+    SAME = 0
+    DIFFERENT = 1
+    TROUBLE = 2
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(fn: F) -> F:
+    """Every failure becomes one line on stderr and exit code 2; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except DipdiffError as e:
+            _fail(str(e))
+        except KeyboardInterrupt:
+            _fail("interrupted")
+        except OSError as e:
+            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+            _fail(f"{where}{e.strerror or e}")
+        except Exception as e:  # noqa: BLE001 - the promise is: no traceback, ever
+            if os.environ.get("DIPDIFF_DEBUG"):
+                raise
+            _fail(f"internal error: {e.__class__.__name__}: {e} (set DIPDIFF_DEBUG=1 for a traceback)")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str) -> None:
+    err = make_console(stderr=True)
+    err.print(Text(f"dipdiff: error: {safe(' '.join(message.split()))}"))
+    raise typer.Exit(Exit.TROUBLE)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"dipdiff {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    store: Annotated[
+        Path,
+        typer.Option("--store", envvar="DIPDIFF_STORE", help="Snapshot folder.", show_default=True),
+    ] = Path("snapshots"),
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = None,
+) -> None:
+    ctx.obj = {"store": store}
+
+
+def _store(ctx: typer.Context):
+    from dipdiff.store import Store
+
+    return Store(ctx.obj["store"])
+
+
+def _fetcher():
+    from dipdiff.fetch import fetch_page, make_client
+    from dipdiff.store import utc_timestamp
+
+    client = make_client()
+
+    def fetch(url: str):
+        return fetch_page(client, url, fetched_at=utc_timestamp())
+
+    return fetch
+
+
+def _outcome_line(r: SnapshotResult) -> Text:
+    styles = {Outcome.NEW: "cyan", Outcome.CHANGED: "yellow", Outcome.UNCHANGED: "dim",
+              Outcome.BLOCKED: "red", Outcome.UNAVAILABLE: "red"}
+    line = Text(f"{r.outcome.value:<10}", style=styles.get(r.outcome, ""))
+    line.append(f" {r.statement_id}")
+    if r.version:
+        line.append(f"@{r.version}")
+    if r.message:
+        line.append(f"  ({safe(r.message)})")
+    return line
+
+
+# -- snapshot / import -------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def snapshot(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="Page to fetch.")],
+    source: Annotated[Optional[str], typer.Option(help="Source name (default: the host).")] = None,
+    agency: Annotated[Optional[str], typer.Option(help="Agency that issued the statement.")] = None,
+) -> None:
+    """Fetch one page, extract the statement, store it if its text changed."""
+    from dipdiff.service import snapshot_url
+
+    _check_source(source)
+    result = snapshot_url(_store(ctx), _fetcher(), url, source=source, agency=agency)
+    make_console().print(_outcome_line(result))
+
+
+@app.command("import")
+@handle_errors
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Saved HTML page (archive copy, Wayback capture).")],
+    url: Annotated[str, typer.Option("--url", help="The URL the page was captured from.")],
+    fetched_at: Annotated[
+        Optional[str], typer.Option("--fetched-at", help="ISO 8601 capture time (default: now).")
+    ] = None,
+    source: Annotated[Optional[str], typer.Option(help="Source name (default: the host).")] = None,
+    agency: Annotated[Optional[str], typer.Option(help="Agency that issued the statement.")] = None,
+) -> None:
+    """Store a saved HTML page as a version, as if it had been fetched at that time."""
+    from dipdiff.service import import_file
+    from dipdiff.store import utc_timestamp
+
+    _check_source(source)
+    result = import_file(_store(ctx), file, url, fetched_at=fetched_at or utc_timestamp(),
+                         source=source, agency=agency)
+    make_console().print(_outcome_line(result))
+
+
+def _check_source(source: str | None) -> None:
+    from dipdiff.normalize import slugify
+
+    if source is not None and slugify(source, 100) != source:
+        raise InputError(f"--source {source!r}: use lowercase letters, digits and dashes")
+
+
+# -- list / log / show ------------------------------------------------------------------------
+
+
+@app.command("list")
+@handle_errors
+def list_(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The statements in the store."""
+    store = _store(ctx)
+    rows = []
+    for sid in store.statement_ids():
+        meta = store.meta(sid)
+        refs = store.versions(sid)
+        rows.append({"id": sid, "versions": len(refs), "last_fetched": refs[-1].fetched_at if refs else None,
+                     "agency": meta.agency, "title": meta.title, "url": meta.url})
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    console = make_console()
+    if not rows:
+        console.print(Text(f"no statements in {store.root}"))
+        return
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("id", no_wrap=True)
+    for col in ("versions", "last fetched", "title"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(Text(r["id"]), str(r["versions"]), r["last_fetched"] or "-", Text(safe(r["title"])))
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def log(
+    ctx: typer.Context,
+    statement_id: Annotated[str, typer.Argument(metavar="ID", help="<source>/<slug>")],
+    checks: Annotated[bool, typer.Option("--checks", help="Show every check, not only versions.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The versions of one statement (and with --checks, its check history)."""
+    from dipdiff.store import parse_ref
+
+    store = _store(ctx)
+    sid, _ = parse_ref(statement_id)
+    meta = store.meta(sid)
+    refs = store.versions(sid)
+    versions = []
+    for ref in refs:
+        st = store.read_version(sid, ref.number).statement
+        versions.append({"version": ref.number, "fetched_at": ref.fetched_at, "sha256": ref.sha256,
+                         "words": st.words, "title": st.title, "file": ref.filename})
+    if as_json:
+        doc: dict[str, Any] = {"id": sid, "url": meta.url, "versions": versions}
+        if checks:
+            doc["checks"] = meta.checks
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    console = make_console()
+    console.print(Text(f"{sid}  {safe(meta.url)}"))
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("@", "fetched at", "sha256", "words", "title"):
+        table.add_column(col, overflow="fold")
+    for v in versions:
+        table.add_row(str(v["version"]), v["fetched_at"], v["sha256"][:12], str(v["words"]), Text(safe(v["title"])))
+    console.print(table)
+    if checks:
+        console.print()
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for col in ("checked at", "outcome", "status", "version", "note"):
+            table.add_column(col, overflow="fold")
+        for c in meta.checks:
+            table.add_row(str(c.get("time", "")), str(c.get("outcome", "")), str(c.get("status", "")),
+                          str(c.get("version", "")), Text(safe(str(c.get("note", "")))))
+        console.print(table)
+
+
+@app.command()
+@handle_errors
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID[@N]", help="Statement, optionally a version (1 = first, -1 = latest).")],
+    raw: Annotated[bool, typer.Option("--raw", help="Print the raw HTML as fetched.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The text of one version."""
+    from dipdiff.report import statement_meta, statement_text
+    from dipdiff.store import parse_ref
+
+    store = _store(ctx)
+    sid, n = parse_ref(ref)
+    n = -1 if n is None else n
+    if raw:
+        sys.stdout.buffer.write(store.read_raw(sid, n))
+        return
+    v = store.read_version(sid, n)
+    if as_json:
+        doc = statement_meta(v.statement, v.ref.number) | {
+            "id": sid, "fetched_at": v.ref.fetched_at, "sha256": v.ref.sha256,
+            "paragraphs": list(v.statement.paragraphs)}
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    make_console().print(Text(safe(statement_text(v.statement))), end="")
+
+
+# -- diff -------------------------------------------------------------------------------------
+
+FORMATS = ("term", "md", "json", "unified")
+
+
+@app.command()
+@handle_errors
+def diff(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(metavar="A [B]", help="ID (latest two versions), ID@N ID@M, files or URLs.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="term, md, json or unified.")] = "term",
+    context: Annotated[int, typer.Option(help="Unchanged paragraphs shown around each change.")] = 1,
+    ignore_cosmetic: Annotated[bool, typer.Option("--ignore-cosmetic", help="Hide whitespace, quote, dash and case-only changes.")] = False,
+) -> None:
+    """Word-level redline of two versions, files or URLs. Exit 0 same, 1 different, 2 trouble."""
+    from dipdiff.diff import diff_statements
+    from dipdiff.report import diff_json, diff_markdown, diff_unified
+    from dipdiff.service import resolve_pair
+    from dipdiff.terminal import render_diff
+
+    if fmt not in FORMATS:
+        raise InputError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if context < 0:
+        raise InputError("--context must be 0 or more")
+    a, b = resolve_pair(refs, _store(ctx), _fetcher() if any("://" in r for r in refs) else None)
+    result = diff_statements(a.statement, b.statement).filtered(ignore_cosmetic=ignore_cosmetic)
+    if fmt == "json":
+        sys.stdout.write(diff_json(result, a.version, b.version))
+    elif fmt == "md":
+        sys.stdout.write(diff_markdown(result, context=context, a_label=a.label, b_label=b.label))
+    elif fmt == "unified":
+        sys.stdout.write(diff_unified(result, a.label, b.label))
+    else:
+        render_diff(make_console(), result, context=context, labels=(a.label, b.label))
+    raise typer.Exit(Exit.DIFFERENT if result.changes else Exit.SAME)
+
+
+# -- verify -----------------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def verify(ctx: typer.Context) -> None:
+    """Check every file of the store: headers, hashes, metadata. Exit 2 naming what is wrong."""
+    store = _store(ctx)
+    problems = store.verify()
+    console = make_console()
+    if problems:
+        err = make_console(stderr=True)
+        for p in problems:
+            err.print(Text(f"dipdiff: {safe(p)}"))
+        raise typer.Exit(Exit.TROUBLE)
+    n = len(store.statement_ids())
+    console.print(Text(f"ok: {n} statement(s) in {store.root} verified"))
+
+
+# -- demo -------------------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Demo folder (recreated each run).")] = Path("dipdiff-demo"),
+) -> None:
+    """Run the whole product offline on bundled sample statements."""
+    from dipdiff import demo as d
+    from dipdiff.fetch import fetch_page, make_client
+    from dipdiff.report import diff_markdown
+    from dipdiff.serve import LocalServer
+    from dipdiff.service import snapshot_url
+    from dipdiff.store import Store
+    from dipdiff.terminal import render_diff
+
+    console = make_console()
+    d.prepare_dir(folder)
+    store = Store(folder / "snapshots")
+    report = [f"# dipdiff demo report", ""]
+    with LocalServer() as server, make_client() as client:
+        console.print(Text(f"Serving sample statements on {server.url('/')} (no network needed)."))
+        changed = []
+        for day, when in d.DAYS.items():
+            pages = d.serve_day(server, day)
+            console.print()
+            console.print(Text(f"{day} ({when}): snapshotting {len(pages)} statement(s)", style="bold"))
+            results = []
+            for p in pages:
+                r = snapshot_url(store, lambda u, when=when: fetch_page(client, u, fetched_at=when),
+                                 server.url(p.path), source=p.source, agency=p.agency)
+                results.append(r)
+                console.print(Text("  ") + _outcome_line(r))
+            changed += d.changed_diffs(store, results)
+    for r, result in changed:
+        console.print()
+        render_diff(console, result, labels=(f"{r.statement_id}@{r.version - 1}", f"{r.statement_id}@{r.version}"))
+        report += [diff_markdown(result, a_label=f"{r.statement_id}@{r.version - 1}",
+                                 b_label=f"{r.statement_id}@{r.version}"), ""]
+    report_path = folder / "report.md"
+    report_path.write_text("\n".join(report).rstrip() + "\n", encoding="utf-8")
+    console.print()
+    console.print(Text(f"Store:  {store.root}/  (try: dipdiff --store {store.root} list)"))
+    console.print(Text(f"Report: {report_path}"))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

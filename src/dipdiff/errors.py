@@ -1,0 +1,65 @@
+"""One exception hierarchy. Every error prints as one line naming what it concerns."""
+
+from __future__ import annotations
+
+
+class DipdiffError(Exception):
+    """Base class. ``str(err)`` is a complete one-line message for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        # One line, always: a message may quote page text that contains newlines.
+        return " ".join(self.message.split())
+
+
+class ConfigError(DipdiffError):
+    """Invalid configuration: names the file, and the source and key where known."""
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+        where = ""
+        if path:
+            where = f"{path}: "
+        if key:
+            where += f"{key}: "
+        super().__init__(where + message)
+        self.path = path
+        self.key = key
+
+
+class InputError(DipdiffError):
+    """A command-line argument that cannot be used (bad ID, missing file, unknown format)."""
+
+
+class FetchError(DipdiffError):
+    """A URL could not be fetched (network trouble, HTTP error, not HTML)."""
+
+    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+        self.status = status
+
+
+class ExtractError(DipdiffError):
+    """A page was fetched but no statement could be extracted from it."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class StoreError(DipdiffError):
+    """The snapshot store is unreadable, inconsistent or not writable."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class LockError(StoreError):
+    """Another run holds the store's lock."""

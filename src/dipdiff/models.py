@@ -1,0 +1,117 @@
+"""Plain, frozen data passed between the pipeline's stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What a page says, stripped of its chrome."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+    url: str = ""
+    agency: str = ""
+    published: str | None = None  # ISO 8601 date or datetime, as precise as the page gives
+    source: str = ""
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+    @property
+    def words(self) -> int:
+        return sum(len(p.split()) for p in self.paragraphs)
+
+
+class Outcome(StrEnum):
+    """What happened to one statement in one check. Exactly one per check."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    UNAVAILABLE = "unavailable"  # timeout, 5xx, connection error: retried later
+    BLOCKED = "blocked"  # WAF/captcha page or a body that extracted to nearly nothing
+    REMOVED = "removed"  # 404/410 repeatedly, or redirected to a listing page
+    MOVED = "moved"  # same text found at a new URL
+
+
+#: Outcomes that store a version.
+STORING_OUTCOMES = frozenset({Outcome.NEW, Outcome.CHANGED})
+
+
+@dataclass(frozen=True)
+class Check:
+    """One entry of a statement's check history (``meta.json``)."""
+
+    time: str
+    outcome: Outcome
+    url: str
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    sha256: str | None = None
+    version: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """One stored version of a statement, without its text."""
+
+    statement_id: str
+    number: int  # 1-based, in chronological order
+    fetched_at: str
+    sha256: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class Version:
+    """One stored version of a statement, with its text."""
+
+    ref: VersionRef
+    statement: Statement
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched HTTP response, decoded."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    status: int
+    content: bytes
+    text: str
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    redirects: tuple[str, ...] = ()
+    fetched_at: str = ""
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """The result of checking one statement once."""
+
+    statement_id: str
+    outcome: Outcome
+    url: str
+    version: int | None = None
+    changes: int = 0
+    message: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcomes of one run over many statements."""
+
+    results: tuple[SnapshotResult, ...] = field(default_factory=tuple)
+    started_at: str = ""
+    finished_at: str = ""
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)

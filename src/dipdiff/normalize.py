@@ -1,0 +1,86 @@
+"""Canonical text, so that comparisons ignore noise that no reader would call an edit.
+
+Two layers, kept apart on purpose:
+
+* :func:`clean` is what dipdiff *stores and shows*: the page's own characters
+  (curly quotes, dashes, non-breaking spaces) with layout whitespace folded and
+  control characters dropped.
+* :func:`canonical` is what dipdiff *compares*: Unicode NFKC, straight quotes,
+  one kind of dash, invisible characters removed. Two texts that differ only
+  here are the same statement; a diff calls such differences ``cosmetic``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# Characters that render as nothing (or as an object placeholder) and that
+# content management systems insert and remove at will.
+_INVISIBLE = dict.fromkeys(
+    map(
+        ord,
+        "\u00ad"  # soft hyphen
+        "\u200b\u200c\u200d"  # zero-width space / non-joiner / joiner
+        "\u2060"  # word joiner ("Biden-\u2060Harris" in White House titles)
+        "\ufeff"  # BOM / zero-width no-break space
+        "\ufffc",  # object replacement character (seen in White House titles)
+    ),
+    None,
+)
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2015": "-", "\u2212": "-", "\ufe58": "-", "\ufe63": "-", "\uff0d": "-",
+        "\u2026": "...",
+    }
+)
+
+_SPACE_RUN = re.compile(r"\s+")
+# C0/C1 control characters except tab/newline, which layout folding handles.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Fold layout whitespace and drop control characters; keep everything a reader sees."""
+    text = _CONTROL.sub("", text)
+    # \s matches NBSP too; keep NBSP so that a later diff can call its removal cosmetic.
+    return re.sub(r"[ \t\r\n\f\v\u2028\u2029]+", " ", text).strip()
+
+
+def canonical(text: str) -> str:
+    """The comparison form of ``text``: equal canonical forms mean no real edit."""
+    text = unicodedata.normalize("NFKC", text)  # NBSP -> space, ligatures, full-width forms
+    text = text.translate(_INVISIBLE).translate(_QUOTES)
+    text = _CONTROL.sub("", text)
+    return _SPACE_RUN.sub(" ", text).strip()
+
+
+def content_hash(title: str, paragraphs: Iterable[str]) -> str:
+    """sha256 of the canonical title and body: the identity of a version."""
+    h = hashlib.sha256()
+    h.update(canonical(title).encode("utf-8"))
+    for p in paragraphs:
+        c = canonical(p)
+        if c:
+            h.update(b"\n\n")
+            h.update(c.encode("utf-8"))
+    return h.hexdigest()
+
+
+_SLUG_DROP = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str, max_len: int = 80) -> str:
+    """A safe, stable file-name fragment: ``[a-z0-9-]``, never empty, never ``..``."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG_DROP.sub("-", text.lower()).strip("-")
+    if len(slug) > max_len:
+        slug = slug[:max_len].rstrip("-")
+    return slug or "statement"

@@ -1,0 +1,471 @@
+"""The snapshot store: the only module that writes ``snapshots/``.
+
+Layout (meant to be committed to git)::
+
+    snapshots/
+      .gitignore                     # keeps the lock and temp files out of git
+      <source>/<slug>/
+        meta.json                    # statement identity + check history
+        2026-11-25T120000Z.md        # one file per distinct version, header + text
+        raw/2026-11-25T120000Z.html.gz   # the page as fetched, to re-extract later
+
+Version files are the source of truth for versions: a version exists exactly
+when its file exists, and each file is written by an atomic rename, so a crash
+at any point leaves either the old state or the new one. ``meta.json`` holds
+what cannot be derived (URLs, the check history). File names have one fixed
+length, so ``ls`` sorts them chronologically in every locale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import gzip
+import hashlib
+import json
+import os
+import re
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dipdiff.errors import InputError, LockError, StoreError
+from dipdiff.models import Check, Outcome, Statement, Version, VersionRef
+from dipdiff.normalize import content_hash, slugify
+
+META = "meta.json"
+RAW_DIR = "raw"
+LOCK_NAME = ".lock"
+MAX_CHECKS = 1000  # per statement; older checks are dropped so meta.json stays small
+_HEADER_FIELDS = ("title", "url", "agency", "published", "fetched_at", "sha256")
+_VERSION_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.md$")
+_ID_PART = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+_STATEMENT_ID = re.compile(r"^(?P<sid>[^@\s]+)(?:@(?P<n>-?\d+))?$")
+
+
+@dataclass
+class StatementMeta:
+    """The contents of ``meta.json``. Field order here is the order on disk."""
+
+    id: str
+    source: str
+    url: str
+    title: str = ""
+    agency: str = ""
+    published: str | None = None
+    guid: str | None = None
+    previous_urls: list[str] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
+
+
+def utc_timestamp(dt: datetime | None = None) -> str:
+    """``2026-11-25T12:00:00Z``: the one timestamp form dipdiff writes."""
+    dt = (dt or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return dt.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an ISO 8601 time; naive times are taken as UTC."""
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"not an ISO 8601 time: {value!r}") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """Split ``source/slug@N`` into the statement ID and the version number (or None)."""
+    m = _STATEMENT_ID.match(ref)
+    if not m or not _valid_id(m.group("sid")):
+        raise InputError(f"not a statement ID: {ref!r} (expected <source>/<slug>[@N])")
+    n = m.group("n")
+    return m.group("sid"), (int(n) if n is not None else None)
+
+
+def looks_like_id(ref: str) -> bool:
+    m = _STATEMENT_ID.match(ref)
+    return bool(m and _valid_id(m.group("sid")))
+
+
+def _valid_id(sid: str) -> bool:
+    parts = sid.split("/")
+    return len(parts) == 2 and all(_ID_PART.match(p) for p in parts)
+
+
+def source_for_url(url: str) -> str:
+    """Default source name for a URL: its host without ``www.`` (``state-gov``)."""
+    host = (urlsplit(url).hostname or "local").removeprefix("www.")
+    return slugify(host, 60)
+
+
+def slug_for_url(url: str) -> str:
+    """A readable slug from the URL's last meaningful path segment."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    while segments and re.fullmatch(r"(index|default)(\.\w+)?", segments[-1], re.I):
+        segments.pop()
+    if segments:
+        last = re.sub(r"\.(s?html?|php|aspx?|jsp)$", "", segments[-1], flags=re.I)
+        if len(last) < 12 and len(segments) > 1:  # "/2019/04/07/" or "sc1234": add context
+            last = segments[-2] + "-" + last
+        base = last
+    else:
+        base = ""
+    if parts.query:
+        base = (base + "-" + parts.query) if base else parts.query
+    return slugify(base or (parts.hostname or "statement"), 80)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def render_version(statement: Statement, fetched_at: str, sha256: str) -> str:
+    """The text of a version file: a small header, the title, one paragraph per block."""
+    values = {
+        "title": statement.title,
+        "url": statement.url,
+        "agency": statement.agency,
+        "published": statement.published,
+        "fetched_at": fetched_at,
+        "sha256": sha256,
+    }
+    lines = ["---"]
+    lines += [f"{k}: {json.dumps(values[k], ensure_ascii=False)}" for k in _HEADER_FIELDS]
+    lines += ["---", "", f"# {statement.title}", ""]
+    for p in statement.paragraphs:
+        lines += [p, ""]
+    return "\n".join(lines)
+
+
+def parse_version(text: str, where: str) -> tuple[dict, Statement]:
+    """Parse a version file back into its header and statement. Errors name ``where``."""
+    lines = text.split("\n")
+    if not lines or lines[0] != "---":
+        raise StoreError(where, "not a dipdiff version file (no '---' header)")
+    header: dict = {}
+    i = 1
+    while i < len(lines) and lines[i] != "---":
+        key, sep, raw = lines[i].partition(": ")
+        if not sep or key not in _HEADER_FIELDS:
+            raise StoreError(where, f"bad header line {i + 1}: {lines[i][:60]!r}")
+        try:
+            header[key] = json.loads(raw)
+        except ValueError:
+            raise StoreError(where, f"bad header value for {key!r} on line {i + 1}") from None
+        i += 1
+    missing = [k for k in _HEADER_FIELDS if k not in header]
+    if i >= len(lines) or missing:
+        raise StoreError(where, f"incomplete header (missing {', '.join(missing) or '---'})")
+    rest = "\n".join(lines[i + 1:]).strip("\n")
+    blocks = [b for b in rest.split("\n\n") if b.strip()] if rest else []
+    if blocks and blocks[0].startswith("# "):
+        blocks = blocks[1:]
+    statement = Statement(
+        title=header["title"] or "",
+        paragraphs=tuple(blocks),
+        url=header["url"] or "",
+        agency=header["agency"] or "",
+        published=header["published"],
+    )
+    return header, statement
+
+
+class Store:
+    """A folder of statement snapshots. Reads are lock-free; writes need :meth:`lock`."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self._locked = False
+
+    # -- locking ---------------------------------------------------------------------------
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / LOCK_NAME
+
+    @contextlib.contextmanager
+    def lock(self, wait: float = 0.0) -> Iterator[None]:
+        """Hold the store's write lock; waits up to ``wait`` seconds for another run.
+
+        ``flock`` is released by the kernel when a process dies, so a run killed
+        with SIGKILL never leaves a lock that blocks the next one.
+        """
+        self._ensure_root()
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise StoreError(str(self.lock_path), f"cannot open lock file: {e.strerror}") from None
+        deadline = time.monotonic() + wait
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as e:
+                    if e.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise StoreError(str(self.lock_path), f"cannot lock: {e.strerror}") from None
+                    if time.monotonic() >= deadline:
+                        holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                        raise LockError(
+                            str(self.lock_path),
+                            f"another dipdiff run holds the lock ({holder or 'unknown holder'})",
+                        ) from None
+                    time.sleep(0.1)
+            info = f"pid {os.getpid()} on {socket.gethostname()} since {utc_timestamp()}"
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, info.encode(), 0)
+            self._locked = True
+            self._sweep_temp_files()
+            yield
+        finally:
+            self._locked = False
+            os.close(fd)  # closing releases the flock
+
+    def _ensure_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            gi = self.root / ".gitignore"
+            if not gi.exists():
+                _atomic_write(gi, b".lock\n.*.tmp\n")
+        except OSError as e:
+            raise StoreError(str(self.root), f"cannot create the store: {e.strerror}") from None
+
+    def _require_lock(self) -> None:
+        if not self._locked:
+            raise RuntimeError("store writes need Store.lock()")  # a programming error
+
+    def _sweep_temp_files(self) -> None:
+        """Remove temp files left by a run that was killed mid-write."""
+        for tmp in self.root.glob("**/.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    # -- identity ----------------------------------------------------------------------------
+
+    def statement_dir(self, sid: str) -> Path:
+        if not _valid_id(sid):
+            raise InputError(f"not a statement ID: {sid!r}")
+        return self.root / sid
+
+    def statement_ids(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            f"{m.parent.parent.name}/{m.parent.name}"
+            for m in self.root.glob(f"*/*/{META}")
+            if _valid_id(f"{m.parent.parent.name}/{m.parent.name}")
+        )
+
+    def exists(self, sid: str) -> bool:
+        return (self.statement_dir(sid) / META).is_file()
+
+    def find_url(self, url: str, source: str) -> str | None:
+        """The ID of the statement stored for ``url`` in ``source``, if any."""
+        slug = slug_for_url(url)
+        for candidate in (f"{source}/{slug}", f"{source}/{_hashed(slug, url)}"):
+            if self.exists(candidate):
+                meta = self.meta(candidate)
+                if meta.url == url or url in meta.previous_urls:
+                    return candidate
+        return None
+
+    def new_id(self, url: str, source: str) -> str:
+        """A fresh, stable ID for ``url``: the readable slug, or slug+hash when that is taken."""
+        slug = slug_for_url(url)
+        sid = f"{source}/{slug}"
+        if self.exists(sid) and self.meta(sid).url != url:
+            sid = f"{source}/{_hashed(slug, url)}"
+        return sid
+
+    # -- metadata ----------------------------------------------------------------------------
+
+    def meta(self, sid: str) -> StatementMeta:
+        path = self.statement_dir(sid) / META
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"no statement {sid!r} in {self.root}") from None
+        except (ValueError, UnicodeDecodeError) as e:
+            raise StoreError(str(path), f"corrupt metadata ({e.__class__.__name__}: {e})") from None
+        except OSError as e:
+            raise StoreError(str(path), f"cannot read: {e.strerror}") from None
+        if not isinstance(data, dict):
+            raise StoreError(str(path), "corrupt metadata (not a JSON object)")
+        known = {f for f in StatementMeta.__dataclass_fields__}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise StoreError(str(path), f"unknown key {unknown[0]!r} in metadata")
+        for key, typ in (("id", str), ("source", str), ("url", str), ("checks", list),
+                         ("previous_urls", list)):
+            if key in data and not isinstance(data[key], typ):
+                raise StoreError(str(path), f"key {key!r} should be a {typ.__name__}")
+        for key in ("id", "source", "url"):
+            if key not in data:
+                raise StoreError(str(path), f"missing key {key!r} in metadata")
+        if data["id"] != sid:
+            raise StoreError(str(path), f"id {data['id']!r} does not match its folder {sid!r}")
+        return StatementMeta(**data)
+
+    def write_meta(self, meta: StatementMeta) -> None:
+        self._require_lock()
+        _atomic_write(self.statement_dir(meta.id) / META, meta.to_json().encode("utf-8"))
+
+    def record_check(self, sid: str, check: Check, meta: StatementMeta | None = None) -> None:
+        """Append one check to the statement's history (creating ``meta.json`` if needed)."""
+        self._require_lock()
+        meta = meta or self.meta(sid)
+        entry = {k: v for k, v in asdict(check).items() if v is not None}
+        entry["outcome"] = str(check.outcome)
+        meta.checks = (meta.checks + [entry])[-MAX_CHECKS:]
+        self.write_meta(meta)
+
+    # -- versions ----------------------------------------------------------------------------
+
+    def versions(self, sid: str) -> list[VersionRef]:
+        folder = self.statement_dir(sid)
+        if not (folder / META).is_file():
+            raise InputError(f"no statement {sid!r} in {self.root}")
+        refs = []
+        for n, path in enumerate(sorted(p for p in folder.iterdir() if _VERSION_NAME.match(p.name)), 1):
+            header, _ = parse_version(self._read_text(path), str(path))
+            refs.append(VersionRef(sid, n, header["fetched_at"], header["sha256"], path.name))
+        return refs
+
+    def version_ref(self, sid: str, n: int) -> VersionRef:
+        refs = self.versions(sid)
+        if not refs:
+            raise InputError(f"{sid} has no stored versions")
+        index = n - 1 if n > 0 else n
+        if n == 0 or not -len(refs) <= index < len(refs):
+            raise InputError(f"{sid} has {len(refs)} version(s); there is no version {n}")
+        return refs[index]
+
+    def read_version(self, sid: str, n: int = -1) -> Version:
+        ref = self.version_ref(sid, n)
+        path = self.statement_dir(sid) / ref.filename
+        _, statement = parse_version(self._read_text(path), str(path))
+        statement = replace(statement, source=sid.split("/")[0])
+        return Version(ref, statement)
+
+    def read_raw(self, sid: str, n: int = -1) -> bytes:
+        ref = self.version_ref(sid, n)
+        path = self.statement_dir(sid) / RAW_DIR / (ref.filename[:-3] + ".html.gz")
+        try:
+            return gzip.decompress(path.read_bytes())
+        except FileNotFoundError:
+            raise InputError(f"{sid}@{ref.number} has no raw page stored") from None
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            raise StoreError(str(path), f"corrupt raw page ({e})") from None
+
+    def add_version(
+        self, sid: str, statement: Statement, fetched_at: str, raw: bytes | None = None
+    ) -> VersionRef:
+        """Store a version; returns its ref. The caller decides whether it is distinct."""
+        self._require_lock()
+        folder = self.statement_dir(sid)
+        sha = content_hash(statement.title, statement.paragraphs)
+        name = self._free_version_name(folder, parse_timestamp(fetched_at))
+        if raw is not None:
+            # Raw first: a version file never exists without its raw page.
+            _atomic_write(folder / RAW_DIR / (name[:-3] + ".html.gz"), gzip.compress(raw, mtime=0))
+        _atomic_write(folder / name, render_version(statement, fetched_at, sha).encode("utf-8"))
+        for ref in self.versions(sid):
+            if ref.filename == name:
+                return ref
+        raise StoreError(str(folder / name), "version vanished right after it was written")
+
+    def _free_version_name(self, folder: Path, when: datetime) -> str:
+        # Two versions in one second (imports, tests): the later name moves on a second,
+        # the header keeps the true time. Fixed-length names keep `ls` chronological.
+        while True:
+            name = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ.md")
+            if not (folder / name).exists():
+                return name
+            when += timedelta(seconds=1)
+
+    def _read_text(self, path: Path) -> str:
+        try:
+            return path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise StoreError(str(path), "not valid UTF-8") from None
+        except OSError as e:
+            raise StoreError(str(path), f"cannot read: {e.strerror}") from None
+
+    # -- verification ------------------------------------------------------------------------
+
+    def verify(self) -> list[str]:
+        """Check every statement: metadata, headers, hashes, raw pages. One line per problem."""
+        problems: list[str] = []
+        if not self.root.is_dir():
+            return [f"{self.root}: no such store"]
+        for meta_path in sorted(self.root.glob(f"*/*/{META}")):
+            sid = f"{meta_path.parent.parent.name}/{meta_path.parent.name}"
+            try:
+                self.meta(sid)
+            except (StoreError, InputError) as e:
+                problems.append(str(e))
+                continue
+            folder = meta_path.parent
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and path.suffix == ".md" and not _VERSION_NAME.match(path.name):
+                    problems.append(f"{path}: unexpected file name for a version")
+            for path in sorted(p for p in folder.iterdir() if _VERSION_NAME.match(p.name)):
+                try:
+                    header, st = parse_version(self._read_text(path), str(path))
+                except StoreError as e:
+                    problems.append(str(e))
+                    continue
+                if content_hash(st.title, st.paragraphs) != header["sha256"]:
+                    problems.append(f"{path}: text does not match its sha256 (edited by hand?)")
+                raw = folder / RAW_DIR / (path.name[:-3] + ".html.gz")
+                if raw.exists():
+                    try:
+                        gzip.decompress(raw.read_bytes())
+                    except (OSError, EOFError, gzip.BadGzipFile) as e:
+                        problems.append(f"{raw}: corrupt raw page ({e})")
+        for tmp in sorted(self.root.glob("**/.*.tmp")):
+            problems.append(f"{tmp}: leftover temporary file (a run was interrupted)")
+        return problems
+
+
+def _hashed(slug: str, url: str) -> str:
+    return f"{slug[:71]}-{hashlib.sha1(url.encode('utf-8')).hexdigest()[:8]}"
+
+
+def outcome_for(previous_sha: str | None, sha: str) -> Outcome:
+    if previous_sha is None:
+        return Outcome.NEW
+    return Outcome.UNCHANGED if previous_sha == sha else Outcome.CHANGED

@@ -1,0 +1,82 @@
+"""Rich rendering for the terminal. Results go to stdout, errors to stderr.
+
+Colour only on a TTY and never when ``NO_COLOR`` is set; untrusted text
+(titles, page text) is always passed as plain ``Text`` so that markup or
+terminal escape sequences in a page can never reach the terminal raw.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+from rich.console import Console
+from rich.text import Text
+
+from dipdiff.diff import DiffResult, Segment
+from dipdiff.report import fold_context, summary_line
+
+_ESCAPES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def safe(text: str) -> str:
+    """Strip control characters and escape sequences from untrusted text."""
+    return _ESCAPES.sub("", text)
+
+
+def make_console(*, stderr: bool = False, force_plain: bool = False) -> Console:
+    plain = force_plain or "NO_COLOR" in os.environ
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(
+        file=stream,
+        no_color=plain,
+        highlight=False,
+        soft_wrap=True,
+        force_terminal=None if not plain else False,
+        emoji=False,
+        markup=False,
+    )
+
+
+def _segments_text(segments: tuple[Segment, ...], color: bool) -> Text:
+    out = Text()
+    for seg in segments:
+        t = safe(seg.text)
+        if seg.op == "equal":
+            out.append(t)
+        elif not color:
+            if t.strip():
+                out.append(f"[-{t}-]" if seg.op == "delete" else f"{{+{t}+}}")
+            elif seg.op == "insert":
+                out.append(t)
+        elif seg.op == "delete":
+            out.append(t, style="red strike")
+        else:
+            out.append(t, style="green underline")
+    return out
+
+
+def render_diff(console: Console, result: DiffResult, *, context: int = 1, labels: tuple[str, str] = ("", "")) -> None:
+    """Inline redline: deletions red and struck through, insertions green, context folded.
+
+    Without colour it falls back to git's word-diff markers ``[-old-]{+new+}``.
+    """
+    color = console.is_terminal and not console.no_color
+    title = safe(result.b.title or result.a.title)
+    if title:
+        console.print(Text(title, style="bold" if color else ""))
+    if labels[0] or labels[1]:
+        console.print(Text(f"{safe(labels[0])} → {safe(labels[1])}", style="dim" if color else ""))
+    if result.title_segments:
+        console.print(Text("title: ") + _segments_text(result.title_segments, color))
+    console.print()
+    for item in fold_context(result.blocks, context):
+        if isinstance(item, int):
+            console.print(Text(f"  … {item} unchanged paragraph(s) …", style="dim" if color else ""))
+            console.print()
+            continue
+        prefix = Text("↕ moved: ", style="yellow" if color else "") if item.kind == "move" else Text()
+        console.print(prefix + _segments_text(item.segments, color))
+        console.print()
+    console.print(Text(summary_line(result), style="bold" if color else ""))
