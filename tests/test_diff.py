@@ -31,3 +31,12 @@ def test_inserted_and_deleted_paragraphs():
     r = diff_texts("Alpha beta gamma.\n\nDelta epsilon.", "Alpha beta gamma.\n\nNew text here.\n\nDelta epsilon.")
     (c,) = r.changes
     assert (c.kind, c.new) == ("insert", "New text here.")
+
+
+def test_diff_words_is_a_pure_pair_diff():
+    from dipdiff.diff import diff_words, redline
+
+    (c,) = diff_words("We urge restraint.", "We demand restraint.")
+    assert (c.kind, c.old, c.new) == ("replace", "urge", "demand")
+    segs = redline("We urge restraint.", "We demand restraint.")
+    assert "".join(s.text for s in segs if s.op != "delete") == "We demand restraint."

@@ -117,6 +117,21 @@ def diff_texts(a: str, b: str) -> DiffResult:
     return diff_statements(Statement("", split(a)), Statement("", split(b)))
 
 
+def diff_words(a: str, b: str, *, lexicon: object | None = None) -> list[Change]:
+    """Word-level changes that turn text ``a`` into text ``b`` (a sentence or a paragraph).
+
+    The building block for comparing aligned sentences: edits snap to whole words and
+    each change is classified. ``lexicon`` (a :class:`dipdiff.signals.Lexicon`) names the
+    signal terms a change adds or removes; the default lexicon when ``None``.
+    """
+    return _word_diff(a, b, None, None)[1]
+
+
+def redline(a: str, b: str) -> tuple[Segment, ...]:
+    """The inline redline of ``a`` -> ``b``: equal / delete / insert segments, original text."""
+    return _word_diff(a, b, None, None)[0]
+
+
 def similarity(a: Sequence[str], b: Sequence[str]) -> float:
     """Share of canonical words the two texts have in common, in order (0..1)."""
     wa = canonical(" ".join(a)).split()
