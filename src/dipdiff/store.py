@@ -29,6 +29,7 @@ import re
 import socket
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -43,6 +44,8 @@ META = "meta.json"
 RAW_DIR = "raw"
 LOCK_NAME = ".lock"
 MAX_CHECKS = 1000  # per statement; older checks are dropped so meta.json stays small
+RUNS = "runs.json"
+MAX_RUNS = 1000  # entries kept in runs.json
 _HEADER_FIELDS = ("title", "url", "agency", "published", "fetched_at", "sha256")
 _VERSION_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.md$")
 _ID_PART = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
@@ -220,8 +223,13 @@ class Store:
         """Hold the store's write lock; waits up to ``wait`` seconds for another run.
 
         ``flock`` is released by the kernel when a process dies, so a run killed
-        with SIGKILL never leaves a lock that blocks the next one.
+        with SIGKILL never leaves a lock that blocks the next one. Re-entrant on
+        one ``Store`` object, so that a whole ``dipdiff run`` can hold the lock
+        while the steps it calls take it too.
         """
+        if self._locked:
+            yield
+            return
         self._ensure_root()
         try:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -459,6 +467,90 @@ class Store:
         for tmp in sorted(self.root.glob("**/.*.tmp")):
             problems.append(f"{tmp}: leftover temporary file (a run was interrupted)")
         return problems
+
+    # -- runs log ----------------------------------------------------------------------------
+    # ``runs.json`` says what "a run" was: when each ``dipdiff run`` started and finished, and
+    # whether it completed. Reports and the feed are built from it and the check histories.
+
+    @property
+    def runs_path(self) -> Path:
+        return self.root / RUNS
+
+    def runs(self) -> list[RunRecord]:
+        """The recorded runs, oldest first (empty when no ``dipdiff run`` ever ran here)."""
+        return [RunRecord(**r) for r in self._runs_doc()["runs"]]
+
+    def store_uid(self) -> str | None:
+        """A random identity given to the store by its first run (stable feed ids)."""
+        return self._runs_doc().get("store")
+
+    def begin_run(self, started_at: str) -> tuple[RunRecord, list[RunRecord]]:
+        """Record a run as started; returns it and the earlier runs found interrupted.
+
+        Holding the lock proves that no other run is alive, so a ``running`` entry
+        left in the log is a run that was killed: it is marked ``interrupted``.
+        """
+        self._require_lock()
+        doc = self._runs_doc()
+        runs = [RunRecord(**r) for r in doc["runs"]]
+        interrupted = [r for r in runs if r.status == "running"]
+        for r in interrupted:
+            r.status = "interrupted"
+        taken = {r.id for r in runs}
+        run_id, n = started_at, 1
+        while run_id in taken:  # two runs in one second (an injected clock)
+            n += 1
+            run_id = f"{started_at}-{n}"
+        record = RunRecord(id=run_id, started_at=started_at)
+        self._write_runs(doc.get("store") or uuid.uuid4().hex, runs + [record])
+        return record, interrupted
+
+    def end_run(self, record: RunRecord) -> None:
+        """Replace the log entry of ``record`` (by id) with its final state."""
+        self._require_lock()
+        doc = self._runs_doc()
+        runs = [RunRecord(**r) for r in doc["runs"]]
+        runs = [record if r.id == record.id else r for r in runs]
+        if record.id not in {r.id for r in runs}:
+            runs.append(record)
+        self._write_runs(doc.get("store") or uuid.uuid4().hex, runs)
+
+    def _runs_doc(self) -> dict:
+        try:
+            doc = json.loads(self.runs_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {"runs": []}
+        except (ValueError, UnicodeDecodeError) as e:
+            raise StoreError(str(self.runs_path), f"corrupt runs log ({e.__class__.__name__})") from None
+        except OSError as e:
+            raise StoreError(str(self.runs_path), f"cannot read: {e.strerror}") from None
+        fields = set(RunRecord.__dataclass_fields__)
+        if (not isinstance(doc, dict) or not isinstance(doc.get("runs"), list)
+                or not all(isinstance(r, dict) and {"id", "started_at"} <= set(r) <= fields
+                           for r in doc["runs"])):
+            raise StoreError(str(self.runs_path), "corrupt runs log (unexpected structure)")
+        return doc
+
+    def _write_runs(self, uid: str, runs: list[RunRecord]) -> None:
+        doc = {"store": uid, "runs": [asdict(r) for r in runs[-MAX_RUNS:]]}
+        _atomic_write(self.runs_path, (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode())
+
+
+@dataclass
+class RunRecord:
+    """One entry of ``runs.json``."""
+
+    id: str
+    started_at: str
+    finished_at: str | None = None
+    status: str = "running"  # running | complete | failed | interrupted
+    counts: dict = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def write_file_atomic(path: Path, data: bytes) -> None:
+    """Atomic write for files dipdiff keeps next to the store (reports/): old or new, never half."""
+    _atomic_write(path, data)
 
 
 def _hashed(slug: str, url: str) -> str:
