@@ -335,6 +335,70 @@ def verify(ctx: typer.Context) -> None:
     console.print(Text(f"ok: {n} statement(s) in {store.root} verified"))
 
 
+# -- report / run (monitoring) ------------------------------------------------------------------
+
+
+def _now() -> str:
+    """The current time; ``DIPDIFF_NOW`` (ISO 8601) pins it, for backfills and tests."""
+    from dipdiff.store import parse_timestamp, utc_timestamp
+
+    pinned = os.environ.get("DIPDIFF_NOW")
+    if pinned:
+        try:
+            return utc_timestamp(parse_timestamp(pinned))
+        except InputError:
+            raise InputError(f"DIPDIFF_NOW={pinned!r}: not an ISO 8601 time") from None
+    return utc_timestamp()
+
+
+def _parse_day(value: str, option: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise InputError(f"{option} {value!r}: expected a date, YYYY-MM-DD") from None
+
+
+def _reports_dir(store, reports: Optional[Path]) -> Path:
+    from dipdiff.monitor import default_reports_dir
+
+    return reports if reports is not None else default_reports_dir(store)
+
+
+@app.command()
+@handle_errors
+def report(
+    ctx: typer.Context,
+    date_: Annotated[Optional[str], typer.Option("--date", help="The day to report (YYYY-MM-DD, UTC).")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Everything from this day (YYYY-MM-DD) on.")] = None,
+    run: Annotated[Optional[str], typer.Option("--run", help="One run: 'latest' or a run id from runs.json.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the report here ('-': print it).")] = None,
+    reports: Annotated[Optional[Path], typer.Option("--reports", help="Reports folder (default: reports/ beside the store).")] = None,
+) -> None:
+    """Write a markdown report of what changed, update reports/README.md and reports/feed.xml."""
+    from dipdiff import monitor
+    from dipdiff.digest import render_report
+
+    if sum(x is not None for x in (date_, since, run)) > 1:
+        raise InputError("use only one of --date, --since and --run")
+    store = _store(ctx)
+    if date_ is not None:
+        window = monitor.day_window(_parse_day(date_, "--date"), store)
+    elif since is not None:
+        window = monitor.since_window(_parse_day(since, "--since"), store)
+    elif run is not None:
+        window = monitor.run_window(store, run)
+    else:
+        window = monitor.default_window(store)
+    data = monitor.build_report(store, window, find_divergences=monitor.divergence_finder())
+    if out is not None and str(out) == "-":
+        sys.stdout.write(render_report(data))
+        return
+    written = monitor.write_reports(store, _reports_dir(store, reports), data, out, filename=window.filename)
+    make_console().print(Text(f"{written.report}  ({', '.join(f'{v} {k}' for k, v in data.counts().items())})"))
+
+
 # -- demo -------------------------------------------------------------------------------------
 
 

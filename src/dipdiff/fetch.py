@@ -94,3 +94,25 @@ def fetch_page(
 def _reason(e: Exception) -> str:
     text = str(e) or e.__class__.__name__
     return text.split("\n")[0][:200]
+
+
+def post_json(url: str, payload: object, *, client: httpx.Client | None = None,
+              timeout: float = 20.0) -> int:
+    """POST ``payload`` as JSON (a webhook); returns the status. Raises :class:`FetchError`."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise FetchError(url, "webhook URLs must be http:// or https://")
+    own = client is None
+    client = client or httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=timeout)
+    try:
+        response = client.post(url, json=payload)
+    except httpx.TimeoutException:
+        raise FetchError(url, "webhook timed out") from None
+    except httpx.HTTPError as e:
+        raise FetchError(url, f"webhook failed ({_reason(e)})") from None
+    finally:
+        if own:
+            client.close()
+    if response.status_code >= 400:
+        raise FetchError(url, f"webhook answered HTTP {response.status_code} {response.reason_phrase}",
+                         status=response.status_code)
+    return response.status_code

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -26,13 +26,15 @@ from dipdiff.digest import (
     IndexEntry,
     ReportInput,
     StatementRef,
+    change_note,
     feed_entry,
     render_feed,
     render_index,
     render_report,
     report_counts,
 )
-from dipdiff.errors import InputError
+from dipdiff.errors import DipdiffError, InputError
+from dipdiff.models import Outcome, RunResult
 from dipdiff.store import RunRecord, Store, parse_timestamp, utc_timestamp, write_file_atomic
 
 FEED_NAME = "feed.xml"
@@ -283,3 +285,160 @@ def index_entries(reports_dir: Path) -> list[IndexEntry]:
 def default_reports_dir(store: Store) -> Path:
     """``reports/`` beside the store: a monitoring folder holds ``snapshots/`` and ``reports/``."""
     return store.root.resolve().parent / "reports"
+
+
+# -- one monitoring run ---------------------------------------------------------------------
+
+EXIT_NOTHING, EXIT_CHANGES, EXIT_TROUBLE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What ``dipdiff run`` did: the recorded run, what it found, what it wrote and committed."""
+
+    run: RunRecord
+    fetched: RunResult
+    events: tuple[Event, ...]  # new/changed/removed since the last complete run
+    divergences: tuple[Divergence, ...]
+    written: WrittenReport | None  # None: nothing to report that day, nothing written
+    interrupted: tuple[RunRecord, ...] = ()
+    commit: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.events or self.divergences)
+
+    @property
+    def all_failed(self) -> bool:
+        """Nothing could be checked at all: the network or every source is down."""
+        results = self.fetched.results
+        return bool(results) and all(r.outcome in TROUBLE_OUTCOMES for r in results)
+
+    @property
+    def exit_code(self) -> int:
+        if self.all_failed:
+            return EXIT_TROUBLE
+        return EXIT_CHANGES if self.changed else EXIT_NOTHING
+
+    def counts(self) -> dict[str, int]:
+        c = {k: sum(1 for e in self.events if e.kind == k) for k in ("new", "changed", "removed")}
+        return c | {"divergent": len(self.divergences)}
+
+    def summary(self) -> str:
+        c = self.counts()
+        return ", ".join(f"{v} {k}" for k, v in c.items())
+
+
+TROUBLE_OUTCOMES = frozenset({Outcome.UNAVAILABLE, Outcome.BLOCKED})
+Log = Callable[[str, str], None]  # (level, message); level: debug | info | warning
+
+
+def run_monitor(
+    store: Store,
+    fetch: Callable[[Store], RunResult],
+    *,
+    now: Callable[[], str],
+    reports_dir: Path,
+    commit: bool = False,
+    find_divergences: DivergenceFinder | None = None,
+    lock_wait: float = 0.0,
+    log: Log = lambda level, msg: None,
+) -> RunReport:
+    """Fetch, record, report and (optionally) commit, all under the store's lock.
+
+    The run is entered in ``runs.json`` before anything is fetched and marked
+    ``complete`` once its report is written, so a run killed at any point is
+    found ``interrupted`` by the next one, whose report and commit include it.
+    """
+    from dipdiff.gitrepo import commit_paths, has_uncommitted_versions, repo_root
+
+    if commit:
+        repo_root(reports_dir.parent if not reports_dir.exists() else reports_dir)  # fail before fetching
+    with store.lock(wait=lock_wait):
+        record, interrupted = store.begin_run(now())
+        for r in interrupted:
+            log("warning", f"run {r.id} was interrupted; this run includes what it recorded")
+        log("debug", f"run {record.id} started")
+        try:
+            fetched = fetch(store)
+        except BaseException as e:
+            record.status, record.finished_at = "failed", now()
+            record.problems = [str(e) or e.__class__.__name__]
+            store.end_run(record)
+            raise
+        record.finished_at = now()
+        store.end_run(record)  # still "running": a kill from here on is folded into the next run
+        events, _, _ = window_events(store, run_window(store, record.id))
+        changes = tuple(e for e in events if e.kind in CHANGE_KINDS)
+        divergences = tuple(find_divergences(store, changes)) if find_divergences else ()
+        for e in events:
+            if e.kind not in CHANGE_KINDS:
+                log("warning", f"{e.kind} {e.statement.id}" + (f": {e.note}" if e.note else ""))
+        day = day_window(parse_timestamp(record.finished_at).date(), store)
+        report = build_report(store, day, find_divergences=find_divergences)
+        path = reports_dir / day.filename
+        if any(report.counts().values()) or report.notes or path.exists() or changes:
+            written: WrittenReport | None = write_reports(store, reports_dir, report, filename=day.filename)
+            log("debug", f"wrote {path}, {INDEX_NAME} and {FEED_NAME}")
+        else:
+            written = None
+            log("debug", f"nothing to report for {day.label}: {path} not written")
+        record.status = "complete"
+        record.counts = {k: sum(1 for e in changes if e.kind == k) for k in ("new", "changed", "removed")}
+        record.counts["divergent"] = len(divergences)
+        record.counts["checked"] = len(fetched.results)
+        result = RunReport(record, fetched, changes, divergences, written, tuple(interrupted))
+        if commit:
+            # Also commit versions a killed or failed run left uncommitted.
+            paths = [store.root, reports_dir]
+            if result.changed or has_uncommitted_versions(store.root):
+                try:
+                    store.end_run(record)
+                    sha = commit_paths(store.root, paths, commit_message(result))
+                except DipdiffError as e:
+                    # Not complete after all: the next run folds this one in and commits it.
+                    record.status, record.problems = "failed", [str(e)]
+                    store.end_run(record)
+                    raise
+                result = replace(result, commit=sha)
+            else:
+                log("debug", "nothing changed: no commit")
+        store.end_run(record)
+    return result
+
+
+def commit_message(result: RunReport) -> str:
+    """``dipdiff run <id>: 1 new, 2 changed, ...`` and one line per change."""
+    lines = [f"dipdiff run {result.run.id}: {result.summary()}", ""]
+    for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id)):
+        note = f" ({change_note(e.diff)})" if e.diff is not None else ""
+        version = f"@{e.statement.version}" if e.statement.version and e.kind != "removed" else ""
+        lines.append(f"- {e.kind} {e.statement.id}{version}{note}")
+    for d in result.divergences:
+        lines.append(f"- divergent {d.a.id} <-> {d.b.id}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def webhook_payload(result: RunReport) -> dict:
+    """The JSON body posted to ``--webhook``: counts, the report, one object per change."""
+    return {
+        "event": "dipdiff.run",
+        "run": result.run.id,
+        "started_at": result.run.started_at,
+        "finished_at": result.run.finished_at,
+        "counts": result.counts(),
+        "report": str(result.written.report) if result.written else None,
+        "commit": result.commit,
+        "changes": [
+            {"kind": e.kind, "id": e.statement.id, "title": e.statement.title, "url": e.statement.url,
+             "agency": e.statement.agency, "version": e.statement.version, "previous_version": e.a_version,
+             "time": e.time, "summary": e.diff.summary() if e.diff is not None else None}
+            for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id))
+        ],
+        "divergences": [{"a": d.a.id, "b": d.b.id, "summary": d.summary} for d in result.divergences],
+    }
+
+
+def divergence_finder() -> DivergenceFinder | None:
+    """The comparison engine's divergence finder (None until it is available)."""
+    return None
