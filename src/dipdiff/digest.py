@@ -302,7 +302,8 @@ def _meta_line(e: Event) -> str:
     bits = [md_text(s.agency)] if s.agency else []
     bits.append(f"`{s.id}`")
     if e.kind == "changed" and e.a_version is not None:
-        bits.append(f"version {e.a_version} ({_day(e.a_time)}) → version {s.version} ({_day(e.b_time)})")
+        when = lambda t: f" ({_day(t)})" if t else ""  # noqa: E731
+        bits.append(f"version {e.a_version}{when(e.a_time)} → version {s.version}{when(e.b_time)}")
     if e.diff is not None:
         bits.append(change_note(e.diff))
     return " · ".join(bits)
@@ -359,10 +360,10 @@ def _event_line(e: Event) -> str:
 def _divergence_section(d: Divergence) -> list[str]:
     a_name, b_name = d.a.agency or d.a.source, d.b.agency or d.b.source
     out = [f"### {md_text(a_name)} ↔ {md_text(b_name)}", ""]
-    out += [f"- A: {md_link(d.a.title or d.a.id, d.a.url)} · `{d.a.id}`"
-            + (f"@{d.a.version}" if d.a.version else ""),
-            f"- B: {md_link(d.b.title or d.b.id, d.b.url)} · `{d.b.id}`"
-            + (f"@{d.b.version}" if d.b.version else ""), ""]
+    for side, ref in (("A", d.a), ("B", d.b)):
+        at = f"@{ref.version}" if ref.version else ""
+        out.append(f"- {side}: {md_link(ref.title or ref.id, ref.url)} · `{ref.id}{at}`")
+    out.append("")
     if d.summary:
         out += [md_text(d.summary), ""]
     if d.stances:

@@ -44,6 +44,7 @@ class LocalServer:
     def __init__(self, routes: dict[str, Route] | None = None) -> None:
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.posted: list[tuple[str, bytes]] = []  # (path, body) of every POST
         self._lock = threading.Lock()
         server = self
 
@@ -52,7 +53,7 @@ class LocalServer:
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 with server._lock:
-                    server.requests.append(("GET", self.path, dict(self.headers)))
+                    server.requests.append((self.command, self.path, dict(self.headers)))
                     route = server.routes.get(self.path)
                 if route is None:
                     resp: Response | None = Response(b"<h1>Not found</h1>", 404)
@@ -70,6 +71,12 @@ class LocalServer:
                     self.wfile.write(resp.body)
 
             do_HEAD = do_GET
+
+            def do_POST(self) -> None:  # noqa: N802 - webhooks are tested against this
+                length = int(self.headers.get("Content-Length") or 0)
+                with server._lock:
+                    server.posted.append((self.path, self.rfile.read(length)))
+                self.do_GET()
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass  # quiet: the demo and tests print what matters
