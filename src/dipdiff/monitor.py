@@ -284,7 +284,7 @@ def index_entries(reports_dir: Path) -> list[IndexEntry]:
 
 def default_reports_dir(store: Store) -> Path:
     """``reports/`` beside the store: a monitoring folder holds ``snapshots/`` and ``reports/``."""
-    return store.root.resolve().parent / "reports"
+    return store.root.parent / "reports"
 
 
 # -- one monitoring run ---------------------------------------------------------------------
