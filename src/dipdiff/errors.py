@@ -36,11 +36,26 @@ class InputError(DipdiffError):
 class FetchError(DipdiffError):
     """A URL could not be fetched (network trouble, HTTP error, not HTML)."""
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, url: str, reason: str, *, status: int | None = None, transient: bool | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
         self.status = status
+        # Worth retrying later (timeouts, connection errors, 5xx, 429)? Derived from the
+        # status when not given.
+        self.transient = transient if transient is not None else (
+            status is None or status >= 500 or status == 429)
+        self.retry_after = retry_after  # seconds, from a Retry-After header
+
+
+class RobotsDisallowed(FetchError):
+    """robots.txt forbids fetching the URL (and robots.txt is respected for its source)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, "disallowed by robots.txt", transient=False)
 
 
 class ExtractError(DipdiffError):

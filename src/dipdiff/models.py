@@ -55,6 +55,9 @@ class Check:
     sha256: str | None = None
     version: int | None = None
     note: str | None = None
+    # sha256 of the raw body (and the extraction rules): an identical page is
+    # `unchanged` without being parsed again.
+    raw_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,9 @@ class RunResult:
     results: tuple[SnapshotResult, ...] = field(default_factory=tuple)
     started_at: str = ""
     finished_at: str = ""
+    # Source-level trouble (a feed or listing that could not be read), one line each.
+    problems: tuple[str, ...] = field(default_factory=tuple)
+    requests: int = 0  # HTTP requests made, retries and robots.txt included
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)

@@ -204,3 +204,10 @@ def resolve_pair(refs: list[str], store: Store, fetcher: Callable[[str], Page] |
     if len(refs) != 2:
         raise InputError("diff takes one statement ID or two things to compare")
     return load(refs[0], store, fetcher), load(refs[1], store, fetcher)
+
+
+# `dipdiff fetch` (sources, discovery, schedule, politeness) lives in watch.py; its entry
+# point is part of the service API.
+from dipdiff.watch import (  # noqa: E402,F401
+    Listener, afetch_sources, check_source, exit_status, fetch_sources, summary,
+)

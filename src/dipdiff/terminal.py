@@ -80,3 +80,57 @@ def render_diff(console: Console, result: DiffResult, *, context: int = 1, label
         console.print(prefix + _segments_text(item.segments, color))
         console.print()
     console.print(Text(summary_line(result), style="bold" if color else ""))
+
+
+class FetchProgress:
+    """A ``dipdiff fetch`` listener: a rich progress bar on a TTY, plain log lines otherwise.
+
+    Everything goes to stderr, so that ``--json`` output on stdout stays clean.
+    """
+
+    def __init__(self, console: Console, *, verbose: bool = False) -> None:
+        self.console = console
+        self.verbose = verbose
+        self.bar = None
+        self.task = None
+        if console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=console, transient=True)
+
+    def __enter__(self) -> FetchProgress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def planned(self, source: str, count: int) -> None:
+        if self.bar is not None:
+            if self.task is None:
+                self.task = self.bar.add_task(source, total=count)
+            else:
+                total = (self.bar.tasks[0].total or 0) + count
+                self.bar.update(self.task, total=total, description=source)
+        else:
+            self.console.print(Text(f"{source}: checking {count} statement(s)"))
+
+    def checked(self, result) -> None:  # noqa: ANN001 - a SnapshotResult
+        line = Text(f"{result.outcome.value:<11} {result.statement_id}")
+        if result.version:
+            line.append(f"@{result.version}")
+        if result.message:
+            line.append(f"  ({safe(result.message)})")
+        if self.bar is not None and self.task is not None:
+            self.bar.advance(self.task)
+            if self.verbose or result.outcome.value != "unchanged":
+                self.bar.console.print(line)
+        elif self.verbose or result.outcome.value != "unchanged":
+            self.console.print(line)
+
+    def problem(self, message: str) -> None:
+        target = self.bar.console if self.bar is not None else self.console
+        target.print(Text(f"dipdiff: warning: {safe(message)}"))

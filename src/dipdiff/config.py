@@ -1,0 +1,340 @@
+"""Load ``dipdiff.toml`` into frozen dataclasses.
+
+The file lists sources (where statements are discovered, how they are
+extracted) and a few run-wide settings. Built-in presets are TOML data files
+under ``dipdiff/data/presets/``; a source may start from one (``preset =
+"state-dept"``) and override any key. Every error is one line naming the file,
+the table and the key; an unknown key comes with the closest known one.
+
+Reading files and package data happens here, not in the pure core.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from dipdiff import __version__
+from dipdiff.errors import ConfigError
+from dipdiff.extract import ExtractRules
+
+CONFIG_NAME = "dipdiff.toml"
+DEFAULT_USER_AGENT = f"dipdiff/{__version__} (+https://github.com/dipdiff/dipdiff; statement monitor)"
+KINDS = ("feed", "listing", "sitemap", "json")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How politely and how hard to fetch (``[dipdiff]``); a source may override some keys."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    concurrency: int = 8  # requests in flight, all hosts together
+    per_host: int = 2  # requests in flight to one host
+    delay: float = 1.0  # seconds between the starts of two requests to one host
+    timeout: float = 20.0  # seconds, per request
+    retries: int = 2  # extra attempts on connection errors, timeouts and 5xx
+    backoff: float = 1.0  # first wait before a retry, doubled each time
+    max_retry_after: float = 120.0  # a longer Retry-After gives up for this run instead
+    max_bytes: int = 10 * 1024 * 1024
+    robots: bool = True  # respect robots.txt
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a known statement is due for a re-check (``[schedule]``).
+
+    The interval grows with the time since the statement last changed:
+    ``factor * age``, kept between ``min_interval`` and ``max_interval``. A
+    statement edited an hour ago is checked again soon; one untouched for a
+    month, every few days.
+    """
+
+    min_interval: float = 15 * 60
+    max_interval: float = 7 * 86400
+    factor: float = 0.1
+    removed_after: int = 3  # consecutive 404/410 checks before a statement is `removed`
+    flap_window: float = 72 * 3600  # a return to a version seen this recently is a flap
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One source: how to discover its statements and how to extract them."""
+
+    name: str
+    kind: str
+    url: str
+    agency: str = ""
+    description: str = ""
+    preset: str | None = None
+    enabled: bool = True
+    full_text: bool = False  # feed items carry the statement (content:encoded): no page fetch
+    selector: str = ""  # listing: CSS selector of one item
+    link: str = "a[href]"  # listing: CSS selector of the item's link, inside the item
+    item_date: str = ""  # listing: CSS selector of the item's date, inside the item
+    next_page: str = ""  # listing: CSS selector of the link to the next listing page
+    pages: int = 1  # listing/json: how many listing pages to read
+    include: tuple[str, ...] = ()  # regular expressions a statement URL must match (any)
+    exclude: tuple[str, ...] = ()  # regular expressions that drop a statement URL
+    max_items: int = 100  # statements taken from one discovery
+    items: str = "results"  # json: dotted path of the list of items
+    link_field: str = "link"  # json: field of an item that holds its path or URL
+    base_url: str = ""  # json/listing: base for relative links (default: the discovery URL)
+    content_api: str = ""  # json: fetch each statement from <content_api><path> (gov.uk)
+    robots: bool | None = None  # None: the [dipdiff] setting
+    delay: float | None = None  # None: the [dipdiff] setting
+    extract: ExtractRules = field(default_factory=ExtractRules)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    schedule: Schedule = field(default_factory=Schedule)
+    sources: tuple[SourceConfig, ...] = ()
+    # The user's additions to the diplomatic signal lexicon, passed through as data
+    # for signals.py to validate and merge.
+    signals: dict[str, Any] = field(default_factory=dict)
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        hint = _suggest(name, [s.name for s in self.sources])
+        raise ConfigError(f"no source {name!r}{hint}", path=self.path)
+
+
+# -- schema -----------------------------------------------------------------------------------
+
+# key -> expected type (as a name used in error messages).
+_FETCH_KEYS = {
+    "user_agent": "string", "concurrency": "positive integer", "per_host": "positive integer",
+    "delay": "duration", "timeout": "duration", "retries": "integer", "backoff": "duration",
+    "max_retry_after": "duration", "max_bytes": "positive integer", "robots": "boolean",
+}
+_SCHEDULE_KEYS = {
+    "min_interval": "duration", "max_interval": "duration", "factor": "number",
+    "removed_after": "positive integer", "flap_window": "duration",
+}
+_SOURCE_KEYS = {
+    "preset": "string", "kind": "string", "url": "string", "agency": "string",
+    "description": "string", "enabled": "boolean", "full_text": "boolean", "selector": "string",
+    "link": "string", "item_date": "string", "next_page": "string", "pages": "positive integer",
+    "include": "list of strings", "exclude": "list of strings", "max_items": "positive integer",
+    "items": "string", "link_field": "string", "base_url": "string", "content_api": "string",
+    "robots": "boolean", "delay": "duration", "extract": "table",
+}
+_EXTRACT_KEYS = {k.name: "list of strings" for k in fields(ExtractRules)}
+_TOP_KEYS = {"dipdiff": "table", "schedule": "table", "sources": "table", "signals": "table"}
+
+
+def _suggest(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _check_keys(table: dict[str, Any], known: dict[str, str], where: str, path: str) -> None:
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"unknown key {key!r} in {where}{_suggest(key, list(known))}", path=path)
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds from ``90``, ``1.5``, ``"30s"``, ``"15m"``, ``"2h"``, ``"7d"``, ``"1w"``; None if invalid."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if value >= 0 else None
+    if isinstance(value, str):
+        m = _DURATION.match(value.lower())
+        if m:
+            return float(m.group(1)) * _UNITS[m.group(2)]
+    return None
+
+
+def _coerce(value: Any, kind: str, where: str, key: str, path: str) -> Any:
+    def bad() -> ConfigError:
+        shown = repr(value) if not isinstance(value, dict) else "a table"
+        return ConfigError(f"{where}: {key!r} must be a {kind}, not {shown}", path=path)
+
+    if kind == "string":
+        if not isinstance(value, str):
+            raise bad()
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if kind in ("integer", "positive integer"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if "positive" in kind else 0):
+            raise bad()
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise bad()
+        return float(value)
+    if kind == "duration":
+        seconds = parse_duration(value)
+        if seconds is None:
+            raise ConfigError(f"{where}: {key!r} must be a duration like 30, \"30s\", \"15m\", "
+                              f"\"2h\" or \"7d\", not {value!r}", path=path)
+        return seconds
+    if kind == "list of strings":
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad()
+        return tuple(value)
+    if kind == "table":
+        if not isinstance(value, dict):
+            raise bad()
+        return value
+    raise AssertionError(kind)
+
+
+def _typed(table: dict[str, Any], known: dict[str, str], where: str, path: str) -> dict[str, Any]:
+    _check_keys(table, known, where, path)
+    return {k: _coerce(v, known[k], where, k, path) for k, v in table.items()}
+
+
+# -- presets ----------------------------------------------------------------------------------
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("dipdiff") / "data" / "presets"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _preset_table(name: str, where: str, path: str) -> tuple[dict[str, Any], str]:
+    names = preset_names()
+    if name not in names:
+        raise ConfigError(f"{where}: unknown preset {name!r}{_suggest(name, names)} "
+                          f"(built-in: {', '.join(names)})", path=path)
+    res = resources.files("dipdiff") / "data" / "presets" / f"{name}.toml"
+    text = res.read_text(encoding="utf-8")
+    preset_path = f"presets/{name}.toml"
+    try:
+        return tomllib.loads(text), preset_path
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"invalid TOML: {e}", path=preset_path) from None
+
+
+def preset(name: str) -> SourceConfig:
+    """A built-in preset as a source of the same name."""
+    return _source(name, {"preset": name}, "dipdiff.toml")
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def _source(name: str, table: dict[str, Any], path: str) -> SourceConfig:
+    where = f"[sources.{name}]"
+    if not _NAME.match(name):
+        raise ConfigError(f"{where}: source names use lowercase letters, digits and dashes "
+                          "(they name the store's folders)", path=path)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table", path=path)
+    own = _typed(table, _SOURCE_KEYS, where, path)
+    values: dict[str, Any] = {}
+    extract: dict[str, Any] = {}
+    if "preset" in own:
+        base, preset_path = _preset_table(own["preset"], where, path)
+        base.pop("preset", None)
+        base_typed = _typed(base, _SOURCE_KEYS, "the preset", preset_path)
+        extract.update(_typed(base_typed.pop("extract", {}), _EXTRACT_KEYS, "[extract]", preset_path))
+        values.update(base_typed)
+    extract.update(_typed(own.pop("extract", {}), _EXTRACT_KEYS, f"[sources.{name}.extract]", path))
+    values.update(own)
+    for key in ("kind", "url"):
+        if not values.get(key):
+            raise ConfigError(f"{where}: missing key {key!r}", path=path)
+    if values["kind"] not in KINDS:
+        raise ConfigError(f"{where}: 'kind' must be one of {', '.join(KINDS)}, not "
+                          f"{values['kind']!r}{_suggest(values['kind'], list(KINDS))}", path=path)
+    if not values["url"].lower().startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: 'url' must be an http(s) URL, not {values['url']!r}", path=path)
+    if values["kind"] == "listing" and not values.get("selector") and not values.get("include"):
+        raise ConfigError(f"{where}: a listing needs 'selector' (CSS of one item) or 'include' "
+                          "(a URL pattern)", path=path)
+    for key in ("include", "exclude"):
+        for pattern in values.get(key, ()):
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ConfigError(f"{where}: {key!r}: bad regular expression {pattern!r} ({e})",
+                                  path=path) from None
+    for key in ("selector", "link", "item_date", "next_page"):
+        _check_selector(values.get(key, ""), where, key, path)
+    for key, selectors in extract.items():
+        if key != "drop_paragraphs":
+            for sel in selectors:
+                _check_selector(sel, f"[sources.{name}.extract]", key, path)
+        else:
+            for pattern in selectors:
+                try:
+                    re.compile(pattern)
+                except re.error as e:
+                    raise ConfigError(f"[sources.{name}.extract]: 'drop_paragraphs': bad regular "
+                                      f"expression {pattern!r} ({e})", path=path) from None
+    return SourceConfig(name=name, extract=ExtractRules(**extract), **values)
+
+
+def _check_selector(selector: str, where: str, key: str, path: str) -> None:
+    if not selector:
+        return
+    import soupsieve  # comes with beautifulsoup4; compiling catches typos before a run
+
+    try:
+        soupsieve.compile(selector)
+    except Exception as e:  # noqa: BLE001 - soupsieve raises several types
+        reason = str(e).splitlines()[0]
+        raise ConfigError(f"{where}: {key!r}: bad CSS selector {selector!r} ({reason})", path=path) from None
+
+
+def parse_config(text: str, path: str = CONFIG_NAME) -> Config:
+    """Parse the text of a config file; errors name ``path``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"invalid TOML: {e}", path=path) from None
+    _check_keys(data, _TOP_KEYS, "the top level", path)
+    for key in data:
+        if not isinstance(data[key], dict):
+            raise ConfigError(f"[{key}] must be a table", path=path)
+    fetch = FetchSettings(**_typed(data.get("dipdiff", {}), _FETCH_KEYS, "[dipdiff]", path))
+    schedule = Schedule(**_typed(data.get("schedule", {}), _SCHEDULE_KEYS, "[schedule]", path))
+    if schedule.min_interval > schedule.max_interval:
+        raise ConfigError("[schedule]: 'min_interval' is longer than 'max_interval'", path=path)
+    sources = tuple(_source(name, table, path) for name, table in data.get("sources", {}).items())
+    return Config(path=path, fetch=fetch, schedule=schedule, sources=sources,
+                  signals=dict(data.get("signals", {})))
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and parse a config file."""
+    p = Path(path)
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no such file (create one with `dipdiff init`)", path=str(p)) from None
+    except IsADirectoryError:
+        raise ConfigError("is a directory, not a config file", path=str(p)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not valid UTF-8", path=str(p)) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read ({e.strerror})", path=str(p)) from None
+    return parse_config(text, str(p))
+
+
+def with_sources(config: Config, names: list[str] | None) -> Config:
+    """The config narrowed to ``names`` (all enabled sources when empty)."""
+    if not names:
+        return replace(config, sources=tuple(s for s in config.sources if s.enabled))
+    return replace(config, sources=tuple(config.source(n) for n in names))

@@ -1,0 +1,118 @@
+"""``dipdiff init``: the files of a new dipdiff folder.
+
+Each file is one :class:`InitFile` in :data:`INIT_FILES`; ``init`` creates the
+ones that do not exist yet and never overwrites. To make ``init`` create more
+(reports/, a crontab line, a CI workflow), append to the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dipdiff.config import CONFIG_NAME, FetchSettings, Schedule, preset, preset_names
+
+# Presets that a new config enables; the others are listed, commented out.
+ENABLED_PRESETS = ("state-dept", "white-house", "fcdo", "un-press")
+
+
+@dataclass(frozen=True)
+class InitFile:
+    path: str  # relative to the folder; ending in "/" makes a folder
+    content: Callable[[], str] | None = None
+    description: str = ""
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f'"{int(seconds // size)}{unit}"'
+    return f"{seconds:g}"
+
+
+def config_template() -> str:
+    """A commented ``dipdiff.toml`` with every key, its default, and the built-in presets."""
+    f, s = FetchSettings(), Schedule()
+    lines = [
+        "# dipdiff configuration. Documented in README.md (\"The config file\").",
+        "# Durations: seconds (30) or \"30s\", \"15m\", \"2h\", \"7d\".",
+        "",
+        "[dipdiff]",
+        f'# user_agent = "{f.user_agent}"',
+        f"# concurrency = {f.concurrency}        # requests in flight, all hosts",
+        f"# per_host = {f.per_host}           # requests in flight to one host",
+        f"# delay = {f.delay:g}              # seconds between two requests to one host",
+        f"# timeout = {f.timeout:g}           # seconds per request",
+        f"# retries = {f.retries}            # extra attempts on timeouts, connection errors and 5xx",
+        f"# backoff = {f.backoff:g}            # first wait before a retry, doubled each time",
+        f"# max_retry_after = {f.max_retry_after:g}  # a longer Retry-After gives up until the next run",
+        f"# max_bytes = {f.max_bytes}   # response size cap",
+        f"# robots = {str(f.robots).lower()}         # respect robots.txt (per source: robots = false)",
+        "",
+        "[schedule]",
+        "# Known statements are re-checked every factor x (time since they last changed),",
+        "# kept between min_interval and max_interval; `dipdiff fetch --all` ignores it.",
+        f"# min_interval = {_duration(s.min_interval)}",
+        f"# max_interval = {_duration(s.max_interval)}",
+        f"# factor = {s.factor:g}",
+        f"# removed_after = {s.removed_after}      # consecutive 404/410 checks before `removed`",
+        f"# flap_window = {_duration(s.flap_window)}   # a return to a version seen this recently is a flap",
+        "",
+        "# Your own diplomatic signal phrases, added to dipdiff's lexicon:",
+        "# [signals]",
+        "",
+        "# Sources. `preset` starts from a built-in preset (dipdiff sources); any key overrides it.",
+        "# Keys: kind (feed|listing|sitemap|json), url, agency, full_text, selector, link, item_date,",
+        "# next_page, pages, include, exclude, max_items, items, link_field, base_url, content_api,",
+        "# robots, delay, enabled; [sources.NAME.extract]: title, date, body, agency, remove,",
+        "# drop_paragraphs.",
+    ]
+    for name in preset_names():
+        p = preset(name)
+        on = name in ENABLED_PRESETS
+        c = "" if on else "# "
+        lines += ["", f"# {p.description}", f"{c}[sources.{name}]", f'{c}preset = "{name}"']
+    lines += [
+        "",
+        "# A source of your own, e.g. a ministry's listing page:",
+        "# [sources.my-ministry]",
+        '# kind = "listing"',
+        '# url = "https://www.example.gov/press-releases/"',
+        '# agency = "Ministry of Foreign Affairs"',
+        '# selector = "li.news-item"          # one item of the listing',
+        '# link = "a.news-item__title"        # its link',
+        '# item_date = "time"                 # its date (optional)',
+        "# [sources.my-ministry.extract]",
+        '# title = ["h1"]',
+        '# body = ["div.article-body"]',
+        '# remove = [".share-buttons"]',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+INIT_FILES: list[InitFile] = [
+    InitFile(CONFIG_NAME, config_template, "sources and settings"),
+    InitFile("snapshots/", None, "the snapshot store (commit it to git)"),
+]
+
+
+def init_project(folder: Path) -> list[tuple[str, bool, str]]:
+    """Create the files of :data:`INIT_FILES` in ``folder``; returns (path, created, description)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = []
+    for item in INIT_FILES:
+        target = folder / item.path
+        if item.path.endswith("/"):
+            created = not target.exists()
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            created = not target.exists()
+            if created:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.tmp")
+                tmp.write_text(item.content() if item.content else "", encoding="utf-8")
+                tmp.replace(target)
+        done.append((str(target), created, item.description))
+    return done
