@@ -399,6 +399,66 @@ def report(
     make_console().print(Text(f"{written.report}  ({', '.join(f'{v} {k}' for k, v in data.counts().items())})"))
 
 
+class _RunLog:
+    """``dipdiff run``'s log: timestamped lines on stderr, so that cron mails only what matters.
+
+    ``--quiet``: errors only. Default: warnings, and a summary when something changed.
+    ``--verbose``: every step and every statement.
+    """
+
+    LEVELS = {"debug": 0, "info": 1, "warning": 2}
+
+    def __init__(self, quiet: bool, verbose: bool) -> None:
+        self.threshold = 3 if quiet else 0 if verbose else 1
+        self.console = make_console(stderr=True)
+
+    def __call__(self, level: str, message: str) -> None:
+        if self.LEVELS[level] >= self.threshold:
+            tag = "" if level == "info" else f"{level}: "
+            self.console.print(Text(f"{_now()} dipdiff: {tag}{safe(' '.join(message.split()))}"))
+
+
+@app.command()
+@handle_errors
+def run(
+    ctx: typer.Context,
+    config: Annotated[Path, typer.Option("--config", help="The config file.")] = Path("dipdiff.toml"),
+    commit: Annotated[bool, typer.Option("--commit", help="git-commit snapshots/ and reports/ when something changed.")] = False,
+    webhook: Annotated[Optional[str], typer.Option("--webhook", envvar="DIPDIFF_WEBHOOK", help="POST a JSON summary here when something changed.")] = None,
+    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for a run that holds the store.")] = 30.0,
+    reports: Annotated[Optional[Path], typer.Option("--reports", help="Reports folder (default: reports/ beside the store).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every step and every statement.")] = False,
+) -> None:
+    """For cron: fetch due statements, write the report, optionally commit. Exit 0 nothing, 1 changes, 2 trouble."""
+    from dipdiff import monitor
+    from dipdiff.config import load_config
+    from dipdiff.service import fetch_sources
+
+    cfg = load_config(config)
+    store = _store(ctx)
+    folder = _reports_dir(store, reports)
+    log = _RunLog(quiet, verbose)
+
+    def fetch(st):
+        return fetch_sources(cfg, st, clock=_now, listener=monitor.LogListener(log))
+
+    result = monitor.run_monitor(store, fetch, now=_now, reports_dir=folder, commit=commit,
+                                 find_divergences=monitor.divergence_finder(), lock_wait=wait, log=log)
+    if result.changed:
+        where = f"; wrote {result.written.report}" if result.written else ""
+        done = f"; committed {result.commit[:12]}" if result.commit else ""
+        log("info", f"run {result.run.id}: {result.summary()}{where}{done}")
+        for line in monitor.commit_message(result).splitlines()[2:]:
+            log("info", line)
+    if webhook and result.changed:
+        from dipdiff.fetch import post_json
+
+        post_json(webhook, monitor.webhook_payload(result))
+        log("debug", f"posted the summary to {webhook}")
+    raise typer.Exit(result.exit_code)
+
+
 # -- demo -------------------------------------------------------------------------------------
 
 

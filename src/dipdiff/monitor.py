@@ -316,7 +316,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        if self.all_failed:
+        """diff(1) style: 0 nothing changed, 1 changes found, 2 a source or every page failed."""
+        if self.fetched.problems or self.all_failed:
             return EXIT_TROUBLE
         return EXIT_CHANGES if self.changed else EXIT_NOTHING
 
@@ -367,6 +368,7 @@ def run_monitor(
             store.end_run(record)
             raise
         record.finished_at = now()
+        record.problems = list(fetched.problems)
         store.end_run(record)  # still "running": a kill from here on is folded into the next run
         events, _, _ = window_events(store, run_window(store, record.id))
         changes = tuple(e for e in events if e.kind in CHANGE_KINDS)
@@ -442,3 +444,21 @@ def webhook_payload(result: RunReport) -> dict:
 def divergence_finder() -> DivergenceFinder | None:
     """The comparison engine's divergence finder (None until it is available)."""
     return None
+
+
+class LogListener:
+    """Turns the fetch step's progress into log lines (one per statement at ``debug``)."""
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+
+    def planned(self, source: str, count: int) -> None:
+        self.log("debug", f"{source}: {count} statement(s) due")
+
+    def checked(self, result) -> None:  # a SnapshotResult
+        version = f"@{result.version}" if result.version else ""
+        note = f" ({result.message})" if result.message else ""
+        self.log("debug", f"{result.outcome.value:<11} {result.statement_id}{version}{note}")
+
+    def problem(self, message: str) -> None:
+        self.log("warning", message)
