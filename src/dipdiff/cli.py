@@ -415,7 +415,8 @@ class _RunLog:
     def __call__(self, level: str, message: str) -> None:
         if self.LEVELS[level] >= self.threshold:
             tag = "" if level == "info" else f"{level}: "
-            self.console.print(Text(f"{_now()} dipdiff: {tag}{safe(' '.join(message.split()))}"))
+            one_line = " ".join(message.splitlines())
+            self.console.print(Text(f"{_now()} dipdiff: {tag}{safe(one_line)}"))
 
 
 @app.command()

@@ -1,0 +1,221 @@
+"""`dipdiff run --commit` day by day in a real git repository, against a real local server.
+
+Day 1: two State Department statements appear. Day 2: one is silently edited, and the White
+House publishes a statement that contradicts the other. Day 3: the edited page is removed.
+Each day's report, the index and the feed are compared with golden files under
+tests/cases/run/ (set DIPDIFF_UPDATE_GOLDEN=1 to rewrite them after a deliberate change).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from dipdiff.demo import page_bytes
+from dipdiff.serve import Response
+from dipdiff.store import Store
+
+CASES = Path(__file__).parent / "cases" / "run"
+DAYS = {"day1": "2019-04-20T09:00:00Z", "day2": "2019-04-21T09:00:00Z", "day3": "2019-04-22T09:00:00Z"}
+LIBYA = "/state/the-situation-in-libya/"
+READOUT = "/state/secretary-pompeos-call-with-un-special-representative-salame/"
+HAFTAR = "/wh/statement-from-the-press-secretary-libya/"
+READOUT_EDITED = page_bytes("state-readout.day2.html").replace(
+    b"called on all parties to agree to an immediate ceasefire", b"called on all parties to de-escalate")
+
+
+def listing(*paths: str) -> Response:
+    items = "".join(f'<li><a href="{p}">{p.strip("/").split("/")[-1]}</a></li>' for p in paths)
+    return Response(f"<html><body><h1>Press releases</h1><ul>{items}</ul></body></html>".encode())
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+def publish(server, day: str) -> None:
+    """What the two sites serve on each day of the scenario."""
+    if day == "day1":
+        server.set("/state/", listing(LIBYA, READOUT))
+        server.set("/wh/", listing())
+        server.set(LIBYA, Response(page_bytes("state-libya.day1.html")))
+        server.set(READOUT, Response(page_bytes("state-readout.day2.html")))
+    elif day == "day2":
+        server.set(READOUT, Response(READOUT_EDITED))  # a silent edit: same URL, no notice
+        server.set("/wh/", listing(HAFTAR))
+        server.set(HAFTAR, Response(page_bytes("whitehouse-haftar.day1.html")))
+    else:
+        server.set("/state/", listing(LIBYA))
+        server.set(READOUT, Response(b"<h1>Page not found</h1>", 404))
+
+
+@pytest.fixture
+def folder(tmp_path: Path, server) -> Path:
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "dipdiff.toml").write_text(
+        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+        "[schedule]\nremoved_after = 1\n"
+        f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
+        'agency = "U.S. Department of State"\nselector = "li"\nlink = "a"\n'
+        f'[sources.white-house]\nkind = "listing"\nurl = "{server.url("/wh/")}"\n'
+        'agency = "The White House"\nselector = "li"\nlink = "a"\n', encoding="utf-8")
+    git(tmp_path, "add", "dipdiff.toml")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "config")
+    return tmp_path
+
+
+def run(cli, folder: Path, when: str, *args: str):
+    return cli("run", "--config", str(folder / "dipdiff.toml"), "--commit", *args, env={"DIPDIFF_NOW": when})
+
+
+def golden(name: str, text: str, server) -> None:
+    text = text.replace(server.url(""), "http://127.0.0.1:PORT")
+    text = re.sub(r"store-[0-9a-f]{32}", "store-UID", text)  # random, given by the first run
+    path = CASES / name
+    if os.environ.get("DIPDIFF_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+
+
+@pytest.fixture
+def cli_in(folder):
+    from conftest import Cli
+
+    return Cli(folder / "snapshots")
+
+
+def test_three_days_of_monitoring(folder, server, cli_in):
+    reports = folder / "reports"
+
+    publish(server, "day1")
+    r = run(cli_in, folder, DAYS["day1"])
+    assert r.exit_code == 1, r.output
+    assert r.stdout == ""  # logs go to stderr, for cron
+    assert r.stderr.startswith("2019-04-20T09:00:00Z dipdiff: run 2019-04-20T09:00:00Z: 2 new, 0 changed")
+    assert git(folder, "log", "-1", "--format=%s") == \
+        "dipdiff run 2019-04-20T09:00:00Z: 2 new, 0 changed, 0 removed, 0 divergent\n"
+    golden("2019-04-20.md", (reports / "2019-04-20.md").read_text(encoding="utf-8"), server)
+
+    # The same day again: nothing due to change, so no output at all, exit 0, no commit.
+    r = run(cli_in, folder, "2019-04-20T15:00:00Z")
+    assert (r.exit_code, r.output) == (0, ""), r.output
+    assert len(git(folder, "log", "--format=%h").splitlines()) == 2
+
+    publish(server, "day2")
+    r = run(cli_in, folder, DAYS["day2"])
+    assert r.exit_code == 1, r.output
+    body = git(folder, "log", "-1", "--format=%B")
+    assert body.startswith("dipdiff run 2019-04-21T09:00:00Z: 1 new, 1 changed, 0 removed")
+    assert "- changed state-dept/secretary-pompeos-call-with-un-special-representative-salame@2" in body
+    assert "- new white-house/statement-from-the-press-secretary-libya@1" in body
+    day2 = (reports / "2019-04-21.md").read_text(encoding="utf-8")
+    golden("2019-04-21.md", day2, server)
+    assert "<del>agree to an immediate ceasefire</del> → <ins>de-escalate</ins>" in day2
+
+    publish(server, "day3")
+    r = run(cli_in, folder, DAYS["day3"])
+    assert r.exit_code == 1, r.output
+    assert "- removed state-dept/secretary-pompeos-call-with-un-special-representative-salame" in \
+        git(folder, "log", "-1", "--format=%B")
+    golden("2019-04-22.md", (reports / "2019-04-22.md").read_text(encoding="utf-8"), server)
+    golden("README.md", (reports / "README.md").read_text(encoding="utf-8"), server)
+    golden("feed.xml", (reports / "feed.xml").read_text(encoding="utf-8"), server)
+
+    # Everything is committed: the store, the reports, and nothing else is left dirty there.
+    assert git(folder, "status", "--porcelain", "--", "snapshots", "reports") == ""
+    assert len(git(folder, "log", "--format=%h").splitlines()) == 4
+    assert Store(folder / "snapshots").verify() == []
+
+    # The day-2 report renders as GitHub-flavoured markdown: tables, details, del/ins.
+    html = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(day2)
+    assert "<table>" in html and "|---" not in html
+    assert "<del>agree to an immediate ceasefire</del>" in html and "<ins>de-escalate</ins>" in html
+    assert "&lt;del&gt;" not in html
+
+    feed = ET.fromstring((reports / "feed.xml").read_bytes())
+    titles = [e.findtext("{http://www.w3.org/2005/Atom}title") for e in
+              feed.findall("{http://www.w3.org/2005/Atom}entry")]
+    assert titles[0].startswith("Removed: ") and len(titles) == 5
+
+    # Re-rendering from the committed store gives byte-identical reports.
+    before = {p.name: p.read_bytes() for p in reports.iterdir()}
+    for day in ("2019-04-20", "2019-04-21", "2019-04-22"):
+        assert cli_in("report", "--date", day).exit_code == 0
+    assert {p.name: p.read_bytes() for p in reports.iterdir()} == before
+
+
+def test_run_logs_quiet_and_verbose(folder, server, cli_in):
+    publish(server, "day1")
+    r = run(cli_in, folder, DAYS["day1"], "--quiet")
+    assert (r.exit_code, r.output) == (1, "")
+    publish(server, "day2")
+    r = run(cli_in, folder, DAYS["day2"], "--verbose")
+    assert r.exit_code == 1
+    lines = r.stderr.splitlines()
+    assert all(line.startswith("2019-04-21T09:00:00Z dipdiff: ") for line in lines)
+    assert any("debug: changed     state-dept/secretary-pompeos" in line for line in lines)
+    assert any("debug: unchanged   state-dept/the-situation-in-libya" in line for line in lines)
+
+
+def test_trouble_is_exit_2_with_one_line(folder, server, cli_in):
+    publish(server, "day1")
+    server.set("/wh/", Response(b"down", 503))
+    r = run(cli_in, folder, DAYS["day1"])
+    assert r.exit_code == 2, r.output
+    assert "warning: white-house: " in r.stderr
+    report = (folder / "reports" / "2019-04-20.md").read_text(encoding="utf-8")
+    assert "## Problems" in report and "white-house: " in report
+    # The findings of a run in trouble are still committed.
+    assert "2 new" in git(folder, "log", "-1", "--format=%s")
+
+    missing = cli_in("run", "--config", str(folder / "nope.toml"))
+    assert missing.exit_code == 2 and len(missing.stderr.strip().splitlines()) == 1
+    assert "nope.toml" in missing.stderr
+
+
+def test_run_not_in_a_git_repo_fails_before_fetching(tmp_path, server):
+    from conftest import Cli
+
+    (tmp_path / "dipdiff.toml").write_text(f'[sources.s]\nkind = "listing"\nselector = "li"\nurl = "{server.url("/s/")}"\n',
+                                           encoding="utf-8")
+    r = Cli(tmp_path / "snapshots")("run", "--config", str(tmp_path / "dipdiff.toml"), "--commit")
+    assert r.exit_code == 2
+    assert "not a git repository" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert server.hits("/s/") == 0
+
+
+def test_overlapping_run_waits_then_exits_clearly(folder, server, cli_in):
+    publish(server, "day1")
+    with Store(folder / "snapshots").lock():
+        r = run(cli_in, folder, DAYS["day1"], "--wait", "0.2")
+    assert r.exit_code == 2
+    assert "another dipdiff run holds the lock" in r.stderr
+    assert server.hits("/state/") == 0
+
+
+def test_webhook_gets_the_summary(folder, server, cli_in):
+    publish(server, "day1")
+    server.set("/hook", Response(b"", 204))
+    r = run(cli_in, folder, DAYS["day1"], "--webhook", server.url("/hook"))
+    assert r.exit_code == 1, r.output
+    ((path, body),) = server.posted
+    doc = json.loads(body)
+    assert doc["event"] == "dipdiff.run" and doc["counts"]["new"] == 2
+    assert doc["commit"] == git(folder, "rev-parse", "HEAD").strip()
+    assert {c["kind"] for c in doc["changes"]} == {"new"}
+    # Nothing changed: no POST.
+    run(cli_in, folder, "2019-04-20T15:00:00Z", "--webhook", server.url("/hook"))
+    assert len(server.posted) == 1
+    # A failing webhook is trouble, in one line.
+    publish(server, "day2")
+    server.set("/hook", Response(b"", 500))
+    r = run(cli_in, folder, DAYS["day2"], "--webhook", server.url("/hook"))
+    assert r.exit_code == 2 and "webhook answered HTTP 500" in r.stderr
