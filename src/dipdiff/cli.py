@@ -423,7 +423,7 @@ class _RunLog:
 @handle_errors
 def run(
     ctx: typer.Context,
-    config: Annotated[Path, typer.Option("--config", help="The config file.")] = Path("dipdiff.toml"),
+    config: ConfigOption = Path("dipdiff.toml"),
     commit: Annotated[bool, typer.Option("--commit", help="git-commit snapshots/ and reports/ when something changed.")] = False,
     webhook: Annotated[Optional[str], typer.Option("--webhook", envvar="DIPDIFF_WEBHOOK", help="POST a JSON summary here when something changed.")] = None,
     wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for a run that holds the store.")] = 30.0,
