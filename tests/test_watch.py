@@ -143,7 +143,7 @@ def test_cli_fetch_json_and_exit_codes(cli, server, tmp_path, corpus):
     folder = corpus("state-gov-press-releases-rss/expired-passports-2021-05-24")
     files = sorted(folder.glob("*.rss"))
     config = tmp_path / "dipdiff.toml"
-    config.write_text(f'[dipdiff]\ndelay = 0\nrobots = false\n[sources.state-dept]\npreset = "state-dept"\n'
+    config.write_text(f'[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\n[sources.state-dept]\npreset = "state-dept"\n'
                       f'url = "{server.url("/feed/")}"\n')
     server.set("/feed/", Response(files[0].read_bytes(), headers=RSS))
     first = cli("fetch", "--config", str(config), "--json")

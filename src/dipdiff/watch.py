@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from dipdiff.config import Config, Schedule, SourceConfig
-from dipdiff.discover import Item, discover, parse_content_item, same_release, title_case_only
+from dipdiff.discover import ContentItem, Item, discover, parse_content_item, same_release, title_case_only
 from dipdiff.errors import DipdiffError, ExtractError, FetchError, RobotsDisallowed
 from dipdiff.extract import blocked_reason, extract
 from dipdiff.models import Check, Outcome, Page, RunResult, SnapshotResult, Statement
@@ -187,7 +187,10 @@ def plan_source(
             if item.statement is None and not check_all and not (k.last_outcome == Outcome.REMOVED) \
                     and not due(k, now, schedule):
                 continue
-        tasks.append(Task(source, item.url, sid, item, item.fetch_url, item.published))
+        url = item.url
+        if sid and item.statement is None and url in index.by_sid[sid].previous_urls:
+            url = index.by_sid[sid].url  # listed under an old address: ask where it lives now
+        tasks.append(Task(source, url, sid, item, item.fetch_url, item.published))
     if not source.full_text:
         for sid, k in index.by_sid.items():
             if sid in seen:
@@ -280,17 +283,26 @@ class Recorder:
                 return self._simple(task, index, Outcome.REMOVED, page, f"redirected to a listing page "
                                     f"({page.final_url})")
         if known and (page.status == 304 or (raw_sha and raw_sha == known.raw_sha)) and known.sha:
+            if note and task.fetch_url is None and page.final_url != known.url:  # same page, new address
+                return self._moved(task, index, known.sid, page.final_url, known.sha, page, raw_sha)
             why = "304 Not Modified" if page.status == 304 else "identical page"
             return self._simple(task, index, Outcome.UNCHANGED, page, note or why, sha=known.sha,
                                 raw_sha=raw_sha, quiet=True)
         if page.status == 304:  # a 304 without anything to compare to: ask again in full next time
             return self._simple(task, index, Outcome.UNAVAILABLE, page, "304 without a stored version")
         try:
-            statement = self._extract(task, page)
+            statement, govuk = self._extract_item(task, page)
         except ExtractError as e:
-            statement, reason = None, e.reason
+            statement, govuk, reason = None, None, e.reason
         else:
             reason = None
+        if govuk is not None and govuk.withdrawn:
+            return self._simple(task, index, Outcome.REMOVED, page, f"withdrawn on GOV.UK: {govuk.withdrawn}")
+        change_note = None
+        if govuk is not None and govuk.change_notes:
+            # GOV.UK's own edit log: shown with a new version, never part of the text.
+            when, text = govuk.change_notes[-1]
+            change_note = f"GOV.UK change note {when}: {text}"
         reason = (blocked_reason(page.text, statement) if task.source.kind != "json" or statement is None
                   else (None if statement.words >= 15 else f"body extracted to only {statement.words} words")) \
             or reason
@@ -298,14 +310,18 @@ class Recorder:
             return self._simple(task, index, Outcome.BLOCKED, page, reason or "no statement text")
         public_url = page.final_url if note and task.fetch_url is None else task.url
         return self.statement(task, index, replace(statement, url=public_url), page=page, raw_sha=raw_sha,
-                              note=note)
+                              note=note, change_note=change_note)
 
     def _extract(self, task: Task, page: Page) -> Statement:
+        return self._extract_item(task, page)[0]
+
+    def _extract_item(self, task: Task, page: Page) -> tuple[Statement, ContentItem | None]:
         src = task.source
         if task.fetch_url and src.kind == "json":
             item = parse_content_item(page.content, page.final_url, agency=src.agency, source=src.name)
-            return item.statement
-        return extract(page.text, page.final_url, rules=src.extract, agency=src.agency or None, source=src.name)
+            return item.statement, item
+        return extract(page.text, page.final_url, rules=src.extract, agency=src.agency or None,
+                       source=src.name), None
 
     def _simple(
         self, task: Task, index: Index, outcome: Outcome, page: Page, message: str, *, sha: str | None = None,
@@ -327,9 +343,13 @@ class Recorder:
 
     def statement(
         self, task: Task, index: Index, statement: Statement, *, page: Page | None = None,
-        raw_sha: str | None = None, note: str | None = None,
+        raw_sha: str | None = None, note: str | None = None, change_note: str | None = None,
     ) -> SnapshotResult:
-        """Record an extracted statement: new, changed, unchanged (incl. flaps) or moved."""
+        """Record an extracted statement: new, changed, unchanged (incl. flaps) or moved.
+
+        ``note`` goes with every outcome (a redirect); ``change_note`` (the site's own
+        edit log) only with a stored version.
+        """
         from dipdiff.diff import diff_statements
 
         now = self.clock()
@@ -342,13 +362,13 @@ class Recorder:
             # section renamed). It keeps its identity.
             old = index.by_sid[index.by_sha[sha]]
             if old.url != statement.url and old.url not in index.discovered:
-                return self._moved(task, index, old.sid, statement, sha, page, raw_sha)
+                return self._moved(task, index, old.sid, statement.url, sha, page, raw_sha)
         latest: Statement | None = None
         refs = self.store.versions(sid) if sid and self.store.exists(sid) else []
         known = index.by_sid.get(sid) if sid else None
         if known and known.sha == sha:
             if known.url != statement.url and page is not None and page.final_url != (task.fetch_url or task.url):
-                return self._moved(task, index, sid, statement, sha, page, raw_sha)
+                return self._moved(task, index, sid, statement.url, sha, page, raw_sha)
             return self._store_check(task, index, sid, Outcome.UNCHANGED, statement, sha, page, raw_sha, note)
         if refs:
             latest = self.store.read_version(sid, -1).statement
@@ -381,7 +401,9 @@ class Recorder:
             changes = len(diff.changes)
             from dipdiff.service import _change_note
 
-            message = "; ".join(m for m in (_change_note(diff), note) if m)
+            message = "; ".join(m for m in (_change_note(diff), note, change_note) if m)
+        elif change_note:
+            message = "; ".join(m for m in (message, change_note) if m)
         meta.title, meta.agency, meta.published = statement.title, statement.agency, statement.published
         if guid:
             meta.guid = guid
@@ -426,22 +448,22 @@ class Recorder:
                               title=statement.title)
 
     def _moved(
-        self, task: Task, index: Index, sid: str, statement: Statement, sha: str, page: Page | None,
+        self, task: Task, index: Index, sid: str, new_url: str, sha: str, page: Page | None,
         raw_sha: str | None,
     ) -> SnapshotResult:
         meta = self.store.meta(sid)
         old_url = meta.url
         if old_url not in meta.previous_urls:
             meta.previous_urls.append(old_url)
-        meta.url = statement.url
+        meta.url = new_url
         message = f"same text, moved from {old_url}"
-        check = Check(time=self.clock(), outcome=Outcome.MOVED, url=task.fetch_url or statement.url,
+        check = Check(time=self.clock(), outcome=Outcome.MOVED, url=task.fetch_url or new_url,
                       status=page.status if page else None, etag=page.etag if page else None,
                       last_modified=page.last_modified if page else None, sha256=sha, raw_sha256=raw_sha,
                       note=message)
         self.store.record_check(sid, check, meta)
         self._reindex(index, meta)
-        return SnapshotResult(sid, Outcome.MOVED, statement.url, message=message, title=meta.title)
+        return SnapshotResult(sid, Outcome.MOVED, new_url, message=message, title=meta.title)
 
     def _reindex(self, index: Index, meta: StatementMeta) -> None:
         index.add(summarize(meta))

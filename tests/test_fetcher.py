@@ -1,0 +1,187 @@
+"""The polite async fetcher against a real local server with scripted faults."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from dipdiff.errors import FetchError, RobotsDisallowed
+from dipdiff.fetch import Fetcher, Politeness, retry_after_seconds
+from dipdiff.serve import Response, conditional, redirect, sequence, slow
+
+PAGE = Response(b"<html><head><title>T</title></head><body><p>" + b"word " * 40 + b"</p></body></html>")
+FAST = Politeness(delay=0, backoff=0.001, retries=2, timeout=5, robots=False)
+
+
+class Sleeps:
+    """An injected sleep that records every wait and yields without waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(round(seconds, 3))
+        await asyncio.sleep(0)
+
+
+def get(url, politeness=FAST, sleep=None, **kwargs):
+    async def go():
+        async with Fetcher(politeness, **({"sleep": sleep} if sleep else {})) as f:
+            return await f.get(url, **kwargs), f.requests
+
+    return asyncio.run(go())
+
+
+def test_ok_page_with_user_agent(server):
+    server.set("/a", PAGE)
+    page, requests = get(server.url("/a"), Politeness(delay=0, robots=False, user_agent="test-agent/1"))
+    assert page.status == 200 and b"word" in page.content and requests == 1
+    assert server.requests[-1][2]["User-Agent"] == "test-agent/1"
+
+
+def test_5xx_is_retried_with_exponential_backoff(server):
+    server.set("/a", sequence(Response(b"", 500), Response(b"", 502), PAGE))
+    sleeps = Sleeps()
+    page, requests = get(server.url("/a"), Politeness(delay=0, backoff=0.5, retries=2, robots=False), sleeps)
+    assert page.status == 200 and requests == 3
+    assert sleeps.waits == [0.5, 1.0]
+
+
+def test_5xx_that_persists_is_a_transient_error(server):
+    server.set("/a", Response(b"down", 503))
+    with pytest.raises(FetchError) as e:
+        get(server.url("/a"))
+    assert e.value.status == 503 and e.value.transient
+    assert server.hits("/a") == 3
+
+
+def test_429_and_503_honour_retry_after(server):
+    server.set("/a", sequence(Response(b"", 429, {"Retry-After": "7"}), PAGE))
+    sleeps = Sleeps()
+    page, _ = get(server.url("/a"), sleep=sleeps)
+    assert page.status == 200 and sleeps.waits == [7.0]
+
+
+def test_retry_after_beyond_the_cap_gives_up_at_once(server):
+    server.set("/a", Response(b"", 429, {"Retry-After": "3600"}))
+    with pytest.raises(FetchError) as e:
+        get(server.url("/a"), Politeness(delay=0, max_retry_after=60, robots=False))
+    assert e.value.status == 429 and e.value.retry_after == 3600 and server.hits("/a") == 1
+
+
+def test_retry_after_as_http_date():
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+    assert retry_after_seconds("Wed, 25 Nov 2026 12:00:30 GMT", now) == 30
+    assert retry_after_seconds("120") == 120 and retry_after_seconds("soon") is None
+
+
+def test_404_is_not_retried(server):
+    with pytest.raises(FetchError) as e:
+        get(server.url("/missing"))
+    assert e.value.status == 404 and not e.value.transient and server.hits("/missing") == 1
+
+
+def test_slow_response_times_out_and_is_retried(server):
+    server.set("/slow", slow(1.0, PAGE))
+    with pytest.raises(FetchError, match="timed out") as e:
+        get(server.url("/slow"), Politeness(delay=0, timeout=0.2, retries=1, backoff=0.001, robots=False))
+    assert e.value.transient and e.value.status is None
+    assert server.hits("/slow") == 2
+
+
+def test_conditional_request_gets_304_without_a_body(server):
+    server.set("/a", conditional(PAGE, last_modified="Wed, 25 Nov 2026 10:00:00 GMT"))
+    first, _ = get(server.url("/a"))
+    assert first.status == 200 and first.etag
+    again, _ = get(server.url("/a"), etag=first.etag, last_modified=first.last_modified)
+    assert again.status == 304 and again.content == b""
+    headers = server.requests[-1][2]
+    assert headers["If-None-Match"] == first.etag
+    assert headers["If-Modified-Since"] == "Wed, 25 Nov 2026 10:00:00 GMT"
+
+
+def test_redirects_are_followed_and_recorded(server):
+    server.set("/old", redirect("/middle", 301))
+    server.set("/middle", redirect("/new", 302))
+    server.set("/new", PAGE)
+    page, _ = get(server.url("/old"))
+    assert page.final_url == server.url("/new")
+    assert page.redirects == (server.url("/old"), server.url("/middle"))
+
+
+def test_size_cap(server):
+    server.set("/big", Response(b"<p>" + b"x" * 5000 + b"</p>"))
+    with pytest.raises(FetchError, match="too large") as e:
+        get(server.url("/big"), Politeness(delay=0, max_bytes=1000, robots=False))
+    assert not e.value.transient
+
+
+def test_robots_txt_is_respected_unless_disabled(server):
+    server.set("/robots.txt", Response(b"User-agent: dipdiff\nDisallow: /private/\n",
+                                       headers={"Content-Type": "text/plain"}))
+    server.set("/private/a", PAGE)
+    server.set("/public/a", PAGE)
+    polite = Politeness(delay=0, robots=True)
+    with pytest.raises(RobotsDisallowed):
+        get(server.url("/private/a"), polite)
+    assert server.hits("/private/a") == 0
+    assert get(server.url("/public/a"), polite)[0].status == 200
+    assert get(server.url("/private/a"), polite, robots=False)[0].status == 200
+
+
+def test_missing_robots_allows_and_unreachable_robots_forbids(server):
+    server.set("/a", PAGE)
+    assert get(server.url("/a"), Politeness(delay=0, robots=True))[0].status == 200  # robots.txt is a 404
+    server.set("/robots.txt", Response(b"", 500))
+    with pytest.raises(FetchError, match="robots.txt is unreachable") as e:
+        get(server.url("/a"), Politeness(delay=0, robots=True, backoff=0.001))
+    assert e.value.transient
+
+
+def _in_flight_route(state, delay):
+    lock = threading.Lock()
+
+    def route(handler):
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        time.sleep(delay)
+        with lock:
+            state["now"] -= 1
+        return PAGE
+
+    return route
+
+
+def test_global_and_per_host_limits(server):
+    state = {"now": 0, "max": 0}
+    for i in range(8):
+        server.set(f"/p{i}", _in_flight_route(state, 0.05))
+
+    async def go(p):
+        async with Fetcher(p) as f:
+            await asyncio.gather(*(f.get(server.url(f"/p{i}")) for i in range(8)))
+
+    asyncio.run(go(Politeness(delay=0, concurrency=8, per_host=3, robots=False)))
+    assert state["max"] == 3
+    state["max"] = 0
+    asyncio.run(go(Politeness(delay=0, concurrency=2, per_host=8, robots=False)))
+    assert state["max"] == 2
+
+
+def test_per_host_delay_spaces_request_starts(server):
+    for i in range(4):
+        server.set(f"/d{i}", PAGE)
+
+    async def go():
+        async with Fetcher(Politeness(delay=0.05, per_host=4, robots=False)) as f:
+            started = time.monotonic()
+            await asyncio.gather(*(f.get(server.url(f"/d{i}")) for i in range(4)))
+            return time.monotonic() - started
+
+    assert asyncio.run(go()) >= 0.15  # three gaps of 50 ms between four starts
