@@ -521,7 +521,7 @@ ConfigOption = Annotated[
 def init(
     folder: Annotated[Path, typer.Argument(help="Folder to set up (default: the current one).")] = Path("."),
 ) -> None:
-    """Create dipdiff.toml (with the built-in presets) and snapshots/ in a folder."""
+    """Create dipdiff.toml (with the built-in presets), snapshots/, reports/ and cron/CI examples."""
     from dipdiff.project import init_project
 
     console = make_console()
@@ -529,6 +529,8 @@ def init(
         verb = "created" if created else "kept   "
         console.print(Text(f"{verb} {path}  ({description})"))
     console.print(Text(f"next: edit {folder / 'dipdiff.toml'}, then run `dipdiff fetch` in {folder}"))
+    console.print(Text(f"to monitor: `dipdiff run --commit` from cron ({folder / 'crontab.example'}) "
+                       f"or CI ({folder / '.github/workflows/dipdiff.yml'}), in a git repository"))
 
 
 @app.command()

@@ -22,6 +22,7 @@ class InitFile:
     path: str  # relative to the folder; ending in "/" makes a folder
     content: Callable[[], str] | None = None
     description: str = ""
+    content_for: Callable[[Path], str] | None = None  # content that depends on the folder
 
 
 def _duration(seconds: float) -> str:
@@ -98,6 +99,19 @@ INIT_FILES: list[InitFile] = [
 ]
 
 
+def _monitoring_files() -> list[InitFile]:
+    """reports/, .gitignore, a crontab line and a CI workflow, for ``dipdiff run`` (scaffold.py)."""
+    import shutil
+
+    from dipdiff.scaffold import monitoring_files
+
+    dipdiff = shutil.which("dipdiff") or "dipdiff"
+    return [InitFile(f.path, None, f.description, f.content) for f in monitoring_files(dipdiff)]
+
+
+INIT_FILES += _monitoring_files()
+
+
 def init_project(folder: Path) -> list[tuple[str, bool, str]]:
     """Create the files of :data:`INIT_FILES` in ``folder``; returns (path, created, description)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -112,7 +126,9 @@ def init_project(folder: Path) -> list[tuple[str, bool, str]]:
             if created:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.with_name(f".{target.name}.tmp")
-                tmp.write_text(item.content() if item.content else "", encoding="utf-8")
+                text = (item.content_for(folder.resolve()) if item.content_for
+                        else item.content() if item.content else "")
+                tmp.write_text(text, encoding="utf-8")
                 tmp.replace(target)
         done.append((str(target), created, item.description))
     return done

@@ -6,7 +6,10 @@ already has) is the caller's job.
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from dipdiff.digest import render_index
 
@@ -64,23 +67,25 @@ jobs:
 @dataclass(frozen=True)
 class ScaffoldFile:
     path: str  # relative to the monitoring folder
-    content: str
+    content: Callable[[Path], str]  # of the folder's absolute path
     description: str
 
 
-def monitoring_files(folder: str, dipdiff: str = "dipdiff", package: str = "dipdiff") -> list[ScaffoldFile]:
-    """The files ``dipdiff init`` adds so that a folder can be monitored from cron or CI."""
+def crontab(folder: Path, dipdiff: str = "dipdiff") -> str:
+    return CRONTAB.format(folder=shlex.quote(str(folder)), dipdiff=shlex.quote(dipdiff))
+
+
+def monitoring_files(dipdiff: str = "dipdiff", package: str = "dipdiff") -> list[ScaffoldFile]:
+    """The files ``dipdiff init`` adds so that a folder can be monitored from cron or CI.
+
+    ``dipdiff`` is the command the crontab runs (an absolute path: cron's PATH is short).
+    """
     return [
-        ScaffoldFile("reports/README.md", render_index([]), "the reports index; reports land here"),
-        ScaffoldFile(".gitignore", GITIGNORE, "keeps virtualenvs and caches out of git"),
-        ScaffoldFile(CRONTAB_PATH, CRONTAB.format(folder=_sh_quote(folder), dipdiff=_sh_quote(dipdiff)),
-                     "an example crontab line for `dipdiff run --commit`"),
-        ScaffoldFile(WORKFLOW_PATH, WORKFLOW.format(package=package),
-                     "a scheduled GitHub Actions workflow running `dipdiff run --commit`"),
+        ScaffoldFile("reports/README.md", lambda folder: render_index([]),
+                     "the reports index; dipdiff run writes reports here"),
+        ScaffoldFile(".gitignore", lambda folder: GITIGNORE, "keeps virtualenvs and caches out of git"),
+        ScaffoldFile(CRONTAB_PATH, lambda folder: crontab(folder, dipdiff),
+                     "an example crontab line: dipdiff run --commit every hour"),
+        ScaffoldFile(WORKFLOW_PATH, lambda folder: WORKFLOW.format(package=package),
+                     "a scheduled GitHub Actions workflow running dipdiff run --commit"),
     ]
-
-
-def _sh_quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
