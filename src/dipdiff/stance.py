@@ -1,0 +1,501 @@
+"""What one statement says about each actor it names: signals attached to actors, and a stance.
+
+A signal from the lexicon (:mod:`dipdiff.signals`) is attached to an actor only when the
+sentence makes that actor its *target*, never its speaker:
+
+* stance verbs and nouns ("oppose", "condemn", "urge", "support", "recognized") are said
+  by their subject ("The United States", "we") about what follows them: the first actor
+  after the signal in the same clause, unless a preposition makes it a victim or a place
+  ("the attack *on* Tripoli", "concern *in* Libya");
+* evaluations ("unacceptable", "aggression", "significant role") are about their
+  possessor or the actor they are predicated of ("Haftar's significant role",
+  "the attack by X was unacceptable", "aggression *by* X");
+* demanded actions ("halt", "withdraw", "release", "must") are asked of the actor that is
+  to act ("urge X to halt", "X must withdraw", "an end to X's offensive"); an action with no
+  actor of its own continues the clause's critical signal ("we oppose X's offensive and
+  urge the immediate halt ...");
+* an appeal to "all parties" is an appeal to no one in particular;
+* negation flips supportive and critical, and undoes a demand.
+
+The speaker of the statement (the issuing country, from its URL or agency) is reported
+but never judged. Countries that are only places ("fighting near Tripoli", "peace in
+Libya") are places, not actors.
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from dipdiff.entities import (
+    ACTOR_KINDS,
+    Gazetteer,
+    Mention,
+    Sentence,
+    Token,
+    default_gazetteer,
+    find_mentions,
+    split_sentences,
+    surnames,
+    tokenize,
+)
+from dipdiff.models import Statement
+from dipdiff.signals import Lexicon, Signal, SignalMatch, default_lexicon
+
+STANCES = ("supportive", "critical", "neutral", "absent")
+
+# The demanded actions themselves: asked of whoever is to act.
+ACTIONS = frozenset({"halt", "cease", "stop", "withdraw", "stand down", "pull back", "refrain", "release",
+                     "end", "lay down arms", "de-escalate", "must"})
+# Evaluations: about their possessor or the actor they are said of.
+EVALUATIONS = frozenset({"outrageous", "despicable", "reprehensible", "unacceptable", "unprovoked",
+                         "aggression", "atrocity", "war crime", "crimes against humanity", "violation",
+                         "illegal", "illegitimate", "destabilizing", "malign", "provocation",
+                         "significant role", "legitimate", "accountability", "consequences",
+                         "shared vision", "partnership", "cooperation"})
+# Context: the register of a statement, not a judgement of anyone.
+CONTEXT_CATEGORIES = frozenset({"restraint", "ceasefire", "humanitarian", "process", "sovereignty",
+                                "principle", "security", "modality"})
+APPEALS = frozenset({"urge", "call on", "call upon", "call for", "appeal to", "encourage", "press"})
+# What "demands something of the actor" means for divergence: the hard demands.
+HARD_DEMAND_CATEGORY = "demand"
+
+_DETERMINERS = frozenset({"the", "a", "an", "this", "these", "those", "its", "their", "his", "her", "our",
+                          "any", "such", "recent", "continued", "ongoing", "latest", "military", "brutal"})
+_PREPOSITIONS = frozenset({"on", "against", "in", "near", "at", "into", "across", "throughout", "toward",
+                           "towards", "to", "inside", "within", "around", "from", "among", "with", "for",
+                           "of", "by", "about", "over", "regarding", "including", "between", "upon",
+                           "outside", "beyond", "through", "via", "under", "after", "during"})
+# Prepositions after which an actor can be what a signal is about.
+_TARGET_PREPS = {
+    "critical": frozenset({"by", "of", "about", "over", "regarding", "including", "from"}),
+    "supportive": frozenset({"for", "to", "with", "of", "by", "including", "toward", "towards"}),
+    "neutral": frozenset({"including", "for", "to", "with", "of"}),
+}
+_REPORTING = frozenset({"said", "says", "say", "stated", "states", "state", "believe", "believes", "believed",
+                        "think", "thinks", "consider", "considers", "considered", "noted", "notes", "note",
+                        "added", "stressed", "emphasized", "emphasised", "underscored", "reiterated",
+                        "reiterate", "reiterates", "affirmed", "highlighted", "agreed", "agree", "told",
+                        "announced", "declared", "discussed", "spoke", "that", "whether", "clear"})
+_CLAUSE_CONJ = frozenset({"but", "while", "whereas", "although", "though", "yet", "and", "which", "who"})
+_MAX_FORWARD = 12
+_MAX_BACKWARD = 8
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A signal attached to one actor in one sentence."""
+
+    signal: Signal
+    text: str  # as written
+    negated: bool
+    sentence: int
+
+    @property
+    def polarity(self) -> str:
+        p = self.signal.polarity
+        if self.negated and p in ("supportive", "critical"):
+            return "critical" if p == "supportive" else "supportive"
+        return p
+
+    @property
+    def hard_demand(self) -> bool:
+        return self.signal.category == HARD_DEMAND_CATEGORY and self.signal.demand and not self.negated
+
+    @property
+    def label(self) -> str:
+        return ("not " if self.negated else "") + self.signal.phrase
+
+
+@dataclass
+class ActorInText:
+    """One actor as one statement presents it: its names, sentences and attached signals."""
+
+    key: str
+    name: str
+    kind: str
+    keys: set[str] = field(default_factory=set)
+    aliases: list[str] = field(default_factory=list)
+    sentences: list[int] = field(default_factory=list)
+    signals: list[Attached] = field(default_factory=list)
+    acting: bool = False  # named as an actor (not only as a place)
+    speaker: bool = False  # the issuer of the statement, never judged
+
+    @property
+    def stance(self) -> str:
+        sup = sum(1 for s in self.signals if s.polarity == "supportive")
+        crit = sum(1 for s in self.signals if s.polarity == "critical")
+        if sup > crit:
+            return "supportive"
+        if crit > sup:
+            return "critical"
+        return "neutral"
+
+    @property
+    def demands(self) -> list[str]:
+        return _unique(s.signal.phrase for s in self.signals if s.hard_demand)
+
+    @property
+    def signal_labels(self) -> list[str]:
+        return _unique(s.label for s in self.signals)
+
+
+@dataclass(frozen=True)
+class TextAnalysis:
+    """Sentences, actors (with stances) and places of one statement."""
+
+    sentences: tuple[Sentence, ...]
+    actors: tuple[ActorInText, ...]
+    places: tuple[str, ...]  # gazetteer keys of places and of countries named only as places
+    speaker: str | None
+
+    def actor(self, key: str) -> ActorInText | None:
+        for a in self.actors:
+            if key in a.keys:
+                return a
+        return None
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+@dataclass
+class _Sig:
+    match: SignalMatch
+    start: int  # token indices
+    end: int
+    role: str  # verb | action | evaluation | context
+    targets: list[int] = field(default_factory=list)  # indices into the sentence's mentions
+
+
+def role_of(signal: Signal) -> str:
+    if signal.phrase in ACTIONS:
+        return "action"
+    if signal.phrase in EVALUATIONS:
+        return "evaluation"
+    if signal.category in CONTEXT_CATEGORIES or signal.phrase == "all parties":
+        return "context"
+    return "verb"
+
+
+def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: Gazetteer | None = None) -> TextAnalysis:
+    """Find the actors of ``statement`` and what it says about each of them."""
+    lex = lexicon or default_lexicon()
+    gz = gazetteer or default_gazetteer()
+    speaker = gz.speaker(statement.url, statement.agency, statement.source)
+    sentences = split_sentences(statement.paragraphs)
+    tokenized = [tokenize(s.text) for s in sentences]
+    first_pass = [m for toks in tokenized for m in find_mentions(toks, gz)]
+    known = surnames(first_pass)
+    actors: dict[str, ActorInText] = {}
+    parent: dict[str, str] = {}
+    places: dict[str, None] = {}
+
+    def find(k: str) -> str:
+        while parent.get(k, k) != k:
+            k = parent[k]
+        return k
+
+    def union(x: str, y: str) -> None:
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            # The person is the actor; their forces are an alias.
+            if actors[ry].kind == "person" and actors[rx].kind != "person":
+                rx, ry = ry, rx
+            parent[ry] = rx
+
+    per_sentence: list[tuple[list[Mention], list[_Sig], list[bool]]] = []
+    for sent, toks in zip(sentences, tokenized):
+        mentions = find_mentions(toks, gz, known, sentence=sent.text)
+        sigs = _signals(lex, sent.text, toks)
+        acting = _attribute(toks, mentions, sigs)
+        per_sentence.append((mentions, sigs, acting))
+        for m, is_acting in zip(mentions, acting):
+            if m.kind == "generic":
+                continue
+            if m.kind == "place" or (m.kind == "country" and not is_acting and not m.actor_form):
+                places.setdefault(m.key, None)
+                if m.country:
+                    places.setdefault(m.country, None)
+                if m.kind == "place" or m.modifier:
+                    continue
+            a = actors.get(m.key)
+            if a is None:
+                a = actors[m.key] = ActorInText(m.key, m.name, m.kind, {m.key})
+                parent[m.key] = m.key
+            if m.text not in a.aliases:
+                a.aliases.append(m.text)
+            if sent.index not in a.sentences:
+                a.sentences.append(sent.index)
+            a.acting = a.acting or is_acting or m.actor_form or m.kind in ACTOR_KINDS - {"country"}
+        for x, y in _ties(toks, mentions):
+            if x in actors and y in actors:
+                union(x, y)
+
+    for sent, (mentions, sigs, _) in zip(sentences, per_sentence):
+        for s in sigs:
+            for t in dict.fromkeys(s.targets):
+                m = mentions[t]
+                if m.key in actors:
+                    actors[m.key].signals.append(Attached(s.match.signal, s.match.text, s.match.negated, sent.index))
+                    actors[m.key].acting = True
+
+    merged: dict[str, ActorInText] = {}
+    for key, a in actors.items():
+        root = find(key)
+        if root == key:
+            merged[key] = a
+    for key, a in actors.items():
+        root = find(key)
+        if root != key:
+            r = merged[root]
+            r.keys |= a.keys
+            r.aliases += [x for x in a.aliases if x not in r.aliases]
+            r.sentences = sorted(set(r.sentences) | set(a.sentences))
+            r.signals = sorted(r.signals + a.signals, key=lambda s: s.sentence)
+            r.acting = r.acting or a.acting
+    out = []
+    for a in merged.values():
+        if not a.acting:
+            continue
+        a.speaker = speaker is not None and (speaker in a.keys or gz.is_issuer_body(a.name, speaker))
+        a.sentences.sort()
+        out.append(a)
+    for a in out:
+        places.pop(a.key, None) if a.kind == "country" else None
+    return TextAnalysis(tuple(sentences), tuple(out), tuple(places), speaker)
+
+
+def _signals(lex: Lexicon, text: str, tokens: Sequence[Token]) -> list[_Sig]:
+    out = []
+    for m in lex.find(text):
+        start = next((k for k, t in enumerate(tokens) if t.end > m.start), len(tokens))
+        end = start
+        while end < len(tokens) and tokens[end].start < m.end:
+            end += 1
+        out.append(_Sig(m, start, max(end, start + 1), role_of(m.signal)))
+    return out
+
+
+def _clauses(tokens: Sequence[Token]) -> list[int]:
+    """Clause number of each token: ``;``, ``:``, dashes and ", but/while/and <lower-case>" start a new one."""
+    out, n = [], 0
+    for k, t in enumerate(tokens):
+        if t.text in (";", ":", "—", "–") or (t.text == "-" and k and tokens[k - 1].end < t.start):
+            n += 1
+        elif t.text == "," and k + 2 < len(tokens) and tokens[k + 1].lower in _CLAUSE_CONJ \
+                and not tokens[k + 2].capitalised and tokens[k + 2].lower not in ("including",):
+            n += 1
+        out.append(n)
+    return out
+
+
+def _governing(tokens: Sequence[Token], m: Mention, floor: int) -> str | None:
+    """The preposition that governs a mention ("by" in "the offensive by X"), None when direct."""
+    k = m.start - 1
+    skipped = 0
+    while k >= floor and skipped < 3 and tokens[k].lower in _DETERMINERS:
+        k -= 1
+        skipped += 1
+    if k < floor:
+        return None
+    w = tokens[k].lower
+    return w if w in _PREPOSITIONS else None
+
+
+def _targetable(m: Mention) -> bool:
+    return not m.modifier and (m.kind in ACTOR_KINDS or m.actor_form)
+
+
+def _attribute(tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig]) -> list[bool]:
+    """Fill each signal's targets; returns, per mention, whether it is named as acting."""
+    clause = _clauses(tokens)
+    acting = [m.actor_form for m in mentions]
+    verb_starts = [s.start for s in sigs if s.role == "verb"]
+    stops = [k for k, t in enumerate(tokens) if t.lower in _REPORTING]
+
+    def clause_of(k: int) -> int:
+        return clause[min(k, len(clause) - 1)] if clause else 0
+
+    def between(xs: list[int], lo: int, hi: int) -> bool:
+        return any(lo <= x < hi for x in xs)
+
+    def experiencer(m: Mention) -> bool:
+        # "United States support for ...": the possessor of a stance noun holds the stance.
+        return any(s.role == "verb" and s.start == m.end for s in sigs)
+
+    for s in sigs:
+        c = clause_of(s.start)
+        polarity = s.match.signal.polarity
+        if s.role == "context":
+            continue
+        if s.role == "verb":
+            # The subject: the nearest actor before the verb in its clause holds the stance.
+            for k in range(len(mentions) - 1, -1, -1):
+                m = mentions[k]
+                if m.end <= s.start and clause_of(m.start) == c and s.start - m.end <= 5:
+                    if _targetable(m) or m.kind == "country":
+                        acting[k] = True
+                    break
+            s.targets = _forward(tokens, mentions, sigs, s, c, clause_of, polarity, experiencer)
+        elif s.role == "evaluation":
+            s.targets = _evaluated(tokens, mentions, sigs, s, c, clause_of, stops)
+        else:
+            s.targets = _actor_of_action(tokens, mentions, sigs, s, c, clause_of)
+    # An action with no actor of its own continues its clause's critical signal.
+    for n, s in enumerate(sigs):
+        if s.role != "action" or s.targets:
+            continue
+        c = clause_of(s.start)
+        for prev in reversed(sigs[:n]):
+            if clause_of(prev.start) != c:
+                break
+            if prev.targets and prev.match.signal.polarity == "critical" and not prev.match.negated:
+                s.targets = list(prev.targets)
+                break
+        if s.targets:
+            for prev in reversed(sigs[:n]):
+                if clause_of(prev.start) == c and prev.match.signal.phrase in APPEALS and not prev.targets:
+                    prev.targets = list(s.targets)
+                    break
+    for s in sigs:
+        for t in s.targets:
+            acting[t] = True
+    return acting
+
+
+def _forward(tokens, mentions, sigs, s, c, clause_of, polarity, experiencer) -> list[int]:
+    appeal = s.match.signal.phrase in APPEALS
+    allowed = _TARGET_PREPS["critical" if s.match.signal.category == "demand" else polarity]
+    if s.match.signal.category == "sanctions":
+        allowed = allowed | {"on", "against"}
+    for k, m in enumerate(mentions):
+        if m.start < s.end or clause_of(m.start) != c:
+            continue
+        if m.start - s.end > _MAX_FORWARD:
+            break
+        if any(o is not s and o.role in ("verb", "action") and s.end <= o.start < m.start for o in sigs):
+            break
+        if m.kind == "generic":
+            return []
+        if not _targetable(m) or experiencer(m):
+            continue
+        prep = _governing(tokens, m, s.end)
+        if prep is not None and (appeal and prep != "including" or prep not in allowed):
+            continue
+        return [k] + _coordinated(tokens, mentions, k)
+    return []
+
+
+def _coordinated(tokens, mentions, k) -> list[int]:
+    """"condemn X and Y": actors joined to the target by "and", "or" or commas."""
+    out = []
+    while k + 1 < len(mentions):
+        gap = [t.lower for t in tokens[mentions[k].end:mentions[k + 1].start]]
+        if not gap or any(w not in ("and", "or", ",", "the") for w in gap) or not _targetable(mentions[k + 1]):
+            break
+        out.append(k + 1)
+        k += 1
+    return out
+
+
+def _evaluated(tokens, mentions, sigs, s, c, clause_of, stops) -> list[int]:
+    # "Haftar's significant role", "Russia's brutal and unprovoked aggression"
+    for k in range(len(mentions) - 1, -1, -1):
+        m = mentions[k]
+        if m.end <= s.start and s.start - m.end <= 3 and m.possessive and _targetable(m):
+            return [k]
+    # "the attack by X was unacceptable"
+    for k in range(len(mentions) - 1, -1, -1):
+        m = mentions[k]
+        if m.end > s.start or clause_of(m.start) != c:
+            continue
+        if s.start - m.end > _MAX_BACKWARD:
+            break
+        if any(m.end <= o.start < s.start for o in sigs if o.role == "verb") or \
+                any(m.end <= x < s.start for x in stops):
+            break
+        if m.kind == "generic":
+            break
+        if not _targetable(m):
+            continue
+        prep = _governing(tokens, m, 0)
+        if prep is not None and prep != "by":
+            continue
+        return [k]
+    # "aggression by X", "partnership with X"
+    ok = {"by"} | ({"with"} if s.match.signal.category == "partnership" else set())
+    for k, m in enumerate(mentions):
+        if m.start >= s.end and clause_of(m.start) == c and m.start - s.end <= 4 and _targetable(m):
+            if _governing(tokens, m, s.end) in ok:
+                return [k]
+            break
+    return []
+
+
+def _actor_of_action(tokens, mentions, sigs, s, c, clause_of) -> list[int]:
+    # "urge X to halt", "X must withdraw": the actor before the action, up to the appeal verb.
+    for k in range(len(mentions) - 1, -1, -1):
+        m = mentions[k]
+        if m.end > s.start or clause_of(m.start) != c:
+            continue
+        if s.start - m.end > _MAX_BACKWARD:
+            break
+        if any(m.end <= o.start < s.start for o in sigs if o.role == "verb"):
+            break
+        if m.kind == "generic":
+            return []
+        if not _targetable(m):
+            continue
+        prep = _governing(tokens, m, 0)
+        if prep is not None and prep not in ("including",):
+            continue
+        return [k]
+    if s.match.signal.phrase == "release":
+        return []  # what follows "release" is who is held, not who holds them
+    # "a halt to Haftar's offensive", "the withdrawal of Russian forces"
+    for k, m in enumerate(mentions):
+        if m.start < s.end or clause_of(m.start) != c:
+            continue
+        if m.start - s.end > 6:
+            break
+        if any(s.end <= o.start < m.start for o in sigs if o.role == "verb"):
+            break
+        if not _targetable(m):
+            continue
+        prep = _governing(tokens, m, s.end)
+        if prep in (None, "of", "to", "by") and (m.possessive or m.actor_form or m.kind in ("force", "government")
+                                                  or m.end > m.start + 1 and tokens[m.end - 1].lower in
+                                                  ("forces", "troops", "fighters", "militia", "militias")):
+            return [k]
+    return []
+
+
+_LEAD_WORDS = (("led", "by"), ("under",), ("commanded", "by"), ("headed", "by"), ("loyal", "to"),
+               ("of",), ("under", "the", "command", "of"))
+_HEAD_WORDS = frozenset({"commander", "leader", "head", "chief", "chairman"})
+
+
+def _ties(tokens: Sequence[Token], mentions: Sequence[Mention]) -> list[tuple[str, str]]:
+    """Pairs of actors that the text makes one: "Haftar's LNA", "the LNA, led by Haftar", "LNA commander Haftar"."""
+    out = []
+    for a, b in zip(mentions, mentions[1:]):
+        gap = [t.lower for t in tokens[a.end:b.start] if t.text != ","]
+        kinds = {a.kind, b.kind}
+        if "person" not in kinds or not kinds & {"force", "government"}:
+            # "Haftar-led forces" / "Haftar-led LNA"
+            if a.modifier and a.kind == "person" and tokens[a.start].lower.endswith("-led") and b.kind in ("force",):
+                out.append((a.key, b.key))
+            continue
+        person, group = (a, b) if a.kind == "person" else (b, a)
+        if a is person and a.possessive and not gap:
+            out.append((person.key, group.key))  # "Haftar's LNA"
+        elif a is group and (tuple(gap) in _LEAD_WORDS or (len(gap) == 1 and gap[0] in _HEAD_WORDS)):
+            out.append((person.key, group.key))  # "the LNA, led by Haftar", "LNA commander Haftar"
+        elif a is person and gap and gap[0] in ("the",) + tuple(_HEAD_WORDS) and \
+                any(w in _HEAD_WORDS for w in gap) and gap[-1] in ("of", "the") and len(gap) <= 4:
+            out.append((person.key, group.key))  # "Haftar, the commander of the LNA"
+    return out
