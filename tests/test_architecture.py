@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "src" / "dipdiff"
-PURE = ("extract", "normalize", "diff", "signals", "compare", "discover", "report", "entities",
+PURE = ("extract", "normalize", "diff", "signals", "compare", "discover", "report", "entities", "stance",
+        "compare_report",
         "digest")
 IO_MODULES = {"httpx", "typer", "rich", "dipdiff.fetch", "dipdiff.store", "dipdiff.service", "dipdiff.cli",
               "dipdiff.terminal", "subprocess", "socket", "shutil"}

@@ -460,6 +460,123 @@ def run(
     raise typer.Exit(result.exit_code)
 
 
+# -- compare / related / divergences (cross-agency) ----------------------------------------------
+
+COMPARE_FORMATS = ("term", "md", "html", "json")
+
+
+def _window(value: str, option: str = "--window"):
+    """``7d``, ``48h``, ``2w`` or a number of days."""
+    import re
+    from datetime import timedelta
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdw]?)\s*", value)
+    if not m:
+        raise InputError(f"{option} {value!r}: expected a duration such as 7d, 48h or 2w")
+    n = float(m.group(1))
+    return timedelta(hours=n) if m.group(2) == "h" else timedelta(weeks=n) if m.group(2) == "w" else timedelta(days=n)
+
+
+def _since(value: Optional[str]):
+    from dipdiff.store import parse_timestamp
+
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value)
+    except InputError:
+        raise InputError(f"--since {value!r}: expected a date (YYYY-MM-DD) or an ISO 8601 time") from None
+
+
+@app.command()
+@handle_errors
+def compare(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(metavar="A", help="Statement ID[@N], file or URL.")],
+    b: Annotated[str, typer.Argument(metavar="B", help="Statement ID[@N], file or URL.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="term, md, html or json.")] = "term",
+) -> None:
+    """What two statements say side by side: shared wording, actors, stances. Exit 1 when divergent."""
+    from dipdiff.compare import compare as compare_statements
+    from dipdiff.compare_report import compare_html, compare_json, compare_markdown
+    from dipdiff.service import load
+    from dipdiff.terminal import render_compare
+
+    if fmt not in COMPARE_FORMATS:
+        raise InputError(f"--format {fmt!r}: choose one of {', '.join(COMPARE_FORMATS)}")
+    store = _store(ctx)
+    fetcher = _fetcher() if "://" in a or "://" in b else None
+    la, lb = load(a, store, fetcher), load(b, store, fetcher)
+    result = compare_statements(la.statement, lb.statement)
+    if fmt == "json":
+        sys.stdout.write(compare_json(result, la.version, lb.version))
+    elif fmt == "md":
+        sys.stdout.write(compare_markdown(result, la.label, lb.label))
+    elif fmt == "html":
+        sys.stdout.write(compare_html(result, la.label, lb.label))
+    else:
+        render_compare(make_console(), result, labels=(la.label, lb.label))
+    raise typer.Exit(Exit.DIFFERENT if result.divergent else Exit.SAME)
+
+
+@app.command()
+@handle_errors
+def related(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID", help="Statement ID.")],
+    window: Annotated[str, typer.Option("--window", help="How far apart the dates may be: 7d, 48h, 2w.")] = "7d",
+    limit: Annotated[int, typer.Option("--limit", help="Show at most this many.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Statements of other sources about the same event: shared actors and places, close dates."""
+    from dipdiff.compare_report import related_doc
+    from dipdiff.service import related_in_store
+
+    if limit < 1:
+        raise InputError("--limit must be 1 or more")
+    record, items = related_in_store(_store(ctx), ref, _window(window), limit=limit)
+    if as_json:
+        print(json.dumps(related_doc(record.id, items), indent=2, ensure_ascii=False))
+        return
+    console = make_console()
+    if not items:
+        console.print(Text(f"no related statements from other sources within {window} of {record.id}"))
+        return
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("score", "days", "id", "shared", "title"):
+        table.add_column(col, overflow="fold")
+    for r in items:
+        table.add_row(f"{r.score:.2f}", f"{r.days:.1f}" if r.days is not None else "-", Text(r.record.id),
+                      Text(safe(", ".join(r.shared))), Text(safe(r.record.statement.title)))
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def divergences(
+    ctx: typer.Context,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only pairs with a statement dated on or after this date.")] = None,
+    window: Annotated[str, typer.Option("--window", help="How far apart related statements may be: 7d, 48h, 2w.")] = "7d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Related statements of different sources that diverge, most divergent first. Exit 1 when any."""
+    from dipdiff.compare_report import divergence_line, divergences_doc
+    from dipdiff.service import find_divergences
+
+    pairs = find_divergences(_store(ctx), since=_since(since), window=_window(window))
+    if as_json:
+        print(json.dumps(divergences_doc(pairs), indent=2, ensure_ascii=False))
+    else:
+        console = make_console()
+        if not pairs:
+            console.print(Text("no divergences"))
+        for d in pairs:
+            console.print(Text(f"{d.score:.2f}  {d.a.id} ↔ {d.b.id}", style="bold"))
+            for x in d.actors:
+                console.print(Text(f"      {safe(divergence_line(x))}"))
+    raise typer.Exit(Exit.DIFFERENT if pairs else Exit.SAME)
+
+
 # -- demo -------------------------------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
-from dipdiff.diff import Change, Segment, diff_words, redline, similarity
+from dipdiff.diff import Change, Segment, diff_words, redline
 from dipdiff.entities import Sentence
 from dipdiff.models import Statement
 from dipdiff.normalize import canonical
@@ -146,10 +146,19 @@ def compare(a: Statement, b: Statement, *, analyses: tuple[TextAnalysis, TextAna
     ta, tb = analyses or (analyze(a), analyze(b))
     if align:
         shared, only_a, only_b = align_sentences(ta.sentences, tb.sentences)
-        sim = similarity(a.paragraphs, b.paragraphs)
+        sim = shared_share(shared, ta.sentences, tb.sentences)
     else:
         shared, only_a, only_b, sim = (), (), (), 0.0
     return Comparison(a, b, sim, tuple(shared), tuple(only_a), tuple(only_b), compare_actors(ta, tb))
+
+
+def shared_share(shared: Sequence[SharedSentence], sa: Sequence[Sentence], sb: Sequence[Sentence]) -> float:
+    """Share of both texts' words that sit in aligned sentences, weighted by each pair's similarity."""
+    total = sum(len(_words(s.text)) for s in sa) + sum(len(_words(s.text)) for s in sb)
+    if not total:
+        return 1.0
+    common = sum(p.similarity * (len(_words(p.a)) + len(_words(p.b))) for p in shared)
+    return round(common / total, 4)
 
 
 def _words(text: str) -> list[str]:
@@ -408,15 +417,13 @@ class Index:
             post = self._postings.get(k, ())
             lo = bisect_left(post, (t - w, -1))
             hi = bisect_right(post, (t + w, math.inf))
-            weight = self._idf[k] * (1.0 if k in p.actor_keys else _PLACE_WEIGHT)
+            weight = max(1.0, self._idf[k])
             for _, n in post[lo:hi]:
                 q = self.profiles[n]
                 if q is p or q.record.source == p.record.source:
                     continue
-                if k in q.actor_keys and k in p.actor_keys:
-                    scores[n] += weight
-                else:
-                    scores[n] += self._idf[k] * _PLACE_WEIGHT
+                # A shared actor counts fully, a shared place (or a country only one names as actor) half.
+                scores[n] += weight if k in q.actor_keys and k in p.actor_keys else weight * _PLACE_WEIGHT
                 shared[n].append(name)
         out = []
         for n, s in scores.items():

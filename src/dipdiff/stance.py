@@ -26,6 +26,8 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import re
+from contextvars import ContextVar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -80,6 +82,14 @@ _REPORTING = frozenset({"said", "says", "say", "stated", "states", "state", "bel
                         "reiterate", "reiterates", "affirmed", "highlighted", "agreed", "agree", "told",
                         "announced", "declared", "discussed", "spoke", "that", "whether", "clear"})
 _CLAUSE_CONJ = frozenset({"but", "while", "whereas", "although", "though", "yet", "and", "which", "who"})
+# Token indices covered by stance verbs in the sentence being attributed (see _governing).
+_SIGNAL_TOKENS: ContextVar[frozenset[int]] = ContextVar("_SIGNAL_TOKENS", default=frozenset())
+# Words after which a country named without a preposition is the subject of a clause.
+_ACTS = frozenset("""is are was were has have had will would must should can could may continues continue
+remains remain says said held holds met meets signed signs agreed agrees announced announces launched
+launches attacked attacks invaded invades refused refuses rejected rejects joined joins took takes made
+makes did does do seeks sought wants wanted""".split())
+_POSSESSIVE_END = re.compile(r"(?:[’']s|(?<=s)[’'])$")
 _MAX_FORWARD = 12
 _MAX_BACKWARD = 8
 
@@ -210,7 +220,8 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
     per_sentence: list[tuple[list[Mention], list[_Sig], list[bool]]] = []
     for sent, toks in zip(sentences, tokenized):
         mentions = find_mentions(toks, gz, known, sentence=sent.text)
-        sigs = _signals(lex, sent.text, toks)
+        sigs = [s for s in _signals(lex, sent.text, toks)
+                if not any(m.start < s.end and s.start < m.end and m.kind != "generic" for m in mentions)]
         acting = _attribute(toks, mentions, sigs)
         per_sentence.append((mentions, sigs, acting))
         for m, is_acting in zip(mentions, acting):
@@ -226,8 +237,9 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
             if a is None:
                 a = actors[m.key] = ActorInText(m.key, m.name, m.kind, {m.key})
                 parent[m.key] = m.key
-            if m.text not in a.aliases:
-                a.aliases.append(m.text)
+            alias = _POSSESSIVE_END.sub("", m.text) if m.possessive else m.text
+            if alias not in a.aliases:
+                a.aliases.append(alias)
             if sent.index not in a.sentences:
                 a.sentences.append(sent.index)
             a.acting = a.acting or is_acting or m.actor_form or m.kind in ACTOR_KINDS - {"country"}
@@ -294,13 +306,16 @@ def _clauses(tokens: Sequence[Token]) -> list[int]:
 
 
 def _governing(tokens: Sequence[Token], m: Mention, floor: int) -> str | None:
-    """The preposition that governs a mention ("by" in "the offensive by X"), None when direct."""
+    """The preposition that governs a mention ("by" in "the offensive by X"), None when direct.
+
+    A preposition that belongs to a signal ("call *on* X") is part of the verb: direct.
+    """
     k = m.start - 1
     skipped = 0
     while k >= floor and skipped < 3 and tokens[k].lower in _DETERMINERS:
         k -= 1
         skipped += 1
-    if k < floor:
+    if k < floor or k in _SIGNAL_TOKENS.get():
         return None
     w = tokens[k].lower
     return w if w in _PREPOSITIONS else None
@@ -312,6 +327,14 @@ def _targetable(m: Mention) -> bool:
 
 def _attribute(tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig]) -> list[bool]:
     """Fill each signal's targets; returns, per mention, whether it is named as acting."""
+    reset = _SIGNAL_TOKENS.set(frozenset(k for s in sigs if s.role == "verb" for k in range(s.start, s.end)))
+    try:
+        return _attribute_in(tokens, mentions, sigs)
+    finally:
+        _SIGNAL_TOKENS.reset(reset)
+
+
+def _attribute_in(tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig]) -> list[bool]:
     clause = _clauses(tokens)
     acting = [m.actor_form for m in mentions]
     verb_starts = [s.start for s in sigs if s.role == "verb"]
@@ -364,6 +387,16 @@ def _attribute(tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig
     for s in sigs:
         for t in s.targets:
             acting[t] = True
+    # "Russia held talks", "Egypt has agreed": a country as the subject of a clause acts.
+    for k, m in enumerate(mentions):
+        if m.kind == "country" and not m.possessive and not m.modifier and m.end < len(tokens) \
+                and tokens[m.end].lower in _ACTS and _governing(tokens, m, 0) is None:
+            acting[k] = True
+            j = k - 1
+            while j >= 0 and [t.lower for t in tokens[mentions[j].end:mentions[j + 1].start]] in (["and"], [","]):
+                if mentions[j].kind == "country":
+                    acting[j] = True
+                j -= 1
     return acting
 
 

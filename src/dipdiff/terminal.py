@@ -134,3 +134,39 @@ class FetchProgress:
     def problem(self, message: str) -> None:
         target = self.bar.console if self.bar is not None else self.console
         target.print(Text(f"dipdiff: warning: {safe(message)}"))
+
+
+def render_compare(console: Console, result, *, labels: tuple[str, str] = ("A", "B")) -> None:
+    """Actors and stances first (divergent ones highlighted, with evidence), then shared and one-sided wording."""
+    from dipdiff.compare_report import stance_cell, summary
+
+    color = console.is_terminal and not console.no_color
+    bold = "bold" if color else ""
+    console.print(Text(f"A: {safe(labels[0])}  {safe(result.a.title)}", style=bold))
+    console.print(Text(f"B: {safe(labels[1])}  {safe(result.b.title)}", style=bold))
+    console.print()
+    console.print(Text("Actors and stances", style=bold))
+    for x in result.actors:
+        mark = "DIVERGENT " if x.divergent else "          "
+        line = Text(mark, style="bold red" if x.divergent and color else "")
+        line.append(f"{safe(x.name)}: A {safe(stance_cell(x.a))} · B {safe(stance_cell(x.b))}")
+        console.print(line)
+        if x.divergent:
+            for reason in x.reasons:
+                console.print(Text(f"            {safe(reason)}", style="dim" if color else ""))
+            for side, s in (("A", x.a), ("B", x.b)):
+                for e in s.evidence:
+                    console.print(Text(f"            {side}: “{safe(e)}”"))
+    if not result.actors:
+        console.print(Text("  no actors named"))
+    console.print()
+    console.print(Text(f"Shared wording ({len(result.shared)})", style=bold))
+    for s in result.shared:
+        console.print(Text(f"  {s.match} {s.similarity:.0%}: ") + _segments_text(s.segments, color))
+    for title, items in (("Only in A", result.only_a), ("Only in B", result.only_b)):
+        console.print()
+        console.print(Text(f"{title} ({len(items)})", style=bold))
+        for t in items:
+            console.print(Text(f"  {safe(t)}"))
+    console.print()
+    console.print(Text(summary(result), style=bold))

@@ -1,0 +1,153 @@
+"""Cross-agency comparison: alignment, actors, stances, divergence, and the CLI contract."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from dipdiff.compare import compare
+from dipdiff.extract import decode_html, extract
+from dipdiff.models import Statement
+
+
+def demo(name: str, url: str) -> Statement:
+    raw = resources.files("dipdiff").joinpath("data", "demo", name).read_bytes()
+    return extract(decode_html(raw), url)
+
+
+def st(*paragraphs: str, url: str = "https://www.state.gov/x/", title: str = "") -> Statement:
+    return Statement(title, tuple(paragraphs), url=url)
+
+
+def actor(c, name):
+    found = [x for x in c.actors if x.name == name]
+    assert found, f"{name} not among {[x.name for x in c.actors]}"
+    return found[0]
+
+
+def test_the_haftar_case_is_divergent_with_evidence():
+    a = demo("state-libya.day1.html", "https://www.state.gov/the-situation-in-libya/")
+    b = demo("whitehouse-haftar.day1.html", "https://www.whitehouse.gov/briefings-statements/libya/")
+    c = compare(a, b)
+    h = actor(c, "Khalifa Haftar")
+    assert h.divergent and (h.a.stance, h.b.stance) == ("critical", "supportive")
+    assert "oppose" in h.a.signals and "halt" in h.a.demands
+    assert "recognize" in h.b.signals and not h.b.demands
+    assert any("Haftar’s forces" in e for e in h.a.evidence)
+    assert any("significant role" in e for e in h.b.evidence)
+    assert "Field Marshal Haftar" in h.aliases and "Khalifa Haftar’s forces" in h.aliases
+    # The speaker is reported, never judged; people named in one text only are never divergent.
+    assert actor(c, "United States").a.speaker and not actor(c, "United States").divergent
+    assert [x.name for x in c.divergent_actors] == ["Khalifa Haftar"]
+
+
+def test_edited_versions_of_one_statement_align_and_agree():
+    a = demo("state-libya.day1.html", "https://www.state.gov/the-situation-in-libya/")
+    b = demo("state-libya.day2.html", "https://www.state.gov/the-situation-in-libya/")
+    c = compare(a, b)
+    assert not c.divergent
+    kinds = [s.match for s in c.shared]
+    assert kinds.count("exact") == 2 and "near" in kinds
+    edited = next(s for s in c.shared if "call for a" in s.b)
+    assert any(ch.old.strip() and ch.new.strip() for ch in edited.changes)
+    assert c.only_a == ("This unilateral military campaign against Tripoli is endangering civilians and "
+                        "undermining prospects for a better future for all Libyans.",)
+    assert 0.5 < c.similarity < 1
+
+
+def test_we_urge_targets_the_object_not_the_speaker():
+    a = st("The United States urges Russia to withdraw its forces from Ukraine.")
+    b = st("The United States and Russia held talks on Ukraine.")
+    c = compare(a, b)
+    russia = actor(c, "Russia")
+    assert russia.a.demands == ("withdraw",) and russia.divergent
+    us = actor(c, "United States")
+    assert not us.divergent and us.a.speaker
+
+
+def test_a_demand_on_all_parties_is_not_a_demand_on_one_actor():
+    a = st("We call on all parties, and the Houthis in particular, to show restraint.",
+           "We urge all parties to halt attacks.")
+    b = st("The Houthis met the envoy in Muscat.")
+    c = compare(a, b)
+    assert not actor(c, "Houthis").a.demands
+    assert not c.divergent
+
+
+def test_negation_flips_a_stance():
+    a = st("The United Kingdom does not support the Wagner Group.", url="https://www.gov.uk/x")
+    b = st("We welcome the Wagner Group.", url="https://www.gov.uk/y")
+    c = compare(a, b)
+    w = actor(c, "Wagner Group")
+    assert (w.a.stance, w.b.stance) == ("critical", "supportive") and w.divergent
+    assert "not support" in w.a.signals
+
+
+def test_countries_named_as_places_are_not_judged():
+    a = st("We condemn the attack on a market in Sudan by the Rapid Support Forces.")
+    b = st("The Rapid Support Forces said they had entered Sudan.")
+    c = compare(a, b)
+    assert "Sudan" not in [x.name for x in c.actors]
+    rsf = actor(c, "Rapid Support Forces")
+    assert rsf.a.stance == "critical" and rsf.b.stance == "neutral" and not rsf.divergent
+
+
+def test_actor_named_in_one_text_only_is_never_divergent():
+    c = compare(st("We condemn Hamas."), st("We welcome the ceasefire."))
+    assert actor(c, "Hamas").b.stance == "absent" and not c.divergent
+
+
+def test_text_ties_merge_an_actor_and_its_forces():
+    a = st("We call on the Libyan National Army, led by Khalifa Haftar, to withdraw.")
+    b = st("We commend Field Marshal Haftar for his role.")
+    c = compare(a, b)
+    h = actor(c, "Khalifa Haftar")
+    assert "Libyan National Army" in h.aliases
+    assert h.a.demands == ("withdraw",) and h.b.stance == "supportive" and h.divergent
+
+
+# -- the CLI -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_files(tmp_path):
+    out = {}
+    for name in ("state-libya.day1.html", "whitehouse-haftar.day1.html", "state-libya.day2.html"):
+        p = tmp_path / name
+        p.write_bytes(resources.files("dipdiff").joinpath("data", "demo", name).read_bytes())
+        out[name.split(".")[0] + "." + name.split(".")[1]] = p
+    return out
+
+
+def test_cli_compare_json_contract_and_exit_codes(cli, demo_files):
+    r = cli("compare", str(demo_files["state-libya.day1"]), str(demo_files["whitehouse-haftar.day1"]),
+            "--format", "json")
+    assert r.exit_code == 1, r.output
+    doc = json.loads(r.output)
+    assert set(doc) >= {"a", "b", "similarity", "shared", "only_a", "only_b", "actors"}
+    assert set(doc["a"]) >= {"title", "url", "agency", "published", "version", "words"}
+    h = next(x for x in doc["actors"] if x["name"] == "Khalifa Haftar")
+    assert set(h) >= {"name", "aliases", "a", "b", "divergent"} and h["divergent"] is True
+    assert set(h["a"]) >= {"stance", "signals", "evidence"}
+    r = cli("compare", str(demo_files["state-libya.day1"]), str(demo_files["state-libya.day2"]), "-f", "json")
+    assert r.exit_code == 0, r.output
+    shared = json.loads(r.output)["shared"]
+    assert all(set(s) >= {"a", "b", "similarity", "changes"} for s in shared)
+
+
+@pytest.mark.parametrize("fmt,needle", [("term", "DIVERGENT Khalifa Haftar"), ("md", "| Khalifa Haftar |"),
+                                        ("html", "<td>Khalifa Haftar</td>")])
+def test_cli_compare_formats(cli, demo_files, fmt, needle):
+    r = cli("compare", str(demo_files["state-libya.day1"]), str(demo_files["whitehouse-haftar.day1"]), "-f", fmt)
+    assert r.exit_code == 1, r.output
+    assert needle in r.output
+
+
+def test_cli_compare_trouble_is_one_line_and_exit_2(cli, tmp_path):
+    r = cli("compare", str(tmp_path / "missing.html"), str(tmp_path / "also.html"))
+    assert r.exit_code == 2
+    assert "missing.html" in r.output and len(r.output.strip().splitlines()) == 1
+    r = cli("compare", "a.html", "b.html", "--format", "pdf")
+    assert r.exit_code == 2 and "--format" in r.output
