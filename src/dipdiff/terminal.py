@@ -44,16 +44,16 @@ def _segments_text(segments: tuple[Segment, ...], color: bool) -> Text:
     for seg in segments:
         t = safe(seg.text)
         if seg.op == "equal":
-            out.append(t)
+            out.append(t.replace("\n", "\n\n"))
+        elif not t.strip():  # whitespace: show B's layout (a split paragraph breaks here)
+            if seg.op == "insert":
+                out.append(t.replace("\n", "\n\n"))
         elif not color:
-            if t.strip():
-                out.append(f"[-{t}-]" if seg.op == "delete" else f"{{+{t}+}}")
-            elif seg.op == "insert":
-                out.append(t)
+            out.append(f"[-{t}-]" if seg.op == "delete" else f"{{+{t}+}}")
         elif seg.op == "delete":
             out.append(t, style="red strike")
         else:
-            out.append(t, style="green underline")
+            out.append(t, style="green")
     return out
 
 
@@ -76,10 +76,20 @@ def render_diff(console: Console, result: DiffResult, *, context: int = 1, label
             console.print(Text(f"  … {item} unchanged paragraph(s) …", style="dim" if color else ""))
             console.print()
             continue
-        prefix = Text("↕ moved: ", style="yellow" if color else "") if item.kind == "move" else Text()
-        console.print(prefix + _segments_text(item.segments, color))
+        if item.kind == "move":
+            note = "moved from here" if item.b_index is None else f"moved here (was paragraph {item.a_index + 1})"
+            console.print(Text(f"↕ {note}:", style="yellow" if color else ""))
+            if item.b_index is None:  # the text itself is shown where it went
+                console.print(Text(safe(_clip(item.segments[0].text)), style="dim" if color else ""))
+                console.print()
+                continue
+        console.print(_segments_text(item.segments, color))
         console.print()
     console.print(Text(summary_line(result), style="bold" if color else ""))
+
+
+def _clip(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class FetchProgress:
