@@ -28,7 +28,7 @@ from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 from dipdiff.models import Statement
-from dipdiff.normalize import canonical
+from dipdiff.normalize import canonical, comparable
 
 if TYPE_CHECKING:  # the lexicon is loaded lazily: plain diffs need no TOML parsing
     from dipdiff.signals import Lexicon
@@ -318,7 +318,7 @@ def _spans(text: str, granularity: str) -> list[tuple[int, int]]:
 def _key(token: str) -> str:
     if token.isascii():
         return token.lower()
-    return canonical(token).casefold()
+    return comparable(token)
 
 
 # -- word-level diff of one aligned pair -----------------------------------------------------
@@ -352,13 +352,13 @@ class _PairDiff:
 
 def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _PairDiff:
     sa, sb = _spans(a, granularity), _spans(b, granularity)
-    key = _key if granularity == "word" else (lambda t: canonical(t).casefold())
+    key = _key if granularity == "word" else comparable
     ka = [key(a[s:e]) for s, e in sa]
     kb = [key(b[s:e]) for s, e in sb]
     pieces: list[tuple[str, int, int, int, int]] = []
     if not sa or not sb:
         if a != b:
-            op = "cosmetic" if canonical(a) == canonical(b) else "change"
+            op = "cosmetic" if _cosmetic(a, b) else "change"
             pieces.append((op, 0, len(a), 0, len(b)))
         return _PairDiff(a, b, a_base, b_base, pieces, 0)
     ops = _opcodes(ka, kb)
@@ -416,20 +416,28 @@ def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _P
                 end = gap_b(j2)[1]
                 pieces.append(("change", gap_a(i1)[1], gap_a(i1)[1], sb[j1][0], end))
     gap(n, m)
-    return _PairDiff(a, b, a_base, b_base, _join_pieces(pieces), equal_words)
+    pieces = [("cosmetic", *p[1:]) if p[0] == "change" and _cosmetic(a[p[1]:p[2]], b[p[3]:p[4]]) else p
+              for p in pieces]
+    return _PairDiff(a, b, a_base, b_base, _join_pieces(pieces, a), equal_words)
 
 
 _WORDS = re.compile(r"\w+")
 
 
-def _join_pieces(pieces: list[tuple[str, int, int, int, int]]) -> list[tuple[str, int, int, int, int]]:
-    """Adjacent edits (a cosmetic gap next to a word change) become one edit."""
+def _join_pieces(pieces: list[tuple[str, int, int, int, int]], a: str) -> list[tuple[str, int, int, int, int]]:
+    """A run of cosmetic edits separated only by unchanged spaces ("Remarks by" -> "REMARKS BY")
+    is one cosmetic change. Word changes keep their neighbouring whitespace edits apart, so that
+    a deletion stays a deletion."""
     out: list[tuple[str, int, int, int, int]] = []
     for p in pieces:
-        if out and p[0] != "equal" and out[-1][0] != "equal" and out[-1][2] == p[1] and out[-1][4] == p[3] \
-                and "change" in (p[0], out[-1][0]):
-            q = out[-1]
-            out[-1] = ("change", q[1], p[2], q[3], p[4])
+        if p[0] == "cosmetic" and out and out[-1][0] == "cosmetic" and out[-1][2] == p[1] and out[-1][4] == p[3]:
+            q = out.pop()
+            out.append(("cosmetic", q[1], p[2], q[3], p[4]))
+        elif p[0] == "cosmetic" and len(out) >= 2 and out[-2][0] == "cosmetic" and out[-1][0] == "equal" \
+                and not a[out[-1][1]:out[-1][2]].strip():
+            out.pop()
+            q = out.pop()
+            out.append(("cosmetic", q[1], p[2], q[3], p[4]))
         else:
             out.append(p)
     return out
@@ -514,24 +522,48 @@ def _edit_tag(i1: int, i2: int, j1: int, j2: int) -> str:
 def _merge_short_gaps(ops, keys: list[str], text: str, spans) -> list[tuple[str, int, int, int, int]]:
     """Fold short unchanged runs between two edits into one replacement, as a human redline does.
 
-    Never across a paragraph break: a split paragraph keeps its break as an edit of its own.
+    A gap of up to two words always folds; between two long edits, a gap up to half as long as
+    the shorter edit (at most five words) folds too. A mostly rewritten stretch becomes one
+    replacement. Never across a paragraph break: a split paragraph keeps its break.
     """
+    def words(k1: int, k2: int) -> int:
+        return sum(1 for k in keys[k1:k2] if _HAS_WORD.search(k))
+
     out: list[list] = []
     for op in ops:
         op = list(op)
         if op[0] != "equal" and len(out) >= 2 and out[-1][0] == "equal" and out[-2][0] != "equal":
             i1, i2 = out[-1][1], out[-1][2]
-            words = sum(1 for k in keys[i1:i2] if _HAS_WORD.search(k))
+            gap = words(i1, i2)
+            left = max(words(out[-2][1], out[-2][2]), out[-2][4] - out[-2][3])
+            right = max(words(op[1], op[2]), op[4] - op[3])
             lo = spans[i1 - 1][1] if i1 > 0 else 0
             hi = spans[i2][0] if i2 < len(spans) else len(text)
-            if words <= _MERGE_GAP and "\n" not in text[lo:hi]:
+            if gap <= max(_MERGE_GAP, min(5, min(left, right) // 2)) and "\n" not in text[lo:hi]:
                 out.pop()
                 prev = out[-1]
                 prev[2], prev[4] = op[2], op[4]
                 prev[0] = _edit_tag(prev[1], prev[2], prev[3], prev[4])
                 continue
         out.append(op)
-    return [tuple(o) for o in out]  # type: ignore[misc]
+    return _rewrite_as_one(out, words, text, spans)
+
+
+def _rewrite_as_one(ops: list[list], words, text: str, spans) -> list[tuple[str, int, int, int, int]]:
+    """When little survives between the first and the last edit of a paragraph (under a third of
+    its words), show the stretch as one replacement rather than a confetti of fragments."""
+    edits = [k for k, o in enumerate(ops) if o[0] != "equal"]
+    if len(edits) < 2:
+        return [tuple(o) for o in ops]  # type: ignore[misc]
+    first, last = edits[0], edits[-1]
+    i1, i2 = ops[first][1], ops[last][2]
+    if "\n" in text[spans[i1][0] if i1 < len(spans) else 0:spans[i2 - 1][1] if i2 > 0 else 0]:
+        return [tuple(o) for o in ops]  # type: ignore[misc]
+    kept = sum(words(o[1], o[2]) for o in ops[first:last + 1] if o[0] == "equal")
+    if kept * 3 >= words(i1, i2) or words(i1, i2) < 12:
+        return [tuple(o) for o in ops]  # type: ignore[misc]
+    one = ["replace", i1, i2, ops[first][3], ops[last][4]]
+    return [tuple(o) for o in ops[:first] + [one] + ops[last + 1:]]  # type: ignore[misc]
 
 
 def _coalesce(segments: list[Segment]) -> list[Segment]:
@@ -581,7 +613,7 @@ def _longest_chain(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int]]
 
 
 def _word_set(text: str) -> frozenset[str]:
-    return frozenset(w.lower() for w in _WORDS.findall(canonical(text)))
+    return frozenset(_WORDS.findall(comparable(text)))
 
 
 class _Lazy:
@@ -619,8 +651,8 @@ class _DocDiff:
     def _pairs(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """(in-place pairs, moved pairs), both one-to-one."""
         a, b = self.a, self.b
-        ka = [canonical(p).casefold() for p in a]
-        kb = [canonical(p).casefold() for p in b]
+        ka = [comparable(p) for p in a]
+        kb = [comparable(p) for p in b]
         by_key: dict[str, deque[int]] = defaultdict(deque)
         for i, k in enumerate(ka):
             by_key[k].append(i)
@@ -856,7 +888,16 @@ _SENTENCE_END = re.compile(r"[.!?:;\"“”]\s*$|^\s*$")
 
 
 def _words(text: str) -> list[str]:
-    return [canonical(w).casefold().replace("’", "'") for w in _FLAG_WORD.findall(text)]
+    return [w.replace("’", "'") for w in _FLAG_WORD.findall(comparable(text))]
+
+
+def _cosmetic(old: str, new: str) -> bool:
+    """Only normalisation, case, or punctuation differ ("D.C." -> "DC", “yes” -> "yes")."""
+    co, cn = comparable(old), comparable(new)
+    if co == cn:
+        return True
+    strip = lambda t: "".join(_FLAG_WORD.findall(t)).replace("'", "").replace("-", "")  # noqa: E731
+    return strip(co) == strip(cn)
 
 
 def _negations(words: list[str]) -> int:
@@ -908,11 +949,9 @@ def _signal_keys(lex: _Lazy, text: str, lo: int, hi: int) -> Counter[tuple[str, 
 def _finish(c: Change, old: str, new: str, actx: tuple[str, int, int], bctx: tuple[str, int, int],
             lex: _Lazy) -> Change:
     """Classify and flag one change; ``actx``/``bctx`` are (text, start, end) around it."""
-    if canonical(old).casefold() == canonical(new).casefold():
+    if _cosmetic(old, new):
         return replace(c, significance="cosmetic")
     wo, wn = _words(old), _words(new)
-    if [w for w in wo if _HAS_WORD.search(w)] == [w for w in wn if _HAS_WORD.search(w)]:
-        return replace(c, significance="cosmetic")
     flags = []
     if _negations(wo) != _negations(wn):
         flags.append("negation")

@@ -62,6 +62,40 @@ def canonical(text: str) -> str:
     return _SPACE_RUN.sub(" ", text).strip()
 
 
+_MOJIBAKE_PAIR = re.compile("[\u00c2-\u00df][\u0080-\u00bf]")
+_MOJIBAKE_DASH = re.compile(r"(?<=\d)\u00e2[\u0080-\u00bf]?(?=\w)|(?<=\w)\u00e2[\u0080-\u00bf]?(?=\d)")
+_MOJIBAKE_APOSTROPHE = re.compile(r"(?<=[^\W\d])\u00e2[\u0080-\u00bf]?(?=[^\W\d])")
+_MOJIBAKE_PUNCT = re.compile("\u00e2[\u0080-\u00bf]?")
+
+
+def fold_mojibake(text: str) -> str:
+    """Undo UTF-8-read-as-Latin-1 damage well enough to *compare* text (never to show it).
+
+    Intact two-byte sequences are decoded ("EspaÃ±ol" -> "Español"). Three-byte punctuation
+    whose middle bytes were lost as control characters leaves a bare "â": between letters it
+    was an apostrophe ("donât"), next to a digit a dash ("1â877"), elsewhere a quote or dash,
+    which comparison drops. A stray "Â" (from a non-breaking space) is dropped.
+    """
+    if not ("\u00c2" in text or "\u00c3" in text or "\u00e2" in text):
+        return text
+
+    def pair(m: re.Match[str]) -> str:
+        try:
+            return m.group().encode("latin-1").decode("utf-8")
+        except UnicodeDecodeError:
+            return m.group()
+
+    text = _MOJIBAKE_PAIR.sub(pair, text).replace("\u00c2", "")
+    text = _MOJIBAKE_DASH.sub("-", text)
+    text = _MOJIBAKE_APOSTROPHE.sub("'", text)
+    return _MOJIBAKE_PUNCT.sub("", text)
+
+
+def comparable(text: str) -> str:
+    """What the diff compares: :func:`canonical` of the text with mojibake folded, case-folded."""
+    return canonical(fold_mojibake(text)).casefold()
+
+
 def content_hash(title: str, paragraphs: Iterable[str]) -> str:
     """sha256 of the canonical title and body: the identity of a version."""
     h = hashlib.sha256()
