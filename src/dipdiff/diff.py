@@ -550,8 +550,9 @@ def _merge_short_gaps(ops, keys: list[str], text: str, spans) -> list[tuple[str,
 
 
 def _rewrite_as_one(ops: list[list], words, text: str, spans) -> list[tuple[str, int, int, int, int]]:
-    """When little survives between the first and the last edit of a paragraph (under a third of
-    its words), show the stretch as one replacement rather than a confetti of fragments."""
+    """When only fragments survive between the first and the last edit of a paragraph (under a
+    third of its words, no unchanged run over four words), show the stretch as one replacement
+    rather than a confetti of fragments."""
     edits = [k for k, o in enumerate(ops) if o[0] != "equal"]
     if len(edits) < 2:
         return [tuple(o) for o in ops]  # type: ignore[misc]
@@ -559,8 +560,8 @@ def _rewrite_as_one(ops: list[list], words, text: str, spans) -> list[tuple[str,
     i1, i2 = ops[first][1], ops[last][2]
     if "\n" in text[spans[i1][0] if i1 < len(spans) else 0:spans[i2 - 1][1] if i2 > 0 else 0]:
         return [tuple(o) for o in ops]  # type: ignore[misc]
-    kept = sum(words(o[1], o[2]) for o in ops[first:last + 1] if o[0] == "equal")
-    if kept * 3 >= words(i1, i2) or words(i1, i2) < 12:
+    runs = [words(o[1], o[2]) for o in ops[first:last + 1] if o[0] == "equal"]
+    if sum(runs) * 3 >= words(i1, i2) or words(i1, i2) < 12 or max(runs, default=0) > 4:
         return [tuple(o) for o in ops]  # type: ignore[misc]
     one = ["replace", i1, i2, ops[first][3], ops[last][4]]
     return [tuple(o) for o in ops[:first] + [one] + ops[last + 1:]]  # type: ignore[misc]
