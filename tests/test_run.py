@@ -27,6 +27,9 @@ DAYS = {"day1": "2019-04-20T09:00:00Z", "day2": "2019-04-21T09:00:00Z", "day3": 
 LIBYA = "/state/the-situation-in-libya/"
 READOUT = "/state/secretary-pompeos-call-with-un-special-representative-salame/"
 HAFTAR = "/wh/statement-from-the-press-secretary-libya/"
+# The Libya statement re-dated to within a week of the White House readout, so that the two
+# count as statements about the same events (the real ones were twelve days apart).
+LIBYA_PAGE = page_bytes("state-libya.day1.html").replace(b"2019-04-07T16:30:00", b"2019-04-18T16:30:00")
 READOUT_EDITED = page_bytes("state-readout.day2.html").replace(
     b"called on all parties to agree to an immediate ceasefire", b"called on all parties to de-escalate")
 
@@ -45,7 +48,7 @@ def publish(server, day: str) -> None:
     if day == "day1":
         server.set("/state/", listing(LIBYA, READOUT))
         server.set("/wh/", listing())
-        server.set(LIBYA, Response(page_bytes("state-libya.day1.html")))
+        server.set(LIBYA, Response(LIBYA_PAGE))
         server.set(READOUT, Response(page_bytes("state-readout.day2.html")))
     elif day == "day2":
         server.set(READOUT, Response(READOUT_EDITED))  # a silent edit: same URL, no notice
@@ -116,9 +119,14 @@ def test_three_days_of_monitoring(folder, server, cli_in):
     assert body.startswith("dipdiff run 2019-04-21T09:00:00Z: 1 new, 1 changed, 0 removed")
     assert "- changed state-dept/secretary-pompeos-call-with-un-special-representative-salame@2" in body
     assert "- new white-house/statement-from-the-press-secretary-libya@1" in body
+    # The new White House statement contradicts the (unchanged) State Department one on Haftar.
+    assert body.startswith("dipdiff run 2019-04-21T09:00:00Z: 1 new, 1 changed, 0 removed, 1 divergent")
+    assert "- divergent state-dept/the-situation-in-libya <-> white-house/statement-from-the-press-secretary-libya" \
+        in body
     day2 = (reports / "2019-04-21.md").read_text(encoding="utf-8")
     golden("2019-04-21.md", day2, server)
     assert "<del>agree to an immediate ceasefire</del> → <ins>de-escalate</ins>" in day2
+    assert "| Khalifa Haftar | critical | supportive |" in day2
 
     publish(server, "day3")
     r = run(cli_in, folder, DAYS["day3"])

@@ -24,7 +24,9 @@ from dipdiff.digest import (
     Event,
     Feed,
     IndexEntry,
+    Quote,
     ReportInput,
+    StanceRow,
     StatementRef,
     change_note,
     feed_entry,
@@ -41,8 +43,9 @@ FEED_NAME = "feed.xml"
 INDEX_NAME = "README.md"
 FEED_ENTRIES = 50
 
-#: Finds divergences between the statements of the given events and the rest of the store.
-DivergenceFinder = Callable[[Store, Sequence[Event]], Sequence[Divergence]]
+#: Finds divergences between the statements of the given events and the rest of the store,
+#: among the statements known by the given time (None: now).
+DivergenceFinder = Callable[[Store, Sequence[Event], "datetime | None"], Sequence[Divergence]]
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,7 @@ def _statement_event(store: Store, sid: str, checks: list[dict]) -> Event | None
 def build_report(store: Store, window: Window, *, find_divergences: DivergenceFinder | None = None,
                  notes: Sequence[str] = ()) -> ReportInput:
     events, n_checks, sources = window_events(store, window)
-    divergences = find_divergences(store, events) if find_divergences else ()
+    divergences = find_divergences(store, events, window.until) if find_divergences else ()
     run_notes = [f"run {r.id} was interrupted; what it recorded is included here"
                  for r in store.runs() if r.id in window.runs and r.status == "interrupted"]
     run_notes += [p for r in store.runs() if r.id in window.runs for p in r.problems]
@@ -372,7 +375,7 @@ def run_monitor(
         store.end_run(record)  # still "running": a kill from here on is folded into the next run
         events, _, _ = window_events(store, run_window(store, record.id))
         changes = tuple(e for e in events if e.kind in CHANGE_KINDS)
-        divergences = tuple(find_divergences(store, changes)) if find_divergences else ()
+        divergences = tuple(find_divergences(store, changes, None)) if find_divergences else ()
         for e in events:
             if e.kind not in CHANGE_KINDS:
                 log("warning", f"{e.kind} {e.statement.id}" + (f": {e.note}" if e.note else ""))
@@ -441,9 +444,46 @@ def webhook_payload(result: RunReport) -> dict:
     }
 
 
-def divergence_finder() -> DivergenceFinder | None:
-    """The comparison engine's divergence finder (None until it is available)."""
-    return None
+def divergence_finder() -> DivergenceFinder:
+    """Divergences that involve a statement that is new or changed in the events (compare.py)."""
+    from dipdiff.service import find_divergences
+
+    def find(store: Store, events: Sequence[Event], until: datetime | None) -> list[Divergence]:
+        ids = sorted({e.statement.id for e in events if e.kind in ("new", "changed")})
+        if not ids:
+            return []
+        pairs = find_divergences(store, involving=ids)
+        if until is not None:
+            # A report of a past day shows what was known then: a statement first seen later
+            # does not add divergences to it (and the report stays the same).
+            pairs = [p for p in pairs if _first_seen(store, p.a.id) <= until >= _first_seen(store, p.b.id)]
+        return [divergence_record(store, pair) for pair in pairs]
+
+    return find
+
+
+def _first_seen(store: Store, sid: str) -> datetime:
+    refs = store.versions(sid)
+    return parse_timestamp(refs[0].fetched_at) if refs else datetime.max.replace(tzinfo=timezone.utc)
+
+
+def divergence_record(store: Store, pair) -> Divergence:
+    """A :class:`dipdiff.compare.DivergentPair` as the report shows it."""
+
+    def ref(record) -> StatementRef:
+        meta = store.meta(record.id)
+        st = record.statement
+        return StatementRef(record.id, st.title or meta.title, meta.url, st.agency or meta.agency,
+                            record.version)
+
+    a, b = ref(pair.a), ref(pair.b)
+    actors = pair.actors
+    stances = tuple(StanceRow(x.name, x.a.stance, x.b.stance) for x in actors)
+    evidence = tuple(Quote(rec.id, text, x.name)
+                     for x in actors for rec, side in ((pair.a, x.a), (pair.b, x.b))
+                     for text in side.evidence[:2])
+    reasons = [f"{x.name}: {'; '.join(x.reasons)}" for x in actors if x.reasons]
+    return Divergence(a, b, ". ".join(reasons), stances, evidence, pair.score)
 
 
 class LogListener:
