@@ -227,3 +227,53 @@ def test_webhook_gets_the_summary(folder, server, cli_in):
     server.set("/hook", Response(b"", 500))
     r = run(cli_in, folder, DAYS["day2"], "--webhook", server.url("/hook"))
     assert r.exit_code == 2 and "webhook answered HTTP 500" in r.stderr
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_fetch_is_picked_up_by_the_next(folder, server, cli_in):
+    import signal
+    import sys
+    import threading
+    import time
+
+    publish(server, "day1")
+    release = threading.Event()
+
+    def stalled(handler):
+        release.wait(20)
+        return Response(page_bytes("state-readout.day2.html"))
+
+    server.set(READOUT, stalled)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dipdiff", "--store", str(folder / "snapshots"), "run",
+         "--config", str(folder / "dipdiff.toml"), "--commit"],
+        cwd=folder, env={**os.environ, "DIPDIFF_NOW": DAYS["day1"]},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while server.hits(READOUT) == 0 or not (folder / "snapshots" / "runs.json").exists():
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.02)
+        time.sleep(0.2)  # let the other page land, if it is going to
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    store = Store(folder / "snapshots")
+    assert store.verify() == []
+    assert [r.status for r in store.runs()] == ["running"]
+    assert git(folder, "log", "--format=%s").splitlines() == ["config"]  # nothing committed
+
+    server.set(READOUT, Response(page_bytes("state-readout.day2.html")))
+    r = run(cli_in, folder, "2019-04-20T09:05:00Z")
+    assert r.exit_code == 1, r.output
+    assert "warning: run 2019-04-20T09:00:00Z was interrupted" in r.stderr
+    assert [r.status for r in Store(folder / "snapshots").runs()] == ["interrupted", "complete"]
+    body = git(folder, "log", "-1", "--format=%B")
+    assert body.startswith("dipdiff run 2019-04-20T09:05:00Z: 2 new")  # the killed run's finding too
+    assert git(folder, "status", "--porcelain", "--", "snapshots", "reports") == ""
+    report = (folder / "reports" / "2019-04-20.md").read_text(encoding="utf-8")
+    assert "run 2019-04-20T09:00:00Z was interrupted" in report

@@ -229,9 +229,9 @@ def build_feed(store: Store, *, self_link: str = "") -> Feed:
     events = history_events(store)
     uid = store.store_uid() or hashlib.sha1(
         "\n".join(sorted(store.meta(s).url for s in store.statement_ids())).encode()).hexdigest()[:16]
-    first = min((e.time for e in events), default="1970-01-01")[:10]
     return Feed(
-        id=f"tag:dipdiff,{first}:store-{uid}",
+        # A fixed tag date: the id must never change, and the store's uid makes it unique.
+        id=f"tag:dipdiff,2026:store-{uid}",
         title="dipdiff: changes to watched statements",
         entries=tuple(_entry_with_stable_id(store, e) for e in events),
         self_link=self_link,
