@@ -176,3 +176,40 @@ def test_webhook_posts_json_to_a_real_server(server):
     server.set("/broken", Response(b"no", 500))
     with pytest.raises(Exception, match="webhook answered HTTP 500"):
         post_json(server.url("/broken"), {})
+
+
+def test_a_corrupt_runs_log_is_a_one_line_error_and_verify_names_it(tmp_path):
+    store = Store(tmp_path / "snapshots")
+    with store.lock():
+        store.begin_run("2019-04-20T09:00:00Z")
+    store.runs_path.write_text('{"runs": [{"id": 1}]}', encoding="utf-8")
+    with pytest.raises(Exception, match=r"runs.json: corrupt runs log \(unexpected structure\)"):
+        store.runs()
+    assert store.verify() == [f"{store.runs_path}: corrupt runs log (unexpected structure)"]
+
+
+def test_report_command_windows_and_errors(cli, store_dir, tmp_path):
+    demo = Path(__file__).resolve().parent.parent / "src" / "dipdiff" / "data" / "demo"
+    url = "https://www.state.gov/the-situation-in-libya/"
+    for name, when in (("state-libya.day1.html", "2019-04-20T09:00:00Z"),
+                       ("state-libya.day2.html", "2019-04-21T09:00:00Z")):
+        assert cli("import", str(demo / name), "--url", url, "--fetched-at", when).exit_code == 0
+
+    r = cli("report")  # the day of the newest check, beside the store
+    assert r.exit_code == 0, r.output
+    reports = store_dir.parent / "reports"
+    assert r.stdout.strip() == f"{reports / '2019-04-21.md'}  (0 new, 1 changed, 0 removed, 0 divergent)"
+    assert sorted(p.name for p in reports.iterdir()) == ["2019-04-21.md", "README.md", "feed.xml"]
+
+    r = cli("report", "--since", "2019-04-20", "--out", "-")
+    assert r.exit_code == 0 and r.stdout.splitlines()[1] == "# dipdiff report — 2019-04-20 to 2019-04-21"
+    assert '"new": 1' in r.stdout.splitlines()[0]  # new within the period, edited since
+
+    r = cli("report", "--date", "2019-04-20", "--out", str(tmp_path / "x" / "day1.md"))
+    assert r.exit_code == 0 and (tmp_path / "x" / "day1.md").read_text(encoding="utf-8").count("version 1") == 1
+
+    for args, message in ((("--date", "2019-04-20", "--run", "latest"), "use only one of"),
+                          (("--since", "yesterday"), "--since 'yesterday': expected a date"),
+                          (("--run", "latest"), "no runs recorded yet")):
+        r = cli("report", *args)
+        assert r.exit_code == 2 and message in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr

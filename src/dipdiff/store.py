@@ -466,6 +466,10 @@ class Store:
                         problems.append(f"{raw}: corrupt raw page ({e})")
         for tmp in sorted(self.root.glob("**/.*.tmp")):
             problems.append(f"{tmp}: leftover temporary file (a run was interrupted)")
+        try:
+            self._runs_doc()
+        except StoreError as e:
+            problems.append(str(e))
         return problems
 
     # -- runs log ----------------------------------------------------------------------------
