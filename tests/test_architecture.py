@@ -10,7 +10,7 @@ import pytest
 PKG = Path(__file__).resolve().parent.parent / "src" / "dipdiff"
 PURE = ("extract", "normalize", "diff", "signals", "compare", "discover", "report", "entities", "stance",
         "compare_report",
-        "digest")
+        "digest", "scaffold")
 IO_MODULES = {"httpx", "typer", "rich", "dipdiff.fetch", "dipdiff.store", "dipdiff.service", "dipdiff.cli",
               "dipdiff.terminal", "subprocess", "socket", "shutil"}
 

@@ -213,3 +213,28 @@ def test_report_command_windows_and_errors(cli, store_dir, tmp_path):
                           (("--run", "latest"), "no runs recorded yet")):
         r = cli("report", *args)
         assert r.exit_code == 2 and message in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+
+
+def test_a_moved_statement_is_news(repo, server):
+    from dipdiff.models import Check, Outcome
+
+    server.set(LIBYA, Response(page_bytes("state-libya.day1.html")))
+    run(repo, server, [LIBYA], "2019-04-20T09:00:00Z", commit=True)
+    store = Store(repo / "snapshots")
+    (sid,) = store.statement_ids()
+
+    def moved(st: Store) -> RunResult:  # what fetch records when the same text shows up elsewhere
+        meta = st.meta(sid)
+        old, meta.url = meta.url, "https://www.state.gov/libya-2/"
+        meta.previous_urls.append(old)
+        st.record_check(sid, Check("2019-04-21T09:00:00Z", Outcome.MOVED, meta.url, 200,
+                                   note=f"same text, moved from {old}"), meta)
+        return RunResult()
+
+    result = monitor.run_monitor(store, moved, now=lambda: "2019-04-21T09:00:00Z",
+                                 reports_dir=repo / "reports", commit=True)
+    assert result.exit_code == 1 and result.commit
+    assert f"- moved {sid}@1 (same text, moved from {server.url(LIBYA)})" in git(repo, "log", "-1", "--format=%B")
+    report = (repo / "reports" / "2019-04-21.md").read_text(encoding="utf-8")
+    assert "## Moved statements" in report and "https://www.state.gov/libya-2/" in report
+    assert "Nothing changed." not in report

@@ -21,9 +21,9 @@ from dipdiff.diff import Change, DiffResult
 from dipdiff.report import diff_markdown
 
 #: Event kinds, in the order the report shows them.
-EVENT_KINDS = ("changed", "new", "removed", "unavailable", "blocked")
+EVENT_KINDS = ("changed", "new", "removed", "moved", "unavailable", "blocked")
 #: Kinds that count as "something happened" (exit code 1, a commit, a feed entry).
-CHANGE_KINDS = frozenset({"changed", "new", "removed"})
+CHANGE_KINDS = frozenset({"changed", "new", "removed", "moved"})
 _SIG_RANK = {"substantive": 0, "minor": 1, "cosmetic": 2}
 _MAX_QUOTE_WORDS = 40
 _COUNTS_MARK = "<!-- dipdiff-report "
@@ -248,7 +248,8 @@ def render_report(r: ReportInput) -> str:
         out += ["## Changed statements", ""]
         for e in changed:
             out += _changed_section(e)
-    for kind, heading in (("new", "New statements"), ("removed", "Removed statements")):
+    for kind, heading in (("new", "New statements"), ("removed", "Removed statements"),
+                          ("moved", "Moved statements")):
         events = sorted((e for e in r.events if e.kind == kind), key=lambda e: e.statement.id)
         if events:
             out += [f"## {heading}", ""] + [_event_line(e) for e in events] + [""]
@@ -263,7 +264,7 @@ def render_report(r: ReportInput) -> str:
         out += [_event_line(e) for e in trouble]
         out += [f"- {md_text(n)}" for n in r.notes]
         out += [""]
-    if not any(counts.values()):
+    if not any(counts.values()) and not any(e.kind in CHANGE_KINDS for e in r.events):
         out += ["Nothing changed.", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -283,8 +284,10 @@ def _summary_table(r: ReportInput) -> list[str]:
     for source in r.sources:
         row(source)
     for e in r.events:
-        if e.kind in CHANGE_KINDS:
+        if e.kind in ("new", "changed", "removed"):
             row(e.statement.source)[e.kind] += 1
+        else:
+            row(e.statement.source)
     for d in r.divergences:
         for source in sorted({d.a.source, d.b.source}):
             row(source)["divergent"] += 1
@@ -350,7 +353,7 @@ def _redline(e: Event) -> str:
 
 def _event_line(e: Event) -> str:
     s = e.statement
-    what = {"new": f"version {s.version}", "removed": "removed",
+    what = {"new": f"version {s.version}", "removed": "removed", "moved": "moved",
             "unavailable": "unavailable", "blocked": "blocked"}[e.kind]
     note = f" — {md_text(e.note)}" if e.note else ""
     agency = f" · {md_text(s.agency)}" if s.agency else ""

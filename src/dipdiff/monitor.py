@@ -168,7 +168,12 @@ def _statement_event(store: Store, sid: str, checks: list[dict]) -> Event | None
         st = StatementRef(sid, meta.title, meta.url, meta.agency, ref.number if ref else None)
         return Event(str(last["outcome"]), st, last["time"], note=str(last.get("note") or ""))
     if not storing:
-        return None
+        moved = [c for c in checks if c.get("outcome") == "moved"]
+        if not moved:
+            return None
+        ref = refs[-1] if refs else None
+        st = StatementRef(sid, meta.title, meta.url, meta.agency, ref.number if ref else None)
+        return Event("moved", st, moved[-1]["time"], note=str(moved[-1].get("note") or ""))
     b = by_sha[storing[-1]["sha256"]]
     first = by_sha[storing[0]["sha256"]]
     b_version = store.read_version(sid, b.number)
@@ -330,7 +335,8 @@ class RunReport:
 
     def summary(self) -> str:
         c = self.counts()
-        return ", ".join(f"{v} {k}" for k, v in c.items())
+        moved = sum(1 for e in self.events if e.kind == "moved")
+        return ", ".join(f"{v} {k}" for k, v in c.items()) + (f", {moved} moved" if moved else "")
 
 
 TROUBLE_OUTCOMES = frozenset({Outcome.UNAVAILABLE, Outcome.BLOCKED})
@@ -416,7 +422,7 @@ def commit_message(result: RunReport) -> str:
     """``dipdiff run <id>: 1 new, 2 changed, ...`` and one line per change."""
     lines = [f"dipdiff run {result.run.id}: {result.summary()}", ""]
     for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id)):
-        note = f" ({change_note(e.diff)})" if e.diff is not None else ""
+        note = f" ({change_note(e.diff)})" if e.diff is not None else f" ({e.note})" if e.kind == "moved" else ""
         version = f"@{e.statement.version}" if e.statement.version and e.kind != "removed" else ""
         lines.append(f"- {e.kind} {e.statement.id}{version}{note}")
     for d in result.divergences:
