@@ -277,3 +277,15 @@ def test_a_run_killed_mid_fetch_is_picked_up_by_the_next(folder, server, cli_in)
     assert git(folder, "status", "--porcelain", "--", "snapshots", "reports") == ""
     report = (folder / "reports" / "2019-04-20.md").read_text(encoding="utf-8")
     assert "run 2019-04-20T09:00:00Z was interrupted" in report
+
+
+def test_a_page_that_stays_down_warns_once(folder, server, cli_in):
+    publish(server, "day1")
+    run(cli_in, folder, DAYS["day1"])
+    server.set(READOUT, Response(b"busy", 503))
+    first = run(cli_in, folder, DAYS["day2"])
+    assert first.exit_code == 0  # a page that is down for now is not a change
+    assert "warning: unavailable state-dept/secretary-pompeos" in first.stderr
+    again = run(cli_in, folder, DAYS["day3"])
+    assert "unavailable" not in again.stderr  # still down: no news, no mail
+    assert "unavailable" in run(cli_in, folder, "2019-04-23T09:00:00Z", "--verbose").stderr

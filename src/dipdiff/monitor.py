@@ -384,7 +384,9 @@ def run_monitor(
         divergences = tuple(find_divergences(store, changes, None)) if find_divergences else ()
         for e in events:
             if e.kind not in CHANGE_KINDS:
-                log("warning", f"{e.kind} {e.statement.id}" + (f": {e.note}" if e.note else ""))
+                # Warn when a page goes bad, not on every run while it stays bad: cron mails warnings.
+                level = "debug" if _was_already(store, e) else "warning"
+                log(level, f"{e.kind} {e.statement.id}" + (f": {e.note}" if e.note else ""))
         day = day_window(parse_timestamp(record.finished_at).date(), store)
         report = build_report(store, day, find_divergences=find_divergences)
         path = reports_dir / day.filename
@@ -416,6 +418,13 @@ def run_monitor(
                 log("debug", "nothing changed: no commit")
         store.end_run(record)
     return result
+
+
+def _was_already(store: Store, e: Event) -> bool:
+    """Was the statement's check before this event's already of the same (trouble) kind?"""
+    checks = [c for c in store.meta(e.statement.id).checks if c.get("time")]
+    before = [c for c in checks if parse_timestamp(c["time"]) < parse_timestamp(e.time)]
+    return bool(before) and before[-1].get("outcome") == e.kind
 
 
 def commit_message(result: RunReport) -> str:
