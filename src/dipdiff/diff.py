@@ -20,6 +20,7 @@ statement (the title for ``where="title"``); :func:`apply` turns A into B with t
 from __future__ import annotations
 
 import re
+import zlib
 from bisect import bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
@@ -234,25 +235,25 @@ def apply(changes: Iterable[Change], a: str, *, where: str = "body") -> str:
     chosen = [c for c in changes if c.where == where]
     moves = [c for c in chosen if c.kind == "move"]
     moved_from = {m.a_paragraph for m in moves}
-    splices: list[tuple[int, int, str]] = []
+    splices: list[tuple[int, int, str, int]] = []
     inner: dict[int | None, list[Change]] = defaultdict(list)
     placed: list[tuple[int, Change]] = []
     for c in chosen:
         if c.kind == "move":
-            splices.append((c.a_start, c.a_end + 1, ""))
+            splices.append((c.a_start, c.a_end + 1, "", 0))
             placed.append((c.b_start, c))
         elif c.moved and c.a_paragraph in moved_from:
             inner[c.a_paragraph].append(c)
         elif c.kind == "insert" and c.a_paragraph is None and where == "body":
             placed.append((c.b_start, c))
         elif c.kind == "delete" and c.b_paragraph is None and where == "body":
-            splices.append((c.a_start, c.a_end + 1, ""))
+            splices.append((c.a_start, c.a_end + 1, "", 0))
         else:
-            splices.append((c.a_start, c.a_end, c.new))
+            splices.append((c.a_start, c.a_end, c.new, c.b_start))
     text = _splice(a, splices)
     for at, c in sorted(placed, key=lambda p: p[0]):
         if c.kind == "move":
-            edits = [(e.a_start - c.a_start, e.a_end - c.a_start, e.new) for e in inner[c.a_paragraph]]
+            edits = [(e.a_start - c.a_start, e.a_end - c.a_start, e.new, e.b_start) for e in inner[c.a_paragraph]]
             piece = _splice(a[c.a_start:c.a_end], edits)
         else:
             piece = c.new
@@ -260,10 +261,11 @@ def apply(changes: Iterable[Change], a: str, *, where: str = "body") -> str:
     return text
 
 
-def _splice(text: str, edits: Iterable[tuple[int, int, str]]) -> str:
+def _splice(text: str, edits: Iterable[tuple[int, int, str, int]]) -> str:
+    """Replace text[start:end] by new for each edit; edits at one point go in B order."""
     parts: list[str] = []
     pos = len(text)
-    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+    for start, end, new, _ in sorted(edits, key=lambda e: (e[0], e[1], e[3]), reverse=True):
         parts.append(text[end:pos])
         parts.append(new)
         pos = start
@@ -363,7 +365,7 @@ def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _P
         return _PairDiff(a, b, a_base, b_base, pieces, 0)
     ops = _opcodes(ka, kb)
     if granularity == "word":
-        ops = _merge_short_gaps(ops, ka, a, sa)
+        ops = _merge_short_gaps(ops, ka, a, sa, kb, b, sb)
     n, m = len(sa), len(sb)
 
     def gap_a(i: int) -> tuple[int, int]:  # the whitespace before token i (i == n: after the last)
@@ -444,6 +446,11 @@ def _join_pieces(pieces: list[tuple[str, int, int, int, int]], a: str) -> list[t
 
 
 def _opcodes(ka: list[str], kb: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """Token opcodes. The matcher breaks ties by position in its first sequence, so it always
+    gets the two in one fixed order: diff(B, A) then mirrors diff(A, B) exactly."""
+    if ka > kb:
+        flip = {"insert": "delete", "delete": "insert"}
+        return [(flip.get(t, t), j1, j2, i1, i2) for t, i1, i2, j1, j2 in _opcodes(kb, ka)]
     n, m = len(ka), len(kb)
     p = 0
     while p < n and p < m and ka[p] == kb[p]:
@@ -519,15 +526,19 @@ def _edit_tag(i1: int, i2: int, j1: int, j2: int) -> str:
     return "replace" if i2 > i1 and j2 > j1 else ("delete" if i2 > i1 else "insert")
 
 
-def _merge_short_gaps(ops, keys: list[str], text: str, spans) -> list[tuple[str, int, int, int, int]]:
+def _merge_short_gaps(ops, keys: list[str], text: str, spans, b_keys: list[str], b: str,
+                      b_spans) -> list[tuple[str, int, int, int, int]]:
     """Fold short unchanged runs between two edits into one replacement, as a human redline does.
 
     A gap of up to two words always folds; between two long edits, a gap up to half as long as
     the shorter edit (at most five words) folds too. A mostly rewritten stretch becomes one
     replacement. Never across a paragraph break: a split paragraph keeps its break.
     """
-    def words(k1: int, k2: int) -> int:
-        return sum(1 for k in keys[k1:k2] if _HAS_WORD.search(k))
+    def words(k1: int, k2: int, side: list[str] = keys) -> int:
+        return sum(1 for k in side[k1:k2] if _HAS_WORD.search(k))
+
+    def size(op: list) -> int:  # words an edit touches, the larger side
+        return max(words(op[1], op[2]), words(op[3], op[4], b_keys))
 
     out: list[list] = []
     for op in ops:
@@ -535,21 +546,28 @@ def _merge_short_gaps(ops, keys: list[str], text: str, spans) -> list[tuple[str,
         if op[0] != "equal" and len(out) >= 2 and out[-1][0] == "equal" and out[-2][0] != "equal":
             i1, i2 = out[-1][1], out[-1][2]
             gap = words(i1, i2)
-            left = max(words(out[-2][1], out[-2][2]), out[-2][4] - out[-2][3])
-            right = max(words(op[1], op[2]), op[4] - op[3])
-            lo = spans[i1 - 1][1] if i1 > 0 else 0
-            hi = spans[i2][0] if i2 < len(spans) else len(text)
-            if gap <= max(_MERGE_GAP, min(5, min(left, right) // 2)) and "\n" not in text[lo:hi]:
+            left, right = size(out[-2]), size(op)
+            j1, j2 = out[-1][3], out[-1][4]
+            if gap <= max(_MERGE_GAP, min(5, min(left, right) // 2)) and not _breaks(text, spans, i1, i2) \
+                    and not _breaks(b, b_spans, j1, j2):
                 out.pop()
                 prev = out[-1]
                 prev[2], prev[4] = op[2], op[4]
                 prev[0] = _edit_tag(prev[1], prev[2], prev[3], prev[4])
                 continue
         out.append(op)
-    return _rewrite_as_one(out, words, text, spans)
+    return _rewrite_as_one(out, words, b_keys, text, spans, b, b_spans)
 
 
-def _rewrite_as_one(ops: list[list], words, text: str, spans) -> list[tuple[str, int, int, int, int]]:
+def _breaks(text: str, spans, k1: int, k2: int) -> bool:
+    """Is there a paragraph break between the token before k1 and the token at k2?"""
+    lo = spans[k1 - 1][1] if k1 > 0 else 0
+    hi = spans[k2][0] if k2 < len(spans) else len(text)
+    return "\n" in text[lo:hi]
+
+
+def _rewrite_as_one(ops: list[list], words, b_keys, text: str, spans, b: str,
+                    b_spans) -> list[tuple[str, int, int, int, int]]:
     """When only fragments survive between the first and the last edit of a paragraph (under a
     third of its words, no unchanged run over four words), show the stretch as one replacement
     rather than a confetti of fragments."""
@@ -558,10 +576,11 @@ def _rewrite_as_one(ops: list[list], words, text: str, spans) -> list[tuple[str,
         return [tuple(o) for o in ops]  # type: ignore[misc]
     first, last = edits[0], edits[-1]
     i1, i2 = ops[first][1], ops[last][2]
-    if "\n" in text[spans[i1][0] if i1 < len(spans) else 0:spans[i2 - 1][1] if i2 > 0 else 0]:
+    if _breaks(text, spans, i1 + 1, i2 - 1) or _breaks(b, b_spans, ops[first][3] + 1, ops[last][4] - 1):
         return [tuple(o) for o in ops]  # type: ignore[misc]
     runs = [words(o[1], o[2]) for o in ops[first:last + 1] if o[0] == "equal"]
-    if sum(runs) * 3 >= words(i1, i2) or words(i1, i2) < 12 or max(runs, default=0) > 4:
+    total = words(i1, i2) + words(ops[first][3], ops[last][4], b_keys)
+    if sum(runs) * 6 >= total or total < 24 or max(runs, default=0) > 4:
         return [tuple(o) for o in ops]  # type: ignore[misc]
     one = ["replace", i1, i2, ops[first][3], ops[last][4]]
     return [tuple(o) for o in ops[:first] + [one] + ops[last + 1:]]  # type: ignore[misc]
@@ -661,7 +680,7 @@ class _DocDiff:
         for j, k in enumerate(kb):
             if by_key.get(k):
                 i = by_key[k].popleft()
-                exact.append((i, j, self._weight(j, 1.0)))
+                exact.append((i, j, self._weight(i, j, 1.0, k)))
         anchors = _longest_chain(exact)
         # Near matches among the rest, through an inverted index of words (never all pairs).
         used_a = {i for i, _, _ in exact}
@@ -698,7 +717,7 @@ class _DocDiff:
                 continue
             used_a.add(i)
             used_b.add(j)
-            chosen.append((i, j, self._weight(j, dice)))
+            chosen.append((i, j, self._weight(i, j, dice, min(ka[i], kb[j]) + max(ka[i], kb[j]))))
         in_place = _longest_chain(chosen)
         kept = set(in_place)
         moved = []
@@ -706,32 +725,37 @@ class _DocDiff:
             if (i, j) in kept:
                 continue
             # A weak match out of place is a deletion and an insertion, not a move.
-            if len(_WORDS.findall(a[i])) >= _MOVE_MIN_WORDS and (ka[i] == kb[j] or w / self._weight(j, 1) >= _NEAR):
+            short = min(len(_WORDS.findall(a[i])), len(_WORDS.findall(b[j]))) < _MOVE_MIN_WORDS
+            if not short and (ka[i] == kb[j] or w / self._weight(i, j, 1) >= _NEAR - 1e-3):
                 moved.append((i, j))
         return in_place, sorted(moved, key=lambda p: p[1])
 
-    def _weight(self, j: int, score: float) -> float:
-        return score * (1 + self.b_off[j + 1] - self.b_off[j])
+    def _weight(self, i: int, j: int, score: float, tie: str = "") -> float:
+        # Symmetric in A and B, with a tie-breaker that depends on the text only, so that
+        # diff(B, A) keeps in place what diff(A, B) keeps.
+        size = (self.a_off[i + 1] - self.a_off[i] + self.b_off[j + 1] - self.b_off[j]) / 2
+        return score * size + (zlib.crc32(tie.encode()) % 997) * 1e-7
 
     def _groups(self, in_place: list[tuple[int, int]], taken_a: set[int], taken_b: set[int]):
         """Grow each aligned pair over free neighbours it was split into or merged from."""
         groups = [[i, i + 1, j, j + 1] for i, j in in_place]
         for g in groups:
-            for side in ("b", "a"):
-                for direction in (1, -1):
-                    while True:
-                        nxt = (g[3] if direction == 1 else g[2] - 1) if side == "b" else \
-                              (g[1] if direction == 1 else g[0] - 1)
-                        seq, taken = (self.b, taken_b) if side == "b" else (self.a, taken_a)
-                        if not 0 <= nxt < len(seq) or nxt in taken:
-                            break
-                        if not self._absorbs(g, side, nxt):
-                            break
-                        taken.add(nxt)
-                        if side == "b":
-                            g[2], g[3] = min(g[2], nxt), max(g[3], nxt + 1)
-                        else:
-                            g[0], g[1] = min(g[0], nxt), max(g[1], nxt + 1)
+            grown = True
+            while grown:  # until neither side can take a neighbour (one side's growth enables the other's)
+                grown = False
+                for side, direction in (("b", 1), ("b", -1), ("a", 1), ("a", -1)):
+                    if side == "b":
+                        nxt, seq, taken = (g[3] if direction == 1 else g[2] - 1), self.b, taken_b
+                    else:
+                        nxt, seq, taken = (g[1] if direction == 1 else g[0] - 1), self.a, taken_a
+                    if not 0 <= nxt < len(seq) or nxt in taken or not self._absorbs(g, side, nxt):
+                        continue
+                    taken.add(nxt)
+                    grown = True
+                    if side == "b":
+                        g[2], g[3] = min(g[2], nxt), max(g[3], nxt + 1)
+                    else:
+                        g[0], g[1] = min(g[0], nxt), max(g[1], nxt + 1)
         return groups
 
     def _absorbs(self, g: list[int], side: str, k: int) -> bool:
