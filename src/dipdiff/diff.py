@@ -420,21 +420,34 @@ def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _P
     gap(n, m)
     pieces = [("cosmetic", *p[1:]) if p[0] == "change" and _cosmetic(a[p[1]:p[2]], b[p[3]:p[4]]) else p
               for p in pieces]
-    return _PairDiff(a, b, a_base, b_base, _join_pieces(pieces, a), equal_words)
+    return _PairDiff(a, b, a_base, b_base, _join_pieces(pieces, a, b), equal_words)
 
 
 _WORDS = re.compile(r"\w+")
 
 
-def _join_pieces(pieces: list[tuple[str, int, int, int, int]], a: str) -> list[tuple[str, int, int, int, int]]:
-    """A run of cosmetic edits separated only by unchanged spaces ("Remarks by" -> "REMARKS BY")
-    is one cosmetic change. Word changes keep their neighbouring whitespace edits apart, so that
-    a deletion stays a deletion."""
+def _join_pieces(pieces: list[tuple[str, int, int, int, int]], a: str, b: str) -> list[tuple[str, int, int, int, int]]:
+    """Tidy the pieces into readable changes.
+
+    A run of cosmetic edits separated only by unchanged spaces ("Remarks by" -> "REMARKS BY")
+    is one cosmetic change; a whitespace edit touching a replacement joins it (" and" ->
+    ", then"). A deletion or insertion keeps its neighbouring whitespace edit apart, so that it
+    stays a deletion or an insertion.
+    """
+    def blank(p) -> bool:
+        return p[0] == "cosmetic" and not a[p[1]:p[2]].strip() and not b[p[3]:p[4]].strip()
+
+    def replacing(p) -> bool:
+        return p[0] == "change" and p[2] > p[1] and p[4] > p[3]
+
     out: list[tuple[str, int, int, int, int]] = []
     for p in pieces:
-        if p[0] == "cosmetic" and out and out[-1][0] == "cosmetic" and out[-1][2] == p[1] and out[-1][4] == p[3]:
-            q = out.pop()
-            out.append(("cosmetic", q[1], p[2], q[3], p[4]))
+        q = out[-1] if out else None
+        touching = q is not None and q[2] == p[1] and q[4] == p[3]
+        if touching and ((blank(q) and replacing(p)) or (replacing(q) and blank(p))):
+            out[-1] = ("change", q[1], p[2], q[3], p[4])
+        elif p[0] == "cosmetic" and touching and q[0] == "cosmetic":
+            out[-1] = ("cosmetic", q[1], p[2], q[3], p[4])
         elif p[0] == "cosmetic" and len(out) >= 2 and out[-2][0] == "cosmetic" and out[-1][0] == "equal" \
                 and not a[out[-1][1]:out[-1][2]].strip():
             out.pop()
@@ -953,6 +966,24 @@ def _entities(text: str, lo: int, hi: int) -> list[str]:
     return out
 
 
+def _entities_changed(old: list[str], new: list[str]) -> bool:
+    """Names added, removed or swapped; a respelt name ("Lichtenstein") is not a new name."""
+    if old == new:
+        return False
+    removed = list((Counter(old) - Counter(new)).elements())
+    added = list((Counter(new) - Counter(old)).elements())
+    if not removed and not added:
+        return True  # the same names in another order: a swap
+    if len(removed) != len(added):
+        return True
+    for o in removed:
+        match = next((n for n in added if _respelled(o.casefold(), n.casefold())), None)
+        if match is None:
+            return True
+        added.remove(match)
+    return False
+
+
 def _signal_keys(lex: _Lazy, text: str, lo: int, hi: int) -> Counter[tuple[str, bool]]:
     """Signals overlapping text[lo:hi], with 3 words after it (a new "not" negates what follows)."""
     ext = hi
@@ -984,7 +1015,7 @@ def _finish(c: Change, old: str, new: str, actx: tuple[str, int, int], bctx: tup
         flags.append("modality")
     if _numbers(wo) != _numbers(wn):
         flags.append("number")
-    if _entities(*actx) != _entities(*bctx):
+    if _entities_changed(_entities(*actx), _entities(*bctx)):
         flags.append("entity")
     sa = _signal_keys(lex, *actx)
     sb = _signal_keys(lex, *bctx)
