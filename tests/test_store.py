@@ -146,7 +146,8 @@ def test_verify_finds_hand_edits_and_leftovers(tmp_path):
     with store.lock():
         sid = _new(store)
         ref = store.add_version(sid, ST, "2024-05-01T10:00:00Z", b"<html></html>")
-        store.record_check(sid, Check(time="2024-05-01T10:00:00Z", outcome=Outcome.NEW, url=ST.url))
+        store.record_check(sid, Check(time="2024-05-01T10:00:00Z", outcome=Outcome.NEW, url=ST.url,
+                                      sha256=ref.sha256, version=1))
     assert store.verify() == []
     path = tmp_path / sid / ref.filename
     path.write_text(path.read_text(encoding="utf-8").replace("First", "Fist"), encoding="utf-8")
@@ -169,7 +170,7 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
 
         monkeypatch.setattr(os, "replace", boom)
-        with pytest.raises(OSError):
+        with pytest.raises(StoreError, match="meta.json: cannot write: No space left on device"):
             store.record_check(sid, Check(time="t", outcome=Outcome.NEW, url="u"))
     assert (tmp_path / sid / "meta.json").read_bytes() == before
     assert not [p for p in (tmp_path / sid).iterdir() if p.name.endswith(".tmp")]

@@ -347,11 +347,19 @@ def _user_lexicon(config: Path):
 
 @app.command()
 @handle_errors
-def verify(ctx: typer.Context) -> None:
+def verify(
+    ctx: typer.Context,
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="First remove what interrupted runs left behind (temp files, raw pages "
+        "without their version, statements with nothing stored); never touches a version.")] = False,
+) -> None:
     """Check every file of the store: headers, hashes, metadata. Exit 2 naming what is wrong."""
     store = _store(ctx)
-    problems = store.verify()
     console = make_console()
+    if repair:
+        for path in store.repair():
+            console.print(Text(f"removed {safe(path)}"))
+    problems = store.verify()
     if problems:
         err = make_console(stderr=True)
         for p in problems:

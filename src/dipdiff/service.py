@@ -13,7 +13,7 @@ from pathlib import Path
 from dipdiff.compare import DivergentPair, Index, Record, Related
 from dipdiff.compare import find_divergences as compare_find_divergences
 from dipdiff.diff import DiffResult, diff_statements
-from dipdiff.errors import ExtractError, InputError
+from dipdiff.errors import ExtractError, InputError, StoreError
 from dipdiff.extract import ExtractRules, blocked_reason, decode_html, extract
 from dipdiff.models import Check, Outcome, Page, SnapshotResult, Statement
 from dipdiff.normalize import content_hash
@@ -70,26 +70,63 @@ def record_page(
     before = [r for r in refs if parse_timestamp(r.fetched_at) <= when]
     after = [r for r in refs if parse_timestamp(r.fetched_at) > when]
     neighbours = ([before[-1]] if before else []) + ([after[0]] if after else [])
-    if any(r.sha256 == sha for r in neighbours):
-        same = next(r for r in neighbours if r.sha256 == sha)
+    same = next((r for r in neighbours if r.sha256 == sha), None)
+    if same is not None and (same != refs[-1] or _recorded(meta, sha)):
+        if same == refs[-1]:  # heals a meta.json left behind by a run killed after the version
+            meta.title, meta.agency, meta.published = statement.title, statement.agency, statement.published
         store.record_check(sid, replace(check, sha256=sha, version=same.number), meta)
         return SnapshotResult(sid, Outcome.UNCHANGED, page.url, version=same.number,
                               title=statement.title)
 
-    previous = store.read_version(sid, before[-1].number).statement if before else None
-    if not store.exists(sid):
-        store.write_meta(meta)  # the folder's identity first; a crash here leaves 0 versions
-    ref = store.add_version(sid, statement, page.fetched_at, page.content)
-    outcome = Outcome.CHANGED if refs else Outcome.NEW
+    created = added = False
+    if same is not None:
+        # The latest version is stored but no check says so: the run that stored it was
+        # killed before recording it. Report it now, so that the change is never silent.
+        ref = same
+        earlier = [r for r in refs if r.number < same.number]
+        previous = store.read_version(sid, earlier[-1].number).statement if earlier else None
+        outcome = Outcome.CHANGED if earlier else Outcome.NEW
+        check = replace(check, note=_join(check.note, "stored by an interrupted run, recorded now"))
+    else:
+        previous = store.read_version(sid, before[-1].number).statement if before else None
+        created = not store.exists(sid)
+        if created:
+            store.write_meta(meta)  # the folder's identity first; a crash here leaves 0 versions
+        try:
+            ref = store.add_version(sid, statement, page.fetched_at, page.content)
+        except StoreError:
+            if created:  # disk full, read-only: leave no empty statement behind
+                store.discard_empty(sid)
+            raise
+        added = True
+        outcome = Outcome.CHANGED if refs else Outcome.NEW
     diff = diff_statements(previous, statement) if previous is not None else None
-    meta.title, meta.agency, meta.published = statement.title, statement.agency, statement.published
-    store.record_check(sid, replace(check, outcome=outcome, sha256=sha, version=ref.number), meta)
+    if not after:  # an older capture (import) does not describe the statement as it is now
+        meta.title, meta.agency, meta.published = statement.title, statement.agency, statement.published
+    try:
+        store.record_check(sid, replace(check, outcome=outcome, sha256=sha, version=ref.number), meta)
+    except StoreError:
+        # Without its check the change would never be reported: undo the version, so that the
+        # next run finds the change again (a kill here instead is healed above).
+        if added:
+            store.undo_version(sid, ref)
+        if created:
+            store.discard_empty(sid)
+        raise
     return SnapshotResult(
         sid, outcome, page.url, version=ref.number,
         changes=len(diff.changes) if diff else 0,
         message=_change_note(diff) if diff else "",
         title=statement.title,
     )
+
+
+def _recorded(meta: StatementMeta, sha: str) -> bool:
+    return any(c.get("sha256") == sha for c in meta.checks)
+
+
+def _join(*notes: str | None) -> str | None:
+    return "; ".join(n for n in notes if n) or None
 
 
 def _change_note(diff: DiffResult) -> str:

@@ -30,6 +30,7 @@ import socket
 import tempfile
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -37,16 +38,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dipdiff.errors import InputError, LockError, StoreError
-from dipdiff.models import Check, Outcome, Statement, Version, VersionRef
+from dipdiff.models import STORING_OUTCOMES, Check, Outcome, Statement, Version, VersionRef
 from dipdiff.normalize import content_hash, slugify
 
 META = "meta.json"
 RAW_DIR = "raw"
 LOCK_NAME = ".lock"
+TMP_SUFFIX = ".tmp"  # temp files are hidden: ".<name>.<random>.tmp"
 MAX_CHECKS = 1000  # per statement; older checks are dropped so meta.json stays small
 RUNS = "runs.json"
 MAX_RUNS = 1000  # entries kept in runs.json
 _HEADER_FIELDS = ("title", "url", "agency", "published", "fetched_at", "sha256")
+_UMASK = os.umask(0o022)  # read once, at import (os.umask can only be read by setting it)
+os.umask(_UMASK)
 _VERSION_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.md$")
 _ID_PART = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 _STATEMENT_ID = re.compile(r"^(?P<sid>[^@\s]+)(?:@(?P<n>-?\d+))?$")
@@ -129,20 +133,37 @@ def slug_for_url(url: str) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    Any failure (disk full, read-only store, file-size limit) removes the temporary
+    file and raises :class:`StoreError` naming ``path``: the old file is untouched.
+    """
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; store files are ordinary files
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        tmp = None
+    except OSError as e:
+        raise StoreError(str(path), f"cannot write: {_os_reason(e)}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     _fsync_dir(path.parent)
+
+
+def _os_reason(e: OSError) -> str:
+    reason = e.strerror or str(e)
+    hint = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+            errno.EROFS: "the store is on a read-only file system",
+            errno.EFBIG: "the file-size limit (ulimit -f) was reached"}.get(e.errno or 0)
+    return f"{reason} ({hint})" if hint else reason
 
 
 def _fsync_dir(path: Path) -> None:
@@ -211,6 +232,7 @@ class Store:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self._locked = False
+        self._repaired: list[str] = []
 
     # -- locking ---------------------------------------------------------------------------
 
@@ -234,7 +256,7 @@ class Store:
         try:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise StoreError(str(self.lock_path), f"cannot open lock file: {e.strerror}") from None
+            raise StoreError(str(self.lock_path), f"cannot open lock file: {_os_reason(e)}") from None
         deadline = time.monotonic() + wait
         try:
             while True:
@@ -256,7 +278,8 @@ class Store:
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, info.encode(), 0)
             self._locked = True
-            self._sweep_temp_files()
+            self._ensure_gitignore()
+            self._repaired = self._sweep_temp_files()
             yield
         finally:
             self._locked = False
@@ -265,21 +288,82 @@ class Store:
     def _ensure_root(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            gi = self.root / ".gitignore"
-            if not gi.exists():
-                _atomic_write(gi, b".lock\n.*.tmp\n")
         except OSError as e:
-            raise StoreError(str(self.root), f"cannot create the store: {e.strerror}") from None
+            raise StoreError(str(self.root), f"cannot create the store: {_os_reason(e)}") from None
+
+    def _ensure_gitignore(self) -> None:
+        """Written under the lock, like every other file of the store."""
+        gi = self.root / ".gitignore"
+        if not gi.exists():
+            _atomic_write(gi, f"{LOCK_NAME}\n.*{TMP_SUFFIX}\n".encode())
 
     def _require_lock(self) -> None:
         if not self._locked:
             raise RuntimeError("store writes need Store.lock()")  # a programming error
 
-    def _sweep_temp_files(self) -> None:
-        """Remove temp files left by a run that was killed mid-write."""
-        for tmp in self.root.glob("**/.*.tmp"):
+    def _sweep_temp_files(self) -> list[str]:
+        """Undo what a run killed mid-write left behind; returns what was removed.
+
+        Only leftovers that hold nothing a later run needs are removed: temp files,
+        raw pages whose version file was never renamed into place, and statement
+        folders that got no version and no check before the kill.
+        """
+        removed: list[str] = []
+
+        def remove(path: Path) -> None:
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                path.unlink() if not path.is_dir() else path.rmdir()
+                removed.append(str(path))
+
+        for tmp in sorted(self.root.glob(f"**/.*{TMP_SUFFIX}")):
+            remove(tmp)
+        for folder in self._statement_folders():
+            raw_dir = folder / RAW_DIR
+            if raw_dir.is_dir():
+                orphans = [raw for raw in sorted(raw_dir.iterdir()) if _orphan_raw(folder, raw)]
+                if orphans and not self._may_have_lost_versions(folder):
+                    for raw in orphans:
+                        remove(raw)
+                if not any(raw_dir.iterdir()):
+                    remove(raw_dir)
+            meta = folder / META
+            if meta.is_file() and not any(_VERSION_NAME.match(p.name) for p in folder.iterdir()):
+                with contextlib.suppress(OSError, ValueError):
+                    if not json.loads(meta.read_text(encoding="utf-8")).get("checks"):
+                        remove(meta)
+            if not any(folder.iterdir()):
+                remove(folder)
+                if not any(folder.parent.iterdir()):
+                    remove(folder.parent)
+        return removed
+
+    def _may_have_lost_versions(self, folder: Path) -> bool:
+        """Whether the check history names a version that has no file (or cannot tell).
+
+        A raw page without its version is then kept: it may be all that is left of it.
+        """
+        try:
+            checks = json.loads((folder / META).read_text(encoding="utf-8")).get("checks", [])
+            shas = {parse_version(self._read_text(p), str(p))[0]["sha256"]
+                    for p in folder.iterdir() if _VERSION_NAME.match(p.name)}
+        except (OSError, ValueError, AttributeError, StoreError):
+            return True
+        return bool(_stored_shas(checks) - shas)
+
+    def repair(self) -> list[str]:
+        """Remove what interrupted runs left behind (what taking the lock does); returns it."""
+        if not self.root.is_dir():
+            return []
+        with self.lock():
+            return list(self._repaired)
+
+    def _statement_folders(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            d for src in self.root.iterdir() if src.is_dir() and not src.name.startswith(".")
+            for d in src.iterdir() if d.is_dir() and not d.name.startswith(".")
+        )
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -351,6 +435,26 @@ class Store:
         self._require_lock()
         _atomic_write(self.statement_dir(meta.id) / META, meta.to_json().encode("utf-8"))
 
+    def discard_empty(self, sid: str) -> None:
+        """Remove a statement that has no version and no check (its first write failed)."""
+        self._require_lock()
+        folder = self.statement_dir(sid)
+        if any(_VERSION_NAME.match(p.name) for p in folder.iterdir()) or self.meta(sid).checks:
+            return
+        with contextlib.suppress(OSError):
+            (folder / META).unlink()
+            for leftover in (folder / RAW_DIR, folder, folder.parent):
+                if leftover.is_dir() and not any(leftover.iterdir()):
+                    leftover.rmdir()
+
+    def undo_version(self, sid: str, ref: VersionRef) -> None:
+        """Remove a version just added, when what must follow it (its check) could not be written."""
+        self._require_lock()
+        folder = self.statement_dir(sid)
+        with contextlib.suppress(OSError):
+            (folder / ref.filename).unlink()
+            (folder / RAW_DIR / _raw_name(ref.filename)).unlink(missing_ok=True)
+
     def record_check(self, sid: str, check: Check, meta: StatementMeta | None = None) -> None:
         """Append one check to the statement's history (creating ``meta.json`` if needed)."""
         self._require_lock()
@@ -390,7 +494,7 @@ class Store:
 
     def read_raw(self, sid: str, n: int = -1) -> bytes:
         ref = self.version_ref(sid, n)
-        path = self.statement_dir(sid) / RAW_DIR / (ref.filename[:-3] + ".html.gz")
+        path = self.statement_dir(sid) / RAW_DIR / _raw_name(ref.filename)
         try:
             return gzip.decompress(path.read_bytes())
         except FileNotFoundError:
@@ -406,10 +510,17 @@ class Store:
         folder = self.statement_dir(sid)
         sha = content_hash(statement.title, statement.paragraphs)
         name = self._free_version_name(folder, parse_timestamp(fetched_at))
+        raw_path = folder / RAW_DIR / _raw_name(name)
         if raw is not None:
             # Raw first: a version file never exists without its raw page.
-            _atomic_write(folder / RAW_DIR / (name[:-3] + ".html.gz"), gzip.compress(raw, mtime=0))
-        _atomic_write(folder / name, render_version(statement, fetched_at, sha).encode("utf-8"))
+            _atomic_write(raw_path, gzip.compress(raw, mtime=0))
+        try:
+            _atomic_write(folder / name, render_version(statement, fetched_at, sha).encode("utf-8"))
+        except StoreError:
+            if raw is not None:  # no raw page without its version either
+                with contextlib.suppress(OSError):
+                    raw_path.unlink()
+            raise
         for ref in self.versions(sid):
             if ref.filename == name:
                 return ref
@@ -419,7 +530,7 @@ class Store:
         # Two versions in one second (imports, tests): the later name moves on a second,
         # the header keeps the true time. Fixed-length names keep `ls` chronological.
         while True:
-            name = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ.md")
+            name = _version_name(when)
             if not (folder / name).exists():
                 return name
             when += timedelta(seconds=1)
@@ -435,41 +546,145 @@ class Store:
     # -- verification ------------------------------------------------------------------------
 
     def verify(self) -> list[str]:
-        """Check every statement: metadata, headers, hashes, raw pages. One line per problem."""
-        problems: list[str] = []
+        """Check every file of the store; one line per problem, naming the file.
+
+        Checks: each statement folder has a valid ``meta.json`` whose check history
+        is well-formed and whose stored versions all exist; each version file has a
+        complete header, a text matching its sha256 and a name in time order; each
+        raw page belongs to a version and decompresses; nothing is left half-written.
+        """
         if not self.root.is_dir():
             return [f"{self.root}: no such store"]
-        for meta_path in sorted(self.root.glob(f"*/*/{META}")):
-            sid = f"{meta_path.parent.parent.name}/{meta_path.parent.name}"
-            try:
-                self.meta(sid)
-            except (StoreError, InputError) as e:
-                problems.append(str(e))
-                continue
-            folder = meta_path.parent
-            for path in sorted(folder.iterdir()):
-                if path.is_file() and path.suffix == ".md" and not _VERSION_NAME.match(path.name):
-                    problems.append(f"{path}: unexpected file name for a version")
-            for path in sorted(p for p in folder.iterdir() if _VERSION_NAME.match(p.name)):
-                try:
-                    header, st = parse_version(self._read_text(path), str(path))
-                except StoreError as e:
-                    problems.append(str(e))
-                    continue
-                if content_hash(st.title, st.paragraphs) != header["sha256"]:
-                    problems.append(f"{path}: text does not match its sha256 (edited by hand?)")
-                raw = folder / RAW_DIR / (path.name[:-3] + ".html.gz")
-                if raw.exists():
-                    try:
-                        gzip.decompress(raw.read_bytes())
-                    except (OSError, EOFError, gzip.BadGzipFile) as e:
-                        problems.append(f"{raw}: corrupt raw page ({e})")
-        for tmp in sorted(self.root.glob("**/.*.tmp")):
-            problems.append(f"{tmp}: leftover temporary file (a run was interrupted)")
+        problems: list[str] = []
+        for folder in self._statement_folders():
+            problems += self._verify_statement(folder)
+        for tmp in sorted(self.root.glob(f"**/.*{TMP_SUFFIX}")):
+            problems.append(f"{tmp}: leftover temporary file (a run was interrupted; {_REPAIR})")
         try:
             self._runs_doc()
         except StoreError as e:
             problems.append(str(e))
+        return problems
+
+    def _verify_statement(self, folder: Path) -> list[str]:
+        sid = f"{folder.parent.name}/{folder.name}"
+        names = sorted(p.name for p in folder.iterdir())
+        version_names = [n for n in names if _VERSION_NAME.match(n)]
+        if META not in names:
+            if version_names:
+                return [f"{folder}: {len(version_names)} version file(s) but no {META}"]
+            if any(not n.endswith(TMP_SUFFIX) for n in names):
+                return [f"{folder}: statement folder without {META} (a run was interrupted; {_REPAIR})"]
+            return []
+        if not _valid_id(sid):
+            return [f"{folder}: not a valid statement folder name (expected [a-z0-9-])"]
+        try:
+            meta = self.meta(sid)
+        except (StoreError, InputError) as e:
+            return [str(e)]
+        problems: list[str] = []
+        meta_path = folder / META
+        if meta.source != folder.parent.name:
+            problems.append(f"{meta_path}: source {meta.source!r} does not match its folder")
+        for name in names:
+            path = folder / name
+            if name in (META, RAW_DIR) or _VERSION_NAME.match(name) or name.endswith(TMP_SUFFIX):
+                continue
+            problems.append(f"{path}: unexpected {'folder' if path.is_dir() else 'file'} in a statement"
+                            + (" (version file names are YYYY-MM-DDTHHMMSSZ.md)" if name.endswith(".md") else ""))
+        shas: list[str] = []
+        readable: list[str] = []
+        unreadable = False  # then a "lost" version may only be unreadable: said once, above
+        previous: tuple[str, datetime] | None = None
+        urls = {meta.url, *meta.previous_urls}
+        for name in version_names:
+            path = folder / name
+            try:
+                header, st = parse_version(self._read_text(path), str(path))
+            except StoreError as e:
+                problems.append(str(e))
+                unreadable = True
+                continue
+            shas.append(str(header["sha256"]))
+            readable.append(name)
+            if content_hash(st.title, st.paragraphs) != header["sha256"]:
+                problems.append(f"{path}: text does not match its sha256 (edited by hand?)")
+            if header["url"] not in urls:
+                problems.append(f"{path}: url {header['url']!r} is not this statement's ({meta.url!r})")
+            try:
+                when = parse_timestamp(str(header["fetched_at"]))
+            except InputError:
+                problems.append(f"{path}: fetched_at {header['fetched_at']!r} is not an ISO 8601 time")
+                continue
+            if _version_name(when) > name:
+                problems.append(f"{path}: named earlier than its fetched_at {header['fetched_at']}")
+            if previous and when < previous[1]:
+                problems.append(f"{path}: fetched before {previous[0]} but named after it "
+                                "(version files out of time order)")
+            if shas[-2:-1] == shas[-1:]:
+                problems.append(f"{path}: same text as the version before it (a duplicate version)")
+            previous = (name, when)
+        if len(meta.checks) < MAX_CHECKS:  # older checks are dropped beyond that
+            seen = {c.get("sha256") for c in meta.checks if isinstance(c, dict)}
+            for name, sha in zip(readable, shas):
+                if sha not in seen:
+                    problems.append(f"{folder / name}: no check records this version (a run was "
+                                    "interrupted; the next check of the page records it)")
+        problems += self._verify_checks(meta_path, meta, None if unreadable else set(shas))
+        lost = unreadable or bool(_stored_shas(meta.checks) - set(shas))
+        problems += self._verify_raw(folder, set(version_names), lost)
+        return problems
+
+    def _verify_checks(self, meta_path: Path, meta: StatementMeta, shas: set[str] | None) -> list[str]:
+        problems: list[str] = []
+        allowed = set(Check.__dataclass_fields__)
+        outcomes = {str(o) for o in Outcome}
+        for i, c in enumerate(meta.checks, 1):
+            where = f"{meta_path}: check {i}"
+            if not isinstance(c, dict):
+                problems.append(f"{where} is not an object")
+                continue
+            unknown = sorted(set(c) - allowed)
+            missing = [k for k in ("time", "outcome", "url") if k not in c]
+            if unknown or missing:
+                problems.append(f"{where}: " + ("unknown key " + repr(unknown[0]) if unknown
+                                                 else "missing key " + repr(missing[0])))
+                continue
+            if c["outcome"] not in outcomes:
+                problems.append(f"{where}: unknown outcome {c['outcome']!r}")
+            try:
+                parse_timestamp(str(c["time"]))
+            except InputError:
+                problems.append(f"{where}: time {c['time']!r} is not an ISO 8601 time")
+            for key, typ in (("status", int), ("version", int), ("sha256", str), ("url", str)):
+                if c.get(key) is not None and not isinstance(c[key], typ):
+                    problems.append(f"{where}: {key} should be a {typ.__name__}")
+            sha = c.get("sha256")
+            if shas is not None and c["outcome"] in _STORING and isinstance(sha, str) and sha not in shas:
+                problems.append(f"{where} ({c['time']}) stored a version with sha256 {sha[:12]}… "
+                                "that no version file has (a lost version)")
+        return problems
+
+    def _verify_raw(self, folder: Path, version_names: set[str], lost: bool) -> list[str]:
+        raw_dir = folder / RAW_DIR
+        if not raw_dir.is_dir():
+            return []
+        problems: list[str] = []
+        for raw in sorted(raw_dir.iterdir()):
+            if raw.name.endswith(TMP_SUFFIX):
+                continue
+            if not _RAW_NAME.match(raw.name):
+                problems.append(f"{raw}: unexpected file among raw pages")
+            elif _orphan_raw(folder, raw):
+                problems.append(f"{raw}: raw page without its version file " + (
+                    "(perhaps of the lost version; kept)" if lost else f"(a run was interrupted; {_REPAIR})"))
+            else:
+                try:
+                    with gzip.open(raw) as f:
+                        while f.read(1 << 20):
+                            pass
+                except (OSError, EOFError, zlib.error) as e:
+                    problems.append(f"{raw}: corrupt raw page ({e})")
         return problems
 
     # -- runs log ----------------------------------------------------------------------------
@@ -555,6 +770,30 @@ class RunRecord:
 def write_file_atomic(path: Path, data: bytes) -> None:
     """Atomic write for files dipdiff keeps next to the store (reports/): old or new, never half."""
     _atomic_write(path, data)
+
+
+_REPAIR = "removed by the next run or `dipdiff verify --repair`"
+_STORING = {str(o) for o in STORING_OUTCOMES}
+_RAW_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.html\.gz$")
+
+
+def _stored_shas(checks: list) -> set[str]:
+    """The sha256 of every version the check history says was stored."""
+    return {c["sha256"] for c in checks if isinstance(c, dict) and c.get("outcome") in _STORING
+            and isinstance(c.get("sha256"), str)}
+
+
+def _version_name(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ.md")
+
+
+def _raw_name(version_name: str) -> str:
+    return version_name[:-3] + ".html.gz"
+
+
+def _orphan_raw(folder: Path, raw: Path) -> bool:
+    """A raw page whose version file was never written (the run died in between)."""
+    return bool(_RAW_NAME.match(raw.name)) and not (folder / (raw.name[:-8] + ".md")).exists()
 
 
 def _hashed(slug: str, url: str) -> str:
