@@ -1,0 +1,385 @@
+"""Tools of the fault suite: synthetic statement sites, a crash driver, and kill campaigns.
+
+Used by ``tests/test_crash.py`` and ``benchmarks/fault_summary.py``. Run as a script it is
+the *driver*: a real dipdiff process that runs the real CLI commands over many pages and
+that can be told to SIGKILL itself at its Nth file-system step (fsync, rename) so that a
+campaign can hit every point of a write, not only the points a timer happens to land on::
+
+    python tests/faultkit.py drive STORE SITE DAY [--kill-at N] [--trace FILE]
+    python tests/faultkit.py hold STORE SECONDS      # hold the store's lock, then exit
+
+The pages are written by us (modelled on state.gov's press-statement template), so the
+suite needs no corpus and runs anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+# What the fault tests tried; printed at the end of a pytest run (see conftest.py).
+FIGURES: Counter[str] = Counter()
+
+_WORDS = (
+    "the united states condemns welcomes urges calls for restraint ceasefire talks between "
+    "parties government forces civilians humanitarian access support sovereignty territorial "
+    "integrity of partners allies region security council resolution immediate halt military "
+    "operations dialogue peaceful political solution we remain committed to working with "
+    "international community sanctions accountability those responsible violence"
+).split()
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en-US"><head><meta charset="UTF-8">
+<title>{title} - United States Department of State</title>
+<meta property="article:published_time" content="2019-04-{day:02d}T16:30:00+00:00">
+<script>window.dataLayer = window.dataLayer || [];</script></head>
+<body><header class="site-header"><nav><ul><li><a href="/about/">About</a></li></ul></nav></header>
+<main id="content"><div class="featured-content"><p class="doctype-meta">Press Statement</p>
+<h1 class="featured-content__headline">{title}</h1>
+<div class="article-meta"><p class="article-meta__author-bureau">Office of the Spokesperson</p></div></div>
+<div class="entry-content">
+{paragraphs}
+</div></main><footer>State Department footer</footer></body></html>
+"""
+
+_CAPTCHA = (b"<html><head><title>Just a moment...</title></head><body><h1>Checking your browser</h1>"
+            b"<p>Please enable JavaScript and cookies to continue.</p></body></html>")
+
+
+def statement_html(title: str, paragraphs: list[str], day: int = 1) -> bytes:
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return _TEMPLATE.format(title=title, paragraphs=body, day=day).encode("utf-8")
+
+
+@dataclass
+class Site:
+    """``pages`` statements over ``days`` days; each day some are edited, reverted or walled."""
+
+    root: Path
+    pages: int
+    days: int
+    seed: int = 0
+    urls: list[str] = field(default_factory=list)
+
+    def build(self, base_url: str = "https://www.state.gov/releases/2019/04/") -> Site:
+        rng = random.Random(self.seed)
+        self.urls = [f"{base_url}statement-{i:03d}-on-regional-security/" for i in range(self.pages)]
+        for i in range(self.pages):
+            paras = [" ".join(rng.choice(_WORDS) for _ in range(rng.randint(18, 40))).capitalize() + "."
+                     for _ in range(rng.randint(2, 5))]
+            first = list(paras)
+            title = f"Statement {i} on Regional Security"
+            for day in range(1, self.days + 1):
+                roll = rng.random()
+                if day > 1 and roll < 0.35:  # a silent edit
+                    k = rng.randrange(len(paras))
+                    words = paras[k].split()
+                    words[rng.randrange(len(words))] = rng.choice(_WORDS)
+                    paras[k] = " ".join(words)
+                elif day > 1 and roll < 0.45:  # flip back to the first text (CDN flip-flop)
+                    paras = list(first)
+                content = _CAPTCHA if day > 1 and 0.45 <= roll < 0.5 else statement_html(title, paras, day)
+                self.page_path(day, i).parent.mkdir(parents=True, exist_ok=True)
+                self.page_path(day, i).write_bytes(content)
+        return self
+
+    def page_path(self, day: int, i: int) -> Path:
+        return self.root / f"day{day}" / f"{i:03d}.html"
+
+    def fetched_at(self, day: int) -> str:
+        return f"2019-04-{day:02d}T09:00:00Z"
+
+    def expected_versions(self, through_day: int) -> dict[str, int]:
+        """Distinct consecutive texts of each page up to a day: the versions a store must hold."""
+        from dipdiff.errors import ExtractError
+        from dipdiff.extract import blocked_reason, decode_html, extract
+        from dipdiff.normalize import content_hash
+
+        out: dict[str, int] = {}
+        for i, url in enumerate(self.urls):
+            shas: list[str] = []
+            for day in range(1, through_day + 1):
+                html = decode_html(self.page_path(day, i).read_bytes())
+                try:
+                    st = extract(html, url)
+                except ExtractError:
+                    continue
+                if blocked_reason(html, st):
+                    continue
+                sha = content_hash(st.title, st.paragraphs)
+                if not shas or shas[-1] != sha:
+                    shas.append(sha)
+            out[url] = len(shas)
+        return out
+
+
+def stored_versions(store: Path) -> dict[str, int]:
+    """URL -> number of version files, read straight from the store's files."""
+    out: dict[str, int] = {}
+    for meta in store.glob("*/*/meta.json"):
+        url = json.loads(meta.read_text(encoding="utf-8"))["url"]
+        out[url] = sum(1 for p in meta.parent.glob("*.md"))
+    return out
+
+
+# -- running real processes -------------------------------------------------------------------
+
+
+def driver_command(store: Path, site: Site, day: int, *, kill_at: int | None = None,
+                   trace: Path | None = None, retry_lock: bool = False) -> list[str]:
+    cmd = [PYTHON, str(HERE / "faultkit.py"), "drive", str(store), str(site.root), str(day),
+           "--urls", ",".join(site.urls)]
+    if kill_at is not None:
+        cmd += ["--kill-at", str(kill_at)]
+    if trace is not None:
+        cmd += ["--trace", str(trace)]
+    if retry_lock:
+        cmd += ["--retry-lock"]
+    return cmd
+
+
+def run_driver(store: Path, site: Site, day: int, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(driver_command(store, site, day, **kw), capture_output=True, text=True,
+                          timeout=120, env=_env())
+
+
+def steps_of(run: subprocess.CompletedProcess) -> int:
+    """The number of fsyncs and renames a finished driver run made (its last line says)."""
+    return int(run.stdout.rsplit("steps ", 1)[1].split()[0])
+
+
+def dipdiff(*args: str, timeout: float = 60, **kw) -> subprocess.CompletedProcess:
+    """Run the real ``dipdiff`` command (``python -m dipdiff``) in a child process."""
+    return subprocess.run([PYTHON, "-m", "dipdiff", *args], capture_output=True, text=True,
+                          timeout=timeout, env=_env(), **kw)
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+@dataclass
+class CampaignResult:
+    kills: int = 0
+    step_kills: int = 0
+    timer_kills: int = 0
+    runs_after_kill_ok: int = 0
+    verifies_ok: int = 0
+    versions_expected: int = 0
+    versions_found: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
+                  verify=None) -> CampaignResult:
+    """For each day: kill runs at random points (steps and timers), and after every kill
+    check that the next run succeeds, the store verifies and no version is lost."""
+    from dipdiff.store import Store
+
+    rng = random.Random(seed)
+    res = CampaignResult()
+    verify = verify or (lambda: Store(store).verify())
+    for day in range(1, site.days + 1):
+        started = time.monotonic()
+        full = run_driver(store, site, day)  # a clean run first: measures the day's steps and time
+        if full.returncode != 0:
+            res.problems.append(f"day {day}: clean run failed: {full.stderr.strip()[-300:]}")
+            return res
+        steps = steps_of(full)
+        seconds = time.monotonic() - started
+        for k in range(kills_per_day):
+            # Re-running a finished day writes only check history, so kills land in
+            # meta.json writes; the store is rolled back to the previous day first to
+            # kill runs that write versions too, every other time.
+            if k % 2 == 0:
+                _rewind(store, site, day)
+            if k % 3 == 2:  # a timer: lands anywhere, including mid-write and during startup
+                proc = subprocess.Popen(driver_command(store, site, day), stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, env=_env())
+                time.sleep(rng.uniform(0.05, seconds))
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                res.timer_kills += 1
+            else:  # the Nth fsync/rename of the run, before it happens
+                proc = subprocess.Popen(driver_command(store, site, day, kill_at=rng.randint(1, max(steps, 1))),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
+                proc.wait()
+                res.step_kills += 1
+            res.kills += 1
+            after = run_driver(store, site, day)
+            if after.returncode != 0:
+                res.problems.append(f"day {day} kill {k}: next run failed: {after.stderr.strip()[-300:]}")
+                continue
+            res.runs_after_kill_ok += 1
+            problems = verify()
+            if problems:
+                res.problems += [f"day {day} kill {k}: verify: {p}" for p in problems]
+            else:
+                res.verifies_ok += 1
+        expected, found = site.expected_versions(day), stored_versions(store)
+        lost = {u: (n, found.get(u, 0)) for u, n in expected.items() if found.get(u, 0) != n}
+        if lost:
+            res.problems.append(f"day {day}: versions expected/found differ for {len(lost)} page(s): "
+                                f"{sorted(lost.items())[:3]}")
+    expected, found = site.expected_versions(site.days), stored_versions(store)
+    res.versions_expected = sum(expected.values())
+    res.versions_found = sum(found.get(u, 0) for u in expected)
+    FIGURES["kills survived"] += res.runs_after_kill_ok
+    FIGURES["versions expected"] += res.versions_expected
+    FIGURES["versions found"] += res.versions_found
+    return res
+
+
+def _rewind(store: Path, site: Site, day: int) -> None:
+    """Undo day ``day`` in the store (as if it had not run yet), keeping earlier days."""
+    from dipdiff.store import Store
+
+    cutoff = site.fetched_at(day).replace(":", "")
+    for version in sorted(store.glob("*/*/*.md")):
+        if version.name >= cutoff:
+            raw = version.parent / "raw" / (version.name[:-3] + ".html.gz")
+            raw.unlink(missing_ok=True)
+            version.unlink()
+    for meta in store.glob("*/*/meta.json"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        data["checks"] = [c for c in data["checks"] if c["time"] < site.fetched_at(day)]
+        meta.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    Store(store).repair()  # statements that now hold nothing
+
+
+# -- the driver (runs in the child process) ------------------------------------------------------
+
+
+def _arm_kill(n: int) -> None:
+    """SIGKILL this process right before its Nth fsync or rename."""
+    count = 0
+
+    def wrap(fn):
+        def inner(*a, **k):
+            nonlocal count
+            count += 1
+            if count == n:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return fn(*a, **k)
+        return inner
+
+    os.fsync = wrap(os.fsync)
+    os.replace = wrap(os.replace)
+
+
+def _count_steps() -> list[int]:
+    counter = [0]
+
+    def wrap(fn):
+        def inner(*a, **k):
+            counter[0] += 1
+            return fn(*a, **k)
+        return inner
+
+    os.fsync = wrap(os.fsync)
+    os.replace = wrap(os.replace)
+    return counter
+
+
+def _trace_lock(trace: Path) -> None:
+    """Append ``pid enter|write|exit monotonic_ns`` lines, to prove that writers never overlap."""
+    import contextlib
+    import fcntl
+
+    from dipdiff import store as store_mod
+
+    fd = os.open(trace, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def note(what: str) -> None:
+        os.write(fd, f"{os.getpid()} {what} {time.monotonic_ns()}\n".encode())
+
+    original_lock = store_mod.Store.lock
+    original_replace = os.replace
+    original_flock = store_mod.fcntl.flock
+
+    def flock(fd, op):
+        original_flock(fd, op)
+        if op & fcntl.LOCK_EX:
+            note("enter")  # the moment the lock is granted
+
+    @contextlib.contextmanager
+    def lock(self, wait: float = 0.0):
+        with original_lock(self, wait):
+            try:
+                yield
+            finally:
+                note("exit")  # before the lock is released
+
+    class _Fcntl:  # the store module's view of fcntl, with flock traced
+        def __getattr__(self, name):
+            return flock if name == "flock" else getattr(fcntl, name)
+
+    store_mod.fcntl = _Fcntl()  # type: ignore[assignment]
+
+    def replace(*a, **k):
+        note("write")
+        return original_replace(*a, **k)
+
+    store_mod.Store.lock = lock  # type: ignore[method-assign]
+    os.replace = replace
+
+
+def _drive(argv: list[str]) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("store")
+    ap.add_argument("site")
+    ap.add_argument("day", type=int)
+    ap.add_argument("--urls", required=True)
+    ap.add_argument("--kill-at", type=int)
+    ap.add_argument("--trace", type=Path)
+    ap.add_argument("--retry-lock", action="store_true")
+    args = ap.parse_args(argv)
+    if args.trace:
+        _trace_lock(args.trace)
+    steps = _count_steps()
+    if args.kill_at:
+        _arm_kill(args.kill_at)
+    from dipdiff.cli import app
+
+    site = Site(Path(args.site), 0, 0, urls=args.urls.split(","))
+    failed = 0
+    for i, url in enumerate(site.urls):
+        cmd = ["--store", args.store, "import", str(site.page_path(args.day, i)), "--url", url,
+               "--fetched-at", site.fetched_at(args.day)]
+        for _attempt in range(200):
+            code = app(cmd, standalone_mode=False)
+            if code not in (None, 0) and args.retry_lock:
+                time.sleep(0.01)  # another run holds the lock: its error line went to stderr
+                continue
+            break
+        failed += code not in (None, 0)
+    print(f"steps {steps[0]} failed {failed}")
+    return 1 if failed else 0
+
+
+def _hold(argv: list[str]) -> int:
+    from dipdiff.store import Store
+
+    with Store(argv[0]).lock():
+        print("locked", flush=True)
+        time.sleep(float(argv[1]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    command, rest = sys.argv[1], sys.argv[2:]
+    sys.exit({"drive": _drive, "hold": _hold}[command](rest))

@@ -1,0 +1,131 @@
+"""Crash safety and concurrency with real processes: SIGKILL at random points, two runs at once.
+
+The driver (``tests/faultkit.py drive``) runs the real ``dipdiff import`` command over many
+pages in one process, and can SIGKILL itself right before its Nth fsync or rename.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+
+import pytest
+
+from dipdiff.store import Store
+from faultkit import FIGURES, Site, dipdiff, driver_command, kill_campaign, run_driver, steps_of, stored_versions
+
+
+@pytest.fixture
+def site(tmp_path):
+    return Site(tmp_path / "site", pages=8, days=3, seed=7).build()
+
+
+def test_a_clean_run_stores_exactly_the_expected_versions(tmp_path, site):
+    store = tmp_path / "snapshots"
+    for day in range(1, site.days + 1):
+        r = run_driver(store, site, day)
+        assert r.returncode == 0, r.stderr
+    expected = site.expected_versions(site.days)
+    assert sum(expected.values()) > site.pages  # the site really has edits
+    assert stored_versions(store) == expected
+    assert Store(store).verify() == []
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_loses_nothing(tmp_path, site):
+    store = tmp_path / "snapshots"
+    result = kill_campaign(store, site, kills_per_day=3, seed=11)
+    assert result.problems == []
+    assert result.kills == 9 and result.runs_after_kill_ok == 9 and result.verifies_ok == 9
+    assert result.versions_found == result.versions_expected > site.pages
+    assert not list(store.rglob("*.tmp"))
+
+
+@pytest.mark.slow
+def test_sigkill_before_every_step_of_a_write(tmp_path, cli):
+    """One new page: kill before each fsync and rename in turn; every state must recover."""
+    site = Site(tmp_path / "site", pages=1, days=1, seed=3).build()
+    probe = run_driver(tmp_path / "probe", site, 1)
+    steps = steps_of(probe)
+    assert steps >= 9  # meta.json, raw page, version, check history: 3 steps each at least
+    for n in range(1, steps + 1):
+        store = tmp_path / f"s{n}"
+        killed = subprocess.run(driver_command(store, site, 1, kill_at=n), capture_output=True)
+        assert killed.returncode == -signal.SIGKILL, (n, killed.stderr)
+        # Right after the kill, the only problems are leftovers that the next run removes.
+        assert all("a run was interrupted" in p for p in Store(store).verify()), n
+        if n % 2:
+            Store(store).repair()
+            assert all("no check records this version" in p for p in Store(store).verify()), n
+        recorded = [c for m in store.glob("*/*/meta.json") for c in json.loads(m.read_text())["checks"]]
+        cli.store = store  # the next run, in-process: the same command, a faster test
+        r = cli("import", str(site.page_path(1, 0)), "--url", site.urls[0], "--fetched-at", site.fetched_at(1))
+        assert r.exit_code == 0, (n, r.output)
+        # No change is ever silent: unless the killed run recorded it, the next run reports it.
+        assert r.output.startswith("unchanged" if recorded else "new"), (n, r.output)
+        assert stored_versions(store) == site.expected_versions(1), n
+        assert Store(store).verify() == []
+        FIGURES["kills survived"] += 1
+    FIGURES["fault scenarios"] += 1
+
+
+def _intervals(trace):
+    spans, writes, open_ = [], [], {}
+    for line in trace.read_text().splitlines():
+        pid, what, t = line.split()
+        if what == "enter":
+            open_[pid] = int(t)
+        elif what == "exit":
+            spans.append((open_.pop(pid), int(t), pid))
+        else:
+            writes.append((int(t), pid))
+    return sorted(spans), writes
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_never_both_write(tmp_path):
+    site = Site(tmp_path / "site", pages=20, days=1, seed=5).build()
+    store, trace = tmp_path / "snapshots", tmp_path / "trace"
+    procs = [subprocess.Popen(driver_command(store, site, 1, trace=trace, retry_lock=True),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    spans, writes = _intervals(trace)
+    pids = {pid for *_, pid in spans}
+    assert len(pids) == 2
+    first = {pid: min(s for s, _, p in spans if p == pid) for pid in pids}
+    last = {pid: max(e for _, e, p in spans if p == pid) for pid in pids}
+    a, b = pids
+    assert first[a] < last[b] and first[b] < last[a], "the two runs did not overlap in time"
+    for (s1, e1, p1), (s2, e2, p2) in zip(spans, spans[1:]):
+        assert e1 <= s2, f"pid {p1} and pid {p2} held the lock at the same time"
+    for t, pid in writes:
+        assert any(s <= t <= e and p == pid for s, e, p in spans), f"pid {pid} wrote without the lock"
+    assert stored_versions(store) == site.expected_versions(1)
+    assert Store(store).verify() == []
+    FIGURES["fault scenarios"] += 1
+
+
+def test_a_held_lock_is_one_line_and_a_killed_holders_lock_is_recovered(tmp_path):
+    site = Site(tmp_path / "site", pages=1, days=1).build()
+    store = tmp_path / "snapshots"
+    holder = subprocess.Popen(driver_command(store, site, 1)[:2] + ["hold", str(store), "60"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        args = ("--store", str(store), "import", str(site.page_path(1, 0)), "--url", site.urls[0])
+        r = dipdiff(*args)
+        assert r.returncode == 2 and r.stdout == ""
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+        assert f"{store / '.lock'}: another dipdiff run holds the lock (pid {holder.pid}" in r.stderr
+        assert stored_versions(store) == {}
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    assert f"pid {holder.pid}" in (store / ".lock").read_text()  # the stale note stays behind...
+    r = dipdiff(*args)
+    assert r.returncode == 0, r.stderr  # ...but the kernel released the lock with the process
+    assert r.stdout.startswith("new")
+    assert dipdiff("--store", str(store), "verify").returncode == 0
+    FIGURES["fault scenarios"] += 2
