@@ -250,15 +250,19 @@ def compare_actors(ta: TextAnalysis, tb: TextAnalysis) -> tuple[ActorComparison,
 
 
 def divergence_reasons(a: Side, b: Side) -> list[str]:
-    """Why two sides diverge about one actor; empty when they do not."""
+    """Why two sides diverge about one actor; empty when they do not.
+
+    A one-sided demand counts only when the other text says something about the actor (a
+    signal is attached to it): a bare mention ("spoke with X") is too thin to call a divergence.
+    """
     if a.stance == "absent" or b.stance == "absent" or a.speaker or b.speaker:
         return []
     reasons = []
     if {a.stance, b.stance} == {"supportive", "critical"}:
         reasons.append(f"A is {a.stance}, B is {b.stance}")
-    if a.demands and not b.demands:
+    if a.demands and not b.demands and b.signals:
         reasons.append(f"A demands ({', '.join(a.demands)}); B names the actor without such a demand")
-    if b.demands and not a.demands:
+    if b.demands and not a.demands and a.signals:
         reasons.append(f"B demands ({', '.join(b.demands)}); A names the actor without such a demand")
     return reasons
 

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import NamedTuple
 from importlib import resources
 
 from dipdiff.errors import ConfigError
@@ -67,6 +68,14 @@ government governments authorities authority forces troops military army navy re
 leadership delegation side counterparts counterpart president leaders
 """.split())
 
+# A country followed by one of these names a topic, not an actor ("the Libya conflict", "One China policy").
+TOPIC_NOUNS = frozenset("""
+policy policies conflict crisis issue issues question war file situation talks peace process strategy border
+borders region sanctions deal agreement summit ceasefire envoy relationship relations program programme
+strait straits sea coast embassy mission team case dossier initiative plan framework meeting visit trip
+dialogue negotiations compact partnership agenda portfolio accord accords day
+""".split())
+
 NAME_PARTICLES = frozenset({"al", "el", "bin", "ibn", "bint", "de", "da", "van", "von", "der", "le", "la",
                             "abu", "abd", "ben", "del", "di", "du"})
 
@@ -74,17 +83,16 @@ GENERIC_HEADS = frozenset({"parties", "sides", "actors", "stakeholders", "factio
                            "belligerents", "groups", "armed groups"})
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """A word or punctuation mark (a tuple: thousands are made per statement)."""
+
     text: str  # as written, without a possessive ending
     start: int  # character offsets of the whole token (with the possessive ending)
     end: int
     lower: str  # canonical, case-folded ``text``
     possessive: bool = False
+    capitalised: bool = False  # starts with an upper-case letter
 
-    @property
-    def capitalised(self) -> bool:
-        return self.text[:1].isupper()
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,7 @@ class Issuer:
 @dataclass(frozen=True)
 class _Phrase:
     words: tuple[str, ...]
-    exact: tuple[str, ...] | None  # all-capitals aliases match only as written
+    exact: tuple[str, ...]  # the name's words as written (canonical form)
     entry: Entry
     role: str  # name | demonym | place
 
@@ -150,9 +158,11 @@ def tokenize(text: str) -> list[Token]:
     out = []
     for m in _TOKEN.finditer(text):
         raw = m.group()
-        poss = bool(_POSSESSIVE.search(raw)) and len(raw) > 2
+        poss = len(raw) > 2 and raw[-1] in "s’'" and bool(_POSSESSIVE.search(raw))
         word = _POSSESSIVE.sub("", raw) if poss else raw
-        out.append(Token(word, m.start(), m.end(), canonical(word).casefold(), poss))
+        # canonical() is a no-op on ASCII words; skipping it keeps large stores fast.
+        lower = word.lower() if word.isascii() else canonical(word).casefold()
+        out.append(Token(word, m.start(), m.end(), lower, poss, word[:1].isupper()))
     return out
 
 
@@ -213,12 +223,17 @@ class Gazetteer:
         if not toks:
             raise ConfigError(f"empty name {phrase!r}", key=where)
         words = tuple(t.lower for t in toks)
-        letters = [c for c in phrase if c.isalpha()]
-        exact = tuple(t.text for t in toks) if letters and all(c.isupper() for c in letters) else None
-        self._phrases.setdefault(words[0], []).append(_Phrase(words, exact, entry, role))
+        self._phrases.setdefault(words[0], []).append(
+            _Phrase(words, tuple(canonical(t.text) for t in toks), entry, role))
 
     def match(self, tokens: Sequence[Token], i: int) -> tuple[int, _Phrase] | None:
-        """The longest gazetteer phrase starting at token ``i``: (end index, phrase)."""
+        """The longest gazetteer phrase starting at token ``i``: (end index, phrase).
+
+        Names match as written, except that a word's first letter may change case ("al-Qaeda" at
+        the start of a sentence); all-capitals words match only as written ("US" is not "us",
+        "WHO" is not "who", "LeT" is not "Let"). A lower-case word is never the start of a
+        capitalised name ("china", "turkey").
+        """
         first = tokens[i]
         for p in self._phrases.get(first.lower, ()):
             n = len(p.words)
@@ -227,13 +242,10 @@ class Gazetteer:
             window = tokens[i:i + n]
             if tuple(t.lower for t in window) != p.words:
                 continue
-            if p.exact is not None:
-                if tuple(t.text for t in window) != p.exact:
-                    continue
-            elif not first.capitalised and first.text[:1].isalpha() and p.words[0][:1].isalpha():
-                # "al-Qaeda" is written lower case on purpose; "china" and "turkey" are not countries.
-                if not any(c.islower() for c in p.entry.name[:2]):
-                    continue
+            if not all(_same_name(canonical(t.text), w) for t, w in zip(window, p.exact)):
+                continue
+            if not first.capitalised and p.exact[0][:1].isupper():
+                continue
             return i + n, p
         return None
 
@@ -276,6 +288,14 @@ class Gazetteer:
             if iss.country == country and any(w.lower() in name.lower() for w in iss.agency_words if len(w) > 4):
                 return True
         return False
+
+
+def _same_name(written: str, name: str) -> bool:
+    if written == name:
+        return True
+    if len(name) > 1 and (name.isupper() or any(c.isupper() for c in name[1:])):
+        return False  # "US", "WHO", "LeT": case matters
+    return written[:1].lower() == name[:1].lower() and written[1:] == name[1:]
 
 
 def _strings(raw: Mapping, key: str, where: str) -> list[str]:
@@ -374,7 +394,9 @@ def _find(tokens: Sequence[Token], gz: Gazetteer, known: Mapping[str, Mention]) 
     n = len(tokens)
     while i < n:
         t = tokens[i]
-        if not t.text[:1].isalnum():
+        # Fast path: most tokens are lower-case words that start no name.
+        if not t.text[:1].isalnum() or (not t.capitalised and t.lower not in gz._phrases
+                                        and t.lower not in _GENERIC_START and "-" not in t.text):
             i += 1
             continue
         generic = _generic_at(tokens, i, gz)
@@ -448,6 +470,9 @@ def _widen(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention:
     """A demonym or country followed by an actor noun is the country acting ("Russian forces")."""
     if m.country is None or m.kind not in ("place", "country") or m.possessive:
         return m
+    if m.kind == "country" and m.end < len(tokens) and tokens[m.end].lower in TOPIC_NOUNS \
+            and not tokens[m.end].capitalised:
+        return replace(m, modifier=True)
     if m.kind == "place" and m.key != m.country:  # a city
         return m
     j = m.end
@@ -468,6 +493,9 @@ def _widen(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention:
         return Mention(e.key, e.name, "country", text, m.start - 2, m.end, m.possessive,
                        actor_form=True, country=e.key)
     return m
+
+
+_GENERIC_START = frozenset({"all", "both", "the"})
 
 
 def _generic_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention | None:

@@ -70,7 +70,9 @@ def inflections(phrase: str) -> list[str]:
 
 def words_of(text: str) -> list[tuple[str, int, int]]:
     """Canonical, case-folded words with their character offsets in ``text``."""
-    return [(canonical(m.group()).casefold(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    # canonical() leaves ASCII words as they are; skipping it keeps scans of large stores fast.
+    return [((w.lower() if (w := m.group()).isascii() else canonical(w).casefold()), m.start(), m.end())
+            for m in _WORD.finditer(text)]
 
 
 class Lexicon:

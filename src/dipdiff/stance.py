@@ -27,9 +27,8 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dipdiff.entities import (
     ACTOR_KINDS,
@@ -59,7 +58,7 @@ EVALUATIONS = frozenset({"outrageous", "despicable", "reprehensible", "unaccepta
                          "shared vision", "partnership", "cooperation"})
 # Context: the register of a statement, not a judgement of anyone.
 CONTEXT_CATEGORIES = frozenset({"restraint", "ceasefire", "humanitarian", "process", "sovereignty",
-                                "principle", "security", "modality"})
+                                "principle", "security", "modality", "warning"})
 APPEALS = frozenset({"urge", "call on", "call upon", "call for", "appeal to", "encourage", "press"})
 # What "demands something of the actor" means for divergence: the hard demands.
 HARD_DEMAND_CATEGORY = "demand"
@@ -69,11 +68,13 @@ _DETERMINERS = frozenset({"the", "a", "an", "this", "these", "those", "its", "th
 _PREPOSITIONS = frozenset({"on", "against", "in", "near", "at", "into", "across", "throughout", "toward",
                            "towards", "to", "inside", "within", "around", "from", "among", "with", "for",
                            "of", "by", "about", "over", "regarding", "including", "between", "upon",
-                           "outside", "beyond", "through", "via", "under", "after", "during"})
+                           "outside", "beyond", "through", "via", "under", "after", "during", "before",
+                           "since", "amid", "amidst", "despite", "following", "ahead", "like", "as", "than",
+                           "unlike", "behind", "along", "alongside", "concerning", "versus", "per", "until"})
 # Prepositions after which an actor can be what a signal is about.
 _TARGET_PREPS = {
     "critical": frozenset({"by", "of", "about", "over", "regarding", "including", "from"}),
-    "supportive": frozenset({"for", "to", "with", "of", "by", "including", "toward", "towards"}),
+    "supportive": frozenset({"for", "to", "with", "of", "toward", "towards"}),
     "neutral": frozenset({"including", "for", "to", "with", "of"}),
 }
 _REPORTING = frozenset({"said", "says", "say", "stated", "states", "state", "believe", "believes", "believed",
@@ -82,15 +83,19 @@ _REPORTING = frozenset({"said", "says", "say", "stated", "states", "state", "bel
                         "reiterate", "reiterates", "affirmed", "highlighted", "agreed", "agree", "told",
                         "announced", "declared", "discussed", "spoke", "that", "whether", "clear"})
 _CLAUSE_CONJ = frozenset({"but", "while", "whereas", "although", "though", "yet", "and", "which", "who"})
-# Token indices covered by stance verbs in the sentence being attributed (see _governing).
-_SIGNAL_TOKENS: ContextVar[frozenset[int]] = ContextVar("_SIGNAL_TOKENS", default=frozenset())
 # Words after which a country named without a preposition is the subject of a clause.
 _ACTS = frozenset("""is are was were has have had will would must should can could may continues continue
 remains remain says said held holds met meets signed signs agreed agrees announced announces launched
 launches attacked attacks invaded invades refused refuses rejected rejects joined joins took takes made
 makes did does do seeks sought wants wanted""".split())
+_POPULATION = frozenset({"people", "peoples", "citizens", "population", "populations", "civilians", "residents",
+                         "children", "women", "families", "nationals", "refugees", "victims", "youth"})
+# Words that make an action a demand: "X must withdraw", "X should halt", "X needs to release".
+_MODALS = frozenset({"must", "should", "needs", "need", "has", "have", "ought", "immediately", "immediate",
+                     "unconditional", "unconditionally"})
+_DEMANDING = APPEALS | {"demand", "insist"}
 _POSSESSIVE_END = re.compile(r"(?:[’']s|(?<=s)[’'])$")
-_MAX_FORWARD = 12
+_MAX_FORWARD = 8
 _MAX_BACKWARD = 8
 
 
@@ -135,11 +140,13 @@ class ActorInText:
 
     @property
     def stance(self) -> str:
+        """``supportive``/``critical`` only when that side outweighs the other at least two to one;
+        a mixed picture is ``neutral`` (its signals are still listed)."""
         sup = sum(1 for s in self.signals if s.polarity == "supportive")
         crit = sum(1 for s in self.signals if s.polarity == "critical")
-        if sup > crit:
+        if sup and sup >= 2 * crit:
             return "supportive"
-        if crit > sup:
+        if crit and crit >= 2 * sup:
             return "critical"
         return "neutral"
 
@@ -198,8 +205,8 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
     speaker = gz.speaker(statement.url, statement.agency, statement.source)
     sentences = split_sentences(statement.paragraphs)
     tokenized = [tokenize(s.text) for s in sentences]
-    first_pass = [m for toks in tokenized for m in find_mentions(toks, gz)]
-    known = surnames(first_pass)
+    first_pass = [find_mentions(toks, gz) for toks in tokenized]
+    known = surnames(m for ms in first_pass for m in ms)
     actors: dict[str, ActorInText] = {}
     parent: dict[str, str] = {}
     places: dict[str, None] = {}
@@ -218,10 +225,16 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
             parent[ry] = rx
 
     per_sentence: list[tuple[list[Mention], list[_Sig], list[bool]]] = []
-    for sent, toks in zip(sentences, tokenized):
-        mentions = find_mentions(toks, gz, known, sentence=sent.text)
-        sigs = [s for s in _signals(lex, sent.text, toks)
-                if not any(m.start < s.end and s.start < m.end and m.kind != "generic" for m in mentions)]
+    for sent, toks, found in zip(sentences, tokenized, first_pass):
+        # A second look only where a bare surname may refer back to a person named elsewhere.
+        covered = {k for m in found for k in range(m.start, m.end)}
+        again = any(t.capitalised and t.lower in known and k not in covered for k, t in enumerate(toks))
+        mentions = [replace(m, text=sent.text[toks[m.start].start:toks[m.end - 1].end]) for m in found] \
+            if not again else find_mentions(toks, gz, known, sentence=sent.text)
+        sigs = [] if _not_the_speakers(sent, statement.paragraphs) else [
+            s for s in _signals(lex, sent.text, toks)
+            # "Rapid Support Forces" names a force; it does not support anyone.
+            if not any(m.start < s.end and s.start < m.end and m.kind != "generic" for m in mentions)]
         acting = _attribute(toks, mentions, sigs)
         per_sentence.append((mentions, sigs, acting))
         for m, is_acting in zip(mentions, acting):
@@ -281,6 +294,17 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
     return TextAnalysis(tuple(sentences), tuple(out), tuple(places), speaker)
 
 
+_QUESTIONER = re.compile(r"^(?:QUESTION|Q|AUDIENCE MEMBER|REPORTER)\b\s*[:.]?", re.I)
+
+
+def _not_the_speakers(sent: Sentence, paragraphs: Sequence[str]) -> bool:
+    """Questions, and journalists' turns in briefing transcripts, state no one's position."""
+    if sent.text.rstrip("\"'”’)").endswith("?"):
+        return True
+    para = paragraphs[sent.paragraph] if sent.paragraph < len(paragraphs) else ""
+    return bool(_QUESTIONER.match(para.lstrip()))
+
+
 def _signals(lex: Lexicon, text: str, tokens: Sequence[Token]) -> list[_Sig]:
     out = []
     for m in lex.find(text):
@@ -305,206 +329,238 @@ def _clauses(tokens: Sequence[Token]) -> list[int]:
     return out
 
 
-def _governing(tokens: Sequence[Token], m: Mention, floor: int) -> str | None:
-    """The preposition that governs a mention ("by" in "the offensive by X"), None when direct.
-
-    A preposition that belongs to a signal ("call *on* X") is part of the verb: direct.
-    """
-    k = m.start - 1
-    skipped = 0
-    while k >= floor and skipped < 3 and tokens[k].lower in _DETERMINERS:
-        k -= 1
-        skipped += 1
-    if k < floor or k in _SIGNAL_TOKENS.get():
-        return None
-    w = tokens[k].lower
-    return w if w in _PREPOSITIONS else None
-
-
 def _targetable(m: Mention) -> bool:
     return not m.modifier and (m.kind in ACTOR_KINDS or m.actor_form)
 
 
 def _attribute(tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig]) -> list[bool]:
     """Fill each signal's targets; returns, per mention, whether it is named as acting."""
-    reset = _SIGNAL_TOKENS.set(frozenset(k for s in sigs if s.role == "verb" for k in range(s.start, s.end)))
-    try:
-        return _attribute_in(tokens, mentions, sigs)
-    finally:
-        _SIGNAL_TOKENS.reset(reset)
+    return _Attribution(tokens, mentions, sigs).run()
 
 
-def _attribute_in(tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig]) -> list[bool]:
-    clause = _clauses(tokens)
-    acting = [m.actor_form for m in mentions]
-    verb_starts = [s.start for s in sigs if s.role == "verb"]
-    stops = [k for k, t in enumerate(tokens) if t.lower in _REPORTING]
+class _Attribution:
+    """Who each signal of one sentence is about (see the module docstring for the rules)."""
 
-    def clause_of(k: int) -> int:
-        return clause[min(k, len(clause) - 1)] if clause else 0
+    def __init__(self, tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig]) -> None:
+        self.tokens, self.mentions, self.sigs = tokens, mentions, sigs
+        self.clause = _clauses(tokens)
+        # Prepositions inside a stance verb ("call *on* X") belong to the verb, not to X.
+        self.verb_tokens = frozenset(k for s in sigs if s.role == "verb" for k in range(s.start, s.end))
+        self.stops = [k for k, t in enumerate(tokens) if t.lower in _REPORTING]
 
-    def between(xs: list[int], lo: int, hi: int) -> bool:
-        return any(lo <= x < hi for x in xs)
+    def clause_of(self, k: int) -> int:
+        return self.clause[min(k, len(self.clause) - 1)] if self.clause else 0
 
-    def experiencer(m: Mention) -> bool:
+    def governing(self, m: Mention, floor: int = 0) -> str | None:
+        """The preposition that governs a mention ("by" in "the offensive by X"), None when direct.
+
+        In "between China and Russia" the preposition governs both.
+        """
+        k = m.start - 1
+        if k >= floor and self.tokens[k].lower in ("and", "or", ","):
+            prev = next((p for p in self.mentions if p.end == k), None)
+            if prev is not None:
+                return self.governing(prev, floor)
+        skipped = 0
+        while k >= floor and skipped < 3 and self.tokens[k].lower in _DETERMINERS:
+            k -= 1
+            skipped += 1
+        if k < floor or k in self.verb_tokens:
+            return None
+        w = self.tokens[k].lower
+        return w if w in _PREPOSITIONS else None
+
+    def population(self, m: Mention) -> bool:
+        """"the people of Russia", "Syrians": a population, not the state or its forces."""
+        k = m.start
+        return k >= 2 and self.tokens[k - 1].lower == "of" and self.tokens[k - 2].lower in _POPULATION
+
+    def experiencer(self, m: Mention) -> bool:
         # "United States support for ...": the possessor of a stance noun holds the stance.
-        return any(s.role == "verb" and s.start == m.end for s in sigs)
+        return any(s.role == "verb" and s.start == m.end for s in self.sigs)
 
-    for s in sigs:
-        c = clause_of(s.start)
-        polarity = s.match.signal.polarity
-        if s.role == "context":
-            continue
-        if s.role == "verb":
-            # The subject: the nearest actor before the verb in its clause holds the stance.
-            for k in range(len(mentions) - 1, -1, -1):
-                m = mentions[k]
-                if m.end <= s.start and clause_of(m.start) == c and s.start - m.end <= 5:
-                    if _targetable(m) or m.kind == "country":
-                        acting[k] = True
-                    break
-            s.targets = _forward(tokens, mentions, sigs, s, c, clause_of, polarity, experiencer)
-        elif s.role == "evaluation":
-            s.targets = _evaluated(tokens, mentions, sigs, s, c, clause_of, stops)
-        else:
-            s.targets = _actor_of_action(tokens, mentions, sigs, s, c, clause_of)
-    # An action with no actor of its own continues its clause's critical signal.
-    for n, s in enumerate(sigs):
-        if s.role != "action" or s.targets:
-            continue
-        c = clause_of(s.start)
-        for prev in reversed(sigs[:n]):
-            if clause_of(prev.start) != c:
-                break
-            if prev.targets and prev.match.signal.polarity == "critical" and not prev.match.negated:
-                s.targets = list(prev.targets)
-                break
-        if s.targets:
+    def verb_between(self, lo: int, hi: int, roles=("verb",), skip: _Sig | None = None) -> bool:
+        return any(o is not skip and o.role in roles and lo <= o.start < hi for o in self.sigs)
+
+    def run(self) -> list[bool]:
+        mentions, sigs = self.mentions, self.sigs
+        acting = [m.actor_form for m in mentions]
+        for s in sigs:
+            c = self.clause_of(s.start)
+            if s.role == "verb":
+                # The subject: the nearest actor before the verb in its clause holds the stance.
+                for k in range(len(mentions) - 1, -1, -1):
+                    m = mentions[k]
+                    if m.end <= s.start and self.clause_of(m.start) == c and s.start - m.end <= 5:
+                        if _targetable(m) or m.kind == "country":
+                            acting[k] = True
+                        break
+                s.targets = self.forward(s, c)
+            elif s.role == "evaluation":
+                s.targets = self.evaluated(s, c)
+            elif s.role == "action":
+                s.targets = self.actor_of_action(s, c)
+        self.inherit()
+        for s in sigs:
+            for t in s.targets:
+                acting[t] = True
+        # "Russia held talks", "Egypt has agreed": a country as the subject of a clause acts.
+        tokens = self.tokens
+        for k, m in enumerate(mentions):
+            if m.kind == "country" and not m.possessive and not m.modifier and m.end < len(tokens) \
+                    and tokens[m.end].lower in _ACTS and self.governing(m) is None:
+                acting[k] = True
+                j = k - 1
+                while j >= 0 and [t.lower for t in tokens[mentions[j].end:mentions[j + 1].start]] in (["and"], [","]):
+                    if mentions[j].kind == "country":
+                        acting[j] = True
+                    j -= 1
+        return acting
+
+    def inherit(self) -> None:
+        """An action with no actor of its own continues its clause's critical signal."""
+        sigs = self.sigs
+        for n, s in enumerate(sigs):
+            if s.role != "action" or s.targets:
+                continue
+            c = self.clause_of(s.start)
             for prev in reversed(sigs[:n]):
-                if clause_of(prev.start) == c and prev.match.signal.phrase in APPEALS and not prev.targets:
-                    prev.targets = list(s.targets)
+                if self.clause_of(prev.start) != c:
                     break
-    for s in sigs:
-        for t in s.targets:
-            acting[t] = True
-    # "Russia held talks", "Egypt has agreed": a country as the subject of a clause acts.
-    for k, m in enumerate(mentions):
-        if m.kind == "country" and not m.possessive and not m.modifier and m.end < len(tokens) \
-                and tokens[m.end].lower in _ACTS and _governing(tokens, m, 0) is None:
-            acting[k] = True
-            j = k - 1
-            while j >= 0 and [t.lower for t in tokens[mentions[j].end:mentions[j + 1].start]] in (["and"], [","]):
-                if mentions[j].kind == "country":
-                    acting[j] = True
-                j -= 1
-    return acting
+                if prev.targets and prev.match.signal.polarity == "critical" and not prev.match.negated:
+                    s.targets = list(prev.targets)
+                    break
+            if s.targets:
+                for prev in reversed(sigs[:n]):
+                    if self.clause_of(prev.start) == c and prev.match.signal.phrase in APPEALS and not prev.targets:
+                        prev.targets = list(s.targets)
+                        break
 
+    def forward(self, s: _Sig, c: int) -> list[int]:
+        """A stance verb is about the first actor after it in its clause, unless a preposition says otherwise."""
+        signal = s.match.signal
+        appeal = signal.phrase in APPEALS
+        allowed = _TARGET_PREPS["critical" if signal.category == "demand" else signal.polarity]
+        if signal.category == "sanctions":
+            allowed = allowed | {"on", "against"}
+        passed_victim = False
+        for k, m in enumerate(self.mentions):
+            if m.start < s.end or self.clause_of(m.start) != c or m.modifier:
+                continue
+            reach = _MAX_FORWARD + (6 if passed_victim else 0)
+            if m.start - s.end > reach or self.verb_between(s.end, m.start, ("verb", "action"), s):
+                break
+            if m.kind == "generic":
+                return []
+            if self.experiencer(m):
+                continue
+            prep = self.governing(m, s.end)
+            if self.population(m):
+                return []
+            if passed_victim:
+                # "condemn the attack on a market in Sudan by the RSF": only the agent may follow.
+                return [k] + self.coordinated(k) if prep == "by" and _targetable(m) else []
+            if _targetable(m) and (prep is None or (prep == "including" if appeal else prep in allowed)):
+                return [k] + self.coordinated(k)
+            if signal.polarity != "critical" or signal.category == "concern" and prep in ("in", "at"):
+                return []  # the object is someone or somewhere else
+            passed_victim = True
+        return []
 
-def _forward(tokens, mentions, sigs, s, c, clause_of, polarity, experiencer) -> list[int]:
-    appeal = s.match.signal.phrase in APPEALS
-    allowed = _TARGET_PREPS["critical" if s.match.signal.category == "demand" else polarity]
-    if s.match.signal.category == "sanctions":
-        allowed = allowed | {"on", "against"}
-    for k, m in enumerate(mentions):
-        if m.start < s.end or clause_of(m.start) != c:
-            continue
-        if m.start - s.end > _MAX_FORWARD:
-            break
-        if any(o is not s and o.role in ("verb", "action") and s.end <= o.start < m.start for o in sigs):
-            break
-        if m.kind == "generic":
-            return []
-        if not _targetable(m) or experiencer(m):
-            continue
-        prep = _governing(tokens, m, s.end)
-        if prep is not None and (appeal and prep != "including" or prep not in allowed):
-            continue
-        return [k] + _coordinated(tokens, mentions, k)
-    return []
+    def coordinated(self, k: int) -> list[int]:
+        """"condemn X and Y": actors joined to the target by "and", "or" or commas."""
+        out, mentions = [], self.mentions
+        while k + 1 < len(mentions):
+            gap = [t.lower for t in self.tokens[mentions[k].end:mentions[k + 1].start]]
+            if not gap or any(w not in ("and", "or", ",", "the") for w in gap) or not _targetable(mentions[k + 1]):
+                break
+            out.append(k + 1)
+            k += 1
+        return out
 
-
-def _coordinated(tokens, mentions, k) -> list[int]:
-    """"condemn X and Y": actors joined to the target by "and", "or" or commas."""
-    out = []
-    while k + 1 < len(mentions):
-        gap = [t.lower for t in tokens[mentions[k].end:mentions[k + 1].start]]
-        if not gap or any(w not in ("and", "or", ",", "the") for w in gap) or not _targetable(mentions[k + 1]):
-            break
-        out.append(k + 1)
-        k += 1
-    return out
-
-
-def _evaluated(tokens, mentions, sigs, s, c, clause_of, stops) -> list[int]:
-    # "Haftar's significant role", "Russia's brutal and unprovoked aggression"
-    for k in range(len(mentions) - 1, -1, -1):
-        m = mentions[k]
-        if m.end <= s.start and s.start - m.end <= 3 and m.possessive and _targetable(m):
-            return [k]
-    # "the attack by X was unacceptable"
-    for k in range(len(mentions) - 1, -1, -1):
-        m = mentions[k]
-        if m.end > s.start or clause_of(m.start) != c:
-            continue
-        if s.start - m.end > _MAX_BACKWARD:
-            break
-        if any(m.end <= o.start < s.start for o in sigs if o.role == "verb") or \
-                any(m.end <= x < s.start for x in stops):
-            break
-        if m.kind == "generic":
-            break
-        if not _targetable(m):
-            continue
-        prep = _governing(tokens, m, 0)
-        if prep is not None and prep != "by":
-            continue
-        return [k]
-    # "aggression by X", "partnership with X"
-    ok = {"by"} | ({"with"} if s.match.signal.category == "partnership" else set())
-    for k, m in enumerate(mentions):
-        if m.start >= s.end and clause_of(m.start) == c and m.start - s.end <= 4 and _targetable(m):
-            if _governing(tokens, m, s.end) in ok:
+    def evaluated(self, s: _Sig, c: int) -> list[int]:
+        mentions = self.mentions
+        if s.match.signal.category == "partnership":
+            return self.partner(s, c)
+        # "Haftar's significant role", "Russia's brutal and unprovoked aggression"
+        for k in range(len(mentions) - 1, -1, -1):
+            m = mentions[k]
+            if m.end <= s.start and s.start - m.end <= 3 and m.possessive and _targetable(m):
                 return [k]
-            break
-    return []
-
-
-def _actor_of_action(tokens, mentions, sigs, s, c, clause_of) -> list[int]:
-    # "urge X to halt", "X must withdraw": the actor before the action, up to the appeal verb.
-    for k in range(len(mentions) - 1, -1, -1):
-        m = mentions[k]
-        if m.end > s.start or clause_of(m.start) != c:
-            continue
-        if s.start - m.end > _MAX_BACKWARD:
-            break
-        if any(m.end <= o.start < s.start for o in sigs if o.role == "verb"):
-            break
-        if m.kind == "generic":
-            return []
-        if not _targetable(m):
-            continue
-        prep = _governing(tokens, m, 0)
-        if prep is not None and prep not in ("including",):
-            continue
-        return [k]
-    if s.match.signal.phrase == "release":
-        return []  # what follows "release" is who is held, not who holds them
-    # "a halt to Haftar's offensive", "the withdrawal of Russian forces"
-    for k, m in enumerate(mentions):
-        if m.start < s.end or clause_of(m.start) != c:
-            continue
-        if m.start - s.end > 6:
-            break
-        if any(s.end <= o.start < m.start for o in sigs if o.role == "verb"):
-            break
-        if not _targetable(m):
-            continue
-        prep = _governing(tokens, m, s.end)
-        if prep in (None, "of", "to", "by") and (m.possessive or m.actor_form or m.kind in ("force", "government")
-                                                  or m.end > m.start + 1 and tokens[m.end - 1].lower in
-                                                  ("forces", "troops", "fighters", "militia", "militias")):
+        # "the attack by X was unacceptable"
+        for k in range(len(mentions) - 1, -1, -1):
+            m = mentions[k]
+            if m.end > s.start or self.clause_of(m.start) != c:
+                continue
+            if s.start - m.end > _MAX_BACKWARD or self.verb_between(m.end, s.start) \
+                    or any(m.end <= x < s.start for x in self.stops) or m.kind == "generic":
+                break
+            if not _targetable(m):
+                continue
+            if self.governing(m) not in (None, "by"):
+                continue
             return [k]
-    return []
+        # "aggression by X", "partnership with X"
+        ok = {"by"} | ({"with"} if s.match.signal.category == "partnership" else set())
+        for k, m in enumerate(mentions):
+            if m.start >= s.end and self.clause_of(m.start) == c and m.start - s.end <= 4 and _targetable(m):
+                return [k] if self.governing(m, s.end) in ok else []
+        return []
+
+    def partner(self, s: _Sig, c: int) -> list[int]:
+        """"our partnership with X", "cooperate with X" — but not "its friendship with X" (third parties)."""
+        before = self.tokens[s.start - 1] if s.start else None
+        if before is not None and (before.possessive or before.lower in ("its", "their", "his", "her")):
+            return []
+        if any(m.end == s.start for m in self.mentions):
+            return []  # "China's partnership with ..."
+        for k, m in enumerate(self.mentions):
+            if m.start >= s.end and self.clause_of(m.start) == c and m.start - s.end <= 4 and _targetable(m):
+                return [k] + self.coordinated(k) if self.governing(m, s.end) == "with" else []
+        return []
+
+    def demanded(self, s: _Sig, c: int) -> bool:
+        """Is the action asked for ("urge X to halt", "X must withdraw"), not reported ("X withdrew")?"""
+        if s.match.signal.phrase == "must":
+            return True
+        if any(o.match.signal.phrase in _DEMANDING and not o.match.negated and o.start < s.start
+               and self.clause_of(o.start) == c for o in self.sigs):
+            return True
+        return any(t.lower in _MODALS for t in self.tokens[max(0, s.start - 3):s.start])
+
+    def actor_of_action(self, s: _Sig, c: int) -> list[int]:
+        if not self.demanded(s, c):
+            return []
+        mentions, tokens = self.mentions, self.tokens
+        # "urge X to halt", "X must withdraw": the actor before the action, up to the appeal verb.
+        for k in range(len(mentions) - 1, -1, -1):
+            m = mentions[k]
+            if m.end > s.start or self.clause_of(m.start) != c:
+                continue
+            if s.start - m.end > _MAX_BACKWARD or self.verb_between(m.end, s.start):
+                break
+            if m.kind == "generic":
+                return []
+            if not _targetable(m):
+                continue
+            if self.governing(m) not in (None, "including"):
+                continue
+            return [k]
+        if s.match.signal.phrase == "release":
+            return []  # what follows "release" is who is held, not who holds them
+        # "a halt to Haftar's offensive", "the withdrawal of Russian forces"
+        for k, m in enumerate(mentions):
+            if m.start < s.end or self.clause_of(m.start) != c:
+                continue
+            if m.start - s.end > 6 or self.verb_between(s.end, m.start):
+                break
+            if not _targetable(m):
+                continue
+            armed = m.possessive or m.actor_form or m.kind in ("force", "government") or \
+                tokens[m.end - 1].lower in ("forces", "troops", "fighters", "militia", "militias")
+            if self.governing(m, s.end) in (None, "of", "to", "by") and armed:
+                return [k]
+        return []
 
 
 _LEAD_WORDS = (("led", "by"), ("under",), ("commanded", "by"), ("headed", "by"), ("loyal", "to"),
