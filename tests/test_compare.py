@@ -59,7 +59,7 @@ def test_edited_versions_of_one_statement_align_and_agree():
 
 def test_we_urge_targets_the_object_not_the_speaker():
     a = st("The United States urges Russia to withdraw its forces from Ukraine.")
-    b = st("The United States and Russia held talks on Ukraine. We welcome Russia's participation.")
+    b = st("The United States and Russia held talks on Ukraine.")
     c = compare(a, b)
     russia = actor(c, "Russia")
     assert russia.a.demands == ("withdraw",) and russia.divergent

@@ -30,9 +30,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from dipdiff.diff import Change, Segment, diff_words, redline
-from dipdiff.entities import Sentence
+from dipdiff.entities import Sentence, default_gazetteer
 from dipdiff.models import Statement
 from dipdiff.normalize import canonical
 from dipdiff.stance import ActorInText, TextAnalysis, analyze
@@ -252,18 +253,18 @@ def compare_actors(ta: TextAnalysis, tb: TextAnalysis) -> tuple[ActorComparison,
 def divergence_reasons(a: Side, b: Side) -> list[str]:
     """Why two sides diverge about one actor; empty when they do not.
 
-    A one-sided demand counts only when the other text says something about the actor (a
-    signal is attached to it): a bare mention ("spoke with X") is too thin to call a divergence.
+    A one-sided demand is a divergence when the other text names the actor without
+    pressing it: its stance is neutral or supportive. Two texts that both criticise an
+    actor, one of them adding a demand, differ in degree, not in direction.
     """
     if a.stance == "absent" or b.stance == "absent" or a.speaker or b.speaker:
         return []
     reasons = []
     if {a.stance, b.stance} == {"supportive", "critical"}:
         reasons.append(f"A is {a.stance}, B is {b.stance}")
-    if a.demands and not b.demands and b.signals:
-        reasons.append(f"A demands ({', '.join(a.demands)}); B names the actor without such a demand")
-    if b.demands and not a.demands and a.signals:
-        reasons.append(f"B demands ({', '.join(b.demands)}); A names the actor without such a demand")
+    for x, y, xn, yn in ((a, b, "A", "B"), (b, a, "B", "A")):
+        if x.demands and not y.demands and y.stance in ("neutral", "supportive"):
+            reasons.append(f"{xn} demands ({', '.join(x.demands)}); {yn} names the actor without such a demand")
     return reasons
 
 
@@ -367,26 +368,56 @@ class _Profile:
     record: Record
     analysis: TextAnalysis
     names: dict[str, str] = field(default_factory=dict)  # key -> display name (actors and places)
+    weights: dict[str, float] = field(default_factory=dict)  # key -> how much it says what the text is about
     actor_keys: set[str] = field(default_factory=set)
 
 
+# A shared person or armed group says more about "the same event" than a shared country or place.
+_KIND_WEIGHT = {"person": 1.5, "force": 1.5, "government": 1.0, "organisation": 1.0, "country": 1.0}
 _PLACE_WEIGHT = 0.5
-MIN_RELATED_SCORE = 1.5
+MIN_RELATED_SCORE = 1.0
+_RARE_AT = math.log(11)  # names in at most a tenth of the statements count fully
+
+
+def _salience(sentences: Sequence[int], names: Iterable[str], title: str) -> float:
+    """1 when a name is in the title or the first two sentences, 0.5 when repeated, else 0.25."""
+    folded = canonical(title).casefold()
+    if (sentences and min(sentences) <= 1) or any(n and canonical(n).casefold() in folded for n in names):
+        return 1.0
+    return 0.5 if len(sentences) >= 2 else 0.25
 
 
 def _profile(record: Record) -> _Profile:
     analysis = analyze(record.statement)
     p = _Profile(record, analysis)
+    title = record.statement.title
     for a in analysis.actors:
         if a.speaker:
             continue
+        w = _KIND_WEIGHT.get(a.kind, 1.0) * _salience(a.sentences, [a.name, *a.aliases], title)
         for k in a.keys:
             p.names[k] = a.name
             p.actor_keys.add(k)
+            p.weights[k] = max(p.weights.get(k, 0.0), w)
     for k in analysis.places:
-        if k != analysis.speaker:
-            p.names.setdefault(k, k.replace("-", " ").title())
+        if k != analysis.speaker and k not in p.names:
+            name = analysis.place_names.get(k, k)
+            p.names[k] = name
+            p.weights[k] = _PLACE_WEIGHT * _salience(analysis.place_sentences.get(k, []), [name], title)
+    # A list of twenty signatories says little about which event a statement is about.
+    countries = [k for k in p.names if k in _COUNTRY_KEYS()]
+    if len(countries) > _MAX_COUNTRIES:
+        for k in countries:
+            p.weights[k] *= _MAX_COUNTRIES / len(countries)
     return p
+
+
+_MAX_COUNTRIES = 6
+
+
+@lru_cache(maxsize=1)
+def _COUNTRY_KEYS() -> frozenset[str]:  # noqa: N802 - a constant, computed once
+    return frozenset(k for k, e in default_gazetteer().entries.items() if e.kind == "country")
 
 
 class Index:
@@ -402,8 +433,8 @@ class Index:
                 self._postings[k].append((t, n))
         for v in self._postings.values():
             v.sort()
-        total = max(len(self.profiles), 1)
-        self._idf = {k: math.log(1 + total / len(v)) for k, v in self._postings.items()}
+        total = max(len(self.profiles), 50)  # a small store cannot tell rare names from common ones
+        self._rarity = {k: min(1.0, math.log(1 + total / len(v)) / _RARE_AT) for k, v in self._postings.items()}
 
     def related(self, sid: str, window: timedelta, *, limit: int | None = None) -> list[Related]:
         """Statements of other sources about the same event, best first."""
@@ -421,20 +452,17 @@ class Index:
             post = self._postings.get(k, ())
             lo = bisect_left(post, (t - w, -1))
             hi = bisect_right(post, (t + w, math.inf))
-            weight = max(1.0, self._idf[k])
             for _, n in post[lo:hi]:
                 q = self.profiles[n]
                 if q is p or q.record.source == p.record.source:
                     continue
-                # A shared actor counts fully, a shared place (or a country only one names as actor) half.
-                scores[n] += weight if k in q.actor_keys and k in p.actor_keys else weight * _PLACE_WEIGHT
+                scores[n] += self._rarity[k] * min(p.weights[k], q.weights[k])
                 shared[n].append(name)
         out = []
         for n, s in scores.items():
-            q = self.profiles[n]
-            has_actor = bool(p.actor_keys & q.actor_keys)
-            if s < MIN_RELATED_SCORE or not (has_actor or len(shared[n]) >= 2):
+            if s < MIN_RELATED_SCORE:
                 continue
+            q = self.profiles[n]
             days = abs(q.record.date.timestamp() - t) / 86400 if q.record.date else None
             out.append((n, Related(q.record, round(s, 2), tuple(dict.fromkeys(shared[n])), days)))
         out.sort(key=lambda x: (-x[1].score, x[1].days if x[1].days is not None else math.inf, x[1].record.id))

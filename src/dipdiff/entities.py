@@ -76,6 +76,12 @@ strait straits sea coast embassy mission team case dossier initiative plan frame
 dialogue negotiations compact partnership agenda portfolio accord accords day
 """.split())
 
+# A demonym followed by one of these names the country that acts ("the Russian missile attack").
+AGENT_NOUNS = frozenset("""
+missile missiles attack attacks strike strikes airstrike airstrikes shelling invasion aggression offensive
+bombardment bombing bombings occupation drone drones aircraft warplanes blockade incursion incursions
+""".split())
+
 NAME_PARTICLES = frozenset({"al", "el", "bin", "ibn", "bint", "de", "da", "van", "von", "der", "le", "la",
                             "abu", "abd", "ben", "del", "di", "du"})
 
@@ -399,6 +405,11 @@ def _find(tokens: Sequence[Token], gz: Gazetteer, known: Mapping[str, Mention]) 
                                         and t.lower not in _GENERIC_START and "-" not in t.text):
             i += 1
             continue
+        ref = _anaphor(tokens, i, known) if known else None
+        if ref:
+            out.append(ref)
+            i = ref.end
+            continue
         generic = _generic_at(tokens, i, gz)
         if generic:
             out.append(generic)
@@ -476,6 +487,11 @@ def _widen(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention:
     if m.kind == "place" and m.key != m.country:  # a city
         return m
     j = m.end
+    if m.kind == "place" and j < len(tokens) and tokens[j].lower in AGENT_NOUNS and not tokens[j].capitalised:
+        # "the Russian missile attack", "Iranian drones": the demonym names who acts.
+        e = gz.entries[m.country]
+        return Mention(e.key, e.name, "country", f"{m.text} {tokens[j].text}", m.start, j + 1,
+                       tokens[j].possessive, actor_form=True, country=e.key)
     if j < len(tokens) and tokens[j].lower in ACTOR_NOUNS and not tokens[j].capitalised:
         e = gz.entries[m.country]
         if tokens[j].lower in ("president", "leaders"):
@@ -645,12 +661,39 @@ def _known_surname(tokens: Sequence[Token], i: int, known: Mapping[str, Mention]
     return Mention(m.key, m.name, "person", tokens[i].text, i, i + 1, tokens[i].possessive, title=m.title)
 
 
+def _anaphor(tokens: Sequence[Token], i: int, known: Mapping[str, Mention]) -> Mention | None:
+    """"the regime" -> the actor the text named as a regime."""
+    if i + 1 >= len(tokens) or tokens[i].lower != "the":
+        return None
+    m = known.get("the " + tokens[i + 1].lower)
+    if m is None or (i + 2 < len(tokens) and tokens[i + 2].capitalised):
+        return None
+    return replace(m, text=f"{tokens[i].text} {tokens[i + 1].text}", start=i, end=i + 2,
+                   possessive=tokens[i + 1].possessive, actor_form=m.actor_form, modifier=False)
+
+
+# "the regime", "the junta": a definite description that refers back to the one actor so named.
+ANAPHORA_HEADS = frozenset({"regime", "junta", "militia", "kremlin"})
+
+
 def surnames(mentions: Iterable[Mention]) -> dict[str, Mention]:
-    """Surname -> person, for resolving "Pompeo" after "Secretary Michael R. Pompeo"."""
+    """Back-references a text can make: surname -> person ("Pompeo" after "Secretary Michael R.
+    Pompeo"), and ``the <head>`` -> the force or government whose name has that head ("the
+    regime" after "the Burma military regime") when exactly one actor of the text has it."""
     out: dict[str, Mention] = {}
+    heads: dict[str, set[str]] = {}
+    first: dict[str, Mention] = {}
     for m in mentions:
         if m.kind == "person" and " " in m.name:
             last = m.name.split()[-1]
             if len(last) > 2:
                 out.setdefault(canonical(last).casefold(), m)
+        if m.kind in ("force", "government") or m.actor_form:
+            for w in (canonical(m.text) + " " + canonical(m.name)).casefold().split():
+                if w in ANAPHORA_HEADS:
+                    heads.setdefault(w, set()).add(m.key)
+                    first.setdefault(w, m)
+    for w, keys in heads.items():
+        if len(keys) == 1:
+            out["the " + w] = first[w]
     return out

@@ -88,6 +88,7 @@ _ACTS = frozenset("""is are was were has have had will would must should can cou
 remains remain says said held holds met meets signed signs agreed agrees announced announces launched
 launches attacked attacks invaded invades refused refuses rejected rejects joined joins took takes made
 makes did does do seeks sought wants wanted""".split())
+_THIRD_PARTY = frozenset({"its", "their", "his", "her"})
 _POPULATION = frozenset({"people", "peoples", "citizens", "population", "populations", "civilians", "residents",
                          "children", "women", "families", "nationals", "refugees", "victims", "youth"})
 # Words that make an action a demand: "X must withdraw", "X should halt", "X needs to release".
@@ -167,6 +168,8 @@ class TextAnalysis:
     actors: tuple[ActorInText, ...]
     places: tuple[str, ...]  # gazetteer keys of places and of countries named only as places
     speaker: str | None
+    place_sentences: dict[str, list[int]] = field(default_factory=dict)  # place key -> sentence indices
+    place_names: dict[str, str] = field(default_factory=dict)  # place key -> display name
 
     def actor(self, key: str) -> ActorInText | None:
         for a in self.actors:
@@ -209,7 +212,8 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
     known = surnames(m for ms in first_pass for m in ms)
     actors: dict[str, ActorInText] = {}
     parent: dict[str, str] = {}
-    places: dict[str, None] = {}
+    places: dict[str, list[int]] = {}
+    place_names: dict[str, str] = {}
 
     def find(k: str) -> str:
         while parent.get(k, k) != k:
@@ -228,9 +232,14 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
     for sent, toks, found in zip(sentences, tokenized, first_pass):
         # A second look only where a bare surname may refer back to a person named elsewhere.
         covered = {k for m in found for k in range(m.start, m.end)}
-        again = any(t.capitalised and t.lower in known and k not in covered for k, t in enumerate(toks))
+        again = any(k not in covered and (t.capitalised and t.lower in known or t.lower == "the" and k + 1 < len(toks)
+                                          and "the " + toks[k + 1].lower in known)
+                    for k, t in enumerate(toks))
         mentions = [replace(m, text=sent.text[toks[m.start].start:toks[m.end - 1].end]) for m in found] \
             if not again else find_mentions(toks, gz, known, sentence=sent.text)
+        label = _speaker_label(sent, statement.paragraphs)
+        if label:  # "SECRETARY BLINKEN:" introduces a turn of a transcript; it names no actor
+            mentions = [m for m in mentions if toks[m.start].start >= label]
         sigs = [] if _not_the_speakers(sent, statement.paragraphs) else [
             s for s in _signals(lex, sent.text, toks)
             # "Rapid Support Forces" names a force; it does not support anyone.
@@ -241,9 +250,11 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
             if m.kind == "generic":
                 continue
             if m.kind == "place" or (m.kind == "country" and not is_acting and not m.actor_form):
-                places.setdefault(m.key, None)
-                if m.country:
-                    places.setdefault(m.country, None)
+                for key, name in ((m.key, m.name), (m.country, gz.entries[m.country].name if m.country in
+                                                          gz.entries else None)):
+                    if key and name:
+                        places.setdefault(key, []).append(sent.index)
+                        place_names.setdefault(key, name)
                 if m.kind == "place" or m.modifier:
                     continue
             a = actors.get(m.key)
@@ -291,10 +302,23 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
         out.append(a)
     for a in out:
         places.pop(a.key, None) if a.kind == "country" else None
-    return TextAnalysis(tuple(sentences), tuple(out), tuple(places), speaker)
+    return TextAnalysis(tuple(sentences), tuple(out), tuple(places), speaker,
+                        {k: sorted(set(v)) for k, v in places.items()}, place_names)
 
 
 _QUESTIONER = re.compile(r"^(?:QUESTION|Q|AUDIENCE MEMBER|REPORTER)\b\s*[:.]?", re.I)
+
+
+_LABEL = re.compile(r"^[A-Z][A-Z.'’ -]{1,40}:")
+
+
+def _speaker_label(sent: Sentence, paragraphs: Sequence[str]) -> int:
+    """Length of a transcript's speaker label at the start of this sentence's paragraph, else 0."""
+    para = paragraphs[sent.paragraph] if sent.paragraph < len(paragraphs) else ""
+    if not para or not sent.text or not para.lstrip().startswith(sent.text[:20]):
+        return 0
+    m = _LABEL.match(sent.text)
+    return m.end() if m else 0
 
 
 def _not_the_speakers(sent: Sentence, paragraphs: Sequence[str]) -> bool:
@@ -439,6 +463,8 @@ class _Attribution:
     def forward(self, s: _Sig, c: int) -> list[int]:
         """A stance verb is about the first actor after it in its clause, unless a preposition says otherwise."""
         signal = s.match.signal
+        if s.start and (self.tokens[s.start - 1].possessive or self.tokens[s.start - 1].lower in _THIRD_PARTY):
+            return []  # "Tehran's support for the Houthis", "its condemnation of ...": someone else's stance
         appeal = signal.phrase in APPEALS
         allowed = _TARGET_PREPS["critical" if signal.category == "demand" else signal.polarity]
         if signal.category == "sanctions":
@@ -532,12 +558,15 @@ class _Attribution:
         if not self.demanded(s, c):
             return []
         mentions, tokens = self.mentions, self.tokens
+        # "X ... must stop": a modal's subject may stand far back in its clause.
+        reach = _MAX_BACKWARD * 3 if s.match.signal.phrase == "must" or any(
+            t.lower in ("must", "should") for t in tokens[max(0, s.start - 2):s.start]) else _MAX_BACKWARD
         # "urge X to halt", "X must withdraw": the actor before the action, up to the appeal verb.
         for k in range(len(mentions) - 1, -1, -1):
             m = mentions[k]
             if m.end > s.start or self.clause_of(m.start) != c:
                 continue
-            if s.start - m.end > _MAX_BACKWARD or self.verb_between(m.end, s.start):
+            if s.start - m.end > reach or self.verb_between(m.end, s.start):
                 break
             if m.kind == "generic":
                 return []
