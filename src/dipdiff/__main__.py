@@ -1,3 +1,3 @@
-from dipdiff.cli import main
+from dipdiff.entry import main
 
 main()

@@ -808,10 +808,6 @@ def _print_source_check(report: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    # `--version` answers before typer, rich and the rest are imported (under 150 ms).
-    if sys.argv[1:] == ["--version"]:
-        print(f"dipdiff {__version__}")
-        return
     app()
 
 
