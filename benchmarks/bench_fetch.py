@@ -58,6 +58,7 @@ def child_rss(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise SystemExit(f"{' '.join(cmd[:3])} failed ({code}): {(cwd / '.err').read_text()[-800:]}")
+    child_rss.cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
     return elapsed, usage.ru_maxrss // 1024, out_path.read_text()
 
 
@@ -67,6 +68,11 @@ class Site:
                                       "validators" if validators else "plain"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline())
+
+    def cpu(self) -> float:
+        """CPU seconds the site's process has used so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -139,6 +145,9 @@ def bare_setup(folder: Path, site: Site) -> list[str]:
     return [sys.executable, str(HERE / "_bare.py"), site.url("/sitemap.xml"), "state.json"]
 
 
+CPU: dict[tuple[str, str], tuple[float, float]] = {}  # (tool, phase) -> (tool CPU s, site CPU s)
+
+
 def scenario(pages: int, edits: int, with_urlwatch: bool, out_dir: Path) -> dict:
     site = Site(pages)
     try:
@@ -156,8 +165,10 @@ def scenario(pages: int, edits: int, with_urlwatch: bool, out_dir: Path) -> dict
             if phase.endswith("edited"):
                 site.edit(edits)
             for name, (cmd, cwd, count) in tools.items():
+                site_cpu = site.cpu()
                 elapsed, rss, out = child_rss(cmd, cwd)
                 results[name][phase] = (elapsed, rss, count(out))
+                CPU[(name, phase)] = (child_rss.cpu, site.cpu() - site_cpu)  # type: ignore[attr-defined]
         return results
     finally:
         site.close()
@@ -181,6 +192,9 @@ def main() -> None:
     print(f"{'tool':<18}" + "".join(f"{p:>22}" for p in phases))
     for name, by_phase in results.items():
         print(f"{name:<18}" + "".join(f"{t:>10.2f} s {rss:>5} MB  " for t, rss, _ in by_phase.values()))
+    print("CPU seconds (tool / web site):")
+    for name in results:
+        print(f"{name:<18}" + "".join(f"{CPU[(name, p)][0]:>10.2f} / {CPU[(name, p)][1]:<9.2f}" for p in phases))
     print()
     for name, by_phase in results.items():
         print(f"{name:<18}" + " | ".join(f"{p}: {c}" for p, (_, _, c) in by_phase.items()))

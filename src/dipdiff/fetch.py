@@ -139,9 +139,9 @@ def fetch_page(
         with client.stream("GET", url, headers=dict(headers or {})) as response:
             content_type = check_head(url, response, accept_types, max_bytes)
             body = BodyReader(url, max_bytes)
-            if response.status_code != 304:
-                for chunk in response.iter_bytes():
-                    body.add(chunk)
+            # Read even a 304's (empty) body: an unread response closes its connection.
+            for chunk in response.iter_bytes():
+                body.add(chunk)
             return make_page(url, response, body.content(), content_type, fetched_at)
     except FetchError:
         raise
@@ -349,9 +349,10 @@ class Fetcher:
                             e.retry_after = retry_after_seconds(response.headers.get("retry-after"))
                             raise
                         body = BodyReader(url, self.p.max_bytes)
-                        if response.status_code != 304:
-                            async for chunk in response.aiter_bytes():
-                                body.add(chunk)
+                        # Read even a 304's (empty) body: an unread response closes its
+                        # connection, and a new TCP connection per check doubles the cost.
+                        async for chunk in response.aiter_bytes():
+                            body.add(chunk)
                         return make_page(url, response, body.content(), content_type, fetched_at)
                 except httpx.HTTPError as e:
                     raise _translate(url, e) from None

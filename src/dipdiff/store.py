@@ -71,7 +71,14 @@ class StatementMeta:
     checks: list[dict] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
+        """Indented JSON with one check per line: one line per check in ``git diff``, and
+        fast (the C encoder; ``indent`` would force json's pure-Python one on 1,000 checks)."""
+        head = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "checks"}
+        lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
+        checks = [json.dumps(c, ensure_ascii=False, separators=(", ", ": ")) for c in self.checks]
+        body = ",\n    ".join(checks)
+        lines.append(f'  "checks": [\n    {body}\n  ]' if checks else '  "checks": []')
+        return "{\n" + "\n".join(lines) + "\n}\n"
 
 
 def utc_timestamp(dt: datetime | None = None) -> str:
@@ -132,11 +139,13 @@ def slug_for_url(url: str) -> str:
     return slugify(base or (parts.hostname or "statement"), 80)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
 
     Any failure (disk full, read-only store, file-size limit) removes the temporary
     file and raises :class:`StoreError` naming ``path``: the old file is untouched.
+    ``sync=False`` keeps the atomic rename but leaves flushing to the caller
+    (:meth:`Store.deferred_sync` syncs once at the end of a run).
     """
     tmp: str | None = None
     try:
@@ -146,7 +155,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
         tmp = None
     except OSError as e:
@@ -155,7 +165,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-    _fsync_dir(path.parent)
+    if sync:
+        _fsync_dir(path.parent)
 
 
 def _os_reason(e: OSError) -> str:
@@ -233,6 +244,7 @@ class Store:
         self.root = Path(root)
         self._locked = False
         self._repaired: list[str] = []
+        self._deferred = False
 
     # -- locking ---------------------------------------------------------------------------
 
@@ -433,7 +445,28 @@ class Store:
 
     def write_meta(self, meta: StatementMeta) -> None:
         self._require_lock()
-        _atomic_write(self.statement_dir(meta.id) / META, meta.to_json().encode("utf-8"))
+        path = self.statement_dir(meta.id) / META
+        # Inside deferred_sync(), rewriting an existing meta.json (a check appended) is
+        # atomic but not flushed one by one; a new statement's first meta.json always is.
+        _atomic_write(path, meta.to_json().encode("utf-8"), sync=not (self._deferred and path.exists()))
+
+    @contextlib.contextmanager
+    def deferred_sync(self) -> Iterator[None]:
+        """Batch the durability of check-history updates: one ``os.sync()`` at the end.
+
+        A run that checks 2,000 unchanged statements would otherwise spend most of
+        its time in 4,000 fsyncs. Every write stays an atomic rename, so a crashed
+        process still leaves each file old or new; only a power cut inside the
+        batch can lose the newest check lines. Version files and raw pages are
+        always synced at once. Needs the lock.
+        """
+        self._require_lock()
+        self._deferred = True
+        try:
+            yield
+        finally:
+            self._deferred = False
+            os.sync()
 
     def discard_empty(self, sid: str) -> None:
         """Remove a statement that has no version and no check (its first write failed)."""

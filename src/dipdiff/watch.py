@@ -631,7 +631,7 @@ def fetch_sources(
     time of each check (``2026-11-25T12:00:00Z``); ``client`` is an
     ``httpx.AsyncClient`` to use (tests). Takes the store's lock for the whole run.
     """
-    with store.lock(wait=lock_wait):
+    with store.lock(wait=lock_wait), store.deferred_sync():
         return asyncio.run(afetch_sources(
             config, store, sources=sources, check_all=check_all, since=since, limit=limit, clock=clock,
             client=client, listener=listener, sleep=sleep))
