@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from dipdiff.config import Config, Schedule, SourceConfig
 from dipdiff.discover import ContentItem, Item, discover, parse_content_item, same_release, title_case_only
-from dipdiff.errors import DipdiffError, ExtractError, FetchError, RobotsDisallowed
+from dipdiff.errors import DipdiffError, ExtractError, FetchError, RobotsDisallowed, StoreError
 from dipdiff.extract import blocked_reason, extract
 from dipdiff.models import Check, Outcome, Page, RunResult, SnapshotResult, Statement
 from dipdiff.normalize import content_hash, slugify
@@ -370,8 +370,16 @@ class Recorder:
             if known.url != statement.url and page is not None and page.final_url != (task.fetch_url or task.url):
                 return self._moved(task, index, sid, statement.url, sha, page, raw_sha)
             return self._store_check(task, index, sid, Outcome.UNCHANGED, statement, sha, page, raw_sha, note)
+        stored = None
+        if refs and refs[-1].sha256 == sha and not any(c.get("sha256") == sha for c in self.store.meta(sid).checks):
+            # Stored by a run killed before it recorded the check: record it now, as the change
+            # it was (storing it again would make a duplicate version).
+            stored, refs = refs[-1], refs[:-1]
+            note = "; ".join(m for m in (note, "stored by an interrupted run, recorded now") if m)
+            message = note
         if refs:
-            latest = self.store.read_version(sid, -1).statement
+            latest = self.store.read_version(sid, refs[-1].number).statement
+        if refs and stored is None:
             if guid and not same_release(latest, statement):
                 # The feed reused this guid for a different release: a new statement.
                 sid = self.allocate(task, index, statement.title)
@@ -393,7 +401,7 @@ class Recorder:
             meta.guid = guid
             self.store.write_meta(meta)  # the folder's identity first; a crash here leaves 0 versions
         raw = page.content if page else (task.item.raw if task.item else None)
-        ref = self.store.add_version(sid, statement, now, raw)
+        ref = stored or self.store.add_version(sid, statement, now, raw)
         outcome = Outcome.CHANGED if refs else Outcome.NEW
         changes = 0
         if latest is not None:
@@ -411,7 +419,12 @@ class Recorder:
                       status=page.status if page else None, etag=page.etag if page else None,
                       last_modified=page.last_modified if page else None, sha256=sha, version=ref.number,
                       raw_sha256=raw_sha, note=message or None)
-        self.store.record_check(sid, check, meta)
+        try:
+            self.store.record_check(sid, check, meta)
+        except StoreError:
+            if stored is None:  # a version without its check would be a change never reported
+                self.store.undo_version(sid, ref)
+            raise
         self._reindex(index, meta)
         return SnapshotResult(sid, outcome, statement.url, version=ref.number, changes=changes,
                               message=message, title=statement.title)
