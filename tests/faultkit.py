@@ -70,6 +70,7 @@ class Site:
     pages: int
     days: int
     seed: int = 0
+    flips: bool = True  # A->B->A reverts (a fetch run calls a quick revert a flap and stores nothing)
     urls: list[str] = field(default_factory=list)
 
     def build(self, base_url: str = "https://www.state.gov/releases/2019/04/") -> Site:
@@ -87,12 +88,21 @@ class Site:
                     words = paras[k].split()
                     words[rng.randrange(len(words))] = rng.choice(_WORDS)
                     paras[k] = " ".join(words)
-                elif day > 1 and roll < 0.45:  # flip back to the first text (CDN flip-flop)
+                elif day > 1 and roll < 0.45 and self.flips:  # flip back to the first text (CDN flip-flop)
                     paras = list(first)
                 content = _CAPTCHA if day > 1 and 0.45 <= roll < 0.5 else statement_html(title, paras, day)
                 self.page_path(day, i).parent.mkdir(parents=True, exist_ok=True)
                 self.page_path(day, i).write_bytes(content)
         return self
+
+    def serve_day(self, server, day: int, listing: str = "/releases/") -> None:
+        """Serve day ``day`` of the site on a :class:`~dipdiff.serve.LocalServer`: a listing and the pages."""
+        from dipdiff.serve import Response
+
+        items = "".join(f'<li class="item"><a href="{u}">Statement {i}</a></li>' for i, u in enumerate(self.urls))
+        server.set(listing, Response(f"<html><body><ul>{items}</ul></body></html>".encode()))
+        for i, url in enumerate(self.urls):
+            server.set(url.split(str(server.port), 1)[1], Response(self.page_path(day, i).read_bytes()))
 
     def page_path(self, day: int, i: int) -> Path:
         return self.root / f"day{day}" / f"{i:03d}.html"
@@ -152,6 +162,128 @@ def driver_command(store: Path, site: Site, day: int, *, kill_at: int | None = N
 def run_driver(store: Path, site: Site, day: int, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(driver_command(store, site, day, **kw), capture_output=True, text=True,
                           timeout=120, env=_env())
+
+
+def fetch_config(path: Path, server, listing: str = "/releases/") -> Path:
+    """A ``dipdiff.toml`` with one listing source: the site served by ``server``."""
+    path.write_text(
+        "[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\nretries = 0\ntimeout = 5\n"
+        f'[sources.fault-site]\nkind = "listing"\nurl = "{server.url(listing)}"\nselector = "li.item"\n'
+        'agency = "Fault Site"\n', encoding="utf-8")
+    return path
+
+
+def cli_command(*args: str, kill_at: int | None = None) -> list[str]:
+    """The real CLI (``dipdiff ARGS``) in a driver process that can kill itself at a step."""
+    return [PYTHON, str(HERE / "faultkit.py"), "cli", str(kill_at or 0), *args]
+
+
+def fetch_kill_campaign(store: Path, site: Site, server, config: Path, kills_per_day: int, *,
+                        seed: int = 1) -> CampaignResult:
+    """Like :func:`kill_campaign`, for ``dipdiff fetch --all`` runs over the site on ``server``,
+    killed by a timer (step kills of fetch runs: ``fetch_step_kills``)."""
+    from dipdiff.store import Store
+
+    rng = random.Random(seed)
+    res = CampaignResult()
+    fetch = ("--store", str(store), "fetch", "--all", "--config", str(config))
+    for day in range(1, site.days + 1):
+        site.serve_day(server, day)
+        for k in range(kills_per_day):
+            proc = subprocess.Popen(cli_command(*fetch), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, env=_env())
+            time.sleep(rng.uniform(0.3, 1.0))  # startup takes ~0.3 s, a run of 10 pages ~0.5 s
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            res.timer_kills += 1
+            res.kills += 1
+            after = subprocess.run(cli_command(*fetch), capture_output=True, text=True, env=_env())
+            if after.returncode not in (0, 1):
+                res.problems.append(f"day {day} kill {k}: next run failed: {after.stderr.strip()[-300:]}")
+                continue
+            res.runs_after_kill_ok += 1
+            problems = Store(store).verify() + reported_once(store)
+            res.problems += [f"day {day} kill {k}: verify: {p}" for p in problems]
+            res.verifies_ok += not problems
+        expected, found = site.expected_versions(day), stored_versions(store)
+        lost = {u: (n, found.get(u, 0)) for u, n in expected.items() if found.get(u, 0) != n}
+        if lost:
+            res.problems.append(f"day {day}: versions expected/found differ for {len(lost)} page(s): "
+                                f"{sorted(lost.items())[:3]}")
+    _count_versions(res, site, store)
+    return res
+
+
+def fetch_step_kills(tmp: Path, site: Site, server, config: Path, day: int, stride: int = 1) -> CampaignResult:
+    """Kill a ``dipdiff fetch --all`` run of day ``day`` before each of its fsyncs/renames in turn
+    (each time on a fresh copy of the store as it was after the day before); the next run must
+    report every change exactly once and store no duplicate."""
+    import shutil
+
+    from dipdiff.store import Store
+
+    res = CampaignResult()
+    seed = tmp / "seed"
+    for d in range(1, day):
+        site.serve_day(server, d)
+        subprocess.run(cli_command("--store", str(seed), "fetch", "--all", "--config", str(config)),
+                       capture_output=True, env=_env(), check=False)
+    site.serve_day(server, day)
+    probe = tmp / "probe"
+    shutil.copytree(seed, probe) if seed.exists() else None
+    clean = subprocess.run(cli_command("--store", str(probe), "fetch", "--all", "--config", str(config)),
+                           capture_output=True, text=True, env=_env())
+    reported = [line for line in clean.stderr.splitlines() if line.startswith(("new ", "changed "))]
+    steps = range(1, steps_of(clean) + 1, stride)  # stride 3: before each write (fsync, rename, fsync)
+    for n in steps:
+        store = tmp / f"kill{n}"
+        shutil.copytree(seed, store) if seed.exists() else None
+        killed = subprocess.run(cli_command("--store", str(store), "fetch", "--all", "--config", str(config),
+                                            kill_at=n), capture_output=True, env=_env())
+        res.kills += 1
+        res.step_kills += 1
+        if killed.returncode != -signal.SIGKILL:
+            res.problems.append(f"step {n}: the run was not killed (exit {killed.returncode})")
+        after = subprocess.run(cli_command("--store", str(store), "fetch", "--all", "--config", str(config)),
+                               capture_output=True, text=True, env=_env())
+        if after.returncode not in (0, 1):
+            res.problems.append(f"step {n}: next run failed: {after.stderr.strip()[-300:]}")
+            continue
+        res.runs_after_kill_ok += 1
+        problems = Store(store).verify()
+        res.problems += [f"step {n}: verify: {p}" for p in problems]
+        res.verifies_ok += not problems
+        res.problems += [f"step {n}: {p}" for p in reported_once(store)]
+        if stored_versions(store) != site.expected_versions(day):
+            res.problems.append(f"step {n}: versions {stored_versions(store)} != {site.expected_versions(day)}")
+    res.versions_expected = sum(site.expected_versions(day).values()) * res.runs_after_kill_ok
+    res.versions_found = sum(sum(stored_versions(tmp / f"kill{n}").values()) for n in steps)
+    FIGURES["kills survived"] += res.runs_after_kill_ok
+    FIGURES["versions expected"] += res.versions_expected
+    FIGURES["versions found"] += res.versions_found
+    assert reported  # the day really had news to report
+    return res
+
+
+def reported_once(store: Path) -> list[str]:
+    """Every version was reported exactly once: one ``new``/``changed`` check per version file."""
+    out = []
+    for meta in sorted(store.glob("*/*/meta.json")):
+        checks = json.loads(meta.read_text(encoding="utf-8"))["checks"]
+        reports = sum(1 for c in checks if c["outcome"] in ("new", "changed"))
+        versions = sum(1 for _ in meta.parent.glob("*.md"))
+        if reports != versions:
+            out.append(f"{meta.parent.name}: {versions} version(s) but {reports} new/changed report(s)")
+    return out
+
+
+def _count_versions(res: CampaignResult, site: Site, store: Path) -> None:
+    expected, found = site.expected_versions(site.days), stored_versions(store)
+    res.versions_expected = sum(expected.values())
+    res.versions_found = sum(found.get(u, 0) for u in expected)
+    FIGURES["kills survived"] += res.runs_after_kill_ok
+    FIGURES["versions expected"] += res.versions_expected
+    FIGURES["versions found"] += res.versions_found
 
 
 def steps_of(run: subprocess.CompletedProcess) -> int:
@@ -222,7 +354,7 @@ def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
                 res.problems.append(f"day {day} kill {k}: next run failed: {after.stderr.strip()[-300:]}")
                 continue
             res.runs_after_kill_ok += 1
-            problems = verify()
+            problems = verify() + reported_once(store)
             if problems:
                 res.problems += [f"day {day} kill {k}: verify: {p}" for p in problems]
             else:
@@ -370,6 +502,21 @@ def _drive(argv: list[str]) -> int:
     return 1 if failed else 0
 
 
+def _cli(argv: list[str]) -> int:
+    """``cli N ARGS...``: run ``dipdiff ARGS`` (the real CLI); SIGKILL at step N unless N is 0."""
+    from dipdiff.store import utc_timestamp
+
+    print(f"started {utc_timestamp()}", flush=True)
+    steps = _count_steps()
+    if int(argv[0]):
+        _arm_kill(int(argv[0]))
+    from dipdiff.cli import app
+
+    code = app(argv[1:], standalone_mode=False)
+    print(f"steps {steps[0]}", flush=True)
+    return code or 0
+
+
 def _hold(argv: list[str]) -> int:
     from dipdiff.store import Store
 
@@ -382,4 +529,4 @@ def _hold(argv: list[str]) -> int:
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE))
     command, rest = sys.argv[1], sys.argv[2:]
-    sys.exit({"drive": _drive, "hold": _hold}[command](rest))
+    sys.exit({"drive": _drive, "hold": _hold, "cli": _cli}[command](rest))

@@ -13,7 +13,8 @@ import subprocess
 import pytest
 
 from dipdiff.store import Store
-from faultkit import FIGURES, Site, dipdiff, driver_command, kill_campaign, run_driver, steps_of, stored_versions
+from faultkit import (FIGURES, Site, dipdiff, driver_command, fetch_config, fetch_kill_campaign, fetch_step_kills,
+                      kill_campaign, run_driver, steps_of, stored_versions)
 
 
 @pytest.fixture
@@ -35,9 +36,9 @@ def test_a_clean_run_stores_exactly_the_expected_versions(tmp_path, site):
 @pytest.mark.slow
 def test_sigkill_at_random_points_loses_nothing(tmp_path, site):
     store = tmp_path / "snapshots"
-    result = kill_campaign(store, site, kills_per_day=3, seed=11)
+    result = kill_campaign(store, site, kills_per_day=2, seed=11)
     assert result.problems == []
-    assert result.kills == 9 and result.runs_after_kill_ok == 9 and result.verifies_ok == 9
+    assert result.kills == 6 and result.runs_after_kill_ok == 6 and result.verifies_ok == 6
     assert result.versions_found == result.versions_expected > site.pages
     assert not list(store.rglob("*.tmp"))
 
@@ -129,3 +130,28 @@ def test_a_held_lock_is_one_line_and_a_killed_holders_lock_is_recovered(tmp_path
     assert r.stdout.startswith("new")
     assert dipdiff("--store", str(store), "verify").returncode == 0
     FIGURES["fault scenarios"] += 2
+
+
+@pytest.mark.slow
+def test_sigkill_during_fetch_runs_loses_nothing(tmp_path, server):
+    """The real `dipdiff fetch --all` over a listing of 10 pages on a local server, killed and rerun."""
+    site = Site(tmp_path / "site", pages=10, days=3, seed=9, flips=False).build(server.url("/releases/2019/"))
+    store = tmp_path / "snapshots"
+    config = fetch_config(tmp_path / "dipdiff.toml", server)
+    result = fetch_kill_campaign(store, site, server, config, kills_per_day=2, seed=4)
+    assert result.problems == []
+    assert result.kills == 6 and result.runs_after_kill_ok == 6 and result.verifies_ok == 6
+    assert result.versions_found == result.versions_expected > site.pages
+
+
+@pytest.mark.slow
+def test_sigkill_before_every_step_of_a_fetch_run(tmp_path, server):
+    """Day 2 of a fetch run changes one statement and finds a new one; kill before each step."""
+    site = Site(tmp_path / "site", pages=2, days=2, seed=3, flips=False).build(server.url("/releases/2019/"))
+    site.page_path(1, 1).write_bytes(b"<html><body><h1>Not yet</h1></body></html>")  # new on day 2
+    site.page_path(2, 0).write_bytes(site.page_path(1, 0).read_bytes().replace(b"<p>", b"<p>Updated: ", 1))
+    config = fetch_config(tmp_path / "dipdiff.toml", server)
+    result = fetch_step_kills(tmp_path, site, server, config, day=2, stride=3)
+    assert result.problems == []
+    assert result.kills >= 6 and result.runs_after_kill_ok == result.kills == result.verifies_ok
+    FIGURES["fault scenarios"] += 1
