@@ -335,7 +335,12 @@ class _PairDiff:
     a_base: int
     b_base: int
     pieces: list[tuple[str, int, int, int, int]]
-    equal_words: int
+
+    @property
+    def changed_words(self) -> int:
+        """Words (whitespace-separated, both sides) inside edits: what similarity subtracts."""
+        return sum(len(self.a[p[1]:p[2]].split()) + len(self.b[p[3]:p[4]].split())
+                   for p in self.pieces if p[0] != "equal")
 
     @property
     def segments(self) -> list[Segment]:
@@ -353,6 +358,60 @@ class _PairDiff:
 
 
 def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _PairDiff:
+    if granularity == "word" and a != b:
+        lo, hi = _common_frame(a, b)
+        if lo or hi:  # diff only the middle; the frame is unchanged, whole whitespace-separated chunks
+            inner = _pair_diff_tokens(a[lo:len(a) - hi], b[lo:len(b) - hi], granularity)
+            pieces = [(op, a1 + lo, a2 + lo, b1 + lo, b2 + lo) for op, a1, a2, b1, b2 in inner.pieces]
+            if lo:
+                pieces.insert(0, ("equal", 0, lo, 0, lo))
+            if hi:
+                pieces.append(("equal", len(a) - hi, len(a), len(b) - hi, len(b)))
+            return _PairDiff(a, b, a_base, b_base, pieces)
+    pd = _pair_diff_tokens(a, b, granularity)
+    return _PairDiff(a, b, a_base, b_base, pd.pieces)
+
+
+def _common_frame(a: str, b: str) -> tuple[int, int]:
+    """Lengths of an unchanged head and tail to leave out of the token diff.
+
+    Each stops one whole whitespace-separated chunk short of the first (last) difference, so
+    that the middle starts and ends with an unchanged token and diffs exactly as it would
+    inside the whole text.
+    """
+    n = min(len(a), len(b))
+    p = 0
+    while p < n and a[p:p + 64] == b[p:p + 64]:
+        p += 64
+    while p < n and a[p] == b[p]:
+        p += 1
+    k = min(p, n) - 1
+    while k >= 0 and not a[k].isspace():  # the chunk the difference is in
+        k -= 1
+    while k >= 0 and a[k].isspace():
+        k -= 1
+    while k >= 0 and not a[k].isspace():  # one whole unchanged chunk
+        k -= 1
+    lo = k + 1 if k >= 0 else 0
+    s, la, lb = 0, len(a), len(b)
+    while s + 64 <= n - lo and a[la - s - 64:la - s] == b[lb - s - 64:lb - s]:
+        s += 64
+    while s < n - lo and a[la - 1 - s] == b[lb - 1 - s]:
+        s += 1
+    k = len(a) - s
+    while k < len(a) and not a[k].isspace():
+        k += 1
+    while k < len(a) and a[k].isspace():
+        k += 1
+    while k < len(a) and not a[k].isspace():
+        k += 1
+    hi = len(a) - k if k < len(a) else 0
+    if lo + hi > n:
+        return 0, 0
+    return lo, hi
+
+
+def _pair_diff_tokens(a: str, b: str, granularity: str) -> _PairDiff:
     sa, sb = _spans(a, granularity), _spans(b, granularity)
     key = _key if granularity == "word" else comparable
     ka = [key(a[s:e]) for s, e in sa]
@@ -362,7 +421,7 @@ def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _P
         if a != b:
             op = "cosmetic" if _cosmetic(a, b) else "change"
             pieces.append((op, 0, len(a), 0, len(b)))
-        return _PairDiff(a, b, a_base, b_base, pieces, 0)
+        return _PairDiff(a, b, 0, 0, pieces)
     ops = _opcodes(ka, kb)
     if granularity == "word":
         ops = _merge_short_gaps(ops, ka, a, sa, kb, b, sb)
@@ -376,7 +435,6 @@ def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _P
 
     used_a: set[int] = set()
     used_b: set[int] = set()
-    equal_words = 0
 
     def gap(i: int, j: int) -> None:
         if i in used_a or j in used_b:
@@ -388,13 +446,17 @@ def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _P
 
     for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":
+            # Fast path: the run is identical, gaps included (the common case by far).
+            ga = gap_a(i1)[0] if i1 not in used_a and j1 not in used_b else sa[i1][0]
+            gb = gap_b(j1)[0] if i1 not in used_a and j1 not in used_b else sb[j1][0]
+            if a[ga:sa[i2 - 1][1]] == b[gb:sb[j2 - 1][1]] and (ga == sa[i1][0]) == (gb == sb[j1][0]):
+                pieces.append(("equal", ga, sa[i2 - 1][1], gb, sb[j2 - 1][1]))
+                continue
             for i, j in zip(range(i1, i2), range(j1, j2)):
                 gap(i, j)
                 (a1, a2), (b1, b2) = sa[i], sb[j]
                 same = a[a1:a2] == b[b1:b2]
                 pieces.append(("equal" if same else "cosmetic", a1, a2, b1, b2))
-                if _HAS_WORD.search(a, a1, a2):
-                    equal_words += len(_WORDS.findall(a, a1, a2))
             continue
         if i2 > i1 and j2 > j1:  # replace: the gaps around it pair up as usual
             gap(i1, j1)
@@ -420,7 +482,7 @@ def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _P
     gap(n, m)
     pieces = [("cosmetic", *p[1:]) if p[0] == "change" and _cosmetic(a[p[1]:p[2]], b[p[3]:p[4]]) else p
               for p in pieces]
-    return _PairDiff(a, b, a_base, b_base, _join_pieces(pieces, a, b), equal_words)
+    return _PairDiff(a, b, 0, 0, _join_pieces(pieces, a, b))
 
 
 _WORDS = re.compile(r"\w+")
@@ -619,6 +681,8 @@ def _longest_chain(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int]]
     if not pairs:
         return []
     pairs = sorted(pairs, key=lambda p: (p[1], -p[0]))
+    if all(pairs[k][0] < pairs[k + 1][0] for k in range(len(pairs) - 1)):
+        return [(i, j) for i, j, _ in pairs]  # already in order: nothing moved
     size = max(p[0] for p in pairs) + 2
     tree_w = [0.0] * (size + 1)
     tree_k = [-1] * (size + 1)
@@ -645,8 +709,9 @@ def _longest_chain(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int]]
     return chain[::-1]
 
 
-def _word_set(text: str) -> frozenset[str]:
-    return frozenset(_WORDS.findall(comparable(text)))
+def _word_set(key: str) -> frozenset[str]:
+    """The distinct words of a paragraph key (its comparable form, or its own text)."""
+    return frozenset(_WORDS.findall(key.lower()))
 
 
 class _Lazy:
@@ -674,18 +739,22 @@ class _DocDiff:
         self.b_off = _offsets(b)
         self.blocks: list[Block] = []
         self.changes: list[Change] = []
-        self._equal_words = 0
+        self._changed_words = 0  # whitespace-separated words inside edits, both sides
         self._run()
-        total = len(_WORDS.findall(self.a_text)) + len(_WORDS.findall(self.b_text))
-        self.similarity = 1.0 if not total else round(min(1.0, 2 * self._equal_words / total), 4)
+        total = _word_count(self.a_text) + _word_count(self.b_text)
+        # Cosmetic edits count too: similarity measures the text, not its significance.
+        self.similarity = 1.0 if not total else round(max(0.0, 1 - self._changed_words / total), 4)
 
     # structure -------------------------------------------------------------------------------
 
     def _pairs(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """(in-place pairs, moved pairs), both one-to-one."""
         a, b = self.a, self.b
-        ka = [comparable(p) for p in a]
-        kb = [comparable(p) for p in b]
+        # Identical paragraphs (most of them) need no normalising: their text is their key.
+        raw_a = set(a)
+        common = raw_a.intersection(b)
+        ka = [p if p in common else comparable(p) for p in a]
+        kb = [p if p in common else comparable(p) for p in b]
         by_key: dict[str, deque[int]] = defaultdict(deque)
         for i, k in enumerate(ka):
             by_key[k].append(i)
@@ -702,7 +771,7 @@ class _DocDiff:
         free_b = [j for j in range(len(b)) if j not in used_b]
         near: list[tuple[float, int, int, float]] = []
         if free_a and free_b:
-            wa = {i: _word_set(a[i]) for i in free_a}
+            wa = {i: _word_set(ka[i]) for i in free_a}
             index: dict[str, list[int]] = defaultdict(list)
             for i in free_a:
                 for w in wa[i]:
@@ -710,7 +779,7 @@ class _DocDiff:
             ai = [p[0] for p in anchors]
             bj = [p[1] for p in anchors]
             for j in free_b:
-                wb = _word_set(b[j])
+                wb = _word_set(kb[j])
                 if not wb:
                     continue
                 shared: Counter[int] = Counter()
@@ -821,6 +890,7 @@ class _DocDiff:
             self.blocks.append(Block("move", i, None, (Segment("delete", self.a[i]),)))
             return
         self.blocks.append(Block("delete", i, None, (Segment("delete", self.a[i]),)))
+        self._changed_words += len(self.a[i].split())
         a1, a2 = self.a_off[i], self.a_off[i] + len(self.a[i])
         at = self.b_off[j]
         self.changes.append(self._classified(
@@ -828,6 +898,7 @@ class _DocDiff:
 
     def _insert(self, j: int, last_a: int) -> None:
         self.blocks.append(Block("insert", None, j, (Segment("insert", self.b[j]),)))
+        self._changed_words += len(self.b[j].split())
         b1, b2 = self.b_off[j], self.b_off[j] + len(self.b[j])
         at = self.a_off[last_a]
         self.changes.append(self._classified(
@@ -836,7 +907,7 @@ class _DocDiff:
     def _move(self, i: int, j: int) -> None:
         a1, b1 = self.a_off[i], self.b_off[j]
         pd = _pair_diff(self.a[i], a1, self.b[j], b1, self.granularity)
-        self._equal_words += len(_WORDS.findall(self.a[i])) if self.a[i] == self.b[j] else pd.equal_words
+        self._changed_words += pd.changed_words
         inner = self._pair_changes(pd, [i, i + 1, j, j + 1], moved=True)
         self.blocks.append(Block("move", i, j, tuple(pd.segments)))
         sig = max((c.significance for c in inner), key=SIGNIFICANCE.index, default="minor")
@@ -854,11 +925,10 @@ class _DocDiff:
         b1, b2 = self.b_off[g[2]], self.b_off[g[3]] - 1
         at, bt = self.a_text[a1:a2], self.b_text[b1:b2]
         if at == bt:
-            self._equal_words += len(_WORDS.findall(at))
             self.blocks.append(Block("equal", g[0], g[2], (Segment("equal", bt),)))
             return
         pd = _pair_diff(at, a1, bt, b1, self.granularity)
-        self._equal_words += pd.equal_words
+        self._changed_words += pd.changed_words
         self.blocks.append(Block("changed", g[0], g[2], tuple(pd.segments)))
         self.changes += self._pair_changes(pd, g, moved=False)
 
@@ -872,6 +942,11 @@ class _DocDiff:
         if not self.classify:
             return c
         return _finish(c, c.old, c.new, (c.old, 0, len(c.old)), (c.new, 0, len(c.new)), self.lex)
+
+
+def _word_count(text: str) -> int:
+    """About the number of words: separators counted, which is fast on long bodies."""
+    return text.count(" ") + text.count("\n") + text.count("\u00a0")
 
 
 def _offsets(paragraphs: Sequence[str]) -> list[int]:
@@ -992,8 +1067,9 @@ def _signal_keys(lex: _Lazy, text: str, lo: int, hi: int) -> Counter[tuple[str, 
         if not m:
             break
         ext = m.end()
-    window_lo = max(0, lo - 60)
-    found = lex.get().find(text[window_lo:min(len(text), ext + 60)])
+    # Back far enough for a phrase that starts before the edit ("call on all parties").
+    window_lo = max(0, text.rfind(" ", 0, max(0, lo - 30)) + 1)
+    found = lex.get().find(text[window_lo:ext])
     out: Counter[tuple[str, bool]] = Counter()
     for s in found:
         start, end = s.start + window_lo, s.end + window_lo

@@ -56,8 +56,9 @@ def clean(text: str) -> str:
 
 def canonical(text: str) -> str:
     """The comparison form of ``text``: equal canonical forms mean no real edit."""
-    text = unicodedata.normalize("NFKC", text)  # NBSP -> space, ligatures, full-width forms
-    text = text.translate(_INVISIBLE).translate(_QUOTES)
+    if not text.isascii():  # ASCII has nothing to normalise or translate (the common case)
+        text = unicodedata.normalize("NFKC", text)  # NBSP -> space, ligatures, full-width forms
+        text = text.translate(_INVISIBLE).translate(_QUOTES)
     text = _CONTROL.sub("", text)
     return _SPACE_RUN.sub(" ", text).strip()
 
