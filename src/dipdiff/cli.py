@@ -651,11 +651,27 @@ def demo(
         render_diff(console, result, labels=(f"{r.statement_id}@{r.version - 1}", f"{r.statement_id}@{r.version}"))
         report += [diff_markdown(result, a_label=f"{r.statement_id}@{r.version - 1}",
                                  b_label=f"{r.statement_id}@{r.version}"), ""]
+    report += _demo_compare(console, store, d.COMPARE)
     report_path = folder / "report.md"
     report_path.write_text("\n".join(report).rstrip() + "\n", encoding="utf-8")
     console.print()
     console.print(Text(f"Store:  {store.root}/  (try: dipdiff --store {store.root} list)"))
     console.print(Text(f"Report: {report_path}"))
+
+
+def _demo_compare(console, store, refs: tuple[str, str]) -> list[str]:
+    """The demo's cross-agency step: what State and the White House said about Haftar."""
+    from dipdiff.compare import compare as compare_statements
+    from dipdiff.compare_report import compare_markdown
+    from dipdiff.service import load
+    from dipdiff.terminal import render_compare
+
+    a, b = load(refs[0], store), load(refs[1], store)
+    console.print()
+    console.print(Text(f"Comparing agencies: {a.label} ↔ {b.label}", style="bold"))
+    result = compare_statements(a.statement, b.statement)
+    render_compare(console, result, labels=(a.label, b.label), full=False)
+    return [compare_markdown(result, a.label, b.label), ""]
 
 
 # -- init / fetch / sources (sources and scraping) ---------------------------------------------

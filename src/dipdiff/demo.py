@@ -39,6 +39,8 @@ PAGES = (
              "state-dept", "U.S. Department of State", {"day1": None, "day2": "state-readout.day2.html"}),
 )
 DAYS = {"day1": "2019-04-20T09:00:00Z", "day2": "2019-04-21T09:00:00Z"}
+# The cross-agency step: the State statement as first published, and the White House readout.
+COMPARE = ("state-dept/the-situation-in-libya@1", "white-house/statement-from-the-press-secretary-libya")
 
 
 def page_bytes(name: str) -> bytes:

@@ -146,14 +146,17 @@ class FetchProgress:
         target.print(Text(f"dipdiff: warning: {safe(message)}"))
 
 
-def render_compare(console: Console, result, *, labels: tuple[str, str] = ("A", "B")) -> None:
-    """Actors and stances first (divergent ones highlighted, with evidence), then shared and one-sided wording."""
+def render_compare(console: Console, result, *, labels: tuple[str, str] = ("A", "B"), full: bool = True) -> None:
+    """Actors and stances first (divergent ones highlighted, with evidence), then shared and one-sided wording.
+
+    ``full=False`` shows the actors and the summary only (the demo).
+    """
     from dipdiff.compare_report import stance_cell, summary
 
     color = console.is_terminal and not console.no_color
     bold = "bold" if color else ""
-    console.print(Text(f"A: {safe(labels[0])}  {safe(result.a.title)}", style=bold))
-    console.print(Text(f"B: {safe(labels[1])}  {safe(result.b.title)}", style=bold))
+    console.print(Text(f"A: {safe(labels[0])}  {safe(result.a.title)}", style=bold if full else ""))
+    console.print(Text(f"B: {safe(labels[1])}  {safe(result.b.title)}", style=bold if full else ""))
     console.print()
     console.print(Text("Actors and stances", style=bold))
     for x in result.actors:
@@ -170,6 +173,9 @@ def render_compare(console: Console, result, *, labels: tuple[str, str] = ("A", 
     if not result.actors:
         console.print(Text("  no actors named"))
     console.print()
+    if not full:
+        console.print(Text(summary(result), style=bold))
+        return
     console.print(Text(f"Shared wording ({len(result.shared)})", style=bold))
     for s in result.shared:
         console.print(Text(f"  {s.match} {s.similarity:.0%}: ") + _segments_text(s.segments, color))
