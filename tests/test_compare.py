@@ -29,7 +29,7 @@ def actor(c, name):
 
 def test_the_haftar_case_is_divergent_with_evidence():
     a = demo("state-libya.day1.html", "https://www.state.gov/the-situation-in-libya/")
-    b = demo("whitehouse-haftar.day1.html", "https://www.whitehouse.gov/briefings-statements/libya/")
+    b = demo("whitehouse-haftar.day1.html", "https://www.whitehouse.gov/briefings-statements/statement-on-libya/")
     c = compare(a, b)
     h = actor(c, "Khalifa Haftar")
     assert h.divergent and (h.a.stance, h.b.stance) == ("critical", "supportive")
@@ -151,3 +151,94 @@ def test_cli_compare_trouble_is_one_line_and_exit_2(cli, tmp_path):
     assert "missing.html" in r.output and len(r.output.strip().splitlines()) == 1
     r = cli("compare", "a.html", "b.html", "--format", "pdf")
     assert r.exit_code == 2 and "--format" in r.output
+
+
+# -- related / divergences against a real store ----------------------------------------------------
+
+
+@pytest.fixture
+def demo_store(cli, demo_files):
+    pages = [("state-libya.day1", "https://www.state.gov/the-situation-in-libya/", "2019-04-08T09:00:00Z", "state-dept"),
+             ("whitehouse-haftar.day1", "https://www.whitehouse.gov/briefings-statements/statement-on-libya/",
+              "2019-04-19T20:00:00Z", "white-house")]
+    for name, url, when, source in pages:
+        r = cli("import", str(demo_files[name]), "--url", url, "--fetched-at", when, "--source", source)
+        assert r.exit_code == 0, r.output
+    return cli
+
+
+def test_cli_related_ranks_with_a_score_and_respects_the_window(demo_store):
+    r = demo_store("related", "state-dept/the-situation-in-libya", "--window", "14d", "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    (rel,) = doc["related"]
+    assert rel["id"] == "white-house/statement-on-libya" and rel["score"] >= 1 and "Khalifa Haftar" in rel["shared"]
+    assert 11 < rel["days"] < 13  # published 2019-04-07 and 2019-04-19
+    r = demo_store("related", "state-dept/the-situation-in-libya", "--window", "7d")
+    assert r.exit_code == 0 and "no related statements" in r.output
+    r = demo_store("related", "state-dept/the-situation-in-libya", "--window", "14d")
+    assert "white-house/statement-on-libya" in r.output and "Khalifa Haftar" in r.output
+
+
+def test_cli_divergences_lists_the_haftar_pair_and_exits_1(demo_store):
+    r = demo_store("divergences", "--window", "2w")
+    assert r.exit_code == 1, r.output
+    assert "state-dept/the-situation-in-libya ↔ white-house/statement-on-libya" in r.output
+    assert "Khalifa Haftar: A critical (oppose, urge, halt) · B supportive (recognize, significant role)" in r.output
+    doc = json.loads(demo_store("divergences", "--window", "2w", "--json").output)
+    assert doc[0]["a"]["id"] == "state-dept/the-situation-in-libya" and doc[0]["score"] > 0
+    assert doc[0]["actors"][0]["name"] == "Khalifa Haftar"
+    # --since: only pairs with a statement dated on or after the date.
+    assert demo_store("divergences", "--window", "2w", "--since", "2019-05-01").exit_code == 0
+    assert demo_store("divergences", "--window", "2w", "--since", "2019-04-19").exit_code == 1
+    # The default window (7d) does not reach twelve days apart.
+    r = demo_store("divergences")
+    assert r.exit_code == 0 and "no divergences" in r.output
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("related", "state-dept/nope"), "state-dept/nope"),
+    (("related", "state-dept/the-situation-in-libya", "--window", "soon"), "--window"),
+    (("related", "state-dept/the-situation-in-libya", "--limit", "0"), "--limit"),
+    (("divergences", "--since", "yesterday"), "--since"),
+    (("compare", "state-dept/the-situation-in-libya@9", "white-house/statement-on-libya"), "no version 9"),
+])
+def test_cli_trouble_is_one_line_exit_2(demo_store, args, needle):
+    r = demo_store(*args)
+    assert r.exit_code == 2, r.output
+    assert needle in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_compare_store_ids_with_versions(demo_store):
+    r = demo_store("compare", "state-dept/the-situation-in-libya@1", "white-house/statement-on-libya", "-f", "json")
+    assert r.exit_code == 1
+    doc = json.loads(r.output)
+    assert doc["a"]["version"] == 1 and doc["b"]["version"] == 1
+
+
+# -- robustness: nothing a page can contain makes compare raise --------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+_NASTY = hs.text(alphabet=hs.characters(blacklist_categories=("Cs",)), max_size=300) | hs.sampled_from([
+    "", " ", ".", "’s", "'s", "— ; :", "U.S.", "al-", "-led", "the the the", "All parties", "QUESTION:",
+    "We urge", "must", "Mr.", "Haftar’s’s", "UN-", "the regime", "J. .", "?", "\u2060\ufffc", "A" * 500,
+])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hs.lists(_NASTY | hs.builds(" ".join, hs.lists(_NASTY, max_size=6)), max_size=5),
+       hs.lists(_NASTY, max_size=5), hs.sampled_from(["", "https://www.state.gov/x", "file:///tmp/x.html", "::"]))
+def test_compare_never_raises(pa, pb, url):
+    a = Statement("", tuple(pa), url=url)
+    b = Statement("", tuple(pb), url=url, agency="The White House")
+    c = compare(a, b)
+    from dipdiff.compare_report import compare_html, compare_json, compare_markdown
+
+    json.loads(compare_json(c))
+    compare_markdown(c)
+    compare_html(c)
+    for x in c.actors:
+        assert x.a.stance in ("supportive", "critical", "neutral", "absent")
+        assert not (x.divergent and "absent" in (x.a.stance, x.b.stance))

@@ -578,7 +578,7 @@ def related(
         return
     table = Table(box=None, pad_edge=False, show_edge=False)
     for col in ("score", "days", "id", "shared", "title"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in ("score", "days", "id"))
     for r in items:
         table.add_row(f"{r.score:.2f}", f"{r.days:.1f}" if r.days is not None else "-", Text(r.record.id),
                       Text(safe(", ".join(r.shared))), Text(safe(r.record.statement.title)))
