@@ -27,7 +27,7 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from dipdiff.entities import (
@@ -189,6 +189,7 @@ class _Sig:
     end: int
     role: str  # verb | action | evaluation | context
     targets: list[int] = field(default_factory=list)  # indices into the sentence's mentions
+    reported: bool = False  # a third party's stance, reported ("Russia condemned ...")
 
 
 def role_of(signal: Signal) -> str:
@@ -244,7 +245,8 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
             s for s in _signals(lex, sent.text, toks)
             # "Rapid Support Forces" names a force; it does not support anyone.
             if not any(m.start < s.end and s.start < m.end and m.kind != "generic" for m in mentions)]
-        acting = _attribute(toks, mentions, sigs)
+        acting = _attribute(toks, mentions, sigs, _NO_SPEAKER if speaker is None else (
+            lambda m: m.key == speaker or m.country == speaker and m.actor_form or gz.is_issuer_body(m.name, speaker)))
         per_sentence.append((mentions, sigs, acting))
         for m, is_acting in zip(mentions, acting):
             if m.kind == "generic":
@@ -357,16 +359,22 @@ def _targetable(m: Mention) -> bool:
     return not m.modifier and (m.kind in ACTOR_KINDS or m.actor_form)
 
 
-def _attribute(tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig]) -> list[bool]:
+def _NO_SPEAKER(m: Mention) -> bool:  # noqa: N802 - a sentinel: the statement's speaker is unknown
+    return False
+
+
+def _attribute(tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig],
+               is_speaker: Callable[[Mention], bool] = _NO_SPEAKER) -> list[bool]:
     """Fill each signal's targets; returns, per mention, whether it is named as acting."""
-    return _Attribution(tokens, mentions, sigs).run()
+    return _Attribution(tokens, mentions, sigs, is_speaker).run()
 
 
 class _Attribution:
     """Who each signal of one sentence is about (see the module docstring for the rules)."""
 
-    def __init__(self, tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig]) -> None:
-        self.tokens, self.mentions, self.sigs = tokens, mentions, sigs
+    def __init__(self, tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig],
+                 is_speaker: Callable[[Mention], bool]) -> None:
+        self.tokens, self.mentions, self.sigs, self.is_speaker = tokens, mentions, sigs, is_speaker
         self.clause = _clauses(tokens)
         # Prepositions inside a stance verb ("call *on* X") belong to the verb, not to X.
         self.verb_tokens = frozenset(k for s in sigs if s.role == "verb" for k in range(s.start, s.end))
@@ -400,8 +408,9 @@ class _Attribution:
         return k >= 2 and self.tokens[k - 1].lower == "of" and self.tokens[k - 2].lower in _POPULATION
 
     def experiencer(self, m: Mention) -> bool:
-        # "United States support for ...": the possessor of a stance noun holds the stance.
-        return any(s.role == "verb" and s.start == m.end for s in self.sigs)
+        # "reaffirmed United States support for ...": a name that modifies a stance noun holds that
+        # stance. ("welcome Ukraine's commitment", "condemn Russia's support for ..." are about them.)
+        return not m.possessive and any(s.role == "verb" and s.start == m.end for s in self.sigs)
 
     def verb_between(self, lo: int, hi: int, roles=("verb",), skip: _Sig | None = None) -> bool:
         return any(o is not skip and o.role in roles and lo <= o.start < hi for o in self.sigs)
@@ -409,17 +418,21 @@ class _Attribution:
     def run(self) -> list[bool]:
         mentions, sigs = self.mentions, self.sigs
         acting = [m.actor_form for m in mentions]
+        # Without a known speaker, "Mali supports ..." may be Mali speaking: nothing is "reported".
+        speaker_known = self.is_speaker is not _NO_SPEAKER
         for s in sigs:
             c = self.clause_of(s.start)
             if s.role == "verb":
-                # The subject: the nearest actor before the verb in its clause holds the stance.
-                for k in range(len(mentions) - 1, -1, -1):
-                    m = mentions[k]
-                    if m.end <= s.start and self.clause_of(m.start) == c and s.start - m.end <= 5:
-                        if _targetable(m) or m.kind == "country":
-                            acting[k] = True
-                        break
-                s.targets = self.forward(s, c)
+                # The subject: the nearest actors before the verb in its clause hold the stance.
+                subject = self.subject(s, c)
+                for k in subject:
+                    if _targetable(mentions[k]) or mentions[k].kind == "country":
+                        acting[k] = True
+                # "Russia condemned Ukraine" in a US statement reports Russia's stance, not the
+                # statement's. (People are not judged so: the speaker's own officials are people too.)
+                s.reported = speaker_known and bool(subject) and not any(self.is_speaker(mentions[k]) for k in subject) and all(
+                    mentions[k].kind in ("country", "government", "force", "organisation") for k in subject)
+                s.targets = [] if s.reported else self.forward(s, c)
             elif s.role == "evaluation":
                 s.targets = self.evaluated(s, c)
             elif s.role == "action":
@@ -440,6 +453,22 @@ class _Attribution:
                         acting[j] = True
                     j -= 1
         return acting
+
+    def subject(self, s: _Sig, c: int) -> list[int]:
+        """The actors right before a verb ("The United States and Japan condemn"), nearest last."""
+        out: list[int] = []
+        for k in range(len(self.mentions) - 1, -1, -1):
+            m = self.mentions[k]
+            if m.end > s.start or self.clause_of(m.start) != c:
+                continue
+            if not out:
+                if s.start - m.end > 5 or any(t.text in ",;" for t in self.tokens[m.end:s.start]):
+                    break
+            elif [t.lower for t in self.tokens[m.end:self.mentions[out[-1]].start]] not in (
+                    ["and"], [","], [",", "and"], ["and", "the"], [",", "the"], [",", "and", "the"]):
+                break
+            out.append(k)
+        return out
 
     def inherit(self) -> None:
         """An action with no actor of its own continues its clause's critical signal."""
@@ -549,8 +578,8 @@ class _Attribution:
         """Is the action asked for ("urge X to halt", "X must withdraw"), not reported ("X withdrew")?"""
         if s.match.signal.phrase == "must":
             return True
-        if any(o.match.signal.phrase in _DEMANDING and not o.match.negated and o.start < s.start
-               and self.clause_of(o.start) == c for o in self.sigs):
+        if any(o.match.signal.phrase in _DEMANDING and not o.match.negated and not o.reported
+               and o.start < s.start and self.clause_of(o.start) == c for o in self.sigs):
             return True
         return any(t.lower in _MODALS for t in self.tokens[max(0, s.start - 3):s.start])
 
