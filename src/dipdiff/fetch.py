@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.robotparser
+import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +36,9 @@ USER_AGENT = f"dipdiff/{__version__} (+https://github.com/dipdiff/dipdiff; state
 ROBOTS_AGENT = "dipdiff"  # the product token robots.txt rules name
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 MAX_BYTES = 10 * 1024 * 1024  # a statement page is never 10 MB; a bigger body is a mistake
+MAX_SECONDS = 60.0  # for a whole body: a server dripping bytes never trips a per-read timeout
+BODY_TIMEOUTS = 3  # a fetch run allows a body this many request timeouts in all
+ACCEPT_ENCODING = "gzip, deflate"  # what BodyReader decodes (httpx would add br/zstd if installed)
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
               "text/xml", "text/html", "text/plain", "")
@@ -44,7 +48,8 @@ ANY_TYPE: tuple[str, ...] = ()  # accept every content type
 
 def make_client(*, user_agent: str = USER_AGENT, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.Client:
     return httpx.Client(
-        headers={"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
+        headers={"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                 "Accept-Encoding": ACCEPT_ENCODING},
         timeout=timeout,
         follow_redirects=True,
         max_redirects=10,
@@ -74,21 +79,88 @@ def check_head(url: str, response: httpx.Response, accept_types: tuple[str, ...]
 
 
 class BodyReader:
-    """Collects body chunks and stops at the size cap."""
+    """Collects the body as it comes off the wire: decompresses it, caps it, times it, checks it.
 
-    def __init__(self, url: str, max_bytes: int) -> None:
-        self.url, self.max_bytes = url, max_bytes
+    The size cap applies to the *decompressed* body, inflated a bounded piece at a time, so a
+    gzip bomb is stopped after ``max_bytes``, not after it has filled the memory. A gzip stream
+    that ends early is an error (httpx would return the truncated text silently, and a truncated
+    statement stored as a version is a false edit). ``max_seconds`` bounds the whole body, which
+    a per-read timeout does not: a server dripping a few bytes a second never times out.
+    """
+
+    def __init__(self, url: str, max_bytes: int, *, encoding: str = "", max_seconds: float | None = None,
+                 sniff: bool = False) -> None:
+        self.url, self.max_bytes, self.max_seconds, self.sniff = url, max_bytes, max_seconds, sniff
         self.chunks: list[bytes] = []
-        self.size = 0
+        self.size = 0  # decompressed bytes
+        self.wire = 0  # bytes received
+        self.deadline = time.monotonic() + max_seconds if max_seconds else None
+        self.encoding = encoding.strip().lower()
+        if self.encoding in ("", "identity"):
+            self._z = None
+        elif self.encoding in ("gzip", "x-gzip", "deflate"):
+            self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib, told by the header
+        else:
+            raise FetchError(url, f"unsupported Content-Encoding {encoding!r}", transient=False)
+
+    @classmethod
+    def for_response(cls, url: str, response: httpx.Response, max_bytes: int, max_seconds: float | None,
+                     accept_types: tuple[str, ...]) -> BodyReader:
+        return cls(url, max_bytes, encoding=response.headers.get("content-encoding", ""),
+                   max_seconds=max_seconds, sniff=accept_types != ANY_TYPE)
 
     def add(self, chunk: bytes) -> None:
-        self.size += len(chunk)
+        """Take a chunk as received (``iter_raw``), still compressed."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise FetchError(self.url, f"too slow: the body was not complete after {self.max_seconds:g} s "
+                             f"({self.wire:,} bytes received)")
+        self.wire += len(chunk)
+        if self._z is None:
+            self._take(chunk)
+            return
+        data = chunk
+        try:
+            while data:
+                self._take(self._z.decompress(data, self.max_bytes - self.size + 1))
+                data = self._z.unconsumed_tail
+                if self._z.eof and self._z.unused_data:  # a second gzip member
+                    data, self._z = self._z.unused_data, zlib.decompressobj(zlib.MAX_WBITS | 32)
+        except zlib.error as e:
+            if self.encoding == "deflate" and not self.size and self.wire == len(chunk):
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
+                self.wire = 0
+                return self.add(chunk)
+            raise FetchError(self.url, f"cannot decode the response (corrupt {self.encoding} body: {e})",
+                             transient=False) from None
+
+    def _take(self, data: bytes) -> None:
+        self.size += len(data)
         if self.size > self.max_bytes:
-            raise FetchError(self.url, f"response too large (over {self.max_bytes:,} bytes)", transient=False)
-        self.chunks.append(chunk)
+            what = f" decompressed from {self.wire:,} bytes" if self._z is not None else ""
+            raise FetchError(self.url, f"response too large (over {self.max_bytes:,} bytes{what})",
+                             transient=False)
+        self.chunks.append(data)
 
     def content(self) -> bytes:
-        return b"".join(self.chunks)
+        if self._z is not None and self.wire and not self._z.eof:
+            raise FetchError(self.url, f"truncated {self.encoding} body: the stream ended early "
+                             f"({self.wire:,} bytes received)")
+        content = b"".join(self.chunks)
+        what = sniff_binary(content) if self.sniff else None
+        if what:
+            raise FetchError(self.url, f"a {what}, not an HTML page or feed", transient=False)
+        return content
+
+
+_MAGIC = ((b"%PDF-", "PDF document"), (b"PK\x03\x04", "ZIP archive (or Office document)"),
+          (b"\x89PNG", "PNG image"), (b"GIF8", "GIF image"), (b"\xff\xd8\xff", "JPEG image"),
+          (b"\x1f\x8b", "gzip file"), (b"\xd0\xcf\x11\xe0", "Office document"), (b"RIFF", "RIFF media file"))
+
+
+def sniff_binary(content: bytes) -> str | None:
+    """What a body is when its first bytes say it is a binary document, whatever its Content-Type."""
+    start = content[:16].lstrip()
+    return next((what for magic, what in _MAGIC if start.startswith(magic)), None)
 
 
 def make_page(url: str, response: httpx.Response, content: bytes, content_type: str, fetched_at: str) -> Page:
@@ -114,6 +186,8 @@ def _translate(url: str, e: httpx.HTTPError) -> FetchError:
         return FetchError(url, "too many redirects", transient=False)
     if isinstance(e, httpx.ConnectError):
         return FetchError(url, f"cannot connect ({_reason(e)})")
+    if isinstance(e, (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError)):
+        return FetchError(url, f"connection broken mid-response ({_reason(e)})")
     if isinstance(e, httpx.DecodingError):
         return FetchError(url, f"cannot decode the response ({_reason(e)})", transient=False)
     return FetchError(url, f"{e.__class__.__name__}: {_reason(e)}")
@@ -132,15 +206,16 @@ def fetch_page(
     headers: Mapping[str, str] | None = None,
     max_bytes: int = MAX_BYTES,
     accept_types: tuple[str, ...] = _HTML_TYPES,
+    max_seconds: float = MAX_SECONDS,
 ) -> Page:
     """GET ``url`` and return the decoded page. Raises :class:`FetchError` with a one-line reason."""
     _check_scheme(url)
     try:
         with client.stream("GET", url, headers=dict(headers or {})) as response:
             content_type = check_head(url, response, accept_types, max_bytes)
-            body = BodyReader(url, max_bytes)
+            body = BodyReader.for_response(url, response, max_bytes, max_seconds, accept_types)
             # Read even a 304's (empty) body: an unread response closes its connection.
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_raw():
                 body.add(chunk)
             return make_page(url, response, body.content(), content_type, fetched_at)
     except FetchError:
@@ -258,7 +333,7 @@ class Fetcher:
         self.p = politeness or Politeness()
         self._own_client = client is None
         self.client = client or httpx.AsyncClient(
-            headers={"User-Agent": self.p.user_agent},
+            headers={"User-Agent": self.p.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(self.p.timeout, connect=min(10.0, self.p.timeout)),
             follow_redirects=True,
             max_redirects=10,
@@ -348,10 +423,11 @@ class Fetcher:
                         except FetchError as e:
                             e.retry_after = retry_after_seconds(response.headers.get("retry-after"))
                             raise
-                        body = BodyReader(url, self.p.max_bytes)
+                        body = BodyReader.for_response(url, response, self.p.max_bytes,
+                                                       BODY_TIMEOUTS * self.p.timeout, accept_types)
                         # Read even a 304's (empty) body: an unread response closes its
                         # connection, and a new TCP connection per check doubles the cost.
-                        async for chunk in response.aiter_bytes():
+                        async for chunk in response.aiter_raw():
                             body.add(chunk)
                         return make_page(url, response, body.content(), content_type, fetched_at)
                 except httpx.HTTPError as e:
