@@ -116,6 +116,13 @@ _BLOCK_TITLES = re.compile(
     r"|403 forbidden|bot (?:detection|protection)",
     re.IGNORECASE,
 )
+# Error pages served with HTTP 200 (a soft 404, a maintenance page): their title starts so.
+_ERROR_TITLES = re.compile(
+    r"^\W*(?:error\s*)?(?:\d{3}\b\W*)?(?:page not found|not found|file not found|page (?:does not|doesn't) exist"
+    r"|service (?:temporarily )?unavailable|internal server error|bad gateway|gateway time-?out"
+    r"|(?:site |website )?(?:is )?(?:under|down for) maintenance|temporarily unavailable|an error occurred)\b",
+    re.IGNORECASE,
+)
 MIN_BODY_WORDS = 15
 
 
@@ -130,7 +137,9 @@ def decode_html(content: bytes, declared_charset: str | None = None) -> str:
         if content.startswith(bom):
             return content[len(bom):].decode(enc, errors="replace")
     candidates: list[str] = []
-    if declared_charset:
+    # A UTF-16/32 declaration on bytes without a NUL is wrong (HTML in UTF-16 is half NULs), and
+    # decoding such bytes "succeeds" as CJK garbage: it is ignored.
+    if declared_charset and not (re.match(r"(?i)utf-?(16|32)", declared_charset) and b"\x00" not in content[:512]):
         candidates.append(declared_charset)
     m = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", content[:4096], re.I)
     if m:
@@ -237,6 +246,8 @@ def blocked_reason(html: str, statement: Statement | None) -> str | None:
     for text in (soup_title, statement.title if statement else ""):
         if text and _BLOCK_TITLES.search(text):
             return f"looks like a bot-block page ({text[:60]!r})"
+        if text and _ERROR_TITLES.search(text):
+            return f"looks like an error page served as a success ({text[:60]!r})"
     if statement is not None and statement.words < MIN_BODY_WORDS:
         return f"body extracted to only {statement.words} words"
     return None
