@@ -164,10 +164,10 @@ def run_driver(store: Path, site: Site, day: int, **kw) -> subprocess.CompletedP
                           timeout=120, env=_env())
 
 
-def fetch_config(path: Path, server, listing: str = "/releases/") -> Path:
+def fetch_config(path: Path, server, listing: str = "/releases/", timeout: float = 5) -> Path:
     """A ``dipdiff.toml`` with one listing source: the site served by ``server``."""
     path.write_text(
-        "[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\nretries = 0\ntimeout = 5\n"
+        f"[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\nretries = 0\ntimeout = {timeout}\n"
         f'[sources.fault-site]\nkind = "listing"\nurl = "{server.url(listing)}"\nselector = "li.item"\n'
         'agency = "Fault Site"\n', encoding="utf-8")
     return path
