@@ -19,7 +19,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import NamedTuple
 from importlib import resources
@@ -55,6 +55,13 @@ parliament congress senate house authority coalition alliance militia corps guar
 services institute foundation mission embassy consulate secretariat group network association league
 federation bureau directorate administration cabinet tribunal programme program fund centre center
 university command regiment division battalion agency
+""".split())
+
+# A capitalised run that ends in one of these is a document or an event, not an actor.
+DOCUMENT_WORDS = frozenset("""
+act acts bill report reports treaty convention charter resolution declaration accord accords agreement
+agreements consensus communique communiqué games summit strategy plan standards standard law code
+framework initiative review practices day week award prize programme
 """.split())
 
 # A possessor followed by one of these names the possessor's armed forces ("Haftar's forces").
@@ -200,6 +207,7 @@ class Gazetteer:
                     self._add(dem, entry, "demonym", here)
                 for place in _strings(raw, "places", here):
                     self._add(place, Entry(fold(place), place, "place", key), "place", here)
+        # Forces and governments name their country; resolve the names to keys now that all are read.
         for key, e in list(self.entries.items()):
             if e.country is not None:
                 if e.country not in country_of:
@@ -321,9 +329,10 @@ def default_gazetteer() -> Gazetteer:
 # -- sentences ------------------------------------------------------------------------------------
 
 _ABBREVIATIONS = frozenset("""
-mr mrs ms dr st gen lt col maj sgt capt adm rev sen rep gov jr sr no vs etc inc ltd co corp dept
-jan feb mar apr jun jul aug sep sept oct nov dec fig approx est
+mr mrs ms dr st gen lt col maj sgt capt adm rev sen rep gov jr sr vs etc inc ltd co corp dept
+jan feb mar apr jun jul aug sep sept oct nov dec approx est
 """.split())
+_NUMBER_ABBREVIATIONS = frozenset({"no", "nos", "fig", "vol", "art", "p", "pp"})  # "No. 5", not "No. It is"
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+")
 
 
@@ -339,6 +348,7 @@ def split_sentences(paragraphs: Iterable[str]) -> list[Sentence]:
             nxt = text[m.end():m.end() + 1]
             if text[m.start()] == "." and (
                 word in _ABBREVIATIONS
+                or word in _NUMBER_ABBREVIATIONS and nxt.isdigit()
                 or re.fullmatch(r"[a-z]", word)  # an initial: "Donald J. Trump"
                 or re.fullmatch(r"(?:[a-z]\.)+[a-z]", word)  # "U.S. officials" (but "U.S. We..." splits below)
                 and not (nxt.isupper() and before.count(".") >= 2 and _starts_sentence(text[m.end():]))
@@ -415,6 +425,10 @@ def _find(tokens: Sequence[Token], gz: Gazetteer, known: Mapping[str, Mention]) 
             out.append(generic)
             i = generic.end
             continue
+        doc = _document_at(tokens, i)
+        if doc is not None:
+            i = doc
+            continue
         org = _organisation_at(tokens, i, gz)
         if org:
             out.append(org)
@@ -458,12 +472,8 @@ def _find(tokens: Sequence[Token], gz: Gazetteer, known: Mapping[str, Mention]) 
     return out
 
 
-def _text(tokens: Sequence[Token], i: int, j: int, sentence: str | None = None) -> str:
+def _text(tokens: Sequence[Token], i: int, j: int) -> str:
     return " ".join(t.text for t in tokens[i:j]).replace(" .", ".").replace(" - ", "-")
-
-
-def _surface(tokens: Sequence[Token], i: int, j: int, source: str) -> str:
-    return source[tokens[i].start:tokens[j - 1].end]
 
 
 def _gazetteer_mention(tokens: Sequence[Token], i: int, end: int, p: _Phrase) -> Mention:
@@ -533,6 +543,36 @@ def _generic_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention | Non
     return None
 
 
+def _capitalised_run(tokens: Sequence[Token], i: int) -> int:
+    """End of a run of capitalised words joined by "of", "for", "and", "on", "the", "&"."""
+    j, last = i, i
+    while j < len(tokens):
+        t = tokens[j]
+        if t.capitalised and t.text[:1].isalpha():
+            j += 1
+            last = j
+            if t.possessive:
+                break
+        elif t.lower in ("of", "for", "and", "on", "the", "&") and j + 1 < len(tokens) and tokens[j + 1].capitalised \
+                and j > i:
+            j += 1
+        else:
+            break
+    return last
+
+
+def _document_at(tokens: Sequence[Token], i: int) -> int | None:
+    """End of a title of a law, report, treaty or event ("Country Reports on Human Rights
+    Practices", "Commonwealth Games"): names that contain other names but judge no one."""
+    if not tokens[i].capitalised or tokens[i].lower in STOPWORDS:
+        return None
+    j = _capitalised_run(tokens, i)
+    caps = [t for t in tokens[i:j] if t.capitalised]
+    if len(caps) >= 2 and caps[-1].lower in DOCUMENT_WORDS:
+        return j
+    return None
+
+
 def _organisation_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention | None:
     """An unknown capitalised run with an organisation word: "Ministry of Foreign Affairs"."""
     if not tokens[i].capitalised or tokens[i].lower in STOPWORDS:
@@ -590,12 +630,18 @@ def _compound_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention | No
                    possessive=tokens[i].possessive)
 
 
+_TITLE_WORDS = frozenset({"speaker", "president", "secretary", "minister", "chair", "chairman", "ambassador",
+                          "envoy", "spokesperson", "spokesman", "commissioner", "director", "governor",
+                          "representative", "excellency", "majesty", "highness", "deputy", "general"})
+
+
 def _name_end(tokens: Sequence[Token], j: int, limit: int = 4) -> int:
     """End of a personal name starting at ``j``: capitalised words, particles, initials."""
     k, words = j, 0
     while k < len(tokens) and words < limit:
         t = tokens[k]
-        if t.capitalised and t.text[:1].isalpha() and t.lower not in STOPWORDS and t.lower not in ORG_WORDS:
+        if t.capitalised and t.text[:1].isalpha() and t.lower not in STOPWORDS and t.lower not in ORG_WORDS \
+                and t.lower not in _TITLE_WORDS and t.lower not in DOCUMENT_WORDS:
             words += 1
             k += 1
             if len(t.text) == 1 and k < len(tokens) and tokens[k].text == ".":
