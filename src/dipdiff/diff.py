@@ -24,6 +24,7 @@ import zlib
 from bisect import bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
@@ -358,7 +359,9 @@ class _PairDiff:
 
 
 def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _PairDiff:
-    if granularity == "word" and a != b:
+    if a == b:
+        return _PairDiff(a, b, a_base, b_base, [("equal", 0, len(a), 0, len(b))] if a else [])
+    if granularity == "word":
         lo, hi = _common_frame(a, b)
         if lo or hi:  # diff only the middle; the frame is unchanged, whole whitespace-separated chunks
             inner = _pair_diff_tokens(a[lo:len(a) - hi], b[lo:len(b) - hi], granularity)
@@ -609,8 +612,11 @@ def _merge_short_gaps(ops, keys: list[str], text: str, spans, b_keys: list[str],
     the shorter edit (at most five words) folds too. A mostly rewritten stretch becomes one
     replacement. Never across a paragraph break: a split paragraph keeps its break.
     """
+    cum = {id(keys): _word_prefix(keys), id(b_keys): _word_prefix(b_keys)}
+
     def words(k1: int, k2: int, side: list[str] = keys) -> int:
-        return sum(1 for k in side[k1:k2] if _HAS_WORD.search(k))
+        c = cum[id(side)]
+        return c[k2] - c[k1]
 
     def size(op: list) -> int:  # words an edit touches, the larger side
         return max(words(op[1], op[2]), words(op[3], op[4], b_keys))
@@ -632,6 +638,14 @@ def _merge_short_gaps(ops, keys: list[str], text: str, spans, b_keys: list[str],
                 continue
         out.append(op)
     return _rewrite_as_one(out, words, b_keys, text, spans, b, b_spans)
+
+
+def _word_prefix(keys: list[str]) -> list[int]:
+    """How many of keys[:k] are words (not punctuation), for every k."""
+    out = [0]
+    for k in keys:
+        out.append(out[-1] + (1 if _HAS_WORD.search(k) else 0))
+    return out
 
 
 def _breaks(text: str, spans, k1: int, k2: int) -> bool:
@@ -782,14 +796,15 @@ class _DocDiff:
                 wb = _word_set(kb[j])
                 if not wb:
                     continue
-                shared: Counter[int] = Counter()
-                for w in wb:
-                    post = index.get(w)
-                    if post and len(post) <= _DF_CAP:
-                        shared.update(post)
+                posts = [index.get(w, ()) for w in wb]
+                shared = Counter(chain.from_iterable(p for p in posts if len(p) <= _DF_CAP))
+                floor = _NEAR_IN_PLACE * len(wb)  # 2c >= 0.3 (|wa| + |wb|) needs at least this
+                gap_j = bisect_right(bj, j)
                 for i, c in shared.items():
+                    if 2 * c < floor:
+                        continue
                     dice = 2 * c / (len(wa[i]) + len(wb))
-                    in_place = bisect_right(ai, i) == bisect_right(bj, j)
+                    in_place = bisect_right(ai, i) == gap_j
                     if dice >= (_NEAR_IN_PLACE if in_place else _NEAR):
                         near.append((dice + (1.0 if in_place else 0.0), i, j, dice))
         near.sort(key=lambda t: (-t[0], t[1], t[2]))
@@ -996,6 +1011,7 @@ million millions billion billions trillion dozen dozens first second third fourt
 january february march april may june july august september october november december monday tuesday
 wednesday thursday friday saturday sunday percent
 """.split()) - {"may", "march", "second"}
+_DIGIT = re.compile(r"\d")
 _FLAG_WORD = re.compile(r"[\w’'\-]+")
 _SENTENCE_END = re.compile(r"[.!?:;\"“”]\s*$|^\s*$")
 
@@ -1024,7 +1040,7 @@ def _modals(words: list[str]) -> Counter[str]:
 
 
 def _numbers(words: list[str]) -> Counter[str]:
-    return Counter(w for w in words if any(ch.isdigit() for ch in w) or w in NUMBER_WORDS)
+    return Counter(w for w in words if w in NUMBER_WORDS or _DIGIT.search(w))
 
 
 def _entities(text: str, lo: int, hi: int) -> list[str]:
