@@ -831,7 +831,7 @@ class _DocDiff:
         # Symmetric in A and B, with a tie-breaker that depends on the text only, so that
         # diff(B, A) keeps in place what diff(A, B) keeps.
         size = (self.a_off[i + 1] - self.a_off[i] + self.b_off[j + 1] - self.b_off[j]) / 2
-        return score * size + (zlib.crc32(tie.encode()) % 997) * 1e-7
+        return score * size + (zlib.crc32(tie[:80].encode()) % 997) * 1e-7
 
     def _groups(self, in_place: list[tuple[int, int]], taken_a: set[int], taken_b: set[int]):
         """Grow each aligned pair over free neighbours it was split into or merged from."""
@@ -936,9 +936,12 @@ class _DocDiff:
         self.changes += inner
 
     def _group(self, g: list[int]) -> None:
-        a1, a2 = self.a_off[g[0]], self.a_off[g[1]] - 1
-        b1, b2 = self.b_off[g[2]], self.b_off[g[3]] - 1
-        at, bt = self.a_text[a1:a2], self.b_text[b1:b2]
+        if g[1] - g[0] == 1 == g[3] - g[2]:  # one paragraph on each side (nearly always)
+            at, bt = self.a[g[0]], self.b[g[2]]
+        else:
+            at = self.a_text[self.a_off[g[0]]:self.a_off[g[1]] - 1]
+            bt = self.b_text[self.b_off[g[2]]:self.b_off[g[3]] - 1]
+        a1, b1 = self.a_off[g[0]], self.b_off[g[2]]
         if at == bt:
             self.blocks.append(Block("equal", g[0], g[2], (Segment("equal", bt),)))
             return
@@ -961,7 +964,7 @@ class _DocDiff:
 
 def _word_count(text: str) -> int:
     """About the number of words: separators counted, which is fast on long bodies."""
-    return text.count(" ") + text.count("\n") + text.count("\u00a0")
+    return text.count(" ") + text.count("\n")
 
 
 def _offsets(paragraphs: Sequence[str]) -> list[int]:

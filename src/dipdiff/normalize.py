@@ -42,6 +42,14 @@ _QUOTES = str.maketrans(
     }
 )
 
+_REPLACEMENT = {chr(k): v or "" for k, v in _INVISIBLE.items()} | {chr(k): v for k, v in _QUOTES.items()}
+_SPECIAL = re.compile("[" + re.escape("".join(_REPLACEMENT)) + "]")
+
+
+def _special(m: re.Match[str]) -> str:
+    return _REPLACEMENT[m.group()]
+
+
 _SPACE_RUN = re.compile(r"\s+")
 # C0/C1 control characters except tab/newline, which layout folding handles.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -58,7 +66,9 @@ def canonical(text: str) -> str:
     """The comparison form of ``text``: equal canonical forms mean no real edit."""
     if not text.isascii():  # ASCII has nothing to normalise or translate (the common case)
         text = unicodedata.normalize("NFKC", text)  # NBSP -> space, ligatures, full-width forms
-        text = text.translate(_INVISIBLE).translate(_QUOTES)
+        # The same as text.translate(_INVISIBLE).translate(_QUOTES), and much faster on long
+        # text that holds a few such characters.
+        text = _SPECIAL.sub(_special, text)
     text = _CONTROL.sub("", text)
     return _SPACE_RUN.sub(" ", text).strip()
 

@@ -1,0 +1,41 @@
+"""The normalisation layer: canonical() (stored hashes depend on it) and mojibake folding."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dipdiff.normalize import _INVISIBLE, _QUOTES, canonical, comparable, fold_mojibake
+
+
+def _reference_canonical(text: str) -> str:
+    # canonical() as first written: its output is what content hashes in existing stores mean.
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_INVISIBLE).translate(_QUOTES)
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(list("“”’—–\u00a0\u200b\u00ad\ufffc…«»"))))
+def test_canonical_is_unchanged_by_its_fast_paths(text):
+    assert canonical(text) == _reference_canonical(text)
+
+
+def test_noise_that_no_reader_would_call_an_edit():
+    assert canonical("“We won’t” — at\u00a0all\u200b.") == canonical('"We won\'t" - at all.')
+    assert canonical("Departure\ufffc") == canonical("Departure")
+    assert canonical("Biden-\u2060Harris") == "Biden-Harris"
+
+
+def test_mojibake_folds_for_comparison_only():
+    assert fold_mojibake("EspaÃ±ol") == "Español"
+    assert comparable("donât") == comparable("don’t")
+    assert comparable("âroamingâ") == comparable("roaming")
+    assert comparable("1â877âUSA") == comparable("1‐877‐USA")
+    assert comparable("ComplexÂ") == comparable("Complex")
+    assert fold_mojibake("plain text") == "plain text"
+    assert comparable("Tripoli") != comparable("Tobruk")
