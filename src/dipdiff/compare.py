@@ -311,11 +311,22 @@ def _match_actors(xs: Sequence[ActorInText], ys: Sequence[ActorInText]
                 parent[find(k)] = find(owner[key])
             else:
                 owner[key] = k
+    # "Prime Minister Abiy" and "Prime Minister Abiy Ahmed": one name inside the other is one person.
+    for i, x in enumerate(xs):
+        for j, y in enumerate(ys):
+            if x.kind == y.kind == "person" and (x.key.startswith("p:") or y.key.startswith("p:")):
+                nx, ny = _name_words(x.name), _name_words(y.name)
+                if nx and ny and (nx <= ny or ny <= nx):
+                    parent[find(len(xs) + j)] = find(i)
     groups: dict[int, tuple[list[ActorInText], list[ActorInText]]] = {}
     for k, (side, n) in enumerate(nodes):
         g = groups.setdefault(find(k), ([], []))
         (g[0] if side == "a" else g[1]).append(xs[n] if side == "a" else ys[n])
     return list(groups.values())
+
+
+def _name_words(name: str) -> frozenset[str]:
+    return frozenset(w for w in _words(name) if len(w) > 2)
 
 
 # -- finding related statements and divergences across a store ----------------------------------------

@@ -45,6 +45,7 @@ today yesterday tomorrow monday tuesday wednesday thursday friday saturday sunda
 january february march april may june july august september october november december
 statement readout remarks press release briefing fact sheet joint media note
 also however furthermore moreover meanwhile there here where when while after before during since until
+see read visit contact please according following including regarding
 """.split())
 
 # A capitalised run that contains one of these is an organisation, not a person.

@@ -146,6 +146,9 @@ class FetchProgress:
         target.print(Text(f"dipdiff: warning: {safe(message)}"))
 
 
+_MAX_ACTOR_LINES = 12
+
+
 def render_compare(console: Console, result, *, labels: tuple[str, str] = ("A", "B"), full: bool = True) -> None:
     """Actors and stances first (divergent ones highlighted, with evidence), then shared and one-sided wording.
 
@@ -159,7 +162,13 @@ def render_compare(console: Console, result, *, labels: tuple[str, str] = ("A", 
     console.print(Text(f"B: {safe(labels[1])}  {safe(result.b.title)}", style=bold if full else ""))
     console.print()
     console.print(Text("Actors and stances", style=bold))
+    # Long texts name dozens of ministries and people without a word about them: list those last, briefly.
+    quiet = [x for x in result.actors if not (x.divergent or x.a.signals or x.b.signals or x.a.speaker or x.b.speaker)]
+    if len(result.actors) <= _MAX_ACTOR_LINES:
+        quiet = []
     for x in result.actors:
+        if x in quiet:
+            continue
         mark = "DIVERGENT " if x.divergent else "          "
         line = Text(mark, style="bold red" if x.divergent and color else "")
         line.append(f"{safe(x.name)}: A {safe(stance_cell(x.a))} · B {safe(stance_cell(x.b))}")
@@ -170,6 +179,8 @@ def render_compare(console: Console, result, *, labels: tuple[str, str] = ("A", 
             for side, s in (("A", x.a), ("B", x.b)):
                 for e in s.evidence:
                     console.print(Text(f"            {side}: “{safe(e)}”"))
+    if quiet:
+        console.print(Text(f"          also named, without a signal: {safe(', '.join(x.name for x in quiet))}"))
     if not result.actors:
         console.print(Text("  no actors named"))
     console.print()
