@@ -30,6 +30,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
+# Every tool runs as installed: with byte-code caches (pip compiles urlwatch's on install;
+# an editable dipdiff writes its own on first use unless PYTHONDONTWRITEBYTECODE is set).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def run(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
@@ -52,7 +55,7 @@ def child_rss(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
     started = time.perf_counter()
     out_path = cwd / ".out"
     with open(out_path, "w") as out, open(cwd / ".err", "w") as err:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=ENV)
         _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
@@ -181,6 +184,7 @@ def main() -> None:
     ap.add_argument("--no-urlwatch", action="store_true")
     ap.add_argument("--memory", action="store_true", help="also run dipdiff alone at N/4 and N/2 pages")
     args = ap.parse_args()
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "src")], env=ENV, check=False)
     out_dir = HERE / "out" / f"fetch-{args.pages}"
     shutil.rmtree(out_dir, ignore_errors=True)
     if not args.no_urlwatch and not urlwatch_bin():

@@ -171,3 +171,52 @@ def test_cli_fetch_bad_config_is_one_line(cli, tmp_path):
     assert "unknown key 'full_txt' in [sources.x]; did you mean 'full_text'?" in result.output
     missing = cli("fetch", "--config", str(tmp_path / "nope.toml"))
     assert missing.exit_code == 2 and "nope.toml: no such file" in missing.output
+
+
+def _feed(title: str, paragraphs: list[str], guid: str = "https://www.state.gov/?page_id=1") -> bytes:
+    """A one-item feed in the shape of state.gov's (written here, not copied)."""
+    body = "".join(f"<p>{p}</p>" for p in ["Office of the Spokesperson", *paragraphs])
+    return f"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"
+ xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>Press Releases</title><item><title>{title}</title>
+<link>https://www.state.gov/secretary-blinken-on-abc/</link>
+<dc:creator><![CDATA[Office of the Spokesperson]]></dc:creator>
+<pubDate>Sun, 23 May 2021 15:00:00 +0000</pubDate><guid isPermaLink="false">{guid}</guid>
+<description><![CDATA[<script>jQuery(function(){{}});</script>]]></description>
+<content:encoded><![CDATA[<script>var x = 1;</script>{body}]]></content:encoded></item></channel></rss>""".encode()
+
+
+TEXT = ["Secretary Blinken joined ABC This Week to discuss the situation in the Middle East and the "
+        "ceasefire between Israel and Hamas, and the United States' support for a two-state solution."]
+
+
+def test_title_changes_in_case_or_invisible_characters_only(server, store_dir):
+    store = Store(store_dir)
+    cfg = feed_config(server, "state-dept")
+    titles = ["Secretary Blinken On ABC\u2019s This Week", "Secretary Blinken on ABC\u2019s This Week",
+              "Secretary Blinken on ABC\u2019s This\u00a0Week\u2060", "Secretary Blinken On ABC\u2019s This Week"]
+    runs = []
+    for i, title in enumerate(titles):
+        server.set("/feed/", Response(_feed(title, TEXT), headers=RSS))
+        runs.append(fetch_sources(cfg, store, clock=Clock(f"2021-05-2{3 + i}T00:00:00Z")))
+    outcomes = [r.results[0] for r in runs]
+    assert [o.outcome for o in outcomes] == [Outcome.NEW, Outcome.UNCHANGED, Outcome.UNCHANGED, Outcome.UNCHANGED]
+    assert "only in case" in outcomes[1].message
+    assert outcomes[2].message == ""  # NBSP and a word joiner: the canonical text is the same
+    assert "back to the text of @1" in outcomes[3].message
+    sid = outcomes[0].statement_id
+    assert len(store.versions(sid)) == 1
+    assert store.read_version(sid).statement.paragraphs == tuple(TEXT)  # byline and scripts dropped
+
+
+def test_a_real_edit_of_a_feed_item_is_changed_and_diffed(server, store_dir):
+    store = Store(store_dir)
+    cfg = feed_config(server, "state-dept")
+    server.set("/feed/", Response(_feed("Secretary Blinken on ABC", TEXT), headers=RSS))
+    fetch_sources(cfg, store, clock=Clock("2021-05-23T00:00:00Z"))
+    edited = [TEXT[0].replace("support for", "unwavering support for")]
+    server.set("/feed/", Response(_feed("Secretary Blinken on ABC", edited), headers=RSS))
+    run = fetch_sources(cfg, store, clock=Clock("2021-05-23T01:00:00Z"))
+    [r] = run.results
+    assert r.outcome is Outcome.CHANGED and r.version == 2 and r.changes == 1
+    assert exit_status(run) == 1

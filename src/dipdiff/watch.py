@@ -364,14 +364,20 @@ class Recorder:
             if old.url != statement.url and old.url not in index.discovered:
                 return self._moved(task, index, old.sid, statement.url, sha, page, raw_sha)
         latest: Statement | None = None
-        refs = self.store.versions(sid) if sid and self.store.exists(sid) else []
         known = index.by_sid.get(sid) if sid else None
         if known and known.sha == sha:
             if known.url != statement.url and page is not None and page.final_url != (task.fetch_url or task.url):
                 return self._moved(task, index, sid, statement.url, sha, page, raw_sha)
             return self._store_check(task, index, sid, Outcome.UNCHANGED, statement, sha, page, raw_sha, note)
+        # Only now read the version files: the common case above needs none of them.
+        refs = self.store.versions(sid) if sid and self.store.exists(sid) else []
         stored = None
-        if refs and refs[-1].sha256 == sha and not any(c.get("sha256") == sha for c in self.store.meta(sid).checks):
+        if refs and refs[-1].sha256 == sha:
+            if any(c.get("sha256") == sha for c in self.store.meta(sid).checks):
+                # Back to the latest stored text (after a case-only title change, or the
+                # other side of an A/B/A flap): nothing new to store.
+                return self._store_check(task, index, sid, Outcome.UNCHANGED, statement, sha, page, raw_sha,
+                                         note or f"flap: back to the text of @{refs[-1].number}; not stored again")
             # Stored by a run killed before it recorded the check: record it now, as the change
             # it was (storing it again would make a duplicate version).
             stored, refs = refs[-1], refs[:-1]
