@@ -183,7 +183,11 @@ def main() -> None:
     ap.add_argument("--edits", type=int, default=20)
     ap.add_argument("--no-urlwatch", action="store_true")
     ap.add_argument("--memory", action="store_true", help="also run dipdiff alone at N/4 and N/2 pages")
+    ap.add_argument("--memory-only", action="store_true", help="only the memory runs (dipdiff alone)")
     args = ap.parse_args()
+    if args.memory_only:
+        memory(args.pages, args.edits)
+        return
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "src")], env=ENV, check=False)
     out_dir = HERE / "out" / f"fetch-{args.pages}"
     shutil.rmtree(out_dir, ignore_errors=True)
@@ -215,15 +219,22 @@ def main() -> None:
     if "urlwatch" in results:
         print(f"urlwatch / dipdiff no-change run = {results['urlwatch']['no change'][0] / nochange:.2f} (target >= 2)")
     if args.memory:
-        print()
-        print("dipdiff peak memory (no-change run) as the store grows:")
-        for n in (args.pages // 4, args.pages // 2, args.pages):
-            if n == args.pages:
-                t, rss, _ = dd["no change"]
-            else:
-                sub = scenario(n, args.edits, False, HERE / "out" / f"fetch-{n}")["dipdiff"]
-                t, rss, _ = sub["no change"]
-            print(f"  {n:>6} statements: {rss:>4} MB peak RSS, {t:.2f} s")
+        memory(args.pages, args.edits, known={args.pages: dd["no change"]})
+
+
+def memory(pages: int, edits: int, known: dict | None = None) -> None:
+    """dipdiff's peak memory in a no-change run at N/4, N/2 and N statements."""
+    print()
+    print("dipdiff peak memory (no-change run) as the store grows:")
+    for n in (pages // 4, pages // 2, pages):
+        if known and n in known:
+            t, rss, _ = known[n]
+        else:
+            out = HERE / "out" / f"memory-{n}"
+            shutil.rmtree(out, ignore_errors=True)
+            sub = scenario(n, edits, False, out)["dipdiff"]
+            t, rss, _ = sub["no change"]
+        print(f"  {n:>6} statements: {rss:>4} MB peak RSS, {t:.2f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -160,6 +160,9 @@ def test_cli_fetch_json_and_exit_codes(cli, server, tmp_path, corpus):
     trouble = cli("fetch", "--config", str(config), "--json")
     assert trouble.exit_code == 2
     assert json.loads(trouble.stdout)["problems"][0].startswith("state-dept: ")
+    plain = cli("fetch", "--config", str(config))
+    assert plain.exit_code == 2 and "1 source(s) could not be read" in plain.stderr
+    assert "dipdiff: warning: state-dept: " in plain.stderr and "HTTP 500" in plain.stderr
 
 
 def test_cli_fetch_bad_config_is_one_line(cli, tmp_path):

@@ -730,7 +730,8 @@ def fetch(
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         counts = ", ".join(f"{n} {k}" for k, n in doc["outcomes"].items() if n) or "nothing due"
-        make_console(stderr=True).print(Text(f"checked {doc['checked']} statement(s): {counts}"))
+        trouble = f"; {len(run.problems)} source(s) could not be read" if run.problems else ""
+        make_console(stderr=True).print(Text(f"checked {doc['checked']} statement(s): {counts}{trouble}"))
     raise typer.Exit(exit_status(run))
 
 
