@@ -52,7 +52,10 @@ def _special(m: re.Match[str]) -> str:
 
 _SPACE_RUN = re.compile(r"\s+")
 # C0/C1 control characters except tab/newline, which layout folding handles.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Also the bidi embeddings, overrides and isolates (U+202A-E, U+2066-9): they show text in
+# another order than it is written ("Trojan Source"), which a redline must never do. The
+# marks U+200E/U+200F, which reorder nothing, stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(text: str) -> str:
