@@ -22,7 +22,7 @@ from rich.text import Text
 from dipdiff import __version__
 from dipdiff.errors import DipdiffError, InputError
 from dipdiff.models import Outcome, SnapshotResult
-from dipdiff.terminal import make_console, safe
+from dipdiff.terminal import make_console, safe, safe_json
 
 app = typer.Typer(
     name="dipdiff",
@@ -72,6 +72,11 @@ def _fail(message: str) -> None:
     err = make_console(stderr=True)
     err.print(Text(f"dipdiff: error: {safe(' '.join(message.split()))}"))
     raise typer.Exit(Exit.TROUBLE)
+
+
+def _print_json(doc: Any) -> None:
+    """Indented JSON on stdout; controls and bidi overrides in strings only as escapes."""
+    print(safe_json(json.dumps(doc, indent=2, ensure_ascii=False)))
 
 
 def _version(value: bool) -> None:
@@ -191,7 +196,7 @@ def list_(
         rows.append({"id": sid, "versions": len(refs), "last_fetched": refs[-1].fetched_at if refs else None,
                      "agency": meta.agency, "title": meta.title, "url": meta.url})
     if as_json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        _print_json(rows)
         return
     console = make_console()
     if not rows:
@@ -230,7 +235,7 @@ def log(
         doc: dict[str, Any] = {"id": sid, "url": meta.url, "versions": versions}
         if checks:
             doc["checks"] = meta.checks
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        _print_json(doc)
         return
     console = make_console()
     console.print(Text(f"{sid}  {safe(meta.url)}"))
@@ -274,7 +279,7 @@ def show(
         doc = statement_meta(v.statement, v.ref.number) | {
             "id": sid, "fetched_at": v.ref.fetched_at, "sha256": v.ref.sha256,
             "paragraphs": list(v.statement.paragraphs)}
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        _print_json(doc)
         return
     make_console().print(Text(safe(statement_text(v.statement))), end="")
 
@@ -313,13 +318,13 @@ def diff(
     result = diff_statements(a.statement, b.statement, lexicon=lexicon, granularity=granularity)
     result = result.filtered(ignore_cosmetic=ignore_cosmetic)
     if fmt == "json":
-        sys.stdout.write(diff_json(result, a.version, b.version))
+        sys.stdout.write(safe_json(diff_json(result, a.version, b.version)))
     elif fmt == "md":
-        sys.stdout.write(diff_markdown(result, context=context, a_label=a.label, b_label=b.label))
+        sys.stdout.write(safe(diff_markdown(result, context=context, a_label=a.label, b_label=b.label)))
     elif fmt == "html":
-        sys.stdout.write(diff_html(result, context=context, a_label=a.label, b_label=b.label))
+        sys.stdout.write(safe(diff_html(result, context=context, a_label=a.label, b_label=b.label)))
     elif fmt == "unified":
-        sys.stdout.write(diff_unified(result, a.label, b.label))
+        sys.stdout.write(safe(diff_unified(result, a.label, b.label)))
     else:
         render_diff(make_console(), result, context=context, labels=(a.label, b.label))
     raise typer.Exit(Exit.DIFFERENT if result.changes else Exit.SAME)
@@ -427,7 +432,7 @@ def report(
         window = monitor.default_window(store)
     data = monitor.build_report(store, window, find_divergences=monitor.divergence_finder())
     if out is not None and str(out) == "-":
-        sys.stdout.write(render_report(data))
+        sys.stdout.write(safe(render_report(data)))
         return
     written = monitor.write_reports(store, _reports_dir(store, reports), data, out, filename=window.filename)
     make_console().print(Text(f"{written.report}  ({', '.join(f'{v} {k}' for k, v in data.counts().items())})"))
@@ -543,11 +548,11 @@ def compare(
     la, lb = load(a, store, fetcher), load(b, store, fetcher)
     result = compare_statements(la.statement, lb.statement)
     if fmt == "json":
-        sys.stdout.write(compare_json(result, la.version, lb.version))
+        sys.stdout.write(safe_json(compare_json(result, la.version, lb.version)))
     elif fmt == "md":
-        sys.stdout.write(compare_markdown(result, la.label, lb.label))
+        sys.stdout.write(safe(compare_markdown(result, la.label, lb.label)))
     elif fmt == "html":
-        sys.stdout.write(compare_html(result, la.label, lb.label))
+        sys.stdout.write(safe(compare_html(result, la.label, lb.label)))
     else:
         render_compare(make_console(), result, labels=(la.label, lb.label))
     raise typer.Exit(Exit.DIFFERENT if result.divergent else Exit.SAME)
@@ -570,7 +575,7 @@ def related(
         raise InputError("--limit must be 1 or more")
     record, items = related_in_store(_store(ctx), ref, _window(window), limit=limit)
     if as_json:
-        print(json.dumps(related_doc(record.id, items), indent=2, ensure_ascii=False))
+        _print_json(related_doc(record.id, items))
         return
     console = make_console()
     if not items:
@@ -599,7 +604,7 @@ def divergences(
 
     pairs = find_divergences(_store(ctx), since=_since(since), window=_window(window))
     if as_json:
-        print(json.dumps(divergences_doc(pairs), indent=2, ensure_ascii=False))
+        _print_json(divergences_doc(pairs))
     else:
         console = make_console()
         if not pairs:
@@ -727,7 +732,7 @@ def fetch(
                             limit=limit, listener=progress)
     doc = summary(run)
     if as_json:
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        _print_json(doc)
     else:
         counts = ", ".join(f"{n} {k}" for k, n in doc["outcomes"].items() if n) or "nothing due"
         trouble = f"; {len(run.problems)} source(s) could not be read" if run.problems else ""
@@ -760,7 +765,7 @@ def sources_list(
               "agency": p.agency, "description": p.description}
              for n, p in ((n, preset(n)) for n in preset_names())]
     if as_json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        _print_json(rows)
         return
     console = make_console()
     table = Table(box=None, pad_edge=False, show_edge=False)
@@ -796,7 +801,7 @@ def sources_check(
         raise InputError(f"no source or preset {name!r} (see `dipdiff sources`)")
     report = check_source(src, url=url, settings=cfg.fetch if cfg else None)
     if as_json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        _print_json(report)
     else:
         _print_source_check(report)
     raise typer.Exit(Exit.TROUBLE if report["problems"] else Exit.SAME)

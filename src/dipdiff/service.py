@@ -16,7 +16,7 @@ from dipdiff.diff import DiffResult, diff_statements
 from dipdiff.errors import ExtractError, InputError, StoreError
 from dipdiff.extract import ExtractRules, blocked_reason, decode_html, extract
 from dipdiff.models import Check, Outcome, Page, SnapshotResult, Statement
-from dipdiff.normalize import content_hash
+from dipdiff.normalize import clean, content_hash
 from dipdiff.store import (
     StatementMeta,
     Store,
@@ -222,7 +222,8 @@ def load_file(path: Path) -> Statement:
         blocks = [b.strip() for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
         title = blocks[0].lstrip("# ").strip() if blocks and blocks[0].startswith("#") else ""
         body = blocks[1:] if title else blocks
-        return Statement(title=title, paragraphs=tuple(" ".join(b.split()) for b in body),
+        # clean(): a text file is as untrusted as a page (escape sequences, bidi overrides).
+        return Statement(title=clean(title), paragraphs=tuple(p for p in map(clean, body) if p),
                          url=path.resolve().as_uri())
     raise InputError(f"{path}: unsupported file type {suffix or '(none)'} (use .html, .htm, .txt or .md)")
 

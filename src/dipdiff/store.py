@@ -639,6 +639,10 @@ class Store:
                 continue
             shas.append(str(header["sha256"]))
             readable.append(name)
+            controls = sorted({f"U+{ord(c):04X}" for c in _CONTROLS.findall(st.title + "".join(st.paragraphs))})
+            if controls:
+                problems.append(f"{path}: control characters in the text ({', '.join(controls[:4])}); "
+                                "dipdiff never writes them (edited by hand?)")
             if content_hash(st.title, st.paragraphs) != header["sha256"]:
                 problems.append(f"{path}: text does not match its sha256 (edited by hand?)")
             try:
@@ -803,6 +807,7 @@ def write_file_atomic(path: Path, data: bytes) -> None:
 
 
 _REPAIR = "removed by the next run or `dipdiff verify --repair`"
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # clean() drops them
 _STORING = {str(o) for o in STORING_OUTCOMES}
 _RAW_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.html\.gz$")
 

@@ -17,12 +17,27 @@ from rich.text import Text
 from dipdiff.diff import DiffResult, Segment
 from dipdiff.report import fold_context, summary_line
 
-_ESCAPES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\x1b\[[0-9;?]*[ -/]*[@-~]")
+# Escape sequences first (CSI, OSC up to BEL or ST, two-byte ESC x), so that none leaves its
+# parameters behind as text; then any other C0/C1 control (but tab and newline), DEL, and the
+# bidi embeddings/overrides/isolates that would display text in another order than it is.
+UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_ESCAPES = re.compile(r"\x1b\[[0-9;:?<=>]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]"
+                      f"|[{UNSAFE}]")
+_UNSAFE = re.compile(f"[{UNSAFE}]")
 
 
 def safe(text: str) -> str:
-    """Strip control characters and escape sequences from untrusted text."""
+    """Strip control characters, escape sequences and bidi overrides from untrusted text."""
     return _ESCAPES.sub("", text)
+
+
+def safe_json(text: str) -> str:
+    """JSON text with any control or bidi override character written as a ``\\uXXXX`` escape.
+
+    ``json.dumps(ensure_ascii=False)`` escapes C0 but writes DEL, C1 and bidi overrides raw;
+    they can only occur inside strings, where the escape means the same character.
+    """
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def make_console(*, stderr: bool = False, force_plain: bool = False) -> Console:
