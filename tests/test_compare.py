@@ -242,3 +242,16 @@ def test_compare_never_raises(pa, pb, url):
     for x in c.actors:
         assert x.a.stance in ("supportive", "critical", "neutral", "absent")
         assert not (x.divergent and "absent" in (x.a.stance, x.b.stance))
+
+
+def test_cli_compare_two_urls_on_a_local_server(cli, server):
+    from dipdiff.serve import Response
+
+    for path, name in (("/state/libya/", "state-libya.day1.html"), ("/wh/libya/", "whitehouse-haftar.day1.html")):
+        server.set(path, Response(resources.files("dipdiff").joinpath("data", "demo", name).read_bytes()))
+    server.set("/gone/", Response(b"Not found", 404))
+    r = cli("compare", server.url("/state/libya/"), server.url("/wh/libya/"), "-f", "json")
+    assert r.exit_code == 1, r.output
+    assert json.loads(r.output)["b"]["url"] == server.url("/wh/libya/")
+    r = cli("compare", server.url("/state/libya/"), server.url("/gone/"))
+    assert r.exit_code == 2 and server.url("/gone/") in r.output and len(r.output.strip().splitlines()) == 1
