@@ -29,6 +29,8 @@ KINDS = ("feed", "listing", "sitemap", "json")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+_MAX_DURATION = 366 * 86400  # a year
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # in a header or selector: a mistake
 
 
 @dataclass(frozen=True)
@@ -151,12 +153,13 @@ def parse_duration(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value) if value >= 0 else None
-    if isinstance(value, str):
-        m = _DURATION.match(value.lower())
-        if m:
-            return float(m.group(1)) * _UNITS[m.group(2)]
-    return None
+        seconds = float(value) if value >= 0 else None
+    elif isinstance(value, str) and (m := _DURATION.match(value.lower())):
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    else:
+        return None
+    # inf would make a run wait forever (a timeout, a backoff); a huge number is a typo too.
+    return seconds if seconds is not None and seconds <= _MAX_DURATION else None
 
 
 def _coerce(value: Any, kind: str, where: str, key: str, path: str) -> Any:
@@ -164,6 +167,11 @@ def _coerce(value: Any, kind: str, where: str, key: str, path: str) -> Any:
         shown = repr(value) if not isinstance(value, dict) else "a table"
         return ConfigError(f"{where}: {key!r} must be a {kind}, not {shown}", path=path)
 
+    if kind in ("string", "list of strings"):
+        for v in (value if isinstance(value, list) else [value]):
+            if isinstance(v, str) and _CONTROL_CHARS.search(v):
+                raise ConfigError(f"{where}: {key!r} contains a control character "
+                                  f"(U+{ord(_CONTROL_CHARS.search(v).group()):04X})", path=path)
     if kind == "string":
         if not isinstance(value, str):
             raise bad()
@@ -177,7 +185,7 @@ def _coerce(value: Any, kind: str, where: str, key: str, path: str) -> Any:
             raise bad()
         return value
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
             raise bad()
         return float(value)
     if kind == "duration":
@@ -309,6 +317,8 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> Config:
         if not isinstance(data[key], dict):
             raise ConfigError(f"[{key}] must be a table", path=path)
     fetch = FetchSettings(**_typed(data.get("dipdiff", {}), _FETCH_KEYS, "[dipdiff]", path))
+    if fetch.timeout <= 0:  # every request would time out at once
+        raise ConfigError("[dipdiff]: 'timeout' must be more than 0 seconds", path=path)
     schedule = Schedule(**_typed(data.get("schedule", {}), _SCHEDULE_KEYS, "[schedule]", path))
     if schedule.min_interval > schedule.max_interval:
         raise ConfigError("[schedule]: 'min_interval' is longer than 'max_interval'", path=path)
