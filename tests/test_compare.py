@@ -255,3 +255,17 @@ def test_cli_compare_two_urls_on_a_local_server(cli, server):
     assert json.loads(r.output)["b"]["url"] == server.url("/wh/libya/")
     r = cli("compare", server.url("/state/libya/"), server.url("/gone/"))
     assert r.exit_code == 2 and server.url("/gone/") in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_only_statements_within_reach_are_analysed():
+    from datetime import datetime, timedelta, timezone
+
+    from dipdiff.compare import Record, within_reach
+
+    day = lambda n: datetime(2024, 1, n, tzinfo=timezone.utc)  # noqa: E731
+    recs = [Record(f"s{n}/x", Statement("", ("x",)), day(n)) for n in (1, 5, 9, 20)] + [Record("s0/y", Statement("", ()), None)]
+    ids = lambda rs: [r.id for r in rs]  # noqa: E731
+    assert ids(within_reach(recs)) == ["s1/x", "s5/x", "s9/x", "s20/x", "s0/y"]
+    assert ids(within_reach(recs, since=day(15), window=timedelta(days=7))) == ["s9/x", "s20/x"]
+    assert ids(within_reach(recs, involving=["s5/x"], window=timedelta(days=4))) == ["s1/x", "s5/x", "s9/x"]
+    assert ids(within_reach(recs, around=day(19), window=timedelta(days=2))) == ["s20/x"]

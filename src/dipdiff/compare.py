@@ -521,5 +521,37 @@ def find_divergences(records: Iterable[Record], *, since: datetime | None = None
     ``since`` keeps pairs whose later-or-own statement is dated on or after it; ``involving``
     restricts to pairs that include one of these statement IDs (e.g. what a run changed).
     """
-    return Index(records).divergences(since=since, window=window, per_statement=per_statement,
-                                      involving=involving)
+    wanted = set(involving) if involving is not None else None
+    return Index(within_reach(records, since=since, window=window, involving=wanted)).divergences(
+        since=since, window=window, per_statement=per_statement, involving=wanted)
+
+
+def within_reach(records: Iterable[Record], *, since: datetime | None = None, window: timedelta = timedelta(days=7),
+                 involving: Iterable[str] | None = None, around: datetime | None = None) -> list[Record]:
+    """The records that can be part of a pair asked for, so that only they are analysed.
+
+    A pair needs both dates within ``window``: with ``since``, nothing dated before
+    ``since - window`` can take part; with ``involving``, nothing farther than ``window`` from
+    an involved statement; with ``around``, nothing farther than ``window`` from that date.
+    """
+    records = list(records)
+    if since is None and involving is None and around is None:
+        return records
+    wanted = set(involving) if involving is not None else None
+    anchors = [r.date for r in records if wanted is not None and r.id in wanted and r.date is not None]
+    if around is not None:
+        anchors.append(around)
+    anchors.sort()
+    out = []
+    for r in records:
+        if r.date is None:
+            continue
+        if since is not None and r.date < since - window:
+            continue
+        if (wanted is not None or around is not None) and r.id not in (wanted or ()):
+            k = bisect_left(anchors, r.date)
+            near = [anchors[j] for j in (k - 1, k) if 0 <= j < len(anchors)]
+            if not any(abs(r.date - a) <= window for a in near):
+                continue
+        out.append(r)
+    return out

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from dipdiff.compare import DivergentPair, Index, Record, Related
+from dipdiff.compare import DivergentPair, Index, Record, Related, within_reach
 from dipdiff.compare import find_divergences as compare_find_divergences
 from dipdiff.diff import DiffResult, diff_statements
 from dipdiff.errors import ExtractError, InputError, StoreError
@@ -287,7 +287,11 @@ def related_in_store(store: Store, ref: str, window: timedelta, *, limit: int | 
     sid, _ = parse_ref(ref)
     if not store.exists(sid):
         raise InputError(f"no statement {sid!r} in {store.root}")
-    index = Index(store_records(store))
+    records = store_records(store)
+    target = next(r for r in records if r.id == sid)
+    if target.date is None:
+        return target, []
+    index = Index(within_reach(records, window=window, around=target.date))
     return index.by_id[sid].record, index.related(sid, window, limit=limit)
 
 
