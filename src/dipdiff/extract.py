@@ -183,6 +183,20 @@ def repair_mojibake(text: str) -> str:
     return re.sub("[\u00c2-\u00f4][\u0080-\u00bf\u2018-\u203a\u0152-\u0192\u02c6\u02dc\u20ac\u2122]{1,3}", fix, text)
 
 
+def _repaired(text: str) -> str:
+    """Mojibake repaired, as many times as a page was mis-decoded, and cleaned again.
+
+    Pages encoded twice exist ("TransitionÃ¢Â€Â™s"): one repair leaves C1 controls
+    ("Transitionâ\x80\x99s") that a second one turns into the apostrophe.
+    """
+    for _ in range(3):
+        fixed = repair_mojibake(text)
+        if fixed == text:
+            break
+        text = fixed
+    return clean(text)
+
+
 def parse(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml")
 
@@ -218,7 +232,7 @@ def extract(
                 el.decompose()
     drop = [re.compile(p) for r in rule_sets for p in r.drop_paragraphs]
     paragraphs = [
-        p for p in (repair_mojibake(x) for x in paragraphs_of(body_el))
+        p for p in (_repaired(x) for x in paragraphs_of(body_el))
         if _HAS_WORD.search(p) and not any(d.search(p) for d in drop)
     ]
     if paragraphs and title and clean(paragraphs[0]).casefold() == title.casefold():
@@ -228,7 +242,7 @@ def extract(
     if not paragraphs:
         raise ExtractError(url or "<page>", "no statement text found on the page")
     return Statement(
-        title=repair_mojibake(title),
+        title=_repaired(title),
         paragraphs=tuple(paragraphs),
         url=url,
         agency=clean(found_agency),
