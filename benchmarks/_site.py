@@ -12,10 +12,7 @@ import sys
 
 from dipdiff.serve import LocalServer, Response, conditional
 
-WORDS = ("the united states condemns welcomes urges calls on all parties to respect ceasefire "
-         "humanitarian access sovereignty territorial integrity dialogue partners allies "
-         "security council resolution support people government regional stability concern "
-         "deeply committed cooperation sanctions accountability violence civilians talks").split()
+WORDS = ["the", "united", "states", "condemns", "welcomes", "urges", "calls", "on", "all", "parties", "to", "respect", "ceasefire", "humanitarian", "access", "sovereignty", "territorial", "integrity", "dialogue", "partners", "allies", "security", "council", "resolution", "support", "people", "government", "regional", "stability", "concern", "deeply", "committed", "cooperation", "sanctions", "accountability", "violence", "civilians", "talks"]
 NAV = "".join(f'<li class="menu-item"><a href="/section-{i}/">Section {i}</a></li>' for i in range(60))
 FOOTER = "".join(f'<li><a href="/footer-{i}/">Footer link {i} of the site</a></li>' for i in range(80))
 SCRIPT = "<script>" + "var tracking = {};" * 400 + "</script>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from datetime import UTC
 
 import pytest
 
@@ -73,9 +74,9 @@ def test_retry_after_beyond_the_cap_gives_up_at_once(server):
 
 
 def test_retry_after_as_http_date():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
     assert retry_after_seconds("Wed, 25 Nov 2026 12:00:30 GMT", now) == 30
     assert retry_after_seconds("120") == 120 and retry_after_seconds("soon") is None
 

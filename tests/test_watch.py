@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from dipdiff.config import parse_config
 from dipdiff.models import Outcome
 from dipdiff.serve import Response
@@ -189,8 +187,8 @@ def _feed(title: str, paragraphs: list[str], guid: str = "https://www.state.gov/
 <content:encoded><![CDATA[<script>var x = 1;</script>{body}]]></content:encoded></item></channel></rss>""".encode()
 
 
-TEXT = ["Secretary Blinken joined ABC This Week to discuss the situation in the Middle East and the "
-        "ceasefire between Israel and Hamas, and the United States' support for a two-state solution."]
+TEXT = [("Secretary Blinken joined ABC This Week to discuss the situation in the Middle East and the "
+         "ceasefire between Israel and Hamas, and the United States' support for a two-state solution.")]
 
 
 def test_title_changes_in_case_or_invisible_characters_only(server, store_dir):

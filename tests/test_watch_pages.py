@@ -4,17 +4,14 @@ sitemaps, and scripted faults for every outcome."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from datetime import UTC
 
-import pytest
-
-from dipdiff.config import parse_config
+from dipdiff.config import Schedule, parse_config
 from dipdiff.models import Outcome
 from dipdiff.serve import Response, conditional, redirect, sequence
 from dipdiff.service import exit_status, fetch_sources
 from dipdiff.store import Store
 from dipdiff.watch import Known, due
-from dipdiff.config import Schedule
 
 LISTING = "whitehouse-gov-listing-2025/fetched_whitehouse__2025-06-23__c32d803.html"
 BRIEFS = "obama-whitehouse-press-office-2009-2016/briefs"
@@ -30,8 +27,8 @@ def listing_site(server, corpus):
     """The real 2025 White House listing served locally; each item links to a real statement page."""
     html = corpus(LISTING).read_text(encoding="utf-8").replace("https://www.whitehouse.gov/", server.url("/"))
     server.set("/briefings-statements/", Response(html.encode()))
-    from dipdiff.discover import parse_listing
     from dipdiff.config import preset
+    from dipdiff.discover import parse_listing
 
     wh = preset("white-house")
     items = parse_listing(html, server.url("/briefings-statements/"), selector=wh.selector, link=wh.link,
@@ -126,7 +123,7 @@ def test_every_outcome_on_a_real_listing(server, store_dir, corpus):
 
 
 def test_one_failing_source_does_not_stop_the_run(server, store_dir, corpus):
-    paths, _ = listing_site(server, corpus)
+    listing_site(server, corpus)
     cfg = parse_config(
         "[dipdiff]\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
         f'[sources.broken]\nkind = "feed"\nurl = "{server.url("/no-feed/")}"\n'
@@ -211,10 +208,10 @@ def test_sitemap_discovery(server, store_dir, corpus):
 
 
 def test_schedule_backs_off_with_the_time_since_the_last_change():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     s = Schedule(min_interval=900, max_interval=7 * 86400, factor=0.1)
-    now = datetime(2026, 1, 31, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 31, tzinfo=UTC)
 
     def k(changed_days_ago, checked_hours_ago, outcome="unchanged"):
         from datetime import timedelta
@@ -228,3 +225,50 @@ def test_schedule_backs_off_with_the_time_since_the_last_change():
     assert not due(k(365, 24 * 6), now, s) and due(k(365, 24 * 7), now, s)  # capped at 7 days
     assert due(k(30, 0.5, "unavailable"), now, s)  # failures are retried soon
     assert not due(k(30, 24 * 30, "removed"), now, s)
+
+
+def test_slow_pages_429_and_robots_at_the_service_level(server, store_dir, corpus):
+    from dipdiff.serve import slow
+
+    briefs = sorted(corpus(BRIEFS).glob("*.html"))[:4]
+    for i, b in enumerate(briefs):
+        server.set(f"/press/{i}/", Response(b.read_bytes()))
+    server.set("/press/1/", slow(2.0, Response(briefs[1].read_bytes())))
+    server.set("/press/2/", Response(b"", 429, {"Retry-After": "3600"}))
+    server.set("/robots.txt", Response(b"User-agent: *\nDisallow: /press/3/\n", headers={"Content-Type": "text/plain"}))
+    links = "".join(f'<li class="item"><a href="/press/{i}/">Statement {i}</a></li>' for i in range(4))
+    server.set("/press/", Response(f"<html><body><ul>{links}</ul></body></html>".encode()))
+    cfg = parse_config("[dipdiff]\ndelay = 0\ntimeout = 0.3\nretries = 1\nbackoff = 0.001\nmax_retry_after = 5\n"
+                       f'[sources.press]\nkind = "listing"\nurl = "{server.url("/press/")}"\nselector = "li.item"\n')
+    run = fetch_sources(cfg, Store(store_dir), clock=at("2024-01-01T00:00:00Z"))
+    got = {r.url.rsplit("/", 2)[-2]: r for r in run.results}
+    assert got["0"].outcome is Outcome.NEW
+    assert got["1"].outcome is Outcome.UNAVAILABLE and "timed out" in got["1"].message
+    assert got["2"].outcome is Outcome.UNAVAILABLE and "429" in got["2"].message
+    assert got["3"].outcome is Outcome.BLOCKED and "robots.txt" in got["3"].message
+    assert server.hits("/press/3/") == 0 and server.hits("/press/2/") == 1  # no retry beyond the cap
+    assert exit_status(run) == 1
+
+
+def test_atom_feeds_and_sitemap_indexes():
+    from dipdiff.discover import parse_feed, parse_sitemap
+
+    atom = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+      <title>FCDO</title>
+      <entry><id>tag:www.gov.uk,2005:/government/news/a</id><title>UK statement on Sudan</title>
+        <link rel="alternate" type="text/html" href="https://www.gov.uk/government/news/a"/>
+        <updated>2024-05-02T10:00:00+01:00</updated>
+        <content type="html">&lt;p&gt;The United Kingdom condemns the attacks on civilians in El Fasher and calls on
+        the parties to agree an immediate ceasefire and allow humanitarian access.&lt;/p&gt;</content></entry>
+    </feed>"""
+    d = parse_feed(atom, "https://www.gov.uk/x.atom", full_text=True)
+    [item] = d.items
+    assert item.guid == "tag:www.gov.uk,2005:/government/news/a"
+    assert item.published == "2024-05-02T10:00:00+01:00"
+    assert item.statement is not None and item.statement.paragraphs[0].startswith("The United Kingdom condemns")
+    index = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+      <sitemap><loc>https://www.state.gov/sitemap-1.xml</loc></sitemap>
+      <sitemap><loc>/sitemap-2.xml</loc></sitemap></sitemapindex>"""
+    found = parse_sitemap(index, "https://www.state.gov/sitemap.xml")
+    assert found.items == () and found.next_urls == ("https://www.state.gov/sitemap-1.xml",
+                                                     "https://www.state.gov/sitemap-2.xml")

@@ -38,7 +38,7 @@ FEED_REMOVE = ("script", "style", "noscript", "iframe", "form", "nav", "button",
 # Trailers and end markers: WordPress's "The post … appeared first on …" line and the
 # White House's centred "###".
 FEED_DROP = (
-    re.compile(r"^The post .{1,400} appeared first on .{1,120}\.?$", re.S),
+    re.compile(r"^The post .{1,400} appeared first on .{1,120}\.?$", re.DOTALL),
     re.compile(r"^#{3}$"),
 )
 

@@ -29,11 +29,18 @@ import asyncio
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from dipdiff.config import Config, Schedule, SourceConfig
-from dipdiff.discover import ContentItem, Item, discover, parse_content_item, same_release, title_case_only
+from dipdiff.discover import (
+    ContentItem,
+    Item,
+    discover,
+    parse_content_item,
+    same_release,
+    title_case_only,
+)
 from dipdiff.errors import DipdiffError, ExtractError, FetchError, RobotsDisallowed, StoreError
 from dipdiff.extract import blocked_reason, extract
 from dipdiff.models import Check, Outcome, Page, RunResult, SnapshotResult, Statement
@@ -42,7 +49,7 @@ from dipdiff.store import StatementMeta, Store, parse_timestamp, slug_for_url, u
 
 Clock = Callable[[], str]
 _SEEN = (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.MOVED)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NEWS = frozenset({Outcome.NEW, Outcome.CHANGED, Outcome.MOVED, Outcome.REMOVED})
 
 
@@ -178,13 +185,14 @@ def plan_source(
     index.discovered = {i.url for i in items}
     for item in items:
         sid = (index.by_guid.get(item.guid) if item.guid else None) or index.by_url.get(item.url)
-        if since and item.published and _time(item.published) and _time(item.published) < since:
+        published = _time(item.published)
+        if since and published is not None and published < since:
             continue
         if sid:
             seen.add(sid)
             k = index.by_sid[sid]
             # Full-text items cost nothing to check; pages wait for their turn.
-            if item.statement is None and not check_all and not (k.last_outcome == Outcome.REMOVED) \
+            if item.statement is None and not check_all and k.last_outcome != Outcome.REMOVED \
                     and not due(k, now, schedule):
                 continue
         url = item.url
@@ -195,7 +203,8 @@ def plan_source(
         for sid, k in index.by_sid.items():
             if sid in seen:
                 continue
-            if since and (not k.published or not _time(k.published) or _time(k.published) < since):
+            published = _time(k.published)
+            if since and (published is None or published < since):
                 continue
             if check_all or due(k, now, schedule):
                 tasks.append(Task(source, k.url, sid, None, _content_url(source, k.url), k.published))
