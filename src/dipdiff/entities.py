@@ -45,7 +45,7 @@ today yesterday tomorrow monday tuesday wednesday thursday friday saturday sunda
 january february march april may june july august september october november december
 statement readout remarks press release briefing fact sheet joint media note
 also however furthermore moreover meanwhile there here where when while after before during since until
-see read visit contact please according following including regarding
+see read visit contact please according following including regarding q
 """.split())
 
 # A capitalised run that contains one of these is an organisation, not a person.
@@ -81,7 +81,8 @@ TOPIC_NOUNS = frozenset("""
 policy policies conflict crisis issue issues question war file situation talks peace process strategy border
 borders region sanctions deal agreement summit ceasefire envoy relationship relations program programme
 strait straits sea coast embassy mission team case dossier initiative plan framework meeting visit trip
-dialogue negotiations compact partnership agenda portfolio accord accords day
+dialogue negotiations compact partnership agenda portfolio accord accords day member members
+states countries
 """.split())
 
 # A demonym followed by one of these names the country that acts ("the Russian missile attack").
@@ -490,11 +491,21 @@ def _gazetteer_mention(tokens: Sequence[Token], i: int, end: int, p: _Phrase) ->
 
 def _widen(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention:
     """A demonym or country followed by an actor noun is the country acting ("Russian forces")."""
+    return _topic(tokens, _widen_actor(tokens, m, gz))
+
+
+def _topic(tokens: Sequence[Token], m: Mention) -> Mention:
+    """"the Libya conflict", "One China policy", "two EU member states": a name that only
+    qualifies the noun after it is not an actor there."""
+    if m.kind in ("country", "organisation") and not m.possessive and not m.actor_form and m.end < len(tokens) \
+            and tokens[m.end].lower in TOPIC_NOUNS and not tokens[m.end].capitalised:
+        return replace(m, modifier=True)
+    return m
+
+
+def _widen_actor(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention:
     if m.country is None or m.kind not in ("place", "country") or m.possessive:
         return m
-    if m.kind == "country" and m.end < len(tokens) and tokens[m.end].lower in TOPIC_NOUNS \
-            and not tokens[m.end].capitalised:
-        return replace(m, modifier=True)
     if m.kind == "place" and m.key != m.country:  # a city
         return m
     j = m.end
@@ -599,6 +610,8 @@ def _organisation_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention 
     caps = [w for w in words if w.capitalised]
     if len(caps) < 2 or not any(w.lower in ORG_WORDS for w in caps):
         return None
+    if caps[0].lower in ("government", "authorities") and len(caps) == 2 and gz.match(tokens, j - 1):
+        return None  # "the Government of Afghanistan" is the country acting (see _widen)
     # A known name at the start wins ("Libyan National Army", "UN Security Council").
     hit = gz.match(tokens, i)
     if hit and hit[0] >= j:

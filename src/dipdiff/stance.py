@@ -316,8 +316,8 @@ _LABEL = re.compile(r"^[A-Z][A-Z.'’ -]{1,40}:")
 
 def _speaker_label(sent: Sentence, paragraphs: Sequence[str]) -> int:
     """Length of a transcript's speaker label at the start of this sentence's paragraph, else 0."""
-    para = paragraphs[sent.paragraph] if sent.paragraph < len(paragraphs) else ""
-    if not para or not sent.text or not para.lstrip().startswith(sent.text[:20]):
+    para = " ".join(paragraphs[sent.paragraph].split()) if sent.paragraph < len(paragraphs) else ""
+    if not para or not sent.text or not para.startswith(sent.text[:20]):
         return 0
     m = _LABEL.match(sent.text)
     return m.end() if m else 0
