@@ -85,7 +85,9 @@ class LocalServer:
                 pass  # quiet: the demo and tests print what matters
 
         self._httpd = _Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for the poll loop (0.5 s by default, per server).
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
 
     @property
     def port(self) -> int:
