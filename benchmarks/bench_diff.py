@@ -150,15 +150,20 @@ ENGINES: dict[str, Callable] = {"dipdiff": run_dipdiff, "sm-autojunk": _sm(True)
                                 "dmp-words": run_dmp, "git-word-diff": run_git}
 
 
-def timed(fn: Callable, a, b, files, repeats: int, budget: float) -> tuple[float, int]:
-    times, size = [], 0
+def timed_together(engines: dict[str, Callable], a, b, files, repeats: int, budget: float) -> dict[str, tuple[float, int]]:
+    """Median time and edit-script size of each engine. The engines take turns, one run each per
+    round, so that a busy machine slows them all alike; an engine whose runs have used up
+    ``budget`` seconds (exact matching on 50,000 words) sits out the remaining rounds."""
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    sizes: dict[str, int] = {}
     for _ in range(repeats):
-        t = time.perf_counter()
-        size = fn(a, b, files)
-        times.append(time.perf_counter() - t)
-        if sum(times) > budget:  # slow engines (exact matching on 50,000 words) run once
-            break
-    return statistics.median(times), size
+        for name, fn in engines.items():
+            if times[name] and sum(times[name]) > budget:
+                continue
+            t = time.perf_counter()
+            sizes[name] = fn(a, b, files)
+            times[name].append(time.perf_counter() - t)
+    return {name: (statistics.median(times[name]), sizes[name]) for name in engines}
 
 
 def main() -> int:
@@ -180,8 +185,8 @@ def main() -> int:
                 fa, fb = Path(tmp) / f"{n}-{name}-a.txt", Path(tmp) / f"{n}-{name}-b.txt"
                 fa.write_text("\n\n".join(base) + "\n", encoding="utf-8")
                 fb.write_text("\n\n".join(edited) + "\n", encoding="utf-8")
-                for engine, fn in ENGINES.items():
-                    results[(n, name, engine)] = timed(fn, base, edited, (fa, fb), ns.repeats, budget=3.0)
+                for engine, figures in timed_together(ENGINES, base, edited, (fa, fb), ns.repeats, 3.0).items():
+                    results[(n, name, engine)] = figures
                 mine_t, _ = results[(n, name, "dipdiff")]
                 _, exact_s = results[(n, name, "sm-exact")]
                 for engine in ENGINES:

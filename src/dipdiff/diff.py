@@ -545,7 +545,7 @@ def _opcodes(ka: list[str], kb: list[str]) -> list[tuple[str, int, int, int, int
     return _tidy(ops)
 
 
-def _middle(ka, kb, a1: int, a2: int, b1: int, b2: int, out: list) -> None:
+def _middle(ka, kb, a1: int, a2: int, b1: int, b2: int, out: list, depth: int = 0) -> None:
     """Opcodes for ka[a1:a2] vs kb[b1:b2]: SequenceMatcher when small, unique anchors when not."""
     if a1 == a2 and b1 == b2:
         return
@@ -560,7 +560,7 @@ def _middle(ka, kb, a1: int, a2: int, b1: int, b2: int, out: list) -> None:
         for tag, i1, i2, j1, j2 in sm.get_opcodes():
             out.append((tag, a1 + i1, a1 + i2, b1 + j1, b1 + j2))
         return
-    anchors = _unique_anchors(ka, kb, a1, a2, b1, b2)
+    anchors = _unique_anchors(ka, kb, a1, a2, b1, b2) if depth < 8 else []
     if not anchors:
         # Nothing unique in common: a heuristic SequenceMatcher (autojunk) keeps this bounded.
         sm = SequenceMatcher(None, ka[a1:a2], kb[b1:b2], autojunk=True)
@@ -569,10 +569,10 @@ def _middle(ka, kb, a1: int, a2: int, b1: int, b2: int, out: list) -> None:
         return
     pa, pb = a1, b1
     for i, j in anchors:
-        _middle(ka, kb, pa, i, pb, j, out)
+        _middle(ka, kb, pa, i, pb, j, out, depth + 1)
         out.append(("equal", i, i + 1, j, j + 1))
         pa, pb = i + 1, j + 1
-    _middle(ka, kb, pa, a2, pb, b2, out)
+    _middle(ka, kb, pa, a2, pb, b2, out, depth + 1)
 
 
 def _unique_anchors(ka, kb, a1, a2, b1, b2) -> list[tuple[int, int]]:
