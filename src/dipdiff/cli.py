@@ -203,9 +203,22 @@ def list_(
         console.print(Text(f"no statements in {store.root}"))
         return
     table = Table(box=None, pad_edge=False, show_edge=False)
-    table.add_column("id", no_wrap=True)
-    for col in ("versions", "last fetched", "title"):
-        table.add_column(col, overflow="fold")
+    # IDs are what users copy into the next command: keep each on one line, and give
+    # the title whatever width is left (never less than a readable column).
+    id_width = max(len(r["id"]) for r in rows)
+    title_min = 24
+    fixed = 2 + 8 + 2 + 20 + 2  # versions, last fetched and the gaps between columns
+    if not console.is_terminal:
+        # Piped: one tab-separated line per statement, nothing cut, easy to `cut -f1`.
+        for r in rows:
+            console.print(Text("\t".join([r["id"], str(r["versions"]), r["last_fetched"] or "-",
+                                          safe(r["title"])])))
+        return
+    table.add_column("id", overflow="fold",
+                     max_width=max(20, min(id_width, console.width - fixed - title_min)))
+    table.add_column("versions", justify="right", no_wrap=True)
+    table.add_column("last fetched", no_wrap=True)
+    table.add_column("title", overflow="fold", min_width=min(title_min, console.width // 3))
     for r in rows:
         table.add_row(Text(r["id"]), str(r["versions"]), r["last_fetched"] or "-", Text(safe(r["title"])))
     console.print(table)
