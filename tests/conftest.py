@@ -53,3 +53,11 @@ class Cli:
 @pytest.fixture
 def cli(store_dir: Path) -> Cli:
     return Cli(store_dir)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """What the fault suite tried (tests/faultkit.py counts it): printed when any of it ran."""
+    from faultkit import FIGURES, figures_line
+
+    if FIGURES.get("fault scenarios") or FIGURES.get("pages fuzzed") or FIGURES.get("kills survived"):
+        terminalreporter.write_line(figures_line(FIGURES))

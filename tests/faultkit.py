@@ -31,6 +31,14 @@ PYTHON = sys.executable
 # What the fault tests tried; printed at the end of a pytest run (see conftest.py).
 FIGURES: Counter[str] = Counter()
 
+
+def figures_line(f: Counter[str]) -> str:
+    lost = f["versions expected"] - f["versions found"]
+    return (f"fault suite: {f['fault scenarios']} fault scenarios, {f['kills survived']} SIGKILLs survived, "
+            f"{f['pages fuzzed']} damaged pages and {f['configs fuzzed']} damaged configs fuzzed, "
+            f"versions expected {f['versions expected']} / found {f['versions found']} "
+            f"({'none' if lost == 0 else lost} lost)")
+
 _WORDS = (
     "the united states condemns welcomes urges calls for restraint ceasefire talks between "
     "parties government forces civilians humanitarian access support sovereignty territorial "
@@ -311,6 +319,8 @@ class CampaignResult:
     versions_expected: int = 0
     versions_found: int = 0
     problems: list[str] = field(default_factory=list)
+    clean_seconds: list[float] = field(default_factory=list)  # runs that nobody killed
+    after_seconds: list[float] = field(default_factory=list)  # the runs right after a kill
 
 
 def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
@@ -330,6 +340,7 @@ def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
             return res
         steps = steps_of(full)
         seconds = time.monotonic() - started
+        res.clean_seconds.append(seconds)
         for k in range(kills_per_day):
             # Re-running a finished day writes only check history, so kills land in
             # meta.json writes; the store is rolled back to the previous day first to
@@ -349,7 +360,9 @@ def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
                 proc.wait()
                 res.step_kills += 1
             res.kills += 1
+            started = time.monotonic()
             after = run_driver(store, site, day)
+            res.after_seconds.append(time.monotonic() - started)
             if after.returncode != 0:
                 res.problems.append(f"day {day} kill {k}: next run failed: {after.stderr.strip()[-300:]}")
                 continue
