@@ -159,3 +159,9 @@ def test_pipeline_stores_a_damaged_page_verifiably_and_diffs_it(tmp_path_factory
         json.loads(diff_json(result, 1, 2))
         diff_markdown(result)
         diff_unified(result)
+        from dipdiff.compare import compare
+        from dipdiff.compare_report import compare_json, compare_markdown
+
+        c = compare(a, b)  # the same statement before and after damage, as two agencies' texts
+        json.loads(compare_json(c))
+        compare_markdown(c)
