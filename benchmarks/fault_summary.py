@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from faultkit import (  # noqa: E402
-    FIGURES, CampaignResult, Site, fetch_config, fetch_kill_campaign, fetch_step_kills, figures_line,
-    kill_campaign,
+    FIGURES, CampaignResult, Site, fetch_config, fetch_kill_campaign, fetch_step_kills, kill_campaign,
 )
 
 from dipdiff.serve import LocalServer  # noqa: E402
@@ -69,18 +68,20 @@ def main() -> int:
             r = fetch_step_kills(tmp / "steps", step_site, server, config, day=2, stride=1 if scale > 1 else 3)
             print(row("a fetch run killed before every write step", r))
             problems += r.problems
-    print(f"  total: {figures_line(FIGURES)}")
+    lost = FIGURES["versions expected"] - FIGURES["versions found"]
+    print(f"  total: {FIGURES['kills survived']} SIGKILLs survived, versions expected "
+          f"{FIGURES['versions expected']} / found {FIGURES['versions found']} ({lost} lost)")
     print()
     print("fault test files (pytest):")
     files = ["test_crash.py", "test_store_faults.py", "test_network_faults.py", "test_hostile.py",
              "test_config_faults.py", "test_fuzz_extract.py", "test_verify.py"]
     t0 = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                           *[str(ROOT / "tests" / f) for f in files]], capture_output=True, text=True, cwd=ROOT)
     lines = out.stdout.strip().splitlines()
     summary = [line for line in lines if line.startswith("fault suite:")]
-    result = [line for line in lines if " passed" in line or " failed" in line or " skipped" in line]
-    print(f"  {result[-1] if result else lines[-1:]}  ({time.monotonic() - t0:.1f} s)")
+    result = [line.strip("= ") for line in lines if " passed" in line or " failed" in line]
+    print(f"  {result[-1] if result else 'no result line'}  ({time.monotonic() - t0:.1f} s wall clock)")
     print(f"  {summary[0] if summary else 'no fault summary line'}")
     if out.returncode:
         problems.append("the fault test files failed")
