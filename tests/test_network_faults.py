@@ -366,3 +366,27 @@ def test_a_429_and_503_storm_leaves_the_good_pages_alone(cli, server, tmp_path, 
             assert outcomes[path] == ("new", "")
     assert len(list(store_dir.glob("*/*/*.md"))) == 6
     FIGURES["fault scenarios"] += 1
+
+
+def test_many_retries_never_wait_longer_than_max_retry_after(server):
+    """retries = 12 with exponential backoff would wait 2,048 s at the end; each wait is capped."""
+    import asyncio
+
+    from dipdiff.errors import FetchError
+    from dipdiff.fetch import Fetcher, Politeness
+
+    server.set("/down", Response(b"down", 500))
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def go():
+        async with Fetcher(Politeness(delay=0, retries=12, backoff=1, max_retry_after=120, robots=False,
+                                      timeout=5), sleep=sleep) as f:
+            await f.get(server.url("/down"))
+
+    with pytest.raises(FetchError) as e:
+        asyncio.run(go())
+    assert e.value.status == 500 and len(waits) == 12
+    assert waits[:4] == [1, 2, 4, 8] and max(waits) == 120 and sum(waits) < 12 * 120

@@ -401,7 +401,8 @@ class Fetcher:
             return None
         if e.status in (429, 503) and e.retry_after is not None:
             return e.retry_after if e.retry_after <= self.p.max_retry_after else None
-        return self.p.backoff * (2 ** attempt)
+        # Capped: with many retries the doubling would wait days (and overflow a float at 2**1024).
+        return min(self.p.backoff * (2 ** min(attempt, 32)), max(self.p.max_retry_after, self.p.backoff))
 
     async def _once(
         self, url: str, headers: dict[str, str], accept_types: tuple[str, ...], delay: float | None,
