@@ -176,3 +176,37 @@ def test_version_flag():
 
     r = CliRunner().invoke(app, ["--version"])
     assert r.exit_code == 0 and r.output.strip() == f"dipdiff {__version__}"
+
+
+def test_show_raw_strips_escapes_on_a_terminal_only(cli, server, store_dir):
+    import os
+    import subprocess
+    import sys
+
+    page = (b"<html><head><title>T</title></head><body><article><h1>T</h1><p>" + b"Words of a statement. " * 5
+            + b"\x1b]0;pwned\x07\x1b[31mred</p></article></body></html>")
+    server.set("/esc", Response(page))
+    r = cli("snapshot", server.url("/esc"), "--source", "x")
+    assert r.exit_code == 0, r.output
+    (row,) = json.loads(cli("list", "--json").output)
+    args = [sys.executable, "-m", "dipdiff", "--store", str(store_dir), "show", row["id"], "--raw"]
+    piped = subprocess.run(args, capture_output=True, check=True).stdout
+    assert piped == page  # a pipe gets the bytes as fetched
+    leader, follower = os.openpty()
+    try:
+        subprocess.run(args, stdout=follower, stderr=subprocess.DEVNULL, check=True, timeout=30,
+                       env={**os.environ, "NO_COLOR": "1"})
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert b"Words of a statement." in shown
+    assert b"\x1b" not in shown and b"]0;pwned" not in shown and b"red</p>" in shown

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dipdiff.errors import ExtractError
@@ -33,6 +35,9 @@ def test_mojibake_is_repaired(corpus):
     st = _extract(corpus, "edgi-web-monitoring-diff/versions/fc74d750-c651-46b7-bf74-434ad8c62e04.html")
     text = st.body
     assert "Ã±" not in text and "â€" not in text
+    # The C1 characters of "â\x80\x9c" must survive until the repair, which makes them quotes.
+    assert "“roaming” charges" in text and "don’t" in text
+    assert not re.search("[âÃÂ][\\s\u0080-\u00bf]", text)
     assert repair_mojibake("EspaÃ±ol") == "Español"
     assert repair_mojibake("Español") == "Español"
 

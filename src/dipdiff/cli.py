@@ -285,7 +285,14 @@ def show(
     sid, n = parse_ref(ref)
     n = -1 if n is None else n
     if raw:
-        sys.stdout.buffer.write(store.read_raw(sid, n))
+        content = store.read_raw(sid, n)
+        if sys.stdout.isatty():
+            # A page can carry escape sequences; only a pipe or a file gets the bytes as fetched.
+            from dipdiff.extract import decode_html
+
+            make_console().print(Text(safe(decode_html(content))))
+        else:
+            sys.stdout.buffer.write(content)
         return
     v = store.read_version(sid, n)
     if as_json:

@@ -274,7 +274,9 @@ def paragraphs_of(el: Tag) -> list[str]:
 
     def flush() -> None:
         if buf:
-            text = clean("".join(buf))
+            # Repair before clean(): clean() drops the C1 characters ("â\x80\x99") that
+            # the repair needs to turn mis-decoded UTF-8 back into the apostrophe.
+            text = _repaired("".join(buf))
             if text:
                 out.append(text)
             buf.clear()
