@@ -22,6 +22,8 @@ def test_register_words_that_are_not_signals():
     # "Press Secretary", "For Immediate Release" are page furniture, not appeals or demands.
     assert _phrases("Statement from the Press Secretary. For Immediate Release.") == []
     assert _phrases("We will press Libyan leaders to release the detainees.") == ["press", "release"]
+    assert _phrases("Food security is among the most pressing issues.") == []
+    assert _phrases("We are pressing the parties to talk.") == ["press"]
 
 
 def test_polarity_demand_and_negation():
