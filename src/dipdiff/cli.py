@@ -656,7 +656,7 @@ def demo(
     console = make_console()
     d.prepare_dir(folder)
     store = Store(folder / "snapshots")
-    report = [f"# dipdiff demo report", ""]
+    report = ["# dipdiff demo report", ""]
     with LocalServer() as server, make_client() as client:
         console.print(Text(f"Serving sample statements on {server.url('/')} (no network needed)."))
         changed = []

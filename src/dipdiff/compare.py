@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from dipdiff.diff import Change, Segment, diff_words, redline
+from dipdiff.diff import Change, Segment, diff_pair
 from dipdiff.entities import Sentence, default_gazetteer
 from dipdiff.models import Statement
 from dipdiff.normalize import canonical
@@ -211,8 +211,11 @@ def align_sentences(sa: Sequence[Sentence], sb: Sequence[Sentence]
         used_a.add(i)
         used_b.add(j)
         x, y = sa[i].text, sb[j].text
-        changes = tuple(diff_words(x, y)) if x != y else ()
-        segments = redline(x, y) if x != y else (Segment("equal", y),)
+        if x != y:
+            found, segments = diff_pair(x, y)
+            changes = tuple(found)
+        else:
+            changes, segments = (), (Segment("equal", y),)
         pairs.append(SharedSentence(x, y, round(ratio, 4), kind, changes, segments, i, j))
     pairs.sort(key=lambda p: (p.a_index, p.b_index))
     only_a = [s.text for i, s in enumerate(sa) if i not in used_a]

@@ -8,7 +8,7 @@ import html
 import json
 from collections.abc import Iterable, Sequence
 
-from dipdiff.compare import ActorComparison, Comparison, DivergentPair, Related, SharedSentence
+from dipdiff.compare import ActorComparison, Comparison, DivergentPair, Related
 from dipdiff.diff import Segment
 from dipdiff.report import statement_meta
 
@@ -173,14 +173,3 @@ def divergence_line(x: ActorComparison) -> str:
     return f"{x.name}: A {stance_cell(x.a)} · B {stance_cell(x.b)}"
 
 
-def shared_redline_plain(s: SharedSentence) -> str:
-    """git-style word-diff markers, for plain output."""
-    out = []
-    for seg in s.segments:
-        if seg.op == "equal":
-            out.append(seg.text)
-        elif seg.text.strip():
-            out.append(f"[-{seg.text}-]" if seg.op == "delete" else f"{{+{seg.text}+}}")
-        elif seg.op == "insert":
-            out.append(seg.text)
-    return "".join(out)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -343,8 +343,3 @@ def load_config(path: Path | str) -> Config:
     return parse_config(text, str(p))
 
 
-def with_sources(config: Config, names: list[str] | None) -> Config:
-    """The config narrowed to ``names`` (all enabled sources when empty)."""
-    if not names:
-        return replace(config, sources=tuple(s for s in config.sources if s.enabled))
-    return replace(config, sources=tuple(config.source(n) for n in names))

@@ -57,12 +57,6 @@ def prepare_dir(folder: Path) -> None:
     (folder / MARKER).write_text("created by `dipdiff demo`; safe to delete\n", encoding="utf-8")
 
 
-@dataclass(frozen=True)
-class DayResult:
-    day: str
-    results: tuple[SnapshotResult, ...]
-
-
 def serve_day(server: LocalServer, day: str) -> list[DemoPage]:
     """Point the server's routes at one day's pages; returns the pages published that day."""
     published = []

@@ -215,13 +215,20 @@ def diff_words(a: str, b: str, *, lexicon: Lexicon | None = None, granularity: s
     (``apply(changes, a) == b``). ``lexicon`` is a :class:`dipdiff.signals.Lexicon`
     (the default lexicon when ``None``).
     """
-    pd = _pair_diff(a, 0, b, 0, granularity)
-    return _classify_all(pd, a, b, 0, 0, _Lazy(lexicon), "body", [0], [0])
+    return diff_pair(a, b, lexicon=lexicon, granularity=granularity)[0]
 
 
 def redline(a: str, b: str, *, granularity: str = "word") -> tuple[Segment, ...]:
     """The inline redline of ``a`` -> ``b``: equal / delete / insert segments, original text."""
     return tuple(_pair_diff(a, 0, b, 0, granularity).segments)
+
+
+def diff_pair(
+    a: str, b: str, *, lexicon: Lexicon | None = None, granularity: str = "word"
+) -> tuple[list[Change], tuple[Segment, ...]]:
+    """:func:`diff_words` and :func:`redline` of one pair from a single diff of it."""
+    pd = _pair_diff(a, 0, b, 0, granularity)
+    return _classify_all(pd, a, b, 0, 0, _Lazy(lexicon), "body", [0], [0]), tuple(pd.segments)
 
 
 def apply(changes: Iterable[Change], a: str, *, where: str = "body") -> str:

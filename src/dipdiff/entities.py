@@ -109,7 +109,6 @@ class Token(NamedTuple):
     capitalised: bool = False  # starts with an upper-case letter
 
 
-
 @dataclass(frozen=True)
 class Sentence:
     text: str
@@ -132,10 +131,6 @@ class Mention:
     modifier: bool = False  # inside a compound: "UN-facilitated", "Iran-backed" (names, never judged)
     country: str | None = None  # the country key of a city, demonym, force or government
     title: str = ""
-
-    @property
-    def is_actor_kind(self) -> bool:
-        return self.kind in ACTOR_KINDS
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Iterable
 
-from dipdiff.diff import Block, Change, DiffResult, Segment
+from dipdiff.diff import Block, DiffResult, Segment
 from dipdiff.models import Statement
 
 
@@ -112,14 +112,6 @@ def diff_markdown(result: DiffResult, *, context: int = 1, a_label: str = "", b_
         prefix = f"↕ *{_moved_note(item)}:* " if item.kind == "move" else ""
         lines += [prefix + _md_segments(item.segments), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
-
-
-def _md_change(c: Change, limit: int = 80) -> str:
-    old, new = _clip(c.old.strip(), limit), _clip(c.new.strip(), limit)
-    if c.kind == "move":
-        return f"moved: {_md_escape(_clip(c.new.strip(), 40))}"
-    out = f"<del>{_md_escape(old)}</del>" if old else ""
-    return out + (f"<ins>{_md_escape(new)}</ins>" if new else "")
 
 
 def _clip(text: str, limit: int) -> str:

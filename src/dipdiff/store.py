@@ -835,7 +835,3 @@ def _hashed(slug: str, url: str) -> str:
     return f"{slug[:71]}-{hashlib.sha1(url.encode('utf-8')).hexdigest()[:8]}"
 
 
-def outcome_for(previous_sha: str | None, sha: str) -> Outcome:
-    if previous_sha is None:
-        return Outcome.NEW
-    return Outcome.UNCHANGED if previous_sha == sha else Outcome.CHANGED
