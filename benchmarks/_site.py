@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import random
 import sys
+from pathlib import Path
 
-from dipdiff.serve import LocalServer, Response, conditional
+from dipdiff.pipeline.server import LocalServer, Response
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from routes import conditional  # noqa: E402 - the tests' scripted routes
 
 WORDS = ["the", "united", "states", "condemns", "welcomes", "urges", "calls", "on", "all", "parties", "to", "respect", "ceasefire", "humanitarian", "access", "sovereignty", "territorial", "integrity", "dialogue", "partners", "allies", "security", "council", "resolution", "support", "people", "government", "regional", "stability", "concern", "deeply", "committed", "cooperation", "sanctions", "accountability", "violence", "civilians", "talks"]
 NAV = "".join(f'<li class="menu-item"><a href="/section-{i}/">Section {i}</a></li>' for i in range(60))

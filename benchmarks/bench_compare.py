@@ -25,11 +25,13 @@ from datetime import datetime, timedelta, timezone
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from dipdiff.compare import compare
-from dipdiff.entities import split_sentences
+from dipdiff.analyse.compare import compare
+from dipdiff.analyse.entities import split_sentences
+from dipdiff.clock import utc_timestamp
 from dipdiff.models import Statement
-from dipdiff.service import find_divergences, store_records
-from dipdiff.store import StatementMeta, Store, utc_timestamp
+from dipdiff.pipeline.crosscheck import find_divergences, store_records
+from dipdiff.store.meta import StatementMeta
+from dipdiff.store.store import Store
 
 SOURCES = {
     "state-dept": ("https://www.state.gov/", "U.S. Department of State"),

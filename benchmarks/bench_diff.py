@@ -31,7 +31,7 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-from dipdiff.diff import diff_statements
+from dipdiff.analyse.diff import diff_statements
 from dipdiff.models import Statement
 
 VOCAB = """

@@ -19,10 +19,13 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from dipdiff import monitor
-from dipdiff.digest import render_feed, render_report
+from dipdiff.clock import utc_timestamp
 from dipdiff.models import Outcome, Statement
-from dipdiff.store import StatementMeta, Store, utc_timestamp
+from dipdiff.pipeline import report as monitor
+from dipdiff.render.feed import render_feed
+from dipdiff.render.markdown import render_report
+from dipdiff.store.meta import StatementMeta
+from dipdiff.store.store import Store
 
 WORDS = ("the united states condemns welcomes urges calls on all parties to halt the offensive and "
          "return to negotiations under un auspices with full respect for sovereignty").split()

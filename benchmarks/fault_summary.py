@@ -22,10 +22,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from faultkit import (  # noqa: E402
-    FIGURES, CampaignResult, Site, fetch_config, fetch_kill_campaign, fetch_step_kills, kill_campaign,
+    FIGURES,
+    CampaignResult,
+    Site,
+    fetch_config,
+    fetch_kill_campaign,
+    fetch_step_kills,
+    kill_campaign,
 )
 
-from dipdiff.serve import LocalServer  # noqa: E402
+from dipdiff.pipeline.server import LocalServer  # noqa: E402
 
 
 def row(name: str, r: CampaignResult) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dipdiff.cli import app
-from dipdiff.serve import LocalServer
+from dipdiff.cli.app import app
+from dipdiff.pipeline.server import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("DIPDIFF_CORPUS", ROOT.parent / "shared" / "corpus"))

@@ -105,7 +105,7 @@ class Site:
 
     def serve_day(self, server, day: int, listing: str = "/releases/") -> None:
         """Serve day ``day`` of the site on a :class:`~dipdiff.serve.LocalServer`: a listing and the pages."""
-        from dipdiff.serve import Response
+        from dipdiff.pipeline.server import Response
 
         items = "".join(f'<li class="item"><a href="{u}">Statement {i}</a></li>' for i, u in enumerate(self.urls))
         server.set(listing, Response(f"<html><body><ul>{items}</ul></body></html>".encode()))
@@ -121,8 +121,8 @@ class Site:
     def expected_versions(self, through_day: int) -> dict[str, int]:
         """Distinct consecutive texts of each page up to a day: the versions a store must hold."""
         from dipdiff.errors import ExtractError
-        from dipdiff.extract import blocked_reason, decode_html, extract
-        from dipdiff.normalize import content_hash
+        from dipdiff.scrape.extract import blocked_reason, decode_html, extract
+        from dipdiff.text import content_hash
 
         out: dict[str, int] = {}
         for i, url in enumerate(self.urls):
@@ -190,7 +190,7 @@ def fetch_kill_campaign(store: Path, site: Site, server, config: Path, kills_per
                         seed: int = 1) -> CampaignResult:
     """Like :func:`kill_campaign`, for ``dipdiff fetch --all`` runs over the site on ``server``,
     killed by a timer (step kills of fetch runs: ``fetch_step_kills``)."""
-    from dipdiff.store import Store
+    from dipdiff.store.store import Store
 
     rng = random.Random(seed)
     res = CampaignResult()
@@ -228,7 +228,7 @@ def fetch_step_kills(tmp: Path, site: Site, server, config: Path, day: int, stri
     report every change exactly once and store no duplicate."""
     import shutil
 
-    from dipdiff.store import Store
+    from dipdiff.store.store import Store
 
     res = CampaignResult()
     seed = tmp / "seed"
@@ -327,7 +327,7 @@ def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
                   verify=None) -> CampaignResult:
     """For each day: kill runs at random points (steps and timers), and after every kill
     check that the next run succeeds, the store verifies and no version is lost."""
-    from dipdiff.store import Store
+    from dipdiff.store.store import Store
 
     rng = random.Random(seed)
     res = CampaignResult()
@@ -388,7 +388,7 @@ def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
 
 def _rewind(store: Path, site: Site, day: int) -> None:
     """Undo day ``day`` in the store (as if it had not run yet), keeping earlier days."""
-    from dipdiff.store import Store
+    from dipdiff.store.store import Store
 
     cutoff = site.fetched_at(day).replace(":", "")
     for version in sorted(store.glob("*/*/*.md")):
@@ -442,7 +442,7 @@ def _trace_lock(trace: Path) -> None:
     import contextlib
     import fcntl
 
-    from dipdiff import store as store_mod
+    from dipdiff.store import store as store_mod
 
     fd = os.open(trace, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
@@ -497,7 +497,7 @@ def _drive(argv: list[str]) -> int:
     steps = _count_steps()
     if args.kill_at:
         _arm_kill(args.kill_at)
-    from dipdiff.cli import app
+    from dipdiff.cli.app import app
 
     site = Site(Path(args.site), 0, 0, urls=args.urls.split(","))
     failed = 0
@@ -517,13 +517,13 @@ def _drive(argv: list[str]) -> int:
 
 def _cli(argv: list[str]) -> int:
     """``cli N ARGS...``: run ``dipdiff ARGS`` (the real CLI); SIGKILL at step N unless N is 0."""
-    from dipdiff.store import utc_timestamp
+    from dipdiff.clock import utc_timestamp
 
     print(f"started {utc_timestamp()}", flush=True)
     steps = _count_steps()
     if int(argv[0]):
         _arm_kill(int(argv[0]))
-    from dipdiff.cli import app
+    from dipdiff.cli.app import app
 
     code = app(argv[1:], standalone_mode=False)
     print(f"steps {steps[0]}", flush=True)
@@ -531,7 +531,7 @@ def _cli(argv: list[str]) -> int:
 
 
 def _hold(argv: list[str]) -> int:
-    from dipdiff.store import Store
+    from dipdiff.store.store import Store
 
     with Store(argv[0]).lock():
         print("locked", flush=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
-from dipdiff.serve import Response
+from dipdiff.pipeline.server import Response
 
 OBAMA = "obama-whitehouse-press-office-2009-2016/briefs/the-press-office-2013-09-21-statement-nsc-spokesperson-caitlin-hayden-attack-nairobi.html"
 PATH = "/the-press-office/2013/09/21/statement-nsc-spokesperson-caitlin-hayden-attack-nairobi"
@@ -172,7 +172,7 @@ def test_version_flag():
     from typer.testing import CliRunner
 
     from dipdiff import __version__
-    from dipdiff.cli import app
+    from dipdiff.cli.app import app
 
     r = CliRunner().invoke(app, ["--version"])
     assert r.exit_code == 0 and r.output.strip() == f"dipdiff {__version__}"

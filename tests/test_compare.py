@@ -7,9 +7,9 @@ from importlib import resources
 
 import pytest
 
-from dipdiff.compare import compare
-from dipdiff.extract import decode_html, extract
+from dipdiff.analyse.compare import compare
 from dipdiff.models import Statement
+from dipdiff.scrape.extract import decode_html, extract
 
 
 def demo(name: str, url: str) -> Statement:
@@ -234,7 +234,9 @@ def test_compare_never_raises(pa, pb, url):
     a = Statement("", tuple(pa), url=url)
     b = Statement("", tuple(pb), url=url, agency="The White House")
     c = compare(a, b)
-    from dipdiff.compare_report import compare_html, compare_json, compare_markdown
+    from dipdiff.render.html import compare_html
+    from dipdiff.render.json import compare_json
+    from dipdiff.render.markdown import compare_markdown
 
     json.loads(compare_json(c))
     compare_markdown(c)
@@ -245,7 +247,7 @@ def test_compare_never_raises(pa, pb, url):
 
 
 def test_cli_compare_two_urls_on_a_local_server(cli, server):
-    from dipdiff.serve import Response
+    from dipdiff.pipeline.server import Response
 
     for path, name in (("/state/libya/", "state-libya.day1.html"), ("/wh/libya/", "whitehouse-haftar.day1.html")):
         server.set(path, Response(resources.files("dipdiff").joinpath("data", "demo", name).read_bytes()))
@@ -260,7 +262,7 @@ def test_cli_compare_two_urls_on_a_local_server(cli, server):
 def test_only_statements_within_reach_are_analysed():
     from datetime import datetime, timedelta, timezone
 
-    from dipdiff.compare import Record, within_reach
+    from dipdiff.analyse.related import Record, within_reach
 
     day = lambda n: datetime(2024, 1, n, tzinfo=timezone.utc)  # noqa: E731
     recs = [Record(f"s{n}/x", Statement("", ("x",)), day(n)) for n in (1, 5, 9, 20)] + [Record("s0/y", Statement("", ()), None)]

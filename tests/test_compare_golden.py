@@ -9,15 +9,15 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-
-from dipdiff.compare import Record, compare, related
-from dipdiff.discover import parse_content_item, parse_feed
-from dipdiff.extract import decode_html, extract
-from dipdiff.models import Statement
-from dipdiff.normalize import canonical
-from dipdiff.service import statement_date
-
 from conftest import CORPUS, corpus_file
+
+from dipdiff.analyse.compare import compare
+from dipdiff.analyse.related import Record, related
+from dipdiff.models import Statement
+from dipdiff.pipeline.crosscheck import statement_date
+from dipdiff.scrape.discover import parse_content_item, parse_feed
+from dipdiff.scrape.extract import decode_html, extract
+from dipdiff.text import canonical
 
 CASES = tomllib.loads((Path(__file__).parent / "cases" / "compare" / "pairs.toml").read_text(encoding="utf-8"))["case"]
 

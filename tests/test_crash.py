@@ -11,10 +11,21 @@ import signal
 import subprocess
 
 import pytest
+from faultkit import (
+    FIGURES,
+    Site,
+    dipdiff,
+    driver_command,
+    fetch_config,
+    fetch_kill_campaign,
+    fetch_step_kills,
+    kill_campaign,
+    run_driver,
+    steps_of,
+    stored_versions,
+)
 
-from dipdiff.store import Store
-from faultkit import (FIGURES, Site, dipdiff, driver_command, fetch_config, fetch_kill_campaign, fetch_step_kills,
-                      kill_campaign, run_driver, steps_of, stored_versions)
+from dipdiff.store.store import Store
 
 
 @pytest.fixture

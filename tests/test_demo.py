@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from dipdiff.cli import app
-from dipdiff.store import Store
+from dipdiff.cli.app import app
+from dipdiff.store.store import Store
 
 
 def test_demo_runs_offline_and_writes_store_and_report(tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dipdiff.diff import diff_texts, tokenize
+from dipdiff.analyse.diff import diff_texts, tokenize
 
 
 def test_tokens_round_trip():
@@ -34,7 +34,7 @@ def test_inserted_and_deleted_paragraphs():
 
 
 def test_diff_words_is_a_pure_pair_diff():
-    from dipdiff.diff import diff_words, redline
+    from dipdiff.analyse.diff import diff_words, redline
 
     (c,) = diff_words("We urge restraint.", "We demand restraint.")
     assert (c.kind, c.old, c.new) == ("replace", "urge", "demand")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dipdiff.diff import Change, apply, body_text, diff_statements, diff_texts
+from dipdiff.analyse.diff import Change, apply, body_text, diff_statements, diff_texts
 from dipdiff.models import Statement
 
 CASES = tomllib.loads((Path(__file__).parent / "cases" / "diff" / "cases.toml").read_text(encoding="utf-8"))
@@ -54,7 +54,7 @@ def test_golden_case(case):
 
 
 def _feed_version(corpus, event: str, n: int) -> Statement:
-    from dipdiff.discover import parse_feed
+    from dipdiff.scrape.discover import parse_feed
 
     folder = corpus(event)
     meta = json.loads((folder / "event.json").read_text(encoding="utf-8"))
@@ -77,7 +77,7 @@ def test_real_edit_from_the_feed_histories(case, corpus):
 
 
 def _page(corpus, relative: str) -> Statement:
-    from dipdiff.extract import decode_html, extract
+    from dipdiff.scrape.extract import decode_html, extract
 
     return extract(decode_html(corpus(relative).read_bytes()))
 
@@ -104,7 +104,7 @@ def test_fema_pair_with_mojibake_keeps_real_changes_and_calls_the_damage_cosmeti
 def test_identical_captures_hours_apart_have_no_changes(corpus):
     folder = corpus("edgi-web-monitoring-processing/wayback-mementos")
     first, second = sorted(p for p in folder.iterdir() if "hfstudy" in p.name)
-    from dipdiff.extract import decode_html, extract
+    from dipdiff.scrape.extract import decode_html, extract
 
     a, b = (extract(decode_html(p.read_bytes())) for p in (first, second))
     r = diff_statements(a, b)

@@ -8,8 +8,9 @@ from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
 
-from dipdiff.diff import diff_texts
-from dipdiff.report import diff_html, diff_markdown
+from dipdiff.analyse.diff import diff_texts
+from dipdiff.render.html import diff_html
+from dipdiff.render.markdown import diff_markdown
 
 A = """The United States condemns the attack on the convoy near Khartoum.
 

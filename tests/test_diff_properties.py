@@ -13,7 +13,7 @@ import re
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dipdiff.diff import apply, body_text, diff_statements, diff_words
+from dipdiff.analyse.diff import apply, body_text, diff_statements, diff_words
 from dipdiff.models import Statement
 
 # A vocabulary with the register's traps: signal words, modals, negators, names, numbers,

@@ -6,25 +6,18 @@ import xml.etree.ElementTree as ET
 
 from markdown_it import MarkdownIt
 
-from dipdiff.diff import diff_statements
-from dipdiff.digest import (
-    Divergence,
-    Event,
-    Feed,
+from dipdiff.analyse.diff import diff_statements
+from dipdiff.models import Divergence, Event, Quote, StanceRow, Statement, StatementRef
+from dipdiff.render.common import ordered_changes
+from dipdiff.render.feed import Feed, feed_entry, render_feed
+from dipdiff.render.markdown import (
     IndexEntry,
-    Quote,
     ReportInput,
-    StanceRow,
-    StatementRef,
-    feed_entry,
     md_text,
-    ordered_changes,
-    render_feed,
     render_index,
     render_report,
     report_counts,
 )
-from dipdiff.models import Statement
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

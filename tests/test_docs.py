@@ -8,7 +8,7 @@ import pytest
 import typer
 import typer.main
 
-from dipdiff.cli import app
+from dipdiff.cli.app import app
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

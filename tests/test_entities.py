@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from dipdiff.entities import Gazetteer, default_gazetteer, find_mentions, split_sentences, surnames, tokenize
+from dipdiff.analyse.entities import (
+    Gazetteer,
+    default_gazetteer,
+    find_mentions,
+    split_sentences,
+    surnames,
+    tokenize,
+)
 from dipdiff.errors import ConfigError
 
 

@@ -7,8 +7,8 @@ import sys
 
 
 def test_version_imports_nothing_heavy():
-    code = ("import sys; sys.argv = ['dipdiff', '--version']; from dipdiff.entry import main; main(); "
-            "print(sorted(m for m in ('typer', 'rich', 'httpx', 'bs4', 'lxml', 'dipdiff.cli') if m in sys.modules))")
+    code = ("import sys; sys.argv = ['dipdiff', '--version']; from dipdiff.cli import main; main(); "
+            "print(sorted(m for m in ('typer', 'rich', 'httpx', 'bs4', 'lxml', 'dipdiff.cli.app') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     version, heavy = out.strip().splitlines()
     assert version.startswith("dipdiff ")

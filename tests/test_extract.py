@@ -7,7 +7,7 @@ import re
 import pytest
 
 from dipdiff.errors import ExtractError
-from dipdiff.extract import blocked_reason, decode_html, extract, parse_date, repair_mojibake
+from dipdiff.scrape.extract import blocked_reason, decode_html, extract, parse_date, repair_mojibake
 
 
 def _extract(corpus, rel, url="https://www.example.gov/x"):

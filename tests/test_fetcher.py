@@ -8,10 +8,11 @@ import time
 from datetime import UTC
 
 import pytest
+from routes import conditional, redirect, sequence, slow
 
 from dipdiff.errors import FetchError, RobotsDisallowed
-from dipdiff.fetch import Fetcher, Politeness, retry_after_seconds
-from dipdiff.serve import Response, conditional, redirect, sequence, slow
+from dipdiff.pipeline.server import Response
+from dipdiff.scrape.http import Fetcher, Politeness, retry_after_seconds
 
 PAGE = Response(b"<html><head><title>T</title></head><body><p>" + b"word " * 40 + b"</p></body></html>")
 FAST = Politeness(delay=0, backoff=0.001, retries=2, timeout=5, robots=False)

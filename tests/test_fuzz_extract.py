@@ -12,17 +12,16 @@ from __future__ import annotations
 import json
 import re
 from importlib import resources
-from pathlib import Path
 
 import pytest
+from conftest import CORPUS
+from faultkit import FIGURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CORPUS
 from dipdiff.errors import ExtractError
-from dipdiff.extract import blocked_reason, decode_html, extract
-from dipdiff.terminal import UNSAFE
-from faultkit import FIGURES
+from dipdiff.render.terminal import UNSAFE
+from dipdiff.scrape.extract import blocked_reason, decode_html, extract
 
 # Failing examples are whole pages; hypothesis warns that their repr is long.
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
@@ -132,11 +131,13 @@ def test_any_text_spliced_into_a_page(junk, seed):
 def test_pipeline_stores_a_damaged_page_verifiably_and_diffs_it(tmp_path_factory, original, damaged):
     """A page, then a damaged copy of it, through record_page: a verifiable store, and a diff of
     the two versions that renders in every format."""
-    from dipdiff.diff import diff_statements
+    from dipdiff.analyse.diff import diff_statements
     from dipdiff.models import Outcome, Page
-    from dipdiff.report import diff_json, diff_markdown, diff_unified
-    from dipdiff.service import record_page
-    from dipdiff.store import Store
+    from dipdiff.pipeline.record import record_page
+    from dipdiff.render.json import diff_json
+    from dipdiff.render.markdown import diff_markdown
+    from dipdiff.render.plain import diff_unified
+    from dipdiff.store.store import Store
 
     FIGURES["pages fuzzed"] += 1
     store = Store(tmp_path_factory.mktemp("fuzz") / "snapshots")
@@ -159,8 +160,9 @@ def test_pipeline_stores_a_damaged_page_verifiably_and_diffs_it(tmp_path_factory
         json.loads(diff_json(result, 1, 2))
         diff_markdown(result)
         diff_unified(result)
-        from dipdiff.compare import compare
-        from dipdiff.compare_report import compare_json, compare_markdown
+        from dipdiff.analyse.compare import compare
+        from dipdiff.render.json import compare_json
+        from dipdiff.render.markdown import compare_markdown
 
         c = compare(a, b)  # the same statement before and after damage, as two agencies' texts
         json.loads(compare_json(c))

@@ -14,9 +14,9 @@ import json
 import re
 
 import pytest
-
-from dipdiff.serve import Response
 from faultkit import FIGURES, fetch_config
+
+from dipdiff.pipeline.server import Response
 
 ESC = "\x1b"
 HOSTILE = (f"{ESC}[2J{ESC}[31mRed{ESC}[0m {ESC}]0;pwned\x07 {ESC}]8;;http://evil.example/\x07link{ESC}]8;;\x07 "

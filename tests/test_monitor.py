@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from dipdiff import monitor
-from dipdiff.demo import page_bytes
 from dipdiff.errors import LockError
-from dipdiff.fetch import fetch_page, make_client, post_json
-from dipdiff.gitrepo import GitError, commit_paths, repo_root
 from dipdiff.models import RunResult
-from dipdiff.serve import Response
-from dipdiff.service import record_page
-from dipdiff.store import Store
+from dipdiff.pipeline import report as reports_
+from dipdiff.pipeline import run as monitor
+from dipdiff.pipeline.demo import page_bytes
+from dipdiff.pipeline.record import record_page
+from dipdiff.pipeline.server import Response
+from dipdiff.scrape.http import fetch_page, make_client, post_json
+from dipdiff.store.git import GitError, commit_paths, repo_root
+from dipdiff.store.store import Store
 
 LIBYA = "/releases/2019/04/the-situation-in-libya/"
 READOUT = "/releases/2019/04/secretary-pompeos-call-with-un-special-representative-salame/"
@@ -86,8 +87,8 @@ def test_same_store_gives_byte_identical_reports(repo, server):
     files = {p.name: p.read_bytes() for p in (repo / "reports").iterdir()}
     store = Store(repo / "snapshots")
     for day in ("2019-04-20", "2019-04-21"):
-        window = monitor.day_window(__import__("datetime").date.fromisoformat(day), store)
-        monitor.write_reports(store, repo / "reports", monitor.build_report(store, window),
+        window = reports_.day_window(__import__("datetime").date.fromisoformat(day), store)
+        reports_.write_reports(store, repo / "reports", reports_.build_report(store, window),
                               filename=window.filename)
     assert {p.name: p.read_bytes() for p in (repo / "reports").iterdir()} == files
 
@@ -144,7 +145,7 @@ def test_run_window_covers_interrupted_runs(tmp_path):
         store.begin_run("2019-04-21T09:00:00Z")  # killed
         third, interrupted = store.begin_run("2019-04-21T09:00:00Z")  # same second: a new id
     assert third.id == "2019-04-21T09:00:00Z-2" and [r.status for r in interrupted] == ["interrupted"]
-    window = monitor.run_window(store, "latest")
+    window = reports_.run_window(store, "latest")
     assert window.runs == ("2019-04-21T09:00:00Z", "2019-04-21T09:00:00Z-2")
     assert str(window.since) == "2019-04-20 09:01:00+00:00"
 

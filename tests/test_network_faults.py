@@ -16,9 +16,10 @@ import time
 import zlib
 
 import pytest
+from faultkit import FIGURES, fetch_config, statement_html
+from routes import redirect
 
-from dipdiff.serve import Response, redirect, sequence
-from faultkit import FIGURES, Site, fetch_config, statement_html
+from dipdiff.pipeline.server import Response
 
 TEXT = ("The United States condemns the attack on the embassy and calls on all parties to exercise "
         "restraint, protect civilians and return to talks without delay.")
@@ -116,7 +117,7 @@ def test_corrupt_gzip(cli, server, store_dir):
 
 def test_gzip_bomb_is_stopped_by_the_decompressed_size(server):
     from dipdiff.errors import FetchError
-    from dipdiff.fetch import fetch_page, make_client
+    from dipdiff.scrape.http import fetch_page, make_client
 
     body = bomb(64 << 20)  # 64 MB of zeros in ~64 KB
     cap = 1 << 20
@@ -129,7 +130,7 @@ def test_gzip_bomb_is_stopped_by_the_decompressed_size(server):
 
 def test_body_far_over_the_cap_without_a_content_length(server):
     from dipdiff.errors import FetchError
-    from dipdiff.fetch import fetch_page, make_client
+    from dipdiff.scrape.http import fetch_page, make_client
 
     chunk = b"<p>" + b"x" * 65536 + b"</p>"
     parts = [head(Content_Type="text/html", Transfer_Encoding="chunked")]
@@ -147,7 +148,7 @@ def test_declared_size_over_the_cap_is_refused_before_reading(cli, server, store
 
 def test_slow_loris_body_hits_the_total_deadline(server):
     from dipdiff.errors import FetchError
-    from dipdiff.fetch import fetch_page, make_client
+    from dipdiff.scrape.http import fetch_page, make_client
 
     drip = [head(Content_Type="text/html", Content_Length=str(len(PAGE)))] + [PAGE[i:i + 20] for i in range(0, 400, 20)]
     server.set("/drip", raw(*drip, pause=0.15))  # a byte run every 0.15 s: never a read timeout
@@ -373,7 +374,7 @@ def test_many_retries_never_wait_longer_than_max_retry_after(server):
     import asyncio
 
     from dipdiff.errors import FetchError
-    from dipdiff.fetch import Fetcher, Politeness
+    from dipdiff.scrape.http import Fetcher, Politeness
 
     server.set("/down", Response(b"down", 500))
     waits: list[float] = []

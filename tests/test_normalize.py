@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dipdiff.normalize import _INVISIBLE, _QUOTES, canonical, comparable, fold_mojibake
+from dipdiff.text import _INVISIBLE, _QUOTES, canonical, comparable, fold_mojibake
 
 
 def _reference_canonical(text: str) -> str:

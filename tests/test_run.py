@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from dipdiff.demo import page_bytes
-from dipdiff.serve import Response
-from dipdiff.store import Store
+from dipdiff.pipeline.demo import page_bytes
+from dipdiff.pipeline.server import Response
+from dipdiff.store.store import Store
 
 CASES = Path(__file__).parent / "cases" / "run"
 DAYS = {"day1": "2019-04-20T09:00:00Z", "day2": "2019-04-21T09:00:00Z", "day3": "2019-04-22T09:00:00Z"}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from dipdiff.cli import app
-from dipdiff.scaffold import WORKFLOW
+from dipdiff.cli.app import app
+from dipdiff.pipeline.init import WORKFLOW
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

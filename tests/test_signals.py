@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from dipdiff.analyse.signals import default_lexicon, inflections, lexicon
 from dipdiff.errors import ConfigError
-from dipdiff.signals import default_lexicon, inflections, lexicon
 
 
 def _phrases(text, lex=None):

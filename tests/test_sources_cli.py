@@ -6,9 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
-from dipdiff.cli import app
+from dipdiff.cli.app import app
 from dipdiff.config import load_config, preset_names
-from dipdiff.serve import Response
+from dipdiff.pipeline.server import Response
 
 RSS = {"Content-Type": "application/rss+xml; charset=UTF-8"}
 

@@ -11,13 +11,14 @@ import pytest
 
 from dipdiff.errors import InputError, LockError, StoreError
 from dipdiff.models import Check, Outcome, Statement
-from dipdiff.store import Store, parse_ref, slug_for_url, source_for_url
+from dipdiff.store.ids import parse_ref, slug_for_url, source_for_url
+from dipdiff.store.store import Store
 
 ST = Statement("A title", ("First paragraph.", "Second “quoted” paragraph."), url="https://x.gov/a/b-c")
 
 
 def _new(store: Store, url: str = ST.url, source: str = "x-gov") -> str:
-    from dipdiff.store import StatementMeta
+    from dipdiff.store.meta import StatementMeta
 
     sid = store.new_id(url, source)
     store.write_meta(StatementMeta(id=sid, source=source, url=url))

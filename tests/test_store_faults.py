@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from dipdiff.store import Store
 from faultkit import FIGURES, Site, dipdiff, stored_versions
+
+from dipdiff.store.store import Store
 
 
 def _namespaces_work() -> str | None:

@@ -9,7 +9,8 @@ import shutil
 import pytest
 
 from dipdiff.models import Check, Outcome, Statement
-from dipdiff.store import StatementMeta, Store
+from dipdiff.store.meta import StatementMeta
+from dipdiff.store.store import Store
 
 URL = "https://x.gov/a/statement-on-libya"
 ST = Statement("A title", ("First paragraph of the statement.", "Second paragraph."), url=URL)

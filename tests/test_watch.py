@@ -6,9 +6,9 @@ import json
 
 from dipdiff.config import parse_config
 from dipdiff.models import Outcome
-from dipdiff.serve import Response
-from dipdiff.service import exit_status, fetch_sources
-from dipdiff.store import Store
+from dipdiff.pipeline.fetch import exit_status, fetch_sources
+from dipdiff.pipeline.server import Response
+from dipdiff.store.store import Store
 
 RSS = {"Content-Type": "application/rss+xml; charset=UTF-8"}
 

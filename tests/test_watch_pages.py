@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from datetime import UTC
 
+from routes import conditional, redirect, sequence
+
 from dipdiff.config import Schedule, parse_config
 from dipdiff.models import Outcome
-from dipdiff.serve import Response, conditional, redirect, sequence
-from dipdiff.service import exit_status, fetch_sources
-from dipdiff.store import Store
-from dipdiff.watch import Known, due
+from dipdiff.pipeline.fetch import exit_status, fetch_sources
+from dipdiff.pipeline.plan import Known, due
+from dipdiff.pipeline.server import Response
+from dipdiff.store.store import Store
 
 LISTING = "whitehouse-gov-listing-2025/fetched_whitehouse__2025-06-23__c32d803.html"
 BRIEFS = "obama-whitehouse-press-office-2009-2016/briefs"
@@ -28,7 +30,7 @@ def listing_site(server, corpus):
     html = corpus(LISTING).read_text(encoding="utf-8").replace("https://www.whitehouse.gov/", server.url("/"))
     server.set("/briefings-statements/", Response(html.encode()))
     from dipdiff.config import preset
-    from dipdiff.discover import parse_listing
+    from dipdiff.scrape.discover import parse_listing
 
     wh = preset("white-house")
     items = parse_listing(html, server.url("/briefings-statements/"), selector=wh.selector, link=wh.link,
@@ -228,7 +230,7 @@ def test_schedule_backs_off_with_the_time_since_the_last_change():
 
 
 def test_slow_pages_429_and_robots_at_the_service_level(server, store_dir, corpus):
-    from dipdiff.serve import slow
+    from routes import slow
 
     briefs = sorted(corpus(BRIEFS).glob("*.html"))[:4]
     for i, b in enumerate(briefs):
@@ -251,7 +253,7 @@ def test_slow_pages_429_and_robots_at_the_service_level(server, store_dir, corpu
 
 
 def test_atom_feeds_and_sitemap_indexes():
-    from dipdiff.discover import parse_feed, parse_sitemap
+    from dipdiff.scrape.discover import parse_feed, parse_sitemap
 
     atom = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
       <title>FCDO</title>

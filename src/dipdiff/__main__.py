@@ -1,3 +1,3 @@
-from dipdiff.entry import main
+from dipdiff.cli import main
 
 main()

@@ -21,16 +21,35 @@ from typing import Any
 
 from dipdiff import __version__
 from dipdiff.errors import ConfigError
-from dipdiff.extract import ExtractRules
 
 CONFIG_NAME = "dipdiff.toml"
+
 DEFAULT_USER_AGENT = f"dipdiff/{__version__} (+https://github.com/dipdiff/dipdiff; statement monitor)"
+
 KINDS = ("feed", "listing", "sitemap", "json")
+
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
 _MAX_DURATION = 366 * 86400  # a year
+
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # in a header or selector: a mistake
+
+
+@dataclass(frozen=True)
+class ExtractRules:
+    """CSS selectors that locate a statement in one site's pages. Each list is tried in order."""
+
+    title: tuple[str, ...] = ()
+    date: tuple[str, ...] = ()
+    body: tuple[str, ...] = ()
+    agency: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    # Paragraphs matching any of these regular expressions are dropped (site boilerplate).
+    drop_paragraphs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,18 +132,18 @@ class Config:
         raise ConfigError(f"no source {name!r}{hint}", path=self.path)
 
 
-# -- schema -----------------------------------------------------------------------------------
-
 # key -> expected type (as a name used in error messages).
 _FETCH_KEYS = {
     "user_agent": "string", "concurrency": "positive integer", "per_host": "positive integer",
     "delay": "duration", "timeout": "duration", "retries": "integer", "backoff": "duration",
     "max_retry_after": "duration", "max_bytes": "positive integer", "robots": "boolean",
 }
+
 _SCHEDULE_KEYS = {
     "min_interval": "duration", "max_interval": "duration", "factor": "number",
     "removed_after": "positive integer", "flap_window": "duration",
 }
+
 _SOURCE_KEYS = {
     "preset": "string", "kind": "string", "url": "string", "agency": "string",
     "description": "string", "enabled": "boolean", "full_text": "boolean", "selector": "string",
@@ -133,7 +152,9 @@ _SOURCE_KEYS = {
     "items": "string", "link_field": "string", "base_url": "string", "content_api": "string",
     "robots": "boolean", "delay": "duration", "extract": "table",
 }
+
 _EXTRACT_KEYS = {k.name: "list of strings" for k in fields(ExtractRules)}
+
 _TOP_KEYS = {"dipdiff": "table", "schedule": "table", "sources": "table", "signals": "table"}
 
 
@@ -212,9 +233,6 @@ def _typed(table: dict[str, Any], known: dict[str, str], where: str, path: str) 
     return {k: _coerce(v, known[k], where, k, path) for k, v in table.items()}
 
 
-# -- presets ----------------------------------------------------------------------------------
-
-
 def preset_names() -> list[str]:
     folder = resources.files("dipdiff") / "data" / "presets"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
@@ -237,9 +255,6 @@ def _preset_table(name: str, where: str, path: str) -> tuple[dict[str, Any], str
 def preset(name: str) -> SourceConfig:
     """A built-in preset as a source of the same name."""
     return _source(name, {"preset": name}, "dipdiff.toml")
-
-
-# -- loading ----------------------------------------------------------------------------------
 
 
 def _source(name: str, table: dict[str, Any], path: str) -> SourceConfig:
@@ -297,7 +312,7 @@ def _source(name: str, table: dict[str, Any], path: str) -> SourceConfig:
 def _check_selector(selector: str, where: str, key: str, path: str) -> None:
     if not selector:
         return
-    import soupsieve  # comes with beautifulsoup4; compiling catches typos before a run
+    import soupsieve  # lazy: only configs with selectors pay for it (it comes with beautifulsoup4)
 
     try:
         soupsieve.compile(selector)
@@ -341,5 +356,4 @@ def load_config(path: Path | str) -> Config:
     except OSError as e:
         raise ConfigError(f"cannot read ({e.strerror})", path=str(p)) from None
     return parse_config(text, str(p))
-
 

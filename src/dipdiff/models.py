@@ -4,6 +4,84 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # models are core: the diff engine's result is only named here, never imported
+    from dipdiff.analyse.diff import DiffResult
+
+
+#: Event kinds, in the order the report shows them.
+EVENT_KINDS = ("changed", "new", "removed", "moved", "unavailable", "blocked")
+
+#: Kinds that count as "something happened" (exit code 1, a commit, a feed entry).
+CHANGE_KINDS = frozenset({"changed", "new", "removed", "moved"})
+
+_SIG_RANK = {"substantive": 0, "minor": 1, "cosmetic": 2}
+
+
+@dataclass(frozen=True)
+class StatementRef:
+    """Enough about one statement to name and link it."""
+
+    id: str
+    title: str
+    url: str
+    agency: str = ""
+    version: int | None = None
+
+    @property
+    def source(self) -> str:
+        return self.id.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Event:
+    """What happened to one statement within a report's window."""
+
+    kind: str  # one of EVENT_KINDS
+    statement: StatementRef  # version: the latest version in the window
+    time: str  # when it was detected (the check's time)
+    a_version: int | None = None  # "changed": the version compared from
+    a_time: str | None = None
+    b_time: str | None = None
+    diff: DiffResult | None = None  # "changed": a_version -> statement.version
+    note: str = ""
+
+    @property
+    def worst(self) -> str:
+        """The most significant kind of change in the diff (``cosmetic`` when none)."""
+        sigs = [c.significance for c in self.diff.changes] if self.diff else []
+        return min(sigs, key=_SIG_RANK.__getitem__, default="cosmetic")
+
+
+@dataclass(frozen=True)
+class StanceRow:
+    """One actor and the stance each side of a divergence takes towards it."""
+
+    actor: str
+    a: str
+    b: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Evidence: a sentence of one statement (``statement_id``) about ``actor``."""
+
+    statement_id: str
+    text: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Two statements of different agencies that disagree about the same event."""
+
+    a: StatementRef
+    b: StatementRef
+    summary: str = ""
+    stances: tuple[StanceRow, ...] = ()
+    evidence: tuple[Quote, ...] = ()
+    score: float | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,327 @@
+"""Cross-agency comparison: what two statements say, side by side, and where they diverge.
+
+Pure: statements in, a :class:`Comparison` out. No I/O, no clock.
+
+* **Shared wording**: each sentence of A is aligned with its counterpart in B (exact,
+  near-identical, or a paraphrase with substantial word overlap), one-to-one, best pairs
+  first; each pair carries its word-level changes from the diff engine.
+* **Only in A / only in B**: the sentences without a counterpart.
+* **Actors and stances**: the actors of both texts (:mod:`dipdiff.analyse.stance`), matched across
+  texts by identity (a gazetteer entry, a person's surname, an organisation's name) and by
+  the ties each text makes ("Haftar's LNA"). An actor named in both texts is *divergent*
+  when one text is supportive and the other critical, or when one text demands something
+  of it (halt, withdraw, stand down, release) and the other names it without such a
+  demand. An actor named in one text only is reported, never divergent; the speaker of a
+  statement is never judged.
+
+Finding what to compare across a whole store (:func:`related`, :func:`find_divergences`)
+works on per-statement analyses, so a store of thousands of statements is never compared
+pair by pair: candidates share an actor or place within a date window, are ranked by how
+rare the shared names are, and only the best few per statement are compared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from dipdiff.analyse.diff import Change, Segment, diff_pair
+from dipdiff.analyse.entities import Sentence
+from dipdiff.analyse.stance import ActorInText, TextAnalysis, analyze
+from dipdiff.models import Statement
+from dipdiff.text import canonical
+
+MATCHES = ("exact", "near", "paraphrase")
+
+_NEAR = 0.8  # word similarity at or above which two sentences are "near-identical"
+
+_PAIR = 0.5  # word similarity, or content-word overlap, at or above which two sentences are counterparts
+
+_MIN_SHARED_CONTENT = 3  # a paraphrase shares at least this many content words
+
+_WORD = re.compile(r"\w+(?:['\-]\w+)*")
+
+_STOP = frozenset("""
+a an the and or but of for to from in on at by with about as is are was were be been has have had will
+would shall should can could may might must this that these those it its we our they their he she his her
+not no all any also which who whom than then there here into over under more most such
+""".split())
+
+
+@dataclass(frozen=True)
+class SharedSentence:
+    a: str
+    b: str
+    similarity: float
+    match: str  # exact | near | paraphrase
+    changes: tuple[Change, ...]
+    segments: tuple[Segment, ...]  # the redline a -> b
+    a_index: int
+    b_index: int
+
+
+@dataclass(frozen=True)
+class Side:
+    """One actor as one text presents it."""
+
+    stance: str  # supportive | critical | neutral | absent
+    signals: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    demands: tuple[str, ...] = ()
+    speaker: bool = False
+
+    def to_json(self) -> dict:
+        return {"stance": self.stance, "signals": list(self.signals), "evidence": list(self.evidence),
+                "demands": list(self.demands), "speaker": self.speaker}
+
+
+ABSENT = Side("absent")
+
+
+@dataclass(frozen=True)
+class ActorComparison:
+    name: str
+    kind: str
+    aliases: tuple[str, ...]
+    a: Side
+    b: Side
+    divergent: bool
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def weight(self) -> float:
+        """How strong the divergence is: opposite stances weigh more than a one-sided demand."""
+        if not self.divergent:
+            return 0.0
+        w = 0.0
+        if {self.a.stance, self.b.stance} == {"supportive", "critical"}:
+            w += 2.0 + 0.25 * min(len(self.a.signals), len(self.b.signals), 4)
+        if bool(self.a.demands) != bool(self.b.demands):
+            w += 1.0
+        return w
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "aliases": list(self.aliases), "a": self.a.to_json(),
+                "b": self.b.to_json(), "divergent": self.divergent, "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: Statement
+    b: Statement
+    similarity: float
+    shared: tuple[SharedSentence, ...]
+    only_a: tuple[str, ...]
+    only_b: tuple[str, ...]
+    actors: tuple[ActorComparison, ...]
+
+    @property
+    def divergent(self) -> bool:
+        return any(x.divergent for x in self.actors)
+
+    @property
+    def divergent_actors(self) -> tuple[ActorComparison, ...]:
+        return tuple(x for x in self.actors if x.divergent)
+
+    @property
+    def score(self) -> float:
+        """How divergent the pair is (0 when not divergent); ranks ``dipdiff divergences``."""
+        return round(sum(x.weight for x in self.actors), 2)
+
+
+def compare(a: Statement, b: Statement, *, analyses: tuple[TextAnalysis, TextAnalysis] | None = None,
+            align: bool = True) -> Comparison:
+    """Compare two statements: shared wording, what only one says, actors and their stances.
+
+    ``analyses`` reuses :func:`dipdiff.analyse.stance.analyze` results; ``align=False`` skips the
+    sentence alignment (for scanning many pairs for divergences only).
+    """
+    ta, tb = analyses or (analyze(a), analyze(b))
+    if align:
+        shared, only_a, only_b = align_sentences(ta.sentences, tb.sentences)
+        sim = shared_share(shared, ta.sentences, tb.sentences)
+    else:
+        shared, only_a, only_b, sim = (), (), (), 0.0
+    return Comparison(a, b, sim, tuple(shared), tuple(only_a), tuple(only_b), compare_actors(ta, tb))
+
+
+def shared_share(shared: Sequence[SharedSentence], sa: Sequence[Sentence], sb: Sequence[Sentence]) -> float:
+    """Share of both texts' words that sit in aligned sentences, weighted by each pair's similarity."""
+    total = sum(len(_words(s.text)) for s in sa) + sum(len(_words(s.text)) for s in sb)
+    if not total:
+        return 1.0
+    common = sum(p.similarity * (len(_words(p.a)) + len(_words(p.b))) for p in shared)
+    return round(common / total, 4)
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(canonical(text))]
+
+
+def align_sentences(sa: Sequence[Sentence], sb: Sequence[Sentence]
+                    ) -> tuple[list[SharedSentence], list[str], list[str]]:
+    """One-to-one alignment of sentences, best pairs first; the rest are only in A or only in B."""
+    wa = [_words(s.text) for s in sa]
+    wb = [_words(s.text) for s in sb]
+    ca = [{w for w in ws if w not in _STOP and len(w) > 2} for ws in wa]
+    cb = [{w for w in ws if w not in _STOP and len(w) > 2} for ws in wb]
+    index: dict[str, list[int]] = defaultdict(list)
+    for j, ws in enumerate(cb):
+        for w in ws:
+            index[w].append(j)
+    exact_b: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for j, ws in enumerate(wb):
+        exact_b[tuple(ws)].append(j)
+    candidates: list[tuple[float, int, int, float, str]] = []
+    for i, ws in enumerate(wa):
+        if not ws:
+            continue
+        for j in exact_b.get(tuple(ws), ()):
+            candidates.append((2.0, i, j, 1.0, "exact"))
+        shared: dict[int, int] = defaultdict(int)
+        for w in ca[i]:
+            for j in index.get(w, ()):
+                shared[j] += 1
+        for j, n in shared.items():
+            if wa[i] == wb[j]:
+                continue
+            dice = 2 * n / (len(ca[i]) + len(cb[j]))
+            if dice < 0.3:
+                continue
+            ratio = SequenceMatcher(None, wa[i], wb[j], autojunk=False).ratio()
+            if ratio >= _NEAR:
+                candidates.append((1.0 + ratio, i, j, ratio, "near"))
+            elif ratio >= _PAIR or (dice >= _PAIR and n >= _MIN_SHARED_CONTENT):
+                candidates.append((max(ratio, dice), i, j, ratio, "paraphrase"))
+    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    pairs = []
+    for _, i, j, ratio, kind in candidates:
+        if i in used_a or j in used_b:
+            continue
+        used_a.add(i)
+        used_b.add(j)
+        x, y = sa[i].text, sb[j].text
+        if x != y:
+            found, segments = diff_pair(x, y)
+            changes = tuple(found)
+        else:
+            changes, segments = (), (Segment("equal", y),)
+        pairs.append(SharedSentence(x, y, round(ratio, 4), kind, changes, segments, i, j))
+    pairs.sort(key=lambda p: (p.a_index, p.b_index))
+    only_a = [s.text for i, s in enumerate(sa) if i not in used_a]
+    only_b = [s.text for j, s in enumerate(sb) if j not in used_b]
+    return pairs, only_a, only_b
+
+
+def _side(actor: ActorInText | None, sentences: Sequence[Sentence]) -> Side:
+    if actor is None:
+        return ABSENT
+    return Side(actor.stance, tuple(actor.signal_labels), tuple(sentences[k].text for k in actor.sentences),
+                tuple(actor.demands), actor.speaker)
+
+
+def compare_actors(ta: TextAnalysis, tb: TextAnalysis) -> tuple[ActorComparison, ...]:
+    """Match the actors of two texts and decide, for each, whether the texts diverge."""
+    groups = _match_actors(ta.actors, tb.actors)
+    out = []
+    for group_a, group_b in groups:
+        a = _combine(group_a)
+        b = _combine(group_b)
+        side_a, side_b = _side(a, ta.sentences), _side(b, tb.sentences)
+        reasons = divergence_reasons(side_a, side_b)
+        main = (group_a + group_b)
+        name, kind = _display(main)
+        aliases = []
+        for x in main:
+            for al in x.aliases:
+                if al not in aliases and al != name:
+                    aliases.append(al)
+        out.append(ActorComparison(name, kind, tuple(aliases), side_a, side_b, bool(reasons), tuple(reasons)))
+    order = {"person": 0, "force": 1, "government": 2, "organisation": 3, "country": 4}
+    out.sort(key=lambda x: (not x.divergent, x.a.stance == "absent" or x.b.stance == "absent",
+                            order.get(x.kind, 5), x.name.casefold()))
+    return tuple(out)
+
+
+def divergence_reasons(a: Side, b: Side) -> list[str]:
+    """Why two sides diverge about one actor; empty when they do not.
+
+    A one-sided demand is a divergence when the other text names the actor without
+    pressing it: its stance is neutral or supportive. Two texts that both criticise an
+    actor, one of them adding a demand, differ in degree, not in direction.
+    """
+    if a.stance == "absent" or b.stance == "absent" or a.speaker or b.speaker:
+        return []
+    reasons = []
+    if {a.stance, b.stance} == {"supportive", "critical"}:
+        reasons.append(f"A is {a.stance}, B is {b.stance}")
+    for x, y, xn, yn in ((a, b, "A", "B"), (b, a, "B", "A")):
+        if x.demands and not y.demands and y.stance in ("neutral", "supportive"):
+            reasons.append(f"{xn} demands ({', '.join(x.demands)}); {yn} names the actor without such a demand")
+    return reasons
+
+
+def _combine(group: list[ActorInText]) -> ActorInText | None:
+    if not group:
+        return None
+    if len(group) == 1:
+        return group[0]
+    first = group[0]
+    merged = ActorInText(first.key, first.name, first.kind, set().union(*(g.keys for g in group)))
+    for g in group:
+        merged.aliases += [x for x in g.aliases if x not in merged.aliases]
+        merged.sentences = sorted(set(merged.sentences) | set(g.sentences))
+        merged.signals += g.signals
+        merged.speaker = merged.speaker or g.speaker
+        merged.acting = True
+    return merged
+
+
+def _display(actors: Sequence[ActorInText]) -> tuple[str, str]:
+    people = [x for x in actors if x.kind == "person"]
+    pool = people or list(actors)
+    best = max(pool, key=lambda x: (not x.key.startswith(("p:", "o:")), len(x.name)))
+    return best.name, best.kind
+
+
+def _match_actors(xs: Sequence[ActorInText], ys: Sequence[ActorInText]
+                  ) -> list[tuple[list[ActorInText], list[ActorInText]]]:
+    """Group the actors of two texts: one group per real-world actor (union over shared keys)."""
+    nodes = [("a", n) for n in range(len(xs))] + [("b", n) for n in range(len(ys))]
+    parent = list(range(len(nodes)))
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    owner: dict[str, int] = {}
+    for k, (side, n) in enumerate(nodes):
+        actor = xs[n] if side == "a" else ys[n]
+        for key in actor.keys:
+            if key in owner:
+                parent[find(k)] = find(owner[key])
+            else:
+                owner[key] = k
+    # "Prime Minister Abiy" and "Prime Minister Abiy Ahmed": one name inside the other is one person.
+    for i, x in enumerate(xs):
+        for j, y in enumerate(ys):
+            if x.kind == y.kind == "person" and (x.key.startswith("p:") or y.key.startswith("p:")):
+                nx, ny = _name_words(x.name), _name_words(y.name)
+                if nx and ny and (nx <= ny or ny <= nx):
+                    parent[find(len(xs) + j)] = find(i)
+    groups: dict[int, tuple[list[ActorInText], list[ActorInText]]] = {}
+    for k, (side, n) in enumerate(nodes):
+        g = groups.setdefault(find(k), ([], []))
+        (g[0] if side == "a" else g[1]).append(xs[n] if side == "a" else ys[n])
+    return list(groups.values())
+
+
+def _name_words(name: str) -> frozenset[str]:
+    return frozenset(w for w in _words(name) if len(w) > 2)

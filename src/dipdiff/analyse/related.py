@@ -1,0 +1,251 @@
+"""Finding what to compare across a whole store: related statements and divergent pairs.
+
+Works on per-statement analyses, so a store of thousands of statements is never compared
+pair by pair: candidates share an actor or place within a date window, are ranked by how
+rare the shared names are, and only the best few per statement are compared. Pure:
+records in, ranked pairs out.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from dipdiff.analyse.compare import ActorComparison, Comparison, compare, compare_actors
+from dipdiff.analyse.entities import default_gazetteer
+from dipdiff.analyse.stance import TextAnalysis, analyze
+from dipdiff.models import Statement
+from dipdiff.text import canonical
+
+
+@dataclass(frozen=True)
+class Record:
+    """One statement to cross-check: its store ID, text and date (published, else first fetched)."""
+
+    id: str
+    statement: Statement
+    date: datetime | None
+    version: int | None = None
+
+    @property
+    def source(self) -> str:
+        return self.id.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Related:
+    """A statement related to another: same event by shared actors and places, within the window."""
+
+    record: Record
+    score: float
+    shared: tuple[str, ...]  # display names of the shared actors and places
+    days: float | None  # |date difference| in days
+
+
+@dataclass(frozen=True)
+class DivergentPair:
+    """Two related statements of different sources that diverge about at least one actor."""
+
+    a: Record
+    b: Record
+    comparison: Comparison
+    related_score: float
+
+    @property
+    def score(self) -> float:
+        return self.comparison.score
+
+    @property
+    def actors(self) -> tuple[ActorComparison, ...]:
+        return self.comparison.divergent_actors
+
+
+@dataclass
+class _Profile:
+    record: Record
+    analysis: TextAnalysis
+    names: dict[str, str] = field(default_factory=dict)  # key -> display name (actors and places)
+    weights: dict[str, float] = field(default_factory=dict)  # key -> how much it says what the text is about
+    actor_keys: set[str] = field(default_factory=set)
+
+
+# A shared person or armed group says more about "the same event" than a shared country or place.
+_KIND_WEIGHT = {"person": 1.5, "force": 1.5, "government": 1.0, "organisation": 1.0, "country": 1.0}
+
+_PLACE_WEIGHT = 0.5
+
+MIN_RELATED_SCORE = 1.0
+
+_RARE_AT = math.log(11)  # names in at most a tenth of the statements count fully
+
+
+def _salience(sentences: Sequence[int], names: Iterable[str], title: str) -> float:
+    """1 when a name is in the title or the first two sentences, 0.5 when repeated, else 0.25."""
+    folded = canonical(title).casefold()
+    if (sentences and min(sentences) <= 1) or any(n and canonical(n).casefold() in folded for n in names):
+        return 1.0
+    return 0.5 if len(sentences) >= 2 else 0.25
+
+
+def _profile(record: Record) -> _Profile:
+    analysis = analyze(record.statement)
+    p = _Profile(record, analysis)
+    title = record.statement.title
+    for a in analysis.actors:
+        if a.speaker:
+            continue
+        w = _KIND_WEIGHT.get(a.kind, 1.0) * _salience(a.sentences, [a.name, *a.aliases], title)
+        for k in a.keys:
+            p.names[k] = a.name
+            p.actor_keys.add(k)
+            p.weights[k] = max(p.weights.get(k, 0.0), w)
+    for k in analysis.places:
+        if k != analysis.speaker and k not in p.names:
+            name = analysis.place_names.get(k, k)
+            p.names[k] = name
+            p.weights[k] = _PLACE_WEIGHT * _salience(analysis.place_sentences.get(k, []), [name], title)
+    # A list of twenty signatories says little about which event a statement is about.
+    countries = [k for k in p.names if k in _COUNTRY_KEYS()]
+    if len(countries) > _MAX_COUNTRIES:
+        for k in countries:
+            p.weights[k] *= _MAX_COUNTRIES / len(countries)
+    return p
+
+
+_MAX_COUNTRIES = 6
+
+
+@lru_cache(maxsize=1)
+def _COUNTRY_KEYS() -> frozenset[str]:  # noqa: N802 - a constant, computed once
+    return frozenset(k for k, e in default_gazetteer().entries.items() if e.kind == "country")
+
+
+class Index:
+    """Per-statement analyses and an inverted index of actors and places, built once."""
+
+    def __init__(self, records: Iterable[Record]) -> None:
+        self.profiles = [_profile(r) for r in records]
+        self.by_id = {p.record.id: p for p in self.profiles}
+        self._postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        for n, p in enumerate(self.profiles):
+            t = p.record.date.timestamp() if p.record.date else math.inf
+            for k in p.names:
+                self._postings[k].append((t, n))
+        for v in self._postings.values():
+            v.sort()
+        total = max(len(self.profiles), 50)  # a small store cannot tell rare names from common ones
+        self._rarity = {k: min(1.0, math.log(1 + total / len(v)) / _RARE_AT) for k, v in self._postings.items()}
+
+    def related(self, sid: str, window: timedelta, *, limit: int | None = None) -> list[Related]:
+        """Statements of other sources about the same event, best first."""
+        p = self.by_id[sid]
+        return [r for _, r in self._related(p, window, limit)]
+
+    def _related(self, p: _Profile, window: timedelta, limit: int | None) -> list[tuple[int, Related]]:
+        if p.record.date is None:
+            return []
+        t = p.record.date.timestamp()
+        w = window.total_seconds()
+        scores: dict[int, float] = defaultdict(float)
+        shared: dict[int, list[str]] = defaultdict(list)
+        for k, name in p.names.items():
+            post = self._postings.get(k, ())
+            lo = bisect_left(post, (t - w, -1))
+            hi = bisect_right(post, (t + w, math.inf))
+            for _, n in post[lo:hi]:
+                q = self.profiles[n]
+                if q is p or q.record.source == p.record.source:
+                    continue
+                scores[n] += self._rarity[k] * min(p.weights[k], q.weights[k])
+                shared[n].append(name)
+        out = []
+        for n, s in scores.items():
+            if s < MIN_RELATED_SCORE:
+                continue
+            q = self.profiles[n]
+            days = abs(q.record.date.timestamp() - t) / 86400 if q.record.date else None
+            out.append((n, Related(q.record, round(s, 2), tuple(dict.fromkeys(shared[n])), days)))
+        out.sort(key=lambda x: (-x[1].score, x[1].days if x[1].days is not None else math.inf, x[1].record.id))
+        return out[:limit] if limit else out
+
+    def divergences(self, *, since: datetime | None = None, window: timedelta = timedelta(days=7),
+                    per_statement: int = 10, involving: Iterable[str] | None = None) -> list[DivergentPair]:
+        """Compare each statement with its best related ones; the divergent pairs, most divergent first."""
+        wanted = set(involving) if involving is not None else None
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for p in self.profiles:
+            if wanted is not None and p.record.id not in wanted:
+                continue
+            if since is not None and (p.record.date is None or p.record.date < since):
+                continue
+            for n, rel in self._related(p, window, per_statement):
+                q = self.profiles[n]
+                pair = tuple(sorted((p.record.id, q.record.id)))
+                if pair in seen:
+                    continue
+                seen.add(pair)
+                first, second = (p, q) if (p.record.date, p.record.id) <= (q.record.date, q.record.id) else (q, p)
+                actors = compare_actors(first.analysis, second.analysis)
+                if not any(x.divergent for x in actors):
+                    continue
+                full = compare(first.record.statement, second.record.statement,
+                               analyses=(first.analysis, second.analysis), align=False)
+                out.append(DivergentPair(first.record, second.record, full, rel.score))
+        out.sort(key=lambda d: (-d.score, -d.related_score, d.a.id, d.b.id))
+        return out
+
+
+def related(target: str, records: Iterable[Record], *, window: timedelta = timedelta(days=7),
+            limit: int | None = None) -> list[Related]:
+    """Statements in ``records`` from other sources that concern the same event as ``target``."""
+    return Index(records).related(target, window, limit=limit)
+
+
+def find_divergences(records: Iterable[Record], *, since: datetime | None = None,
+                     window: timedelta = timedelta(days=7), per_statement: int = 10,
+                     involving: Iterable[str] | None = None) -> list[DivergentPair]:
+    """The divergent pairs among related statements of ``records``, most divergent first.
+
+    ``since`` keeps pairs whose later-or-own statement is dated on or after it; ``involving``
+    restricts to pairs that include one of these statement IDs (e.g. what a run changed).
+    """
+    wanted = set(involving) if involving is not None else None
+    return Index(within_reach(records, since=since, window=window, involving=wanted)).divergences(
+        since=since, window=window, per_statement=per_statement, involving=wanted)
+
+
+def within_reach(records: Iterable[Record], *, since: datetime | None = None, window: timedelta = timedelta(days=7),
+                 involving: Iterable[str] | None = None, around: datetime | None = None) -> list[Record]:
+    """The records that can be part of a pair asked for, so that only they are analysed.
+
+    A pair needs both dates within ``window``: with ``since``, nothing dated before
+    ``since - window`` can take part; with ``involving``, nothing farther than ``window`` from
+    an involved statement; with ``around``, nothing farther than ``window`` from that date.
+    """
+    records = list(records)
+    if since is None and involving is None and around is None:
+        return records
+    wanted = set(involving) if involving is not None else None
+    anchors = [r.date for r in records if wanted is not None and r.id in wanted and r.date is not None]
+    if around is not None:
+        anchors.append(around)
+    anchors.sort()
+    out = []
+    for r in records:
+        if r.date is None:
+            continue
+        if since is not None and r.date < since - window:
+            continue
+        if (wanted is not None or around is not None) and r.id not in (wanted or ()):
+            k = bisect_left(anchors, r.date)
+            near = [anchors[j] for j in (k - 1, k) if 0 <= j < len(anchors)]
+            if not any(abs(r.date - a) <= window for a in near):
+                continue
+        out.append(r)
+    return out

@@ -1,0 +1,185 @@
+"""The diplomatic signal lexicon and its matcher.
+
+The lexicon is data (``data/signals.toml``), extended by users in their
+config. Matching is on canonical, case-folded words, longest phrase first, so
+"deeply concerned" wins over "concerned" and "call on" over "call".
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from dipdiff.errors import ConfigError
+from dipdiff.text import canonical
+
+POLARITIES = ("supportive", "critical", "neutral")
+
+_KEYS = {"phrase", "category", "polarity", "demand", "forms", "inflect", "except_followed_by",
+         "except_preceded_by"}
+
+_WORD = re.compile(r"[\w]+(?:[-'][\w]+)*")
+
+# Negators that turn "we support" into "we do not support" within a few words before a signal.
+NEGATORS = frozenset({"not", "no", "never", "neither", "nor", "without", "cannot", "can't", "won't",
+                      "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't"})
+
+_NEGATION_WINDOW = 3
+
+
+@dataclass(frozen=True)
+class Signal:
+    phrase: str  # the base form, lower case: what outputs call the signal
+    category: str
+    polarity: str  # supportive | critical | neutral
+    demand: bool = False
+
+
+@dataclass(frozen=True)
+class SignalMatch:
+    signal: Signal
+    start: int  # character offsets into the text given to :meth:`Lexicon.find`
+    end: int
+    text: str  # as written
+    negated: bool = False  # "does not support", "no ceasefire"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    signal: Signal
+    words: tuple[str, ...]
+    except_followed_by: frozenset[str]
+    except_preceded_by: frozenset[str]
+
+
+def inflections(phrase: str) -> list[str]:
+    """Regular English inflections of a phrase's first word: urge -> urges, urged, urging."""
+    first, _, rest = phrase.partition(" ")
+    tail = f" {rest}" if rest else ""
+    forms = {first}
+    if first.endswith("e"):
+        forms |= {first + "s", first + "d", first[:-1] + "ing"}
+    elif first.endswith("y") and len(first) > 2 and first[-2] not in "aeiou":
+        forms |= {first[:-1] + "ies", first[:-1] + "ied", first + "ing"}
+    elif first.endswith(("s", "sh", "ch", "x", "z")):
+        forms |= {first + "es", first + "ed", first + "ing"}
+    else:
+        forms |= {first + "s", first + "ed", first + "ing"}
+    return sorted(f + tail for f in forms)
+
+
+def words_of(text: str) -> list[tuple[str, int, int]]:
+    """Canonical, case-folded words with their character offsets in ``text``."""
+    # canonical() leaves ASCII words as they are; skipping it keeps scans of large stores fast.
+    return [((w.lower() if (w := m.group()).isascii() else canonical(w).casefold()), m.start(), m.end())
+            for m in _WORD.finditer(text)]
+
+
+class Lexicon:
+    """A set of signals, matched longest-phrase-first."""
+
+    def __init__(self, entries: Iterable[dict], *, where: str = "signals") -> None:
+        self._by_first: dict[str, list[_Entry]] = {}
+        self.signals: list[Signal] = []
+        for n, raw in enumerate(entries):
+            self._add(raw, f"{where}[{n}]")
+        for bucket in self._by_first.values():
+            bucket.sort(key=lambda e: -len(e.words))
+
+    def _add(self, raw: Mapping, where: str) -> None:
+        if not isinstance(raw, Mapping):
+            raise ConfigError("each signal must be a table", key=where)
+        unknown = sorted(set(raw) - _KEYS)
+        if unknown:
+            raise ConfigError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})", key=where)
+        phrase = raw.get("phrase")
+        if not isinstance(phrase, str) or not phrase.strip():
+            raise ConfigError("'phrase' must be a non-empty string", key=where)
+        polarity = raw.get("polarity", "neutral")
+        if polarity not in POLARITIES:
+            raise ConfigError(f"'polarity' must be one of {', '.join(POLARITIES)}, not {polarity!r}", key=where)
+        category = raw.get("category", "custom")
+        if not isinstance(category, str):
+            raise ConfigError("'category' must be a string", key=where)
+        demand = raw.get("demand", False)
+        if not isinstance(demand, bool):
+            raise ConfigError("'demand' must be true or false", key=where)
+        forms = raw.get("forms")
+        if forms is None:
+            forms = inflections(phrase.lower()) if raw.get("inflect", True) else [phrase]
+        if not isinstance(forms, list) or not all(isinstance(f, str) for f in forms):
+            raise ConfigError("'forms' must be a list of strings", key=where)
+        signal = Signal(phrase.strip().lower(), category, polarity, demand)
+        self.signals.append(signal)
+        follow = frozenset(w.casefold() for w in raw.get("except_followed_by", []))
+        precede = frozenset(w.casefold() for w in raw.get("except_preceded_by", []))
+        for form in forms:
+            words = tuple(w for w, _, _ in words_of(form))
+            if words:
+                self._by_first.setdefault(words[0], []).append(_Entry(signal, words, follow, precede))
+
+    def extend(self, entries: Iterable[dict], *, where: str = "signals.add") -> Lexicon:
+        """A new lexicon with ``entries`` added (user signals from the config)."""
+        new = Lexicon([], where=where)
+        new._by_first = {k: list(v) for k, v in self._by_first.items()}
+        new.signals = list(self.signals)
+        for n, raw in enumerate(entries):
+            new._add(raw, f"{where}[{n}]")
+        for bucket in new._by_first.values():
+            bucket.sort(key=lambda e: -len(e.words))
+        return new
+
+    def find(self, text: str) -> list[SignalMatch]:
+        """Every signal in ``text``, left to right, without overlaps (longest phrase wins)."""
+        words = words_of(text)
+        plain = [w for w, _, _ in words]
+        out: list[SignalMatch] = []
+        i = 0
+        while i < len(words):
+            match = self._match_at(plain, i)
+            if match is None:
+                i += 1
+                continue
+            entry = match
+            end = i + len(entry.words)
+            start_char, end_char = words[i][1], words[end - 1][2]
+            negated = any(w in NEGATORS for w in plain[max(0, i - _NEGATION_WINDOW):i])
+            out.append(SignalMatch(entry.signal, start_char, end_char, text[start_char:end_char], negated))
+            i = end
+        return out
+
+    def _match_at(self, plain: Sequence[str], i: int) -> _Entry | None:
+        for entry in self._by_first.get(plain[i], ()):
+            n = len(entry.words)
+            if tuple(plain[i:i + n]) != entry.words:
+                continue
+            if i + n < len(plain) and plain[i + n] in entry.except_followed_by:
+                continue
+            if i > 0 and plain[i - 1] in entry.except_preceded_by:
+                continue
+            return entry
+        return None
+
+    def phrases(self, text: str) -> list[str]:
+        """The base phrases of the signals in ``text``, in order, without repeats."""
+        seen: dict[str, None] = {}
+        for m in self.find(text):
+            seen.setdefault(m.signal.phrase, None)
+        return list(seen)
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    """The lexicon shipped with dipdiff (``data/signals.toml``)."""
+    data = resources.files("dipdiff").joinpath("data", "signals.toml").read_text(encoding="utf-8")
+    return Lexicon(tomllib.loads(data)["signal"], where="data/signals.toml: signal")
+
+
+def lexicon(extra: Iterable[dict] | None = None) -> Lexicon:
+    """The default lexicon, extended with user entries (``[[signals.add]]`` in dipdiff.toml)."""
+    base = default_lexicon()
+    return base.extend(extra) if extra else base

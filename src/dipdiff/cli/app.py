@@ -1,0 +1,9 @@
+"""The ``dipdiff`` typer application: every command module of this package, registered on one app."""
+
+from __future__ import annotations
+
+# Importing a command module registers its commands on ``app`` (typer decorators).
+from dipdiff.cli import browse, compare, diff, monitor, record, setup  # noqa: F401, I001 - help lists them in this order
+from dipdiff.cli.base import app
+
+__all__ = ["app"]

@@ -1,0 +1,191 @@
+"""What every command shares: the typer app, the global options, error handling, small helpers.
+
+Every failure becomes one line on stderr and exit code 2 (:func:`handle_errors`); exit codes
+follow diff(1): 0 no differences, 1 differences found, 2 trouble.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+from rich.text import Text
+
+from dipdiff import __version__
+from dipdiff.errors import DipdiffError, InputError
+from dipdiff.models import Outcome, SnapshotResult
+from dipdiff.render.terminal import make_console, safe, safe_json
+
+app = typer.Typer(
+    name="dipdiff",
+    help="Watch what governments say: snapshot official statements, redline silent edits, "
+    "compare what agencies said.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Exit(IntEnum):
+    SAME = 0
+    DIFFERENT = 1
+    TROUBLE = 2
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(fn: F) -> F:
+    """Every failure becomes one line on stderr and exit code 2; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except DipdiffError as e:
+            _fail(str(e))
+        except KeyboardInterrupt:
+            _fail("interrupted")
+        except OSError as e:
+            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+            _fail(f"{where}{e.strerror or e}")
+        except Exception as e:  # noqa: BLE001 - the promise is: no traceback, ever
+            if os.environ.get("DIPDIFF_DEBUG"):
+                raise
+            _fail(f"internal error: {e.__class__.__name__}: {e} (set DIPDIFF_DEBUG=1 for a traceback)")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str) -> None:
+    err = make_console(stderr=True)
+    err.print(Text(f"dipdiff: error: {safe(' '.join(message.split()))}"))
+    raise typer.Exit(Exit.TROUBLE)
+
+
+def _print_json(doc: Any) -> None:
+    """Indented JSON on stdout; controls and bidi overrides in strings only as escapes."""
+    print(safe_json(json.dumps(doc, indent=2, ensure_ascii=False)))
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"dipdiff {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    store: Annotated[
+        Path,
+        typer.Option("--store", envvar="DIPDIFF_STORE", help="Snapshot folder.", show_default=True),
+    ] = Path("snapshots"),
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = None,
+) -> None:
+    ctx.obj = {"store": store}
+
+
+def _store(ctx: typer.Context):
+    from dipdiff.store.store import Store
+
+    return Store(ctx.obj["store"])
+
+
+def _fetcher():
+    from dipdiff.clock import utc_timestamp
+    from dipdiff.scrape.http import fetch_page, make_client
+
+    client = make_client()
+
+    def fetch(url: str):
+        return fetch_page(client, url, fetched_at=utc_timestamp())
+
+    return fetch
+
+
+def _outcome_line(r: SnapshotResult) -> Text:
+    styles = {Outcome.NEW: "cyan", Outcome.CHANGED: "yellow", Outcome.UNCHANGED: "dim",
+              Outcome.BLOCKED: "red", Outcome.UNAVAILABLE: "red"}
+    line = Text(f"{r.outcome.value:<10}", style=styles.get(r.outcome, ""))
+    line.append(f" {r.statement_id}")
+    if r.version:
+        line.append(f"@{r.version}")
+    if r.message:
+        line.append(f"  ({safe(r.message)})")
+    return line
+
+
+def _check_source(source: str | None) -> None:
+    from dipdiff.text import slugify
+
+    if source is not None and slugify(source, 100) != source:
+        raise InputError(f"--source {source!r}: use lowercase letters, digits and dashes")
+
+
+def _now() -> str:
+    """The current time; ``DIPDIFF_NOW`` (ISO 8601) pins it, for backfills and tests."""
+    from dipdiff.clock import parse_timestamp, utc_timestamp
+
+    pinned = os.environ.get("DIPDIFF_NOW")
+    if pinned:
+        try:
+            return utc_timestamp(parse_timestamp(pinned))
+        except InputError:
+            raise InputError(f"DIPDIFF_NOW={pinned!r}: not an ISO 8601 time") from None
+    return utc_timestamp()
+
+
+def _parse_day(value: str, option: str):
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise InputError(f"{option} {value!r}: expected a date, YYYY-MM-DD") from None
+
+
+def _reports_dir(store, reports: Optional[Path]) -> Path:
+    from dipdiff.pipeline.report import default_reports_dir
+
+    return reports if reports is not None else default_reports_dir(store)
+
+
+def _window(value: str, option: str = "--window"):
+    """``7d``, ``48h``, ``2w`` or a number of days."""
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdw]?)\s*", value)
+    if not m:
+        raise InputError(f"{option} {value!r}: expected a duration such as 7d, 48h or 2w")
+    n = float(m.group(1))
+    return timedelta(hours=n) if m.group(2) == "h" else timedelta(weeks=n) if m.group(2) == "w" else timedelta(days=n)
+
+
+def _since(value: Optional[str]):
+    from dipdiff.clock import parse_timestamp
+
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value)
+    except InputError:
+        raise InputError(f"--since {value!r}: expected a date (YYYY-MM-DD) or an ISO 8601 time") from None
+
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option("--config", "-c", envvar="DIPDIFF_CONFIG", help="Config file (dipdiff.toml).",
+                 show_default=True),
+]

@@ -1,0 +1,161 @@
+"""``dipdiff list``, ``log``, ``show`` and ``verify``: reading the store."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from dipdiff.cli.base import Exit, _print_json, _store, app, handle_errors
+from dipdiff.render.terminal import make_console, safe
+
+
+@app.command("list")
+@handle_errors
+def list_(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The statements in the store."""
+    store = _store(ctx)
+    rows = []
+    for sid in store.statement_ids():
+        meta = store.meta(sid)
+        refs = store.versions(sid)
+        rows.append({"id": sid, "versions": len(refs), "last_fetched": refs[-1].fetched_at if refs else None,
+                     "agency": meta.agency, "title": meta.title, "url": meta.url})
+    if as_json:
+        _print_json(rows)
+        return
+    console = make_console()
+    if not rows:
+        console.print(Text(f"no statements in {store.root}"))
+        return
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    # IDs are what users copy into the next command: keep each on one line, and give
+    # the title whatever width is left (never less than a readable column).
+    id_width = max(len(r["id"]) for r in rows)
+    title_min = 24
+    fixed = 2 + 8 + 2 + 20 + 2  # versions, last fetched and the gaps between columns
+    if not console.is_terminal:
+        # Piped: one tab-separated line per statement, nothing cut, easy to `cut -f1`.
+        for r in rows:
+            console.print(Text("\t".join([r["id"], str(r["versions"]), r["last_fetched"] or "-",
+                                          safe(r["title"])])))
+        return
+    table.add_column("id", overflow="fold",
+                     max_width=max(20, min(id_width, console.width - fixed - title_min)))
+    table.add_column("versions", justify="right", no_wrap=True)
+    table.add_column("last fetched", no_wrap=True)
+    table.add_column("title", overflow="fold", min_width=min(title_min, console.width // 3))
+    for r in rows:
+        table.add_row(Text(r["id"]), str(r["versions"]), r["last_fetched"] or "-", Text(safe(r["title"])))
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def log(
+    ctx: typer.Context,
+    statement_id: Annotated[str, typer.Argument(metavar="ID", help="<source>/<slug>")],
+    checks: Annotated[bool, typer.Option("--checks", help="Show every check, not only versions.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The versions of one statement (and with --checks, its check history)."""
+    from dipdiff.store.ids import parse_ref
+
+    store = _store(ctx)
+    sid, _ = parse_ref(statement_id)
+    meta = store.meta(sid)
+    refs = store.versions(sid)
+    versions = []
+    for ref in refs:
+        st = store.read_version(sid, ref.number).statement
+        versions.append({"version": ref.number, "fetched_at": ref.fetched_at, "sha256": ref.sha256,
+                         "words": st.words, "title": st.title, "file": ref.filename})
+    if as_json:
+        doc: dict[str, Any] = {"id": sid, "url": meta.url, "versions": versions}
+        if checks:
+            doc["checks"] = meta.checks
+        _print_json(doc)
+        return
+    console = make_console()
+    console.print(Text(f"{sid}  {safe(meta.url)}"))
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("@", "fetched at", "sha256", "words", "title"):
+        table.add_column(col, overflow="fold")
+    for v in versions:
+        table.add_row(str(v["version"]), v["fetched_at"], v["sha256"][:12], str(v["words"]), Text(safe(v["title"])))
+    console.print(table)
+    if checks:
+        console.print()
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for col in ("checked at", "outcome", "status", "version", "note"):
+            table.add_column(col, overflow="fold")
+        for c in meta.checks:
+            table.add_row(str(c.get("time", "")), str(c.get("outcome", "")), str(c.get("status", "")),
+                          str(c.get("version", "")), Text(safe(str(c.get("note", "")))))
+        console.print(table)
+
+
+@app.command()
+@handle_errors
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID[@N]", help="Statement, optionally a version (1 = first, -1 = latest).")],
+    raw: Annotated[bool, typer.Option("--raw", help="Print the raw HTML as fetched.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The text of one version."""
+    from dipdiff.render.json import statement_meta
+    from dipdiff.render.plain import statement_text
+    from dipdiff.store.ids import parse_ref
+
+    store = _store(ctx)
+    sid, n = parse_ref(ref)
+    n = -1 if n is None else n
+    if raw:
+        content = store.read_raw(sid, n)
+        if sys.stdout.isatty():
+            # A page can carry escape sequences; only a pipe or a file gets the bytes as fetched.
+            from dipdiff.scrape.extract import decode_html
+
+            make_console().print(Text(safe(decode_html(content))))
+        else:
+            sys.stdout.buffer.write(content)
+        return
+    v = store.read_version(sid, n)
+    if as_json:
+        doc = statement_meta(v.statement, v.ref.number) | {
+            "id": sid, "fetched_at": v.ref.fetched_at, "sha256": v.ref.sha256,
+            "paragraphs": list(v.statement.paragraphs)}
+        _print_json(doc)
+        return
+    make_console().print(Text(safe(statement_text(v.statement))), end="")
+
+
+@app.command()
+@handle_errors
+def verify(
+    ctx: typer.Context,
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="First remove what interrupted runs left behind (temp files, raw pages "
+        "without their version, statements with nothing stored); never touches a version.")] = False,
+) -> None:
+    """Check every file of the store: headers, hashes, metadata. Exit 2 naming what is wrong."""
+    store = _store(ctx)
+    console = make_console()
+    if repair:
+        for path in store.repair():
+            console.print(Text(f"removed {safe(path)}"))
+    problems = store.verify()
+    if problems:
+        err = make_console(stderr=True)
+        for p in problems:
+            err.print(Text(f"dipdiff: {safe(p)}"))
+        raise typer.Exit(Exit.TROUBLE)
+    n = len(store.statement_ids())
+    console.print(Text(f"ok: {n} statement(s) in {store.root} verified"))

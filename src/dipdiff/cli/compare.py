@@ -1,0 +1,117 @@
+"""``dipdiff compare``, ``related`` and ``divergences``: statements of different agencies side by side."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from dipdiff.cli.base import (
+    Exit,
+    _fetcher,
+    _print_json,
+    _since,
+    _store,
+    _window,
+    app,
+    handle_errors,
+)
+from dipdiff.errors import InputError
+from dipdiff.render.terminal import make_console, safe, safe_json
+
+COMPARE_FORMATS = ("term", "md", "html", "json")
+
+
+@app.command()
+@handle_errors
+def compare(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(metavar="A", help="Statement ID[@N], file or URL.")],
+    b: Annotated[str, typer.Argument(metavar="B", help="Statement ID[@N], file or URL.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="term, md, html or json.")] = "term",
+) -> None:
+    """What two statements say side by side: shared wording, actors, stances. Exit 1 when divergent."""
+    from dipdiff.analyse.compare import compare as compare_statements
+    from dipdiff.pipeline.load import load
+    from dipdiff.render.html import compare_html
+    from dipdiff.render.json import compare_json
+    from dipdiff.render.markdown import compare_markdown
+    from dipdiff.render.terminal import render_compare
+
+    if fmt not in COMPARE_FORMATS:
+        raise InputError(f"--format {fmt!r}: choose one of {', '.join(COMPARE_FORMATS)}")
+    store = _store(ctx)
+    fetcher = _fetcher() if "://" in a or "://" in b else None
+    la, lb = load(a, store, fetcher), load(b, store, fetcher)
+    result = compare_statements(la.statement, lb.statement)
+    if fmt == "json":
+        sys.stdout.write(safe_json(compare_json(result, la.version, lb.version)))
+    elif fmt == "md":
+        sys.stdout.write(safe(compare_markdown(result, la.label, lb.label)))
+    elif fmt == "html":
+        sys.stdout.write(safe(compare_html(result, la.label, lb.label)))
+    else:
+        render_compare(make_console(), result, labels=(la.label, lb.label))
+    raise typer.Exit(Exit.DIFFERENT if result.divergent else Exit.SAME)
+
+
+@app.command()
+@handle_errors
+def related(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID", help="Statement ID.")],
+    window: Annotated[str, typer.Option("--window", help="How far apart the dates may be: 7d, 48h, 2w.")] = "7d",
+    limit: Annotated[int, typer.Option("--limit", help="Show at most this many.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Statements of other sources about the same event: shared actors and places, close dates."""
+    from dipdiff.pipeline.crosscheck import related_in_store
+    from dipdiff.render.json import related_doc
+
+    if limit < 1:
+        raise InputError("--limit must be 1 or more")
+    record, items = related_in_store(_store(ctx), ref, _window(window), limit=limit)
+    if as_json:
+        _print_json(related_doc(record.id, items))
+        return
+    console = make_console()
+    if not items:
+        console.print(Text(f"no related statements from other sources within {window} of {record.id}"))
+        return
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("score", "days", "id", "shared", "title"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("score", "days", "id"))
+    for r in items:
+        table.add_row(f"{r.score:.2f}", f"{r.days:.1f}" if r.days is not None else "-", Text(r.record.id),
+                      Text(safe(", ".join(r.shared))), Text(safe(r.record.statement.title)))
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def divergences(
+    ctx: typer.Context,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only pairs with a statement dated on or after this date.")] = None,
+    window: Annotated[str, typer.Option("--window", help="How far apart related statements may be: 7d, 48h, 2w.")] = "7d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Related statements of different sources that diverge, most divergent first. Exit 1 when any."""
+    from dipdiff.pipeline.crosscheck import find_divergences
+    from dipdiff.render.json import divergences_doc
+    from dipdiff.render.plain import divergence_line
+
+    pairs = find_divergences(_store(ctx), since=_since(since), window=_window(window))
+    if as_json:
+        _print_json(divergences_doc(pairs))
+    else:
+        console = make_console()
+        if not pairs:
+            console.print(Text("no divergences"))
+        for d in pairs:
+            console.print(Text(f"{d.score:.2f}  {d.a.id} ↔ {d.b.id}", style="bold"))
+            for x in d.actors:
+                console.print(Text(f"      {safe(divergence_line(x))}"))
+    raise typer.Exit(Exit.DIFFERENT if pairs else Exit.SAME)

@@ -1,0 +1,77 @@
+"""``dipdiff diff``: the word-level redline of two versions, files or URLs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dipdiff.cli.base import Exit, _fetcher, _store, app, handle_errors
+from dipdiff.errors import InputError
+from dipdiff.render.terminal import make_console, safe, safe_json
+
+FORMATS = ("term", "md", "html", "json", "unified")
+
+GRANULARITIES = ("word", "sentence", "paragraph")
+
+
+@app.command()
+@handle_errors
+def diff(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(metavar="A [B]", help="ID (latest two versions), ID@N ID@M, files or URLs.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="term, md, html, json or unified.")] = "term",
+    context: Annotated[int, typer.Option(help="Unchanged paragraphs shown around each change.")] = 1,
+    ignore_cosmetic: Annotated[bool, typer.Option("--ignore-cosmetic", help="Hide whitespace, quote, dash and case-only changes.")] = False,
+    granularity: Annotated[str, typer.Option("--granularity", "-g", help="word, sentence or paragraph: the unit a change snaps to.")] = "word",
+    config: Annotated[Path, typer.Option("--config", "-c", envvar="DIPDIFF_CONFIG", help="Config file whose [[signals.add]] extend the signal lexicon (if it exists).")] = Path("dipdiff.toml"),
+) -> None:
+    """Word-level redline of two versions, files or URLs. Exit 0 same, 1 different, 2 trouble."""
+    from dipdiff.analyse.diff import diff_statements
+    from dipdiff.pipeline.load import resolve_pair
+    from dipdiff.render.html import diff_html
+    from dipdiff.render.json import diff_json
+    from dipdiff.render.markdown import diff_markdown
+    from dipdiff.render.plain import diff_unified
+    from dipdiff.render.terminal import render_diff
+
+    if fmt not in FORMATS:
+        raise InputError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if granularity not in GRANULARITIES:
+        raise InputError(f"--granularity {granularity!r}: choose one of {', '.join(GRANULARITIES)}")
+    if context < 0:
+        raise InputError("--context must be 0 or more")
+    lexicon = _user_lexicon(config)
+    a, b = resolve_pair(refs, _store(ctx), _fetcher() if any("://" in r for r in refs) else None)
+    result = diff_statements(a.statement, b.statement, lexicon=lexicon, granularity=granularity)
+    result = result.filtered(ignore_cosmetic=ignore_cosmetic)
+    if fmt == "json":
+        sys.stdout.write(safe_json(diff_json(result, a.version, b.version)))
+    elif fmt == "md":
+        sys.stdout.write(safe(diff_markdown(result, context=context, a_label=a.label, b_label=b.label)))
+    elif fmt == "html":
+        sys.stdout.write(safe(diff_html(result, context=context, a_label=a.label, b_label=b.label)))
+    elif fmt == "unified":
+        sys.stdout.write(safe(diff_unified(result, a.label, b.label)))
+    else:
+        render_diff(make_console(), result, context=context, labels=(a.label, b.label))
+    raise typer.Exit(Exit.DIFFERENT if result.changes else Exit.SAME)
+
+
+def _user_lexicon(config: Path):
+    """The signal lexicon with the config's ``[[signals.add]]`` entries; the default without a config."""
+    from dipdiff.analyse.signals import lexicon
+    from dipdiff.config import load_config
+    from dipdiff.errors import ConfigError
+
+    if not config.exists():
+        return None
+    extra = load_config(config).signals.get("add")
+    if extra is not None and not isinstance(extra, list):
+        raise ConfigError("'add' must be a list of [[signals.add]] tables", path=str(config), key="signals")
+    try:
+        return lexicon(extra)
+    except ConfigError as e:
+        raise ConfigError(e.message, path=str(config)) from None

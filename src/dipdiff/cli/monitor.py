@@ -1,0 +1,154 @@
+"""``dipdiff fetch``, ``run`` and ``report``: watching sources and telling what changed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.text import Text
+
+from dipdiff.cli.base import (
+    ConfigOption,
+    _now,
+    _parse_day,
+    _print_json,
+    _reports_dir,
+    _store,
+    app,
+    handle_errors,
+)
+from dipdiff.errors import InputError
+from dipdiff.render.terminal import make_console, safe
+
+
+@app.command()
+@handle_errors
+def report(
+    ctx: typer.Context,
+    date_: Annotated[Optional[str], typer.Option("--date", help="The day to report (YYYY-MM-DD, UTC).")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Everything from this day (YYYY-MM-DD) on.")] = None,
+    run: Annotated[Optional[str], typer.Option("--run", help="One run: 'latest' or a run id from runs.json.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the report here ('-': print it).")] = None,
+    reports: Annotated[Optional[Path], typer.Option("--reports", help="Reports folder (default: reports/ beside the store).")] = None,
+) -> None:
+    """Write a markdown report of what changed, update reports/README.md and reports/feed.xml."""
+    from dipdiff.pipeline import report as reports_
+    from dipdiff.pipeline.run import divergence_finder
+    from dipdiff.render.markdown import render_report
+
+    if sum(x is not None for x in (date_, since, run)) > 1:
+        raise InputError("use only one of --date, --since and --run")
+    store = _store(ctx)
+    if date_ is not None:
+        window = reports_.day_window(_parse_day(date_, "--date"), store)
+    elif since is not None:
+        window = reports_.since_window(_parse_day(since, "--since"), store)
+    elif run is not None:
+        window = reports_.run_window(store, run)
+    else:
+        window = reports_.default_window(store)
+    data = reports_.build_report(store, window, find_divergences=divergence_finder())
+    if out is not None and str(out) == "-":
+        sys.stdout.write(safe(render_report(data)))
+        return
+    written = reports_.write_reports(store, _reports_dir(store, reports), data, out, filename=window.filename)
+    make_console().print(Text(f"{written.report}  ({', '.join(f'{v} {k}' for k, v in data.counts().items())})"))
+
+
+class _RunLog:
+    """``dipdiff run``'s log: timestamped lines on stderr, so that cron mails only what matters.
+
+    ``--quiet``: errors only. Default: warnings, and a summary when something changed.
+    ``--verbose``: every step and every statement.
+    """
+
+    LEVELS = {"debug": 0, "info": 1, "warning": 2}
+
+    def __init__(self, quiet: bool, verbose: bool) -> None:
+        self.threshold = 3 if quiet else 0 if verbose else 1
+        self.console = make_console(stderr=True)
+
+    def __call__(self, level: str, message: str) -> None:
+        if self.LEVELS[level] >= self.threshold:
+            tag = "" if level == "info" else f"{level}: "
+            one_line = " ".join(message.splitlines())
+            self.console.print(Text(f"{_now()} dipdiff: {tag}{safe(one_line)}"))
+
+
+@app.command()
+@handle_errors
+def run(
+    ctx: typer.Context,
+    config: ConfigOption = Path("dipdiff.toml"),
+    commit: Annotated[bool, typer.Option("--commit", help="git-commit snapshots/ and reports/ when something changed.")] = False,
+    webhook: Annotated[Optional[str], typer.Option("--webhook", envvar="DIPDIFF_WEBHOOK", help="POST a JSON summary here when something changed.")] = None,
+    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for a run that holds the store.")] = 30.0,
+    reports: Annotated[Optional[Path], typer.Option("--reports", help="Reports folder (default: reports/ beside the store).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every step and every statement.")] = False,
+) -> None:
+    """For cron: fetch due statements, write the report, optionally commit. Exit 0 nothing, 1 changes, 2 trouble."""
+    from dipdiff.config import load_config
+    from dipdiff.pipeline import run as monitor
+    from dipdiff.pipeline.fetch import fetch_sources
+
+    cfg = load_config(config)
+    store = _store(ctx)
+    folder = _reports_dir(store, reports)
+    log = _RunLog(quiet, verbose)
+
+    def fetch(st):
+        return fetch_sources(cfg, st, clock=_now, listener=monitor.LogListener(log))
+
+    result = monitor.run_monitor(store, fetch, now=_now, reports_dir=folder, commit=commit,
+                                 find_divergences=monitor.divergence_finder(), lock_wait=wait, log=log)
+    if result.changed:
+        where = f"; wrote {result.written.report}" if result.written else ""
+        done = f"; committed {result.commit[:12]}" if result.commit else ""
+        log("info", f"run {result.run.id}: {result.summary()}{where}{done}")
+        for line in monitor.commit_message(result).splitlines()[2:]:
+            log("info", line)
+    if webhook and result.changed:
+        from dipdiff.scrape.http import post_json
+
+        post_json(webhook, monitor.webhook_payload(result))
+        log("debug", f"posted the summary to {webhook}")
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@handle_errors
+def fetch(
+    ctx: typer.Context,
+    config: ConfigOption = Path("dipdiff.toml"),
+    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
+    check_all: Annotated[bool, typer.Option("--all", help="Re-check every known statement, ignoring the schedule.")] = False,
+    since: Annotated[Optional[str], typer.Option(help="Only statements published since this date (ISO 8601).")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Check at most N statements.", min=0)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable run summary on stdout.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log unchanged statements too.")] = False,
+) -> None:
+    """Discover new statements and re-check known ones. Exit 0 nothing new, 1 new/changed, 2 trouble."""
+    from dipdiff.clock import parse_timestamp, utc_timestamp
+    from dipdiff.config import load_config
+    from dipdiff.pipeline.fetch import exit_status, fetch_sources
+    from dipdiff.render.json import summary
+    from dipdiff.render.terminal import FetchProgress
+
+    cfg = load_config(config)
+    since_ts = utc_timestamp(parse_timestamp(since)) if since else None
+    for name in source or []:
+        cfg.source(name)  # an unknown name is an error before anything is fetched
+    with FetchProgress(make_console(stderr=True), verbose=verbose) as progress:
+        run = fetch_sources(cfg, _store(ctx), sources=source or None, check_all=check_all, since=since_ts,
+                            limit=limit, listener=progress)
+    doc = summary(run)
+    if as_json:
+        _print_json(doc)
+    else:
+        counts = ", ".join(f"{n} {k}" for k, n in doc["outcomes"].items() if n) or "nothing due"
+        trouble = f"; {len(run.problems)} source(s) could not be read" if run.problems else ""
+        make_console(stderr=True).print(Text(f"checked {doc['checked']} statement(s): {counts}{trouble}"))
+    raise typer.Exit(exit_status(run))

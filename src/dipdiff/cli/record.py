@@ -1,0 +1,49 @@
+"""``dipdiff snapshot`` and ``import``: record one page, fetched now or saved earlier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from dipdiff.cli.base import _check_source, _fetcher, _outcome_line, _store, app, handle_errors
+from dipdiff.render.terminal import make_console
+
+
+@app.command()
+@handle_errors
+def snapshot(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="Page to fetch.")],
+    source: Annotated[Optional[str], typer.Option(help="Source name (default: the host).")] = None,
+    agency: Annotated[Optional[str], typer.Option(help="Agency that issued the statement.")] = None,
+) -> None:
+    """Fetch one page, extract the statement, store it if its text changed."""
+    from dipdiff.pipeline.snapshot import snapshot_url
+
+    _check_source(source)
+    result = snapshot_url(_store(ctx), _fetcher(), url, source=source, agency=agency)
+    make_console().print(_outcome_line(result))
+
+
+@app.command("import")
+@handle_errors
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Saved HTML page (archive copy, Wayback capture).")],
+    url: Annotated[str, typer.Option("--url", help="The URL the page was captured from.")],
+    fetched_at: Annotated[
+        Optional[str], typer.Option("--fetched-at", help="ISO 8601 capture time (default: now).")
+    ] = None,
+    source: Annotated[Optional[str], typer.Option(help="Source name (default: the host).")] = None,
+    agency: Annotated[Optional[str], typer.Option(help="Agency that issued the statement.")] = None,
+) -> None:
+    """Store a saved HTML page as a version, as if it had been fetched at that time."""
+    from dipdiff.clock import utc_timestamp
+    from dipdiff.pipeline.snapshot import import_file
+
+    _check_source(source)
+    result = import_file(_store(ctx), file, url, fetched_at=fetched_at or utc_timestamp(),
+                         source=source, agency=agency)
+    make_console().print(_outcome_line(result))

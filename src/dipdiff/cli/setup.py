@@ -1,0 +1,182 @@
+"""``dipdiff init``, ``sources``, ``sources check`` and ``demo``: setting a folder up and trying it out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from dipdiff.cli.base import ConfigOption, Exit, _outcome_line, _print_json, app, handle_errors
+from dipdiff.errors import InputError
+from dipdiff.render.terminal import make_console, safe
+
+
+@app.command()
+@handle_errors
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Demo folder (recreated each run).")] = Path("dipdiff-demo"),
+) -> None:
+    """Run the whole product offline on bundled sample statements."""
+    from dipdiff.pipeline import demo as d
+    from dipdiff.pipeline.server import LocalServer
+    from dipdiff.pipeline.snapshot import snapshot_url
+    from dipdiff.render.markdown import diff_markdown
+    from dipdiff.render.terminal import render_diff
+    from dipdiff.scrape.http import fetch_page, make_client
+    from dipdiff.store.store import Store
+
+    console = make_console()
+    d.prepare_dir(folder)
+    store = Store(folder / "snapshots")
+    report = ["# dipdiff demo report", ""]
+    with LocalServer() as server, make_client() as client:
+        console.print(Text(f"Serving sample statements on {server.url('/')} (no network needed)."))
+        changed = []
+        for day, when in d.DAYS.items():
+            pages = d.serve_day(server, day)
+            console.print()
+            console.print(Text(f"{day} ({when}): snapshotting {len(pages)} statement(s)", style="bold"))
+            results = []
+            for p in pages:
+                r = snapshot_url(store, lambda u, when=when: fetch_page(client, u, fetched_at=when),
+                                 server.url(p.path), source=p.source, agency=p.agency)
+                results.append(r)
+                console.print(Text("  ") + _outcome_line(r))
+            changed += d.changed_diffs(store, results)
+    for r, result in changed:
+        console.print()
+        render_diff(console, result, labels=(f"{r.statement_id}@{r.version - 1}", f"{r.statement_id}@{r.version}"))
+        report += [diff_markdown(result, a_label=f"{r.statement_id}@{r.version - 1}",
+                                 b_label=f"{r.statement_id}@{r.version}"), ""]
+    report += _demo_compare(console, store, d.COMPARE)
+    report_path = folder / "report.md"
+    report_path.write_text("\n".join(report).rstrip() + "\n", encoding="utf-8")
+    console.print()
+    console.print(Text(f"Store:  {store.root}/  (try: dipdiff --store {store.root} list)"))
+    console.print(Text(f"Report: {report_path}"))
+
+
+def _demo_compare(console, store, refs: tuple[str, str]) -> list[str]:
+    """The demo's cross-agency step: what State and the White House said about Haftar."""
+    from dipdiff.analyse.compare import compare as compare_statements
+    from dipdiff.pipeline.load import load
+    from dipdiff.render.markdown import compare_markdown
+    from dipdiff.render.terminal import render_compare
+
+    a, b = load(refs[0], store), load(refs[1], store)
+    console.print()
+    console.print(Text(f"Comparing agencies: {a.label} ↔ {b.label}", style="bold"))
+    result = compare_statements(a.statement, b.statement)
+    render_compare(console, result, labels=(a.label, b.label), full=False)
+    return [compare_markdown(result, a.label, b.label), ""]
+
+
+@app.command()
+@handle_errors
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder to set up (default: the current one).")] = Path("."),
+) -> None:
+    """Create dipdiff.toml (with the built-in presets), snapshots/, reports/ and cron/CI examples."""
+    from dipdiff.pipeline.init import init_project
+
+    console = make_console()
+    for path, created, description in init_project(folder):
+        verb = "created" if created else "kept   "
+        console.print(Text(f"{verb} {path}  ({description})"))
+    console.print(Text(f"next: edit {folder / 'dipdiff.toml'}, then run `dipdiff fetch` in {folder}"))
+    console.print(Text(f"to monitor: `dipdiff run --commit` from cron ({folder / 'crontab.example'}) "
+                       f"or CI ({folder / '.github/workflows/dipdiff.yml'}), in a git repository"))
+
+
+sources_app = typer.Typer(help="Built-in presets and configured sources; `sources check NAME` tests one.",
+                          invoke_without_command=True, no_args_is_help=False, rich_markup_mode=None)
+
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.callback()
+@handle_errors
+def sources_list(
+    ctx: typer.Context,
+    config: ConfigOption = Path("dipdiff.toml"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the built-in presets and the sources of the config file."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {**(ctx.obj or {}), "config": config}
+        return
+    from dipdiff.config import load_config, preset, preset_names
+
+    configured = load_config(config).sources if config.exists() else ()
+    rows = [{"name": s.name, "where": "config", "kind": s.kind, "enabled": s.enabled, "url": s.url,
+             "preset": s.preset, "agency": s.agency} for s in configured]
+    rows += [{"name": n, "where": "preset", "kind": p.kind, "enabled": None, "url": p.url, "preset": n,
+              "agency": p.agency, "description": p.description}
+             for n, p in ((n, preset(n)) for n in preset_names())]
+    if as_json:
+        _print_json(rows)
+        return
+    console = make_console()
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("name", "from", "kind", "url"):
+        table.add_column(col, overflow="fold", no_wrap=col == "name")
+    for r in rows:
+        where = r["where"] if r["where"] == "preset" else ("config" if r["enabled"] else "config (disabled)")
+        table.add_row(Text(r["name"]), where, r["kind"], Text(safe(r["url"])))
+    console.print(table)
+    if not configured:
+        console.print(Text(f"({config} not found: showing the built-in presets; `dipdiff init` creates one)"))
+
+
+@sources_app.command("check")
+@handle_errors
+def sources_check(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A configured source or a built-in preset.")],
+    url: Annotated[Optional[str], typer.Option("--url", help="Check this statement URL instead of the first one found.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fetch one listing and one statement of a source and show what the selectors extracted."""
+    from dipdiff.config import load_config, preset, preset_names
+    from dipdiff.pipeline.fetch import check_source
+
+    config = (ctx.obj or {}).get("config", Path("dipdiff.toml"))
+    cfg = load_config(config) if config.exists() else None
+    if cfg is not None and any(s.name == name for s in cfg.sources):
+        src = cfg.source(name)
+    elif name in preset_names():
+        src = preset(name)
+    else:
+        raise InputError(f"no source or preset {name!r} (see `dipdiff sources`)")
+    report = check_source(src, url=url, settings=cfg.fetch if cfg else None)
+    if as_json:
+        _print_json(report)
+    else:
+        _print_source_check(report)
+    raise typer.Exit(Exit.TROUBLE if report["problems"] else Exit.SAME)
+
+
+def _print_source_check(report: dict[str, Any]) -> None:
+    console = make_console()
+    console.print(Text(f"{report['source']} ({report['kind']}): {safe(report['url'])}", style="bold"))
+    console.print(Text(f"  found {report['found']} statement(s)"))
+    for item in report["items"][:5]:
+        console.print(Text(f"  - {safe(item['published'] or '-'):<25} {safe(item['title'] or '')[:70]}"))
+        console.print(Text(f"    {safe(item['url'])}"))
+    st = report.get("statement")
+    if st:
+        console.print()
+        console.print(Text(f"statement: {safe(st['url'])}", style="bold"))
+        for key in ("title", "published", "agency"):
+            console.print(Text(f"  {key:<10} {safe(str(st[key] or '-'))}"))
+        console.print(Text(f"  words      {st['words']} in {len(st['paragraphs'])} paragraph(s)"))
+        for p in st["paragraphs"][:3]:
+            console.print(Text(f"  | {safe(p)[:300]}"))
+        if len(st["paragraphs"]) > 3:
+            console.print(Text(f"  | … {len(st['paragraphs']) - 3} more paragraph(s)"))
+    for problem in report["problems"]:
+        make_console(stderr=True).print(Text(f"dipdiff: problem: {safe(problem)}"))
+

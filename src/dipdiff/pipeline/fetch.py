@@ -1,0 +1,259 @@
+"""``dipdiff fetch``: discover statements, re-check known ones, record one outcome for each.
+
+The run: for every source, read its discovery document (feed, listing,
+sitemap, JSON API), plan which statements are due (new ones always, known ones
+on a schedule that backs off with the time since they last changed), fetch
+them politely (:class:`dipdiff.scrape.http.Fetcher`) and record what happened in the
+store. Each statement checked gets exactly one :class:`~dipdiff.models.Outcome`:
+
+* ``new`` / ``changed`` — a version was stored;
+* ``unchanged`` — same canonical text (also: a 304, an identical body, a flap
+  back to a version seen within ``flap_window``, a title that changed only in
+  case); the check notes which;
+* ``unavailable`` — timeout, connection error, 5xx, 429, or a 404/410 not yet
+  seen ``removed_after`` times in a row; retried on the next run;
+* ``blocked`` — a bot wall, a 401/403/451, robots.txt, a body that extracted to
+  nearly nothing; never stored as a version;
+* ``removed`` — 404/410 ``removed_after`` times in a row, or a redirect to a
+  listing page;
+* ``moved`` — the same text at a new URL; the statement keeps its ID, the old
+  URL goes to ``previous_urls``.
+
+One failing page never stops a run; a source whose discovery fails is reported
+in ``RunResult.problems`` and its known statements are still re-checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime
+
+from dipdiff.clock import Clock, parse_timestamp, utc_timestamp
+from dipdiff.config import Config, FetchSettings, SourceConfig
+from dipdiff.errors import DipdiffError, ExtractError, FetchError
+from dipdiff.models import Outcome, RunResult, SnapshotResult, Statement
+from dipdiff.pipeline.plan import Index, Task, _content_url, plan_source
+from dipdiff.pipeline.record import Recorder
+from dipdiff.scrape import http as f
+from dipdiff.scrape.discover import Item, discover
+from dipdiff.scrape.extract import blocked_reason
+from dipdiff.scrape.http import JSON_TYPES, Fetcher, Politeness
+from dipdiff.store.store import Store
+
+_NEWS = frozenset({Outcome.NEW, Outcome.CHANGED, Outcome.MOVED, Outcome.REMOVED})
+
+
+class Listener:
+    """What a run tells its caller as it goes (the CLI draws a progress bar from it)."""
+
+    def planned(self, source: str, count: int) -> None:
+        """``count`` statements of ``source`` will be checked."""
+
+    def checked(self, result: SnapshotResult) -> None:
+        """One statement was checked."""
+
+    def problem(self, message: str) -> None:
+        """Source-level trouble (one line)."""
+
+
+_ACCEPT = {"feed": "FEED_TYPES", "sitemap": "FEED_TYPES", "json": "JSON_TYPES", "listing": "_HTML_TYPES"}
+
+
+async def _discover(source: SourceConfig, fetcher, clock: Clock) -> tuple[list[Item], set[str], list[str]]:
+    """All items of a source (following next pages / child sitemaps up to ``pages``)."""
+
+    accept = getattr(f, _ACCEPT[source.kind])
+    items: list[Item] = []
+    problems: list[str] = []
+    urls = [source.url]
+    visited: set[str] = set()
+    limit = max(source.pages, 1) if source.kind != "sitemap" else max(source.pages, 1) + 20
+    while urls and len(visited) < limit and len(items) < source.max_items:
+        url = urls.pop(0)
+        if url in visited:
+            continue
+        visited.add(url)
+        try:
+            page = await fetcher.get(url, accept_types=accept, robots=source.robots, delay=source.delay,
+                                     fetched_at=clock())
+            found = discover(source, page.content if source.kind != "listing" else page.text, page.final_url)
+        except (FetchError, ExtractError) as e:
+            problems.append(f"{source.name}: {e}")
+            continue
+        items += found.items
+        urls += [u for u in found.next_urls if u not in visited]
+    return items[: source.max_items], visited, problems
+
+
+async def afetch_sources(
+    config: Config,
+    store: Store,
+    *,
+    sources: list[str] | None = None,
+    check_all: bool = False,
+    since: datetime | str | None = None,
+    limit: int | None = None,
+    clock: Clock = utc_timestamp,
+    client=None,
+    listener: Listener | None = None,
+    sleep=None,
+) -> RunResult:
+    """The asynchronous form of :func:`fetch_sources` (the caller holds the store's lock)."""
+
+    listener = listener or Listener()
+    started = clock()
+    now = parse_timestamp(started)
+    since_dt = parse_timestamp(since) if isinstance(since, str) else since
+    selected = [config.source(n) for n in sources] if sources else [s for s in config.sources if s.enabled]
+    recorder = Recorder(store, config.schedule, clock)
+    results: list[SnapshotResult] = []
+    problems: list[str] = []
+    kwargs = {"sleep": sleep} if sleep is not None else {}
+    fetcher = Fetcher(Politeness.from_settings(config.fetch), client=client, **kwargs)
+    try:
+        budget = limit if limit is not None else None
+        for source in selected:
+            items, listing_urls, trouble = await _discover(source, fetcher, clock)
+            for p in trouble:
+                problems.append(p)
+                listener.problem(p)
+            index = Index.load(store, source.name)
+            tasks = plan_source(source, items, index, now, config.schedule, check_all=check_all,
+                                since=since_dt)
+            if budget is not None:
+                tasks, budget = tasks[:budget], max(0, budget - len(tasks))
+            listener.planned(source.name, len(tasks))
+            listing_urls.add(source.url)
+            await _check_all(tasks, index, recorder, fetcher, listing_urls, clock, results, listener,
+                             config.fetch.concurrency)
+    finally:
+        await fetcher.aclose()
+    return RunResult(tuple(results), started, clock(), tuple(problems), fetcher.requests)
+
+
+async def _check_all(tasks, index, recorder, fetcher, listing_urls, clock, results, listener, workers) -> None:
+    queue: asyncio.Queue[Task] = asyncio.Queue()
+    for t in tasks:
+        queue.put_nowait(t)
+
+    async def work() -> None:
+        while True:
+            try:
+                task = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            result = await _check_one(task, index, recorder, fetcher, listing_urls, clock, JSON_TYPES)
+            results.append(result)
+            listener.checked(result)
+
+    await asyncio.gather(*(work() for _ in range(max(1, min(workers * 2, len(tasks))))))
+
+
+async def _check_one(task, index, recorder, fetcher, listing_urls, clock, json_types) -> SnapshotResult:
+    """One statement, one outcome; never raises for a page-level problem."""
+    try:
+        if task.item is not None and task.item.statement is not None:
+            return recorder.statement(task, index, task.item.statement)
+        known = index.by_sid.get(task.sid) if task.sid else None
+        src = task.source
+        try:
+            page = await fetcher.get(
+                task.fetch_url or task.url,
+                etag=known.etag if known and known.sha else None,
+                last_modified=known.last_modified if known and known.sha else None,
+                accept_types=json_types if task.fetch_url else ("text/html", "application/xhtml+xml", "text/plain", ""),
+                robots=src.robots, delay=src.delay, fetched_at=clock(),
+            )
+        except FetchError as e:
+            return recorder.failure(task, index, e)
+        return recorder.page(task, index, page, listing_urls)
+    except DipdiffError as e:  # a corrupt meta.json, an unwritable folder: this statement only
+        return SnapshotResult(task.sid or "", Outcome.UNAVAILABLE, task.url, message=str(e))
+
+
+def fetch_sources(
+    config: Config,
+    store: Store,
+    *,
+    sources: list[str] | None = None,
+    check_all: bool = False,
+    since: datetime | str | None = None,
+    limit: int | None = None,
+    clock: Clock = utc_timestamp,
+    client=None,
+    listener: Listener | None = None,
+    lock_wait: float = 0.0,
+    sleep=None,
+) -> RunResult:
+    """Discover and check the statements of ``config``'s sources; one outcome per statement.
+
+    ``sources`` narrows the run to those source names; ``check_all`` re-checks every
+    known statement whatever the schedule says; ``since`` skips statements published
+    before it; ``limit`` caps the number of statements checked. ``clock`` returns the
+    time of each check (``2026-11-25T12:00:00Z``); ``client`` is an
+    ``httpx.AsyncClient`` to use (tests). Takes the store's lock for the whole run.
+    """
+    with store.lock(wait=lock_wait), store.deferred_sync():
+        return asyncio.run(afetch_sources(
+            config, store, sources=sources, check_all=check_all, since=since, limit=limit, clock=clock,
+            client=client, listener=listener, sleep=sleep))
+
+
+def exit_status(run: RunResult) -> int:
+    """0 nothing new, 1 new/changed/moved/removed statements, 2 a source could not be read."""
+    if run.problems:
+        return 2
+    return 1 if any(r.outcome in _NEWS for r in run.results) else 0
+
+
+async def acheck_source(source: SourceConfig, *, url: str | None = None, settings=None, client=None,
+                        clock: Clock = utc_timestamp) -> dict:
+    """Fetch one discovery document and one statement of ``source``; report what was extracted.
+
+    Nothing is stored. ``problems`` lists what went wrong (an empty discovery, a
+    statement that extracted to nothing), so that a broken preset is obvious.
+    """
+
+    report: dict = {"source": source.name, "kind": source.kind, "url": source.url, "found": 0, "items": [],
+                    "statement": None, "problems": []}
+    fetcher = Fetcher(Politeness.from_settings(settings or FetchSettings()), client=client)
+    try:
+        one = replace(source, pages=1)
+        items, _, problems = await _discover(one, fetcher, clock)
+        report["problems"] += problems
+        report["found"] = len(items)
+        report["items"] = [{"url": i.url, "title": i.title, "published": i.published, "guid": i.guid,
+                            "full_text": i.statement is not None} for i in items]
+        if not items and not problems:
+            report["problems"].append(f"{source.name}: discovery found no statements at {source.url} "
+                                      "(check selector/link/include)")
+        statement: Statement | None = None
+        target = url or (items[0].url if items else None)
+        if url is None and items and items[0].statement is not None:
+            statement = items[0].statement
+        elif target:
+            fetch_url = _content_url(source, target) if url else (items[0].fetch_url if items else None)
+
+            try:
+                page = await fetcher.get(fetch_url or target, robots=source.robots, delay=source.delay,
+                                         accept_types=JSON_TYPES if fetch_url else
+                                         ("text/html", "application/xhtml+xml", "text/plain", ""))
+                task = Task(source, target, fetch_url=fetch_url)
+                statement = Recorder(None, None, clock)._extract(task, page)  # type: ignore[arg-type]
+                reason = blocked_reason(page.text, statement) if not fetch_url else None
+                if reason:
+                    report["problems"].append(f"{target}: {reason}")
+            except (FetchError, ExtractError) as e:
+                report["problems"].append(str(e))
+        if statement is not None:
+            report["statement"] = {"url": statement.url or target, "title": statement.title,
+                                   "published": statement.published, "agency": statement.agency,
+                                   "words": statement.words, "paragraphs": list(statement.paragraphs)}
+    finally:
+        await fetcher.aclose()
+    return report
+
+
+def check_source(source: SourceConfig, *, url: str | None = None, settings=None, client=None) -> dict:
+    return asyncio.run(acheck_source(source, url=url, settings=settings, client=client))

@@ -1,0 +1,214 @@
+"""``dipdiff init``: the files of a new dipdiff folder.
+
+Each file is one :class:`InitFile` in :data:`INIT_FILES`; ``init`` creates the
+ones that do not exist yet and never overwrites. To make ``init`` create more
+(reports/, a crontab line, a CI workflow), append to the list.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dipdiff.config import CONFIG_NAME, FetchSettings, Schedule, preset, preset_names
+from dipdiff.render.markdown import render_index
+
+# Presets that a new config enables; the others are listed, commented out.
+ENABLED_PRESETS = ("state-dept", "white-house", "fcdo", "un-press")
+
+
+@dataclass(frozen=True)
+class InitFile:
+    path: str  # relative to the folder; ending in "/" makes a folder
+    content: Callable[[], str] | None = None
+    description: str = ""
+    content_for: Callable[[Path], str] | None = None  # content that depends on the folder
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f'"{int(seconds // size)}{unit}"'
+    return f"{seconds:g}"
+
+
+def config_template() -> str:
+    """A commented ``dipdiff.toml`` with every key, its default, and the built-in presets."""
+    f, s = FetchSettings(), Schedule()
+    lines = [
+        "# dipdiff configuration. Documented in README.md (\"The config file\").",
+        "# Durations: seconds (30) or \"30s\", \"15m\", \"2h\", \"7d\".",
+        "",
+        "[dipdiff]",
+        f'# user_agent = "{f.user_agent}"',
+        f"# concurrency = {f.concurrency}        # requests in flight, all hosts",
+        f"# per_host = {f.per_host}           # requests in flight to one host",
+        f"# delay = {f.delay:g}              # seconds between two requests to one host",
+        f"# timeout = {f.timeout:g}           # seconds per request",
+        f"# retries = {f.retries}            # extra attempts on timeouts, connection errors and 5xx",
+        f"# backoff = {f.backoff:g}            # first wait before a retry, doubled each time",
+        f"# max_retry_after = {f.max_retry_after:g}  # a longer Retry-After gives up until the next run",
+        f"# max_bytes = {f.max_bytes}   # response size cap",
+        f"# robots = {str(f.robots).lower()}         # respect robots.txt (per source: robots = false)",
+        "",
+        "[schedule]",
+        "# Known statements are re-checked every factor x (time since they last changed),",
+        "# kept between min_interval and max_interval; `dipdiff fetch --all` ignores it.",
+        f"# min_interval = {_duration(s.min_interval)}",
+        f"# max_interval = {_duration(s.max_interval)}",
+        f"# factor = {s.factor:g}",
+        f"# removed_after = {s.removed_after}      # consecutive 404/410 checks before `removed`",
+        f"# flap_window = {_duration(s.flap_window)}   # a return to a version seen this recently is a flap",
+        "",
+        "# Your own diplomatic signal phrases, added to dipdiff's lexicon:",
+        "# [signals]",
+        "",
+        "# Sources. `preset` starts from a built-in preset (dipdiff sources); any key overrides it.",
+        "# Keys: kind (feed|listing|sitemap|json), url, agency, full_text, selector, link, item_date,",
+        "# next_page, pages, include, exclude, max_items, items, link_field, base_url, content_api,",
+        "# robots, delay, enabled; [sources.NAME.extract]: title, date, body, agency, remove,",
+        "# drop_paragraphs.",
+    ]
+    for name in preset_names():
+        p = preset(name)
+        on = name in ENABLED_PRESETS
+        c = "" if on else "# "
+        lines += ["", f"# {p.description}", f"{c}[sources.{name}]", f'{c}preset = "{name}"']
+    lines += [
+        "",
+        "# A source of your own, e.g. a ministry's listing page:",
+        "# [sources.my-ministry]",
+        '# kind = "listing"',
+        '# url = "https://www.example.gov/press-releases/"',
+        '# agency = "Ministry of Foreign Affairs"',
+        '# selector = "li.news-item"          # one item of the listing',
+        '# link = "a.news-item__title"        # its link',
+        '# item_date = "time"                 # its date (optional)',
+        "# [sources.my-ministry.extract]",
+        '# title = ["h1"]',
+        '# body = ["div.article-body"]',
+        '# remove = [".share-buttons"]',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+WORKFLOW_PATH = ".github/workflows/dipdiff.yml"
+
+CRONTAB_PATH = "crontab.example"
+
+GITIGNORE = """\
+# dipdiff: the store keeps its own lock and temp files out of git (snapshots/.gitignore).
+.venv/
+__pycache__/
+*.pyc
+dipdiff-demo/
+"""
+
+CRONTAB = """\
+# dipdiff: check every hour at minute 17; cron mails whatever is printed, and `dipdiff run`
+# prints only when something changed or went wrong. Install with `crontab -e`.
+# Exit codes: 0 nothing changed, 1 changes found (and committed), 2 trouble.
+17 * * * * cd {folder} && {dipdiff} run --commit
+"""
+
+WORKFLOW = """\
+# dipdiff on a schedule: fetch, write reports/, commit snapshots/ and reports/, push.
+name: dipdiff
+on:
+  schedule:
+    - cron: "17 * * * *"  # hourly, at minute 17 (UTC)
+  workflow_dispatch: {{}}
+permissions:
+  contents: write  # to push the commit
+concurrency:
+  group: dipdiff  # never two runs on one store
+  cancel-in-progress: false
+jobs:
+  run:
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - run: pip install {package}
+      - name: dipdiff run
+        # Exit 1 means "changes found": success for this job; 2 is trouble and fails it.
+        run: |
+          set +e
+          dipdiff run --commit --verbose
+          status=$?
+          if [ "$status" -eq 2 ]; then exit 2; fi
+          git push
+"""
+
+
+@dataclass(frozen=True)
+class ScaffoldFile:
+    path: str  # relative to the monitoring folder
+    content: Callable[[Path], str]  # of the folder's absolute path
+    description: str
+
+
+def crontab(folder: Path, dipdiff: str = "dipdiff") -> str:
+    return CRONTAB.format(folder=shlex.quote(str(folder)), dipdiff=shlex.quote(dipdiff))
+
+
+def monitoring_files(dipdiff: str = "dipdiff", package: str = "dipdiff") -> list[ScaffoldFile]:
+    """The files ``dipdiff init`` adds so that a folder can be monitored from cron or CI.
+
+    ``dipdiff`` is the command the crontab runs (an absolute path: cron's PATH is short).
+    """
+    return [
+        ScaffoldFile("reports/README.md", lambda folder: render_index([]),
+                     "the reports index; dipdiff run writes reports here"),
+        ScaffoldFile(".gitignore", lambda folder: GITIGNORE, "keeps virtualenvs and caches out of git"),
+        ScaffoldFile(CRONTAB_PATH, lambda folder: crontab(folder, dipdiff),
+                     "an example crontab line: dipdiff run --commit every hour"),
+        ScaffoldFile(WORKFLOW_PATH, lambda folder: WORKFLOW.format(package=package),
+                     "a scheduled GitHub Actions workflow running dipdiff run --commit"),
+    ]
+
+
+INIT_FILES: list[InitFile] = [
+    InitFile(CONFIG_NAME, config_template, "sources and settings"),
+    InitFile("snapshots/", None, "the snapshot store (commit it to git)"),
+]
+
+
+def _monitoring_files() -> list[InitFile]:
+    """reports/, .gitignore, a crontab line and a CI workflow, for ``dipdiff run``."""
+
+
+    dipdiff = shutil.which("dipdiff") or "dipdiff"
+    return [InitFile(f.path, None, f.description, f.content) for f in monitoring_files(dipdiff)]
+
+
+INIT_FILES += _monitoring_files()
+
+
+def init_project(folder: Path) -> list[tuple[str, bool, str]]:
+    """Create the files of :data:`INIT_FILES` in ``folder``; returns (path, created, description)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = []
+    for item in INIT_FILES:
+        target = folder / item.path
+        if item.path.endswith("/"):
+            created = not target.exists()
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            created = not target.exists()
+            if created:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.tmp")
+                text = (item.content_for(folder.resolve()) if item.content_for
+                        else item.content() if item.content else "")
+                tmp.write_text(text, encoding="utf-8")
+                tmp.replace(target)
+        done.append((str(target), created, item.description))
+    return done

@@ -1,0 +1,94 @@
+"""Loading a statement to compare: a store ID (``ID@N``), a local file, or a URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dipdiff.errors import InputError
+from dipdiff.models import Page, Statement
+from dipdiff.scrape.extract import decode_html, extract
+from dipdiff.store.ids import looks_like_id, parse_ref
+from dipdiff.store.layout import parse_version
+from dipdiff.store.store import Store
+from dipdiff.text import clean
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A statement loaded from a store ID, a file or a URL, with a label for output."""
+
+    statement: Statement
+    label: str
+    version: int | None = None
+
+
+def load(ref: str, store: Store, fetcher: Callable[[str], Page] | None = None) -> Loaded:
+    """Resolve ``ID[@N]``, a local file (.html/.htm/.txt/.md) or an http(s) URL."""
+    if ref.lower().startswith(("http://", "https://")):
+        if fetcher is None:
+            raise InputError(f"{ref}: URLs cannot be loaded here")
+        page = fetcher(ref)
+        return Loaded(extract(page.text, page.url), ref)
+    path = Path(ref)
+    if path.exists() or path.suffix.lower() in TEXT_SUFFIXES + HTML_SUFFIXES:
+        return Loaded(load_file(path), str(path))
+    if looks_like_id(ref):
+        sid, n = parse_ref(ref)
+        v = store.read_version(sid, n if n is not None else -1)
+        return Loaded(v.statement, f"{sid}@{v.ref.number}", v.ref.number)
+    raise InputError(f"{ref!r} is not a statement ID (<source>/<slug>[@N]), a file or a URL")
+
+
+def load_file(path: Path) -> Statement:
+    content = _read_file(path)
+    suffix = path.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        return extract(decode_html(content), path.resolve().as_uri())
+    if suffix in TEXT_SUFFIXES:
+        text = decode_html(content)
+        if text.startswith("---\n"):  # a version file from a store
+
+            return parse_version(text, str(path))[1]
+        blocks = [b.strip() for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
+        title = blocks[0].lstrip("# ").strip() if blocks and blocks[0].startswith("#") else ""
+        body = blocks[1:] if title else blocks
+        # clean(): a text file is as untrusted as a page (escape sequences, bidi overrides).
+        return Statement(title=clean(title), paragraphs=tuple(p for p in map(clean, body) if p),
+                         url=path.resolve().as_uri())
+    raise InputError(f"{path}: unsupported file type {suffix or '(none)'} (use .html, .htm, .txt or .md)")
+
+
+def resolve_pair(refs: list[str], store: Store, fetcher: Callable[[str], Page] | None) -> tuple[Loaded, Loaded]:
+    """``diff ID`` (latest two versions) or ``diff A B``."""
+    if len(refs) == 1:
+        sid, n = parse_ref(refs[0])
+        refs_ = store.versions(sid)
+        if len(refs_) < 2 and n is None:
+            raise InputError(f"{sid} has only {len(refs_)} version(s); nothing to diff")
+        b_n = n if n is not None else -1
+        b = store.read_version(sid, b_n)
+        if b.ref.number < 2:
+            raise InputError(f"{sid}@{b.ref.number} is the first version; nothing before it")
+        a = store.read_version(sid, b.ref.number - 1)
+        return (Loaded(a.statement, f"{sid}@{a.ref.number}", a.ref.number),
+                Loaded(b.statement, f"{sid}@{b.ref.number}", b.ref.number))
+    if len(refs) != 2:
+        raise InputError("diff takes one statement ID or two things to compare")
+    return load(refs[0], store, fetcher), load(refs[1], store, fetcher)

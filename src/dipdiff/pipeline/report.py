@@ -1,0 +1,279 @@
+"""Monitoring: what happened in a window of time, read from the store, and the files that say so.
+
+A *run* is one ``dipdiff run``: it is recorded in the store's ``runs.json`` (start, finish,
+status) and every page it checks adds a check to that statement's ``meta.json``. Reports
+are built from those records only, never from what a process remembers, so a run that was
+killed loses nothing: the next run's report includes what the killed one found.
+
+This module reads the store and writes ``reports/`` (through the store's atomic writer);
+the rendering itself is pure (:mod:`dipdiff.render.markdown`, :mod:`dipdiff.render.feed`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from dipdiff.analyse.diff import diff_statements
+from dipdiff.clock import parse_timestamp, utc_timestamp
+from dipdiff.errors import InputError
+from dipdiff.models import CHANGE_KINDS, Divergence, Event, StatementRef
+from dipdiff.render.feed import Feed, feed_entry, render_feed
+from dipdiff.render.markdown import (
+    IndexEntry,
+    ReportInput,
+    render_index,
+    render_report,
+    report_counts,
+)
+from dipdiff.store.atomic import write_file_atomic
+from dipdiff.store.runs import RunRecord
+from dipdiff.store.store import Store
+
+FEED_NAME = "feed.xml"
+
+INDEX_NAME = "README.md"
+
+FEED_ENTRIES = 50
+
+#: Finds divergences between the statements of the given events and the rest of the store,
+#: among the statements known by the given time (None: now).
+DivergenceFinder = Callable[[Store, Sequence[Event], "datetime | None"], Sequence[Divergence]]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A span of check times: ``since`` exclusive, ``until`` inclusive (both UTC, or None)."""
+
+    label: str  # the report's title date
+    filename: str  # its default file name under reports/
+    since: datetime | None
+    until: datetime | None
+    runs: tuple[str, ...] = ()
+
+    def contains(self, t: datetime) -> bool:
+        return (self.since is None or t > self.since) and (self.until is None or t <= self.until)
+
+
+def day_window(day: date, store: Store | None = None) -> Window:
+    """One UTC calendar day: the window of the daily report ``reports/YYYY-MM-DD.md``."""
+    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    w = Window(day.isoformat(), f"{day.isoformat()}.md", start - timedelta(seconds=1),
+               start + timedelta(days=1) - timedelta(seconds=1))
+    if store is not None:
+        runs = tuple(r.id for r in store.runs() if w.contains(parse_timestamp(r.started_at)))
+        w = Window(w.label, w.filename, w.since, w.until, runs)
+    return w
+
+
+def since_window(day: date, store: Store) -> Window:
+    """From the start of ``day`` to the newest check in the store."""
+    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    last = latest_check_time(store)
+    end = max(last, start) if last else start
+    label = day.isoformat() if end.date() == day else f"{day.isoformat()} to {end.date().isoformat()}"
+    name = f"{day.isoformat()}.md" if end.date() == day else f"{day.isoformat()}--{end.date().isoformat()}.md"
+    runs = tuple(r.id for r in store.runs() if parse_timestamp(r.started_at) >= start)
+    return Window(label, name, start - timedelta(seconds=1), end, runs)
+
+
+def run_window(store: Store, run_id: str = "latest") -> Window:
+    """The checks of one run: after the previous *complete* run finished, up to this one's end.
+
+    Runs that were interrupted in between are folded in, so their findings are reported.
+    """
+    runs = store.runs()
+    if not runs:
+        raise InputError(f"{store.runs_path}: no runs recorded yet (`dipdiff run` records them)")
+    if run_id == "latest":
+        index = len(runs) - 1
+    else:
+        matches = [i for i, r in enumerate(runs) if r.id == run_id]
+        if not matches:
+            raise InputError(f"--run {run_id!r}: no such run in {store.runs_path}")
+        index = matches[0]
+    run = runs[index]
+    previous = next((r for r in reversed(runs[:index]) if r.status == "complete" and r.finished_at), None)
+    since = parse_timestamp(previous.finished_at) if previous and previous.finished_at else None
+    until = parse_timestamp(run.finished_at or latest_run_time(store, run))
+    covered = tuple(r.id for r in runs[:index + 1]
+                    if r is run or (r.status != "complete" and (since is None or parse_timestamp(r.started_at) > since)))
+    stamp = run.id.replace(":", "")
+    return Window(f"{until.date().isoformat()} (run {run.id})", f"run-{stamp}.md", since, until, covered)
+
+
+def latest_run_time(store: Store, run: RunRecord) -> str:
+    last = latest_check_time(store)
+    return utc_timestamp(last) if last else run.started_at
+
+
+def latest_check_time(store: Store) -> datetime | None:
+    times = [parse_timestamp(c["time"]) for sid in store.statement_ids()
+             for c in store.meta(sid).checks if c.get("time")]
+    return max(times) if times else None
+
+
+def default_window(store: Store) -> Window:
+    """The daily report of the latest run's day (or of the newest check when no run is recorded)."""
+    runs = store.runs()
+    if runs:
+        last = parse_timestamp(runs[-1].finished_at or runs[-1].started_at)
+    else:
+        last = latest_check_time(store)
+        if last is None:
+            raise InputError(f"{store.root}: no checks recorded yet; nothing to report")
+    return day_window(last.date(), store)
+
+
+def window_events(store: Store, window: Window) -> tuple[list[Event], int, list[str]]:
+    """One event per statement that did something in the window; the checks; the sources checked."""
+    events: list[Event] = []
+    n_checks = 0
+    sources: set[str] = set()
+    for sid in store.statement_ids():
+        meta = store.meta(sid)
+        checks = [c for c in meta.checks if c.get("time") and window.contains(parse_timestamp(c["time"]))]
+        n_checks += len(checks)
+        if checks:
+            sources.add(meta.source)
+            event = _statement_event(store, sid, checks)
+            if event is not None:
+                events.append(event)
+    return events, n_checks, sorted(sources)
+
+
+def _statement_event(store: Store, sid: str, checks: list[dict]) -> Event | None:
+    meta = store.meta(sid)
+    refs = store.versions(sid)
+    by_sha = {r.sha256: r for r in refs}
+    storing = [c for c in checks if c.get("outcome") in ("new", "changed") and c.get("sha256") in by_sha]
+    last = checks[-1]
+    if last.get("outcome") in ("removed", "unavailable", "blocked") and (
+            last.get("outcome") == "removed" or not storing):
+        # A removal is news even after an edit; trouble only when nothing was stored.
+        ref = refs[-1] if refs else None
+        st = StatementRef(sid, meta.title, meta.url, meta.agency, ref.number if ref else None)
+        return Event(str(last["outcome"]), st, last["time"], note=str(last.get("note") or ""))
+    if not storing:
+        moved = [c for c in checks if c.get("outcome") == "moved"]
+        if not moved:
+            return None
+        ref = refs[-1] if refs else None
+        st = StatementRef(sid, meta.title, meta.url, meta.agency, ref.number if ref else None)
+        return Event("moved", st, moved[-1]["time"], note=str(moved[-1].get("note") or ""))
+    b = by_sha[storing[-1]["sha256"]]
+    first = by_sha[storing[0]["sha256"]]
+    b_version = store.read_version(sid, b.number)
+    st = StatementRef(sid, b_version.statement.title or meta.title, meta.url,
+                      b_version.statement.agency or meta.agency, b.number)
+    if first.number == 1 or any(c.get("outcome") == "new" for c in storing):
+        return Event("new", st, storing[-1]["time"], b_time=b.fetched_at)
+    a = store.read_version(sid, first.number - 1)
+    diff = diff_statements(a.statement, b_version.statement)
+    return Event("changed", st, storing[-1]["time"], a_version=a.ref.number, a_time=a.ref.fetched_at,
+                 b_time=b.fetched_at, diff=diff)
+
+
+def build_report(store: Store, window: Window, *, find_divergences: DivergenceFinder | None = None,
+                 notes: Sequence[str] = ()) -> ReportInput:
+    events, n_checks, sources = window_events(store, window)
+    divergences = find_divergences(store, events, window.until) if find_divergences else ()
+    run_notes = [f"run {r.id} was interrupted; what it recorded is included here"
+                 for r in store.runs() if r.id in window.runs and r.status == "interrupted"]
+    run_notes += [p for r in store.runs() if r.id in window.runs for p in r.problems]
+    return ReportInput(
+        date=window.label,
+        since=utc_timestamp(window.since + timedelta(seconds=1)) if window.since else None,
+        until=utc_timestamp(window.until) if window.until else "",
+        events=tuple(events),
+        divergences=tuple(divergences),
+        checks=n_checks,
+        runs=window.runs,
+        sources=tuple(sources),
+        notes=tuple(run_notes) + tuple(notes),
+    )
+
+
+def history_events(store: Store, limit: int = FEED_ENTRIES) -> list[Event]:
+    """The newest ``limit`` changes of the whole store, one per stored version or removal."""
+    found: list[tuple[str, str, dict]] = []
+    for sid in store.statement_ids():
+        prev = None
+        for c in store.meta(sid).checks:
+            outcome = c.get("outcome")
+            if outcome in ("new", "changed") or (outcome == "removed" and prev != "removed"):
+                found.append((c["time"], sid, c))
+            if outcome in ("new", "changed", "unchanged", "removed"):
+                prev = outcome
+    found.sort(key=lambda f: (parse_timestamp(f[0]), f[1]), reverse=True)
+    events: list[Event] = []
+    for _, sid, c in found[:limit]:
+        event = _statement_event(store, sid, [c])
+        if event is not None and event.kind in CHANGE_KINDS:
+            events.append(event)
+    return events
+
+
+def build_feed(store: Store, *, self_link: str = "") -> Feed:
+    events = history_events(store)
+    uid = store.store_uid() or hashlib.sha1(
+        "\n".join(sorted(store.meta(s).url for s in store.statement_ids())).encode()).hexdigest()[:16]
+    return Feed(
+        # A fixed tag date: the id must never change, and the store's uid makes it unique.
+        id=f"tag:dipdiff,2026:store-{uid}",
+        title="dipdiff: changes to watched statements",
+        entries=tuple(_entry_with_stable_id(store, e) for e in events),
+        self_link=self_link,
+    )
+
+
+def _entry_with_stable_id(store: Store, e: Event):
+    entry = feed_entry(e)
+    if e.kind == "removed" or e.statement.version is None:
+        return entry
+    # Version numbers shift when an older capture is imported; the content hash does not.
+    sha = store.version_ref(e.statement.id, e.statement.version).sha256[:12]
+    return type(entry)(**{**entry.__dict__, "id": entry.id.rsplit("@", 1)[0] + f"@{sha}"})
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    report: Path
+    index: Path
+    feed: Path
+    input: ReportInput
+
+
+def write_reports(store: Store, reports_dir: Path, report: ReportInput, out: Path | None = None,
+                  *, filename: str) -> WrittenReport:
+    """Write the report, then regenerate the index and the feed. Each file atomically."""
+    path = out or reports_dir / filename
+    write_file_atomic(path, render_report(report).encode("utf-8"))
+    index = reports_dir / INDEX_NAME
+    write_file_atomic(index, render_index(index_entries(reports_dir), FEED_NAME).encode("utf-8"))
+    feed = reports_dir / FEED_NAME
+    write_file_atomic(feed, render_feed(build_feed(store)).encode("utf-8"))
+    return WrittenReport(path, index, feed, report)
+
+
+def index_entries(reports_dir: Path) -> list[IndexEntry]:
+    entries = []
+    for p in sorted(reports_dir.glob("*.md")):
+        if p.name == INDEX_NAME:
+            continue
+        try:
+            with p.open(encoding="utf-8") as f:
+                counts = report_counts(f.readline())
+        except (OSError, UnicodeDecodeError):
+            counts = None
+        if counts is not None:  # only files dipdiff wrote
+            entries.append(IndexEntry(p.stem, p.name, counts))
+    return entries
+
+
+def default_reports_dir(store: Store) -> Path:
+    """``reports/`` beside the store: a monitoring folder holds ``snapshots/`` and ``reports/``."""
+    return store.root.parent / "reports"

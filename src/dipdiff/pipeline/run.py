@@ -1,0 +1,257 @@
+"""``dipdiff run``: fetch, record, report and (optionally) commit, under one lock; what it found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dipdiff.clock import parse_timestamp
+from dipdiff.errors import DipdiffError
+from dipdiff.models import (
+    CHANGE_KINDS,
+    Divergence,
+    Event,
+    Outcome,
+    Quote,
+    RunResult,
+    StanceRow,
+    StatementRef,
+)
+from dipdiff.pipeline.crosscheck import find_divergences
+from dipdiff.pipeline.report import (
+    FEED_NAME,
+    INDEX_NAME,
+    DivergenceFinder,
+    WrittenReport,
+    build_report,
+    day_window,
+    run_window,
+    window_events,
+    write_reports,
+)
+from dipdiff.render.plain import change_note
+from dipdiff.store.git import commit_paths, has_uncommitted_versions, repo_root
+from dipdiff.store.runs import RunRecord
+from dipdiff.store.store import Store
+
+EXIT_NOTHING, EXIT_CHANGES, EXIT_TROUBLE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What ``dipdiff run`` did: the recorded run, what it found, what it wrote and committed."""
+
+    run: RunRecord
+    fetched: RunResult
+    events: tuple[Event, ...]  # new/changed/removed since the last complete run
+    divergences: tuple[Divergence, ...]
+    written: WrittenReport | None  # None: nothing to report that day, nothing written
+    interrupted: tuple[RunRecord, ...] = ()
+    commit: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.events or self.divergences)
+
+    @property
+    def all_failed(self) -> bool:
+        """Nothing could be checked at all: the network or every source is down."""
+        results = self.fetched.results
+        return bool(results) and all(r.outcome in TROUBLE_OUTCOMES for r in results)
+
+    @property
+    def exit_code(self) -> int:
+        """diff(1) style: 0 nothing changed, 1 changes found, 2 a source or every page failed."""
+        if self.fetched.problems or self.all_failed:
+            return EXIT_TROUBLE
+        return EXIT_CHANGES if self.changed else EXIT_NOTHING
+
+    def counts(self) -> dict[str, int]:
+        c = {k: sum(1 for e in self.events if e.kind == k) for k in ("new", "changed", "removed")}
+        return c | {"divergent": len(self.divergences)}
+
+    def summary(self) -> str:
+        c = self.counts()
+        moved = sum(1 for e in self.events if e.kind == "moved")
+        return ", ".join(f"{v} {k}" for k, v in c.items()) + (f", {moved} moved" if moved else "")
+
+
+TROUBLE_OUTCOMES = frozenset({Outcome.UNAVAILABLE, Outcome.BLOCKED})
+
+Log = Callable[[str, str], None]  # (level, message); level: debug | info | warning
+
+
+def run_monitor(
+    store: Store,
+    fetch: Callable[[Store], RunResult],
+    *,
+    now: Callable[[], str],
+    reports_dir: Path,
+    commit: bool = False,
+    find_divergences: DivergenceFinder | None = None,
+    lock_wait: float = 0.0,
+    log: Log = lambda level, msg: None,
+) -> RunReport:
+    """Fetch, record, report and (optionally) commit, all under the store's lock.
+
+    The run is entered in ``runs.json`` before anything is fetched and marked
+    ``complete`` once its report is written, so a run killed at any point is
+    found ``interrupted`` by the next one, whose report and commit include it.
+    """
+
+    if commit:
+        repo_root(reports_dir.parent if not reports_dir.exists() else reports_dir)  # fail before fetching
+    with store.lock(wait=lock_wait):
+        record, interrupted = store.begin_run(now())
+        for r in interrupted:
+            log("warning", f"run {r.id} was interrupted; this run includes what it recorded")
+        log("debug", f"run {record.id} started")
+        try:
+            fetched = fetch(store)
+        except BaseException as e:
+            record.status, record.finished_at = "failed", now()
+            record.problems = [str(e) or e.__class__.__name__]
+            store.end_run(record)
+            raise
+        record.finished_at = now()
+        record.problems = list(fetched.problems)
+        store.end_run(record)  # still "running": a kill from here on is folded into the next run
+        events, _, _ = window_events(store, run_window(store, record.id))
+        changes = tuple(e for e in events if e.kind in CHANGE_KINDS)
+        divergences = tuple(find_divergences(store, changes, None)) if find_divergences else ()
+        for e in events:
+            if e.kind not in CHANGE_KINDS:
+                # Warn when a page goes bad, not on every run while it stays bad: cron mails warnings.
+                level = "debug" if _was_already(store, e) else "warning"
+                log(level, f"{e.kind} {e.statement.id}" + (f": {e.note}" if e.note else ""))
+        day = day_window(parse_timestamp(record.finished_at).date(), store)
+        report = build_report(store, day, find_divergences=find_divergences)
+        path = reports_dir / day.filename
+        if any(report.counts().values()) or report.notes or path.exists() or changes:
+            written: WrittenReport | None = write_reports(store, reports_dir, report, filename=day.filename)
+            log("debug", f"wrote {path}, {INDEX_NAME} and {FEED_NAME}")
+        else:
+            written = None
+            log("debug", f"nothing to report for {day.label}: {path} not written")
+        record.status = "complete"
+        record.counts = {k: sum(1 for e in changes if e.kind == k) for k in ("new", "changed", "removed")}
+        record.counts["divergent"] = len(divergences)
+        record.counts["checked"] = len(fetched.results)
+        result = RunReport(record, fetched, changes, divergences, written, tuple(interrupted))
+        if commit:
+            # Also commit versions a killed or failed run left uncommitted.
+            paths = [store.root, reports_dir]
+            if result.changed or has_uncommitted_versions(store.root):
+                try:
+                    store.end_run(record)
+                    sha = commit_paths(store.root, paths, commit_message(result))
+                except DipdiffError as e:
+                    # Not complete after all: the next run folds this one in and commits it.
+                    record.status, record.problems = "failed", [str(e)]
+                    store.end_run(record)
+                    raise
+                result = replace(result, commit=sha)
+            else:
+                log("debug", "nothing changed: no commit")
+        store.end_run(record)
+    return result
+
+
+def _was_already(store: Store, e: Event) -> bool:
+    """Was the statement's check before this event's already of the same (trouble) kind?"""
+    checks = [c for c in store.meta(e.statement.id).checks if c.get("time")]
+    before = [c for c in checks if parse_timestamp(c["time"]) < parse_timestamp(e.time)]
+    return bool(before) and before[-1].get("outcome") == e.kind
+
+
+def commit_message(result: RunReport) -> str:
+    """``dipdiff run <id>: 1 new, 2 changed, ...`` and one line per change."""
+    lines = [f"dipdiff run {result.run.id}: {result.summary()}", ""]
+    for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id)):
+        note = f" ({change_note(e.diff)})" if e.diff is not None else f" ({e.note})" if e.kind == "moved" else ""
+        version = f"@{e.statement.version}" if e.statement.version and e.kind != "removed" else ""
+        lines.append(f"- {e.kind} {e.statement.id}{version}{note}")
+    for d in result.divergences:
+        lines.append(f"- divergent {d.a.id} <-> {d.b.id}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def webhook_payload(result: RunReport) -> dict:
+    """The JSON body posted to ``--webhook``: counts, the report, one object per change."""
+    return {
+        "event": "dipdiff.run",
+        "run": result.run.id,
+        "started_at": result.run.started_at,
+        "finished_at": result.run.finished_at,
+        "counts": result.counts(),
+        "report": str(result.written.report) if result.written else None,
+        "commit": result.commit,
+        "changes": [
+            {"kind": e.kind, "id": e.statement.id, "title": e.statement.title, "url": e.statement.url,
+             "agency": e.statement.agency, "version": e.statement.version, "previous_version": e.a_version,
+             "time": e.time, "summary": e.diff.summary() if e.diff is not None else None}
+            for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id))
+        ],
+        "divergences": [{"a": d.a.id, "b": d.b.id, "summary": d.summary} for d in result.divergences],
+    }
+
+
+def divergence_finder() -> DivergenceFinder:
+    """Divergences that involve a statement that is new or changed in the events (compare.py)."""
+
+    def find(store: Store, events: Sequence[Event], until: datetime | None) -> list[Divergence]:
+        ids = sorted({e.statement.id for e in events if e.kind in ("new", "changed")})
+        if not ids:
+            return []
+        pairs = find_divergences(store, involving=ids)
+        if until is not None:
+            # A report of a past day shows what was known then: a statement first seen later
+            # does not add divergences to it (and the report stays the same).
+            pairs = [p for p in pairs if _first_seen(store, p.a.id) <= until >= _first_seen(store, p.b.id)]
+        return [divergence_record(store, pair) for pair in pairs]
+
+    return find
+
+
+def _first_seen(store: Store, sid: str) -> datetime:
+    refs = store.versions(sid)
+    return parse_timestamp(refs[0].fetched_at) if refs else datetime.max.replace(tzinfo=timezone.utc)
+
+
+def divergence_record(store: Store, pair) -> Divergence:
+    """A :class:`dipdiff.analyse.related.DivergentPair` as the report shows it."""
+
+    def ref(record) -> StatementRef:
+        meta = store.meta(record.id)
+        st = record.statement
+        return StatementRef(record.id, st.title or meta.title, meta.url, st.agency or meta.agency,
+                            record.version)
+
+    a, b = ref(pair.a), ref(pair.b)
+    actors = pair.actors
+    stances = tuple(StanceRow(x.name, x.a.stance, x.b.stance) for x in actors)
+    evidence = tuple(Quote(rec.id, text, x.name)
+                     for x in actors for rec, side in ((pair.a, x.a), (pair.b, x.b))
+                     for text in side.evidence[:2])
+    reasons = [f"{x.name}: {'; '.join(x.reasons)}" for x in actors if x.reasons]
+    return Divergence(a, b, ". ".join(reasons), stances, evidence, pair.score)
+
+
+class LogListener:
+    """Turns the fetch step's progress into log lines (one per statement at ``debug``)."""
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+
+    def planned(self, source: str, count: int) -> None:
+        self.log("debug", f"{source}: {count} statement(s) due")
+
+    def checked(self, result) -> None:  # a SnapshotResult
+        version = f"@{result.version}" if result.version else ""
+        note = f" ({result.message})" if result.message else ""
+        self.log("debug", f"{result.outcome.value:<11} {result.statement_id}{version}{note}")
+
+    def problem(self, message: str) -> None:
+        self.log("warning", message)

@@ -1,0 +1,51 @@
+"""``dipdiff snapshot`` and ``import``: one page into the store, fetched now or saved earlier."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from dipdiff.clock import parse_timestamp, utc_timestamp
+from dipdiff.config import ExtractRules
+from dipdiff.errors import InputError
+from dipdiff.models import Page, SnapshotResult
+from dipdiff.pipeline.load import _read_file
+from dipdiff.pipeline.record import record_page
+from dipdiff.scrape.extract import decode_html
+from dipdiff.store.store import Store
+
+
+def snapshot_url(
+    store: Store,
+    fetcher: Callable[[str], Page],
+    url: str,
+    *,
+    source: str | None = None,
+    agency: str | None = None,
+    rules: ExtractRules | None = None,
+    lock_wait: float = 0.0,
+) -> SnapshotResult:
+    """Fetch one URL and record it. A fetch failure raises :class:`FetchError` (nothing stored)."""
+    page = fetcher(url)
+    with store.lock(wait=lock_wait):
+        return record_page(store, page, source=source, agency=agency, rules=rules)
+
+
+def import_file(
+    store: Store,
+    path: Path,
+    url: str,
+    *,
+    fetched_at: str,
+    source: str | None = None,
+    agency: str | None = None,
+    lock_wait: float = 0.0,
+) -> SnapshotResult:
+    """Store a saved HTML page (archive copy, Wayback capture) as if fetched at ``fetched_at``."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise InputError(f"--url must be an http(s) URL, not {url!r}")
+    content = _read_file(path)
+    page = Page(url=url, final_url=url, status=200, content=content, text=decode_html(content),
+                content_type="text/html", fetched_at=utc_timestamp(parse_timestamp(fetched_at)))
+    with store.lock(wait=lock_wait):
+        return record_page(store, page, source=source, agency=agency)

@@ -1,0 +1,341 @@
+"""Markdown that renders on GitHub: diff redlines, comparisons, the monitoring report and its index.
+
+Everything here is a function of its arguments: no clock, no filesystem, no network. The
+same input gives byte-identical output, so a report committed to git only changes when
+the store does. :mod:`dipdiff.pipeline.report` builds the report's input from the store.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from dipdiff.analyse.compare import Comparison
+from dipdiff.analyse.diff import Change, DiffResult, Segment
+from dipdiff.models import _SIG_RANK, CHANGE_KINDS, Divergence, Event
+from dipdiff.render.common import (
+    _change_parts,
+    _clip_words,
+    _day,
+    _plural,
+    _tagged,
+    _where,
+    ordered_changes,
+)
+from dipdiff.render.plain import _moved_note, change_note, fold_context, stance_cell, summary
+
+
+def _md(text: str) -> str:
+    return html.escape(text, quote=False).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+
+
+def compare_markdown(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
+    lines = [f"## {_md(c.a.title or a_label)} ↔ {_md(c.b.title or b_label)}", "",
+             f"- A: {_md(a_label)}" + (f" · {_md(c.a.agency)}" if c.a.agency else ""),
+             f"- B: {_md(b_label)}" + (f" · {_md(c.b.agency)}" if c.b.agency else ""), "",
+             f"**{_md(summary(c))}**", "", "### Actors and stances", ""]
+    if c.actors:
+        lines += ["| actor | A | B | divergent |", "|---|---|---|---|"]
+        for x in c.actors:
+            mark = "**yes** — " + _md("; ".join(x.reasons)) if x.divergent else ""
+            lines.append(f"| {_md(x.name)} | {_md(stance_cell(x.a))} | {_md(stance_cell(x.b))} | {mark} |")
+        lines.append("")
+        for x in c.divergent_actors:
+            lines += [f"#### {_md(x.name)}", ""]
+            if x.aliases:
+                lines += [f"Also named: {_md(', '.join(x.aliases))}", ""]
+            for side, s in (("A", x.a), ("B", x.b)):
+                for e in s.evidence:
+                    lines += [f"> {_md(e)}", ">", f"> — {side}", ""]
+    else:
+        lines += ["No actors named.", ""]
+    lines += ["### Shared wording", ""]
+    lines += [f"- ({s.match}, {s.similarity:.0%}) {_tagged(s.segments, _md)}" for s in c.shared] or ["None."]
+    for title, items in (("Only in A", c.only_a), ("Only in B", c.only_b)):
+        lines += ["", f"### {title}", ""]
+        lines += [f"- {_md(t)}" for t in items] or ["None."]
+    return "\n".join(lines) + "\n"
+
+
+_COUNTS_MARK = "<!-- dipdiff-report "
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """Everything one report shows. ``since``/``until`` bound the window (``since`` exclusive)."""
+
+    date: str  # YYYY-MM-DD, the report's title date
+    until: str
+    since: str | None = None
+    events: tuple[Event, ...] = ()
+    divergences: tuple[Divergence, ...] = ()
+    checks: int = 0  # checks made within the window
+    runs: tuple[str, ...] = ()  # ids of the runs the window covers
+    sources: tuple[str, ...] = ()  # sources checked within the window (rows of the summary)
+    notes: tuple[str, ...] = ()  # run-level trouble: interrupted runs, unreachable sources
+
+    def counts(self) -> dict[str, int]:
+        c = {k: sum(1 for e in self.events if e.kind == k) for k in ("new", "changed", "removed")}
+        return c | {"divergent": len(self.divergences)}
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One report listed in ``reports/README.md``."""
+
+    date: str
+    filename: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
+
+
+def md_text(text: str) -> str:
+    """Page text made inert for markdown: HTML-escaped, markdown punctuation backslashed."""
+    one_line = re.sub(r"\s+", " ", text)
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(one_line, quote=False))
+
+
+def md_url(url: str) -> str:
+    """A URL safe inside ``[text](url)``."""
+    return re.sub(r"[\s<>()]", lambda m: f"%{ord(m.group()):02X}", url)
+
+
+def md_link(text: str, url: str) -> str:
+    return f"[{md_text(text)}]({md_url(url)})" if url else md_text(text)
+
+
+def _change_md(c: Change) -> str:
+    body = "".join(f"<{op}>{md_text(t)}</{op}>" if op != "text" else md_text(t)
+                   for op, t in _change_parts(c))
+    extra = f" · signals: {md_text(', '.join(c.signals))}" if c.signals else ""
+    return f"- {_where(c)} · {c.kind}: {body}{extra}"
+
+
+def render_report(r: ReportInput) -> str:
+    """The markdown report: title, summary table, changed/new/removed statements, divergences."""
+    counts = r.counts()
+    out = [
+        _COUNTS_MARK + json.dumps(counts, sort_keys=True) + " -->",
+        f"# dipdiff report — {r.date}",
+        "",
+        _window_line(r),
+        "",
+    ]
+    out += _summary_table(r)
+    changed = sorted((e for e in r.events if e.kind == "changed"),
+                     key=lambda e: (_SIG_RANK[e.worst], -len(e.diff.changes) if e.diff else 0,
+                                    e.statement.id))
+    if changed:
+        out += ["## Changed statements", ""]
+        for e in changed:
+            out += _changed_section(e)
+    for kind, heading in (("new", "New statements"), ("removed", "Removed statements"),
+                          ("moved", "Moved statements")):
+        events = sorted((e for e in r.events if e.kind == kind), key=lambda e: e.statement.id)
+        if events:
+            out += [f"## {heading}", ""] + [_event_line(e) for e in events] + [""]
+    if r.divergences:
+        out += ["## Divergences", ""]
+        for d in sorted(r.divergences, key=lambda d: (-(d.score or 0), d.a.id, d.b.id)):
+            out += _divergence_section(d)
+    trouble = sorted((e for e in r.events if e.kind in ("unavailable", "blocked")),
+                     key=lambda e: (e.kind, e.statement.id))
+    if trouble or r.notes:
+        out += ["## Problems", ""]
+        out += [_event_line(e) for e in trouble]
+        out += [f"- {md_text(n)}" for n in r.notes]
+        out += [""]
+    if not any(counts.values()) and not any(e.kind in CHANGE_KINDS for e in r.events):
+        out += ["Nothing changed.", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _window_line(r: ReportInput) -> str:
+    span = f"from {r.since} to {r.until}" if r.since else f"up to {r.until}"
+    runs = f" in {_plural(len(r.runs), 'run')}" if r.runs else ""
+    return f"Checks {span}{runs}: {_plural(r.checks, 'statement check')}."
+
+
+def _summary_table(r: ReportInput) -> list[str]:
+    sources: dict[str, dict[str, int]] = {}
+
+    def row(source: str) -> dict[str, int]:
+        return sources.setdefault(source, {"new": 0, "changed": 0, "removed": 0, "divergent": 0})
+
+    for source in r.sources:
+        row(source)
+    for e in r.events:
+        if e.kind in ("new", "changed", "removed"):
+            row(e.statement.source)[e.kind] += 1
+        else:
+            row(e.statement.source)
+    for d in r.divergences:
+        for source in sorted({d.a.source, d.b.source}):
+            row(source)["divergent"] += 1
+    lines = ["| source | new | changed | removed | divergent |", "|---|---:|---:|---:|---:|"]
+    for source in sorted(sources):
+        c = sources[source]
+        lines.append(f"| {md_text(source)} | {c['new']} | {c['changed']} | {c['removed']} | {c['divergent']} |")
+    t = r.counts()
+    lines.append(f"| **total** | {t['new']} | {t['changed']} | {t['removed']} | {t['divergent']} |")
+    return lines + [""]
+
+
+def _meta_line(e: Event) -> str:
+    s = e.statement
+    bits = [md_text(s.agency)] if s.agency else []
+    bits.append(f"`{s.id}`")
+    if e.kind == "changed" and e.a_version is not None:
+        when = lambda t: f" ({_day(t)})" if t else ""  # noqa: E731
+        bits.append(f"version {e.a_version}{when(e.a_time)} → version {s.version}{when(e.b_time)}")
+    if e.diff is not None:
+        bits.append(change_note(e.diff))
+    return " · ".join(bits)
+
+
+def _changed_section(e: Event) -> list[str]:
+    s = e.statement
+    out = [f"### {md_link(s.title or s.id, s.url)}", "", _meta_line(e), ""]
+    if e.diff is None:
+        return out
+    changes = ordered_changes(e.diff.changes)
+    visible = [c for c in changes if c.significance != "cosmetic"]
+    cosmetic = [c for c in changes if c.significance == "cosmetic"]
+    for sig in ("substantive", "minor"):
+        group = [c for c in visible if c.significance == sig]
+        if group:
+            out += [f"**{sig.capitalize()}**", ""] + [_change_md(c) for c in group] + [""]
+    redline = _redline(e)
+    if visible:
+        out += ["**Redline**", "", redline, ""]
+    if cosmetic:
+        out += ["<details>", f"<summary>{_plural(len(cosmetic), 'cosmetic change')}"
+                + (" and the redline" if not visible else "") + "</summary>", ""]
+        out += [_change_md(c) for c in cosmetic] + [""]
+        if not visible:
+            out += [redline, ""]
+        out += ["</details>", ""]
+    return out
+
+
+def _redline(e: Event) -> str:
+    """The diff engine's markdown redline, with its own heading dropped (the section has one)."""
+    assert e.diff is not None
+    s = e.statement
+    text = diff_markdown(e.diff, a_label=f"{s.id}@{e.a_version}", b_label=f"{s.id}@{s.version}")
+    lines = text.rstrip("\n").split("\n")
+    if lines and lines[0].startswith("#"):
+        lines = lines[1:]
+        while lines and not lines[0].strip():
+            lines = lines[1:]
+    # Keep the renderer's headings below this report's level-3 statement headings.
+    return "\n".join("###" + ln if re.match(r"#{1,3} ", ln) else ln for ln in lines)
+
+
+def _event_line(e: Event) -> str:
+    s = e.statement
+    what = {"new": f"version {s.version}", "removed": "removed", "moved": "moved",
+            "unavailable": "unavailable", "blocked": "blocked"}[e.kind]
+    note = f" — {md_text(e.note)}" if e.note else ""
+    agency = f" · {md_text(s.agency)}" if s.agency else ""
+    return f"- {md_link(s.title or s.id, s.url)}{agency} · `{s.id}` · {what} ({e.time}){note}"
+
+
+def _divergence_section(d: Divergence) -> list[str]:
+    a_name, b_name = d.a.agency or d.a.source, d.b.agency or d.b.source
+    out = [f"### {md_text(a_name)} ↔ {md_text(b_name)}", ""]
+    for side, ref in (("A", d.a), ("B", d.b)):
+        at = f"@{ref.version}" if ref.version else ""
+        out.append(f"- {side}: {md_link(ref.title or ref.id, ref.url)} · `{ref.id}{at}`")
+    out.append("")
+    if d.summary:
+        out += [md_text(d.summary), ""]
+    if d.stances:
+        out += [f"| actor | A: {md_text(a_name)} | B: {md_text(b_name)} |", "|---|---|---|"]
+        out += [f"| {md_text(s.actor)} | {md_text(s.a or '—')} | {md_text(s.b or '—')} |" for s in d.stances]
+        out += [""]
+    for q in d.evidence:
+        side = "A" if q.statement_id == d.a.id else "B" if q.statement_id == d.b.id else q.statement_id
+        about = f" (on {md_text(q.actor)})" if q.actor else ""
+        out += [f"> {md_text(_clip_words(q.text, 60))}", ">", f"> — {side}{about}", ""]
+    return out
+
+
+def report_counts(text: str) -> dict[str, int] | None:
+    """The counts a report carries in its first line (for the index), or None."""
+    first = text.split("\n", 1)[0]
+    if not first.startswith(_COUNTS_MARK) or not first.endswith(" -->"):
+        return None
+    try:
+        data = json.loads(first[len(_COUNTS_MARK):-4])
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def render_index(entries: Sequence[IndexEntry], feed: str = "feed.xml") -> str:
+    """``reports/README.md``: every report, newest first, with its counts."""
+    out = ["# dipdiff reports", "",
+           f"One report per day on which dipdiff ran. Subscribe to changes: [{feed}]({feed}) (Atom).", ""]
+    if not entries:
+        return "\n".join(out + ["No reports yet.", ""])
+    out += ["| report | new | changed | removed | divergent |", "|---|---:|---:|---:|---:|"]
+    for e in sorted(entries, key=lambda e: (e.date, e.filename), reverse=True):
+        c = e.counts
+        cells = " | ".join(str(c.get(k, "?")) for k in ("new", "changed", "removed", "divergent"))
+        out.append(f"| [{md_text(e.date)}]({md_url(e.filename)}) | {cells} |")
+    return "\n".join(out) + "\n"
+
+
+def _md_escape(text: str) -> str:
+    # Inline HTML tags are used for the redline, so the text itself must not be markup.
+    text = html.escape(text, quote=False).replace("|", "\\|")
+    return re.sub(r"([\\`*_\[\]#])", r"\\\1", text)
+
+
+def _md_segments(segments: Iterable[Segment]) -> str:
+    parts = []
+    for seg in segments:
+        text = _md_escape(seg.text)
+        if seg.op == "equal":
+            parts.append(text.replace("\n", "\n\n"))
+        elif seg.text.strip():
+            tag = "del" if seg.op == "delete" else "ins"
+            parts.append(f"<{tag}>{text.replace(chr(10), '<br>')}</{tag}>")
+        elif seg.op == "insert":  # whitespace: B's layout, a split paragraph breaks here
+            parts.append(text.replace("\n", "\n\n"))
+    return "".join(parts)
+
+
+def diff_markdown(result: DiffResult, *, context: int = 1, a_label: str = "", b_label: str = "") -> str:
+    """A redline that renders on GitHub: ``<del>``/``<ins>`` inline, a summary table, folded context."""
+    title = result.b.title or result.a.title or "Statement"
+    lines = [f"## {_md_escape(title)}", ""]
+    if a_label or b_label:
+        lines += [f"Comparing {_md_escape(a_label)} → {_md_escape(b_label)}", ""]
+    s = result.summary()
+    lines += [
+        "| changes | substantive | minor | cosmetic | moved | similarity |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {s['changes']} | {s['substantive']} | {s['minor']} | {s['cosmetic']} | {s['move']} "
+        f"| {result.similarity:.0%} |",
+        "",
+    ]
+    flags = ", ".join(f"{n} {f}" for f, n in s["flags"].items() if n)
+    if flags:
+        signals = f" — signals: {_md_escape(', '.join(s['signals']))}" if s["signals"] else ""
+        lines += [f"**Flagged:** {flags}{signals}", ""]
+    if result.title_segments:
+        lines += [f"**Title:** {_md_segments(result.title_segments)}", ""]
+    for item in fold_context(result.blocks, context):
+        if isinstance(item, int):
+            lines += [f"*… {item} unchanged paragraph(s) …*", ""]
+            continue
+        prefix = f"↕ *{_moved_note(item)}:* " if item.kind == "move" else ""
+        lines += [prefix + _md_segments(item.segments), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"

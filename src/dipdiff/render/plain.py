@@ -1,0 +1,95 @@
+"""Plain text: the unified diff, one-line summaries, change notes, statements as text."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from dipdiff.analyse.compare import ActorComparison, Comparison
+from dipdiff.analyse.diff import Block, DiffResult
+from dipdiff.models import Statement
+from dipdiff.render.common import _plural
+
+
+def stance_cell(side) -> str:
+    """"critical (oppose, urge, halt)" — the stance and the signals behind it."""
+    if side.stance == "absent":
+        return "absent"
+    label = "speaker" if side.speaker else side.stance
+    return f"{label} ({', '.join(side.signals)})" if side.signals else label
+
+
+def summary(c: Comparison) -> str:
+    div = c.divergent_actors
+    head = (f"divergent on {len(div)} actor(s): {', '.join(x.name for x in div)}" if div
+            else "no divergence")
+    return (f"{head}; {len(c.shared)} shared sentence(s), {len(c.only_a)} only in A, "
+            f"{len(c.only_b)} only in B; similarity {c.similarity:.0%}")
+
+
+def divergence_line(x: ActorComparison) -> str:
+    return f"{x.name}: A {stance_cell(x.a)} · B {stance_cell(x.b)}"
+
+
+def change_note(diff: DiffResult) -> str:
+    s = diff.summary()
+    parts = [f"{s[k]} {k}" for k in ("substantive", "minor", "cosmetic") if s[k]]
+    return _plural(s["changes"], "change") + (f": {', '.join(parts)}" if parts else "")
+
+
+def diff_unified(result: DiffResult, a_label: str = "a", b_label: str = "b", *, context: int = 3) -> str:
+    """Paragraph-level ``diff -u``: one paragraph per line, the title as a ``#`` line."""
+    a_lines = [f"# {result.a.title}"] + list(result.a.paragraphs)
+    b_lines = [f"# {result.b.title}"] + list(result.b.paragraphs)
+    out = difflib.unified_diff(a_lines, b_lines, a_label, b_label, lineterm="", n=context)
+    return "".join(line + "\n" for line in out)
+
+
+def summary_line(result: DiffResult) -> str:
+    """``3 change(s): 2 replace, 1 move (2 substantive, 1 minor); flags: …; similarity 97%``."""
+    s = result.summary()
+    if not s["changes"]:
+        return "no differences"
+    kinds = ", ".join(f"{s[k]} {k}" for k in ("replace", "insert", "delete", "move") if s[k])
+    sig = ", ".join(f"{s[k]} {k}" for k in ("substantive", "minor", "cosmetic") if s[k])
+    line = f"{s['changes']} change(s): {kinds} ({sig})"
+    flags = ", ".join(f"{n} {f}" for f, n in s["flags"].items() if n)
+    if flags:
+        line += f"; flags: {flags}"
+    if s["signals"]:
+        line += f"; signals: {', '.join(s['signals'])}"
+    return line + f"; similarity {result.similarity:.0%}"
+
+
+def _moved_note(block: Block) -> str:
+    return "moved from here" if block.b_index is None else f"moved here (was paragraph {block.a_index + 1})"
+
+
+def fold_context(blocks: Iterable[Block], context: int) -> list[Block | int]:
+    """Keep changed blocks and ``context`` unchanged ones around them; runs beyond become counts."""
+    blocks = list(blocks)
+    keep = [False] * len(blocks)
+    for n, b in enumerate(blocks):
+        if b.kind != "equal":
+            for k in range(max(0, n - context), min(len(blocks), n + context + 1)):
+                keep[k] = True
+    out: list[Block | int] = []
+    skipped = 0
+    for n, b in enumerate(blocks):
+        if keep[n]:
+            if skipped:
+                out.append(skipped)
+                skipped = 0
+            out.append(b)
+        else:
+            skipped += 1
+    if skipped:
+        out.append(skipped)
+    return out
+
+
+def statement_text(s: Statement) -> str:
+    """A statement as plain text: title, blank line, paragraphs."""
+    head = [s.title, "=" * min(len(s.title), 78)] if s.title else []
+    meta = [f"{k}: {v}" for k, v in (("url", s.url), ("agency", s.agency), ("published", s.published)) if v]
+    return "\n".join(head + meta + [""] + [p + "\n" for p in s.paragraphs]).rstrip("\n") + "\n"

@@ -1,0 +1,221 @@
+"""Rich rendering for the terminal. Results go to stdout, errors to stderr.
+
+Colour only on a TTY and never when ``NO_COLOR`` is set; untrusted text
+(titles, page text) is always passed as plain ``Text`` so that markup or
+terminal escape sequences in a page can never reach the terminal raw.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+from rich.console import Console
+from rich.text import Text
+
+from dipdiff.analyse.diff import DiffResult, Segment
+from dipdiff.render.plain import fold_context, stance_cell, summary, summary_line
+
+# Escape sequences first (CSI, OSC up to BEL or ST, two-byte ESC x), so that none leaves its
+# parameters behind as text; then any other C0/C1 control (but tab and newline), DEL, and the
+# bidi embeddings/overrides/isolates that would display text in another order than it is.
+UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+
+_ESCAPES = re.compile(r"\x1b\[[0-9;:?<=>]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]"
+                      f"|[{UNSAFE}]")
+
+_UNSAFE = re.compile(f"[{UNSAFE}]")
+
+
+def safe(text: str) -> str:
+    """Strip control characters, escape sequences and bidi overrides from untrusted text."""
+    return _ESCAPES.sub("", text)
+
+
+def safe_json(text: str) -> str:
+    """JSON text with any control or bidi override character written as a ``\\uXXXX`` escape.
+
+    ``json.dumps(ensure_ascii=False)`` escapes C0 but writes DEL, C1 and bidi overrides raw;
+    they can only occur inside strings, where the escape means the same character.
+    """
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def make_console(*, stderr: bool = False, force_plain: bool = False) -> Console:
+    plain = force_plain or "NO_COLOR" in os.environ
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(
+        file=stream,
+        no_color=plain,
+        highlight=False,
+        soft_wrap=True,
+        force_terminal=None if not plain else False,
+        emoji=False,
+        markup=False,
+    )
+
+
+def _segments_text(segments: tuple[Segment, ...], color: bool) -> Text:
+    out = Text()
+    for seg in segments:
+        t = safe(seg.text)
+        if seg.op == "equal":
+            out.append(t.replace("\n", "\n\n"))
+        elif not t.strip():  # whitespace: show B's layout (a split paragraph breaks here)
+            if seg.op == "insert":
+                out.append(t.replace("\n", "\n\n"))
+        elif not color:
+            out.append(f"[-{t}-]" if seg.op == "delete" else f"{{+{t}+}}")
+        elif seg.op == "delete":
+            out.append(t, style="red strike")
+        else:
+            out.append(t, style="green")
+    return out
+
+
+def render_diff(console: Console, result: DiffResult, *, context: int = 1, labels: tuple[str, str] = ("", "")) -> None:
+    """Inline redline: deletions red and struck through, insertions green, context folded.
+
+    Without colour it falls back to git's word-diff markers ``[-old-]{+new+}``.
+    """
+    color = console.is_terminal and not console.no_color
+    title = safe(result.b.title or result.a.title)
+    if title:
+        console.print(Text(title, style="bold" if color else ""))
+    if labels[0] or labels[1]:
+        console.print(Text(f"{safe(labels[0])} → {safe(labels[1])}", style="dim" if color else ""))
+    if result.title_segments:
+        console.print(Text("title: ") + _segments_text(result.title_segments, color))
+    console.print()
+    for item in fold_context(result.blocks, context):
+        if isinstance(item, int):
+            console.print(Text(f"  … {item} unchanged paragraph(s) …", style="dim" if color else ""))
+            console.print()
+            continue
+        if item.kind == "move":
+            note = "moved from here" if item.b_index is None else f"moved here (was paragraph {item.a_index + 1})"
+            console.print(Text(f"↕ {note}:", style="yellow" if color else ""))
+            if item.b_index is None:  # the text itself is shown where it went
+                console.print(Text(safe(_clip(item.segments[0].text)), style="dim" if color else ""))
+                console.print()
+                continue
+        console.print(_segments_text(item.segments, color))
+        console.print()
+    console.print(Text(summary_line(result), style="bold" if color else ""))
+
+
+def _clip(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class FetchProgress:
+    """A ``dipdiff fetch`` listener: a rich progress bar on a TTY, plain log lines otherwise.
+
+    Everything goes to stderr, so that ``--json`` output on stdout stays clean.
+    """
+
+    def __init__(self, console: Console, *, verbose: bool = False) -> None:
+        self.console = console
+        self.verbose = verbose
+        self.bar = None
+        self.task = None
+        if console.is_terminal:
+            from rich.progress import (  # lazy: only a terminal draws it
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=console, transient=True)
+
+    def __enter__(self) -> FetchProgress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def planned(self, source: str, count: int) -> None:
+        if self.bar is not None:
+            if self.task is None:
+                self.task = self.bar.add_task(source, total=count)
+            else:
+                total = (self.bar.tasks[0].total or 0) + count
+                self.bar.update(self.task, total=total, description=source)
+        else:
+            self.console.print(Text(f"{source}: checking {count} statement(s)"))
+
+    def checked(self, result) -> None:  # noqa: ANN001 - a SnapshotResult
+        line = Text(f"{result.outcome.value:<11} {result.statement_id}")
+        if result.version:
+            line.append(f"@{result.version}")
+        if result.message:
+            line.append(f"  ({safe(result.message)})")
+        if self.bar is not None and self.task is not None:
+            self.bar.advance(self.task)
+            if self.verbose or result.outcome.value != "unchanged":
+                self.bar.console.print(line)
+        elif self.verbose or result.outcome.value != "unchanged":
+            self.console.print(line)
+
+    def problem(self, message: str) -> None:
+        target = self.bar.console if self.bar is not None else self.console
+        target.print(Text(f"dipdiff: warning: {safe(message)}"))
+
+
+_MAX_ACTOR_LINES = 12
+
+
+def render_compare(console: Console, result, *, labels: tuple[str, str] = ("A", "B"), full: bool = True) -> None:
+    """Actors and stances first (divergent ones highlighted, with evidence), then shared and one-sided wording.
+
+    ``full=False`` shows the actors and the summary only (the demo).
+    """
+
+    color = console.is_terminal and not console.no_color
+    bold = "bold" if color else ""
+    console.print(Text(f"A: {safe(labels[0])}  {safe(result.a.title)}", style=bold if full else ""))
+    console.print(Text(f"B: {safe(labels[1])}  {safe(result.b.title)}", style=bold if full else ""))
+    console.print()
+    console.print(Text("Actors and stances", style=bold))
+    # Long texts name dozens of ministries and people without a word about them: list those last, briefly.
+    quiet = [x for x in result.actors if not (x.divergent or x.a.signals or x.b.signals or x.a.speaker or x.b.speaker)]
+    if len(result.actors) <= _MAX_ACTOR_LINES:
+        quiet = []
+    for x in result.actors:
+        if x in quiet:
+            continue
+        mark = "DIVERGENT " if x.divergent else "          "
+        line = Text(mark, style="bold red" if x.divergent and color else "")
+        line.append(f"{safe(x.name)}: A {safe(stance_cell(x.a))} · B {safe(stance_cell(x.b))}")
+        console.print(line)
+        if x.divergent:
+            for reason in x.reasons:
+                console.print(Text(f"            {safe(reason)}", style="dim" if color else ""))
+            for side, s in (("A", x.a), ("B", x.b)):
+                for e in s.evidence:
+                    console.print(Text(f"            {side}: “{safe(e)}”"))
+    if quiet:
+        console.print(Text(f"          also named, without a signal: {safe(', '.join(x.name for x in quiet))}"))
+    if not result.actors:
+        console.print(Text("  no actors named"))
+    console.print()
+    if not full:
+        console.print(Text(summary(result), style=bold))
+        return
+    console.print(Text(f"Shared wording ({len(result.shared)})", style=bold))
+    for s in result.shared:
+        console.print(Text(f"  {s.match} {s.similarity:.0%}: ") + _segments_text(s.segments, color))
+    for title, items in (("Only in A", result.only_a), ("Only in B", result.only_b)):
+        console.print()
+        console.print(Text(f"{title} ({len(items)})", style=bold))
+        for t in items:
+            console.print(Text(f"  {safe(t)}"))
+    console.print()
+    console.print(Text(summary(result), style=bold))

@@ -1,0 +1,439 @@
+"""Pure extraction: HTML in, :class:`~dipdiff.models.Statement` out.
+
+The extractor tries site rules first (CSS selectors for title, date, body and
+chrome to remove), then a generic strategy that picks the densest block of
+paragraph text. It never touches the network, the filesystem or the clock.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
+from bs4.element import CData, Declaration, ProcessingInstruction
+
+from dipdiff.config import ExtractRules
+from dipdiff.errors import ExtractError
+from dipdiff.models import Statement
+from dipdiff.text import clean
+
+# Selectors for the government sites dipdiff knows, verified on saved pages where
+# ../shared/corpus/NOTES.md says so. They are tried before the generic strategy.
+KNOWN_RULES = ExtractRules(
+    title=(
+        "h1.wp-block-whitehouse-topper__headline",  # whitehouse.gov 2025-
+        "h1.featured-content__headline",  # state.gov
+        "h1.report-header__headline",
+        "h1.page-title",  # whitehouse.gov 2021-2025
+        "div.pane-node-title h1",  # whitehouse.gov 2009-2017
+        "h1.gem-c-title__text",  # gov.uk
+        "h1.page-header",
+    ),
+    date=(
+        'meta[property="article:published_time"]',
+        'meta[name="govuk:first-published-at"]',
+        'meta[name="dcterms.date"]',
+        'meta[name="DC.date.issued"]',
+        'meta[name="date"]',
+        "p.article-meta__publish-date",
+        "div.press-article-date",
+        "div.wp-block-post-date time",
+        "time[datetime]",
+        "time.posted-on",
+    ),
+    body=(
+        "div.entry-content.wp-block-post-content",
+        "div.field-name-field-forall-body",
+        "section.body-content div.container",
+        "div.report__content",
+        "div.entry-content",
+        "div.page-content__content",
+        "div.govspeak",
+        "div.gem-c-govspeak",
+        "article",
+        "main",
+        '[role="main"]',
+        "#content",
+    ),
+    agency=(
+        "p.article-meta__author-bureau",
+        "div.press-article-heading div.heading-title",
+        "meta[name=\"govuk:primary-publishing-organisation\"]",
+    ),
+    remove=(
+        "script", "style", "noscript", "template", "iframe", "svg", "form", "button",
+        "nav", "aside", "header", "footer", "select", "input",
+        ".breadcrumb", ".breadcrumbs", ".share", ".social-share", ".related-tags",
+        ".wp-block-whitehouse-topper", ".article-meta", ".skip-link", ".visually-hidden",
+        ".sr-only", ".screen-reader-text", "[hidden]", '[aria-hidden="true"]',
+    ),
+    drop_paragraphs=(
+        r"^The post .{1,300} appeared first on .{1,80}\.?$",
+        r"^For Immediate Release$",
+        r"^Print$",
+        r"^Share( this)?( page)?:?$",
+    ),
+)
+
+_TITLE_SUFFIX = re.compile(
+    r"\s*(?:\||–|—|-|::)\s*(?:whitehouse\.gov|The White House|United States Department of State"
+    r"|GOV\.UK|U\.S\. Department of State|United Nations|UN Press|Meetings Coverage and Press Releases"
+    r"|Page \d+ of \d+.*)\s*$",
+    re.IGNORECASE,
+)
+
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body br dd details dialog div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main nav ol p pre section "
+    "summary table tbody td tfoot th thead tr ul".split()
+)
+
+_SKIP_STRINGS = (Comment, Doctype, CData, Declaration, ProcessingInstruction)
+
+_HAS_WORD = re.compile(r"\w")
+
+# Pages that a server returns with 200 but that are not the statement.
+_BLOCK_TITLES = re.compile(
+    r"access denied|just a moment|attention required|are you a robot|captcha|request rejected"
+    r"|technical difficulties|security check|verify you are human|pardon our interruption"
+    r"|403 forbidden|bot (?:detection|protection)",
+    re.IGNORECASE,
+)
+
+# Error pages served with HTTP 200 (a soft 404, a maintenance page): their title starts so.
+_ERROR_TITLES = re.compile(
+    r"^\W*(?:error\s*)?(?:\d{3}\b\W*)?(?:page not found|not found|file not found|page (?:does not|doesn't) exist"
+    r"|service (?:temporarily )?unavailable|internal server error|bad gateway|gateway time-?out"
+    r"|(?:site |website )?(?:is )?(?:under|down for) maintenance|temporarily unavailable|an error occurred)\b",
+    re.IGNORECASE,
+)
+
+MIN_BODY_WORDS = 15
+
+
+def decode_html(content: bytes, declared_charset: str | None = None) -> str:
+    """Decode page bytes: BOM, then the HTTP charset, then ``<meta charset>``, then UTF-8.
+
+    A page that says UTF-8 but is really Windows-1252 (common on old government
+    sites) is decoded as Windows-1252 rather than sprinkled with U+FFFD.
+    """
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                     (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if content.startswith(bom):
+            return content[len(bom):].decode(enc, errors="replace")
+    candidates: list[str] = []
+    # A UTF-16/32 declaration on bytes without a NUL is wrong (HTML in UTF-16 is half NULs), and
+    # decoding such bytes "succeeds" as CJK garbage: it is ignored.
+    if declared_charset and not (re.match(r"(?i)utf-?(16|32)", declared_charset) and b"\x00" not in content[:512]):
+        candidates.append(declared_charset)
+    m = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", content[:4096], re.I)
+    if m:
+        candidates.append(m.group(1).decode("ascii", "ignore"))
+    candidates += ["utf-8", "cp1252"]
+    for enc in candidates:
+        try:
+            codecs.lookup(enc)
+        except LookupError:
+            continue
+        try:
+            return content.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return content.decode("utf-8", errors="replace")
+
+
+_MOJIBAKE = re.compile("[\u00c2\u00c3\u00c5\u00e2][\u0080-\u00bf\u2018-\u203a\u0152-\u0192\u02c6\u02dc]")
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 text that was decoded as Latin-1/Windows-1252 ("EspaÃ±ol" -> "Español")."""
+    if not _MOJIBAKE.search(text):
+        return text
+    for enc in ("cp1252", "latin-1"):
+        try:
+            fixed = text.encode(enc).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if len(_MOJIBAKE.findall(fixed)) < len(_MOJIBAKE.findall(text)):
+            return fixed
+    # Mixed text: repair run by run.
+    def fix(m: re.Match[str]) -> str:
+        for enc in ("cp1252", "latin-1"):
+            try:
+                return m.group(0).encode(enc).decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+        return m.group(0)
+
+    return re.sub("[\u00c2-\u00f4][\u0080-\u00bf\u2018-\u203a\u0152-\u0192\u02c6\u02dc\u20ac\u2122]{1,3}", fix, text)
+
+
+def _repaired(text: str) -> str:
+    """Mojibake repaired, as many times as a page was mis-decoded, and cleaned again.
+
+    Pages encoded twice exist ("TransitionÃ¢Â€Â™s"): one repair leaves C1 controls
+    ("Transitionâ\x80\x99s") that a second one turns into the apostrophe.
+    """
+    for _ in range(3):
+        fixed = repair_mojibake(text)
+        if fixed == text:
+            break
+        text = fixed
+    return clean(text)
+
+
+def parse(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml")
+
+
+def extract(
+    html: str,
+    url: str = "",
+    *,
+    rules: ExtractRules | None = None,
+    agency: str | None = None,
+    source: str = "",
+) -> Statement:
+    """Extract the statement from a page. Raises :class:`ExtractError` when there is none."""
+    soup = parse(html)
+    rule_sets = [r for r in (rules, KNOWN_RULES) if r is not None]
+
+    title = _first_title(soup, rule_sets)
+    published = _first_date(soup, rule_sets)
+    found_agency = agency or _first_agency(soup, rule_sets) or _agency_from_url(url)
+
+    body_el = _find_body(soup, rule_sets)
+    if body_el is None:
+        raise ExtractError(url or "<page>", "no statement text found on the page")
+    # Chrome is removed inside the body only: on malformed pages lxml can nest the
+    # whole article inside an unclosed <nav> or <header>.
+    for r in rule_sets:
+        for sel in r.remove:
+            try:
+                found = body_el.select(sel)
+            except Exception:  # noqa: BLE001 - a bad selector in user rules must not crash a run
+                continue
+            for el in found:
+                el.decompose()
+    drop = [re.compile(p) for r in rule_sets for p in r.drop_paragraphs]
+    paragraphs = [
+        p for p in (_repaired(x) for x in paragraphs_of(body_el))
+        if _HAS_WORD.search(p) and not any(d.search(p) for d in drop)
+    ]
+    if paragraphs and title and clean(paragraphs[0]).casefold() == title.casefold():
+        paragraphs = paragraphs[1:]
+    if not title:
+        title = paragraphs[0][:200] if paragraphs else ""
+    if not paragraphs:
+        raise ExtractError(url or "<page>", "no statement text found on the page")
+    return Statement(
+        title=_repaired(title),
+        paragraphs=tuple(paragraphs),
+        url=url,
+        agency=clean(found_agency),
+        published=published,
+        source=source,
+    )
+
+
+def blocked_reason(html: str, statement: Statement | None) -> str | None:
+    """Why a 200 response is not a real statement (bot wall, empty shell), or ``None``."""
+    soup_title = ""
+    m = re.search(r"<title[^>]*>(.*?)</title>", html[:20000], re.I | re.S)
+    if m:
+        soup_title = clean(m.group(1))
+    for text in (soup_title, statement.title if statement else ""):
+        if text and _BLOCK_TITLES.search(text):
+            return f"looks like a bot-block page ({text[:60]!r})"
+        if text and _ERROR_TITLES.search(text):
+            return f"looks like an error page served as a success ({text[:60]!r})"
+    if statement is not None and statement.words < MIN_BODY_WORDS:
+        return f"body extracted to only {statement.words} words"
+    return None
+
+
+def paragraphs_of(el: Tag) -> list[str]:
+    """Split an element into paragraphs at block boundaries; inline markup is flattened."""
+    out: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        if buf:
+            # Repair before clean(): clean() drops the C1 characters ("â\x80\x99") that
+            # the repair needs to turn mis-decoded UTF-8 back into the apostrophe.
+            text = _repaired("".join(buf))
+            if text:
+                out.append(text)
+            buf.clear()
+
+    def walk(node: Tag) -> None:
+        for child in node.children:
+            if isinstance(child, NavigableString):
+                if not isinstance(child, _SKIP_STRINGS):
+                    buf.append(str(child))
+            elif isinstance(child, Tag):
+                if child.name in _BLOCK_TAGS:
+                    flush()
+                    walk(child)
+                    flush()
+                else:
+                    walk(child)
+
+    walk(el)
+    flush()
+    return out
+
+
+def _select_text(soup: BeautifulSoup, selectors: Iterable[str]) -> str | None:
+    for sel in selectors:
+        try:
+            el = soup.select_one(sel)
+        except Exception:  # noqa: BLE001 - a bad selector in user rules must not crash a run
+            continue
+        if el is None:
+            continue
+        value = el.get("content") or el.get("datetime") if el.name in ("meta", "time") else None
+        text = clean(str(value) if value else el.get_text(" "))
+        if text:
+            return text
+    return None
+
+
+def _first_title(soup: BeautifulSoup, rule_sets: Sequence[ExtractRules]) -> str:
+    for r in rule_sets:
+        t = _select_text(soup, r.title)
+        if t:
+            return t
+    for sel in ('meta[property="og:title"]', 'meta[name="twitter:title"]', "h1"):
+        t = _select_text(soup, [sel])
+        if t:
+            return _TITLE_SUFFIX.sub("", t)
+    if soup.title and soup.title.string:
+        return _TITLE_SUFFIX.sub("", clean(soup.title.string))
+    return ""
+
+
+def _first_date(soup: BeautifulSoup, rule_sets: Sequence[ExtractRules]) -> str | None:
+    for r in rule_sets:
+        for sel in r.date:
+            raw = _select_text(soup, [sel])
+            if raw:
+                iso = parse_date(raw)
+                if iso:
+                    return iso
+    for script in soup.find_all("script", type="application/ld+json"):
+        iso = _jsonld_date(script.string or "")
+        if iso:
+            return iso
+    return None
+
+
+def _first_agency(soup: BeautifulSoup, rule_sets: Sequence[ExtractRules]) -> str | None:
+    for r in rule_sets:
+        a = _select_text(soup, r.agency)
+        if a:
+            return a
+    return _select_text(soup, ['meta[property="og:site_name"]'])
+
+
+def _agency_from_url(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+def _jsonld_date(text: str) -> str | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key in ("datePublished", "dateCreated"):
+                if isinstance(item.get(key), str):
+                    iso = parse_date(item[key])
+                    if iso:
+                        return iso
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%m/%d/%Y",
+                 "%a, %d %b %Y %H:%M:%S %z", "%A, %B %d, %Y")
+
+
+def parse_date(raw: str) -> str | None:
+    """ISO 8601 from the date forms government pages use; ``None`` when there is no date."""
+    raw = clean(raw)
+    try:
+        dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return dt.isoformat() if (dt.hour, dt.minute, dt.second) != (0, 0, 0) or "T" in raw \
+            else dt.date().isoformat()
+    except ValueError:
+        pass
+    m = re.search(
+        r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
+        r"((?:January|February|March|April|May|June|July|August|September|October|November|December"
+        r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+\d{1,2},?\s+\d{4}"
+        r"|\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October"
+        r"|November|December)\s+\d{4})",
+        raw,
+    )
+    candidate = re.sub(r"\bSept\b", "Sep", m.group(1).replace(".", "")) if m else raw
+    candidate = re.sub(r"\s+", " ", candidate)
+    if m and "," not in candidate and candidate[0].isalpha():
+        candidate = re.sub(r"(\d{1,2}) (\d{4})$", r"\1, \2", candidate)
+    for fmt in _DATE_FORMATS:
+        try:
+            dt = datetime.strptime(candidate, fmt)
+        except ValueError:
+            continue
+        return dt.isoformat() if "%H" in fmt else dt.date().isoformat()
+    return None
+
+
+def _find_body(soup: BeautifulSoup, rule_sets: Sequence[ExtractRules]) -> Tag | None:
+    for r in rule_sets:
+        for sel in r.body:
+            try:
+                els = soup.select(sel)
+            except Exception:  # noqa: BLE001
+                continue
+            best = max(els, key=_text_weight, default=None)
+            if best is not None and _text_weight(best) >= 20:
+                return best
+    return _densest_block(soup)
+
+
+def _text_weight(el: Tag) -> int:
+    """Words in paragraph-like children: long running text counts, link lists do not."""
+    total = 0
+    for p in el.find_all(["p", "li", "blockquote", "h2", "h3"]) or [el]:
+        text = p.get_text(" ", strip=True)
+        links = sum(len(a.get_text(" ", strip=True)) for a in p.find_all("a"))
+        if len(text) and links / max(len(text), 1) < 0.5:
+            total += len(text.split())
+    return total
+
+
+def _densest_block(soup: BeautifulSoup) -> Tag | None:
+    """The element that directly holds the most paragraph words (readability-style)."""
+    scores: dict[int, tuple[int, Tag]] = {}
+    for p in soup.find_all("p"):
+        parent = p.parent
+        if not isinstance(parent, Tag):
+            continue
+        words = len(p.get_text(" ", strip=True).split())
+        prev = scores.get(id(parent), (0, parent))
+        scores[id(parent)] = (prev[0] + words, parent)
+    if not scores:
+        return soup.body if soup.body and soup.body.get_text(strip=True) else None
+    return max(scores.values(), key=lambda s: s[0])[1]

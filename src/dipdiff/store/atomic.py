@@ -1,0 +1,68 @@
+"""Atomic writes: readers see the old file or the new one, never half; failures name the file."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+from dipdiff.errors import StoreError
+from dipdiff.store.layout import TMP_SUFFIX
+
+_UMASK = os.umask(0o022)  # read once, at import (os.umask can only be read by setting it)
+
+os.umask(_UMASK)
+
+
+def _atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    Any failure (disk full, read-only store, file-size limit) removes the temporary
+    file and raises :class:`StoreError` naming ``path``: the old file is untouched.
+    ``sync=False`` keeps the atomic rename but leaves flushing to the caller
+    (:meth:`Store.deferred_sync` syncs once at the end of a run).
+    """
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; store files are ordinary files
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            if sync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        raise StoreError(str(path), f"cannot write: {_os_reason(e)}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    if sync:
+        _fsync_dir(path.parent)
+
+
+def _os_reason(e: OSError) -> str:
+    reason = e.strerror or str(e)
+    hint = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+            errno.EROFS: "the store is on a read-only file system",
+            errno.EFBIG: "the file-size limit (ulimit -f) was reached"}.get(e.errno or 0)
+    return f"{reason} ({hint})" if hint else reason
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_file_atomic(path: Path, data: bytes) -> None:
+    """Atomic write for files dipdiff keeps next to the store (reports/): old or new, never half."""
+    _atomic_write(path, data)

@@ -1,0 +1,100 @@
+"""The store's file names and formats: version files (header + text), raw pages, ``meta.json``."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dipdiff.errors import StoreError
+from dipdiff.models import STORING_OUTCOMES, Statement
+
+META = "meta.json"
+
+RAW_DIR = "raw"
+
+LOCK_NAME = ".lock"
+
+TMP_SUFFIX = ".tmp"  # temp files are hidden: ".<name>.<random>.tmp"
+
+RUNS = "runs.json"
+
+_HEADER_FIELDS = ("title", "url", "agency", "published", "fetched_at", "sha256")
+
+_VERSION_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.md$")
+
+
+def render_version(statement: Statement, fetched_at: str, sha256: str) -> str:
+    """The text of a version file: a small header, the title, one paragraph per block."""
+    values = {
+        "title": statement.title,
+        "url": statement.url,
+        "agency": statement.agency,
+        "published": statement.published,
+        "fetched_at": fetched_at,
+        "sha256": sha256,
+    }
+    lines = ["---"]
+    lines += [f"{k}: {json.dumps(values[k], ensure_ascii=False)}" for k in _HEADER_FIELDS]
+    lines += ["---", "", f"# {statement.title}", ""]
+    for p in statement.paragraphs:
+        lines += [p, ""]
+    return "\n".join(lines)
+
+
+def parse_version(text: str, where: str) -> tuple[dict, Statement]:
+    """Parse a version file back into its header and statement. Errors name ``where``."""
+    lines = text.split("\n")
+    if not lines or lines[0] != "---":
+        raise StoreError(where, "not a dipdiff version file (no '---' header)")
+    header: dict = {}
+    i = 1
+    while i < len(lines) and lines[i] != "---":
+        key, sep, raw = lines[i].partition(": ")
+        if not sep or key not in _HEADER_FIELDS:
+            raise StoreError(where, f"bad header line {i + 1}: {lines[i][:60]!r}")
+        try:
+            header[key] = json.loads(raw)
+        except ValueError:
+            raise StoreError(where, f"bad header value for {key!r} on line {i + 1}") from None
+        i += 1
+    missing = [k for k in _HEADER_FIELDS if k not in header]
+    if i >= len(lines) or missing:
+        raise StoreError(where, f"incomplete header (missing {', '.join(missing) or '---'})")
+    rest = "\n".join(lines[i + 1:]).strip("\n")
+    blocks = [b for b in rest.split("\n\n") if b.strip()] if rest else []
+    if blocks and blocks[0].startswith("# "):
+        blocks = blocks[1:]
+    statement = Statement(
+        title=header["title"] or "",
+        paragraphs=tuple(blocks),
+        url=header["url"] or "",
+        agency=header["agency"] or "",
+        published=header["published"],
+    )
+    return header, statement
+
+
+_STORING = {str(o) for o in STORING_OUTCOMES}
+
+_RAW_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.html\.gz$")
+
+
+def _stored_shas(checks: list) -> set[str]:
+    """The sha256 of every version the check history says was stored."""
+    return {c["sha256"] for c in checks if isinstance(c, dict) and c.get("outcome") in _STORING
+            and isinstance(c.get("sha256"), str)}
+
+
+def _version_name(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ.md")
+
+
+def _raw_name(version_name: str) -> str:
+    return version_name[:-3] + ".html.gz"
+
+
+def _orphan_raw(folder: Path, raw: Path) -> bool:
+    """A raw page whose version file was never written (the run died in between)."""
+    return bool(_RAW_NAME.match(raw.name)) and not (folder / (raw.name[:-8] + ".md")).exists()

@@ -1,0 +1,59 @@
+"""Scripted routes for the tests' local HTTP server: sequences, slowness, validators, redirects.
+
+The server itself (:class:`dipdiff.pipeline.server.LocalServer`) ships with dipdiff for the demo;
+these behaviours exist only for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+
+from dipdiff.pipeline.server import Response, Route
+
+
+def sequence(*responses: Response) -> Route:
+    """One response per request, in order; the last one repeats (e.g. 404, 404, then 200)."""
+    lock = threading.Lock()
+    remaining = list(responses)
+
+    def route(handler: BaseHTTPRequestHandler) -> Response:
+        with lock:
+            return remaining.pop(0) if len(remaining) > 1 else remaining[0]
+
+    return route
+
+
+def slow(seconds: float, response: Response) -> Route:
+    """The response, after a pause (a slow or hanging server)."""
+    def route(handler: BaseHTTPRequestHandler) -> Response:
+        time.sleep(seconds)
+        return response
+
+    return route
+
+
+def conditional(response: Response, etag: str | None = None, last_modified: str | None = None) -> Route:
+    """The response with an ETag / Last-Modified, or a 304 when the request's validators match."""
+    tag = etag or '"' + hashlib.sha1(response.body).hexdigest()[:16] + '"'
+    headers = {**response.headers, "ETag": tag}
+    if last_modified:
+        headers["Last-Modified"] = last_modified
+    full = Response(response.body, response.status, headers)
+    not_modified = Response(b"", 304, {"ETag": tag})
+
+    def route(handler: BaseHTTPRequestHandler) -> Response:
+        if handler.headers.get("If-None-Match") == tag:
+            return not_modified
+        if last_modified and handler.headers.get("If-Modified-Since") == last_modified \
+                and not handler.headers.get("If-None-Match"):
+            return not_modified
+        return full
+
+    return route
+
+
+def redirect(location: str, status: int = 301) -> Response:
+    return Response(b"", status, {"Location": location, "Content-Type": "text/html"})
