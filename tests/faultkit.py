@@ -191,6 +191,7 @@ def fetch_kill_campaign(store: Path, site: Site, server, config: Path, kills_per
     """Like :func:`kill_campaign`, for ``dipdiff fetch --all`` runs over the site on ``server``,
     killed by a timer (step kills of fetch runs: ``fetch_step_kills``)."""
     from dipdiff.store.store import Store
+    from dipdiff.store.verify import verify as verify_store
 
     rng = random.Random(seed)
     res = CampaignResult()
@@ -210,7 +211,7 @@ def fetch_kill_campaign(store: Path, site: Site, server, config: Path, kills_per
                 res.problems.append(f"day {day} kill {k}: next run failed: {after.stderr.strip()[-300:]}")
                 continue
             res.runs_after_kill_ok += 1
-            problems = Store(store).verify() + reported_once(store)
+            problems = verify_store(Store(store)) + reported_once(store)
             res.problems += [f"day {day} kill {k}: verify: {p}" for p in problems]
             res.verifies_ok += not problems
         expected, found = site.expected_versions(day), stored_versions(store)
@@ -229,6 +230,7 @@ def fetch_step_kills(tmp: Path, site: Site, server, config: Path, day: int, stri
     import shutil
 
     from dipdiff.store.store import Store
+    from dipdiff.store.verify import verify as verify_store
 
     res = CampaignResult()
     seed = tmp / "seed"
@@ -258,7 +260,7 @@ def fetch_step_kills(tmp: Path, site: Site, server, config: Path, day: int, stri
             res.problems.append(f"step {n}: next run failed: {after.stderr.strip()[-300:]}")
             continue
         res.runs_after_kill_ok += 1
-        problems = Store(store).verify()
+        problems = verify_store(Store(store))
         res.problems += [f"step {n}: verify: {p}" for p in problems]
         res.verifies_ok += not problems
         res.problems += [f"step {n}: {p}" for p in reported_once(store)]
@@ -328,10 +330,11 @@ def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
     """For each day: kill runs at random points (steps and timers), and after every kill
     check that the next run succeeds, the store verifies and no version is lost."""
     from dipdiff.store.store import Store
+    from dipdiff.store.verify import verify as verify_store
 
     rng = random.Random(seed)
     res = CampaignResult()
-    verify = verify or (lambda: Store(store).verify())
+    verify = verify or (lambda: verify_store(Store(store)))
     for day in range(1, site.days + 1):
         started = time.monotonic()
         full = run_driver(store, site, day)  # a clean run first: measures the day's steps and time

@@ -26,6 +26,7 @@ from faultkit import (
 )
 
 from dipdiff.store.store import Store
+from dipdiff.store.verify import verify
 
 
 @pytest.fixture
@@ -57,10 +58,10 @@ def test_sigkill_before_every_other_step_of_a_write(tmp_path, cli):
         killed = subprocess.run(driver_command(store, site, 1, kill_at=n), capture_output=True)
         assert killed.returncode == -signal.SIGKILL, (n, killed.stderr)
         # Right after the kill, the only problems are leftovers that the next run removes.
-        assert all("a run was interrupted" in p for p in Store(store).verify()), n
+        assert all("a run was interrupted" in p for p in verify(Store(store))), n
         if n % 2:
             Store(store).repair()
-            assert all("no check records this version" in p for p in Store(store).verify()), n
+            assert all("no check records this version" in p for p in verify(Store(store))), n
         recorded = [c for m in store.glob("*/*/meta.json") for c in json.loads(m.read_text())["checks"]]
         cli.store = store  # the next run, in-process: the same command, a faster test
         r = cli("import", str(site.page_path(1, 0)), "--url", site.urls[0], "--fetched-at", site.fetched_at(1))
@@ -68,7 +69,7 @@ def test_sigkill_before_every_other_step_of_a_write(tmp_path, cli):
         # No change is ever silent: unless the killed run recorded it, the next run reports it.
         assert r.output.startswith("unchanged" if recorded else "new"), (n, r.output)
         assert stored_versions(store) == site.expected_versions(1), n
-        assert Store(store).verify() == []
+        assert verify(Store(store)) == []
         FIGURES["kills survived"] += 1
     FIGURES["fault scenarios"] += 1
 
@@ -106,7 +107,7 @@ def test_two_runs_at_once_never_both_write(tmp_path):
     for t, pid in writes:
         assert any(s <= t <= e and p == pid for s, e, p in spans), f"pid {pid} wrote without the lock"
     assert stored_versions(store) == site.expected_versions(1)
-    assert Store(store).verify() == []
+    assert verify(Store(store)) == []
     FIGURES["fault scenarios"] += 1
 
 

@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 
 from dipdiff.cli.app import app
 from dipdiff.store.store import Store
+from dipdiff.store.verify import verify
 
 
 def test_demo_runs_offline_and_writes_store_and_report(tmp_path):
@@ -24,7 +25,7 @@ def test_demo_runs_offline_and_writes_store_and_report(tmp_path):
     assert "<del>" in report and "<ins>" in report
     assert "| Khalifa Haftar | critical (oppose, urge, halt) | supportive (recognize, significant role) | **yes**" \
         in report
-    assert Store(folder / "snapshots").verify() == []
+    assert verify(Store(folder / "snapshots")) == []
     # A second run recreates the folder instead of piling up versions.
     r = CliRunner().invoke(app, ["demo", "--dir", str(folder)], env={"NO_COLOR": "1"})
     assert r.exit_code == 0, r.output

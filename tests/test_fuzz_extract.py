@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from dipdiff.errors import ExtractError
 from dipdiff.render.terminal import UNSAFE
 from dipdiff.scrape.extract import blocked_reason, decode_html, extract
+from dipdiff.store.verify import verify
 
 # Failing examples are whole pages; hypothesis warns that their repr is long.
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
@@ -149,7 +150,7 @@ def test_pipeline_stores_a_damaged_page_verifiably_and_diffs_it(tmp_path_factory
                         fetched_at=when)
             outcomes.append(record_page(store, page).outcome)
     assert all(o in (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.BLOCKED) for o in outcomes)
-    assert store.verify() == []
+    assert verify(store) == []
     (sid,) = store.statement_ids()
     refs = store.versions(sid)
     assert len(refs) == sum(o in (Outcome.NEW, Outcome.CHANGED) for o in outcomes)

@@ -18,6 +18,7 @@ from dipdiff.pipeline.server import Response
 from dipdiff.scrape.http import fetch_page, make_client, post_json
 from dipdiff.store.git import GitError, commit_paths, repo_root
 from dipdiff.store.store import Store
+from dipdiff.store.verify import verify
 
 LIBYA = "/releases/2019/04/the-situation-in-libya/"
 READOUT = "/releases/2019/04/secretary-pompeos-call-with-un-special-representative-salame/"
@@ -103,7 +104,7 @@ def test_a_killed_run_is_picked_up_by_the_next(repo, server):
     with store.lock():
         store.begin_run("2019-04-21T09:00:00Z")
         fetch_step(server, [LIBYA], "2019-04-21T09:00:00Z")(store)
-    assert store.verify() == []
+    assert verify(store) == []
 
     nxt = run(repo, server, [LIBYA], "2019-04-21T10:00:00Z", commit=True)
     assert [r.id for r in nxt.interrupted] == ["2019-04-21T09:00:00Z"]
@@ -186,7 +187,7 @@ def test_a_corrupt_runs_log_is_a_one_line_error_and_verify_names_it(tmp_path):
     store.runs_path.write_text('{"runs": [{"id": 1}]}', encoding="utf-8")
     with pytest.raises(Exception, match=r"runs.json: corrupt runs log \(unexpected structure\)"):
         store.runs()
-    assert store.verify() == [f"{store.runs_path}: corrupt runs log (unexpected structure)"]
+    assert verify(store) == [f"{store.runs_path}: corrupt runs log (unexpected structure)"]
 
 
 def test_report_command_windows_and_errors(cli, store_dir, tmp_path):

@@ -21,6 +21,7 @@ from markdown_it import MarkdownIt
 from dipdiff.pipeline.demo import page_bytes
 from dipdiff.pipeline.server import Response
 from dipdiff.store.store import Store
+from dipdiff.store.verify import verify
 
 CASES = Path(__file__).parent / "cases" / "run"
 DAYS = {"day1": "2019-04-20T09:00:00Z", "day2": "2019-04-21T09:00:00Z", "day3": "2019-04-22T09:00:00Z"}
@@ -140,7 +141,7 @@ def test_three_days_of_monitoring(folder, server, cli_in):
     # Everything is committed: the store, the reports, and nothing else is left dirty there.
     assert git(folder, "status", "--porcelain", "--", "snapshots", "reports") == ""
     assert len(git(folder, "log", "--format=%h").splitlines()) == 4
-    assert Store(folder / "snapshots").verify() == []
+    assert verify(Store(folder / "snapshots")) == []
 
     # The day-2 report renders as GitHub-flavoured markdown: tables, details, del/ins.
     html = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(day2)
@@ -263,7 +264,7 @@ def test_a_run_killed_mid_fetch_is_picked_up_by_the_next(folder, server, cli_in)
             proc.kill()
         proc.communicate()
     store = Store(folder / "snapshots")
-    assert store.verify() == []
+    assert verify(store) == []
     assert [r.status for r in store.runs()] == ["running"]
     assert git(folder, "log", "--format=%s").splitlines() == ["config"]  # nothing committed
 

@@ -13,6 +13,7 @@ from dipdiff.errors import InputError, LockError, StoreError
 from dipdiff.models import Check, Outcome, Statement
 from dipdiff.store.ids import parse_ref, slug_for_url, source_for_url
 from dipdiff.store.store import Store
+from dipdiff.store.verify import verify
 
 ST = Statement("A title", ("First paragraph.", "Second “quoted” paragraph."), url="https://x.gov/a/b-c")
 
@@ -149,16 +150,16 @@ def test_verify_finds_hand_edits_and_leftovers(tmp_path):
         ref = store.add_version(sid, ST, "2024-05-01T10:00:00Z", b"<html></html>")
         store.record_check(sid, Check(time="2024-05-01T10:00:00Z", outcome=Outcome.NEW, url=ST.url,
                                       sha256=ref.sha256, version=1))
-    assert store.verify() == []
+    assert verify(store) == []
     path = tmp_path / sid / ref.filename
     path.write_text(path.read_text(encoding="utf-8").replace("First", "Fist"), encoding="utf-8")
     (tmp_path / sid / ".meta.json.x.tmp").write_text("half", encoding="utf-8")
-    problems = store.verify()
+    problems = verify(store)
     assert any(ref.filename in p and "sha256" in p for p in problems)
     assert any(".tmp" in p for p in problems)
     with store.lock():  # taking the lock sweeps temp files left by a killed run
         pass
-    assert not any(".tmp" in p for p in store.verify())
+    assert not any(".tmp" in p for p in verify(store))
 
 
 def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):

@@ -22,6 +22,7 @@ import pytest
 from faultkit import FIGURES, Site, dipdiff, stored_versions
 
 from dipdiff.store.store import Store
+from dipdiff.store.verify import verify
 
 
 def _namespaces_work() -> str | None:
@@ -112,7 +113,7 @@ def test_disk_full_at_every_point_of_a_write(tmp_path, seeded):
     for kb in free_kb:
         rc = int((out / f"{kb}.rc").read_text())
         after = out / f"{kb}.store"
-        assert Store(after).verify() == [], kb  # no temp file, no orphan, nothing half-written
+        assert verify(Store(after)) == [], kb  # no temp file, no orphan, nothing half-written
         if rc == 2:
             failed += 1
             _one_line_error((out / f"{kb}.err").read_text(), "cannot write: No space left on device",
@@ -205,7 +206,7 @@ def test_file_size_limit(tmp_path, seeded, fails, cli):
     assert r.returncode == 2, r.stdout
     _one_line_error(r.stderr, "cannot write: File too large", "ulimit -f", "/raw/" if fails == "raw" else "meta.json")
     assert _same_tree(store, seed)  # the version written before meta.json failed was undone
-    assert Store(store).verify() == []
+    assert verify(Store(store)) == []
     FIGURES["fault scenarios"] += 1
 
 
@@ -228,7 +229,7 @@ def test_fsync_failing_with_enospc_keeps_the_store(tmp_path, seeded, cli, monkey
         cli.store = store
         r = cli("import", str(site.page_path(2, 0)), "--url", site.urls[0], "--fetched-at", site.fetched_at(2))
         monkeypatch.setattr(os, "fsync", real_fsync)
-        assert Store(store).verify() == [], n
+        assert verify(Store(store)) == [], n
         if r.exit_code == 2:
             _one_line_error(r.output, "No space left on device")
             versions = stored_versions(store)[site.urls[0]]

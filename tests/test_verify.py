@@ -11,6 +11,7 @@ import pytest
 from dipdiff.models import Check, Outcome, Statement
 from dipdiff.store.meta import StatementMeta
 from dipdiff.store.store import Store
+from dipdiff.store.verify import verify
 
 URL = "https://x.gov/a/statement-on-libya"
 ST = Statement("A title", ("First paragraph of the statement.", "Second paragraph."), url=URL)
@@ -30,7 +31,7 @@ def store(tmp_path):
             ref = store.add_version(sid, st, when, b"<html>" + st.paragraphs[0].encode() + b"</html>")
             store.record_check(sid, Check(time=when, outcome=outcome, url=URL, status=200,
                                           sha256=ref.sha256, version=ref.number))
-    assert store.verify() == []
+    assert verify(store) == []
     return store
 
 
@@ -46,7 +47,7 @@ def edit_meta(store, fn):
 
 
 def only(store, *needles):
-    problems = store.verify()
+    problems = verify(store)
     assert len(problems) == 1, problems
     for n in needles:
         assert n in problems[0], problems[0]
@@ -74,7 +75,7 @@ def test_a_lost_version_is_found_from_the_check_history(store):
     versions = sorted(folder(store).glob("*.md"))
     versions[1].unlink()
     raw = folder(store) / "raw" / (versions[1].name[:-3] + ".html.gz")
-    problems = store.verify()
+    problems = verify(store)
     assert len(problems) == 2, problems
     assert "check 2" in problems[0] and "no version file has" in problems[0] and "lost version" in problems[0]
     assert str(raw) in problems[1] and "perhaps of the lost version; kept" in problems[1]
@@ -86,7 +87,7 @@ def test_a_lost_version_is_found_from_the_check_history(store):
 
 def test_check_history_must_be_well_formed(store):
     edit_meta(store, lambda d: d["checks"].append({"time": "yesterday", "outcome": "fine", "url": URL}))
-    problems = store.verify()
+    problems = verify(store)
     assert any("check 3" in p and "unknown outcome 'fine'" in p for p in problems), problems
     assert any("check 3" in p and "not an ISO 8601 time" in p for p in problems), problems
     edit_meta(store, lambda d: d["checks"].__setitem__(2, {"time": "2024-05-03T10:00:00Z", "url": URL}))
@@ -103,7 +104,7 @@ def test_version_files_out_of_naming_order(store):
     first, second = sorted(folder(store).glob("*.md"))
     text = second.read_text(encoding="utf-8").replace("2024-05-02T10:00:00Z", "2024-04-01T10:00:00Z")
     second.write_text(text, encoding="utf-8")
-    problems = store.verify()
+    problems = verify(store)
     assert any(str(second) in p and "out of time order" in p for p in problems), problems
 
 

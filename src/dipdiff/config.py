@@ -23,19 +23,12 @@ from dipdiff import __version__
 from dipdiff.errors import ConfigError
 
 CONFIG_NAME = "dipdiff.toml"
-
 DEFAULT_USER_AGENT = f"dipdiff/{__version__} (+https://github.com/dipdiff/dipdiff; statement monitor)"
-
 KINDS = ("feed", "listing", "sitemap", "json")
-
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
-
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
-
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
-
 _MAX_DURATION = 366 * 86400  # a year
-
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # in a header or selector: a mistake
 
 
@@ -154,7 +147,6 @@ _SOURCE_KEYS = {
 }
 
 _EXTRACT_KEYS = {k.name: "list of strings" for k in fields(ExtractRules)}
-
 _TOP_KEYS = {"dipdiff": "table", "schedule": "table", "sources": "table", "signals": "table"}
 
 

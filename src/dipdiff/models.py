@@ -15,8 +15,7 @@ EVENT_KINDS = ("changed", "new", "removed", "moved", "unavailable", "blocked")
 
 #: Kinds that count as "something happened" (exit code 1, a commit, a feed entry).
 CHANGE_KINDS = frozenset({"changed", "new", "removed", "moved"})
-
-_SIG_RANK = {"substantive": 0, "minor": 1, "cosmetic": 2}
+SIG_RANK = {"substantive": 0, "minor": 1, "cosmetic": 2}
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class Event:
     def worst(self) -> str:
         """The most significant kind of change in the diff (``cosmetic`` when none)."""
         sigs = [c.significance for c in self.diff.changes] if self.diff else []
-        return min(sigs, key=_SIG_RANK.__getitem__, default="cosmetic")
+        return min(sigs, key=SIG_RANK.__getitem__, default="cosmetic")
 
 
 @dataclass(frozen=True)

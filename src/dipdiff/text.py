@@ -43,7 +43,6 @@ _QUOTES = str.maketrans(
 )
 
 _REPLACEMENT = {chr(k): v or "" for k, v in _INVISIBLE.items()} | {chr(k): v for k, v in _QUOTES.items()}
-
 _SPECIAL = re.compile("[" + re.escape("".join(_REPLACEMENT)) + "]")
 
 
@@ -79,11 +78,8 @@ def canonical(text: str) -> str:
 
 
 _MOJIBAKE_PAIR = re.compile("[\u00c2-\u00df][\u0080-\u00bf]")
-
 _MOJIBAKE_DASH = re.compile(r"(?<=\d)\u00e2[\u0080-\u00bf]?(?=\w)|(?<=\w)\u00e2[\u0080-\u00bf]?(?=\d)")
-
 _MOJIBAKE_APOSTROPHE = re.compile(r"(?<=[^\W\d])\u00e2[\u0080-\u00bf]?(?=[^\W\d])")
-
 _MOJIBAKE_PUNCT = re.compile("\u00e2[\u0080-\u00bf]?")
 
 

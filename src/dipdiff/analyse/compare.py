@@ -35,15 +35,10 @@ from dipdiff.models import Statement
 from dipdiff.text import canonical
 
 MATCHES = ("exact", "near", "paraphrase")
-
 _NEAR = 0.8  # word similarity at or above which two sentences are "near-identical"
-
 _PAIR = 0.5  # word similarity, or content-word overlap, at or above which two sentences are counterparts
-
 _MIN_SHARED_CONTENT = 3  # a paraphrase shares at least this many content words
-
 _WORD = re.compile(r"\w+(?:['\-]\w+)*")
-
 _STOP = frozenset("""
 a an the and or but of for to from in on at by with about as is are was were be been has have had will
 would shall should can could may might must this that these those it its we our they their he she his her

@@ -33,23 +33,14 @@ from dipdiff.models import Statement
 from dipdiff.text import canonical, comparable
 
 KINDS = ("replace", "insert", "delete", "move")
-
 SIGNIFICANCE = ("cosmetic", "minor", "substantive")
-
 FLAGS = ("negation", "modality", "number", "entity", "signal")
-
 GRANULARITIES = ("word", "sentence", "paragraph")
-
 _MERGE_GAP = 2  # unchanged words between two edits that are folded into one replacement
-
 _NEAR = 0.5  # word-set similarity above which two paragraphs anywhere are "the same, edited"
-
 _NEAR_IN_PLACE = 0.3  # ... and for two paragraphs standing in the same place
-
 _MOVE_MIN_WORDS = 3  # shorter paragraphs ("###", "Begin text:") are never reported as moved
-
 _SMALL = 400  # tokens per side up to which a plain SequenceMatcher is cheap
-
 _DF_CAP = 64  # words in more paragraphs than this are skipped when looking for near matches
 
 
@@ -287,7 +278,6 @@ def similarity(a: Sequence[str], b: Sequence[str]) -> float:
 
 
 _INVIS = "\u00ad\u200b\u200c\u200d\u2060\ufeff\ufffc"
-
 _W = rf"[\w{_INVIS}]"
 
 _TOKEN = re.compile(
@@ -300,7 +290,6 @@ _TOKEN = re.compile(
 )
 
 _SENTENCE = re.compile(r"\S[^\n]*?(?:[.!?][\"'”’)\]]*(?=\s|\Z)|(?=[^\S\n]*(?:\n|\Z)))")
-
 _HAS_WORD = re.compile(r"\w")
 
 
@@ -1018,9 +1007,7 @@ wednesday thursday friday saturday sunday percent
 """.split()) - {"may", "march", "second"}
 
 _DIGIT = re.compile(r"\d")
-
 _FLAG_WORD = re.compile(r"[\w’'\-]+")
-
 _SENTENCE_END = re.compile(r"[.!?:;\"“”]\s*$|^\s*$")
 
 

@@ -28,13 +28,11 @@ from dipdiff.errors import ConfigError
 from dipdiff.text import canonical
 
 KINDS = ("person", "force", "government", "organisation", "country", "place", "generic")
-
 ACTOR_KINDS = frozenset({"person", "force", "government", "organisation", "country"})
 
 # Tokens: abbreviations with dots ("U.S."), words with inner apostrophes or hyphens
 # ("Haftar’s", "al-Sarraj", "Kata'ib"), a trailing plural-possessive apostrophe, punctuation.
 _TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:[’'\-]\w+)*[’']?|[^\w\s]")
-
 _POSSESSIVE = re.compile(r"(?:[’']s|(?<=s)[’'])$")
 
 # Words that never start or continue a name, even capitalised at the start of a sentence.
@@ -331,7 +329,6 @@ jan feb mar apr jun jul aug sep sept oct nov dec approx est
 """.split())
 
 _NUMBER_ABBREVIATIONS = frozenset({"no", "nos", "fig", "vol", "art", "p", "pp"})  # "No. 5", not "No. It is"
-
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+")
 
 

@@ -76,11 +76,8 @@ class _Profile:
 
 # A shared person or armed group says more about "the same event" than a shared country or place.
 _KIND_WEIGHT = {"person": 1.5, "force": 1.5, "government": 1.0, "organisation": 1.0, "country": 1.0}
-
 _PLACE_WEIGHT = 0.5
-
 MIN_RELATED_SCORE = 1.0
-
 _RARE_AT = math.log(11)  # names in at most a tenth of the statements count fully
 
 

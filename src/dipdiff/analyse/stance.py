@@ -108,11 +108,8 @@ _MODALS = frozenset({"must", "should", "needs", "need", "has", "have", "ought", 
                      "unconditional", "unconditionally"})
 
 _DEMANDING = APPEALS | {"demand", "insist"}
-
 _POSSESSIVE_END = re.compile(r"(?:[’']s|(?<=s)[’'])$")
-
 _MAX_FORWARD = 8
-
 _MAX_BACKWARD = 8
 
 
@@ -325,7 +322,6 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
 
 
 _QUESTIONER = re.compile(r"^(?:QUESTION|Q|AUDIENCE MEMBER|REPORTER)\b\s*[:.]?", re.I)
-
 _LABEL = re.compile(r"^[A-Z][A-Z.'’ -]{1,40}:")
 
 

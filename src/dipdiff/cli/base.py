@@ -74,7 +74,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(Exit.TROUBLE)
 
 
-def _print_json(doc: Any) -> None:
+def print_json(doc: Any) -> None:
     """Indented JSON on stdout; controls and bidi overrides in strings only as escapes."""
     print(safe_json(json.dumps(doc, indent=2, ensure_ascii=False)))
 
@@ -100,13 +100,13 @@ def main_options(
     ctx.obj = {"store": store}
 
 
-def _store(ctx: typer.Context):
+def store_from(ctx: typer.Context):
     from dipdiff.store.store import Store
 
     return Store(ctx.obj["store"])
 
 
-def _fetcher():
+def make_fetcher():
     from dipdiff.clock import utc_timestamp
     from dipdiff.scrape.http import fetch_page, make_client
 
@@ -118,7 +118,7 @@ def _fetcher():
     return fetch
 
 
-def _outcome_line(r: SnapshotResult) -> Text:
+def outcome_line(r: SnapshotResult) -> Text:
     styles = {Outcome.NEW: "cyan", Outcome.CHANGED: "yellow", Outcome.UNCHANGED: "dim",
               Outcome.BLOCKED: "red", Outcome.UNAVAILABLE: "red"}
     line = Text(f"{r.outcome.value:<10}", style=styles.get(r.outcome, ""))
@@ -130,14 +130,14 @@ def _outcome_line(r: SnapshotResult) -> Text:
     return line
 
 
-def _check_source(source: str | None) -> None:
+def check_source_name(source: str | None) -> None:
     from dipdiff.text import slugify
 
     if source is not None and slugify(source, 100) != source:
         raise InputError(f"--source {source!r}: use lowercase letters, digits and dashes")
 
 
-def _now() -> str:
+def now() -> str:
     """The current time; ``DIPDIFF_NOW`` (ISO 8601) pins it, for backfills and tests."""
     from dipdiff.clock import parse_timestamp, utc_timestamp
 
@@ -150,20 +150,20 @@ def _now() -> str:
     return utc_timestamp()
 
 
-def _parse_day(value: str, option: str):
+def parse_day(value: str, option: str):
     try:
         return date.fromisoformat(value.strip()[:10])
     except ValueError:
         raise InputError(f"{option} {value!r}: expected a date, YYYY-MM-DD") from None
 
 
-def _reports_dir(store, reports: Optional[Path]) -> Path:
+def reports_dir(store, reports: Optional[Path]) -> Path:
     from dipdiff.pipeline.report import default_reports_dir
 
     return reports if reports is not None else default_reports_dir(store)
 
 
-def _window(value: str, option: str = "--window"):
+def parse_window(value: str, option: str = "--window"):
     """``7d``, ``48h``, ``2w`` or a number of days."""
 
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdw]?)\s*", value)
@@ -173,7 +173,7 @@ def _window(value: str, option: str = "--window"):
     return timedelta(hours=n) if m.group(2) == "h" else timedelta(weeks=n) if m.group(2) == "w" else timedelta(days=n)
 
 
-def _since(value: Optional[str]):
+def parse_since(value: Optional[str]):
     from dipdiff.clock import parse_timestamp
 
     if value is None:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from dipdiff.cli.base import Exit, _print_json, _store, app, handle_errors
+from dipdiff.cli.base import Exit, app, handle_errors, print_json, store_from
 from dipdiff.render.terminal import make_console, safe
 
 
@@ -20,7 +20,7 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The statements in the store."""
-    store = _store(ctx)
+    store = store_from(ctx)
     rows = []
     for sid in store.statement_ids():
         meta = store.meta(sid)
@@ -28,7 +28,7 @@ def list_(
         rows.append({"id": sid, "versions": len(refs), "last_fetched": refs[-1].fetched_at if refs else None,
                      "agency": meta.agency, "title": meta.title, "url": meta.url})
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     console = make_console()
     if not rows:
@@ -67,7 +67,7 @@ def log(
     """The versions of one statement (and with --checks, its check history)."""
     from dipdiff.store.ids import parse_ref
 
-    store = _store(ctx)
+    store = store_from(ctx)
     sid, _ = parse_ref(statement_id)
     meta = store.meta(sid)
     refs = store.versions(sid)
@@ -80,7 +80,7 @@ def log(
         doc: dict[str, Any] = {"id": sid, "url": meta.url, "versions": versions}
         if checks:
             doc["checks"] = meta.checks
-        _print_json(doc)
+        print_json(doc)
         return
     console = make_console()
     console.print(Text(f"{sid}  {safe(meta.url)}"))
@@ -114,7 +114,7 @@ def show(
     from dipdiff.render.plain import statement_text
     from dipdiff.store.ids import parse_ref
 
-    store = _store(ctx)
+    store = store_from(ctx)
     sid, n = parse_ref(ref)
     n = -1 if n is None else n
     if raw:
@@ -132,7 +132,7 @@ def show(
         doc = statement_meta(v.statement, v.ref.number) | {
             "id": sid, "fetched_at": v.ref.fetched_at, "sha256": v.ref.sha256,
             "paragraphs": list(v.statement.paragraphs)}
-        _print_json(doc)
+        print_json(doc)
         return
     make_console().print(Text(safe(statement_text(v.statement))), end="")
 
@@ -146,12 +146,14 @@ def verify(
         "without their version, statements with nothing stored); never touches a version.")] = False,
 ) -> None:
     """Check every file of the store: headers, hashes, metadata. Exit 2 naming what is wrong."""
-    store = _store(ctx)
+    store = store_from(ctx)
     console = make_console()
     if repair:
         for path in store.repair():
             console.print(Text(f"removed {safe(path)}"))
-    problems = store.verify()
+    from dipdiff.store.verify import verify as verify_store
+
+    problems = verify_store(store)
     if problems:
         err = make_console(stderr=True)
         for p in problems:

@@ -11,13 +11,13 @@ from rich.text import Text
 
 from dipdiff.cli.base import (
     Exit,
-    _fetcher,
-    _print_json,
-    _since,
-    _store,
-    _window,
     app,
     handle_errors,
+    make_fetcher,
+    parse_since,
+    parse_window,
+    print_json,
+    store_from,
 )
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe, safe_json
@@ -43,8 +43,8 @@ def compare(
 
     if fmt not in COMPARE_FORMATS:
         raise InputError(f"--format {fmt!r}: choose one of {', '.join(COMPARE_FORMATS)}")
-    store = _store(ctx)
-    fetcher = _fetcher() if "://" in a or "://" in b else None
+    store = store_from(ctx)
+    fetcher = make_fetcher() if "://" in a or "://" in b else None
     la, lb = load(a, store, fetcher), load(b, store, fetcher)
     result = compare_statements(la.statement, lb.statement)
     if fmt == "json":
@@ -73,9 +73,9 @@ def related(
 
     if limit < 1:
         raise InputError("--limit must be 1 or more")
-    record, items = related_in_store(_store(ctx), ref, _window(window), limit=limit)
+    record, items = related_in_store(store_from(ctx), ref, parse_window(window), limit=limit)
     if as_json:
-        _print_json(related_doc(record.id, items))
+        print_json(related_doc(record.id, items))
         return
     console = make_console()
     if not items:
@@ -103,9 +103,9 @@ def divergences(
     from dipdiff.render.json import divergences_doc
     from dipdiff.render.plain import divergence_line
 
-    pairs = find_divergences(_store(ctx), since=_since(since), window=_window(window))
+    pairs = find_divergences(store_from(ctx), since=parse_since(since), window=parse_window(window))
     if as_json:
-        _print_json(divergences_doc(pairs))
+        print_json(divergences_doc(pairs))
     else:
         console = make_console()
         if not pairs:

@@ -8,12 +8,11 @@ from typing import Annotated
 
 import typer
 
-from dipdiff.cli.base import Exit, _fetcher, _store, app, handle_errors
+from dipdiff.cli.base import Exit, app, handle_errors, make_fetcher, store_from
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe, safe_json
 
 FORMATS = ("term", "md", "html", "json", "unified")
-
 GRANULARITIES = ("word", "sentence", "paragraph")
 
 
@@ -44,7 +43,7 @@ def diff(
     if context < 0:
         raise InputError("--context must be 0 or more")
     lexicon = _user_lexicon(config)
-    a, b = resolve_pair(refs, _store(ctx), _fetcher() if any("://" in r for r in refs) else None)
+    a, b = resolve_pair(refs, store_from(ctx), make_fetcher() if any("://" in r for r in refs) else None)
     result = diff_statements(a.statement, b.statement, lexicon=lexicon, granularity=granularity)
     result = result.filtered(ignore_cosmetic=ignore_cosmetic)
     if fmt == "json":

@@ -11,13 +11,13 @@ from rich.text import Text
 
 from dipdiff.cli.base import (
     ConfigOption,
-    _now,
-    _parse_day,
-    _print_json,
-    _reports_dir,
-    _store,
     app,
     handle_errors,
+    now,
+    parse_day,
+    print_json,
+    reports_dir,
+    store_from,
 )
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe
@@ -40,11 +40,11 @@ def report(
 
     if sum(x is not None for x in (date_, since, run)) > 1:
         raise InputError("use only one of --date, --since and --run")
-    store = _store(ctx)
+    store = store_from(ctx)
     if date_ is not None:
-        window = reports_.day_window(_parse_day(date_, "--date"), store)
+        window = reports_.day_window(parse_day(date_, "--date"), store)
     elif since is not None:
-        window = reports_.since_window(_parse_day(since, "--since"), store)
+        window = reports_.since_window(parse_day(since, "--since"), store)
     elif run is not None:
         window = reports_.run_window(store, run)
     else:
@@ -53,7 +53,7 @@ def report(
     if out is not None and str(out) == "-":
         sys.stdout.write(safe(render_report(data)))
         return
-    written = reports_.write_reports(store, _reports_dir(store, reports), data, out, filename=window.filename)
+    written = reports_.write_reports(store, reports_dir(store, reports), data, out, filename=window.filename)
     make_console().print(Text(f"{written.report}  ({', '.join(f'{v} {k}' for k, v in data.counts().items())})"))
 
 
@@ -74,7 +74,7 @@ class _RunLog:
         if self.LEVELS[level] >= self.threshold:
             tag = "" if level == "info" else f"{level}: "
             one_line = " ".join(message.splitlines())
-            self.console.print(Text(f"{_now()} dipdiff: {tag}{safe(one_line)}"))
+            self.console.print(Text(f"{now()} dipdiff: {tag}{safe(one_line)}"))
 
 
 @app.command()
@@ -95,14 +95,14 @@ def run(
     from dipdiff.pipeline.fetch import fetch_sources
 
     cfg = load_config(config)
-    store = _store(ctx)
-    folder = _reports_dir(store, reports)
+    store = store_from(ctx)
+    folder = reports_dir(store, reports)
     log = _RunLog(quiet, verbose)
 
     def fetch(st):
-        return fetch_sources(cfg, st, clock=_now, listener=monitor.LogListener(log))
+        return fetch_sources(cfg, st, clock=now, listener=monitor.LogListener(log))
 
-    result = monitor.run_monitor(store, fetch, now=_now, reports_dir=folder, commit=commit,
+    result = monitor.run_monitor(store, fetch, now=now, reports_dir=folder, commit=commit,
                                  find_divergences=monitor.divergence_finder(), lock_wait=wait, log=log)
     if result.changed:
         where = f"; wrote {result.written.report}" if result.written else ""
@@ -142,11 +142,11 @@ def fetch(
     for name in source or []:
         cfg.source(name)  # an unknown name is an error before anything is fetched
     with FetchProgress(make_console(stderr=True), verbose=verbose) as progress:
-        run = fetch_sources(cfg, _store(ctx), sources=source or None, check_all=check_all, since=since_ts,
+        run = fetch_sources(cfg, store_from(ctx), sources=source or None, check_all=check_all, since=since_ts,
                             limit=limit, listener=progress)
     doc = summary(run)
     if as_json:
-        _print_json(doc)
+        print_json(doc)
     else:
         counts = ", ".join(f"{n} {k}" for k, n in doc["outcomes"].items() if n) or "nothing due"
         trouble = f"; {len(run.problems)} source(s) could not be read" if run.problems else ""

@@ -7,7 +7,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from dipdiff.cli.base import _check_source, _fetcher, _outcome_line, _store, app, handle_errors
+from dipdiff.cli.base import (
+    app,
+    check_source_name,
+    handle_errors,
+    make_fetcher,
+    outcome_line,
+    store_from,
+)
 from dipdiff.render.terminal import make_console
 
 
@@ -22,9 +29,9 @@ def snapshot(
     """Fetch one page, extract the statement, store it if its text changed."""
     from dipdiff.pipeline.snapshot import snapshot_url
 
-    _check_source(source)
-    result = snapshot_url(_store(ctx), _fetcher(), url, source=source, agency=agency)
-    make_console().print(_outcome_line(result))
+    check_source_name(source)
+    result = snapshot_url(store_from(ctx), make_fetcher(), url, source=source, agency=agency)
+    make_console().print(outcome_line(result))
 
 
 @app.command("import")
@@ -43,7 +50,7 @@ def import_(
     from dipdiff.clock import utc_timestamp
     from dipdiff.pipeline.snapshot import import_file
 
-    _check_source(source)
-    result = import_file(_store(ctx), file, url, fetched_at=fetched_at or utc_timestamp(),
+    check_source_name(source)
+    result = import_file(store_from(ctx), file, url, fetched_at=fetched_at or utc_timestamp(),
                          source=source, agency=agency)
-    make_console().print(_outcome_line(result))
+    make_console().print(outcome_line(result))

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from dipdiff.cli.base import ConfigOption, Exit, _outcome_line, _print_json, app, handle_errors
+from dipdiff.cli.base import ConfigOption, Exit, app, handle_errors, outcome_line, print_json
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe
 
@@ -44,7 +44,7 @@ def demo(
                 r = snapshot_url(store, lambda u, when=when: fetch_page(client, u, fetched_at=when),
                                  server.url(p.path), source=p.source, agency=p.agency)
                 results.append(r)
-                console.print(Text("  ") + _outcome_line(r))
+                console.print(Text("  ") + outcome_line(r))
             changed += d.changed_diffs(store, results)
     for r, result in changed:
         console.print()
@@ -117,7 +117,7 @@ def sources_list(
               "agency": p.agency, "description": p.description}
              for n, p in ((n, preset(n)) for n in preset_names())]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     console = make_console()
     table = Table(box=None, pad_edge=False, show_edge=False)
@@ -153,7 +153,7 @@ def sources_check(
         raise InputError(f"no source or preset {name!r} (see `dipdiff sources`)")
     report = check_source(src, url=url, settings=cfg.fetch if cfg else None)
     if as_json:
-        _print_json(report)
+        print_json(report)
     else:
         _print_source_check(report)
     raise typer.Exit(Exit.TROUBLE if report["problems"] else Exit.SAME)

@@ -33,7 +33,7 @@ from dipdiff.clock import Clock, parse_timestamp, utc_timestamp
 from dipdiff.config import Config, FetchSettings, SourceConfig
 from dipdiff.errors import DipdiffError, ExtractError, FetchError
 from dipdiff.models import Outcome, RunResult, SnapshotResult, Statement
-from dipdiff.pipeline.plan import Index, Task, _content_url, plan_source
+from dipdiff.pipeline.plan import Index, Task, content_url, plan_source
 from dipdiff.pipeline.record import Recorder
 from dipdiff.scrape import http as f
 from dipdiff.scrape.discover import Item, discover
@@ -233,7 +233,7 @@ async def acheck_source(source: SourceConfig, *, url: str | None = None, setting
         if url is None and items and items[0].statement is not None:
             statement = items[0].statement
         elif target:
-            fetch_url = _content_url(source, target) if url else (items[0].fetch_url if items else None)
+            fetch_url = content_url(source, target) if url else (items[0].fetch_url if items else None)
 
             try:
                 page = await fetcher.get(fetch_url or target, robots=source.robots, delay=source.delay,

@@ -97,7 +97,6 @@ def config_template() -> str:
 
 
 WORKFLOW_PATH = ".github/workflows/dipdiff.yml"
-
 CRONTAB_PATH = "crontab.example"
 
 GITIGNORE = """\

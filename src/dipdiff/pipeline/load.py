@@ -15,11 +15,10 @@ from dipdiff.store.store import Store
 from dipdiff.text import clean
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
-
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
 
-def _read_file(path: Path) -> bytes:
+def read_file(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -57,7 +56,7 @@ def load(ref: str, store: Store, fetcher: Callable[[str], Page] | None = None) -
 
 
 def load_file(path: Path) -> Statement:
-    content = _read_file(path)
+    content = read_file(path)
     suffix = path.suffix.lower()
     if suffix in HTML_SUFFIXES:
         return extract(decode_html(content), path.resolve().as_uri())

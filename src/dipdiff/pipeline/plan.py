@@ -18,7 +18,6 @@ from dipdiff.store.meta import StatementMeta
 from dipdiff.store.store import Store
 
 _SEEN = (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.MOVED)
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -44,7 +43,7 @@ def summarize(meta: StatementMeta) -> Known:
     k = Known(meta.id, meta.url, meta.guid, meta.published, tuple(meta.previous_urls))
     for c in meta.checks:
         outcome = c.get("outcome")
-        when = _time(c.get("time"))
+        when = parse_time(c.get("time"))
         k.last_check, k.last_outcome = when or k.last_check, outcome
         if outcome in (Outcome.NEW, Outcome.CHANGED, Outcome.MOVED) or k.last_change is None:
             k.last_change = when or k.last_change
@@ -56,7 +55,7 @@ def summarize(meta: StatementMeta) -> Known:
     return k
 
 
-def _time(value: object) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
@@ -135,7 +134,7 @@ def plan_source(
     index.discovered = {i.url for i in items}
     for item in items:
         sid = (index.by_guid.get(item.guid) if item.guid else None) or index.by_url.get(item.url)
-        published = _time(item.published)
+        published = parse_time(item.published)
         if since and published is not None and published < since:
             continue
         if sid:
@@ -153,21 +152,21 @@ def plan_source(
         for sid, k in index.by_sid.items():
             if sid in seen:
                 continue
-            published = _time(k.published)
+            published = parse_time(k.published)
             if since and (published is None or published < since):
                 continue
             if check_all or due(k, now, schedule):
-                tasks.append(Task(source, k.url, sid, None, _content_url(source, k.url), k.published))
+                tasks.append(Task(source, k.url, sid, None, content_url(source, k.url), k.published))
     tasks.sort(key=lambda t: (t.sid is not None, _sort_key(t.published)))
     return tasks
 
 
 def _sort_key(published: str | None) -> float:
-    when = _time(published) if published else None
+    when = parse_time(published) if published else None
     return -when.timestamp() if when else 0.0
 
 
-def _content_url(source: SourceConfig, url: str) -> str | None:
+def content_url(source: SourceConfig, url: str) -> str | None:
     if source.kind == "json" and source.content_api:
         return source.content_api.rstrip("/") + urlsplit(url).path
     return None

@@ -11,7 +11,7 @@ from dipdiff.clock import Clock, parse_timestamp
 from dipdiff.config import ExtractRules, Schedule, SourceConfig
 from dipdiff.errors import ExtractError, FetchError, RobotsDisallowed, StoreError
 from dipdiff.models import Check, Outcome, Page, SnapshotResult, Statement
-from dipdiff.pipeline.plan import Index, Task, _time, summarize
+from dipdiff.pipeline.plan import Index, Task, parse_time, summarize
 from dipdiff.scrape.discover import ContentItem, parse_content_item, same_release, title_case_only
 from dipdiff.scrape.extract import blocked_reason, extract
 from dipdiff.store.ids import slug_for_url, source_for_url
@@ -348,7 +348,7 @@ class Recorder:
         when = parse_timestamp(now)
         for c in reversed(meta.checks):
             if c.get("sha256") == sha:
-                seen = _time(c.get("time"))
+                seen = parse_time(c.get("time"))
                 if seen and (when - seen).total_seconds() <= self.schedule.flap_window:
                     return (f"flap: back to the text of @{match[-1].number} (seen {c.get('time')}); "
                             "not stored again")

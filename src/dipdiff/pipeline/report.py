@@ -29,14 +29,12 @@ from dipdiff.render.markdown import (
     render_report,
     report_counts,
 )
-from dipdiff.store.atomic import write_file_atomic
+from dipdiff.store.atomic import atomic_write
 from dipdiff.store.runs import RunRecord
 from dipdiff.store.store import Store
 
 FEED_NAME = "feed.xml"
-
 INDEX_NAME = "README.md"
-
 FEED_ENTRIES = 50
 
 #: Finds divergences between the statements of the given events and the rest of the store,
@@ -251,11 +249,11 @@ def write_reports(store: Store, reports_dir: Path, report: ReportInput, out: Pat
                   *, filename: str) -> WrittenReport:
     """Write the report, then regenerate the index and the feed. Each file atomically."""
     path = out or reports_dir / filename
-    write_file_atomic(path, render_report(report).encode("utf-8"))
+    atomic_write(path, render_report(report).encode("utf-8"))
     index = reports_dir / INDEX_NAME
-    write_file_atomic(index, render_index(index_entries(reports_dir), FEED_NAME).encode("utf-8"))
+    atomic_write(index, render_index(index_entries(reports_dir), FEED_NAME).encode("utf-8"))
     feed = reports_dir / FEED_NAME
-    write_file_atomic(feed, render_feed(build_feed(store)).encode("utf-8"))
+    atomic_write(feed, render_feed(build_feed(store)).encode("utf-8"))
     return WrittenReport(path, index, feed, report)
 
 

@@ -9,7 +9,7 @@ from dipdiff.clock import parse_timestamp, utc_timestamp
 from dipdiff.config import ExtractRules
 from dipdiff.errors import InputError
 from dipdiff.models import Page, SnapshotResult
-from dipdiff.pipeline.load import _read_file
+from dipdiff.pipeline.load import read_file
 from dipdiff.pipeline.record import record_page
 from dipdiff.scrape.extract import decode_html
 from dipdiff.store.store import Store
@@ -44,7 +44,7 @@ def import_file(
     """Store a saved HTML page (archive copy, Wayback capture) as if fetched at ``fetched_at``."""
     if not url.lower().startswith(("http://", "https://")):
         raise InputError(f"--url must be an http(s) URL, not {url!r}")
-    content = _read_file(path)
+    content = read_file(path)
     page = Page(url=url, final_url=url, status=200, content=content, text=decode_html(content),
                 content_type="text/html", fetched_at=utc_timestamp(parse_timestamp(fetched_at)))
     with store.lock(wait=lock_wait):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dipdiff.analyse.diff import Change, Segment
-from dipdiff.models import _SIG_RANK
+from dipdiff.models import SIG_RANK
 
 
-def _tagged(segments: Iterable[Segment], escape) -> str:
+def tagged(segments: Iterable[Segment], escape) -> str:
     """A redline with ``<del>``/``<ins>`` tags (markdown on GitHub and HTML alike)."""
     out = []
     for s in segments:
@@ -25,38 +25,38 @@ def _tagged(segments: Iterable[Segment], escape) -> str:
 _MAX_QUOTE_WORDS = 40
 
 
-def _clip_words(text: str, words: int = _MAX_QUOTE_WORDS) -> str:
+def clip_words(text: str, words: int = _MAX_QUOTE_WORDS) -> str:
     parts = text.split()
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
-def _day(timestamp: str | None) -> str:
+def day_of(timestamp: str | None) -> str:
     return (timestamp or "")[:10]
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def ordered_changes(changes: Iterable[Change]) -> list[Change]:
     """Substantive first, then minor, then cosmetic; document order within each."""
     indexed = list(enumerate(changes))
-    indexed.sort(key=lambda ic: (_SIG_RANK.get(ic[1].significance, 0), ic[0]))
+    indexed.sort(key=lambda ic: (SIG_RANK.get(ic[1].significance, 0), ic[0]))
     return [c for _, c in indexed]
 
 
-def _where(c: Change) -> str:
+def where_label(c: Change) -> str:
     if c.where == "title":
         return "title"
     n = c.b_paragraph if c.b_paragraph is not None else c.a_paragraph
     return f"¶{n + 1}" if n is not None else "body"
 
 
-def _change_parts(c: Change) -> list[tuple[str, str]]:
+def change_parts(c: Change) -> list[tuple[str, str]]:
     """A change as (op, text) runs: op is ``del``, ``ins`` or ``text``."""
-    old, new = _clip_words(c.old), _clip_words(c.new)
+    old, new = clip_words(c.old), clip_words(c.new)
     if c.kind == "move":
-        return [("text", "moved: "), ("text", f"“{_clip_words(c.new, 12)}”")]
+        return [("text", "moved: "), ("text", f"“{clip_words(c.new, 12)}”")]
     parts: list[tuple[str, str]] = []
     if old.strip():
         parts.append(("del", old))

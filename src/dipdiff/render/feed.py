@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from dipdiff.analyse.diff import Change
 from dipdiff.models import Event
-from dipdiff.render.common import _change_parts, _day, _where, ordered_changes
+from dipdiff.render.common import change_parts, day_of, ordered_changes, where_label
 from dipdiff.render.plain import change_note
 
 
@@ -33,8 +33,8 @@ class Feed:
 
 def _change_html(c: Change) -> str:
     body = "".join(f"<{op}>{html.escape(t)}</{op}>" if op != "text" else html.escape(t)
-                   for op, t in _change_parts(c))
-    return f"<li>[{c.significance}] {_where(c)} · {c.kind}: {body}</li>"
+                   for op, t in change_parts(c))
+    return f"<li>[{c.significance}] {where_label(c)} · {c.kind}: {body}</li>"
 
 
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -68,7 +68,7 @@ def feed_entry(e: Event, tag_authority: str = "dipdiff") -> FeedEntry:
         title += f" ({change_note(e.diff)})"
     tail = f"{s.id}@{s.version}" if e.kind != "removed" else f"{s.id}:removed:{e.time}"
     return FeedEntry(
-        id=f"tag:{tag_authority},{_day(e.time)}:{tail}",
+        id=f"tag:{tag_authority},{day_of(e.time)}:{tail}",
         title=title,
         updated=e.time,
         link=s.url,

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from dipdiff.analyse.compare import Comparison
 from dipdiff.analyse.diff import DiffResult, Segment
-from dipdiff.render.common import _tagged
-from dipdiff.render.plain import _moved_note, fold_context, stance_cell, summary, summary_line
+from dipdiff.render.common import tagged
+from dipdiff.render.plain import fold_context, moved_note, stance_cell, summary, summary_line
 
 
 def _h(text: str) -> str:
@@ -45,7 +45,7 @@ def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
     else:
         out.append("<p>No actors named.</p>")
     out.append("<h2>Shared wording</h2><ul>")
-    out += [f"<li>({s.match}, {s.similarity:.0%}) {_tagged(s.segments, _h)}</li>" for s in c.shared]
+    out += [f"<li>({s.match}, {s.similarity:.0%}) {tagged(s.segments, _h)}</li>" for s in c.shared]
     out.append("</ul>")
     for heading, items in (("Only in A", c.only_a), ("Only in B", c.only_b)):
         out.append(f"<h2>{heading}</h2><ul>")
@@ -99,7 +99,7 @@ def diff_html(result: DiffResult, *, context: int = 1, a_label: str = "", b_labe
         if isinstance(item, int):
             out.append(f'<p class="fold">… {item} unchanged paragraph(s) …</p>')
         elif item.kind == "move":
-            out.append(f'<p class="move"><span class="tag">↕ {esc(_moved_note(item))}</span><br>'
+            out.append(f'<p class="move"><span class="tag">↕ {esc(moved_note(item))}</span><br>'
                        f"{_html_segments(item.segments)}</p>")
         else:
             out.append(f"<p>{_html_segments(item.segments)}</p>")

@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 
 from dipdiff.analyse.compare import Comparison
 from dipdiff.analyse.diff import Change, DiffResult, Segment
-from dipdiff.models import _SIG_RANK, CHANGE_KINDS, Divergence, Event
+from dipdiff.models import CHANGE_KINDS, SIG_RANK, Divergence, Event
 from dipdiff.render.common import (
-    _change_parts,
-    _clip_words,
-    _day,
-    _plural,
-    _tagged,
-    _where,
+    change_parts,
+    clip_words,
+    day_of,
     ordered_changes,
+    plural,
+    tagged,
+    where_label,
 )
-from dipdiff.render.plain import _moved_note, change_note, fold_context, stance_cell, summary
+from dipdiff.render.plain import change_note, fold_context, moved_note, stance_cell, summary
 
 
 def _md(text: str) -> str:
@@ -53,7 +53,7 @@ def compare_markdown(c: Comparison, a_label: str = "A", b_label: str = "B") -> s
     else:
         lines += ["No actors named.", ""]
     lines += ["### Shared wording", ""]
-    lines += [f"- ({s.match}, {s.similarity:.0%}) {_tagged(s.segments, _md)}" for s in c.shared] or ["None."]
+    lines += [f"- ({s.match}, {s.similarity:.0%}) {tagged(s.segments, _md)}" for s in c.shared] or ["None."]
     for title, items in (("Only in A", c.only_a), ("Only in B", c.only_b)):
         lines += ["", f"### {title}", ""]
         lines += [f"- {_md(t)}" for t in items] or ["None."]
@@ -111,9 +111,9 @@ def md_link(text: str, url: str) -> str:
 
 def _change_md(c: Change) -> str:
     body = "".join(f"<{op}>{md_text(t)}</{op}>" if op != "text" else md_text(t)
-                   for op, t in _change_parts(c))
+                   for op, t in change_parts(c))
     extra = f" · signals: {md_text(', '.join(c.signals))}" if c.signals else ""
-    return f"- {_where(c)} · {c.kind}: {body}{extra}"
+    return f"- {where_label(c)} · {c.kind}: {body}{extra}"
 
 
 def render_report(r: ReportInput) -> str:
@@ -128,7 +128,7 @@ def render_report(r: ReportInput) -> str:
     ]
     out += _summary_table(r)
     changed = sorted((e for e in r.events if e.kind == "changed"),
-                     key=lambda e: (_SIG_RANK[e.worst], -len(e.diff.changes) if e.diff else 0,
+                     key=lambda e: (SIG_RANK[e.worst], -len(e.diff.changes) if e.diff else 0,
                                     e.statement.id))
     if changed:
         out += ["## Changed statements", ""]
@@ -157,8 +157,8 @@ def render_report(r: ReportInput) -> str:
 
 def _window_line(r: ReportInput) -> str:
     span = f"from {r.since} to {r.until}" if r.since else f"up to {r.until}"
-    runs = f" in {_plural(len(r.runs), 'run')}" if r.runs else ""
-    return f"Checks {span}{runs}: {_plural(r.checks, 'statement check')}."
+    runs = f" in {plural(len(r.runs), 'run')}" if r.runs else ""
+    return f"Checks {span}{runs}: {plural(r.checks, 'statement check')}."
 
 
 def _summary_table(r: ReportInput) -> list[str]:
@@ -191,7 +191,7 @@ def _meta_line(e: Event) -> str:
     bits = [md_text(s.agency)] if s.agency else []
     bits.append(f"`{s.id}`")
     if e.kind == "changed" and e.a_version is not None:
-        when = lambda t: f" ({_day(t)})" if t else ""  # noqa: E731
+        when = lambda t: f" ({day_of(t)})" if t else ""  # noqa: E731
         bits.append(f"version {e.a_version}{when(e.a_time)} → version {s.version}{when(e.b_time)}")
     if e.diff is not None:
         bits.append(change_note(e.diff))
@@ -214,7 +214,7 @@ def _changed_section(e: Event) -> list[str]:
     if visible:
         out += ["**Redline**", "", redline, ""]
     if cosmetic:
-        out += ["<details>", f"<summary>{_plural(len(cosmetic), 'cosmetic change')}"
+        out += ["<details>", f"<summary>{plural(len(cosmetic), 'cosmetic change')}"
                 + (" and the redline" if not visible else "") + "</summary>", ""]
         out += [_change_md(c) for c in cosmetic] + [""]
         if not visible:
@@ -262,7 +262,7 @@ def _divergence_section(d: Divergence) -> list[str]:
     for q in d.evidence:
         side = "A" if q.statement_id == d.a.id else "B" if q.statement_id == d.b.id else q.statement_id
         about = f" (on {md_text(q.actor)})" if q.actor else ""
-        out += [f"> {md_text(_clip_words(q.text, 60))}", ">", f"> — {side}{about}", ""]
+        out += [f"> {md_text(clip_words(q.text, 60))}", ">", f"> — {side}{about}", ""]
     return out
 
 
@@ -336,6 +336,6 @@ def diff_markdown(result: DiffResult, *, context: int = 1, a_label: str = "", b_
         if isinstance(item, int):
             lines += [f"*… {item} unchanged paragraph(s) …*", ""]
             continue
-        prefix = f"↕ *{_moved_note(item)}:* " if item.kind == "move" else ""
+        prefix = f"↕ *{moved_note(item)}:* " if item.kind == "move" else ""
         lines += [prefix + _md_segments(item.segments), ""]
     return "\n".join(lines).rstrip("\n") + "\n"

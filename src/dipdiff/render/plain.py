@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dipdiff.analyse.compare import ActorComparison, Comparison
 from dipdiff.analyse.diff import Block, DiffResult
 from dipdiff.models import Statement
-from dipdiff.render.common import _plural
+from dipdiff.render.common import plural
 
 
 def stance_cell(side) -> str:
@@ -34,7 +34,7 @@ def divergence_line(x: ActorComparison) -> str:
 def change_note(diff: DiffResult) -> str:
     s = diff.summary()
     parts = [f"{s[k]} {k}" for k in ("substantive", "minor", "cosmetic") if s[k]]
-    return _plural(s["changes"], "change") + (f": {', '.join(parts)}" if parts else "")
+    return plural(s["changes"], "change") + (f": {', '.join(parts)}" if parts else "")
 
 
 def diff_unified(result: DiffResult, a_label: str = "a", b_label: str = "b", *, context: int = 3) -> str:
@@ -61,7 +61,7 @@ def summary_line(result: DiffResult) -> str:
     return line + f"; similarity {result.similarity:.0%}"
 
 
-def _moved_note(block: Block) -> str:
+def moved_note(block: Block) -> str:
     return "moved from here" if block.b_index is None else f"moved here (was paragraph {block.a_index + 1})"
 
 

@@ -21,7 +21,6 @@ from dipdiff.render.plain import fold_context, stance_cell, summary, summary_lin
 # parameters behind as text; then any other C0/C1 control (but tab and newline), DEL, and the
 # bidi embeddings/overrides/isolates that would display text in another order than it is.
 UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-
 _ESCAPES = re.compile(r"\x1b\[[0-9;:?<=>]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]"
                       f"|[{UNSAFE}]")
 

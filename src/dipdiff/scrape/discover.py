@@ -29,7 +29,6 @@ from dipdiff.scrape.extract import decode_html, paragraphs_of, parse, parse_date
 from dipdiff.text import canonical, clean
 
 _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
-
 _DC_NS = "http://purl.org/dc/elements/1.1/"
 
 # Chrome that feeds wrap around the text: scripts (state.gov puts two jQuery blocks

@@ -94,7 +94,6 @@ _BLOCK_TAGS = frozenset(
 )
 
 _SKIP_STRINGS = (Comment, Doctype, CData, Declaration, ProcessingInstruction)
-
 _HAS_WORD = re.compile(r"\w")
 
 # Pages that a server returns with 200 but that are not the statement.

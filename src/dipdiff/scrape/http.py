@@ -33,26 +33,18 @@ from dipdiff.models import Page
 from dipdiff.scrape.extract import decode_html
 
 USER_AGENT = f"dipdiff/{__version__} (+https://github.com/dipdiff/dipdiff; statement monitor)"
-
 ROBOTS_AGENT = "dipdiff"  # the product token robots.txt rules name
-
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
-
 MAX_BYTES = 10 * 1024 * 1024  # a statement page is never 10 MB; a bigger body is a mistake
-
 MAX_SECONDS = 60.0  # for a whole body: a server dripping bytes never trips a per-read timeout
-
 BODY_TIMEOUTS = 3  # a fetch run allows a body this many request timeouts in all
-
 ACCEPT_ENCODING = "gzip, deflate"  # what BodyReader decodes (httpx would add br/zstd if installed)
-
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
               "text/xml", "text/html", "text/plain", "")
 
 JSON_TYPES = ("application/json", "text/json", "text/plain", "")
-
 ANY_TYPE: tuple[str, ...] = ()  # accept every content type
 
 

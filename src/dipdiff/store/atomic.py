@@ -16,7 +16,7 @@ _UMASK = os.umask(0o022)  # read once, at import (os.umask can only be read by s
 os.umask(_UMASK)
 
 
-def _atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
+def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
 
     Any failure (disk full, read-only store, file-size limit) removes the temporary
@@ -37,16 +37,16 @@ def _atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
         os.replace(tmp, path)
         tmp = None
     except OSError as e:
-        raise StoreError(str(path), f"cannot write: {_os_reason(e)}") from None
+        raise StoreError(str(path), f"cannot write: {os_reason(e)}") from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
     if sync:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
 
-def _os_reason(e: OSError) -> str:
+def os_reason(e: OSError) -> str:
     reason = e.strerror or str(e)
     hint = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
             errno.EROFS: "the store is on a read-only file system",
@@ -54,15 +54,10 @@ def _os_reason(e: OSError) -> str:
     return f"{reason} ({hint})" if hint else reason
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def write_file_atomic(path: Path, data: bytes) -> None:
-    """Atomic write for files dipdiff keeps next to the store (reports/): old or new, never half."""
-    _atomic_write(path, data)

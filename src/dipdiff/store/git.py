@@ -19,7 +19,6 @@ from dipdiff.errors import DipdiffError
 # Used only when the repository has no identity configured (a fresh CI runner):
 # commits are then signed as the bot that made them.
 BOT_NAME = "dipdiff"
-
 BOT_EMAIL = "dipdiff@localhost"
 
 

@@ -10,14 +10,13 @@ from dipdiff.errors import InputError
 from dipdiff.text import slugify
 
 _ID_PART = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
-
 _STATEMENT_ID = re.compile(r"^(?P<sid>[^@\s]+)(?:@(?P<n>-?\d+))?$")
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
     """Split ``source/slug@N`` into the statement ID and the version number (or None)."""
     m = _STATEMENT_ID.match(ref)
-    if not m or not _valid_id(m.group("sid")):
+    if not m or not valid_id(m.group("sid")):
         raise InputError(f"not a statement ID: {ref!r} (expected <source>/<slug>[@N])")
     n = m.group("n")
     return m.group("sid"), (int(n) if n is not None else None)
@@ -25,10 +24,10 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
 
 def looks_like_id(ref: str) -> bool:
     m = _STATEMENT_ID.match(ref)
-    return bool(m and _valid_id(m.group("sid")))
+    return bool(m and valid_id(m.group("sid")))
 
 
-def _valid_id(sid: str) -> bool:
+def valid_id(sid: str) -> bool:
     parts = sid.split("/")
     return len(parts) == 2 and all(_ID_PART.match(p) for p in parts)
 
@@ -57,5 +56,5 @@ def slug_for_url(url: str) -> str:
     return slugify(base or (parts.hostname or "statement"), 80)
 
 
-def _hashed(slug: str, url: str) -> str:
+def hashed_slug(slug: str, url: str) -> str:
     return f"{slug[:71]}-{hashlib.sha1(url.encode('utf-8')).hexdigest()[:8]}"

@@ -11,18 +11,12 @@ from dipdiff.errors import StoreError
 from dipdiff.models import STORING_OUTCOMES, Statement
 
 META = "meta.json"
-
 RAW_DIR = "raw"
-
 LOCK_NAME = ".lock"
-
 TMP_SUFFIX = ".tmp"  # temp files are hidden: ".<name>.<random>.tmp"
-
 RUNS = "runs.json"
-
-_HEADER_FIELDS = ("title", "url", "agency", "published", "fetched_at", "sha256")
-
-_VERSION_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.md$")
+HEADER_FIELDS = ("title", "url", "agency", "published", "fetched_at", "sha256")
+VERSION_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.md$")
 
 
 def render_version(statement: Statement, fetched_at: str, sha256: str) -> str:
@@ -36,7 +30,7 @@ def render_version(statement: Statement, fetched_at: str, sha256: str) -> str:
         "sha256": sha256,
     }
     lines = ["---"]
-    lines += [f"{k}: {json.dumps(values[k], ensure_ascii=False)}" for k in _HEADER_FIELDS]
+    lines += [f"{k}: {json.dumps(values[k], ensure_ascii=False)}" for k in HEADER_FIELDS]
     lines += ["---", "", f"# {statement.title}", ""]
     for p in statement.paragraphs:
         lines += [p, ""]
@@ -52,14 +46,14 @@ def parse_version(text: str, where: str) -> tuple[dict, Statement]:
     i = 1
     while i < len(lines) and lines[i] != "---":
         key, sep, raw = lines[i].partition(": ")
-        if not sep or key not in _HEADER_FIELDS:
+        if not sep or key not in HEADER_FIELDS:
             raise StoreError(where, f"bad header line {i + 1}: {lines[i][:60]!r}")
         try:
             header[key] = json.loads(raw)
         except ValueError:
             raise StoreError(where, f"bad header value for {key!r} on line {i + 1}") from None
         i += 1
-    missing = [k for k in _HEADER_FIELDS if k not in header]
+    missing = [k for k in HEADER_FIELDS if k not in header]
     if i >= len(lines) or missing:
         raise StoreError(where, f"incomplete header (missing {', '.join(missing) or '---'})")
     rest = "\n".join(lines[i + 1:]).strip("\n")
@@ -76,25 +70,24 @@ def parse_version(text: str, where: str) -> tuple[dict, Statement]:
     return header, statement
 
 
-_STORING = {str(o) for o in STORING_OUTCOMES}
+STORING = {str(o) for o in STORING_OUTCOMES}
+RAW_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.html\.gz$")
 
-_RAW_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.html\.gz$")
 
-
-def _stored_shas(checks: list) -> set[str]:
+def stored_shas(checks: list) -> set[str]:
     """The sha256 of every version the check history says was stored."""
-    return {c["sha256"] for c in checks if isinstance(c, dict) and c.get("outcome") in _STORING
+    return {c["sha256"] for c in checks if isinstance(c, dict) and c.get("outcome") in STORING
             and isinstance(c.get("sha256"), str)}
 
 
-def _version_name(when: datetime) -> str:
+def version_name(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ.md")
 
 
-def _raw_name(version_name: str) -> str:
+def raw_name(version_name: str) -> str:
     return version_name[:-3] + ".html.gz"
 
 
-def _orphan_raw(folder: Path, raw: Path) -> bool:
+def orphan_raw(folder: Path, raw: Path) -> bool:
     """A raw page whose version file was never written (the run died in between)."""
-    return bool(_RAW_NAME.match(raw.name)) and not (folder / (raw.name[:-8] + ".md")).exists()
+    return bool(RAW_NAME.match(raw.name)) and not (folder / (raw.name[:-8] + ".md")).exists()

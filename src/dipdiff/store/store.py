@@ -24,11 +24,8 @@ import fcntl
 import gzip
 import json
 import os
-import re
 import socket
 import time
-import uuid
-import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
@@ -36,27 +33,25 @@ from pathlib import Path
 
 from dipdiff.clock import parse_timestamp, utc_timestamp
 from dipdiff.errors import InputError, LockError, StoreError
-from dipdiff.models import Check, Outcome, Statement, Version, VersionRef
-from dipdiff.store.atomic import _atomic_write, _os_reason
-from dipdiff.store.ids import _hashed, _valid_id, slug_for_url
+from dipdiff.models import Check, Statement, Version, VersionRef
+from dipdiff.store.atomic import atomic_write, os_reason
+from dipdiff.store.ids import hashed_slug, slug_for_url, valid_id
 from dipdiff.store.layout import (
-    _RAW_NAME,
-    _STORING,
-    _VERSION_NAME,
     LOCK_NAME,
     META,
     RAW_DIR,
     RUNS,
     TMP_SUFFIX,
-    _orphan_raw,
-    _raw_name,
-    _stored_shas,
-    _version_name,
+    VERSION_NAME,
+    orphan_raw,
     parse_version,
+    raw_name,
     render_version,
+    stored_shas,
+    version_name,
 )
 from dipdiff.store.meta import StatementMeta
-from dipdiff.store.runs import MAX_RUNS, RunRecord
+from dipdiff.store.runs import RunLog, RunRecord
 from dipdiff.text import content_hash
 
 MAX_CHECKS = 1000  # per statement; older checks are dropped so meta.json stays small
@@ -93,7 +88,7 @@ class Store:
         try:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise StoreError(str(self.lock_path), f"cannot open lock file: {_os_reason(e)}") from None
+            raise StoreError(str(self.lock_path), f"cannot open lock file: {os_reason(e)}") from None
         deadline = time.monotonic() + wait
         try:
             while True:
@@ -126,13 +121,13 @@ class Store:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise StoreError(str(self.root), f"cannot create the store: {_os_reason(e)}") from None
+            raise StoreError(str(self.root), f"cannot create the store: {os_reason(e)}") from None
 
     def _ensure_gitignore(self) -> None:
         """Written under the lock, like every other file of the store."""
         gi = self.root / ".gitignore"
         if not gi.exists():
-            _atomic_write(gi, f"{LOCK_NAME}\n.*{TMP_SUFFIX}\n".encode())
+            atomic_write(gi, f"{LOCK_NAME}\n.*{TMP_SUFFIX}\n".encode())
 
     def _require_lock(self) -> None:
         if not self._locked:
@@ -154,17 +149,17 @@ class Store:
 
         for tmp in sorted(self.root.glob(f"**/.*{TMP_SUFFIX}")):
             remove(tmp)
-        for folder in self._statement_folders():
+        for folder in self.statement_folders():
             raw_dir = folder / RAW_DIR
             if raw_dir.is_dir():
-                orphans = [raw for raw in sorted(raw_dir.iterdir()) if _orphan_raw(folder, raw)]
+                orphans = [raw for raw in sorted(raw_dir.iterdir()) if orphan_raw(folder, raw)]
                 if orphans and not self._may_have_lost_versions(folder):
                     for raw in orphans:
                         remove(raw)
                 if not any(raw_dir.iterdir()):
                     remove(raw_dir)
             meta = folder / META
-            if meta.is_file() and not any(_VERSION_NAME.match(p.name) for p in folder.iterdir()):
+            if meta.is_file() and not any(VERSION_NAME.match(p.name) for p in folder.iterdir()):
                 with contextlib.suppress(OSError, ValueError):
                     if not json.loads(meta.read_text(encoding="utf-8")).get("checks"):
                         remove(meta)
@@ -181,11 +176,11 @@ class Store:
         """
         try:
             checks = json.loads((folder / META).read_text(encoding="utf-8")).get("checks", [])
-            shas = {parse_version(self._read_text(p), str(p))[0]["sha256"]
-                    for p in folder.iterdir() if _VERSION_NAME.match(p.name)}
+            shas = {parse_version(self.read_text(p), str(p))[0]["sha256"]
+                    for p in folder.iterdir() if VERSION_NAME.match(p.name)}
         except (OSError, ValueError, AttributeError, StoreError):
             return True
-        return bool(_stored_shas(checks) - shas)
+        return bool(stored_shas(checks) - shas)
 
     def repair(self) -> list[str]:
         """Remove what interrupted runs left behind (what taking the lock does); returns it."""
@@ -194,7 +189,7 @@ class Store:
         with self.lock():
             return list(self._repaired)
 
-    def _statement_folders(self) -> list[Path]:
+    def statement_folders(self) -> list[Path]:
         if not self.root.is_dir():
             return []
         return sorted(
@@ -205,7 +200,7 @@ class Store:
     # -- identity ----------------------------------------------------------------------------
 
     def statement_dir(self, sid: str) -> Path:
-        if not _valid_id(sid):
+        if not valid_id(sid):
             raise InputError(f"not a statement ID: {sid!r}")
         return self.root / sid
 
@@ -215,7 +210,7 @@ class Store:
         return sorted(
             f"{m.parent.parent.name}/{m.parent.name}"
             for m in self.root.glob(f"*/*/{META}")
-            if _valid_id(f"{m.parent.parent.name}/{m.parent.name}")
+            if valid_id(f"{m.parent.parent.name}/{m.parent.name}")
         )
 
     def exists(self, sid: str) -> bool:
@@ -224,7 +219,7 @@ class Store:
     def find_url(self, url: str, source: str) -> str | None:
         """The ID of the statement stored for ``url`` in ``source``, if any."""
         slug = slug_for_url(url)
-        for candidate in (f"{source}/{slug}", f"{source}/{_hashed(slug, url)}"):
+        for candidate in (f"{source}/{slug}", f"{source}/{hashed_slug(slug, url)}"):
             if self.exists(candidate):
                 meta = self.meta(candidate)
                 if meta.url == url or url in meta.previous_urls:
@@ -236,7 +231,7 @@ class Store:
         slug = slug_for_url(url)
         sid = f"{source}/{slug}"
         if self.exists(sid) and self.meta(sid).url != url:
-            sid = f"{source}/{_hashed(slug, url)}"
+            sid = f"{source}/{hashed_slug(slug, url)}"
         return sid
 
     # -- metadata ----------------------------------------------------------------------------
@@ -273,7 +268,7 @@ class Store:
         path = self.statement_dir(meta.id) / META
         # Inside deferred_sync(), rewriting an existing meta.json (a check appended) is
         # atomic but not flushed one by one; a new statement's first meta.json always is.
-        _atomic_write(path, meta.to_json().encode("utf-8"), sync=not (self._deferred and path.exists()))
+        atomic_write(path, meta.to_json().encode("utf-8"), sync=not (self._deferred and path.exists()))
 
     @contextlib.contextmanager
     def deferred_sync(self) -> Iterator[None]:
@@ -297,7 +292,7 @@ class Store:
         """Remove a statement that has no version and no check (its first write failed)."""
         self._require_lock()
         folder = self.statement_dir(sid)
-        if any(_VERSION_NAME.match(p.name) for p in folder.iterdir()) or self.meta(sid).checks:
+        if any(VERSION_NAME.match(p.name) for p in folder.iterdir()) or self.meta(sid).checks:
             return
         with contextlib.suppress(OSError):
             (folder / META).unlink()
@@ -311,7 +306,7 @@ class Store:
         folder = self.statement_dir(sid)
         with contextlib.suppress(OSError):
             (folder / ref.filename).unlink()
-            (folder / RAW_DIR / _raw_name(ref.filename)).unlink(missing_ok=True)
+            (folder / RAW_DIR / raw_name(ref.filename)).unlink(missing_ok=True)
 
     def record_check(self, sid: str, check: Check, meta: StatementMeta | None = None) -> None:
         """Append one check to the statement's history (creating ``meta.json`` if needed)."""
@@ -329,8 +324,8 @@ class Store:
         if not (folder / META).is_file():
             raise InputError(f"no statement {sid!r} in {self.root}")
         refs = []
-        for n, path in enumerate(sorted(p for p in folder.iterdir() if _VERSION_NAME.match(p.name)), 1):
-            header, _ = parse_version(self._read_text(path), str(path))
+        for n, path in enumerate(sorted(p for p in folder.iterdir() if VERSION_NAME.match(p.name)), 1):
+            header, _ = parse_version(self.read_text(path), str(path))
             refs.append(VersionRef(sid, n, header["fetched_at"], header["sha256"], path.name))
         return refs
 
@@ -346,13 +341,13 @@ class Store:
     def read_version(self, sid: str, n: int = -1) -> Version:
         ref = self.version_ref(sid, n)
         path = self.statement_dir(sid) / ref.filename
-        _, statement = parse_version(self._read_text(path), str(path))
+        _, statement = parse_version(self.read_text(path), str(path))
         statement = replace(statement, source=sid.split("/")[0])
         return Version(ref, statement)
 
     def read_raw(self, sid: str, n: int = -1) -> bytes:
         ref = self.version_ref(sid, n)
-        path = self.statement_dir(sid) / RAW_DIR / _raw_name(ref.filename)
+        path = self.statement_dir(sid) / RAW_DIR / raw_name(ref.filename)
         try:
             return gzip.decompress(path.read_bytes())
         except FileNotFoundError:
@@ -368,12 +363,12 @@ class Store:
         folder = self.statement_dir(sid)
         sha = content_hash(statement.title, statement.paragraphs)
         name = self._free_version_name(folder, parse_timestamp(fetched_at))
-        raw_path = folder / RAW_DIR / _raw_name(name)
+        raw_path = folder / RAW_DIR / raw_name(name)
         if raw is not None:
             # Raw first: a version file never exists without its raw page.
-            _atomic_write(raw_path, gzip.compress(raw, mtime=0))
+            atomic_write(raw_path, gzip.compress(raw, mtime=0))
         try:
-            _atomic_write(folder / name, render_version(statement, fetched_at, sha).encode("utf-8"))
+            atomic_write(folder / name, render_version(statement, fetched_at, sha).encode("utf-8"))
         except StoreError:
             if raw is not None:  # no raw page without its version either
                 with contextlib.suppress(OSError):
@@ -388,12 +383,12 @@ class Store:
         # Two versions in one second (imports, tests): the later name moves on a second,
         # the header keeps the true time. Fixed-length names keep `ls` chronological.
         while True:
-            name = _version_name(when)
+            name = version_name(when)
             if not (folder / name).exists():
                 return name
             when += timedelta(seconds=1)
 
-    def _read_text(self, path: Path) -> str:
+    def read_text(self, path: Path) -> str:
         try:
             return path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
@@ -401,154 +396,7 @@ class Store:
         except OSError as e:
             raise StoreError(str(path), f"cannot read: {e.strerror}") from None
 
-    # -- verification ------------------------------------------------------------------------
-
-    def verify(self) -> list[str]:
-        """Check every file of the store; one line per problem, naming the file.
-
-        Checks: each statement folder has a valid ``meta.json`` whose check history
-        is well-formed and whose stored versions all exist; each version file has a
-        complete header, a text matching its sha256 and a name in time order; each
-        raw page belongs to a version and decompresses; nothing is left half-written.
-        """
-        if not self.root.is_dir():
-            return [f"{self.root}: no such store"]
-        problems: list[str] = []
-        for folder in self._statement_folders():
-            problems += self._verify_statement(folder)
-        for tmp in sorted(self.root.glob(f"**/.*{TMP_SUFFIX}")):
-            problems.append(f"{tmp}: leftover temporary file (a run was interrupted; {_REPAIR})")
-        try:
-            self._runs_doc()
-        except StoreError as e:
-            problems.append(str(e))
-        return problems
-
-    def _verify_statement(self, folder: Path) -> list[str]:
-        sid = f"{folder.parent.name}/{folder.name}"
-        names = sorted(p.name for p in folder.iterdir())
-        version_names = [n for n in names if _VERSION_NAME.match(n)]
-        if META not in names:
-            if version_names:
-                return [f"{folder}: {len(version_names)} version file(s) but no {META}"]
-            if any(not n.endswith(TMP_SUFFIX) for n in names):
-                return [f"{folder}: statement folder without {META} (a run was interrupted; {_REPAIR})"]
-            return []
-        if not _valid_id(sid):
-            return [f"{folder}: not a valid statement folder name (expected [a-z0-9-])"]
-        try:
-            meta = self.meta(sid)
-        except (StoreError, InputError) as e:
-            return [str(e)]
-        problems: list[str] = []
-        meta_path = folder / META
-        if meta.source != folder.parent.name:
-            problems.append(f"{meta_path}: source {meta.source!r} does not match its folder")
-        for name in names:
-            path = folder / name
-            if name in (META, RAW_DIR) or _VERSION_NAME.match(name) or name.endswith(TMP_SUFFIX):
-                continue
-            problems.append(f"{path}: unexpected {'folder' if path.is_dir() else 'file'} in a statement"
-                            + (" (version file names are YYYY-MM-DDTHHMMSSZ.md)" if name.endswith(".md") else ""))
-        shas: list[str] = []
-        readable: list[str] = []
-        unreadable = False  # then a "lost" version may only be unreadable: said once, above
-        previous: tuple[str, datetime] | None = None
-        for name in version_names:
-            path = folder / name
-            try:
-                header, st = parse_version(self._read_text(path), str(path))
-            except StoreError as e:
-                problems.append(str(e))
-                unreadable = True
-                continue
-            shas.append(str(header["sha256"]))
-            readable.append(name)
-            controls = sorted({f"U+{ord(c):04X}" for c in _CONTROLS.findall(st.title + "".join(st.paragraphs))})
-            if controls:
-                problems.append(f"{path}: control characters in the text ({', '.join(controls[:4])}); "
-                                "dipdiff never writes them (edited by hand?)")
-            if content_hash(st.title, st.paragraphs) != header["sha256"]:
-                problems.append(f"{path}: text does not match its sha256 (edited by hand?)")
-            try:
-                when = parse_timestamp(str(header["fetched_at"]))
-            except InputError:
-                problems.append(f"{path}: fetched_at {header['fetched_at']!r} is not an ISO 8601 time")
-                continue
-            if _version_name(when) > name:
-                problems.append(f"{path}: named earlier than its fetched_at {header['fetched_at']}")
-            if previous and when < previous[1]:
-                problems.append(f"{path}: fetched before {previous[0]} but named after it "
-                                "(version files out of time order)")
-            if shas[-2:-1] == shas[-1:]:
-                problems.append(f"{path}: same text as the version before it (a duplicate version)")
-            previous = (name, when)
-        if len(meta.checks) < MAX_CHECKS:  # older checks are dropped beyond that
-            seen = {c.get("sha256") for c in meta.checks if isinstance(c, dict)}
-            for name, sha in zip(readable, shas):
-                if sha not in seen:
-                    problems.append(f"{folder / name}: no check records this version (a run was "
-                                    "interrupted; the next check of the page records it)")
-        problems += self._verify_checks(meta_path, meta, None if unreadable else set(shas))
-        lost = unreadable or bool(_stored_shas(meta.checks) - set(shas))
-        problems += self._verify_raw(folder, set(version_names), lost)
-        return problems
-
-    def _verify_checks(self, meta_path: Path, meta: StatementMeta, shas: set[str] | None) -> list[str]:
-        problems: list[str] = []
-        allowed = set(Check.__dataclass_fields__)
-        outcomes = {str(o) for o in Outcome}
-        for i, c in enumerate(meta.checks, 1):
-            where = f"{meta_path}: check {i}"
-            if not isinstance(c, dict):
-                problems.append(f"{where} is not an object")
-                continue
-            unknown = sorted(set(c) - allowed)
-            missing = [k for k in ("time", "outcome", "url") if k not in c]
-            if unknown or missing:
-                problems.append(f"{where}: " + ("unknown key " + repr(unknown[0]) if unknown
-                                                 else "missing key " + repr(missing[0])))
-                continue
-            if c["outcome"] not in outcomes:
-                problems.append(f"{where}: unknown outcome {c['outcome']!r}")
-            try:
-                parse_timestamp(str(c["time"]))
-            except InputError:
-                problems.append(f"{where}: time {c['time']!r} is not an ISO 8601 time")
-            for key, typ in (("status", int), ("version", int), ("sha256", str), ("url", str)):
-                if c.get(key) is not None and not isinstance(c[key], typ):
-                    problems.append(f"{where}: {key} should be a {typ.__name__}")
-            sha = c.get("sha256")
-            if shas is not None and c["outcome"] in _STORING and isinstance(sha, str) and sha not in shas:
-                problems.append(f"{where} ({c['time']}) stored a version with sha256 {sha[:12]}… "
-                                "that no version file has (a lost version)")
-        return problems
-
-    def _verify_raw(self, folder: Path, version_names: set[str], lost: bool) -> list[str]:
-        raw_dir = folder / RAW_DIR
-        if not raw_dir.is_dir():
-            return []
-        problems: list[str] = []
-        for raw in sorted(raw_dir.iterdir()):
-            if raw.name.endswith(TMP_SUFFIX):
-                continue
-            if not _RAW_NAME.match(raw.name):
-                problems.append(f"{raw}: unexpected file among raw pages")
-            elif _orphan_raw(folder, raw):
-                problems.append(f"{raw}: raw page without its version file " + (
-                    "(perhaps of the lost version; kept)" if lost else f"(a run was interrupted; {_REPAIR})"))
-            else:
-                try:
-                    with gzip.open(raw) as f:
-                        while f.read(1 << 20):
-                            pass
-                except (OSError, EOFError, zlib.error) as e:
-                    problems.append(f"{raw}: corrupt raw page ({e})")
-        return problems
-
-    # -- runs log ----------------------------------------------------------------------------
-    # ``runs.json`` says what "a run" was: when each ``dipdiff run`` started and finished, and
-    # whether it completed. Reports and the feed are built from it and the check histories.
+    # -- runs log: ``runs.json`` (store/runs.py) ---------------------------------------------
 
     @property
     def runs_path(self) -> Path:
@@ -556,64 +404,21 @@ class Store:
 
     def runs(self) -> list[RunRecord]:
         """The recorded runs, oldest first (empty when no ``dipdiff run`` ever ran here)."""
-        return [RunRecord(**r) for r in self._runs_doc()["runs"]]
+        return RunLog(self.runs_path).runs()
 
     def store_uid(self) -> str | None:
         """A random identity given to the store by its first run (stable feed ids)."""
-        return self._runs_doc().get("store")
+        return RunLog(self.runs_path).store_uid()
 
     def begin_run(self, started_at: str) -> tuple[RunRecord, list[RunRecord]]:
-        """Record a run as started; returns it and the earlier runs found interrupted.
-
-        Holding the lock proves that no other run is alive, so a ``running`` entry
-        left in the log is a run that was killed: it is marked ``interrupted``.
-        """
+        """Record a run as started (needs the lock); returns it and the runs found interrupted."""
         self._require_lock()
-        doc = self._runs_doc()
-        runs = [RunRecord(**r) for r in doc["runs"]]
-        interrupted = [r for r in runs if r.status == "running"]
-        for r in interrupted:
-            r.status = "interrupted"
-        taken = {r.id for r in runs}
-        run_id, n = started_at, 1
-        while run_id in taken:  # two runs in one second (an injected clock)
-            n += 1
-            run_id = f"{started_at}-{n}"
-        record = RunRecord(id=run_id, started_at=started_at)
-        self._write_runs(doc.get("store") or uuid.uuid4().hex, runs + [record])
-        return record, interrupted
+        return RunLog(self.runs_path).begin(started_at)
 
     def end_run(self, record: RunRecord) -> None:
-        """Replace the log entry of ``record`` (by id) with its final state."""
+        """Replace the log entry of ``record`` (by id) with its final state (needs the lock)."""
         self._require_lock()
-        doc = self._runs_doc()
-        runs = [RunRecord(**r) for r in doc["runs"]]
-        runs = [record if r.id == record.id else r for r in runs]
-        if record.id not in {r.id for r in runs}:
-            runs.append(record)
-        self._write_runs(doc.get("store") or uuid.uuid4().hex, runs)
-
-    def _runs_doc(self) -> dict:
-        try:
-            doc = json.loads(self.runs_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {"runs": []}
-        except (ValueError, UnicodeDecodeError) as e:
-            raise StoreError(str(self.runs_path), f"corrupt runs log ({e.__class__.__name__})") from None
-        except OSError as e:
-            raise StoreError(str(self.runs_path), f"cannot read: {e.strerror}") from None
-        fields = set(RunRecord.__dataclass_fields__)
-        if (not isinstance(doc, dict) or not isinstance(doc.get("runs"), list)
-                or not all(isinstance(r, dict) and {"id", "started_at"} <= set(r) <= fields
-                           for r in doc["runs"])):
-            raise StoreError(str(self.runs_path), "corrupt runs log (unexpected structure)")
-        return doc
-
-    def _write_runs(self, uid: str, runs: list[RunRecord]) -> None:
-        doc = {"store": uid, "runs": [asdict(r) for r in runs[-MAX_RUNS:]]}
-        _atomic_write(self.runs_path, (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode())
+        RunLog(self.runs_path).end(record)
 
 
-_REPAIR = "removed by the next run or `dipdiff verify --repair`"
-
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # clean() drops them
+REPAIR_HINT = "removed by the next run or `dipdiff verify --repair`"
