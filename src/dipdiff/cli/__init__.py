@@ -16,6 +16,13 @@ def main() -> None:
 
         print(f"dipdiff {__version__}")
         return
-    from dipdiff.cli.app import app  # lazy: typer, rich and the commands only when needed
+    try:
+        from dipdiff.cli.app import app  # lazy: typer, rich and the commands only when needed
+    except KeyboardInterrupt as e:
+        # Ctrl-C while the commands load; once one runs, cli.base.handle_errors answers instead.
+        from dipdiff.status import failure  # lazy: as light as the version
 
+        end = failure(e)
+        print(end.line, file=sys.stderr)
+        sys.exit(end.status)
     app()

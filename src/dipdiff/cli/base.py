@@ -1,7 +1,8 @@
 """What every command shares: the typer app, the global options, error handling, small helpers.
 
-Every failure becomes one line on stderr and exit code 2 (:func:`handle_errors`); exit codes
-follow diff(1): 0 no differences, 1 differences found, 2 trouble.
+Every failure becomes one line on stderr and an :class:`~dipdiff.status.ExitStatus`
+(:func:`handle_errors`, through :func:`dipdiff.status.failure`): 0 no differences, 1 differences
+found, 2 trouble, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
-from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any, Optional, TypeVar
 
@@ -20,9 +20,10 @@ import typer
 from rich.text import Text
 
 from dipdiff import __version__
-from dipdiff.errors import DipdiffError, InputError
+from dipdiff.errors import InputError
 from dipdiff.models import Outcome, SnapshotResult
 from dipdiff.render.terminal import make_console, safe, safe_json
+from dipdiff.status import failure
 
 app = typer.Typer(
     name="dipdiff",
@@ -35,17 +36,11 @@ app = typer.Typer(
 )
 
 
-class Exit(IntEnum):
-    SAME = 0
-    DIFFERENT = 1
-    TROUBLE = 2
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handle_errors(fn: F) -> F:
-    """Every failure becomes one line on stderr and exit code 2; never a traceback."""
+    """Every failure becomes one line on stderr and its exit status; never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -53,25 +48,14 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except typer.Exit:
             raise
-        except DipdiffError as e:
-            _fail(str(e))
-        except KeyboardInterrupt:
-            _fail("interrupted")
-        except OSError as e:
-            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-            _fail(f"{where}{e.strerror or e}")
-        except Exception as e:  # noqa: BLE001 - the promise is: no traceback, ever
-            if os.environ.get("DIPDIFF_DEBUG"):
+        except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - the promise is: no traceback, ever
+            end = failure(e)
+            if end.internal and os.environ.get("DIPDIFF_DEBUG"):
                 raise
-            _fail(f"internal error: {e.__class__.__name__}: {e} (set DIPDIFF_DEBUG=1 for a traceback)")
+            make_console(stderr=True).print(Text(safe(end.line)))
+            raise typer.Exit(end.status) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def _fail(message: str) -> None:
-    err = make_console(stderr=True)
-    err.print(Text(f"dipdiff: error: {safe(' '.join(message.split()))}"))
-    raise typer.Exit(Exit.TROUBLE)
 
 
 def print_json(doc: Any) -> None:

@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from dipdiff.cli.base import Exit, app, handle_errors, print_json, store_from
+from dipdiff.cli.base import app, handle_errors, print_json, store_from
 from dipdiff.render.terminal import make_console, safe
+from dipdiff.status import ExitStatus
 
 
 @app.command("list")
@@ -158,6 +159,6 @@ def verify(
         err = make_console(stderr=True)
         for p in problems:
             err.print(Text(f"dipdiff: {safe(p)}"))
-        raise typer.Exit(Exit.TROUBLE)
+        raise typer.Exit(ExitStatus.TROUBLE)
     n = len(store.statement_ids())
     console.print(Text(f"ok: {n} statement(s) in {store.root} verified"))

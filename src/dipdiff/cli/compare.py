@@ -10,7 +10,6 @@ from rich.table import Table
 from rich.text import Text
 
 from dipdiff.cli.base import (
-    Exit,
     app,
     handle_errors,
     make_fetcher,
@@ -21,6 +20,7 @@ from dipdiff.cli.base import (
 )
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe, safe_json
+from dipdiff.status import ExitStatus
 
 COMPARE_FORMATS = ("term", "md", "html", "json")
 
@@ -55,7 +55,7 @@ def compare(
         sys.stdout.write(safe(compare_html(result, la.label, lb.label)))
     else:
         render_compare(make_console(), result, labels=(la.label, lb.label))
-    raise typer.Exit(Exit.DIFFERENT if result.divergent else Exit.SAME)
+    raise typer.Exit(ExitStatus.found(result.divergent))
 
 
 @app.command()
@@ -114,4 +114,4 @@ def divergences(
             console.print(Text(f"{d.score:.2f}  {d.a.id} ↔ {d.b.id}", style="bold"))
             for x in d.actors:
                 console.print(Text(f"      {safe(divergence_line(x))}"))
-    raise typer.Exit(Exit.DIFFERENT if pairs else Exit.SAME)
+    raise typer.Exit(ExitStatus.found(pairs))

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from dipdiff.cli.base import Exit, app, handle_errors, make_fetcher, store_from
+from dipdiff.cli.base import app, handle_errors, make_fetcher, store_from
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe, safe_json
+from dipdiff.status import ExitStatus
 
 FORMATS = ("term", "md", "html", "json", "unified")
 GRANULARITIES = ("word", "sentence", "paragraph")
@@ -56,7 +57,7 @@ def diff(
         sys.stdout.write(safe(diff_unified(result, a.label, b.label)))
     else:
         render_diff(make_console(), result, context=context, labels=(a.label, b.label))
-    raise typer.Exit(Exit.DIFFERENT if result.changes else Exit.SAME)
+    raise typer.Exit(ExitStatus.found(result.changes))
 
 
 def _user_lexicon(config: Path):

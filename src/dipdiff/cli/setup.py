@@ -9,9 +9,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from dipdiff.cli.base import ConfigOption, Exit, app, handle_errors, outcome_line, print_json
+from dipdiff.cli.base import ConfigOption, app, handle_errors, outcome_line, print_json
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe
+from dipdiff.status import ExitStatus
 
 
 @app.command()
@@ -156,7 +157,7 @@ def sources_check(
         print_json(report)
     else:
         _print_source_check(report)
-    raise typer.Exit(Exit.TROUBLE if report["problems"] else Exit.SAME)
+    raise typer.Exit(ExitStatus.TROUBLE if report["problems"] else ExitStatus.SUCCESS)
 
 
 def _print_source_check(report: dict[str, Any]) -> None:

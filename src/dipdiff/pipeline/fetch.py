@@ -39,6 +39,7 @@ from dipdiff.scrape import http as f
 from dipdiff.scrape.discover import Item, discover
 from dipdiff.scrape.extract import blocked_reason
 from dipdiff.scrape.http import JSON_TYPES, Fetcher, Politeness
+from dipdiff.status import ExitStatus
 from dipdiff.store.store import Store
 
 _NEWS = frozenset({Outcome.NEW, Outcome.CHANGED, Outcome.MOVED, Outcome.REMOVED})
@@ -200,11 +201,11 @@ def fetch_sources(
             client=client, listener=listener, sleep=sleep))
 
 
-def exit_status(run: RunResult) -> int:
+def exit_status(run: RunResult) -> ExitStatus:
     """0 nothing new, 1 new/changed/moved/removed statements, 2 a source could not be read."""
     if run.problems:
-        return 2
-    return 1 if any(r.outcome in _NEWS for r in run.results) else 0
+        return ExitStatus.TROUBLE
+    return ExitStatus.found(any(r.outcome in _NEWS for r in run.results))
 
 
 async def acheck_source(source: SourceConfig, *, url: str | None = None, settings=None, client=None,

@@ -32,11 +32,10 @@ from dipdiff.pipeline.report import (
     write_reports,
 )
 from dipdiff.render.plain import change_note
+from dipdiff.status import ExitStatus
 from dipdiff.store.git import commit_paths, has_uncommitted_versions, repo_root
 from dipdiff.store.runs import RunRecord
 from dipdiff.store.store import Store
-
-EXIT_NOTHING, EXIT_CHANGES, EXIT_TROUBLE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -62,11 +61,11 @@ class RunReport:
         return bool(results) and all(r.outcome in TROUBLE_OUTCOMES for r in results)
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitStatus:
         """diff(1) style: 0 nothing changed, 1 changes found, 2 a source or every page failed."""
         if self.fetched.problems or self.all_failed:
-            return EXIT_TROUBLE
-        return EXIT_CHANGES if self.changed else EXIT_NOTHING
+            return ExitStatus.TROUBLE
+        return ExitStatus.found(self.changed)
 
     def counts(self) -> dict[str, int]:
         c = {k: sum(1 for e in self.events if e.kind == k) for k in ("new", "changed", "removed")}

@@ -1,0 +1,268 @@
+"""Exit statuses through the command line: every command's 0/1/2, exceptions mapped in one place, Ctrl-C.
+
+``dipdiff.status`` is the one mapping (0 no differences, 1 differences, 2 trouble, 130
+interrupted); these tests meet it as a user does: the exit code and stderr of real commands,
+in-process and, for Ctrl-C, as real processes sent SIGINT while a server stalls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from dipdiff.cli.app import app
+from dipdiff.pipeline.demo import page_bytes
+from dipdiff.pipeline.server import Response
+from dipdiff.status import ExitStatus
+from dipdiff.store.layout import VERSION_NAME
+from dipdiff.store.store import Store
+from dipdiff.store.verify import verify
+
+LIBYA = "state-dept/the-situation-in-libya"
+HAFTAR = "white-house/statement-from-the-press-secretary-libya"
+
+
+def test_the_statuses_are_diff1_and_the_shells_ctrl_c():
+    assert [int(s) for s in ExitStatus] == [0, 1, 2, 130]
+    assert ExitStatus.found(["a change"]) is ExitStatus.DIFFERENCES
+    assert ExitStatus.found(()) is ExitStatus.SUCCESS
+
+
+def _import(cli, page: str, url: str, when: str, source: str, agency: str, tmp: Path) -> None:
+    path = tmp / page
+    # Re-dated to within a week of the White House readout: statements about the same events.
+    path.write_bytes(page_bytes(page).replace(b"2019-04-07T16:30:00", b"2019-04-18T16:30:00"))
+    r = cli("import", str(path), "--url", url, "--fetched-at", when, "--source", source, "--agency", agency)
+    assert r.exit_code == 0, r.output
+
+
+@pytest.fixture
+def demo_store(cli, tmp_path):
+    """The demo's State statement in two versions and the White House readout, imported."""
+    state = "https://www.state.gov/the-situation-in-libya/"
+    _import(cli, "state-libya.day1.html", state, "2019-04-20T09:00:00Z", "state-dept", "State", tmp_path)
+    _import(cli, "state-libya.day2.html", state, "2019-04-21T09:00:00Z", "state-dept", "State", tmp_path)
+    _import(cli, "whitehouse-haftar.day1.html", "https://www.whitehouse.gov/statement-from-the-press-secretary-libya/",
+            "2019-04-20T10:00:00Z", "white-house", "The White House", tmp_path)
+    return cli
+
+
+# Each command with the statuses it can end with: (arguments, expected status).
+READING = {
+    "diff": [((LIBYA,), 1), ((f"{LIBYA}@1", f"{LIBYA}@1"), 0), (("nope/none",), 2)],
+    "compare": [((f"{LIBYA}@1", HAFTAR), 1), ((f"{LIBYA}@1", f"{LIBYA}@1"), 0), ((LIBYA, "nope/none"), 2)],
+    "related": [((LIBYA,), 0), ((LIBYA, "--window", "soon"), 2)],
+    "divergences": [((), 1), (("--since", "2030-01-01"), 0), (("--window", "soon"), 2)],
+    "list": [((), 0), (("--json",), 0)],
+    "log": [((LIBYA,), 0), (("nope/none",), 2)],
+    "show": [((f"{LIBYA}@2",), 0), ((f"{LIBYA}@9",), 2)],
+    "report": [(("--out", "-"), 0), (("--date", "someday"), 2)],
+    "verify": [((), 0)],
+}
+
+
+@pytest.mark.parametrize("command,args,status",
+                         [(c, a, s) for c, cases in READING.items() for a, s in cases],
+                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v))
+def test_reading_commands_exit_codes(demo_store, command, args, status):
+    r = demo_store(command, *args)
+    assert r.exit_code == status, r.output
+    if status == ExitStatus.TROUBLE:
+        (line,) = [ln for ln in r.output.splitlines() if ln.startswith("dipdiff: error: ")]
+        assert "Traceback" not in r.output
+
+
+def test_verify_exits_2_naming_a_damaged_version(demo_store):
+    (version,) = sorted((demo_store.store / HAFTAR).glob("*.md"))
+    version.write_text(version.read_text(encoding="utf-8").replace("Haftar", "Hifter"), encoding="utf-8")
+    r = demo_store("verify")
+    assert r.exit_code == 2, r.output
+    assert version.name in r.output
+
+
+def _site(server, pages: dict[str, Response]) -> None:
+    links = "".join(f'<li class="item"><a href="{p}">{p}</a></li>' for p in pages)
+    server.set("/releases/", Response(f"<html><body><ul>{links}</ul></body></html>".encode()))
+    for path, response in pages.items():
+        server.set(path, response)
+
+
+def _config(tmp_path: Path, server, listing: str = "/releases/") -> Path:
+    path = tmp_path / "dipdiff.toml"
+    path.write_text(
+        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\nbackoff = 0.001\n"
+        f'[sources.site]\nkind = "listing"\nurl = "{server.url(listing)}"\nselector = "li.item"\n'
+        'agency = "U.S. Department of State"\n', encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", ["fetch", "run"])
+def test_fetch_and_run_exit_1_on_news_0_on_nothing_2_on_trouble(cli, server, tmp_path, command):
+    _site(server, {"/libya/": Response(page_bytes("state-libya.day1.html"))})
+    config = _config(tmp_path, server)
+    extra = ("--reports", str(tmp_path / "reports")) if command == "run" else ()
+    env = {"DIPDIFF_NOW": "2019-04-20T09:00:00Z"}
+    r = cli(command, "--config", str(config), *extra, env=env)
+    assert r.exit_code == 1, r.output
+    r = cli(command, "--config", str(config), *extra, env=env)
+    assert r.exit_code == 0, r.output
+    server.set("/releases/", Response(b"gone", 500))
+    r = cli(command, "--config", str(config), *extra, env={"DIPDIFF_NOW": "2019-04-20T10:00:00Z"})
+    assert r.exit_code == 2, r.output
+    r = cli(command, "--config", str(tmp_path / "missing.toml"))
+    assert r.exit_code == 2, r.output
+    assert "missing.toml" in r.output
+
+
+def test_snapshot_and_import_exit_0_or_2(cli, server, tmp_path):
+    server.set("/libya/", Response(page_bytes("state-libya.day1.html")))
+    r = cli("snapshot", server.url("/libya/"))
+    assert r.exit_code == 0, r.output
+    server.set("/libya/", Response(page_bytes("state-libya.day2.html")))
+    r = cli("snapshot", server.url("/libya/"))
+    assert r.exit_code == 0 and r.output.startswith("changed"), r.output
+    r = cli("snapshot", server.url("/missing/"))
+    assert r.exit_code == 2, r.output
+    assert "/missing/" in r.output and "404" in r.output
+    r = cli("import", str(tmp_path / "none.html"), "--url", "https://www.state.gov/x/")
+    assert r.exit_code == 2, r.output
+    assert "none.html" in r.output
+
+
+def test_setup_commands_exit_0_or_2(cli, server, tmp_path):
+    folder = tmp_path / "project"
+    r = cli("init", str(folder))
+    assert r.exit_code == 0, r.output
+    r = cli("sources", "--config", str(folder / "dipdiff.toml"))
+    assert r.exit_code == 0, r.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[dipdiff]\ndelay = 'soon'\n", encoding="utf-8")
+    r = cli("sources", "--config", str(bad))
+    assert r.exit_code == 2, r.output
+    assert "bad.toml" in r.output
+    _site(server, {"/libya/": Response(page_bytes("state-libya.day1.html"))})
+    config = _config(tmp_path, server)
+    r = cli("sources", "--config", str(config), "check", "site")
+    assert r.exit_code == 0, r.output
+    server.set("/releases/", Response(b"<h1>Not found</h1>", 404))
+    r = cli("sources", "--config", str(config), "check", "site")
+    assert r.exit_code == 2, r.output
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine", encoding="utf-8")
+    r = cli("demo", "--dir", str(tmp_path / "taken"))
+    assert r.exit_code == 2, r.output
+    assert (tmp_path / "taken" / "notes.txt").exists()
+
+
+def _command_names() -> set[str]:
+    group = typer.main.get_command(app)
+    names = set()
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        names.add(name)
+        names |= {f"{name} {sub}" for sub in getattr(command, "commands", {})}
+    return names
+
+
+def test_every_command_has_its_exit_codes_tested():
+    tested = set(READING) | {"fetch", "run", "snapshot", "import", "init", "sources", "sources check", "demo"}
+    assert _command_names() == tested  # a new command gets its statuses tested here
+
+
+@pytest.mark.parametrize("raised,status,line", [
+    (RuntimeError("boom"), 2, "dipdiff: error: internal error: RuntimeError: boom "
+                              "(set DIPDIFF_DEBUG=1 for a traceback)"),
+    (PermissionError(13, "Permission denied", "/srv/snapshots/x/meta.json"), 2,
+     "dipdiff: error: /srv/snapshots/x/meta.json: Permission denied"),
+    (KeyboardInterrupt(), 130, "dipdiff: interrupted"),
+])
+def test_an_exception_becomes_its_status_and_one_line(demo_store, monkeypatch, raised, status, line):
+    def fail(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr("dipdiff.store.store.Store.statement_ids", fail)
+    r = demo_store("list")
+    assert r.exit_code == status, r.output
+    assert r.output.splitlines() == [line]
+
+
+def test_dipdiff_debug_shows_an_internal_errors_traceback(demo_store, monkeypatch):
+    monkeypatch.setattr("dipdiff.store.store.Store.statement_ids", lambda self: 1 / 0)
+    r = demo_store("list", env={"DIPDIFF_DEBUG": "1"})
+    assert isinstance(r.exception, ZeroDivisionError)
+
+
+# Ctrl-C for real: the process is sent SIGINT while the server holds one page back.
+
+
+class _Stall:
+    """A route that holds its response until released (or 60 s)."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+        self.release = threading.Event()
+
+    def __call__(self, handler) -> Response:
+        self.release.wait(60)
+        return self.response
+
+
+def _wait_for(predicate, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _versions(store: Path) -> list[Path]:
+    return [p for p in store.rglob("*.md") if VERSION_NAME.match(p.name)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["fetch", "run"])
+def test_ctrl_c_exits_130_with_one_line_and_the_store_verifies(server, tmp_path, command):
+    stall = _Stall(Response(page_bytes("whitehouse-haftar.day1.html")))
+    _site(server, {"/libya/": Response(page_bytes("state-libya.day1.html")), "/haftar/": stall})
+    config = _config(tmp_path, server)
+    store = tmp_path / "snapshots"
+    args = ["--store", str(store), command, "--config", str(config)]
+    if command == "run":
+        args += ["--quiet", "--reports", str(tmp_path / "reports")]
+    env = {**os.environ, "NO_COLOR": "1", "DIPDIFF_NOW": "2019-04-20T09:00:00Z"}
+    proc = subprocess.Popen([sys.executable, "-m", "dipdiff", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        _wait_for(lambda: server.hits("/haftar/") and _versions(store), "the stalled request and one version")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        stall.release.set()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == ExitStatus.INTERRUPTED, err
+    lines = err.splitlines()
+    assert lines[-1] == "dipdiff: interrupted" and sum("interrupted" in ln for ln in lines) == 1, err
+    assert "Traceback" not in err and "Aborted" not in err, err
+    if command == "run":
+        assert lines == ["dipdiff: interrupted"]
+        (entry,) = json.loads((store / "runs.json").read_text(encoding="utf-8"))["runs"]
+        assert entry["status"] == "failed", entry
+    assert verify(Store(store)) == []
+    assert len(_versions(store)) == 1
+    # The next run checks what the interrupted one did not finish, and records it.
+    stall.release.set()
+    r = subprocess.run([sys.executable, "-m", "dipdiff", *args], capture_output=True, text=True, timeout=60,
+                       env={**env, "DIPDIFF_NOW": "2019-04-20T09:05:00Z"})
+    assert r.returncode == ExitStatus.DIFFERENCES, r.stderr
+    assert len(_versions(store)) == 2
+    assert verify(Store(store)) == []
