@@ -137,6 +137,17 @@ def test_no_import_cycles():
             visit(m)
 
 
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m != "dipdiff"))
+def test_the_package_imports_public_names_from_their_homes(module):
+    """`from dipdiff import Store` inside the package would hide an upward import behind the lazy facade."""
+    for name, node, _ in imports(MODULES[module]):
+        if name == "dipdiff" and isinstance(node, ast.ImportFrom):
+            names = [a.name for a in node.names]
+            assert names == ["__version__"], (
+                f"{module} line {node.lineno} imports {', '.join(names)} from the dipdiff facade; "
+                "import it from its own module")
+
+
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if not m.startswith("dipdiff.cli")))
 def test_imports_at_the_top_unless_lazy_for_a_reason(module):
     path = MODULES[module]
