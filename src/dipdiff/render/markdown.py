@@ -28,35 +28,31 @@ from dipdiff.render.common import (
 from dipdiff.render.plain import change_note, fold_context, moved_note, stance_cell, summary
 
 
-def _md(text: str) -> str:
-    return html.escape(text, quote=False).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
-
-
 def compare_markdown(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
-    lines = [f"## {_md(c.a.title or a_label)} ↔ {_md(c.b.title or b_label)}", "",
-             f"- A: {_md(a_label)}" + (f" · {_md(c.a.agency)}" if c.a.agency else ""),
-             f"- B: {_md(b_label)}" + (f" · {_md(c.b.agency)}" if c.b.agency else ""), "",
-             f"**{_md(summary(c))}**", "", "### Actors and stances", ""]
+    lines = [f"## {md_text(c.a.title or a_label)} ↔ {md_text(c.b.title or b_label)}", "",
+             f"- A: {md_text(a_label)}" + (f" · {md_text(c.a.agency)}" if c.a.agency else ""),
+             f"- B: {md_text(b_label)}" + (f" · {md_text(c.b.agency)}" if c.b.agency else ""), "",
+             f"**{md_text(summary(c))}**", "", "### Actors and stances", ""]
     if c.actors:
         lines += ["| actor | A | B | divergent |", "|---|---|---|---|"]
         for x in c.actors:
-            mark = "**yes** — " + _md("; ".join(x.reasons)) if x.divergent else ""
-            lines.append(f"| {_md(x.name)} | {_md(stance_cell(x.a))} | {_md(stance_cell(x.b))} | {mark} |")
+            mark = "**yes** — " + md_text("; ".join(x.reasons)) if x.divergent else ""
+            lines.append(f"| {md_text(x.name)} | {md_text(stance_cell(x.a))} | {md_text(stance_cell(x.b))} | {mark} |")
         lines.append("")
         for x in c.divergent_actors:
-            lines += [f"#### {_md(x.name)}", ""]
+            lines += [f"#### {md_text(x.name)}", ""]
             if x.aliases:
-                lines += [f"Also named: {_md(', '.join(x.aliases))}", ""]
+                lines += [f"Also named: {md_text(', '.join(x.aliases))}", ""]
             for side, s in (("A", x.a), ("B", x.b)):
                 for e in s.evidence:
-                    lines += [f"> {_md(e)}", ">", f"> — {side}", ""]
+                    lines += [f"> {md_text(e)}", ">", f"> — {side}", ""]
     else:
         lines += ["No actors named.", ""]
     lines += ["### Shared wording", ""]
-    lines += [f"- ({s.match}, {s.similarity:.0%}) {tagged(s.segments, _md)}" for s in c.shared] or ["None."]
+    lines += [f"- ({s.match}, {s.similarity:.0%}) {tagged(s.segments, md_text)}" for s in c.shared] or ["None."]
     for title, items in (("Only in A", c.only_a), ("Only in B", c.only_b)):
         lines += ["", f"### {title}", ""]
-        lines += [f"- {_md(t)}" for t in items] or ["None."]
+        lines += [f"- {md_text(t)}" for t in items] or ["None."]
     return "\n".join(lines) + "\n"
 
 
@@ -91,13 +87,34 @@ class IndexEntry:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
+# Markdown that page text must never make, and what takes it apart (GitHub's markdown, GFM):
+# emphasis, code, links and images, strikethrough, tables, headings, HTML, math, footnotes...
+_ALWAYS = re.compile(r"([\\`*_\[\]|~#!$])")
+# ...autolinks: a scheme's "://", a host's dot before its top-level domain ("www.state.gov",
+# "state.gov", "press@state.gov") and an @mention...
+_SCHEME = re.compile(r"(?<=[A-Za-z0-9]):(?=//)")
+_HOST_DOT = re.compile(r"(?<=\w)\.(?=[^\W\d_]{2})")
+_MENTION = re.compile(r"(?<!\w)@(?=\w)")
+# ...and, at the start of a line, list markers, setext underlines and ordered-list numbers.
+_LINE_START = re.compile(r"^([ \t]*)([-+=])", re.M)
+_ORDERED = re.compile(r"^([ \t]*\d{1,9})([.)])", re.M)
 
 
-def md_text(text: str) -> str:
-    """Page text made inert for markdown: HTML-escaped, markdown punctuation backslashed."""
-    one_line = re.sub(r"\s+", " ", text)
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(one_line, quote=False))
+def md_text(text: str, *, keep_lines: bool = False) -> str:
+    """Page text made inert for markdown: every output shows it literally, never as markup.
+
+    HTML is escaped and markdown punctuation backslashed where it could mean something, so
+    that ``[text](url)``, ``~~text~~``, ``<script>``, ``# heading`` or ``- item`` in page
+    text stay text and no URL in it becomes a link (GitHub's second, post-render linking
+    pass may still link a bare URL, but only to the address shown). Whitespace becomes one
+    space, unless ``keep_lines`` (a redline's segments): the caller decides what a newline
+    becomes.
+    """
+    text = re.sub(r"\n[ \t]+", "\n", text) if keep_lines else re.sub(r"\s+", " ", text)
+    text = _ALWAYS.sub(r"\\\1", html.escape(text, quote=False))
+    text = _MENTION.sub(r"\\@", _HOST_DOT.sub(r"\\.", _SCHEME.sub(r"\\:", text)))
+    # A piece of text may begin a line in the output (a quote, a paragraph): escape as if it did.
+    return _ORDERED.sub(r"\1\\\2", _LINE_START.sub(r"\1\\\2", text))
 
 
 def md_url(url: str) -> str:
@@ -292,16 +309,10 @@ def render_index(entries: Sequence[IndexEntry], feed: str = "feed.xml") -> str:
     return "\n".join(out) + "\n"
 
 
-def _md_escape(text: str) -> str:
-    # Inline HTML tags are used for the redline, so the text itself must not be markup.
-    text = html.escape(text, quote=False).replace("|", "\\|")
-    return re.sub(r"([\\`*_\[\]#])", r"\\\1", text)
-
-
 def _md_segments(segments: Iterable[Segment]) -> str:
     parts = []
     for seg in segments:
-        text = _md_escape(seg.text)
+        text = md_text(seg.text, keep_lines=True)
         if seg.op == "equal":
             parts.append(text.replace("\n", "\n\n"))
         elif seg.text.strip():
@@ -315,9 +326,9 @@ def _md_segments(segments: Iterable[Segment]) -> str:
 def diff_markdown(result: DiffResult, *, context: int = 1, a_label: str = "", b_label: str = "") -> str:
     """A redline that renders on GitHub: ``<del>``/``<ins>`` inline, a summary table, folded context."""
     title = result.b.title or result.a.title or "Statement"
-    lines = [f"## {_md_escape(title)}", ""]
+    lines = [f"## {md_text(title)}", ""]
     if a_label or b_label:
-        lines += [f"Comparing {_md_escape(a_label)} → {_md_escape(b_label)}", ""]
+        lines += [f"Comparing {md_text(a_label)} → {md_text(b_label)}", ""]
     s = result.summary()
     lines += [
         "| changes | substantive | minor | cosmetic | moved | similarity |",
@@ -328,7 +339,7 @@ def diff_markdown(result: DiffResult, *, context: int = 1, a_label: str = "", b_
     ]
     flags = ", ".join(f"{n} {f}" for f, n in s["flags"].items() if n)
     if flags:
-        signals = f" — signals: {_md_escape(', '.join(s['signals']))}" if s["signals"] else ""
+        signals = f" — signals: {md_text(', '.join(s['signals']))}" if s["signals"] else ""
         lines += [f"**Flagged:** {flags}{signals}", ""]
     if result.title_segments:
         lines += [f"**Title:** {_md_segments(result.title_segments)}", ""]
