@@ -35,7 +35,7 @@ def test_snapshot_new_unchanged_changed_and_diff(cli, server, corpus):
     server.set(PATH, Response(edited))
     r = cli("snapshot", url)
     assert r.exit_code == 0, r.output
-    assert r.output.startswith("changed") and "1 change(s)" in r.output
+    assert r.output.startswith("changed") and "(1 change: 1 substantive)" in r.output
 
     r = cli("diff", SID)
     assert r.exit_code == 1, r.output

@@ -6,12 +6,13 @@ import hashlib
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from dipdiff.analyse.diff import DiffResult, diff_statements
+from dipdiff.analyse.diff import diff_statements
 from dipdiff.clock import Clock, parse_timestamp
 from dipdiff.config import ExtractRules, Schedule, SourceConfig
 from dipdiff.errors import ExtractError, FetchError, RobotsDisallowed, StoreError
 from dipdiff.models import Check, Outcome, Page, SnapshotResult, Statement
 from dipdiff.pipeline.plan import Index, Task, parse_time, summarize
+from dipdiff.render import plain
 from dipdiff.scrape.discover import ContentItem, parse_content_item, same_release, title_case_only
 from dipdiff.scrape.extract import blocked_reason, extract
 from dipdiff.store.ids import slug_for_url, source_for_url
@@ -104,7 +105,7 @@ def record_page(
     return SnapshotResult(
         sid, outcome, page.url, version=ref.number,
         changes=len(diff.changes) if diff else 0,
-        message=_change_note(diff) if diff else "",
+        message=plain.change_note(diff) if diff else "",
         title=statement.title,
     )
 
@@ -115,12 +116,6 @@ def _recorded(meta: StatementMeta, sha: str) -> bool:
 
 def _join(*notes: str | None) -> str | None:
     return "; ".join(n for n in notes if n) or None
-
-
-def _change_note(diff: DiffResult) -> str:
-    s = diff.summary()
-    parts = [f"{s[k]} {k}" for k in ("substantive", "minor", "cosmetic") if s[k]]
-    return f"{s['changes']} change(s)" + (f": {', '.join(parts)}" if parts else "")
 
 
 @dataclass
@@ -319,7 +314,7 @@ class Recorder:
             diff = diff_statements(latest, statement)
             changes = len(diff.changes)
 
-            message = "; ".join(m for m in (_change_note(diff), note, change_note) if m)
+            message = "; ".join(m for m in (plain.change_note(diff), note, change_note) if m)
         elif change_note:
             message = "; ".join(m for m in (message, change_note) if m)
         meta.title, meta.agency, meta.published = statement.title, statement.agency, statement.published

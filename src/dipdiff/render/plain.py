@@ -32,6 +32,7 @@ def divergence_line(x: ActorComparison) -> str:
 
 
 def change_note(diff: DiffResult) -> str:
+    """``5 changes: 4 substantive, 1 minor``: how a recorded change is noted everywhere."""
     s = diff.summary()
     parts = [f"{s[k]} {k}" for k in ("substantive", "minor", "cosmetic") if s[k]]
     return plural(s["changes"], "change") + (f": {', '.join(parts)}" if parts else "")
@@ -46,13 +47,13 @@ def diff_unified(result: DiffResult, a_label: str = "a", b_label: str = "b", *, 
 
 
 def summary_line(result: DiffResult) -> str:
-    """``3 change(s): 2 replace, 1 move (2 substantive, 1 minor); flags: …; similarity 97%``."""
+    """``3 changes: 2 replace, 1 move (2 substantive, 1 minor); flags: …; similarity 97%``."""
     s = result.summary()
     if not s["changes"]:
         return "no differences"
     kinds = ", ".join(f"{s[k]} {k}" for k in ("replace", "insert", "delete", "move") if s[k])
     sig = ", ".join(f"{s[k]} {k}" for k in ("substantive", "minor", "cosmetic") if s[k])
-    line = f"{s['changes']} change(s): {kinds} ({sig})"
+    line = f"{plural(s['changes'], 'change')}: {kinds} ({sig})"
     flags = ", ".join(f"{n} {f}" for f, n in s["flags"].items() if n)
     if flags:
         line += f"; flags: {flags}"
