@@ -184,3 +184,44 @@ def test_parse_ref():
     for bad in ("abc", "../x", "a/b/c", "a/b@x", "A/b"):
         with pytest.raises(InputError):
             parse_ref(bad)
+
+
+def _view(store: Store) -> dict:
+    """Everything a command reads of a store: ids, metadata, version lists and texts."""
+    return {sid: (store.meta(sid), store.versions(sid),
+                  [store.read_version(sid, r.number) for r in store.versions(sid)])
+            for sid in store.statement_ids()}
+
+
+def test_a_store_held_reads_each_file_once_and_its_writes_keep_the_cache_true(tmp_path):
+    store = Store(tmp_path)
+    with store.lock():
+        sid = _new(store)
+        store.add_version(sid, ST, "2024-05-01T10:00:00Z", b"<html>a</html>")
+        store.record_check(sid, Check(time="2024-05-01T10:00:00Z", outcome=Outcome.NEW, url=ST.url))
+    reader = Store(tmp_path)
+    with reader.reading():
+        for _ in range(3):
+            _view(reader)
+    assert reader.reads == {"listing": 1, "meta": 1, "versions": 1, "version": 1}
+
+    with store.lock():
+        assert _view(store) == _view(Store(tmp_path))  # the lock reads afresh
+        store.reads.clear()
+        edited = Statement(ST.title, ("First paragraph, edited.",) + ST.paragraphs[1:], ST.url)
+        v2 = store.add_version(sid, edited, "2024-05-02T10:00:00Z", b"<html>b</html>")
+        older = store.add_version(sid, ST, "2023-01-01T00:00:00Z")  # an older capture: numbers shift
+        assert (older.number, store.version_ref(sid, -1).filename) == (1, v2.filename)
+        store.record_check(sid, Check(time="2024-05-02T10:00:00Z", outcome=Outcome.CHANGED, url=ST.url,
+                                      sha256=v2.sha256))
+        store.undo_version(sid, older)
+        other = _new(store, "https://x.gov/other")
+        assert _view(store) == _view(Store(tmp_path))  # each write kept the cache true
+        store.discard_empty(other)
+        assert _view(store) == _view(Store(tmp_path))
+        assert store.reads == {"versions": 1}  # nothing read again; the new statement's folder listed once
+        mine = store.meta(sid)
+        mine.checks.append({"time": "x"})
+        mine.previous_urls.append("https://x.gov/old")
+        assert store.meta(sid) == Store(tmp_path).meta(sid)  # a caller's copy is its own
+    assert store._cache is None  # dropped when the lock is released

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -135,6 +135,15 @@ class Check:
     # sha256 of the raw body (and the extraction rules): an identical page is
     # `unchanged` without being parsed again.
     raw_sha256: str | None = None
+    # A stored change: the sha256 of the version it was compared with (its redline's left side).
+    # Version numbers shift when an older capture is imported; the hash does not.
+    base_sha256: str | None = None
+
+    def entry(self) -> dict:
+        """The check as a line of ``meta.json``: only the fields that are set."""
+        entry = {k: v for k, v in asdict(self).items() if v is not None}
+        entry["outcome"] = str(self.outcome)
+        return entry
 
 
 @dataclass(frozen=True)
@@ -183,6 +192,14 @@ class SnapshotResult:
     changes: int = 0
     message: str = ""
     title: str = ""
+    # What the check recorded, and the event it makes (None: nothing happened, e.g. unchanged).
+    # A stored change's event carries the versions compared and the diff, computed once.
+    check: Check | None = None
+    event: Event | None = None
+
+    @property
+    def diff(self) -> DiffResult | None:
+        return self.event.diff if self.event is not None else None
 
 
 @dataclass(frozen=True)
@@ -198,3 +215,8 @@ class RunResult:
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """What happened in the run, one event per statement that did something."""
+        return tuple(r.event for r in self.results if r.event is not None)

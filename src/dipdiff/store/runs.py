@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,8 +30,12 @@ class RunLog:
     """``runs.json`` says what "a run" was: when each ``dipdiff run`` started and finished, and
     whether it completed. The caller holds the store's lock for :meth:`begin` and :meth:`end`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, reads: Counter[str] | None = None, *, keep: bool = False) -> None:
         self.path = path
+        self.reads = reads if reads is not None else Counter()
+        # keep: the caller holds the store, so the file is read once and our writes are the truth.
+        self._keep = keep
+        self._text: str | None = None
 
     def runs(self) -> list[RunRecord]:
         """The recorded runs, oldest first (empty when no ``dipdiff run`` ever ran here)."""
@@ -69,9 +74,18 @@ class RunLog:
             runs.append(record)
         self._write(doc.get("store") or uuid.uuid4().hex, runs)
 
+    def _read(self) -> str:
+        if self._text is not None:
+            return self._text
+        self.reads["runs"] += 1
+        text = self.path.read_text(encoding="utf-8")
+        if self._keep:
+            self._text = text
+        return text
+
     def _doc(self) -> dict:
         try:
-            doc = json.loads(self.path.read_text(encoding="utf-8"))
+            doc = json.loads(self._read())
         except FileNotFoundError:
             return {"runs": []}
         except (ValueError, UnicodeDecodeError) as e:
@@ -87,4 +101,8 @@ class RunLog:
 
     def _write(self, uid: str, runs: list[RunRecord]) -> None:
         doc = {"store": uid, "runs": [asdict(r) for r in runs[-MAX_RUNS:]]}
-        atomic_write(self.path, (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode())
+        text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+        self._text = None  # a failed write leaves the file as it was: read it again
+        atomic_write(self.path, text.encode())
+        if self._keep:
+            self._text = text

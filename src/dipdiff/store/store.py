@@ -14,10 +14,16 @@ when its file exists, and each file is written by an atomic rename, so a crash
 at any point leaves either the old state or the new one. ``meta.json`` holds
 what cannot be derived (URLs, the check history). File names have one fixed
 length, so ``ls`` sorts them chronologically in every locale.
+
+While a command holds the store (:meth:`Store.lock`, or :meth:`Store.reading` for a
+command that only reads), each file is read once: metadata, version lists and parsed
+version files are cached, and the store's own writes keep the cache true.
+``Store.reads`` counts the files actually read.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import fcntl
@@ -26,8 +32,9 @@ import json
 import os
 import socket
 import time
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
-from dataclasses import asdict, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -55,6 +62,20 @@ from dipdiff.store.runs import RunLog, RunRecord
 from dipdiff.text import content_hash
 
 MAX_CHECKS = 1000  # per statement; older checks are dropped so meta.json stays small
+# Parsed version files kept while a command holds the store. Bounded: a command that reads
+# every statement of a big store (divergences) must not hold every text at once.
+MAX_CACHED_TEXTS = 4096
+
+
+@dataclass
+class _Cache:
+    """What a command has read from the store, valid while it holds the store."""
+
+    ids: list[str] | None = None
+    meta: dict[str, StatementMeta] = field(default_factory=dict)
+    refs: dict[str, list[VersionRef]] = field(default_factory=dict)
+    texts: OrderedDict[tuple[str, str], Statement] = field(default_factory=OrderedDict)
+    runs: RunLog | None = None
 
 
 class Store:
@@ -65,6 +86,10 @@ class Store:
         self._locked = False
         self._repaired: list[str] = []
         self._deferred = False
+        self._holders = 0  # lock() and reading() blocks in progress: the cache lives while > 0
+        self._cache: _Cache | None = None
+        #: Files read from disk, by kind (meta, versions, version, runs, raw): cache misses only.
+        self.reads: Counter[str] = Counter()
 
     # -- locking ---------------------------------------------------------------------------
 
@@ -112,10 +137,32 @@ class Store:
             self._locked = True
             self._ensure_gitignore()
             self._repaired = self._sweep_temp_files()
-            yield
+            # Another process may have written before we got the lock: read afresh from here.
+            with self._held(fresh=True):
+                yield
         finally:
             self._locked = False
             os.close(fd)  # closing releases the flock
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """Cache what is read until the block ends, for a command that only reads.
+
+        Without the lock another process may write meanwhile: the command then sees the
+        store as it first read each file, which is what one command should see.
+        """
+        return self._held(fresh=False)
+
+    @contextlib.contextmanager
+    def _held(self, *, fresh: bool) -> Iterator[None]:
+        if fresh or self._cache is None:
+            self._cache = _Cache()
+        self._holders += 1
+        try:
+            yield
+        finally:
+            self._holders -= 1
+            if self._holders == 0:
+                self._cache = None
 
     def _ensure_root(self) -> None:
         try:
@@ -205,16 +252,30 @@ class Store:
         return self.root / sid
 
     def statement_ids(self) -> list[str]:
+        cache = self._cache
+        if cache is not None and cache.ids is not None:
+            return list(cache.ids)
         if not self.root.is_dir():
             return []
-        return sorted(
+        self.reads["listing"] += 1
+        ids = sorted(
             f"{m.parent.parent.name}/{m.parent.name}"
             for m in self.root.glob(f"*/*/{META}")
             if valid_id(f"{m.parent.parent.name}/{m.parent.name}")
         )
+        if cache is not None:
+            cache.ids = list(ids)
+        return ids
 
     def exists(self, sid: str) -> bool:
-        return (self.statement_dir(sid) / META).is_file()
+        path = self.statement_dir(sid) / META
+        cache = self._cache
+        if cache is not None:
+            if sid in cache.meta:
+                return True
+            if cache.ids is not None:
+                return sid in cache.ids
+        return path.is_file()
 
     def find_url(self, url: str, source: str) -> str | None:
         """The ID of the statement stored for ``url`` in ``source``, if any."""
@@ -238,6 +299,16 @@ class Store:
 
     def meta(self, sid: str) -> StatementMeta:
         path = self.statement_dir(sid) / META
+        cache = self._cache
+        if cache is not None and sid in cache.meta:
+            return _copy(cache.meta[sid])
+        meta = self._read_meta(sid, path)
+        if cache is not None:
+            cache.meta[sid] = _copy(meta)
+        return meta
+
+    def _read_meta(self, sid: str, path: Path) -> StatementMeta:
+        self.reads["meta"] += 1
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -269,6 +340,11 @@ class Store:
         # Inside deferred_sync(), rewriting an existing meta.json (a check appended) is
         # atomic but not flushed one by one; a new statement's first meta.json always is.
         atomic_write(path, meta.to_json().encode("utf-8"), sync=not (self._deferred and path.exists()))
+        cache = self._cache
+        if cache is not None:
+            cache.meta[meta.id] = _copy(meta)
+            if cache.ids is not None and meta.id not in cache.ids:
+                bisect.insort(cache.ids, meta.id)
 
     @contextlib.contextmanager
     def deferred_sync(self) -> Iterator[None]:
@@ -299,6 +375,17 @@ class Store:
             for leftover in (folder / RAW_DIR, folder, folder.parent):
                 if leftover.is_dir() and not any(leftover.iterdir()):
                     leftover.rmdir()
+        self._forget(sid)
+
+    def _forget(self, sid: str) -> None:
+        """Drop a statement from the cache: its files are not what the cache says any more."""
+        cache = self._cache
+        if cache is None:
+            return
+        cache.meta.pop(sid, None)
+        cache.refs.pop(sid, None)
+        if cache.ids is not None and sid in cache.ids:
+            cache.ids.remove(sid)
 
     def undo_version(self, sid: str, ref: VersionRef) -> None:
         """Remove a version just added, when what must follow it (its check) could not be written."""
@@ -307,27 +394,50 @@ class Store:
         with contextlib.suppress(OSError):
             (folder / ref.filename).unlink()
             (folder / RAW_DIR / raw_name(ref.filename)).unlink(missing_ok=True)
+        cache = self._cache
+        if cache is not None:
+            cache.texts.pop((sid, ref.filename), None)
+            if sid in cache.refs:
+                cache.refs[sid] = _numbered(r for r in cache.refs[sid] if r.filename != ref.filename)
 
     def record_check(self, sid: str, check: Check, meta: StatementMeta | None = None) -> None:
         """Append one check to the statement's history (creating ``meta.json`` if needed)."""
         self._require_lock()
         meta = meta or self.meta(sid)
-        entry = {k: v for k, v in asdict(check).items() if v is not None}
-        entry["outcome"] = str(check.outcome)
-        meta.checks = (meta.checks + [entry])[-MAX_CHECKS:]
+        meta.checks = (meta.checks + [check.entry()])[-MAX_CHECKS:]
         self.write_meta(meta)
 
     # -- versions ----------------------------------------------------------------------------
 
     def versions(self, sid: str) -> list[VersionRef]:
         folder = self.statement_dir(sid)
-        if not (folder / META).is_file():
+        cache = self._cache
+        if cache is not None and sid in cache.refs:
+            return list(cache.refs[sid])
+        if not self.exists(sid):
             raise InputError(f"no statement {sid!r} in {self.root}")
+        self.reads["versions"] += 1
         refs = []
         for n, path in enumerate(sorted(p for p in folder.iterdir() if VERSION_NAME.match(p.name)), 1):
-            header, _ = parse_version(self.read_text(path), str(path))
+            header, statement = self._parse(path)
             refs.append(VersionRef(sid, n, header["fetched_at"], header["sha256"], path.name))
+            self._remember(sid, path.name, statement)
+        if cache is not None:
+            cache.refs[sid] = list(refs)
         return refs
+
+    def _parse(self, path: Path) -> tuple[dict, Statement]:
+        self.reads["version"] += 1
+        return parse_version(self.read_text(path), str(path))
+
+    def _remember(self, sid: str, filename: str, statement: Statement) -> None:
+        cache = self._cache
+        if cache is None:
+            return
+        cache.texts[(sid, filename)] = statement
+        cache.texts.move_to_end((sid, filename))
+        while len(cache.texts) > MAX_CACHED_TEXTS:
+            cache.texts.popitem(last=False)
 
     def version_ref(self, sid: str, n: int) -> VersionRef:
         refs = self.versions(sid)
@@ -340,14 +450,19 @@ class Store:
 
     def read_version(self, sid: str, n: int = -1) -> Version:
         ref = self.version_ref(sid, n)
-        path = self.statement_dir(sid) / ref.filename
-        _, statement = parse_version(self.read_text(path), str(path))
-        statement = replace(statement, source=sid.split("/")[0])
-        return Version(ref, statement)
+        cache = self._cache
+        statement = cache.texts.get((sid, ref.filename)) if cache is not None else None
+        if statement is None:
+            _, statement = self._parse(self.statement_dir(sid) / ref.filename)
+            self._remember(sid, ref.filename, statement)
+        elif cache is not None:
+            cache.texts.move_to_end((sid, ref.filename))
+        return Version(ref, replace(statement, source=sid.split("/")[0]))
 
     def read_raw(self, sid: str, n: int = -1) -> bytes:
         ref = self.version_ref(sid, n)
         path = self.statement_dir(sid) / RAW_DIR / raw_name(ref.filename)
+        self.reads["raw"] += 1
         try:
             return gzip.decompress(path.read_bytes())
         except FileNotFoundError:
@@ -364,20 +479,26 @@ class Store:
         sha = content_hash(statement.title, statement.paragraphs)
         name = self._free_version_name(folder, parse_timestamp(fetched_at))
         raw_path = folder / RAW_DIR / raw_name(name)
+        refs = self.versions(sid)  # before the write: from the cache, or read once
         if raw is not None:
             # Raw first: a version file never exists without its raw page.
             atomic_write(raw_path, gzip.compress(raw, mtime=0))
+        text = render_version(statement, fetched_at, sha)
         try:
-            atomic_write(folder / name, render_version(statement, fetched_at, sha).encode("utf-8"))
+            atomic_write(folder / name, text.encode("utf-8"))
         except StoreError:
             if raw is not None:  # no raw page without its version either
                 with contextlib.suppress(OSError):
                     raw_path.unlink()
             raise
-        for ref in self.versions(sid):
-            if ref.filename == name:
-                return ref
-        raise StoreError(str(folder / name), "version vanished right after it was written")
+        # What a read of the file gives back, without reading it.
+        header, written = parse_version(text, str(folder / name))
+        refs = _numbered([*refs, VersionRef(sid, 0, header["fetched_at"], header["sha256"], name)])
+        cache = self._cache
+        if cache is not None:
+            cache.refs[sid] = list(refs)
+            self._remember(sid, name, written)
+        return next(r for r in refs if r.filename == name)
 
     def _free_version_name(self, folder: Path, when: datetime) -> str:
         # Two versions in one second (imports, tests): the later name moves on a second,
@@ -402,23 +523,41 @@ class Store:
     def runs_path(self) -> Path:
         return self.root / RUNS
 
+    def _runlog(self) -> RunLog:
+        cache = self._cache
+        if cache is None:
+            return RunLog(self.runs_path, self.reads)
+        if cache.runs is None:
+            cache.runs = RunLog(self.runs_path, self.reads, keep=True)
+        return cache.runs
+
     def runs(self) -> list[RunRecord]:
         """The recorded runs, oldest first (empty when no ``dipdiff run`` ever ran here)."""
-        return RunLog(self.runs_path).runs()
+        return self._runlog().runs()
 
     def store_uid(self) -> str | None:
         """A random identity given to the store by its first run (stable feed ids)."""
-        return RunLog(self.runs_path).store_uid()
+        return self._runlog().store_uid()
 
     def begin_run(self, started_at: str) -> tuple[RunRecord, list[RunRecord]]:
         """Record a run as started (needs the lock); returns it and the runs found interrupted."""
         self._require_lock()
-        return RunLog(self.runs_path).begin(started_at)
+        return self._runlog().begin(started_at)
 
     def end_run(self, record: RunRecord) -> None:
         """Replace the log entry of ``record`` (by id) with its final state (needs the lock)."""
         self._require_lock()
-        RunLog(self.runs_path).end(record)
+        self._runlog().end(record)
+
+
+def _copy(meta: StatementMeta) -> StatementMeta:
+    """A meta callers may change: its lists are their own (a check, once written, never changes)."""
+    return replace(meta, previous_urls=list(meta.previous_urls), checks=list(meta.checks))
+
+
+def _numbered(refs) -> list[VersionRef]:
+    """Version refs in file-name (= time) order, numbered from 1."""
+    return [replace(r, number=n) for n, r in enumerate(sorted(refs, key=lambda r: r.filename), 1)]
 
 
 REPAIR_HINT = "removed by the next run or `dipdiff verify --repair`"
