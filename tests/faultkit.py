@@ -78,7 +78,7 @@ class Site:
     pages: int
     days: int
     seed: int = 0
-    flips: bool = True  # A->B->A reverts (a fetch run calls a quick revert a flap and stores nothing)
+    flips: bool = True  # A->B->A reverts (a quick revert is a flap: recorded, not stored again)
     urls: list[str] = field(default_factory=list)
 
     def build(self, base_url: str = "https://www.state.gov/releases/2019/04/") -> Site:
@@ -119,14 +119,19 @@ class Site:
         return f"2019-04-{day:02d}T09:00:00Z"
 
     def expected_versions(self, through_day: int) -> dict[str, int]:
-        """Distinct consecutive texts of each page up to a day: the versions a store must hold."""
+        """The versions a store must hold up to a day: each new text of a page, except a return
+        to a stored text seen within the flap window (72 h, 3 days here), which every command
+        records as a flap and does not store again."""
+        from dipdiff.config import Schedule
         from dipdiff.errors import ExtractError
         from dipdiff.scrape.extract import blocked_reason, decode_html, extract
         from dipdiff.text import content_hash
 
+        flap_days = Schedule().flap_window / 86400
         out: dict[str, int] = {}
         for i, url in enumerate(self.urls):
-            shas: list[str] = []
+            stored: list[str] = []
+            seen: dict[str, int] = {}  # text -> the last day a check saw it
             for day in range(1, through_day + 1):
                 html = decode_html(self.page_path(day, i).read_bytes())
                 try:
@@ -136,9 +141,11 @@ class Site:
                 if blocked_reason(html, st):
                     continue
                 sha = content_hash(st.title, st.paragraphs)
-                if not shas or shas[-1] != sha:
-                    shas.append(sha)
-            out[url] = len(shas)
+                flap = sha in stored and day - seen[sha] <= flap_days
+                if not stored or (sha != stored[-1] and not flap):
+                    stored.append(sha)
+                seen[sha] = day
+            out[url] = len(stored)
         return out
 
 

@@ -91,13 +91,12 @@ def store_from(ctx: typer.Context):
 
 
 def make_fetcher():
-    from dipdiff.clock import utc_timestamp
     from dipdiff.scrape.http import fetch_page, make_client
 
     client = make_client()
 
     def fetch(url: str):
-        return fetch_page(client, url, fetched_at=utc_timestamp())
+        return fetch_page(client, url, fetched_at=now())
 
     return fetch
 

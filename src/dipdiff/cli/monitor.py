@@ -143,7 +143,7 @@ def fetch(
         cfg.source(name)  # an unknown name is an error before anything is fetched
     with FetchProgress(make_console(stderr=True), verbose=verbose) as progress:
         run = fetch_sources(cfg, store_from(ctx), sources=source or None, check_all=check_all, since=since_ts,
-                            limit=limit, listener=progress)
+                            limit=limit, clock=now, listener=progress)
     doc = summary(run)
     if as_json:
         print_json(doc)

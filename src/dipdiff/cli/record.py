@@ -12,6 +12,7 @@ from dipdiff.cli.base import (
     check_source_name,
     handle_errors,
     make_fetcher,
+    now,
     outcome_line,
     store_from,
 )
@@ -47,10 +48,8 @@ def import_(
     agency: Annotated[Optional[str], typer.Option(help="Agency that issued the statement.")] = None,
 ) -> None:
     """Store a saved HTML page as a version, as if it had been fetched at that time."""
-    from dipdiff.clock import utc_timestamp
     from dipdiff.pipeline.snapshot import import_file
 
     check_source_name(source)
-    result = import_file(store_from(ctx), file, url, fetched_at=fetched_at or utc_timestamp(),
-                         source=source, agency=agency)
+    result = import_file(store_from(ctx), file, url, fetched_at=fetched_at or now(), source=source, agency=agency)
     make_console().print(outcome_line(result))

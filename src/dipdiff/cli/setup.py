@@ -46,12 +46,12 @@ def demo(
                                  server.url(p.path), source=p.source, agency=p.agency)
                 results.append(r)
                 console.print(Text("  ") + outcome_line(r))
-            changed += d.changed_diffs(store, results)
+            changed += d.changed_diffs(results)
     for r, result in changed:
+        labels = (f"{r.statement_id}@{r.event.a_version if r.event else ''}", f"{r.statement_id}@{r.version}")
         console.print()
-        render_diff(console, result, labels=(f"{r.statement_id}@{r.version - 1}", f"{r.statement_id}@{r.version}"))
-        report += [diff_markdown(result, a_label=f"{r.statement_id}@{r.version - 1}",
-                                 b_label=f"{r.statement_id}@{r.version}"), ""]
+        render_diff(console, result, labels=labels)
+        report += [diff_markdown(result, a_label=labels[0], b_label=labels[1]), ""]
     report += _demo_compare(console, store, d.COMPARE)
     report_path = folder / "report.md"
     report_path.write_text("\n".join(report).rstrip() + "\n", encoding="utf-8")

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from dipdiff.analyse.diff import DiffResult, diff_statements
+from dipdiff.analyse.diff import DiffResult
 from dipdiff.errors import InputError
 from dipdiff.models import Outcome, SnapshotResult
 from dipdiff.pipeline.server import LocalServer, Response
-from dipdiff.store.store import Store
 
 MARKER = ".dipdiff-demo"
 
@@ -70,11 +69,6 @@ def serve_day(server: LocalServer, day: str) -> list[DemoPage]:
     return published
 
 
-def changed_diffs(store: Store, results: list[SnapshotResult]) -> list[tuple[SnapshotResult, DiffResult]]:
-    out = []
-    for r in results:
-        if r.outcome is Outcome.CHANGED and r.version:
-            a = store.read_version(r.statement_id, r.version - 1).statement
-            b = store.read_version(r.statement_id, r.version).statement
-            out.append((r, diff_statements(a, b)))
-    return out
+def changed_diffs(results: list[SnapshotResult]) -> list[tuple[SnapshotResult, DiffResult]]:
+    """The changes among ``results``, with the diffs the recorder computed when it stored them."""
+    return [(r, r.diff) for r in results if r.outcome is Outcome.CHANGED and r.diff is not None]

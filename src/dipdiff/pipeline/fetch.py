@@ -34,7 +34,7 @@ from dipdiff.config import Config, FetchSettings, SourceConfig
 from dipdiff.errors import DipdiffError, ExtractError, FetchError
 from dipdiff.models import Outcome, RunResult, SnapshotResult, Statement
 from dipdiff.pipeline.plan import Index, Task, content_url, plan_source
-from dipdiff.pipeline.record import Recorder
+from dipdiff.pipeline.record import Recorder, extract_item
 from dipdiff.scrape import http as f
 from dipdiff.scrape.discover import Item, discover
 from dipdiff.scrape.extract import blocked_reason
@@ -241,7 +241,7 @@ async def acheck_source(source: SourceConfig, *, url: str | None = None, setting
                                          accept_types=JSON_TYPES if fetch_url else
                                          ("text/html", "application/xhtml+xml", "text/plain", ""))
                 task = Task(source, target, fetch_url=fetch_url)
-                statement = Recorder(None, None, clock)._extract(task, page)  # type: ignore[arg-type]
+                statement = extract_item(task, page)[0]
                 reason = blocked_reason(page.text, statement) if not fetch_url else None
                 if reason:
                     report["problems"].append(f"{target}: {reason}")

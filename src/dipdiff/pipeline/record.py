@@ -1,16 +1,39 @@
-"""Recording: one fetched page (or feed item, or failure) becomes one outcome in the store."""
+"""Recording: one look at a statement (a page fetched or imported, a feed item, a failure)
+becomes one check in the store, and at most one stored version.
+
+One recorder for ``snapshot``, ``import``, ``fetch`` and ``run``, with one set of rules for
+a statement's text, whichever command saw it:
+
+* the text the last check saw: ``unchanged``, decided without reading a version;
+* the text of the version in place at that time (or of the next one, for an older capture
+  imported later): ``unchanged``. When that version is the latest and no check records it, a
+  run was killed between storing it and recording it: it is recorded now, as the change it
+  was, never stored twice;
+* a feed item whose guid now carries a different release: a new statement;
+* a title that changed only in case, or a return to a version seen within ``flap_window``
+  (a flap): ``unchanged``, with a note;
+* anything else is stored, ``new`` or ``changed``, and diffed once against the version in
+  place. If its check cannot be written the version is undone (and a statement left empty
+  removed), so that the next run finds the change again.
+
+Every result carries the check it recorded and the event that check makes
+(:func:`dipdiff.pipeline.events.describe`): the reports of the run are rendered from it.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from urllib.parse import urlsplit
 
-from dipdiff.analyse.diff import diff_statements
-from dipdiff.clock import Clock, parse_timestamp
+from dipdiff.analyse.diff import DiffResult
+from dipdiff.clock import Clock, parse_timestamp, utc_timestamp
 from dipdiff.config import ExtractRules, Schedule, SourceConfig
 from dipdiff.errors import ExtractError, FetchError, RobotsDisallowed, StoreError
-from dipdiff.models import Check, Outcome, Page, SnapshotResult, Statement
+from dipdiff.models import Check, Outcome, Page, SnapshotResult, Statement, VersionRef
+from dipdiff.pipeline.events import DiffCache, describe
 from dipdiff.pipeline.plan import Index, Task, parse_time, summarize
 from dipdiff.render import plain
 from dipdiff.scrape.discover import ContentItem, parse_content_item, same_release, title_case_only
@@ -20,117 +43,71 @@ from dipdiff.store.meta import StatementMeta
 from dipdiff.store.store import Store
 from dipdiff.text import content_hash, slugify
 
-
-def record_page(
-    store: Store,
-    page: Page,
-    *,
-    source: str | None = None,
-    agency: str | None = None,
-    rules: ExtractRules | None = None,
-) -> SnapshotResult:
-    """Extract the statement from a fetched page and store it if its text is new.
-
-    The caller holds the store's lock. A page that is a bot wall or extracts to
-    nearly nothing is recorded as ``blocked`` and never stored as a version.
-    """
-    source = source or source_for_url(page.url)
-    sid = store.find_url(page.url, source) or store.new_id(page.url, source)
-    meta = store.meta(sid) if store.exists(sid) else StatementMeta(id=sid, source=source, url=page.url)
-    check = Check(
-        time=page.fetched_at, outcome=Outcome.UNCHANGED, url=page.url, status=page.status,
-        etag=page.etag, last_modified=page.last_modified,
-        note=f"redirected to {page.final_url}" if page.final_url != page.url else None,
-    )
-    try:
-        statement = extract(page.text, page.url, rules=rules, agency=agency, source=source)
-    except ExtractError as e:
-        statement, reason = None, e.reason
-    else:
-        reason = None
-    reason = blocked_reason(page.text, statement) or reason
-    if statement is None or reason:
-        store.record_check(sid, replace(check, outcome=Outcome.BLOCKED, note=reason), meta)
-        return SnapshotResult(sid, Outcome.BLOCKED, page.url, message=reason or "")
-
-    sha = content_hash(statement.title, statement.paragraphs)
-    refs = store.versions(sid) if store.exists(sid) else []
-    when = parse_timestamp(page.fetched_at)
-    before = [r for r in refs if parse_timestamp(r.fetched_at) <= when]
-    after = [r for r in refs if parse_timestamp(r.fetched_at) > when]
-    neighbours = ([before[-1]] if before else []) + ([after[0]] if after else [])
-    same = next((r for r in neighbours if r.sha256 == sha), None)
-    if same is not None and (same != refs[-1] or _recorded(meta, sha)):
-        if same == refs[-1]:  # heals a meta.json left behind by a run killed after the version
-            meta.title, meta.agency, meta.published = statement.title, statement.agency, statement.published
-        store.record_check(sid, replace(check, sha256=sha, version=same.number), meta)
-        return SnapshotResult(sid, Outcome.UNCHANGED, page.url, version=same.number,
-                              title=statement.title)
-
-    created = added = False
-    if same is not None:
-        # The latest version is stored but no check says so: the run that stored it was
-        # killed before recording it. Report it now, so that the change is never silent.
-        ref = same
-        earlier = [r for r in refs if r.number < same.number]
-        previous = store.read_version(sid, earlier[-1].number).statement if earlier else None
-        outcome = Outcome.CHANGED if earlier else Outcome.NEW
-        check = replace(check, note=_join(check.note, "stored by an interrupted run, recorded now"))
-    else:
-        previous = store.read_version(sid, before[-1].number).statement if before else None
-        created = not store.exists(sid)
-        if created:
-            store.write_meta(meta)  # the folder's identity first; a crash here leaves 0 versions
-        try:
-            ref = store.add_version(sid, statement, page.fetched_at, page.content)
-        except StoreError:
-            if created:  # disk full, read-only: leave no empty statement behind
-                store.discard_empty(sid)
-            raise
-        added = True
-        outcome = Outcome.CHANGED if refs else Outcome.NEW
-    diff = diff_statements(previous, statement) if previous is not None else None
-    if not after:  # an older capture (import) does not describe the statement as it is now
-        meta.title, meta.agency, meta.published = statement.title, statement.agency, statement.published
-    try:
-        store.record_check(sid, replace(check, outcome=outcome, sha256=sha, version=ref.number), meta)
-    except StoreError:
-        # Without its check the change would never be reported: undo the version, so that the
-        # next run finds the change again (a kill here instead is healed above).
-        if added:
-            store.undo_version(sid, ref)
-        if created:
-            store.discard_empty(sid)
-        raise
-    return SnapshotResult(
-        sid, outcome, page.url, version=ref.number,
-        changes=len(diff.changes) if diff else 0,
-        message=plain.change_note(diff) if diff else "",
-        title=statement.title,
-    )
+INTERRUPTED = "stored by an interrupted run, recorded now"
 
 
-def _recorded(meta: StatementMeta, sha: str) -> bool:
-    return any(c.get("sha256") == sha for c in meta.checks)
+@dataclass(frozen=True)
+class Sighting:
+    """One look at a statement: when, at which address, and what the server said."""
+
+    time: str  # the check's time (dipdiff's one timestamp form)
+    url: str  # the address asked
+    page: Page | None = None
+    raw: bytes | None = None  # kept beside a stored version
+    raw_sha: str | None = None
+    note: str | None = None  # goes with every outcome (a redirect)
+    change_note: str | None = None  # the site's own edit log: only with a stored version
+
+    def check(self, outcome: Outcome, **fields) -> Check:
+        p = self.page
+        http = {"status": p.status, "etag": p.etag, "last_modified": p.last_modified} if p else {}
+        return Check(**{"time": self.time, "outcome": outcome, "url": self.url, "raw_sha256": self.raw_sha,
+                        **http, **fields})
 
 
-def _join(*notes: str | None) -> str | None:
-    return "; ".join(n for n in notes if n) or None
+@dataclass
+class Target:
+    """The statement a sighting is about (``sid`` None: not in the store yet)."""
+
+    sid: str | None
+    source: str
+    url: str  # the statement's address, for a new statement's meta.json
+    name: Callable[[str], str]  # a fresh ID for a new statement, given its title
+    guid: str | None = None
+    index: Index | None = None  # a fetch run's view of its source, kept up to date
 
 
 @dataclass
 class Recorder:
-    """Turns one fetched page (or feed item, or failure) into one outcome in the store."""
+    """Turns each sighting of a statement into one outcome in the store."""
 
     store: Store
-    schedule: Schedule
-    clock: Clock
+    schedule: Schedule = field(default_factory=Schedule)
+    clock: Clock = utc_timestamp
+    diffs: DiffCache = field(default_factory=DiffCache)
 
-    def _meta(self, task: Task, sid: str) -> StatementMeta:
-        if self.store.exists(sid):
-            return self.store.meta(sid)
-        guid = task.item.guid if task.item else None
-        return StatementMeta(id=sid, source=task.source.name, url=task.url, guid=guid)
+    # -- snapshot and import: a page, its statement found by URL ----------------------------
+
+    def capture(self, page: Page, *, source: str | None = None, agency: str | None = None,
+                rules: ExtractRules | None = None) -> SnapshotResult:
+        """Record a page fetched now or saved earlier (``page.fetched_at``); needs the lock."""
+        source = source or source_for_url(page.url)
+        sid = self.store.find_url(page.url, source) or self.store.new_id(page.url, source)
+        target = Target(sid, source, page.url, name=lambda title: sid)
+        seen = Sighting(utc_timestamp(parse_timestamp(page.fetched_at)), page.url, page, raw=page.content,
+                        note=f"redirected to {page.final_url}" if page.final_url != page.url else None)
+        statement: Statement | None = None
+        reason: str | None = None
+        try:
+            statement = extract(page.text, page.url, rules=rules, agency=agency, source=source)
+        except ExtractError as e:
+            reason = e.reason
+        reason = blocked_reason(page.text, statement) or reason
+        if statement is None or reason:
+            return self._record(target, seen.check(Outcome.BLOCKED, note=reason), page.url, message=reason or "")
+        return self._text(target, statement, seen)
+
+    # -- fetch: a task of a run, with its source's index -------------------------------------
 
     def allocate(self, task: Task, index: Index, title: str = "") -> str:
         """A fresh ID for a statement not in the store (readable slug, else slug+hash)."""
@@ -146,10 +123,13 @@ class Recorder:
                 return sid
         return f"{task.source.name}/{slug[:62]}-{hashlib.sha1((key + self.clock()).encode()).hexdigest()[:17]}"
 
+    def _target(self, task: Task, index: Index, sid: str | None = None) -> Target:
+        return Target(sid or task.sid, task.source.name, task.url, lambda title: self.allocate(task, index, title),
+                      guid=task.item.guid if task.item else None, index=index)
+
     def failure(self, task: Task, index: Index, error: FetchError) -> SnapshotResult:
-        now = self.clock()
-        sid = task.sid or self.allocate(task, index)
-        meta = self._meta(task, sid)
+        target = self._target(task, index)
+        meta = self._meta(target)
         status = error.status
         if isinstance(error, RobotsDisallowed) or status in (401, 403, 451):
             outcome, message = Outcome.BLOCKED, error.reason
@@ -167,224 +147,258 @@ class Recorder:
                 message = f"HTTP {status} ({gone} of {self.schedule.removed_after} before removed)"
         else:
             outcome, message = Outcome.UNAVAILABLE, error.reason
-        check = Check(time=now, outcome=outcome, url=task.fetch_url or task.url, status=status, note=message)
-        self.store.record_check(sid, check, meta)
-        self._reindex(index, meta)
-        return SnapshotResult(sid, outcome, task.url, message=message, title=meta.title)
+        check = Check(time=self.clock(), outcome=outcome, url=task.fetch_url or task.url, status=status, note=message)
+        return self._record(target, check, task.url, meta=meta, message=message)
 
     def page(self, task: Task, index: Index, page: Page, listing_urls: set[str]) -> SnapshotResult:
         """Record a fetched statement page (or gov.uk content item)."""
-        sid = task.sid
-        known = index.by_sid.get(sid) if sid else None
+        known = index.by_sid.get(task.sid) if task.sid else None
         raw_sha = _raw_sha(task.source, page.content) if page.status != 304 else (known.raw_sha if known else None)
-        note = None
-        if page.final_url != (task.fetch_url or task.url):
-            note = f"redirected to {page.final_url}"
-            if _is_listing(task.fetch_url or task.url, page.final_url, listing_urls):
-                return self._simple(task, index, Outcome.REMOVED, page, f"redirected to a listing page "
-                                    f"({page.final_url})")
+        asked = task.fetch_url or task.url
+        note = f"redirected to {page.final_url}" if page.final_url != asked else None
+        seen = Sighting(self.clock(), asked, page, raw=page.content, raw_sha=raw_sha, note=note)
+        target = self._target(task, index)
+        if note and _is_listing(asked, page.final_url, listing_urls):
+            message = f"redirected to a listing page ({page.final_url})"
+            return self._record(target, seen.check(Outcome.REMOVED, note=message), task.url, message=message)
         if known and (page.status == 304 or (raw_sha and raw_sha == known.raw_sha)) and known.sha:
             if note and task.fetch_url is None and page.final_url != known.url:  # same page, new address
-                return self._moved(task, index, known.sid, page.final_url, known.sha, page, raw_sha)
-            why = "304 Not Modified" if page.status == 304 else "identical page"
-            return self._simple(task, index, Outcome.UNCHANGED, page, note or why, sha=known.sha,
-                                raw_sha=raw_sha, quiet=True)
+                return self._moved(task, index, known.sid, page.final_url, known.sha, seen)
+            # Nothing to parse: the page is the one the last check saw.
+            check = seen.check(Outcome.UNCHANGED, sha256=known.sha, note=None,
+                               etag=page.etag or (known.etag if page.status == 304 else None),
+                               last_modified=page.last_modified or (known.last_modified if page.status == 304
+                                                                    else None))
+            return self._record(target, check, task.url, message="")
         if page.status == 304:  # a 304 without anything to compare to: ask again in full next time
-            return self._simple(task, index, Outcome.UNAVAILABLE, page, "304 without a stored version")
+            message = "304 without a stored version"
+            return self._record(target, seen.check(Outcome.UNAVAILABLE, note=message), task.url, message=message)
+        statement: Statement | None = None
+        govuk: ContentItem | None = None
+        reason: str | None = None
         try:
-            statement, govuk = self._extract_item(task, page)
+            statement, govuk = extract_item(task, page)
         except ExtractError as e:
-            statement, govuk, reason = None, None, e.reason
-        else:
-            reason = None
+            reason = e.reason
         if govuk is not None and govuk.withdrawn:
-            return self._simple(task, index, Outcome.REMOVED, page, f"withdrawn on GOV.UK: {govuk.withdrawn}")
-        change_note = None
+            message = f"withdrawn on GOV.UK: {govuk.withdrawn}"
+            return self._record(target, seen.check(Outcome.REMOVED, note=message), task.url, message=message)
         if govuk is not None and govuk.change_notes:
             # GOV.UK's own edit log: shown with a new version, never part of the text.
             when, text = govuk.change_notes[-1]
-            change_note = f"GOV.UK change note {when}: {text}"
+            seen = replace(seen, change_note=f"GOV.UK change note {when}: {text}")
         reason = (blocked_reason(page.text, statement) if task.source.kind != "json" or statement is None
                   else (None if statement.words >= 15 else f"body extracted to only {statement.words} words")) \
             or reason
         if statement is None or reason:
-            return self._simple(task, index, Outcome.BLOCKED, page, reason or "no statement text")
+            message = reason or "no statement text"
+            return self._record(target, seen.check(Outcome.BLOCKED, note=message), task.url, message=message)
         public_url = page.final_url if note and task.fetch_url is None else task.url
-        return self.statement(task, index, replace(statement, url=public_url), page=page, raw_sha=raw_sha,
-                              note=note, change_note=change_note)
+        return self._statement(task, index, replace(statement, url=public_url), seen)
 
-    def _extract(self, task: Task, page: Page) -> Statement:
-        return self._extract_item(task, page)[0]
+    def statement(self, task: Task, index: Index, statement: Statement) -> SnapshotResult:
+        """Record a statement given in full by the source's feed (nothing fetched)."""
+        raw = task.item.raw if task.item else None
+        return self._statement(task, index, statement, Sighting(self.clock(), task.fetch_url or task.url, raw=raw))
 
-    def _extract_item(self, task: Task, page: Page) -> tuple[Statement, ContentItem | None]:
-        src = task.source
-        if task.fetch_url and src.kind == "json":
-            item = parse_content_item(page.content, page.final_url, agency=src.agency, source=src.name)
-            return item.statement, item
-        return extract(page.text, page.final_url, rules=src.extract, agency=src.agency or None,
-                       source=src.name), None
-
-    def _simple(
-        self, task: Task, index: Index, outcome: Outcome, page: Page, message: str, *, sha: str | None = None,
-        raw_sha: str | None = None, quiet: bool = False,
-    ) -> SnapshotResult:
-        sid = task.sid or self.allocate(task, index)
-        meta = self._meta(task, sid)
-        known = index.by_sid.get(sid)
-        check = Check(time=self.clock(), outcome=outcome, url=task.fetch_url or task.url, status=page.status,
-                      etag=page.etag or (known.etag if known and page.status == 304 else None),
-                      last_modified=page.last_modified or (known.last_modified if known and page.status == 304
-                                                           else None),
-                      sha256=sha, raw_sha256=raw_sha, note=None if quiet else message)
-        self.store.record_check(sid, check, meta)
-        self._reindex(index, meta)
-        version = None
-        return SnapshotResult(sid, outcome, task.url, version=version, message="" if quiet else message,
-                              title=meta.title)
-
-    def statement(
-        self, task: Task, index: Index, statement: Statement, *, page: Page | None = None,
-        raw_sha: str | None = None, note: str | None = None, change_note: str | None = None,
-    ) -> SnapshotResult:
-        """Record an extracted statement: new, changed, unchanged (incl. flaps) or moved.
-
-        ``note`` goes with every outcome (a redirect); ``change_note`` (the site's own
-        edit log) only with a stored version.
-        """
-
-        now = self.clock()
+    def _statement(self, task: Task, index: Index, statement: Statement, seen: Sighting) -> SnapshotResult:
         sha = content_hash(statement.title, statement.paragraphs)
-        guid = task.item.guid if task.item else None
-        sid = task.sid
-        message = note or ""
-        if sid is None and sha in index.by_sha:
+        if task.sid is None and sha in index.by_sha:
             # Same text under a new URL: the statement moved (the slug was edited, the
             # section renamed). It keeps its identity.
             old = index.by_sid[index.by_sha[sha]]
             if old.url != statement.url and old.url not in index.discovered:
-                return self._moved(task, index, old.sid, statement.url, sha, page, raw_sha)
-        latest: Statement | None = None
-        known = index.by_sid.get(sid) if sid else None
-        if known and known.sha == sha:
-            if known.url != statement.url and page is not None and page.final_url != (task.fetch_url or task.url):
-                return self._moved(task, index, sid, statement.url, sha, page, raw_sha)
-            return self._store_check(task, index, sid, Outcome.UNCHANGED, statement, sha, page, raw_sha, note)
-        # Only now read the version files: the common case above needs none of them.
-        refs = self.store.versions(sid) if sid and self.store.exists(sid) else []
-        stored = None
-        if refs and refs[-1].sha256 == sha:
-            if any(c.get("sha256") == sha for c in self.store.meta(sid).checks):
-                # Back to the latest stored text (after a case-only title change, or the
-                # other side of an A/B/A flap): nothing new to store.
-                return self._store_check(task, index, sid, Outcome.UNCHANGED, statement, sha, page, raw_sha,
-                                         note or f"flap: back to the text of @{refs[-1].number}; not stored again")
-            # Stored by a run killed before it recorded the check: record it now, as the change
-            # it was (storing it again would make a duplicate version).
-            stored, refs = refs[-1], refs[:-1]
-            note = "; ".join(m for m in (note, "stored by an interrupted run, recorded now") if m)
-            message = note
-        if refs:
-            latest = self.store.read_version(sid, refs[-1].number).statement
-        if refs and stored is None:
-            if guid and not same_release(latest, statement):
-                # The feed reused this guid for a different release: a new statement.
-                sid = self.allocate(task, index, statement.title)
-                message = f"guid {guid} reused: a new release, not an edit of {task.sid}"
-                refs, latest = [], None
-            elif title_case_only(latest, statement):
-                return self._store_check(
-                    task, index, sid, Outcome.UNCHANGED, statement, sha, page, raw_sha,
-                    f"title changed only in case ({latest.title!r} -> {statement.title!r}); not stored")
-            else:
-                flap = self._flap(sid, sha, refs, now)
-                if flap:
-                    return self._store_check(task, index, sid, Outcome.UNCHANGED, statement, sha, page,
-                                             raw_sha, flap)
-        if sid is None:
-            sid = self.allocate(task, index)
-        meta = self._meta(task, sid)
-        if not self.store.exists(sid):
-            meta.guid = guid
-            self.store.write_meta(meta)  # the folder's identity first; a crash here leaves 0 versions
-        raw = page.content if page else (task.item.raw if task.item else None)
-        ref = stored or self.store.add_version(sid, statement, now, raw)
-        outcome = Outcome.CHANGED if refs else Outcome.NEW
-        changes = 0
-        if latest is not None:
-            diff = diff_statements(latest, statement)
-            changes = len(diff.changes)
+                return self._moved(task, index, old.sid, statement.url, sha, seen)
+        known = index.by_sid.get(task.sid) if task.sid else None
+        if known and known.sha == sha and known.url != statement.url and seen.note:
+            return self._moved(task, index, known.sid, statement.url, sha, seen)
+        return self._text(self._target(task, index), statement, seen, sha)
 
-            message = "; ".join(m for m in (plain.change_note(diff), note, change_note) if m)
-        elif change_note:
-            message = "; ".join(m for m in (message, change_note) if m)
-        meta.title, meta.agency, meta.published = statement.title, statement.agency, statement.published
-        if guid:
-            meta.guid = guid
-        check = Check(time=now, outcome=outcome, url=task.fetch_url or task.url,
-                      status=page.status if page else None, etag=page.etag if page else None,
-                      last_modified=page.last_modified if page else None, sha256=sha, version=ref.number,
-                      raw_sha256=raw_sha, note=message or None)
-        try:
-            self.store.record_check(sid, check, meta)
-        except StoreError:
-            if stored is None:  # a version without its check would be a change never reported
-                self.store.undo_version(sid, ref)
-            raise
-        self._reindex(index, meta)
-        return SnapshotResult(sid, outcome, statement.url, version=ref.number, changes=changes,
-                              message=message, title=statement.title)
-
-    def _flap(self, sid: str, sha: str, refs: list, now: str) -> str | None:
-        """A return to a version seen within ``flap_window``: noted, not stored again."""
-        match = [r for r in refs if r.sha256 == sha]
-        if not match:
-            return None
-        meta = self.store.meta(sid)
-        when = parse_timestamp(now)
-        for c in reversed(meta.checks):
-            if c.get("sha256") == sha:
-                seen = parse_time(c.get("time"))
-                if seen and (when - seen).total_seconds() <= self.schedule.flap_window:
-                    return (f"flap: back to the text of @{match[-1].number} (seen {c.get('time')}); "
-                            "not stored again")
-                break
-        return None
-
-    def _store_check(
-        self, task: Task, index: Index, sid: str, outcome: Outcome, statement: Statement, sha: str,
-        page: Page | None, raw_sha: str | None, note: str | None,
-    ) -> SnapshotResult:
-        meta = self._meta(task, sid)
-        check = Check(time=self.clock(), outcome=outcome, url=task.fetch_url or task.url,
-                      status=page.status if page else None, etag=page.etag if page else None,
-                      last_modified=page.last_modified if page else None, sha256=sha, raw_sha256=raw_sha,
-                      note=note)
-        self.store.record_check(sid, check, meta)
-        self._reindex(index, meta)
-        refs_n = None
-        return SnapshotResult(sid, outcome, statement.url, version=refs_n, message=note or "",
-                              title=statement.title)
-
-    def _moved(
-        self, task: Task, index: Index, sid: str, new_url: str, sha: str, page: Page | None,
-        raw_sha: str | None,
-    ) -> SnapshotResult:
+    def _moved(self, task: Task, index: Index, sid: str, new_url: str, sha: str, seen: Sighting) -> SnapshotResult:
+        target = self._target(task, index, sid)
         meta = self.store.meta(sid)
         old_url = meta.url
         if old_url not in meta.previous_urls:
             meta.previous_urls.append(old_url)
         meta.url = new_url
         message = f"same text, moved from {old_url}"
-        check = Check(time=self.clock(), outcome=Outcome.MOVED, url=task.fetch_url or new_url,
-                      status=page.status if page else None, etag=page.etag if page else None,
-                      last_modified=page.last_modified if page else None, sha256=sha, raw_sha256=raw_sha,
-                      note=message)
-        self.store.record_check(sid, check, meta)
-        self._reindex(index, meta)
-        return SnapshotResult(sid, Outcome.MOVED, new_url, message=message, title=meta.title)
+        check = seen.check(Outcome.MOVED, url=task.fetch_url or new_url, sha256=sha, note=message)
+        return self._record(target, check, new_url, meta=meta, message=message)
 
-    def _reindex(self, index: Index, meta: StatementMeta) -> None:
-        index.add(summarize(meta))
+    # -- the rules for a statement's text ------------------------------------------------------
+
+    def _text(self, target: Target, statement: Statement, seen: Sighting, sha: str | None = None) -> SnapshotResult:
+        store = self.store
+        sha = sha or content_hash(statement.title, statement.paragraphs)
+        meta = store.meta(target.sid) if target.sid and store.exists(target.sid) else None
+        when = parse_timestamp(seen.time)
+        last = _last_seen(meta, seen.time)
+        if last is not None and last.get("sha256") == sha:
+            check = seen.check(Outcome.UNCHANGED, sha256=sha, version=last.get("version"), note=seen.note)
+            return self._record(target, check, statement.url, meta=meta, title=statement.title)
+        refs = store.versions(target.sid) if meta is not None and target.sid else []
+        before = [r for r in refs if parse_timestamp(r.fetched_at) <= when]
+        later = [r for r in refs if parse_timestamp(r.fetched_at) > when]
+        in_place = before[-1] if before else None
+        same = next((r for r in (in_place, later[0] if later else None) if r is not None and r.sha256 == sha), None)
+        healed: VersionRef | None = None
+        notes: list[str | None] = [seen.note]
+        if same is not None and meta is not None:
+            if same != refs[-1] or _recorded(meta, sha):
+                if same == refs[-1] and last is not None:  # the other side of an A/B/A flap
+                    notes.append(f"flap: back to the text of @{same.number}; not stored again")
+                check = seen.check(Outcome.UNCHANGED, sha256=sha, version=same.number, note=_join(*notes))
+                return self._record(target, check, statement.url, meta=meta, title=statement.title)
+            # Stored by a run killed before it recorded the check: record it now, as the change it
+            # was (storing it again would make a duplicate version).
+            healed, in_place = same, next((r for r in reversed(refs) if r.number < same.number), None)
+            notes.append(INTERRUPTED)
+        elif in_place is not None and meta is not None:
+            latest = store.read_version(meta.id, in_place.number).statement
+            if target.guid and not same_release(latest, statement):
+                # The feed reused this guid for a different release: a new statement.
+                notes.append(f"guid {target.guid} reused: a new release, not an edit of {target.sid}")
+                target = replace(target, sid=target.name(statement.title))
+                meta, refs, later, in_place = None, [], [], None
+            elif title_case_only(latest, statement):
+                note = f"title changed only in case ({latest.title!r} -> {statement.title!r}); not stored"
+                check = seen.check(Outcome.UNCHANGED, sha256=sha, note=_join(seen.note, note))
+                return self._record(target, check, statement.url, meta=meta, title=statement.title)
+            else:
+                flap = self._flap(meta, sha, refs, when)
+                if flap:
+                    check = seen.check(Outcome.UNCHANGED, sha256=sha, note=_join(seen.note, flap))
+                    return self._record(target, check, statement.url, meta=meta, title=statement.title)
+        return self._store(target, meta, statement, sha, seen, healed=healed, base=in_place,
+                           others=[r for r in refs if r != healed], current=not later, notes=notes)
+
+    def _store(self, target: Target, meta: StatementMeta | None, statement: Statement, sha: str, seen: Sighting,
+               *, healed: VersionRef | None, base: VersionRef | None, others: list[VersionRef], current: bool,
+               notes: list[str | None]) -> SnapshotResult:
+        """Store the version (unless a killed run did), then its check; undo the version if that fails."""
+        store = self.store
+        sid = target.sid or target.name("")
+        created = meta is None
+        if meta is None:
+            meta = StatementMeta(id=sid, source=target.source, url=target.url, guid=target.guid)
+            store.write_meta(meta)  # the folder's identity first; a crash here leaves 0 versions
+        try:
+            ref = healed or store.add_version(sid, statement, seen.time, seen.raw)
+        except StoreError:
+            if created:  # disk full, read-only: leave no empty statement behind
+                store.discard_empty(sid)
+            raise
+        diff = self._diff(sid, base, ref) if base is not None else None
+        message = _join(plain.change_note(diff) if diff else None, *notes, seen.change_note) or ""
+        if current:  # an older capture (import) does not describe the statement as it is now
+            meta.title, meta.agency, meta.published = statement.title, statement.agency, statement.published
+        if target.guid:
+            meta.guid = target.guid
+        outcome = Outcome.CHANGED if others else Outcome.NEW
+        check = seen.check(outcome, sha256=sha, version=ref.number, base_sha256=base.sha256 if base else None,
+                           note=message or None)
+        try:
+            self._write(meta, check, target.index)
+        except StoreError:
+            # Without its check the change would never be reported: undo the version, so that the
+            # next run finds the change again (a kill here instead is healed above).
+            if healed is None:
+                store.undo_version(sid, ref)
+            if created:
+                store.discard_empty(sid)
+            raise
+        return self._result(meta, check, statement.url, message=message, title=statement.title,
+                            changes=len(diff.changes) if diff else 0)
+
+    def _diff(self, sid: str, a: VersionRef, b: VersionRef) -> DiffResult:
+        """The redline of a stored change, between the two versions as stored (read from the cache)."""
+        numbers = {r.filename: r.number for r in self.store.versions(sid)}
+        return self.diffs.diff(self.store.read_version(sid, numbers[a.filename]),
+                               self.store.read_version(sid, numbers[b.filename]))
+
+    def _flap(self, meta: StatementMeta, sha: str, refs: list[VersionRef], when: datetime) -> str | None:
+        """A return to a version seen within ``flap_window``: noted, not stored again."""
+        match = [r for r in refs if r.sha256 == sha]
+        if not match:
+            return None
+        for c in reversed(meta.checks):
+            if c.get("sha256") == sha:
+                seen = parse_time(c.get("time"))
+                if seen and abs((when - seen).total_seconds()) <= self.schedule.flap_window:
+                    return (f"flap: back to the text of @{match[-1].number} (seen {c.get('time')}); "
+                            "not stored again")
+                break
+        return None
+
+    # -- writing a check -----------------------------------------------------------------------
+
+    def _meta(self, target: Target) -> StatementMeta:
+        if target.sid and self.store.exists(target.sid):
+            return self.store.meta(target.sid)
+        sid = target.sid or target.name("")
+        target.sid = sid
+        return StatementMeta(id=sid, source=target.source, url=target.url, guid=target.guid)
+
+    def _record(self, target: Target, check: Check, url: str, *, meta: StatementMeta | None = None,
+                message: str | None = None, title: str | None = None) -> SnapshotResult:
+        """Record a check that stores no version."""
+        meta = meta or self._meta(target)
+        self._write(meta, check, target.index)
+        return self._result(meta, check, url, message=message, title=title)
+
+    def _write(self, meta: StatementMeta, check: Check, index: Index | None) -> None:
+        self.store.record_check(meta.id, check, meta)
+        if index is not None:
+            index.add(summarize(meta))
+
+    def _result(self, meta: StatementMeta, check: Check, url: str, *, message: str | None, title: str | None,
+                changes: int = 0) -> SnapshotResult:
+        """The outcome of a recorded check, with the event it makes: the one description of an event."""
+        event = describe(self.store, meta.id, [check.entry()], self.diffs)
+        version = check.version if check.outcome in (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED) else None
+        return SnapshotResult(meta.id, check.outcome, url, version=version, changes=changes,
+                              message=(check.note or "") if message is None else message,
+                              title=meta.title if title is None else title, check=check, event=event)
+
+
+def record_page(store: Store, page: Page, *, source: str | None = None, agency: str | None = None,
+                rules: ExtractRules | None = None) -> SnapshotResult:
+    """Extract the statement from a fetched page and record it (the caller holds the lock).
+
+    A page that is a bot wall or extracts to nearly nothing is recorded as ``blocked`` and
+    never stored as a version.
+    """
+    return Recorder(store).capture(page, source=source, agency=agency, rules=rules)
+
+
+def extract_item(task: Task, page: Page) -> tuple[Statement, ContentItem | None]:
+    """The statement of a fetched page (and the gov.uk content item it came from, if any)."""
+    src = task.source
+    if task.fetch_url and src.kind == "json":
+        item = parse_content_item(page.content, page.final_url, agency=src.agency, source=src.name)
+        return item.statement, item
+    return extract(page.text, page.final_url, rules=src.extract, agency=src.agency or None,
+                   source=src.name), None
+
+
+def _last_seen(meta: StatementMeta | None, time: str) -> dict | None:
+    """The last check that saw a text, if this sighting comes after every check.
+
+    An older capture (an import) has checks after it: the version in place at its time
+    decides instead. Check times are in dipdiff's one timestamp form, so string order is
+    time order, and nothing needs parsing in the common case.
+    """
+    if meta is None or any(str(c.get("time", "")) > time for c in meta.checks):
+        return None
+    return next((c for c in reversed(meta.checks) if c.get("sha256")), None)
+
+
+def _recorded(meta: StatementMeta, sha: str) -> bool:
+    return any(c.get("sha256") == sha for c in meta.checks)
+
+
+def _join(*notes: str | None) -> str | None:
+    return "; ".join(n for n in notes if n) or None
 
 
 def _raw_sha(source: SourceConfig, content: bytes) -> str:
