@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,137 @@ def test_a_page_that_stays_down_warns_once(folder, server, cli_in):
     again = run(cli_in, folder, DAYS["day3"])
     assert "unavailable" not in again.stderr  # still down: no news, no mail
     assert "unavailable" in run(cli_in, folder, "2019-04-23T09:00:00Z", "--verbose").stderr
+
+
+def count_diffs(monkeypatch) -> Counter:
+    """Count every diff made, by the sha256 of the two texts, in each dipdiff module that diffs."""
+    import sys
+
+    from dipdiff.analyse import diff as engine
+    from dipdiff.text import content_hash
+
+    calls: Counter = Counter()
+    real = engine.diff_statements
+
+    def counted(a, b, *args, **kw):
+        calls[(content_hash(a.title, a.paragraphs), content_hash(b.title, b.paragraphs))] += 1
+        return real(a, b, *args, **kw)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("dipdiff") and getattr(module, "diff_statements", None) is real:
+            monkeypatch.setattr(module, "diff_statements", counted)
+    return calls
+
+
+def _feed_entries(reports: Path, when: str) -> dict[tuple[str, str], str]:
+    """(kind, statement id) -> entry title, for the feed's entries of the checks made at ``when``."""
+    atom = "{http://www.w3.org/2005/Atom}"
+    out = {}
+    for e in ET.fromstring((reports / "feed.xml").read_bytes()).findall(f"{atom}entry"):
+        if e.findtext(f"{atom}updated") == when:
+            kind = e.findtext(f"{atom}title").split(":", 1)[0].lower()
+            sid = re.search(r"tag:dipdiff,[\d-]+:([^@:]+)", e.findtext(f"{atom}id")).group(1)
+            out[(kind, sid)] = e.findtext(f"{atom}title")
+    return out
+
+
+def test_one_edit_is_diffed_once_and_every_output_tells_the_same_run(folder, server, cli_in, monkeypatch):
+    import dipdiff.pipeline.run  # noqa: F401 - the CLI imports its modules lazily: load them to count
+    from dipdiff.store.ids import slug_for_url
+
+    reports = folder / "reports"
+    publish(server, "day1")
+    assert run(cli_in, folder, DAYS["day1"]).exit_code == 1
+    server.set("/hook", Response(b"", 204))
+    publish(server, "day2")  # one silent edit (the readout), one new statement
+    diffs = count_diffs(monkeypatch)
+    r = run(cli_in, folder, DAYS["day2"], "--webhook", server.url("/hook"))
+    assert r.exit_code == 1, r.output
+    store = Store(folder / "snapshots")
+    readout = f"state-dept/{slug_for_url(READOUT)}"
+    v1, v2 = store.versions(readout)
+    assert diffs == {(v1.sha256, v2.sha256): 1}, diffs  # the edit, once, for every output
+
+    # The commit message, the webhook, the log, the report and the feed tell the same changes.
+    body = git(folder, "log", "-1", "--format=%B")
+    committed = {(k, sid, int(v)): note for k, sid, v, note in
+                 re.findall(r"^- (new|changed) (\S+)@(\d+)(?: \((.*)\))?$", body, re.M)}
+    ((_, posted),) = server.posted
+    hook = json.loads(posted)
+    webhook = {(c["kind"], c["id"], c["version"]) for c in hook["changes"]}
+    assert set(committed) == webhook == {("changed", readout, 2),
+                                         ("new", "white-house/statement-from-the-press-secretary-libya", 1)}
+    (change,) = [c for c in hook["changes"] if c["kind"] == "changed"]
+    assert change["previous_version"] == 1 and change["summary"]["substantive"] == 1
+    note = committed[("changed", readout, 2)]
+    assert note == "1 change: 1 substantive"
+    assert all(f"dipdiff: - {k} {sid}@{v}" in r.stderr for k, sid, v in committed)
+    report = (reports / "2019-04-21.md").read_text(encoding="utf-8")
+    assert f"`{readout}` · version 1 (2019-04-20) → version 2 (2019-04-21) · {note}" in report
+    assert "`white-house/statement-from-the-press-secretary-libya` · version 1" in report
+    assert report_counts_line(report) == {"changed": 1, "new": 1, "removed": 0, "divergent": 1} == \
+        {k: hook["counts"][k] for k in ("changed", "new", "removed", "divergent")}
+    feed = _feed_entries(reports, DAYS["day2"])
+    assert set(feed) == {(k, sid) for k, sid, _ in committed}
+    assert feed[("changed", readout)].endswith(f"({note})")
+
+    # A later run of the same day changes nothing, and rewrites the day's report: the edit it
+    # shows (recorded by the earlier run) is described from the store, and diffed once again.
+    diffs.clear()
+    r = run(cli_in, folder, "2019-04-21T15:00:00Z")
+    assert (r.exit_code, r.output) == (0, ""), r.output
+    assert diffs == {(v1.sha256, v2.sha256): 1}, diffs
+    again = (reports / "2019-04-21.md").read_text(encoding="utf-8")
+    assert again.split("## Changed statements")[1] == report.split("## Changed statements")[1]
+
+    # `dipdiff report` writes the report and the feed, which both show the edit: one diff.
+    diffs.clear()
+    assert cli_in("report", "--date", "2019-04-21").exit_code == 0
+    assert diffs == {(v1.sha256, v2.sha256): 1}, diffs
+
+
+def report_counts_line(text: str) -> dict:
+    return json.loads(text.splitlines()[0].removeprefix("<!-- dipdiff-report ").removesuffix(" -->"))
+
+
+def test_reports_read_stores_written_before_checks_named_their_base(folder, server, cli_in):
+    """Check lines without ``base_sha256`` (older stores): every report reads the same."""
+    for day in ("day1", "day2", "day3"):
+        publish(server, day)
+        assert run(cli_in, folder, DAYS[day]).exit_code == 1
+    reports = folder / "reports"
+    before = {p.name: p.read_bytes() for p in reports.iterdir()}
+    stripped = 0
+    for path in (folder / "snapshots").glob("*/*/meta.json"):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for c in doc["checks"]:
+            stripped += c.pop("base_sha256", None) is not None
+        path.write_text(json.dumps(doc), encoding="utf-8")
+    assert stripped == 1  # the one stored change
+    for day in ("2019-04-20", "2019-04-21", "2019-04-22"):
+        assert cli_in("report", "--date", day).exit_code == 0
+    assert {p.name: p.read_bytes() for p in reports.iterdir()} == before
+    assert verify(Store(folder / "snapshots")) == []
+
+
+def test_a_run_reads_each_file_of_the_store_once(folder, server, cli_in, monkeypatch):
+    """The store caches what it read while the run holds it: no file is read twice in a run."""
+    reads: Counter = Counter()
+    snapshots = str(folder / "snapshots")
+    for method in ("read_bytes", "read_text"):
+        real = getattr(Path, method)
+
+        def counted(path, *a, _real=real, **kw):
+            if str(path).startswith(snapshots):
+                reads[str(path)] += 1
+            return _real(path, *a, **kw)
+
+        monkeypatch.setattr(Path, method, counted)
+    for day in ("day1", "day2", "day3"):
+        publish(server, day)
+        reads.clear()
+        assert run(cli_in, folder, DAYS[day]).exit_code == 1
+        assert reads and max(reads.values()) == 1, {p: n for p, n in reads.items() if n > 1}
+    reads.clear()
+    assert cli_in("report", "--date", "2019-04-21").exit_code == 0
+    assert reads and max(reads.values()) == 1, {p: n for p, n in reads.items() if n > 1}

@@ -41,19 +41,22 @@ def report(
     if sum(x is not None for x in (date_, since, run)) > 1:
         raise InputError("use only one of --date, --since and --run")
     store = store_from(ctx)
-    if date_ is not None:
-        window = reports_.day_window(parse_day(date_, "--date"), store)
-    elif since is not None:
-        window = reports_.since_window(parse_day(since, "--since"), store)
-    elif run is not None:
-        window = reports_.run_window(store, run)
-    else:
-        window = reports_.default_window(store)
-    data = reports_.build_report(store, window, find_divergences=divergence_finder())
-    if out is not None and str(out) == "-":
-        sys.stdout.write(safe(render_report(data)))
-        return
-    written = reports_.write_reports(store, reports_dir(store, reports), data, out, filename=window.filename)
+    with store.reading():  # the report and the feed read the same files: each once
+        if date_ is not None:
+            window = reports_.day_window(parse_day(date_, "--date"), store)
+        elif since is not None:
+            window = reports_.since_window(parse_day(since, "--since"), store)
+        elif run is not None:
+            window = reports_.run_window(store, run)
+        else:
+            window = reports_.default_window(store)
+        history = reports_.History(store)
+        data = reports_.build_report(store, window, find_divergences=divergence_finder(), history=history)
+        if out is not None and str(out) == "-":
+            sys.stdout.write(safe(render_report(data)))
+            return
+        written = reports_.write_reports(store, reports_dir(store, reports), data, out, filename=window.filename,
+                                         history=history)
     make_console().print(Text(f"{written.report}  ({', '.join(f'{v} {k}' for k, v in data.counts().items())})"))
 
 

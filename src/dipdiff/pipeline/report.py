@@ -2,8 +2,10 @@
 
 A *run* is one ``dipdiff run``: it is recorded in the store's ``runs.json`` (start, finish,
 status) and every page it checks adds a check to that statement's ``meta.json``. Reports
-are built from those records only, never from what a process remembers, so a run that was
-killed loses nothing: the next run's report includes what the killed one found.
+are built from those records, so a run that was killed loses nothing: the next run's report
+includes what the killed one found. What the command itself recorded is not derived again:
+a :class:`History` takes the events its results carry, and describes the other checks with
+the recorder's own function (:func:`dipdiff.pipeline.events.describe`), each diff once.
 
 This module reads the store and writes ``reports/`` (through the store's atomic writer);
 the rendering itself is pure (:mod:`dipdiff.render.markdown`, :mod:`dipdiff.render.feed`).
@@ -12,15 +14,15 @@ the rendering itself is pure (:mod:`dipdiff.render.markdown`, :mod:`dipdiff.rend
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from dipdiff.analyse.diff import diff_statements
 from dipdiff.clock import parse_timestamp, utc_timestamp
 from dipdiff.errors import InputError
-from dipdiff.models import CHANGE_KINDS, Divergence, Event, StatementRef
+from dipdiff.models import CHANGE_KINDS, Divergence, Event, SnapshotResult
+from dipdiff.pipeline.events import DiffCache, describe, own_event
 from dipdiff.render.feed import Feed, feed_entry, render_feed
 from dipdiff.render.markdown import (
     IndexEntry,
@@ -126,77 +128,97 @@ def default_window(store: Store) -> Window:
     return day_window(last.date(), store)
 
 
-def window_events(store: Store, window: Window) -> tuple[list[Event], int, list[str]]:
+@dataclass(frozen=True)
+class WindowEvents:
+    events: tuple[Event, ...]  # one per statement that did something in the window
+    checks: int  # checks made within the window
+    sources: tuple[str, ...]  # the sources checked
+
+
+@dataclass
+class History:
+    """What the store says happened, for one command: each event described once, each diff once.
+
+    ``known``: the results of what this command recorded; their events are taken as they
+    are (the recorder described them when it wrote their checks), everything else is
+    described from the check history with the recorder's own function.
+    """
+
+    store: Store
+    known: Iterable[SnapshotResult] = ()
+    diffs: DiffCache = field(default_factory=DiffCache)
+
+    def __post_init__(self) -> None:
+        self.known = tuple(self.known)
+        self.diffs.add(self.known)
+        self._own = {r.statement_id: r for r in self.known if r.check is not None}
+        self._windows: dict[Window, WindowEvents] = {}
+
+    def event(self, sid: str, checks: Sequence[dict]) -> Event | None:
+        mine, event = own_event(self._own.get(sid), checks)
+        return event if mine else describe(self.store, sid, checks, self.diffs)
+
+    def window(self, window: Window) -> WindowEvents:
+        if window not in self._windows:
+            self._windows[window] = self._window(window)
+        return self._windows[window]
+
+    def _window(self, window: Window) -> WindowEvents:
+        events: list[Event] = []
+        n_checks = 0
+        sources: set[str] = set()
+        for sid in self.store.statement_ids():
+            meta = self.store.meta(sid)
+            checks = [c for c in meta.checks if c.get("time") and window.contains(parse_timestamp(c["time"]))]
+            n_checks += len(checks)
+            if checks:
+                sources.add(meta.source)
+                event = self.event(sid, checks)
+                if event is not None:
+                    events.append(event)
+        return WindowEvents(tuple(events), n_checks, tuple(sorted(sources)))
+
+
+def window_events(store: Store, window: Window, history: History | None = None
+                  ) -> tuple[list[Event], int, list[str]]:
     """One event per statement that did something in the window; the checks; the sources checked."""
-    events: list[Event] = []
-    n_checks = 0
-    sources: set[str] = set()
-    for sid in store.statement_ids():
-        meta = store.meta(sid)
-        checks = [c for c in meta.checks if c.get("time") and window.contains(parse_timestamp(c["time"]))]
-        n_checks += len(checks)
-        if checks:
-            sources.add(meta.source)
-            event = _statement_event(store, sid, checks)
-            if event is not None:
-                events.append(event)
-    return events, n_checks, sorted(sources)
+    found = (history or History(store)).window(window)
+    return list(found.events), found.checks, list(found.sources)
 
 
-def _statement_event(store: Store, sid: str, checks: list[dict]) -> Event | None:
-    meta = store.meta(sid)
-    refs = store.versions(sid)
-    by_sha = {r.sha256: r for r in refs}
-    storing = [c for c in checks if c.get("outcome") in ("new", "changed") and c.get("sha256") in by_sha]
-    last = checks[-1]
-    if last.get("outcome") in ("removed", "unavailable", "blocked") and (
-            last.get("outcome") == "removed" or not storing):
-        # A removal is news even after an edit; trouble only when nothing was stored.
-        ref = refs[-1] if refs else None
-        st = StatementRef(sid, meta.title, meta.url, meta.agency, ref.number if ref else None)
-        return Event(str(last["outcome"]), st, last["time"], note=str(last.get("note") or ""))
-    if not storing:
-        moved = [c for c in checks if c.get("outcome") == "moved"]
-        if not moved:
-            return None
-        ref = refs[-1] if refs else None
-        st = StatementRef(sid, meta.title, meta.url, meta.agency, ref.number if ref else None)
-        return Event("moved", st, moved[-1]["time"], note=str(moved[-1].get("note") or ""))
-    b = by_sha[storing[-1]["sha256"]]
-    first = by_sha[storing[0]["sha256"]]
-    b_version = store.read_version(sid, b.number)
-    st = StatementRef(sid, b_version.statement.title or meta.title, meta.url,
-                      b_version.statement.agency or meta.agency, b.number)
-    if first.number == 1 or any(c.get("outcome") == "new" for c in storing):
-        return Event("new", st, storing[-1]["time"], b_time=b.fetched_at)
-    a = store.read_version(sid, first.number - 1)
-    diff = diff_statements(a.statement, b_version.statement)
-    return Event("changed", st, storing[-1]["time"], a_version=a.ref.number, a_time=a.ref.fetched_at,
-                 b_time=b.fetched_at, diff=diff)
+def involving(divergences: Iterable[Divergence], events: Iterable[Event]) -> tuple[Divergence, ...]:
+    """The divergences of a statement that is new or changed in ``events``."""
+    ids = {e.statement.id for e in events if e.kind in ("new", "changed")}
+    return tuple(d for d in divergences if d.a.id in ids or d.b.id in ids)
 
 
 def build_report(store: Store, window: Window, *, find_divergences: DivergenceFinder | None = None,
-                 notes: Sequence[str] = ()) -> ReportInput:
-    events, n_checks, sources = window_events(store, window)
-    divergences = find_divergences(store, events, window.until) if find_divergences else ()
+                 notes: Sequence[str] = (), history: History | None = None,
+                 divergences: Sequence[Divergence] | None = None) -> ReportInput:
+    """The report of a window; ``divergences`` when already found, else ``find_divergences``."""
+    found = (history or History(store)).window(window)
+    if divergences is None:
+        divergences = find_divergences(store, found.events, window.until) if find_divergences else ()
+    runs = store.runs()
     run_notes = [f"run {r.id} was interrupted; what it recorded is included here"
-                 for r in store.runs() if r.id in window.runs and r.status == "interrupted"]
-    run_notes += [p for r in store.runs() if r.id in window.runs for p in r.problems]
+                 for r in runs if r.id in window.runs and r.status == "interrupted"]
+    run_notes += [p for r in runs if r.id in window.runs for p in r.problems]
     return ReportInput(
         date=window.label,
         since=utc_timestamp(window.since + timedelta(seconds=1)) if window.since else None,
         until=utc_timestamp(window.until) if window.until else "",
-        events=tuple(events),
+        events=found.events,
         divergences=tuple(divergences),
-        checks=n_checks,
+        checks=found.checks,
         runs=window.runs,
-        sources=tuple(sources),
+        sources=found.sources,
         notes=tuple(run_notes) + tuple(notes),
     )
 
 
-def history_events(store: Store, limit: int = FEED_ENTRIES) -> list[Event]:
+def history_events(store: Store, limit: int = FEED_ENTRIES, history: History | None = None) -> list[Event]:
     """The newest ``limit`` changes of the whole store, one per stored version or removal."""
+    history = history or History(store)
     found: list[tuple[str, str, dict]] = []
     for sid in store.statement_ids():
         prev = None
@@ -209,14 +231,14 @@ def history_events(store: Store, limit: int = FEED_ENTRIES) -> list[Event]:
     found.sort(key=lambda f: (parse_timestamp(f[0]), f[1]), reverse=True)
     events: list[Event] = []
     for _, sid, c in found[:limit]:
-        event = _statement_event(store, sid, [c])
+        event = history.event(sid, [c])
         if event is not None and event.kind in CHANGE_KINDS:
             events.append(event)
     return events
 
 
-def build_feed(store: Store, *, self_link: str = "") -> Feed:
-    events = history_events(store)
+def build_feed(store: Store, *, self_link: str = "", history: History | None = None) -> Feed:
+    events = history_events(store, history=history)
     uid = store.store_uid() or hashlib.sha1(
         "\n".join(sorted(store.meta(s).url for s in store.statement_ids())).encode()).hexdigest()[:16]
     return Feed(
@@ -246,14 +268,14 @@ class WrittenReport:
 
 
 def write_reports(store: Store, reports_dir: Path, report: ReportInput, out: Path | None = None,
-                  *, filename: str) -> WrittenReport:
+                  *, filename: str, history: History | None = None) -> WrittenReport:
     """Write the report, then regenerate the index and the feed. Each file atomically."""
     path = out or reports_dir / filename
     atomic_write(path, render_report(report).encode("utf-8"))
     index = reports_dir / INDEX_NAME
     atomic_write(index, render_index(index_entries(reports_dir), FEED_NAME).encode("utf-8"))
     feed = reports_dir / FEED_NAME
-    atomic_write(feed, render_feed(build_feed(store)).encode("utf-8"))
+    atomic_write(feed, render_feed(build_feed(store, history=history)).encode("utf-8"))
     return WrittenReport(path, index, feed, report)
 
 

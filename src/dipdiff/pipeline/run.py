@@ -24,11 +24,12 @@ from dipdiff.pipeline.report import (
     FEED_NAME,
     INDEX_NAME,
     DivergenceFinder,
+    History,
     WrittenReport,
     build_report,
     day_window,
+    involving,
     run_window,
-    window_events,
     write_reports,
 )
 from dipdiff.render.plain import change_note
@@ -117,19 +118,27 @@ def run_monitor(
         record.finished_at = now()
         record.problems = list(fetched.problems)
         store.end_run(record)  # still "running": a kill from here on is folded into the next run
-        events, _, _ = window_events(store, run_window(store, record.id))
+        # Everything below is rendered from what the fetch step recorded (its results carry each
+        # event and diff); only checks of other runs (a killed one, a `dipdiff fetch` in between)
+        # are described from the store, by the same function, and nothing is diffed twice.
+        history = History(store, fetched.results)
+        events = history.window(run_window(store, record.id)).events
         changes = tuple(e for e in events if e.kind in CHANGE_KINDS)
-        divergences = tuple(find_divergences(store, changes, None)) if find_divergences else ()
-        for e in events:
-            if e.kind not in CHANGE_KINDS:
+        for event in events:
+            if event.kind not in CHANGE_KINDS:
                 # Warn when a page goes bad, not on every run while it stays bad: cron mails warnings.
-                level = "debug" if _was_already(store, e) else "warning"
-                log(level, f"{e.kind} {e.statement.id}" + (f": {e.note}" if e.note else ""))
+                level = "debug" if _was_already(store, event) else "warning"
+                log(level, f"{event.kind} {event.statement.id}" + (f": {event.note}" if event.note else ""))
         day = day_window(parse_timestamp(record.finished_at).date(), store)
-        report = build_report(store, day, find_divergences=find_divergences)
+        day_events = history.window(day).events
+        # Divergences once, for the run's changes and the day's together; each output takes its own.
+        found = tuple(find_divergences(store, changes + day_events, day.until)) if find_divergences else ()
+        divergences = involving(found, changes)
+        report = build_report(store, day, history=history, divergences=involving(found, day_events))
         path = reports_dir / day.filename
         if any(report.counts().values()) or report.notes or path.exists() or changes:
-            written: WrittenReport | None = write_reports(store, reports_dir, report, filename=day.filename)
+            written: WrittenReport | None = write_reports(store, reports_dir, report, filename=day.filename,
+                                                          history=history)
             log("debug", f"wrote {path}, {INDEX_NAME} and {FEED_NAME}")
         else:
             written = None
