@@ -145,3 +145,20 @@ def test_html_is_one_self_contained_page_with_both_views(cli, tmp_path):
 def test_html_escapes_page_text():
     page = diff_html(diff_texts("Say <script>alert(1)</script> now.", "Say <script>alert(2)</script> now."))
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_moved_text_is_clipped_the_same_way_in_every_format(cli, tmp_path):
+    long = ("The Secretary spoke today with Foreign Minister Ali about humanitarian access to the camps near "
+            "the border, the release of detained aid workers and the reopening of the crossing at Adre.")
+    stay = ("The United States condemns in the strongest terms the attack on the humanitarian convoy near "
+            "Khartoum, which killed three aid workers and wounded many more. We call on all parties to the "
+            "conflict to agree to an immediate ceasefire and to return to negotiations without conditions.")
+    a = f"{long}\n\n{stay}"
+    b = f"{stay}\n\n{long}"
+    files = _files(tmp_path, a, b)
+    term = cli("diff", *files).output.splitlines()
+    shown = term[term.index("↕ moved from here:") + 1]
+    assert len(shown) == 100 and shown.endswith("…") and long.startswith(shown[:-1])
+    page = cli("diff", *files, "--format", "html").output
+    (moved,) = re.findall(r"moved: ([^<]*)</li>", page)
+    assert len(moved) == 60 and moved.endswith("…") and long.startswith(moved[:-1])

@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dipdiff.text import _INVISIBLE, _QUOTES, canonical, comparable, fold_mojibake
+from dipdiff.text import _INVISIBLE, _QUOTES, canonical, clip, comparable, fold_mojibake
 
 
 def _reference_canonical(text: str) -> str:
@@ -39,3 +39,23 @@ def test_mojibake_folds_for_comparison_only():
     assert comparable("ComplexÂ") == comparable("Complex")
     assert fold_mojibake("plain text") == "plain text"
     assert comparable("Tripoli") != comparable("Tobruk")
+
+
+@given(st.text(), st.integers(min_value=1, max_value=80))
+def test_clip_by_characters_fits_and_shows_the_cut(text, limit):
+    shown = clip(text, limit)
+    assert len(shown) <= limit
+    if len(text) <= limit:
+        assert shown == text
+    else:
+        assert shown.endswith("…") and text.startswith(shown[:-1]) and not shown[:-1].endswith(" ")
+
+
+@given(st.text(), st.integers(min_value=1, max_value=30))
+def test_clip_by_words_keeps_whole_words_and_shows_the_cut(text, limit):
+    shown = clip(text, limit, words=True)
+    words = text.split()
+    if len(words) <= limit:
+        assert shown == " ".join(words)
+    else:
+        assert shown == " ".join(words[:limit]) + "…"

@@ -133,3 +133,22 @@ def slugify(text: str, max_len: int = 80) -> str:
     if len(slug) > max_len:
         slug = slug[:max_len].rstrip("-")
     return slug or "statement"
+
+
+def clip(text: str, limit: int, *, words: bool = False) -> str:
+    """``text`` shortened for display: at most ``limit`` characters, the "…" that marks a cut
+    included, or with ``words`` at most ``limit`` words (then runs of whitespace become one space).
+
+    The one way dipdiff shortens what it shows (quotes in reports, moved text, error messages
+    that quote a page), so that a cut always shows and never leaves a dangling space.
+    """
+    if words:
+        parts = text.split()
+        if len(parts) <= limit:
+            return " ".join(parts)
+        kept = " ".join(parts[:limit])
+    else:
+        if len(text) <= limit:
+            return text
+        kept = text[: max(limit - 1, 0)]
+    return kept.rstrip() + "…"

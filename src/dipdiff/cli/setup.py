@@ -13,6 +13,7 @@ from dipdiff.cli.base import ConfigOption, app, handle_errors, outcome_line, pri
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe
 from dipdiff.status import ExitStatus
+from dipdiff.text import clip
 
 
 @app.command()
@@ -165,7 +166,7 @@ def _print_source_check(report: dict[str, Any]) -> None:
     console.print(Text(f"{report['source']} ({report['kind']}): {safe(report['url'])}", style="bold"))
     console.print(Text(f"  found {report['found']} statement(s)"))
     for item in report["items"][:5]:
-        console.print(Text(f"  - {safe(item['published'] or '-'):<25} {safe(item['title'] or '')[:70]}"))
+        console.print(Text(f"  - {safe(item['published'] or '-'):<25} {clip(safe(item['title'] or ''), 70)}"))
         console.print(Text(f"    {safe(item['url'])}"))
     st = report.get("statement")
     if st:
@@ -175,7 +176,7 @@ def _print_source_check(report: dict[str, Any]) -> None:
             console.print(Text(f"  {key:<10} {safe(str(st[key] or '-'))}"))
         console.print(Text(f"  words      {st['words']} in {len(st['paragraphs'])} paragraph(s)"))
         for p in st["paragraphs"][:3]:
-            console.print(Text(f"  | {safe(p)[:300]}"))
+            console.print(Text(f"  | {clip(safe(p), 300)}"))
         if len(st["paragraphs"]) > 3:
             console.print(Text(f"  | … {len(st['paragraphs']) - 3} more paragraph(s)"))
     for problem in report["problems"]:

@@ -1,4 +1,4 @@
-"""Pieces that several renderers share: ordering and wording of changes, plurals, clipping."""
+"""Pieces that several renderers share: ordering and wording of changes, plurals."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from dipdiff.analyse.diff import Change, Segment
 from dipdiff.models import SIG_RANK
+from dipdiff.text import clip
 
 
 def tagged(segments: Iterable[Segment], escape) -> str:
@@ -22,12 +23,8 @@ def tagged(segments: Iterable[Segment], escape) -> str:
     return "".join(out)
 
 
-_MAX_QUOTE_WORDS = 40
-
-
-def clip_words(text: str, words: int = _MAX_QUOTE_WORDS) -> str:
-    parts = text.split()
-    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+MAX_CHANGE_WORDS = 40  # of a change's old or new text in a list of changes
+MAX_MOVED_WORDS = 12
 
 
 def day_of(timestamp: str | None) -> str:
@@ -54,9 +51,9 @@ def where_label(c: Change) -> str:
 
 def change_parts(c: Change) -> list[tuple[str, str]]:
     """A change as (op, text) runs: op is ``del``, ``ins`` or ``text``."""
-    old, new = clip_words(c.old), clip_words(c.new)
+    old, new = clip(c.old, MAX_CHANGE_WORDS, words=True), clip(c.new, MAX_CHANGE_WORDS, words=True)
     if c.kind == "move":
-        return [("text", "moved: "), ("text", f"“{clip_words(c.new, 12)}”")]
+        return [("text", "moved: "), ("text", f"“{clip(c.new, MAX_MOVED_WORDS, words=True)}”")]
     parts: list[tuple[str, str]] = []
     if old.strip():
         parts.append(("del", old))

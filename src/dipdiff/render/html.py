@@ -9,6 +9,7 @@ from dipdiff.analyse.compare import Comparison
 from dipdiff.analyse.diff import DiffResult, Segment
 from dipdiff.render.common import tagged
 from dipdiff.render.plain import fold_context, moved_note, stance_cell, summary, summary_line
+from dipdiff.text import clip
 
 
 def _h(text: str) -> str:
@@ -53,10 +54,6 @@ def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
         out.append("</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 _HTML_STYLE = """
@@ -121,7 +118,7 @@ def diff_html(result: DiffResult, *, context: int = 1, a_label: str = "", b_labe
         out.append("<h2>Changes</h2><ul class=\"changes\">")
         for c in result.changes:
             flags = f' <span class="flags">{esc(", ".join(c.flags + c.signals))}</span>' if c.flags else ""
-            body = (f"moved: {esc(_clip(c.new.strip(), 60))}" if c.kind == "move" else
+            body = (f"moved: {esc(clip(c.new.strip(), 60))}" if c.kind == "move" else
                     (f"<del>{esc(c.old)}</del>" if c.old.strip() else "")
                     + (f"<ins>{esc(c.new)}</ins>" if c.new.strip() else "") or "whitespace")
             out.append(f'<li class="sig-{c.significance}">[{c.significance}] {c.kind}: {body}{flags}</li>')

@@ -18,7 +18,6 @@ from dipdiff.analyse.diff import Change, DiffResult, Segment
 from dipdiff.models import CHANGE_KINDS, SIG_RANK, Divergence, Event
 from dipdiff.render.common import (
     change_parts,
-    clip_words,
     day_of,
     ordered_changes,
     plural,
@@ -26,6 +25,7 @@ from dipdiff.render.common import (
     where_label,
 )
 from dipdiff.render.plain import change_note, fold_context, moved_note, stance_cell, summary
+from dipdiff.text import clip
 
 
 def compare_markdown(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
@@ -279,7 +279,7 @@ def _divergence_section(d: Divergence) -> list[str]:
     for q in d.evidence:
         side = "A" if q.statement_id == d.a.id else "B" if q.statement_id == d.b.id else q.statement_id
         about = f" (on {md_text(q.actor)})" if q.actor else ""
-        out += [f"> {md_text(clip_words(q.text, 60))}", ">", f"> — {side}{about}", ""]
+        out += [f"> {md_text(clip(q.text, 60, words=True))}", ">", f"> — {side}{about}", ""]
     return out
 
 

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from dipdiff.analyse.diff import DiffResult, Segment
 from dipdiff.render.plain import fold_context, stance_cell, summary, summary_line
+from dipdiff.text import clip
 
 # Escape sequences first (CSI, OSC up to BEL or ST, two-byte ESC x), so that none leaves its
 # parameters behind as text; then any other C0/C1 control (but tab and newline), DEL, and the
@@ -96,16 +97,12 @@ def render_diff(console: Console, result: DiffResult, *, context: int = 1, label
             note = "moved from here" if item.b_index is None else f"moved here (was paragraph {item.a_index + 1})"
             console.print(Text(f"↕ {note}:", style="yellow" if color else ""))
             if item.b_index is None:  # the text itself is shown where it went
-                console.print(Text(safe(_clip(item.segments[0].text)), style="dim" if color else ""))
+                console.print(Text(safe(clip(item.segments[0].text, 100)), style="dim" if color else ""))
                 console.print()
                 continue
         console.print(_segments_text(item.segments, color))
         console.print()
     console.print(Text(summary_line(result), style="bold" if color else ""))
-
-
-def _clip(text: str, limit: int = 100) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class FetchProgress:

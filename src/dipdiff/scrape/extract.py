@@ -20,7 +20,7 @@ from bs4.element import CData, Declaration, ProcessingInstruction
 from dipdiff.config import ExtractRules
 from dipdiff.errors import ExtractError
 from dipdiff.models import Statement
-from dipdiff.text import clean
+from dipdiff.text import clean, clip
 
 # Selectors for the government sites dipdiff knows, verified on saved pages where
 # ../shared/corpus/NOTES.md says so. They are tried before the generic strategy.
@@ -248,9 +248,9 @@ def blocked_reason(html: str, statement: Statement | None) -> str | None:
         soup_title = clean(m.group(1))
     for text in (soup_title, statement.title if statement else ""):
         if text and _BLOCK_TITLES.search(text):
-            return f"looks like a bot-block page ({text[:60]!r})"
+            return f"looks like a bot-block page ({clip(text, 60)!r})"
         if text and _ERROR_TITLES.search(text):
-            return f"looks like an error page served as a success ({text[:60]!r})"
+            return f"looks like an error page served as a success ({clip(text, 60)!r})"
     if statement is not None and statement.words < MIN_BODY_WORDS:
         return f"body extracted to only {statement.words} words"
     return None

@@ -31,6 +31,7 @@ from dipdiff import __version__
 from dipdiff.errors import FetchError, RobotsDisallowed
 from dipdiff.models import Page
 from dipdiff.scrape.extract import decode_html
+from dipdiff.text import clip
 
 USER_AGENT = f"dipdiff/{__version__} (+https://github.com/dipdiff/dipdiff; statement monitor)"
 ROBOTS_AGENT = "dipdiff"  # the product token robots.txt rules name
@@ -225,7 +226,7 @@ def fetch_page(
 
 def _reason(e: Exception) -> str:
     text = str(e) or e.__class__.__name__
-    return text.split("\n")[0][:200]
+    return clip(text.split("\n")[0], 200)
 
 
 def post_json(url: str, payload: object, *, client: httpx.Client | None = None,

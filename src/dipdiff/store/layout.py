@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dipdiff.errors import StoreError
 from dipdiff.models import STORING_OUTCOMES, Statement
+from dipdiff.text import clip
 
 META = "meta.json"
 RAW_DIR = "raw"
@@ -47,7 +48,7 @@ def parse_version(text: str, where: str) -> tuple[dict, Statement]:
     while i < len(lines) and lines[i] != "---":
         key, sep, raw = lines[i].partition(": ")
         if not sep or key not in HEADER_FIELDS:
-            raise StoreError(where, f"bad header line {i + 1}: {lines[i][:60]!r}")
+            raise StoreError(where, f"bad header line {i + 1}: {clip(lines[i], 60)!r}")
         try:
             header[key] = json.loads(raw)
         except ValueError:
