@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from datetime import UTC
@@ -10,12 +11,13 @@ from datetime import UTC
 import pytest
 from routes import conditional, redirect, sequence, slow
 
+from dipdiff.config import FetchSettings
 from dipdiff.errors import FetchError, RobotsDisallowed
 from dipdiff.pipeline.server import Response
-from dipdiff.scrape.http import Fetcher, Politeness, retry_after_seconds
+from dipdiff.scrape.http import Fetcher, retry_after_seconds
 
 PAGE = Response(b"<html><head><title>T</title></head><body><p>" + b"word " * 40 + b"</p></body></html>")
-FAST = Politeness(delay=0, backoff=0.001, retries=2, timeout=5, robots=False)
+FAST = FetchSettings(delay=0, backoff=0.001, retries=2, timeout=5, robots=False)
 
 
 class Sleeps:
@@ -39,7 +41,7 @@ def get(url, politeness=FAST, sleep=None, **kwargs):
 
 def test_ok_page_with_user_agent(server):
     server.set("/a", PAGE)
-    page, requests = get(server.url("/a"), Politeness(delay=0, robots=False, user_agent="test-agent/1"))
+    page, requests = get(server.url("/a"), FetchSettings(delay=0, robots=False, user_agent="test-agent/1"))
     assert page.status == 200 and b"word" in page.content and requests == 1
     assert server.requests[-1][2]["User-Agent"] == "test-agent/1"
 
@@ -47,7 +49,7 @@ def test_ok_page_with_user_agent(server):
 def test_5xx_is_retried_with_exponential_backoff(server):
     server.set("/a", sequence(Response(b"", 500), Response(b"", 502), PAGE))
     sleeps = Sleeps()
-    page, requests = get(server.url("/a"), Politeness(delay=0, backoff=0.5, retries=2, robots=False), sleeps)
+    page, requests = get(server.url("/a"), FetchSettings(delay=0, backoff=0.5, retries=2, robots=False), sleeps)
     assert page.status == 200 and requests == 3
     assert sleeps.waits == [0.5, 1.0]
 
@@ -70,7 +72,7 @@ def test_429_and_503_honour_retry_after(server):
 def test_retry_after_beyond_the_cap_gives_up_at_once(server):
     server.set("/a", Response(b"", 429, {"Retry-After": "3600"}))
     with pytest.raises(FetchError) as e:
-        get(server.url("/a"), Politeness(delay=0, max_retry_after=60, robots=False))
+        get(server.url("/a"), FetchSettings(delay=0, max_retry_after=60, robots=False))
     assert e.value.status == 429 and e.value.retry_after == 3600 and server.hits("/a") == 1
 
 
@@ -91,7 +93,7 @@ def test_404_is_not_retried(server):
 def test_slow_response_times_out_and_is_retried(server):
     server.set("/slow", slow(1.0, PAGE))
     with pytest.raises(FetchError, match="timed out") as e:
-        get(server.url("/slow"), Politeness(delay=0, timeout=0.2, retries=1, backoff=0.001, robots=False))
+        get(server.url("/slow"), FetchSettings(delay=0, timeout=0.2, retries=1, backoff=0.001, robots=False))
     assert e.value.transient and e.value.status is None
     assert server.hits("/slow") == 2
 
@@ -119,7 +121,7 @@ def test_redirects_are_followed_and_recorded(server):
 def test_size_cap(server):
     server.set("/big", Response(b"<p>" + b"x" * 5000 + b"</p>"))
     with pytest.raises(FetchError, match="too large") as e:
-        get(server.url("/big"), Politeness(delay=0, max_bytes=1000, robots=False))
+        get(server.url("/big"), FetchSettings(delay=0, max_bytes=1000, robots=False))
     assert not e.value.transient
 
 
@@ -128,7 +130,7 @@ def test_robots_txt_is_respected_unless_disabled(server):
                                        headers={"Content-Type": "text/plain"}))
     server.set("/private/a", PAGE)
     server.set("/public/a", PAGE)
-    polite = Politeness(delay=0, robots=True)
+    polite = FetchSettings(delay=0, robots=True)
     with pytest.raises(RobotsDisallowed):
         get(server.url("/private/a"), polite)
     assert server.hits("/private/a") == 0
@@ -138,10 +140,10 @@ def test_robots_txt_is_respected_unless_disabled(server):
 
 def test_missing_robots_allows_and_unreachable_robots_forbids(server):
     server.set("/a", PAGE)
-    assert get(server.url("/a"), Politeness(delay=0, robots=True))[0].status == 200  # robots.txt is a 404
+    assert get(server.url("/a"), FetchSettings(delay=0, robots=True))[0].status == 200  # robots.txt is a 404
     server.set("/robots.txt", Response(b"", 500))
     with pytest.raises(FetchError, match="robots.txt is unreachable") as e:
-        get(server.url("/a"), Politeness(delay=0, robots=True, backoff=0.001))
+        get(server.url("/a"), FetchSettings(delay=0, robots=True, backoff=0.001))
     assert e.value.transient
 
 
@@ -169,10 +171,10 @@ def test_global_and_per_host_limits(server):
         async with Fetcher(p) as f:
             await asyncio.gather(*(f.get(server.url(f"/p{i}")) for i in range(8)))
 
-    asyncio.run(go(Politeness(delay=0, concurrency=8, per_host=3, robots=False)))
+    asyncio.run(go(FetchSettings(delay=0, concurrency=8, per_host=3, robots=False)))
     assert state["max"] == 3
     state["max"] = 0
-    asyncio.run(go(Politeness(delay=0, concurrency=2, per_host=8, robots=False)))
+    asyncio.run(go(FetchSettings(delay=0, concurrency=2, per_host=8, robots=False)))
     assert state["max"] == 2
 
 
@@ -181,9 +183,28 @@ def test_per_host_delay_spaces_request_starts(server):
         server.set(f"/d{i}", PAGE)
 
     async def go():
-        async with Fetcher(Politeness(delay=0.05, per_host=4, robots=False)) as f:
+        async with Fetcher(FetchSettings(delay=0.05, per_host=4, robots=False)) as f:
             started = time.monotonic()
             await asyncio.gather(*(f.get(server.url(f"/d{i}")) for i in range(4)))
             return time.monotonic() - started
 
     assert asyncio.run(go()) >= 0.15  # three gaps of 50 ms between four starts
+
+
+def test_the_configs_settings_are_what_a_fetch_run_uses(cli, server, tmp_path):
+    """[dipdiff] keys reach the Fetcher as loaded: its user agent, its size cap, its robots rule."""
+    server.set("/releases/", Response(b'<html><body><ul><li class="item"><a href="/small/">a</a></li>'
+                                      b'<li class="item"><a href="/big/">b</a></li></ul></body></html>'))
+    server.set("/small/", PAGE)
+    server.set("/big/", Response(PAGE.body.replace(b"word ", b"words " * 100)))
+    server.set("/robots.txt", Response(b"User-agent: *\nDisallow: /", headers={"Content-Type": "text/plain"}))
+    config = tmp_path / "dipdiff.toml"
+    config.write_text(f'[dipdiff]\nuser_agent = "watcher/9"\nmax_bytes = {len(PAGE.body) + 100}\ndelay = 0\n'
+                      f'robots = false\nretries = 0\n[sources.site]\nkind = "listing"\n'
+                      f'url = "{server.url("/releases/")}"\nselector = "li.item"\n', encoding="utf-8")
+    r = cli("fetch", "--config", str(config), "--json")
+    doc = json.loads(r.stdout)
+    assert doc["outcomes"]["new"] == 1 and doc["outcomes"]["unavailable"] == 1, r.output
+    assert "response too large" in r.output
+    agents = {headers.get("User-Agent") for _, path, headers in server.requests if path != "/robots.txt"}
+    assert agents == {"watcher/9"} and server.hits("/robots.txt") == 0

@@ -373,8 +373,9 @@ def test_many_retries_never_wait_longer_than_max_retry_after(server):
     """retries = 12 with exponential backoff would wait 2,048 s at the end; each wait is capped."""
     import asyncio
 
+    from dipdiff.config import FetchSettings
     from dipdiff.errors import FetchError
-    from dipdiff.scrape.http import Fetcher, Politeness
+    from dipdiff.scrape.http import Fetcher
 
     server.set("/down", Response(b"down", 500))
     waits: list[float] = []
@@ -383,8 +384,8 @@ def test_many_retries_never_wait_longer_than_max_retry_after(server):
         waits.append(seconds)
 
     async def go():
-        async with Fetcher(Politeness(delay=0, retries=12, backoff=1, max_retry_after=120, robots=False,
-                                      timeout=5), sleep=sleep) as f:
+        async with Fetcher(FetchSettings(delay=0, retries=12, backoff=1, max_retry_after=120, robots=False,
+                                         timeout=5), sleep=sleep) as f:
             await f.get(server.url("/down"))
 
     with pytest.raises(FetchError) as e:

@@ -23,7 +23,8 @@ from dipdiff import __version__
 from dipdiff.errors import ConfigError
 
 CONFIG_NAME = "dipdiff.toml"
-DEFAULT_USER_AGENT = f"dipdiff/{__version__} (+https://github.com/dipdiff/dipdiff; statement monitor)"
+USER_AGENT = f"dipdiff/{__version__} (+https://github.com/dipdiff/dipdiff; statement monitor)"
+MAX_BYTES = 10 * 1024 * 1024  # a statement page is never 10 MB; a bigger body is a mistake
 KINDS = ("feed", "listing", "sitemap", "json")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
@@ -47,9 +48,12 @@ class ExtractRules:
 
 @dataclass(frozen=True)
 class FetchSettings:
-    """How politely and how hard to fetch (``[dipdiff]``); a source may override some keys."""
+    """How politely and how hard to fetch (``[dipdiff]``); a source may override some keys.
 
-    user_agent: str = DEFAULT_USER_AGENT
+    :class:`dipdiff.scrape.http.Fetcher` runs by these settings as they are loaded.
+    """
+
+    user_agent: str = USER_AGENT
     concurrency: int = 8  # requests in flight, all hosts together
     per_host: int = 2  # requests in flight to one host
     delay: float = 1.0  # seconds between the starts of two requests to one host
@@ -57,7 +61,7 @@ class FetchSettings:
     retries: int = 2  # extra attempts on connection errors, timeouts and 5xx
     backoff: float = 1.0  # first wait before a retry, doubled each time
     max_retry_after: float = 120.0  # a longer Retry-After gives up for this run instead
-    max_bytes: int = 10 * 1024 * 1024
+    max_bytes: int = MAX_BYTES  # of a response body, decompressed
     robots: bool = True  # respect robots.txt
 
 

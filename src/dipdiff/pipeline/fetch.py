@@ -30,7 +30,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from dipdiff.clock import Clock, parse_timestamp, utc_timestamp
-from dipdiff.config import Config, FetchSettings, SourceConfig
+from dipdiff.config import Config, SourceConfig
 from dipdiff.errors import DipdiffError, ExtractError, FetchError
 from dipdiff.models import Outcome, RunResult, SnapshotResult, Statement
 from dipdiff.pipeline.plan import Index, Task, content_url, plan_source
@@ -38,7 +38,7 @@ from dipdiff.pipeline.record import Recorder, extract_item
 from dipdiff.scrape import http as f
 from dipdiff.scrape.discover import Item, discover
 from dipdiff.scrape.extract import blocked_reason
-from dipdiff.scrape.http import JSON_TYPES, Fetcher, Politeness
+from dipdiff.scrape.http import JSON_TYPES, Fetcher
 from dipdiff.status import ExitStatus
 from dipdiff.store.store import Store
 
@@ -111,7 +111,7 @@ async def afetch_sources(
     results: list[SnapshotResult] = []
     problems: list[str] = []
     kwargs = {"sleep": sleep} if sleep is not None else {}
-    fetcher = Fetcher(Politeness.from_settings(config.fetch), client=client, **kwargs)
+    fetcher = Fetcher(config.fetch, client=client, **kwargs)
     try:
         budget = limit if limit is not None else None
         for source in selected:
@@ -218,7 +218,7 @@ async def acheck_source(source: SourceConfig, *, url: str | None = None, setting
 
     report: dict = {"source": source.name, "kind": source.kind, "url": source.url, "found": 0, "items": [],
                     "statement": None, "problems": []}
-    fetcher = Fetcher(Politeness.from_settings(settings or FetchSettings()), client=client)
+    fetcher = Fetcher(settings, client=client)
     try:
         one = replace(source, pages=1)
         items, _, problems = await _discover(one, fetcher, clock)

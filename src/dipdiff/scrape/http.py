@@ -20,23 +20,19 @@ import time
 import urllib.robotparser
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
 
-from dipdiff import __version__
+from dipdiff.config import MAX_BYTES, USER_AGENT, FetchSettings
 from dipdiff.errors import FetchError, RobotsDisallowed
 from dipdiff.models import Page
 from dipdiff.scrape.extract import decode_html
 from dipdiff.text import clip
 
-USER_AGENT = f"dipdiff/{__version__} (+https://github.com/dipdiff/dipdiff; statement monitor)"
 ROBOTS_AGENT = "dipdiff"  # the product token robots.txt rules name
-DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
-MAX_BYTES = 10 * 1024 * 1024  # a statement page is never 10 MB; a bigger body is a mistake
 MAX_SECONDS = 60.0  # for a whole body: a server dripping bytes never trips a per-read timeout
 BODY_TIMEOUTS = 3  # a fetch run allows a body this many request timeouts in all
 ACCEPT_ENCODING = "gzip, deflate"  # what BodyReader decodes (httpx would add br/zstd if installed)
@@ -47,6 +43,14 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xm
 
 JSON_TYPES = ("application/json", "text/json", "text/plain", "")
 ANY_TYPE: tuple[str, ...] = ()  # accept every content type
+
+
+def request_timeout(seconds: float) -> httpx.Timeout:
+    """A request's timeout; connecting gets at most 10 s of it."""
+    return httpx.Timeout(seconds, connect=min(10.0, seconds))
+
+
+DEFAULT_TIMEOUT = request_timeout(FetchSettings.timeout)  # for one-off fetches, as for fetch runs
 
 
 def make_client(*, user_agent: str = USER_AGENT, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.Client:
@@ -251,27 +255,6 @@ def post_json(url: str, payload: object, *, client: httpx.Client | None = None,
     return response.status_code
 
 
-@dataclass(frozen=True)
-class Politeness:
-    """Limits and patience of a :class:`Fetcher` (``[dipdiff]`` in ``dipdiff.toml``)."""
-
-    user_agent: str = USER_AGENT
-    concurrency: int = 8
-    per_host: int = 2
-    delay: float = 1.0
-    timeout: float = 20.0
-    retries: int = 2
-    backoff: float = 1.0
-    max_retry_after: float = 120.0
-    max_bytes: int = MAX_BYTES
-    robots: bool = True
-
-    @classmethod
-    def from_settings(cls, settings: object) -> Politeness:
-        """From :class:`dipdiff.config.FetchSettings` (same field names)."""
-        return cls(**{f: getattr(settings, f) for f in cls.__dataclass_fields__})
-
-
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """``Retry-After`` as seconds: a number of seconds or an HTTP date; None when absent or bad."""
     if not value:
@@ -304,7 +287,9 @@ class _Host:
 
 
 class Fetcher:
-    """Polite asynchronous GETs for one run. ``async with Fetcher(p) as f: page = await f.get(url)``.
+    """Polite asynchronous GETs for one run. ``async with Fetcher(s) as f: page = await f.get(url)``.
+
+    ``s`` is a :class:`dipdiff.config.FetchSettings` (``[dipdiff]`` in ``dipdiff.toml``):
 
     * at most ``concurrency`` requests in flight, ``per_host`` per host, and
       ``delay`` seconds between two request starts to one host;
@@ -321,17 +306,17 @@ class Fetcher:
 
     def __init__(
         self,
-        politeness: Politeness | None = None,
+        settings: FetchSettings | None = None,
         *,
         client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.p = politeness or Politeness()
+        self.p = settings or FetchSettings()
         self._own_client = client is None
         self.client = client or httpx.AsyncClient(
             headers={"User-Agent": self.p.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-            timeout=httpx.Timeout(self.p.timeout, connect=min(10.0, self.p.timeout)),
+            timeout=request_timeout(self.p.timeout),
             follow_redirects=True,
             max_redirects=10,
             limits=httpx.Limits(max_connections=self.p.concurrency,
