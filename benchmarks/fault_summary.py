@@ -79,8 +79,9 @@ def main() -> int:
           f"{FIGURES['versions expected']} / found {FIGURES['versions found']} ({lost} lost)")
     print()
     print("fault test files (pytest):")
-    files = ["test_crash.py", "test_store_faults.py", "test_network_faults.py", "test_hostile.py",
-             "test_config_faults.py", "test_fuzz_extract.py", "test_verify.py"]
+    files = ["store/test_crash.py", "store/test_store_faults.py", "pipeline/test_network_faults.py",
+             "scenarios/test_hostile.py", "core/test_config_faults.py", "scrape/test_fuzz_extract.py",
+             "store/test_verify.py"]
     t0 = time.monotonic()
     out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                           *[str(ROOT / "tests" / f) for f in files]], capture_output=True, text=True, cwd=ROOT)

@@ -1,6 +1,6 @@
 """Tools of the fault suite: synthetic statement sites, a crash driver, and kill campaigns.
 
-Used by ``tests/test_crash.py`` and ``benchmarks/fault_summary.py``. Run as a script it is
+Used by the fault tests (``tests/store/test_crash.py`` and others) and ``benchmarks/fault_summary.py``. Run as a script it is
 the *driver*: a real dipdiff process that runs the real CLI commands over many pages and
 that can be told to SIGKILL itself at its Nth file-system step (fsync, rename) so that a
 campaign can hit every point of a write, not only the points a timer happens to land on::

@@ -1,4 +1,5 @@
-"""Scripted routes for the tests' local HTTP server: sequences, slowness, validators, redirects.
+"""Scripted routes for the tests' local HTTP server: sequences, slowness, validators, redirects,
+and raw bytes written to the socket (for faults below the HTTP level).
 
 The server itself (:class:`dipdiff.pipeline.server.LocalServer`) ships with dipdiff for the demo;
 these behaviours exist only for tests and benchmarks.
@@ -7,6 +8,8 @@ these behaviours exist only for tests and benchmarks.
 from __future__ import annotations
 
 import hashlib
+import socket
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -57,3 +60,31 @@ def conditional(response: Response, etag: str | None = None, last_modified: str 
 
 def redirect(location: str, status: int = 301) -> Response:
     return Response(b"", status, {"Location": location, "Content-Type": "text/html"})
+
+
+def raw(*parts: bytes, pause: float = 0.0, reset: bool = False):
+    """A route that writes ``parts`` to the socket as they are (pausing between them), then
+    closes the connection, with a TCP reset if asked."""
+    def route(handler):
+        sock = handler.connection
+        try:
+            for i, part in enumerate(parts):
+                if i and pause:
+                    time.sleep(pause)
+                sock.sendall(part)
+        except OSError:
+            pass
+        if reset:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        handler.close_connection = True
+        try:
+            sock.close() if reset else sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        return None
+    return route
+
+
+def head(status: str = "200 OK", **headers: str) -> bytes:
+    lines = [f"HTTP/1.1 {status}"] + [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()

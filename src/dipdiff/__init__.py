@@ -22,7 +22,7 @@ import importlib
 __version__ = "0.1.0"
 
 # Type checkers and IDEs read the names from here; at run time __getattr__ below
-# imports each from the module named in _HOMES. tests/test_api.py keeps the three
+# imports each from the module named in _HOMES. tests/core/test_api.py keeps the three
 # lists (these imports, _HOMES, __all__) equal. Not `typing.TYPE_CHECKING`: importing typing
 # would double the cost of `import dipdiff`, and type checkers honour this spelling too.
 TYPE_CHECKING = False

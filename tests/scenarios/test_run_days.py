@@ -17,6 +17,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from helpers import CASES as CASES_DIR
+from helpers import Cli
 from markdown_it import MarkdownIt
 
 from dipdiff.pipeline.demo import page_bytes
@@ -24,7 +26,7 @@ from dipdiff.pipeline.server import Response
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
 
-CASES = Path(__file__).parent / "cases" / "run"
+CASES = CASES_DIR / "run"
 DAYS = {"day1": "2019-04-20T09:00:00Z", "day2": "2019-04-21T09:00:00Z", "day3": "2019-04-22T09:00:00Z"}
 LIBYA = "/state/the-situation-in-libya/"
 READOUT = "/state/secretary-pompeos-call-with-un-special-representative-salame/"
@@ -92,8 +94,6 @@ def golden(name: str, text: str, server) -> None:
 
 @pytest.fixture
 def cli_in(folder):
-    from conftest import Cli
-
     return Cli(folder / "snapshots")
 
 
@@ -192,8 +192,6 @@ def test_trouble_is_exit_2_with_one_line(folder, server, cli_in):
 
 
 def test_run_not_in_a_git_repo_fails_before_fetching(tmp_path, server):
-    from conftest import Cli
-
     (tmp_path / "dipdiff.toml").write_text(f'[sources.s]\nkind = "listing"\nselector = "li"\nurl = "{server.url("/s/")}"\n',
                                            encoding="utf-8")
     r = Cli(tmp_path / "snapshots")("run", "--config", str(tmp_path / "dipdiff.toml"), "--commit")

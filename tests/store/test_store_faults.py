@@ -24,6 +24,8 @@ from faultkit import FIGURES, Site, dipdiff, stored_versions
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
 
+pytestmark = pytest.mark.slow  # the disk-full suite: a write failed at each of its steps
+
 
 def _namespaces_work() -> str | None:
     if not shutil.which("unshare"):

@@ -11,47 +11,18 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-import struct
 import time
 import zlib
 
 import pytest
 from faultkit import FIGURES, fetch_config, statement_html
-from routes import redirect
+from routes import head, raw, redirect
 
 from dipdiff.pipeline.server import Response
 
 TEXT = ("The United States condemns the attack on the embassy and calls on all parties to exercise "
         "restraint, protect civilians and return to talks without delay.")
 PAGE = statement_html("Statement on the Embassy Attack", [TEXT, "We stand with our partners in the region."])
-
-
-def raw(*parts: bytes, pause: float = 0.0, reset: bool = False):
-    """A route that writes ``parts`` to the socket as they are (pausing between them), then
-    closes the connection, with a TCP reset if asked."""
-    def route(handler):
-        sock = handler.connection
-        try:
-            for i, part in enumerate(parts):
-                if i and pause:
-                    time.sleep(pause)
-                sock.sendall(part)
-        except OSError:
-            pass
-        if reset:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        handler.close_connection = True
-        try:
-            sock.close() if reset else sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        return None
-    return route
-
-
-def head(status: str = "200 OK", **headers: str) -> bytes:
-    lines = [f"HTTP/1.1 {status}"] + [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 def bomb(decompressed: int) -> bytes:

@@ -15,6 +15,7 @@ import re
 
 import pytest
 from faultkit import FIGURES, fetch_config
+from routes import raw
 
 from dipdiff.pipeline.server import Response
 
@@ -116,9 +117,6 @@ def test_errors_naming_hostile_input_are_clean(cli, server):
 
 
 def test_a_server_reason_phrase_with_escapes_is_clean(cli, server):
-    from faultkit import Site  # noqa: F401  (the raw route helper lives with the network tests)
-    from test_network_faults import raw
-
     server.set("/reason", raw(f"HTTP/1.1 503 Down{ESC}[2J{ESC}]0;pwned\x07\r\nContent-Length: 0\r\n\r\n".encode("latin-1")))
     r = cli("snapshot", server.url("/reason"))
     assert r.exit_code == 2

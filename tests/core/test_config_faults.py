@@ -111,6 +111,7 @@ def damaged(draw):
     return text
 
 
+@pytest.mark.slow  # the fuzz suite: 150 damaged configs
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(damaged())
 def test_damaged_config_raises_only_config_errors(text):

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import SRC
 
-PKG = Path(__file__).resolve().parent.parent / "src" / "dipdiff"
+PKG = SRC
 
 CORE = {"dipdiff", "dipdiff.models", "dipdiff.errors", "dipdiff.status", "dipdiff.clock", "dipdiff.text",
         "dipdiff.config"}

@@ -29,12 +29,13 @@ from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
 
 
+pytestmark = pytest.mark.slow  # real processes killed and restarted: ~80 s in all
+
 @pytest.fixture
 def site(tmp_path):
     return Site(tmp_path / "site", pages=6, days=3, seed=7).build()
 
 
-@pytest.mark.slow
 def test_sigkill_at_random_points_loses_nothing(tmp_path, site):
     store = tmp_path / "snapshots"
     result = kill_campaign(store, site, kills_per_day=2, seed=11)
@@ -44,7 +45,6 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path, site):
     assert not list(store.rglob("*.tmp"))
 
 
-@pytest.mark.slow
 def test_sigkill_before_every_other_step_of_a_write(tmp_path, cli):
     """One new page: kill before every other fsync and rename in turn (each atomic write is
     fsync, rename, fsync of the folder, so this lands before and inside every write);
@@ -87,7 +87,6 @@ def _intervals(trace):
     return sorted(spans), writes
 
 
-@pytest.mark.slow
 def test_two_runs_at_once_never_both_write(tmp_path):
     site = Site(tmp_path / "site", pages=20, days=1, seed=5).build()
     store, trace = tmp_path / "snapshots", tmp_path / "trace"
@@ -135,7 +134,6 @@ def test_a_held_lock_is_one_line_and_a_killed_holders_lock_is_recovered(tmp_path
     FIGURES["fault scenarios"] += 2
 
 
-@pytest.mark.slow
 def test_sigkill_during_fetch_runs_loses_nothing(tmp_path, server):
     """The real `dipdiff fetch --all` over a listing of 10 pages on a local server, killed and rerun."""
     site = Site(tmp_path / "site", pages=10, days=3, seed=9, flips=False).build(server.url("/releases/2019/"))
@@ -147,7 +145,6 @@ def test_sigkill_during_fetch_runs_loses_nothing(tmp_path, server):
     assert result.versions_found == result.versions_expected > site.pages
 
 
-@pytest.mark.slow
 def test_sigkill_before_every_step_of_a_fetch_run(tmp_path, server):
     """Day 2 of a fetch run changes one statement and finds a new one; kill before each step."""
     site = Site(tmp_path / "site", pages=2, days=2, seed=3, flips=False).build(server.url("/releases/2019/"))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import SRC
 from dipdiff.errors import LockError
 from dipdiff.models import RunResult
 from dipdiff.pipeline import report as reports_
@@ -191,7 +192,7 @@ def test_a_corrupt_runs_log_is_a_one_line_error_and_verify_names_it(tmp_path):
 
 
 def test_report_command_windows_and_errors(cli, store_dir, tmp_path):
-    demo = Path(__file__).resolve().parent.parent / "src" / "dipdiff" / "data" / "demo"
+    demo = SRC / "data" / "demo"
     url = "https://www.state.gov/the-situation-in-libya/"
     for name, when in (("state-libya.day1.html", "2019-04-20T09:00:00Z"),
                        ("state-libya.day2.html", "2019-04-21T09:00:00Z")):

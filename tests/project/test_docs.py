@@ -8,9 +8,10 @@ import pytest
 import typer
 import typer.main
 
+from helpers import README as README_PATH
 from dipdiff.cli.app import app
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+README = README_PATH.read_text(encoding="utf-8")
 
 
 def _commands(group, prefix: str = "dipdiff"):

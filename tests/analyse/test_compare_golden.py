@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, corpus_file
+from helpers import CASES, CORPUS, corpus_file
 
 from dipdiff.analyse.compare import compare
 from dipdiff.analyse.related import Record, related
@@ -19,7 +19,7 @@ from dipdiff.scrape.discover import parse_content_item, parse_feed
 from dipdiff.scrape.extract import decode_html, extract
 from dipdiff.text import canonical
 
-CASES = tomllib.loads((Path(__file__).parent / "cases" / "compare" / "pairs.toml").read_text(encoding="utf-8"))["case"]
+PAIRS = tomllib.loads((CASES / "compare" / "pairs.toml").read_text(encoding="utf-8"))["case"]
 
 
 def _load(spec: dict) -> Statement:
@@ -49,7 +49,7 @@ def _actor(c, name):
     return found[0]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+@pytest.mark.parametrize("case", PAIRS, ids=[c["name"] for c in PAIRS])
 def test_golden_pair(case):
     a, b = _load(case["a"]), _load(case["b"])
     c = compare(a, b)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from helpers import README as README_PATH
 from dipdiff.cli.app import app
 from dipdiff.pipeline.init import WORKFLOW
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+README = README_PATH.read_text(encoding="utf-8")
 
 
 def test_init_scaffolds_a_monitoring_folder_and_never_overwrites(tmp_path):

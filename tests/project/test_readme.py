@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import README as README_PATH
 from dipdiff.config import parse_config
 
-README_PATH = Path(__file__).resolve().parent.parent / "README.md"
 README = README_PATH.read_text(encoding="utf-8")
 BIN = Path(sys.executable).parent
 MARKER = "@@dipdiff-readme-step@@"

@@ -14,7 +14,7 @@ import re
 from importlib import resources
 
 import pytest
-from conftest import CORPUS
+from helpers import CORPUS
 from faultkit import FIGURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,7 +25,10 @@ from dipdiff.scrape.extract import blocked_reason, decode_html, extract
 from dipdiff.store.verify import verify
 
 # Failing examples are whole pages; hypothesis warns that their repr is long.
-pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
+pytestmark = [
+    pytest.mark.slow,  # the fuzz suite: hundreds of damaged pages
+    pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning"),
+]
 _UNSAFE = re.compile(f"[{UNSAFE}]")
 
 
@@ -125,7 +128,6 @@ def test_any_text_spliced_into_a_page(junk, seed):
         pass
 
 
-@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                                  HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(SEEDS), damaged_page())

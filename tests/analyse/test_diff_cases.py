@@ -7,11 +7,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from helpers import CASES as CASES_DIR
 
 from dipdiff.analyse.diff import Change, apply, body_text, diff_statements, diff_texts
 from dipdiff.models import Statement
 
-CASES = tomllib.loads((Path(__file__).parent / "cases" / "diff" / "cases.toml").read_text(encoding="utf-8"))
+CASES = tomllib.loads((CASES_DIR / "diff" / "cases.toml").read_text(encoding="utf-8"))
 
 
 def _matches(c: Change, want: dict) -> bool:

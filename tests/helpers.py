@@ -1,0 +1,43 @@
+"""What several test folders share: where things are, the real-page corpus, an in-process CLI.
+
+Fixtures wrapping these live in ``conftest.py``; test modules that need the plain functions or
+paths import them from here (``tests/`` is on ``sys.path`` through pytest's ``pythonpath``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from dipdiff.cli.app import app
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+SRC = ROOT / "src" / "dipdiff"
+README = ROOT / "README.md"
+CASES = TESTS / "cases"
+CORPUS = Path(os.environ.get("DIPDIFF_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+def corpus_file(relative: str) -> Path:
+    """A file of ../shared/corpus; the test is skipped (with the reason) when it is absent."""
+    path = CORPUS / relative
+    if not path.exists():
+        pytest.skip(f"real-page corpus not available: {path} (set DIPDIFF_CORPUS)")
+    return path
+
+
+class Cli:
+    """Call the CLI in-process against one store; returns click's Result."""
+
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        return self.runner.invoke(
+            app, ["--store", str(self.store), *args], env={"NO_COLOR": "1", **(env or {})}
+        )
