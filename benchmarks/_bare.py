@@ -28,8 +28,13 @@ async def main(sitemap: str, state_file: Path) -> None:
             async with sem:
                 r = await client.get(url)
             doc = html.fromstring(r.content)
-            body = doc.cssselect("div.entry-content") if hasattr(doc, "cssselect") else doc.xpath(
-                '//div[contains(concat(" ", normalize-space(@class), " "), " entry-content ")]')
+            body = (
+                doc.cssselect("div.entry-content")
+                if hasattr(doc, "cssselect")
+                else doc.xpath(
+                    '//div[contains(concat(" ", normalize-space(@class), " "), " entry-content ")]'
+                )
+            )
             text = " ".join(b.text_content() for b in body)
             new[url] = hashlib.sha256(text.encode()).hexdigest()
 

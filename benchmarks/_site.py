@@ -16,9 +16,52 @@ from dipdiff.pipeline.server import LocalServer, Response
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from routes import conditional  # noqa: E402 - the tests' scripted routes
 
-WORDS = ["the", "united", "states", "condemns", "welcomes", "urges", "calls", "on", "all", "parties", "to", "respect", "ceasefire", "humanitarian", "access", "sovereignty", "territorial", "integrity", "dialogue", "partners", "allies", "security", "council", "resolution", "support", "people", "government", "regional", "stability", "concern", "deeply", "committed", "cooperation", "sanctions", "accountability", "violence", "civilians", "talks"]
-NAV = "".join(f'<li class="menu-item"><a href="/section-{i}/">Section {i}</a></li>' for i in range(60))
-FOOTER = "".join(f'<li><a href="/footer-{i}/">Footer link {i} of the site</a></li>' for i in range(80))
+WORDS = [
+    "the",
+    "united",
+    "states",
+    "condemns",
+    "welcomes",
+    "urges",
+    "calls",
+    "on",
+    "all",
+    "parties",
+    "to",
+    "respect",
+    "ceasefire",
+    "humanitarian",
+    "access",
+    "sovereignty",
+    "territorial",
+    "integrity",
+    "dialogue",
+    "partners",
+    "allies",
+    "security",
+    "council",
+    "resolution",
+    "support",
+    "people",
+    "government",
+    "regional",
+    "stability",
+    "concern",
+    "deeply",
+    "committed",
+    "cooperation",
+    "sanctions",
+    "accountability",
+    "violence",
+    "civilians",
+    "talks",
+]
+NAV = "".join(
+    f'<li class="menu-item"><a href="/section-{i}/">Section {i}</a></li>' for i in range(60)
+)
+FOOTER = "".join(
+    f'<li><a href="/footer-{i}/">Footer link {i} of the site</a></li>' for i in range(80)
+)
 SCRIPT = "<script>" + "var tracking = {};" * 400 + "</script>"
 
 
@@ -49,17 +92,26 @@ def main() -> None:
     validators = sys.argv[2] == "validators" if len(sys.argv) > 2 else True
     editions = [0] * n
     with LocalServer() as srv:
+
         def serve(i: int) -> None:
             r = Response(page(i, editions[i]))
-            srv.set(f"/releases/{i}/", conditional(r, last_modified=f"Mon, 0{1 + editions[i]} Jun 2025 12:00:00 GMT")
-                    if validators else r)
+            srv.set(
+                f"/releases/{i}/",
+                conditional(r, last_modified=f"Mon, 0{1 + editions[i]} Jun 2025 12:00:00 GMT")
+                if validators
+                else r,
+            )
 
         for i in range(n):
             serve(i)
         urls = "".join(f"<url><loc>{srv.url(f'/releases/{i}/')}</loc></url>" for i in range(n))
-        srv.set("/sitemap.xml", Response(
-            f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
-            .encode(), headers={"Content-Type": "application/xml"}))
+        srv.set(
+            "/sitemap.xml",
+            Response(
+                f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'.encode(),
+                headers={"Content-Type": "application/xml"},
+            ),
+        )
         print(srv.port, flush=True)
         edited = 0
         for line in sys.stdin:

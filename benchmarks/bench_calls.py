@@ -39,7 +39,12 @@ BASELINE = "593a23e"  # main before the one recorder and "compute once" (issue #
 STATE, WH = "/state/", "/wh/"
 LIBYA = "/state/the-situation-in-libya/"
 HAFTAR = "/wh/statement-from-the-press-secretary-libya/"
-DAYS = ("2019-04-20T09:00:00Z", "2019-04-21T09:00:00Z", "2019-04-22T09:00:00Z", "2019-04-22T15:00:00Z")
+DAYS = (
+    "2019-04-20T09:00:00Z",
+    "2019-04-21T09:00:00Z",
+    "2019-04-22T09:00:00Z",
+    "2019-04-22T15:00:00Z",
+)
 
 
 # -- the measured process -------------------------------------------------------------------
@@ -118,9 +123,17 @@ class Counters:
         if not p.startswith(self.root):
             return
         name = os.path.basename(p)
-        kind = ("meta.json" if name == "meta.json" else "runs.json" if name == "runs.json"
-                else "raw pages" if name.endswith(".gz") else "version files" if name.endswith(".md")
-                else "other")
+        kind = (
+            "meta.json"
+            if name == "meta.json"
+            else "runs.json"
+            if name == "runs.json"
+            else "raw pages"
+            if name.endswith(".gz")
+            else "version files"
+            if name.endswith(".md")
+            else "other"
+        )
         self.counts[f"reads: {kind}"] += 1
         self.counts["store reads"] += 1
 
@@ -138,8 +151,12 @@ def measure(statements: int) -> dict:
     from dipdiff.pipeline.demo import page_bytes
     from dipdiff.pipeline.server import LocalServer, Response
 
-    libya1 = page_bytes("state-libya.day1.html").replace(b"2019-04-07T16:30:00", b"2019-04-18T16:30:00")
-    libya2 = page_bytes("state-libya.day2.html").replace(b"2019-04-07T16:30:00", b"2019-04-18T16:30:00")
+    libya1 = page_bytes("state-libya.day1.html").replace(
+        b"2019-04-07T16:30:00", b"2019-04-18T16:30:00"
+    )
+    libya2 = page_bytes("state-libya.day2.html").replace(
+        b"2019-04-07T16:30:00", b"2019-04-18T16:30:00"
+    )
     out: dict = {}
     with tempfile.TemporaryDirectory() as tmp, LocalServer() as server:
         folder = Path(tmp)
@@ -162,15 +179,20 @@ def measure(statements: int) -> dict:
             f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url(STATE)}"\n'
             'agency = "U.S. Department of State"\nselector = "li"\nlink = "a"\n'
             f'[sources.white-house]\nkind = "listing"\nurl = "{server.url(WH)}"\n'
-            'agency = "The White House"\nselector = "li"\nlink = "a"\n', encoding="utf-8")
+            'agency = "The White House"\nselector = "li"\nlink = "a"\n',
+            encoding="utf-8",
+        )
         store = folder / "snapshots"
         runner = CliRunner()
         counters = Counters(store)
 
         def run(when: str) -> float:
             t = time.perf_counter()
-            r = runner.invoke(app, ["--store", str(store), "run", "--config", str(config), "--commit"],
-                              env={"DIPDIFF_NOW": when, "NO_COLOR": "1"})
+            r = runner.invoke(
+                app,
+                ["--store", str(store), "run", "--config", str(config), "--commit"],
+                env={"DIPDIFF_NOW": when, "NO_COLOR": "1"},
+            )
             if r.exit_code not in (0, 1):
                 raise SystemExit(f"dipdiff run at {when} failed ({r.exit_code}): {r.output[-800:]}")
             return time.perf_counter() - t
@@ -203,7 +225,9 @@ def _figures(c: Counters, seconds: float, edited: tuple[bytes, bytes] | None = N
         from dipdiff.text import content_hash
 
         a, b = (extract(decode_html(x), "https://example.gov/") for x in edited)
-        f["diff calls of the edit"] = c.pairs[(content_hash(a.title, a.paragraphs), content_hash(b.title, b.paragraphs))]
+        f["diff calls of the edit"] = c.pairs[
+            (content_hash(a.title, a.paragraphs), content_hash(b.title, b.paragraphs))
+        ]
     return f
 
 
@@ -211,7 +235,9 @@ def _figures(c: Counters, seconds: float, edited: tuple[bytes, bytes] | None = N
 
 
 def _extract_baseline(rev: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
+    ).stdout
     path = into / "baseline.tar"
     path.write_bytes(archive)
     with tarfile.open(path) as tar:
@@ -221,16 +247,33 @@ def _extract_baseline(rev: str, into: Path) -> Path:
 
 def _child(src: Path, statements: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(src)}
-    proc = subprocess.run([sys.executable, __file__, "--measure", "--statements", str(statements)],
-                          env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--measure", "--statements", str(statements)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode:
         raise SystemExit(f"measuring {src} failed: {proc.stderr.strip()[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-ROWS = ("diff calls of the edit", "most diff calls of one pair", "diff calls", "stance analyses",
-        "most analyses of one text", "store reads", "reads: meta.json", "reads: version files",
-        "reads: runs.json", "reads: raw pages", "Store.meta calls", "Store.versions calls", "seconds")
+ROWS = (
+    "diff calls of the edit",
+    "most diff calls of one pair",
+    "diff calls",
+    "stance analyses",
+    "most analyses of one text",
+    "store reads",
+    "reads: meta.json",
+    "reads: version files",
+    "reads: runs.json",
+    "reads: raw pages",
+    "Store.meta calls",
+    "Store.versions calls",
+    "seconds",
+)
 
 
 def main() -> None:
@@ -249,8 +292,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         before = _child(_extract_baseline(args.baseline, Path(tmp)), args.statements)
     after = _child(ROOT / "src", args.statements)
-    print(f"dipdiff run --commit on a store of {after['statements']} statements in 2 sources, day 3 of a "
-          f"3-day history; before = {args.baseline}, after = this tree")
+    print(
+        f"dipdiff run --commit on a store of {after['statements']} statements in 2 sources, day 3 of a "
+        f"3-day history; before = {args.baseline}, after = this tree"
+    )
     for scenario in ("one edit", "no edit"):
         print(f"\n{scenario}:")
         print(f"  {'':<30}{'before':>9}{'after':>9}{'ratio':>8}")

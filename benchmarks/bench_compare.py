@@ -40,38 +40,88 @@ SOURCES = {
     "eeas": ("https://www.eeas.europa.eu/eeas/", "European External Action Service"),
     "un": ("https://press.un.org/en/", "United Nations"),
 }
-ACTORS = ["Khalifa Haftar", "the Libyan National Army", "the Houthis", "Hamas", "the Taliban", "the Wagner Group",
-          "the Rapid Support Forces", "the Sudanese Armed Forces", "Hizballah", "ISIS", "al-Shabaab", "Boko Haram",
-          "the Syrian Democratic Forces", "M23", "Vladimir Putin", "Bashar al-Assad", "Nicolás Maduro",
-          "Alexander Lukashenko", "Min Aung Hlaing", "Mohamed Hamdan Dagalo"]
-PLACES = ["Tripoli", "Benghazi", "Khartoum", "Darfur", "Kabul", "Aden", "Sanaa", "Gaza", "Goma", "Idlib", "Aleppo",
-          "Mogadishu", "Caracas", "Minsk", "Kyiv", "Odesa", "Juba", "Bamako", "Niamey", "Port-au-Prince"]
-CRITICAL = ["We condemn the offensive by {x} and urge an immediate halt to these military operations.",
-            "The United States opposes the assault launched by {x} near {p}.",
-            "We call on {x} to withdraw its fighters from {p} and to release all detainees.",
-            "The attacks by {x} on civilians in {p} are unacceptable."]
-SUPPORTIVE = ["The President recognized {x}'s significant role in fighting terrorism around {p}.",
-              "We welcome the commitment of {x} to the ceasefire in {p}.",
-              "We commend {x} for protecting civilians in {p}."]
-NEUTRAL = ["Officials met {x} in {p} to discuss the situation.",
-           "The delegation discussed developments in {p} with representatives of {x}."]
-FILLER = ["The humanitarian situation remains dire, and access for aid workers is limited.",
-          "There is no military solution to the conflict, and only a political process can bring lasting peace.",
-          "We will continue to work with our international partners to support a negotiated settlement.",
-          "Civilians continue to bear the brunt of the violence, and the needs of displaced families are growing.",
-          "The talks are expected to resume next week under the auspices of the special envoy.",
-          "Further assistance will be provided to host communities and to the most vulnerable.",
-          "The parties must respect international humanitarian law and protect civilian infrastructure.",
-          "Economic pressures have deepened the hardship faced by ordinary people across the region."]
+ACTORS = [
+    "Khalifa Haftar",
+    "the Libyan National Army",
+    "the Houthis",
+    "Hamas",
+    "the Taliban",
+    "the Wagner Group",
+    "the Rapid Support Forces",
+    "the Sudanese Armed Forces",
+    "Hizballah",
+    "ISIS",
+    "al-Shabaab",
+    "Boko Haram",
+    "the Syrian Democratic Forces",
+    "M23",
+    "Vladimir Putin",
+    "Bashar al-Assad",
+    "Nicolás Maduro",
+    "Alexander Lukashenko",
+    "Min Aung Hlaing",
+    "Mohamed Hamdan Dagalo",
+]
+PLACES = [
+    "Tripoli",
+    "Benghazi",
+    "Khartoum",
+    "Darfur",
+    "Kabul",
+    "Aden",
+    "Sanaa",
+    "Gaza",
+    "Goma",
+    "Idlib",
+    "Aleppo",
+    "Mogadishu",
+    "Caracas",
+    "Minsk",
+    "Kyiv",
+    "Odesa",
+    "Juba",
+    "Bamako",
+    "Niamey",
+    "Port-au-Prince",
+]
+CRITICAL = [
+    "We condemn the offensive by {x} and urge an immediate halt to these military operations.",
+    "The United States opposes the assault launched by {x} near {p}.",
+    "We call on {x} to withdraw its fighters from {p} and to release all detainees.",
+    "The attacks by {x} on civilians in {p} are unacceptable.",
+]
+SUPPORTIVE = [
+    "The President recognized {x}'s significant role in fighting terrorism around {p}.",
+    "We welcome the commitment of {x} to the ceasefire in {p}.",
+    "We commend {x} for protecting civilians in {p}.",
+]
+NEUTRAL = [
+    "Officials met {x} in {p} to discuss the situation.",
+    "The delegation discussed developments in {p} with representatives of {x}.",
+]
+FILLER = [
+    "The humanitarian situation remains dire, and access for aid workers is limited.",
+    "There is no military solution to the conflict, and only a political process can bring lasting peace.",
+    "We will continue to work with our international partners to support a negotiated settlement.",
+    "Civilians continue to bear the brunt of the violence, and the needs of displaced families are growing.",
+    "The talks are expected to resume next week under the auspices of the special envoy.",
+    "Further assistance will be provided to host communities and to the most vulnerable.",
+    "The parties must respect international humanitarian law and protect civilian infrastructure.",
+    "Economic pressures have deepened the hardship faced by ordinary people across the region.",
+]
 
 
-def statement(rng: random.Random, source: str, x: str, p: str, tone: str, words: int, n: int) -> Statement:
+def statement(
+    rng: random.Random, source: str, x: str, p: str, tone: str, words: int, n: int
+) -> Statement:
     base, agency = SOURCES[source]
     pool = {"critical": CRITICAL, "supportive": SUPPORTIVE, "neutral": NEUTRAL}[tone]
     sentences = [rng.choice(pool).format(x=x, p=p)]
     while sum(len(s.split()) for s in sentences) < words:
-        sentences.append(rng.choice(FILLER) if rng.random() < 0.85 else rng.choice(pool).format(x=x, p=p))
-    paragraphs = tuple(" ".join(sentences[i:i + 4]) for i in range(0, len(sentences), 4))
+        sentences.append(
+            rng.choice(FILLER) if rng.random() < 0.85 else rng.choice(pool).format(x=x, p=p)
+        )
+    paragraphs = tuple(" ".join(sentences[i : i + 4]) for i in range(0, len(sentences), 4))
     return Statement(f"Statement on {p}", paragraphs, url=f"{base}statement-{n}/", agency=agency)
 
 
@@ -92,10 +142,14 @@ def long_pair(words: int) -> tuple[Statement, Statement]:
             s = s.replace("We ", "The Government ").replace("the ", "these ", 1)  # reworded
         b_sents.append(s)
     for i in range(len(a_sents) // 10):
-        b_sents.insert(rng.randrange(len(b_sents)), rng.choice(FILLER).replace(".", f" (new {i}).", 1))
-    group = lambda ss: tuple(" ".join(ss[i:i + 5]) for i in range(0, len(ss), 5))  # noqa: E731
-    return (Statement("A", group(a_sents), url="https://www.state.gov/a/"),
-            Statement("B", group(b_sents), url="https://www.whitehouse.gov/b/"))
+        b_sents.insert(
+            rng.randrange(len(b_sents)), rng.choice(FILLER).replace(".", f" (new {i}).", 1)
+        )
+    group = lambda ss: tuple(" ".join(ss[i : i + 5]) for i in range(0, len(ss), 5))  # noqa: E731
+    return (
+        Statement("A", group(a_sents), url="https://www.state.gov/a/"),
+        Statement("B", group(b_sents), url="https://www.whitehouse.gov/b/"),
+    )
 
 
 def naive_align(a: Statement, b: Statement) -> int:
@@ -125,7 +179,11 @@ def build_store(root: Path, n: int) -> None:
                 when = day + timedelta(hours=rng.randrange(72))
                 st = Statement(st.title, st.paragraphs, st.url, st.agency, when.isoformat(), source)
                 sid = f"{source}/statement-{k:05d}"
-                store.write_meta(StatementMeta(id=sid, source=source, url=st.url, title=st.title, agency=st.agency))
+                store.write_meta(
+                    StatementMeta(
+                        id=sid, source=source, url=st.url, title=st.title, agency=st.agency
+                    )
+                )
                 store.add_version(sid, st, utc_timestamp(when))
                 k += 1
 
@@ -145,11 +203,15 @@ def main() -> None:
     t = time.perf_counter()
     naive_pairs = naive_align(a, b)
     naive = time.perf_counter() - t
-    print(f"compare: {a.words:,} vs {b.words:,} words, {len(c.shared)} shared sentences, "
-          f"{len(c.actors)} actors")
+    print(
+        f"compare: {a.words:,} vs {b.words:,} words, {len(c.shared)} shared sentences, "
+        f"{len(c.actors)} actors"
+    )
     print(f"  dipdiff compare            {ours:8.3f} s")
-    print(f"  naive all-pairs alignment  {naive:8.3f} s   ({naive_pairs} pairs; alignment only)  "
-          f"ratio {naive / ours:5.1f}x")
+    print(
+        f"  naive all-pairs alignment  {naive:8.3f} s   ({naive_pairs} pairs; alignment only)  "
+        f"ratio {naive / ours:5.1f}x"
+    )
 
     shm = Path("/dev/shm")
     parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
@@ -157,27 +219,39 @@ def main() -> None:
         root = Path(tmp) / "snapshots"
         t = time.perf_counter()
         build_store(root, args.statements)
-        print(f"\ndivergences: store of {args.statements:,} statements written in "
-              f"{time.perf_counter() - t:.1f} s (setup, not counted)")
+        print(
+            f"\ndivergences: store of {args.statements:,} statements written in "
+            f"{time.perf_counter() - t:.1f} s (setup, not counted)"
+        )
         t = time.perf_counter()
         pairs = find_divergences(Store(root))
         ours = time.perf_counter() - t
         print(f"  dipdiff divergences        {ours:8.2f} s   ({len(pairs):,} divergent pairs)")
 
-        records = random.Random(1).sample(store_records(Store(root)), min(args.sample, args.statements))
+        records = random.Random(1).sample(
+            store_records(Store(root)), min(args.sample, args.statements)
+        )
         t = time.perf_counter()
         compared = 0
         for i, x in enumerate(records):
-            for y in records[i + 1:]:
+            for y in records[i + 1 :]:
                 if x.source != y.source:
                     compare(x.statement, y.statement)
                     compared += 1
         sample = time.perf_counter() - t
-        total_pairs = compared * (args.statements * (args.statements - 1)) / max(len(records) * (len(records) - 1), 1)
+        total_pairs = (
+            compared
+            * (args.statements * (args.statements - 1))
+            / max(len(records) * (len(records) - 1), 1)
+        )
         naive = sample * total_pairs / max(compared, 1)
-        print(f"  naive all pairs, sample    {sample:8.2f} s   ({compared:,} pairs of {len(records)} statements)")
-        print(f"  naive all pairs, {args.statements:,}   {naive:8.0f} s   (extrapolated: {total_pairs:,.0f} pairs)  "
-              f"ratio {naive / ours:5.0f}x")
+        print(
+            f"  naive all pairs, sample    {sample:8.2f} s   ({compared:,} pairs of {len(records)} statements)"
+        )
+        print(
+            f"  naive all pairs, {args.statements:,}   {naive:8.0f} s   (extrapolated: {total_pairs:,.0f} pairs)  "
+            f"ratio {naive / ours:5.0f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -49,12 +49,29 @@ rule law accountability for those responsible must be held will may should remai
 # A long tail of rarer words, as real statements have (the common words above make half a text).
 _SYLLABLES = "ka ri to ne mu sa lo vi de pa ro zu me ti ga no fe la si bo".split()
 TAIL = sorted({"".join(random.Random(k).choices(_SYLLABLES, k=3 + k % 3)) for k in range(4000)})
-NAMES = ["Blinken", "Guterres", "Zelenskyy", "Haftar", "Salamé", "Geneva", "Tripoli", "Kyiv",
-         "Khartoum", "Brussels", "NATO", "UN", "EU", "African Union"]
+NAMES = [
+    "Blinken",
+    "Guterres",
+    "Zelenskyy",
+    "Haftar",
+    "Salamé",
+    "Geneva",
+    "Tripoli",
+    "Kyiv",
+    "Khartoum",
+    "Brussels",
+    "NATO",
+    "UN",
+    "EU",
+    "African Union",
+]
 
 
 def sentence(rng: random.Random) -> str:
-    words = [rng.choice(VOCAB) if rng.random() < 0.55 else rng.choice(TAIL) for _ in range(rng.randint(12, 28))]
+    words = [
+        rng.choice(VOCAB) if rng.random() < 0.55 else rng.choice(TAIL)
+        for _ in range(rng.randint(12, 28))
+    ]
     for _ in range(rng.randint(0, 2)):
         words[rng.randrange(len(words))] = rng.choice(NAMES)
     if rng.random() < 0.3:
@@ -106,7 +123,9 @@ def run_dipdiff(a: list[str], b: list[str], _files, *, moves_twice: bool = False
     r = diff_statements(Statement("", tuple(a)), Statement("", tuple(b)))
     size = 0
     for c in r.changes:
-        if c.kind == "move":  # a relocation; with moves_twice, priced as a deletion plus an insertion
+        if (
+            c.kind == "move"
+        ):  # a relocation; with moves_twice, priced as a deletion plus an insertion
             size += len(c.new.split()) + (len(c.old.split()) if moves_twice else 0)
         elif not c.moved or not moves_twice:
             size += len(c.old.split()) + len(c.new.split())
@@ -118,6 +137,7 @@ def _sm(autojunk: bool) -> Callable:
         wa, wb = " ".join(a).split(), " ".join(b).split()
         ops = difflib.SequenceMatcher(None, wa, wb, autojunk=autojunk).get_opcodes()
         return sum((i2 - i1) + (j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
+
     return run
 
 
@@ -129,7 +149,10 @@ def run_dmp(a: list[str], b: list[str], _files) -> int:
     table: dict[str, str] = {}
 
     def encode(words: list[str]) -> str:
-        return "".join(table.setdefault(w, chr(0xF0000 + len(table)) if len(table) < 65000 else "?") for w in words)
+        return "".join(
+            table.setdefault(w, chr(0xF0000 + len(table)) if len(table) < 65000 else "?")
+            for w in words
+        )
 
     diffs = dmp.diff_main(encode(wa), encode(wb), False)
     return sum(len(text) for op, text in diffs if op != 0)
@@ -137,8 +160,12 @@ def run_dmp(a: list[str], b: list[str], _files) -> int:
 
 def run_git(a: list[str], b: list[str], files) -> int:
     fa, fb = files
-    out = subprocess.run(["git", "diff", "--no-index", "--no-color", "--word-diff=porcelain", str(fa), str(fb)],
-                         capture_output=True, text=True, check=False).stdout
+    out = subprocess.run(
+        ["git", "diff", "--no-index", "--no-color", "--word-diff=porcelain", str(fa), str(fb)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
     size = 0
     for line in out.splitlines()[4:]:
         if line[:1] in "+-" and not line.startswith(("+++", "---")):
@@ -146,11 +173,18 @@ def run_git(a: list[str], b: list[str], files) -> int:
     return size
 
 
-ENGINES: dict[str, Callable] = {"dipdiff": run_dipdiff, "sm-autojunk": _sm(True), "sm-exact": _sm(False),
-                                "dmp-words": run_dmp, "git-word-diff": run_git}
+ENGINES: dict[str, Callable] = {
+    "dipdiff": run_dipdiff,
+    "sm-autojunk": _sm(True),
+    "sm-exact": _sm(False),
+    "dmp-words": run_dmp,
+    "git-word-diff": run_git,
+}
 
 
-def timed_together(engines: dict[str, Callable], a, b, files, repeats: int, budget: float) -> dict[str, tuple[float, int]]:
+def timed_together(
+    engines: dict[str, Callable], a, b, files, repeats: int, budget: float
+) -> dict[str, tuple[float, int]]:
     """Median time and edit-script size of each engine. The engines take turns, one run each per
     round, so that a busy machine slows them all alike; an engine whose runs have used up
     ``budget`` seconds (exact matching on 50,000 words) sits out the remaining rounds."""
@@ -173,26 +207,37 @@ def main() -> int:
     ns = ap.parse_args()
     sizes = [500, 5_000] if ns.quick else [500, 5_000, 50_000]
     results: dict[tuple[int, str, str], tuple[float, int]] = {}
-    print(f"python {sys.version.split()[0]}, {subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.strip()}")
-    print(f"{'words':>6} {'scenario':<10} {'engine':<14} {'median':>9} {'x dipdiff':>9} {'script':>7} {'x exact':>8}")
+    print(
+        f"python {sys.version.split()[0]}, {subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.strip()}"
+    )
+    print(
+        f"{'words':>6} {'scenario':<10} {'engine':<14} {'median':>9} {'x dipdiff':>9} {'script':>7} {'x exact':>8}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             rng = random.Random(n)
             base = document(rng, n)
-            scenarios = {"few-edits": few_edits(rng, base), "30%": rewritten(rng, base),
-                         "unrelated": document(random.Random(n + 1), n)}
+            scenarios = {
+                "few-edits": few_edits(rng, base),
+                "30%": rewritten(rng, base),
+                "unrelated": document(random.Random(n + 1), n),
+            }
             for name, edited in scenarios.items():
                 fa, fb = Path(tmp) / f"{n}-{name}-a.txt", Path(tmp) / f"{n}-{name}-b.txt"
                 fa.write_text("\n\n".join(base) + "\n", encoding="utf-8")
                 fb.write_text("\n\n".join(edited) + "\n", encoding="utf-8")
-                for engine, figures in timed_together(ENGINES, base, edited, (fa, fb), ns.repeats, 3.0).items():
+                for engine, figures in timed_together(
+                    ENGINES, base, edited, (fa, fb), ns.repeats, 3.0
+                ).items():
                     results[(n, name, engine)] = figures
                 mine_t, _ = results[(n, name, "dipdiff")]
                 _, exact_s = results[(n, name, "sm-exact")]
                 for engine in ENGINES:
                     t, size = results[(n, name, engine)]
-                    print(f"{n:>6} {name:<10} {engine:<14} {t * 1000:>7.1f}ms {t / mine_t:>8.2f}x {size:>7} "
-                          f"{size / max(exact_s, 1):>7.2f}x")
+                    print(
+                        f"{n:>6} {name:<10} {engine:<14} {t * 1000:>7.1f}ms {t / mine_t:>8.2f}x {size:>7} "
+                        f"{size / max(exact_s, 1):>7.2f}x"
+                    )
     print()
     ok = True
 
@@ -203,26 +248,40 @@ def main() -> int:
 
     t_mine, _ = results[(5_000, "few-edits", "dipdiff")]
     t_dmp, _ = results[(5_000, "few-edits", "dmp-words")]
-    check(f"5,000 words, few edits: dipdiff {t_mine * 1000:.1f} ms < diff-match-patch {t_dmp * 1000:.1f} ms",
-          t_mine < t_dmp)
+    check(
+        f"5,000 words, few edits: dipdiff {t_mine * 1000:.1f} ms < diff-match-patch {t_dmp * 1000:.1f} ms",
+        t_mine < t_dmp,
+    )
     big = max(sizes)
     t_mine, s_mine = results[(big, "30%", "dipdiff")]
     t_git, _ = results[(big, "30%", "git-word-diff")]
     _, s_exact = results[(big, "30%", "sm-exact")]
-    check(f"{big:,} words, 30% rewritten/reordered: dipdiff {t_mine * 1000:.0f} ms < 10 x git "
-          f"{t_git * 1000:.0f} ms ({t_mine / t_git:.1f}x)", t_mine < 10 * t_git)
-    check(f"{big:,} words, 30%: edit script {s_mine} words <= 1.1 x difflib exact {s_exact} "
-          f"({s_mine / s_exact:.2f}x)", s_mine <= 1.1 * s_exact)
+    check(
+        f"{big:,} words, 30% rewritten/reordered: dipdiff {t_mine * 1000:.0f} ms < 10 x git "
+        f"{t_git * 1000:.0f} ms ({t_mine / t_git:.1f}x)",
+        t_mine < 10 * t_git,
+    )
+    check(
+        f"{big:,} words, 30%: edit script {s_mine} words <= 1.1 x difflib exact {s_exact} "
+        f"({s_mine / s_exact:.2f}x)",
+        s_mine <= 1.1 * s_exact,
+    )
     rng = random.Random(big)
     base = document(rng, big)
     few_edits(rng, base)
     edited = rewritten(rng, base)
     strict = run_dipdiff(base, edited, None, moves_twice=True)
-    check(f"{big:,} words, 30%: ... with every move priced as a deletion plus an insertion, {strict} words "
-          f"({strict / s_exact:.2f}x)", strict <= 1.1 * s_exact)
+    check(
+        f"{big:,} words, 30%: ... with every move priced as a deletion plus an insertion, {strict} words "
+        f"({strict / s_exact:.2f}x)",
+        strict <= 1.1 * s_exact,
+    )
     per_word = {n: results[(n, "30%", "dipdiff")][0] / n for n in sizes}
     growth = per_word[big] / per_word[sizes[1]]
-    check(f"not quadratic: time per word at {big:,} words is {growth:.2f}x that at {sizes[1]:,}", growth < 3)
+    check(
+        f"not quadratic: time per word at {big:,} words is {growth:.2f}x that at {sizes[1]:,}",
+        growth < 3,
+    )
     tracemalloc.start()
     run_dipdiff(base, edited, None)
     peak = tracemalloc.get_traced_memory()[1] / 2**20

@@ -60,16 +60,26 @@ def child_rss(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
     elapsed = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
-        raise SystemExit(f"{' '.join(cmd[:3])} failed ({code}): {(cwd / '.err').read_text()[-800:]}")
+        raise SystemExit(
+            f"{' '.join(cmd[:3])} failed ({code}): {(cwd / '.err').read_text()[-800:]}"
+        )
     child_rss.cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
     return elapsed, usage.ru_maxrss // 1024, out_path.read_text()
 
 
 class Site:
     def __init__(self, pages: int, validators: bool = True) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "_site.py"), str(pages),
-                                      "validators" if validators else "plain"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(HERE / "_site.py"),
+                str(pages),
+                "validators" if validators else "plain",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.port = int(self.proc.stdout.readline())
 
     def cpu(self) -> float:
@@ -101,7 +111,7 @@ per_host = 8
 robots = false
 [sources.bench]
 kind = "sitemap"
-url = "{site.url('/sitemap.xml')}"
+url = "{site.url("/sitemap.xml")}"
 agency = "Benchmark Department"
 max_items = 1000000
 [sources.bench.extract]
@@ -125,15 +135,27 @@ def urlwatch_bin() -> str | None:
 
 def urlwatch_setup(folder: Path, site: Site, pages: int, exe: str) -> list[str]:
     folder.mkdir(parents=True)
-    jobs = [f'name: "r{i}"\nurl: "{site.url(f"/releases/{i}/")}"\nfilter:\n  - css: div.entry-content\n'
-            for i in range(pages)]
+    jobs = [
+        f'name: "r{i}"\nurl: "{site.url(f"/releases/{i}/")}"\nfilter:\n  - css: div.entry-content\n'
+        for i in range(pages)
+    ]
     (folder / "urls.yaml").write_text("---\n".join(jobs))
     (folder / "hooks.py").write_text("")
     (folder / "urlwatch.yaml").write_text(
         "display: {new: true, error: true, unchanged: false, empty-diff: false}\n"
-        "report:\n  stdout: {enabled: true, color: false}\n  text: {details: false, footer: false, minimal: true}\n")
-    return [exe, "--urls", "urls.yaml", "--config", "urlwatch.yaml", "--hooks", "hooks.py", "--cache",
-            "cache.db"]
+        "report:\n  stdout: {enabled: true, color: false}\n  text: {details: false, footer: false, minimal: true}\n"
+    )
+    return [
+        exe,
+        "--urls",
+        "urls.yaml",
+        "--config",
+        "urlwatch.yaml",
+        "--hooks",
+        "hooks.py",
+        "--cache",
+        "cache.db",
+    ]
 
 
 def urlwatch_count(out: str) -> str:
@@ -182,27 +204,44 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=2000)
     ap.add_argument("--edits", type=int, default=20)
     ap.add_argument("--no-urlwatch", action="store_true")
-    ap.add_argument("--memory", action="store_true", help="also run dipdiff alone at N/4 and N/2 pages")
-    ap.add_argument("--memory-only", action="store_true", help="only the memory runs (dipdiff alone)")
+    ap.add_argument(
+        "--memory", action="store_true", help="also run dipdiff alone at N/4 and N/2 pages"
+    )
+    ap.add_argument(
+        "--memory-only", action="store_true", help="only the memory runs (dipdiff alone)"
+    )
     args = ap.parse_args()
     if args.memory_only:
         memory(args.pages, args.edits)
         return
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "src")], env=ENV, check=False)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(HERE.parent / "src")], env=ENV, check=False
+    )
     out_dir = HERE / "out" / f"fetch-{args.pages}"
     shutil.rmtree(out_dir, ignore_errors=True)
     if not args.no_urlwatch and not urlwatch_bin():
-        print("urlwatch not found (see the docstring); comparing with the bare loop only", file=sys.stderr)
-    print(f"{args.pages} statement pages on 127.0.0.1, {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
+        print(
+            "urlwatch not found (see the docstring); comparing with the bare loop only",
+            file=sys.stderr,
+        )
+    print(
+        f"{args.pages} statement pages on 127.0.0.1, {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}"
+    )
     results = scenario(args.pages, args.edits, not args.no_urlwatch, out_dir)
     phases = list(next(iter(results.values())))
     print()
     print(f"{'tool':<18}" + "".join(f"{p:>22}" for p in phases))
     for name, by_phase in results.items():
-        print(f"{name:<18}" + "".join(f"{t:>10.2f} s {rss:>5} MB  " for t, rss, _ in by_phase.values()))
+        print(
+            f"{name:<18}"
+            + "".join(f"{t:>10.2f} s {rss:>5} MB  " for t, rss, _ in by_phase.values())
+        )
     print("CPU seconds (tool / web site):")
     for name in results:
-        print(f"{name:<18}" + "".join(f"{CPU[(name, p)][0]:>10.2f} / {CPU[(name, p)][1]:<9.2f}" for p in phases))
+        print(
+            f"{name:<18}"
+            + "".join(f"{CPU[(name, p)][0]:>10.2f} / {CPU[(name, p)][1]:<9.2f}" for p in phases)
+        )
     print()
     for name, by_phase in results.items():
         print(f"{name:<18}" + " | ".join(f"{p}: {c}" for p, (_, _, c) in by_phase.items()))
@@ -217,7 +256,9 @@ def main() -> None:
     nochange = dd["no change"][0]
     print(f"dipdiff no-change run / bare loop = {nochange / bare:.2f} (target <= 1.5)")
     if "urlwatch" in results:
-        print(f"urlwatch / dipdiff no-change run = {results['urlwatch']['no change'][0] / nochange:.2f} (target >= 2)")
+        print(
+            f"urlwatch / dipdiff no-change run = {results['urlwatch']['no change'][0] / nochange:.2f} (target >= 2)"
+        )
     if args.memory:
         memory(args.pages, args.edits, known={args.pages: dd["no change"]})
 

@@ -27,8 +27,10 @@ from dipdiff.render.markdown import render_report
 from dipdiff.store.meta import StatementMeta
 from dipdiff.store.store import Store
 
-WORDS = ("the united states condemns welcomes urges calls on all parties to halt the offensive and "
-         "return to negotiations under un auspices with full respect for sovereignty").split()
+WORDS = (
+    "the united states condemns welcomes urges calls on all parties to halt the offensive and "
+    "return to negotiations under un auspices with full respect for sovereignty"
+).split()
 
 
 def paragraph(seed: int, n: int = 60) -> str:
@@ -41,8 +43,13 @@ def build(root: Path, statements: int, checks: int) -> date:
     with store.lock():
         for s in range(statements):
             sid = f"src-{s % 5}/statement-{s:05d}"
-            meta = StatementMeta(id=sid, source=sid.split("/")[0], url=f"https://example.gov/{s}",
-                                 title=f"Statement {s}", agency=f"Agency {s % 5}")
+            meta = StatementMeta(
+                id=sid,
+                source=sid.split("/")[0],
+                url=f"https://example.gov/{s}",
+                title=f"Statement {s}",
+                agency=f"Agency {s % 5}",
+            )
             store.write_meta(meta)
             version = 0
             for c in range(checks):
@@ -50,14 +57,28 @@ def build(root: Path, statements: int, checks: int) -> date:
                 edit = c == 0 or (c % 37 == s % 37)
                 if edit:
                     version += 1
-                    st = Statement(f"Statement {s}", tuple(paragraph(s + k + version * (k == 1)) for k in range(6)),
-                                   meta.url, meta.agency)
+                    st = Statement(
+                        f"Statement {s}",
+                        tuple(paragraph(s + k + version * (k == 1)) for k in range(6)),
+                        meta.url,
+                        meta.agency,
+                    )
                     ref = store.add_version(sid, st, when)
                     outcome = Outcome.NEW if version == 1 else Outcome.CHANGED
-                    meta.checks.append({"time": when, "outcome": str(outcome), "url": meta.url,
-                                        "status": 200, "sha256": ref.sha256, "version": ref.number})
+                    meta.checks.append(
+                        {
+                            "time": when,
+                            "outcome": str(outcome),
+                            "url": meta.url,
+                            "status": 200,
+                            "sha256": ref.sha256,
+                            "version": ref.number,
+                        }
+                    )
                 else:
-                    meta.checks.append({"time": when, "outcome": "unchanged", "url": meta.url, "status": 200})
+                    meta.checks.append(
+                        {"time": when, "outcome": "unchanged", "url": meta.url, "status": 200}
+                    )
             store.write_meta(meta)  # the history at once: the same file record_check writes, faster
     return (start + timedelta(hours=6 * (checks - 1))).date()
 
@@ -80,8 +101,10 @@ def main() -> None:
         root = Path(tmp) / "snapshots"
         t = time.perf_counter()
         last_day = build(root, args.statements, args.checks)
-        print(f"store: {args.statements} statements x {args.checks} checks, built in "
-              f"{time.perf_counter() - t:.1f}s")
+        print(
+            f"store: {args.statements} statements x {args.checks} checks, built in "
+            f"{time.perf_counter() - t:.1f}s"
+        )
         store = Store(root)
 
         def baseline():
@@ -95,8 +118,11 @@ def main() -> None:
             "baseline": timed(baseline),
             "report": timed(lambda: render_report(monitor.build_report(store, window))),
             "feed": timed(lambda: render_feed(monitor.build_feed(store))),
-            "write": timed(lambda: monitor.write_reports(store, Path(tmp) / "reports", report_input,
-                                                         filename=window.filename)),
+            "write": timed(
+                lambda: monitor.write_reports(
+                    store, Path(tmp) / "reports", report_input, filename=window.filename
+                )
+            ),
         }
         c = report_input.counts()
         print(f"daily report {window.label}: {c['changed']} changed, {report_input.checks} checks")

@@ -24,7 +24,9 @@ TARGET_MS = 50.0
 
 
 def timings(cmd: list[str], runs: int, env: dict[str, str]) -> list[float]:
-    subprocess.run(cmd, capture_output=True, check=True, env=env)  # warm the page cache, write .pyc files
+    subprocess.run(
+        cmd, capture_output=True, check=True, env=env
+    )  # warm the page cache, write .pyc files
     out = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -40,7 +42,9 @@ def main() -> int:
     # Measure what an installed copy costs: with byte-code caching, as pip installs it.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if "PYTHONDONTWRITEBYTECODE" in os.environ:
-        print("(PYTHONDONTWRITEBYTECODE is set here; unset for the measured commands, as on an installed copy)")
+        print(
+            "(PYTHONDONTWRITEBYTECODE is set here; unset for the measured commands, as on an installed copy)"
+        )
     rows = {
         "python -c pass": [sys.executable, "-c", "pass"],
         'python -c "import dipdiff"': [sys.executable, "-c", "import dipdiff"],
@@ -53,11 +57,15 @@ def main() -> int:
         t = timings(cmd, args.runs, env)
         medians[name] = statistics.median(t)
         ratio = medians[name] / medians["python -c pass"]
-        print(f"{name:<28}{min(t):>8.1f}{medians[name]:>8.1f}{statistics.mean(t):>8.1f}{ratio:>7.2f}x")
+        print(
+            f"{name:<28}{min(t):>8.1f}{medians[name]:>8.1f}{statistics.mean(t):>8.1f}{ratio:>7.2f}x"
+        )
     v = medians["dipdiff --version"]
     ok = v < TARGET_MS
-    print(f"\n{'PASS' if ok else 'FAIL'}  dipdiff --version median {v:.1f} ms < {TARGET_MS:.0f} ms "
-          f"({v - medians['python -c pass']:.1f} ms above the bare interpreter)")
+    print(
+        f"\n{'PASS' if ok else 'FAIL'}  dipdiff --version median {v:.1f} ms < {TARGET_MS:.0f} ms "
+        f"({v - medians['python -c pass']:.1f} ms above the bare interpreter)"
+    )
     return 0 if ok else 1
 
 

@@ -40,9 +40,11 @@ def row(name: str, r: CampaignResult) -> str:
     if r.clean_seconds and r.after_seconds:
         clean, after = statistics.median(r.clean_seconds), statistics.median(r.after_seconds)
         cost = f"  run after a kill {after:.2f} s vs clean run {clean:.2f} s ({after / clean:.2f}x)"
-    return (f"  {name:<44} kills {r.kills:>3} ({r.step_kills} at a step, {r.timer_kills} by timer)  "
-            f"next run ok {r.runs_after_kill_ok:>3}  verify ok {r.verifies_ok:>3}  "
-            f"versions {r.versions_found}/{r.versions_expected} ({lost} lost){cost}")
+    return (
+        f"  {name:<44} kills {r.kills:>3} ({r.step_kills} at a step, {r.timer_kills} by timer)  "
+        f"next run ok {r.runs_after_kill_ok:>3}  verify ok {r.verifies_ok:>3}  "
+        f"versions {r.versions_found}/{r.versions_expected} ({lost} lost){cost}"
+    )
 
 
 def main() -> int:
@@ -53,7 +55,9 @@ def main() -> int:
     problems: list[str] = []
     started = time.monotonic()
     print("dipdiff fault summary")
-    print("SIGKILL campaigns (real processes; after every kill the next run must succeed, the store")
+    print(
+        "SIGKILL campaigns (real processes; after every kill the next run must succeed, the store"
+    )
     print("must verify, every version be reported once, and no version be lost)")
     with tempfile.TemporaryDirectory() as tmp_:
         tmp = Path(tmp_)
@@ -62,39 +66,71 @@ def main() -> int:
         print(row(f"import runs, {site.pages} pages x {site.days} days", r))
         problems += r.problems
         with LocalServer() as server:
-            fsite = Site(tmp / "fsite", pages=10, days=3, seed=3, flips=False).build(server.url("/releases/2019/"))
+            fsite = Site(tmp / "fsite", pages=10, days=3, seed=3, flips=False).build(
+                server.url("/releases/2019/")
+            )
             config = fetch_config(tmp / "dipdiff.toml", server)
-            r = fetch_kill_campaign(tmp / "fetch", fsite, server, config, kills_per_day=2 * scale, seed=4)
+            r = fetch_kill_campaign(
+                tmp / "fetch", fsite, server, config, kills_per_day=2 * scale, seed=4
+            )
             print(row(f"fetch runs, {fsite.pages} pages x {fsite.days} days", r))
             problems += r.problems
-            step_site = Site(tmp / "ssite", pages=2, days=2, seed=5, flips=False).build(server.url("/releases/2020/"))
+            step_site = Site(tmp / "ssite", pages=2, days=2, seed=5, flips=False).build(
+                server.url("/releases/2020/")
+            )
             step_site.page_path(1, 1).write_bytes(b"<html><body><h1>Not yet</h1></body></html>")
             step_site.page_path(2, 0).write_bytes(
-                step_site.page_path(1, 0).read_bytes().replace(b"<p>", b"<p>Updated: ", 1))
-            r = fetch_step_kills(tmp / "steps", step_site, server, config, day=2, stride=1 if scale > 1 else 3)
+                step_site.page_path(1, 0).read_bytes().replace(b"<p>", b"<p>Updated: ", 1)
+            )
+            r = fetch_step_kills(
+                tmp / "steps", step_site, server, config, day=2, stride=1 if scale > 1 else 3
+            )
             print(row("a fetch run killed before every write step", r))
             problems += r.problems
     lost = FIGURES["versions expected"] - FIGURES["versions found"]
-    print(f"  total: {FIGURES['kills survived']} SIGKILLs survived, versions expected "
-          f"{FIGURES['versions expected']} / found {FIGURES['versions found']} ({lost} lost)")
+    print(
+        f"  total: {FIGURES['kills survived']} SIGKILLs survived, versions expected "
+        f"{FIGURES['versions expected']} / found {FIGURES['versions found']} ({lost} lost)"
+    )
     print()
     print("fault test files (pytest):")
-    files = ["store/test_crash.py", "store/test_store_faults.py", "pipeline/test_network_faults.py",
-             "scenarios/test_hostile.py", "core/test_config_faults.py", "scrape/test_fuzz_extract.py",
-             "store/test_verify.py"]
+    files = [
+        "store/test_crash.py",
+        "store/test_store_faults.py",
+        "pipeline/test_network_faults.py",
+        "scenarios/test_hostile.py",
+        "core/test_config_faults.py",
+        "scrape/test_fuzz_extract.py",
+        "store/test_verify.py",
+    ]
     t0 = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                          *[str(ROOT / "tests" / f) for f in files]], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            *[str(ROOT / "tests" / f) for f in files],
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     lines = out.stdout.strip().splitlines()
     summary = [line for line in lines if line.startswith("fault suite:")]
     result = [line.strip("= ") for line in lines if " passed" in line or " failed" in line]
-    print(f"  {result[-1] if result else 'no result line'}  ({time.monotonic() - t0:.1f} s wall clock)")
+    print(
+        f"  {result[-1] if result else 'no result line'}  ({time.monotonic() - t0:.1f} s wall clock)"
+    )
     print(f"  {summary[0] if summary else 'no fault summary line'}")
     if out.returncode:
         problems.append("the fault test files failed")
     print()
-    print(f"done in {time.monotonic() - started:.0f} s: "
-          + ("no problems" if not problems else f"{len(problems)} problem(s)"))
+    print(
+        f"done in {time.monotonic() - started:.0f} s: "
+        + ("no problems" if not problems else f"{len(problems)} problem(s)")
+    )
     for p in problems[:20]:
         print(f"  PROBLEM {p}")
     return 1 if problems else 0

@@ -35,5 +35,9 @@ def cli(store_dir: Path) -> Cli:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """What the fault suite tried (tests/faultkit.py counts it): printed when any of it ran."""
-    if FIGURES.get("fault scenarios") or FIGURES.get("pages fuzzed") or FIGURES.get("kills survived"):
+    if (
+        FIGURES.get("fault scenarios")
+        or FIGURES.get("pages fuzzed")
+        or FIGURES.get("kills survived")
+    ):
         terminalreporter.write_line(figures_line(FIGURES))

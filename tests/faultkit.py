@@ -34,10 +34,13 @@ FIGURES: Counter[str] = Counter()
 
 def figures_line(f: Counter[str]) -> str:
     lost = f["versions expected"] - f["versions found"]
-    return (f"fault suite: {f['fault scenarios']} fault scenarios, {f['kills survived']} SIGKILLs survived, "
-            f"{f['pages fuzzed']} damaged pages and {f['configs fuzzed']} damaged configs fuzzed, "
-            f"versions expected {f['versions expected']} / found {f['versions found']} "
-            f"({'none' if lost == 0 else lost} lost)")
+    return (
+        f"fault suite: {f['fault scenarios']} fault scenarios, {f['kills survived']} SIGKILLs survived, "
+        f"{f['pages fuzzed']} damaged pages and {f['configs fuzzed']} damaged configs fuzzed, "
+        f"versions expected {f['versions expected']} / found {f['versions found']} "
+        f"({'none' if lost == 0 else lost} lost)"
+    )
+
 
 _WORDS = (
     "the united states condemns welcomes urges calls for restraint ceasefire talks between "
@@ -61,8 +64,10 @@ _TEMPLATE = """<!DOCTYPE html>
 </div></main><footer>State Department footer</footer></body></html>
 """
 
-_CAPTCHA = (b"<html><head><title>Just a moment...</title></head><body><h1>Checking your browser</h1>"
-            b"<p>Please enable JavaScript and cookies to continue.</p></body></html>")
+_CAPTCHA = (
+    b"<html><head><title>Just a moment...</title></head><body><h1>Checking your browser</h1>"
+    b"<p>Please enable JavaScript and cookies to continue.</p></body></html>"
+)
 
 
 def statement_html(title: str, paragraphs: list[str], day: int = 1) -> bytes:
@@ -83,10 +88,14 @@ class Site:
 
     def build(self, base_url: str = "https://www.state.gov/releases/2019/04/") -> Site:
         rng = random.Random(self.seed)
-        self.urls = [f"{base_url}statement-{i:03d}-on-regional-security/" for i in range(self.pages)]
+        self.urls = [
+            f"{base_url}statement-{i:03d}-on-regional-security/" for i in range(self.pages)
+        ]
         for i in range(self.pages):
-            paras = [" ".join(rng.choice(_WORDS) for _ in range(rng.randint(18, 40))).capitalize() + "."
-                     for _ in range(rng.randint(2, 5))]
+            paras = [
+                " ".join(rng.choice(_WORDS) for _ in range(rng.randint(18, 40))).capitalize() + "."
+                for _ in range(rng.randint(2, 5))
+            ]
             first = list(paras)
             title = f"Statement {i} on Regional Security"
             for day in range(1, self.days + 1):
@@ -96,9 +105,15 @@ class Site:
                     words = paras[k].split()
                     words[rng.randrange(len(words))] = rng.choice(_WORDS)
                     paras[k] = " ".join(words)
-                elif day > 1 and roll < 0.45 and self.flips:  # flip back to the first text (CDN flip-flop)
+                elif (
+                    day > 1 and roll < 0.45 and self.flips
+                ):  # flip back to the first text (CDN flip-flop)
                     paras = list(first)
-                content = _CAPTCHA if day > 1 and 0.45 <= roll < 0.5 else statement_html(title, paras, day)
+                content = (
+                    _CAPTCHA
+                    if day > 1 and 0.45 <= roll < 0.5
+                    else statement_html(title, paras, day)
+                )
                 self.page_path(day, i).parent.mkdir(parents=True, exist_ok=True)
                 self.page_path(day, i).write_bytes(content)
         return self
@@ -107,10 +122,15 @@ class Site:
         """Serve day ``day`` of the site on a :class:`~dipdiff.serve.LocalServer`: a listing and the pages."""
         from dipdiff.pipeline.server import Response
 
-        items = "".join(f'<li class="item"><a href="{u}">Statement {i}</a></li>' for i, u in enumerate(self.urls))
+        items = "".join(
+            f'<li class="item"><a href="{u}">Statement {i}</a></li>'
+            for i, u in enumerate(self.urls)
+        )
         server.set(listing, Response(f"<html><body><ul>{items}</ul></body></html>".encode()))
         for i, url in enumerate(self.urls):
-            server.set(url.split(str(server.port), 1)[1], Response(self.page_path(day, i).read_bytes()))
+            server.set(
+                url.split(str(server.port), 1)[1], Response(self.page_path(day, i).read_bytes())
+            )
 
     def page_path(self, day: int, i: int) -> Path:
         return self.root / f"day{day}" / f"{i:03d}.html"
@@ -161,10 +181,25 @@ def stored_versions(store: Path) -> dict[str, int]:
 # -- running real processes -------------------------------------------------------------------
 
 
-def driver_command(store: Path, site: Site, day: int, *, kill_at: int | None = None,
-                   trace: Path | None = None, retry_lock: bool = False) -> list[str]:
-    cmd = [PYTHON, str(HERE / "faultkit.py"), "drive", str(store), str(site.root), str(day),
-           "--urls", ",".join(site.urls)]
+def driver_command(
+    store: Path,
+    site: Site,
+    day: int,
+    *,
+    kill_at: int | None = None,
+    trace: Path | None = None,
+    retry_lock: bool = False,
+) -> list[str]:
+    cmd = [
+        PYTHON,
+        str(HERE / "faultkit.py"),
+        "drive",
+        str(store),
+        str(site.root),
+        str(day),
+        "--urls",
+        ",".join(site.urls),
+    ]
     if kill_at is not None:
         cmd += ["--kill-at", str(kill_at)]
     if trace is not None:
@@ -175,8 +210,13 @@ def driver_command(store: Path, site: Site, day: int, *, kill_at: int | None = N
 
 
 def run_driver(store: Path, site: Site, day: int, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(driver_command(store, site, day, **kw), capture_output=True, text=True,
-                          timeout=120, env=_env())
+    return subprocess.run(
+        driver_command(store, site, day, **kw),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(),
+    )
 
 
 def fetch_config(path: Path, server, listing: str = "/releases/", timeout: float = 5) -> Path:
@@ -184,7 +224,9 @@ def fetch_config(path: Path, server, listing: str = "/releases/", timeout: float
     path.write_text(
         f"[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\nretries = 0\ntimeout = {timeout}\n"
         f'[sources.fault-site]\nkind = "listing"\nurl = "{server.url(listing)}"\nselector = "li.item"\n'
-        'agency = "Fault Site"\n', encoding="utf-8")
+        'agency = "Fault Site"\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -193,8 +235,9 @@ def cli_command(*args: str, kill_at: int | None = None) -> list[str]:
     return [PYTHON, str(HERE / "faultkit.py"), "cli", str(kill_at or 0), *args]
 
 
-def fetch_kill_campaign(store: Path, site: Site, server, config: Path, kills_per_day: int, *,
-                        seed: int = 1) -> CampaignResult:
+def fetch_kill_campaign(
+    store: Path, site: Site, server, config: Path, kills_per_day: int, *, seed: int = 1
+) -> CampaignResult:
     """Like :func:`kill_campaign`, for ``dipdiff fetch --all`` runs over the site on ``server``,
     killed by a timer (step kills of fetch runs: ``fetch_step_kills``)."""
     from dipdiff.store.store import Store
@@ -206,8 +249,12 @@ def fetch_kill_campaign(store: Path, site: Site, server, config: Path, kills_per
     for day in range(1, site.days + 1):
         site.serve_day(server, day)
         for k in range(kills_per_day):
-            proc = subprocess.Popen(cli_command(*fetch), stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, env=_env())
+            proc = subprocess.Popen(
+                cli_command(*fetch),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=_env(),
+            )
             time.sleep(rng.uniform(0.3, 1.0))  # startup takes ~0.3 s, a run of 10 pages ~0.5 s
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -215,7 +262,9 @@ def fetch_kill_campaign(store: Path, site: Site, server, config: Path, kills_per
             res.kills += 1
             after = subprocess.run(cli_command(*fetch), capture_output=True, text=True, env=_env())
             if after.returncode not in (0, 1):
-                res.problems.append(f"day {day} kill {k}: next run failed: {after.stderr.strip()[-300:]}")
+                res.problems.append(
+                    f"day {day} kill {k}: next run failed: {after.stderr.strip()[-300:]}"
+                )
                 continue
             res.runs_after_kill_ok += 1
             problems = verify_store(Store(store)) + reported_once(store)
@@ -224,13 +273,17 @@ def fetch_kill_campaign(store: Path, site: Site, server, config: Path, kills_per
         expected, found = site.expected_versions(day), stored_versions(store)
         lost = {u: (n, found.get(u, 0)) for u, n in expected.items() if found.get(u, 0) != n}
         if lost:
-            res.problems.append(f"day {day}: versions expected/found differ for {len(lost)} page(s): "
-                                f"{sorted(lost.items())[:3]}")
+            res.problems.append(
+                f"day {day}: versions expected/found differ for {len(lost)} page(s): "
+                f"{sorted(lost.items())[:3]}"
+            )
     _count_versions(res, site, store)
     return res
 
 
-def fetch_step_kills(tmp: Path, site: Site, server, config: Path, day: int, stride: int = 1) -> CampaignResult:
+def fetch_step_kills(
+    tmp: Path, site: Site, server, config: Path, day: int, stride: int = 1
+) -> CampaignResult:
     """Kill a ``dipdiff fetch --all`` run of day ``day`` before each of its fsyncs/renames in turn
     (each time on a fresh copy of the store as it was after the day before); the next run must
     report every change exactly once and store no duplicate."""
@@ -243,26 +296,45 @@ def fetch_step_kills(tmp: Path, site: Site, server, config: Path, day: int, stri
     seed = tmp / "seed"
     for d in range(1, day):
         site.serve_day(server, d)
-        subprocess.run(cli_command("--store", str(seed), "fetch", "--all", "--config", str(config)),
-                       capture_output=True, env=_env(), check=False)
+        subprocess.run(
+            cli_command("--store", str(seed), "fetch", "--all", "--config", str(config)),
+            capture_output=True,
+            env=_env(),
+            check=False,
+        )
     site.serve_day(server, day)
     probe = tmp / "probe"
     shutil.copytree(seed, probe) if seed.exists() else None
-    clean = subprocess.run(cli_command("--store", str(probe), "fetch", "--all", "--config", str(config)),
-                           capture_output=True, text=True, env=_env())
+    clean = subprocess.run(
+        cli_command("--store", str(probe), "fetch", "--all", "--config", str(config)),
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
     reported = [line for line in clean.stderr.splitlines() if line.startswith(("new ", "changed "))]
-    steps = range(1, steps_of(clean) + 1, stride)  # stride 3: before each write (fsync, rename, fsync)
+    steps = range(
+        1, steps_of(clean) + 1, stride
+    )  # stride 3: before each write (fsync, rename, fsync)
     for n in steps:
         store = tmp / f"kill{n}"
         shutil.copytree(seed, store) if seed.exists() else None
-        killed = subprocess.run(cli_command("--store", str(store), "fetch", "--all", "--config", str(config),
-                                            kill_at=n), capture_output=True, env=_env())
+        killed = subprocess.run(
+            cli_command(
+                "--store", str(store), "fetch", "--all", "--config", str(config), kill_at=n
+            ),
+            capture_output=True,
+            env=_env(),
+        )
         res.kills += 1
         res.step_kills += 1
         if killed.returncode != -signal.SIGKILL:
             res.problems.append(f"step {n}: the run was not killed (exit {killed.returncode})")
-        after = subprocess.run(cli_command("--store", str(store), "fetch", "--all", "--config", str(config)),
-                               capture_output=True, text=True, env=_env())
+        after = subprocess.run(
+            cli_command("--store", str(store), "fetch", "--all", "--config", str(config)),
+            capture_output=True,
+            text=True,
+            env=_env(),
+        )
         if after.returncode not in (0, 1):
             res.problems.append(f"step {n}: next run failed: {after.stderr.strip()[-300:]}")
             continue
@@ -272,7 +344,9 @@ def fetch_step_kills(tmp: Path, site: Site, server, config: Path, day: int, stri
         res.verifies_ok += not problems
         res.problems += [f"step {n}: {p}" for p in reported_once(store)]
         if stored_versions(store) != site.expected_versions(day):
-            res.problems.append(f"step {n}: versions {stored_versions(store)} != {site.expected_versions(day)}")
+            res.problems.append(
+                f"step {n}: versions {stored_versions(store)} != {site.expected_versions(day)}"
+            )
     res.versions_expected = sum(site.expected_versions(day).values()) * res.runs_after_kill_ok
     res.versions_found = sum(sum(stored_versions(tmp / f"kill{n}").values()) for n in steps)
     FIGURES["kills survived"] += res.runs_after_kill_ok
@@ -290,7 +364,9 @@ def reported_once(store: Path) -> list[str]:
         reports = sum(1 for c in checks if c["outcome"] in ("new", "changed"))
         versions = sum(1 for _ in meta.parent.glob("*.md"))
         if reports != versions:
-            out.append(f"{meta.parent.name}: {versions} version(s) but {reports} new/changed report(s)")
+            out.append(
+                f"{meta.parent.name}: {versions} version(s) but {reports} new/changed report(s)"
+            )
     return out
 
 
@@ -310,8 +386,14 @@ def steps_of(run: subprocess.CompletedProcess) -> int:
 
 def dipdiff(*args: str, timeout: float = 60, **kw) -> subprocess.CompletedProcess:
     """Run the real ``dipdiff`` command (``python -m dipdiff``) in a child process."""
-    return subprocess.run([PYTHON, "-m", "dipdiff", *args], capture_output=True, text=True,
-                          timeout=timeout, env=_env(), **kw)
+    return subprocess.run(
+        [PYTHON, "-m", "dipdiff", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
+        **kw,
+    )
 
 
 def _env() -> dict[str, str]:
@@ -332,8 +414,9 @@ class CampaignResult:
     after_seconds: list[float] = field(default_factory=list)  # the runs right after a kill
 
 
-def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
-                  verify=None) -> CampaignResult:
+def kill_campaign(
+    store: Path, site: Site, kills_per_day: int, *, seed: int = 1, verify=None
+) -> CampaignResult:
     """For each day: kill runs at random points (steps and timers), and after every kill
     check that the next run succeeds, the store verifies and no version is lost."""
     from dipdiff.store.store import Store
@@ -358,15 +441,23 @@ def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
             if k % 2 == 0:
                 _rewind(store, site, day)
             if k % 3 == 2:  # a timer: lands anywhere, including mid-write and during startup
-                proc = subprocess.Popen(driver_command(store, site, day), stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, env=_env())
+                proc = subprocess.Popen(
+                    driver_command(store, site, day),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    env=_env(),
+                )
                 time.sleep(rng.uniform(0.05, seconds))
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
                 res.timer_kills += 1
             else:  # the Nth fsync/rename of the run, before it happens
-                proc = subprocess.Popen(driver_command(store, site, day, kill_at=rng.randint(1, max(steps, 1))),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
+                proc = subprocess.Popen(
+                    driver_command(store, site, day, kill_at=rng.randint(1, max(steps, 1))),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    env=_env(),
+                )
                 proc.wait()
                 res.step_kills += 1
             res.kills += 1
@@ -374,7 +465,9 @@ def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
             after = run_driver(store, site, day)
             res.after_seconds.append(time.monotonic() - started)
             if after.returncode != 0:
-                res.problems.append(f"day {day} kill {k}: next run failed: {after.stderr.strip()[-300:]}")
+                res.problems.append(
+                    f"day {day} kill {k}: next run failed: {after.stderr.strip()[-300:]}"
+                )
                 continue
             res.runs_after_kill_ok += 1
             problems = verify() + reported_once(store)
@@ -385,8 +478,10 @@ def kill_campaign(store: Path, site: Site, kills_per_day: int, *, seed: int = 1,
         expected, found = site.expected_versions(day), stored_versions(store)
         lost = {u: (n, found.get(u, 0)) for u, n in expected.items() if found.get(u, 0) != n}
         if lost:
-            res.problems.append(f"day {day}: versions expected/found differ for {len(lost)} page(s): "
-                                f"{sorted(lost.items())[:3]}")
+            res.problems.append(
+                f"day {day}: versions expected/found differ for {len(lost)} page(s): "
+                f"{sorted(lost.items())[:3]}"
+            )
     expected, found = site.expected_versions(site.days), stored_versions(store)
     res.versions_expected = sum(expected.values())
     res.versions_found = sum(found.get(u, 0) for u in expected)
@@ -427,6 +522,7 @@ def _arm_kill(n: int) -> None:
             if count == n:
                 os.kill(os.getpid(), signal.SIGKILL)
             return fn(*a, **k)
+
         return inner
 
     os.fsync = wrap(os.fsync)
@@ -440,6 +536,7 @@ def _count_steps() -> list[int]:
         def inner(*a, **k):
             counter[0] += 1
             return fn(*a, **k)
+
         return inner
 
     os.fsync = wrap(os.fsync)
@@ -512,8 +609,16 @@ def _drive(argv: list[str]) -> int:
     site = Site(Path(args.site), 0, 0, urls=args.urls.split(","))
     failed = 0
     for i, url in enumerate(site.urls):
-        cmd = ["--store", args.store, "import", str(site.page_path(args.day, i)), "--url", url,
-               "--fetched-at", site.fetched_at(args.day)]
+        cmd = [
+            "--store",
+            args.store,
+            "import",
+            str(site.page_path(args.day, i)),
+            "--url",
+            url,
+            "--fetched-at",
+            site.fetched_at(args.day),
+        ]
         for _attempt in range(200):
             code = app(cmd, standalone_mode=False)
             if code not in (None, 0) and args.retry_lock:

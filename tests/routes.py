@@ -31,6 +31,7 @@ def sequence(*responses: Response) -> Route:
 
 def slow(seconds: float, response: Response) -> Route:
     """The response, after a pause (a slow or hanging server)."""
+
     def route(handler: BaseHTTPRequestHandler) -> Response:
         time.sleep(seconds)
         return response
@@ -38,7 +39,9 @@ def slow(seconds: float, response: Response) -> Route:
     return route
 
 
-def conditional(response: Response, etag: str | None = None, last_modified: str | None = None) -> Route:
+def conditional(
+    response: Response, etag: str | None = None, last_modified: str | None = None
+) -> Route:
     """The response with an ETag / Last-Modified, or a 304 when the request's validators match."""
     tag = etag or '"' + hashlib.sha1(response.body).hexdigest()[:16] + '"'
     headers = {**response.headers, "ETag": tag}
@@ -50,8 +53,11 @@ def conditional(response: Response, etag: str | None = None, last_modified: str 
     def route(handler: BaseHTTPRequestHandler) -> Response:
         if handler.headers.get("If-None-Match") == tag:
             return not_modified
-        if last_modified and handler.headers.get("If-Modified-Since") == last_modified \
-                and not handler.headers.get("If-None-Match"):
+        if (
+            last_modified
+            and handler.headers.get("If-Modified-Since") == last_modified
+            and not handler.headers.get("If-None-Match")
+        ):
             return not_modified
         return full
 
@@ -65,6 +71,7 @@ def redirect(location: str, status: int = 301) -> Response:
 def raw(*parts: bytes, pause: float = 0.0, reset: bool = False):
     """A route that writes ``parts`` to the socket as they are (pausing between them), then
     closes the connection, with a TCP reset if asked."""
+
     def route(handler):
         sock = handler.connection
         try:
@@ -82,6 +89,7 @@ def raw(*parts: bytes, pause: float = 0.0, reset: bool = False):
         except OSError:
             pass
         return None
+
     return route
 
 

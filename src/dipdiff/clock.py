@@ -23,4 +23,3 @@ def parse_timestamp(value: str) -> datetime:
     except ValueError:
         raise InputError(f"not an ISO 8601 time: {value!r}") from None
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-

@@ -131,23 +131,49 @@ class Config:
 
 # key -> expected type (as a name used in error messages).
 _FETCH_KEYS = {
-    "user_agent": "string", "concurrency": "positive integer", "per_host": "positive integer",
-    "delay": "duration", "timeout": "duration", "retries": "integer", "backoff": "duration",
-    "max_retry_after": "duration", "max_bytes": "positive integer", "robots": "boolean",
+    "user_agent": "string",
+    "concurrency": "positive integer",
+    "per_host": "positive integer",
+    "delay": "duration",
+    "timeout": "duration",
+    "retries": "integer",
+    "backoff": "duration",
+    "max_retry_after": "duration",
+    "max_bytes": "positive integer",
+    "robots": "boolean",
 }
 
 _SCHEDULE_KEYS = {
-    "min_interval": "duration", "max_interval": "duration", "factor": "number",
-    "removed_after": "positive integer", "flap_window": "duration",
+    "min_interval": "duration",
+    "max_interval": "duration",
+    "factor": "number",
+    "removed_after": "positive integer",
+    "flap_window": "duration",
 }
 
 _SOURCE_KEYS = {
-    "preset": "string", "kind": "string", "url": "string", "agency": "string",
-    "description": "string", "enabled": "boolean", "full_text": "boolean", "selector": "string",
-    "link": "string", "item_date": "string", "next_page": "string", "pages": "positive integer",
-    "include": "list of strings", "exclude": "list of strings", "max_items": "positive integer",
-    "items": "string", "link_field": "string", "base_url": "string", "content_api": "string",
-    "robots": "boolean", "delay": "duration", "extract": "table",
+    "preset": "string",
+    "kind": "string",
+    "url": "string",
+    "agency": "string",
+    "description": "string",
+    "enabled": "boolean",
+    "full_text": "boolean",
+    "selector": "string",
+    "link": "string",
+    "item_date": "string",
+    "next_page": "string",
+    "pages": "positive integer",
+    "include": "list of strings",
+    "exclude": "list of strings",
+    "max_items": "positive integer",
+    "items": "string",
+    "link_field": "string",
+    "base_url": "string",
+    "content_api": "string",
+    "robots": "boolean",
+    "delay": "duration",
+    "extract": "table",
 }
 
 _EXTRACT_KEYS = {k.name: "list of strings" for k in fields(ExtractRules)}
@@ -162,7 +188,9 @@ def _suggest(key: str, known: list[str]) -> str:
 def _check_keys(table: dict[str, Any], known: dict[str, str], where: str, path: str) -> None:
     for key in table:
         if key not in known:
-            raise ConfigError(f"unknown key {key!r} in {where}{_suggest(key, list(known))}", path=path)
+            raise ConfigError(
+                f"unknown key {key!r} in {where}{_suggest(key, list(known))}", path=path
+            )
 
 
 def parse_duration(value: Any) -> float | None:
@@ -185,10 +213,13 @@ def _coerce(value: Any, kind: str, where: str, key: str, path: str) -> Any:
         return ConfigError(f"{where}: {key!r} must be a {kind}, not {shown}", path=path)
 
     if kind in ("string", "list of strings"):
-        for v in (value if isinstance(value, list) else [value]):
+        for v in value if isinstance(value, list) else [value]:
             if isinstance(v, str) and _CONTROL_CHARS.search(v):
-                raise ConfigError(f"{where}: {key!r} contains a control character "
-                                  f"(U+{ord(_CONTROL_CHARS.search(v).group()):04X})", path=path)
+                raise ConfigError(
+                    f"{where}: {key!r} contains a control character "
+                    f"(U+{ord(_CONTROL_CHARS.search(v).group()):04X})",
+                    path=path,
+                )
     if kind == "string":
         if not isinstance(value, str):
             raise bad()
@@ -198,18 +229,29 @@ def _coerce(value: Any, kind: str, where: str, key: str, path: str) -> Any:
             raise bad()
         return value
     if kind in ("integer", "positive integer"):
-        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if "positive" in kind else 0):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < (1 if "positive" in kind else 0)
+        ):
             raise bad()
         return value
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not 0 <= value < float("inf")
+        ):
             raise bad()
         return float(value)
     if kind == "duration":
         seconds = parse_duration(value)
         if seconds is None:
-            raise ConfigError(f"{where}: {key!r} must be a duration like 30, \"30s\", \"15m\", "
-                              f"\"2h\" or \"7d\", not {value!r}", path=path)
+            raise ConfigError(
+                f'{where}: {key!r} must be a duration like 30, "30s", "15m", '
+                f'"2h" or "7d", not {value!r}',
+                path=path,
+            )
         return seconds
     if kind == "list of strings":
         if isinstance(value, str):
@@ -237,8 +279,11 @@ def preset_names() -> list[str]:
 def _preset_table(name: str, where: str, path: str) -> tuple[dict[str, Any], str]:
     names = preset_names()
     if name not in names:
-        raise ConfigError(f"{where}: unknown preset {name!r}{_suggest(name, names)} "
-                          f"(built-in: {', '.join(names)})", path=path)
+        raise ConfigError(
+            f"{where}: unknown preset {name!r}{_suggest(name, names)} "
+            f"(built-in: {', '.join(names)})",
+            path=path,
+        )
     res = resources.files("dipdiff") / "data" / "presets" / f"{name}.toml"
     text = res.read_text(encoding="utf-8")
     preset_path = f"presets/{name}.toml"
@@ -256,8 +301,11 @@ def preset(name: str) -> SourceConfig:
 def _source(name: str, table: dict[str, Any], path: str) -> SourceConfig:
     where = f"[sources.{name}]"
     if not _NAME.match(name):
-        raise ConfigError(f"{where}: source names use lowercase letters, digits and dashes "
-                          "(they name the store's folders)", path=path)
+        raise ConfigError(
+            f"{where}: source names use lowercase letters, digits and dashes "
+            "(they name the store's folders)",
+            path=path,
+        )
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table", path=path)
     own = _typed(table, _SOURCE_KEYS, where, path)
@@ -267,7 +315,9 @@ def _source(name: str, table: dict[str, Any], path: str) -> SourceConfig:
         base, preset_path = _preset_table(own["preset"], where, path)
         base.pop("preset", None)
         base_typed = _typed(base, _SOURCE_KEYS, "the preset", preset_path)
-        extract.update(_typed(base_typed.pop("extract", {}), _EXTRACT_KEYS, "[extract]", preset_path))
+        extract.update(
+            _typed(base_typed.pop("extract", {}), _EXTRACT_KEYS, "[extract]", preset_path)
+        )
         values.update(base_typed)
     extract.update(_typed(own.pop("extract", {}), _EXTRACT_KEYS, f"[sources.{name}.extract]", path))
     values.update(own)
@@ -275,20 +325,28 @@ def _source(name: str, table: dict[str, Any], path: str) -> SourceConfig:
         if not values.get(key):
             raise ConfigError(f"{where}: missing key {key!r}", path=path)
     if values["kind"] not in KINDS:
-        raise ConfigError(f"{where}: 'kind' must be one of {', '.join(KINDS)}, not "
-                          f"{values['kind']!r}{_suggest(values['kind'], list(KINDS))}", path=path)
+        raise ConfigError(
+            f"{where}: 'kind' must be one of {', '.join(KINDS)}, not "
+            f"{values['kind']!r}{_suggest(values['kind'], list(KINDS))}",
+            path=path,
+        )
     if not values["url"].lower().startswith(("http://", "https://")):
-        raise ConfigError(f"{where}: 'url' must be an http(s) URL, not {values['url']!r}", path=path)
+        raise ConfigError(
+            f"{where}: 'url' must be an http(s) URL, not {values['url']!r}", path=path
+        )
     if values["kind"] == "listing" and not values.get("selector") and not values.get("include"):
-        raise ConfigError(f"{where}: a listing needs 'selector' (CSS of one item) or 'include' "
-                          "(a URL pattern)", path=path)
+        raise ConfigError(
+            f"{where}: a listing needs 'selector' (CSS of one item) or 'include' (a URL pattern)",
+            path=path,
+        )
     for key in ("include", "exclude"):
         for pattern in values.get(key, ()):
             try:
                 re.compile(pattern)
             except re.error as e:
-                raise ConfigError(f"{where}: {key!r}: bad regular expression {pattern!r} ({e})",
-                                  path=path) from None
+                raise ConfigError(
+                    f"{where}: {key!r}: bad regular expression {pattern!r} ({e})", path=path
+                ) from None
     for key in ("selector", "link", "item_date", "next_page"):
         _check_selector(values.get(key, ""), where, key, path)
     for key, selectors in extract.items():
@@ -300,8 +358,11 @@ def _source(name: str, table: dict[str, Any], path: str) -> SourceConfig:
                 try:
                     re.compile(pattern)
                 except re.error as e:
-                    raise ConfigError(f"[sources.{name}.extract]: 'drop_paragraphs': bad regular "
-                                      f"expression {pattern!r} ({e})", path=path) from None
+                    raise ConfigError(
+                        f"[sources.{name}.extract]: 'drop_paragraphs': bad regular "
+                        f"expression {pattern!r} ({e})",
+                        path=path,
+                    ) from None
     return SourceConfig(name=name, extract=ExtractRules(**extract), **values)
 
 
@@ -314,7 +375,9 @@ def _check_selector(selector: str, where: str, key: str, path: str) -> None:
         soupsieve.compile(selector)
     except Exception as e:  # noqa: BLE001 - soupsieve raises several types
         reason = str(e).splitlines()[0]
-        raise ConfigError(f"{where}: {key!r}: bad CSS selector {selector!r} ({reason})", path=path) from None
+        raise ConfigError(
+            f"{where}: {key!r}: bad CSS selector {selector!r} ({reason})", path=path
+        ) from None
 
 
 def parse_config(text: str, path: str = CONFIG_NAME) -> Config:
@@ -334,8 +397,13 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> Config:
     if schedule.min_interval > schedule.max_interval:
         raise ConfigError("[schedule]: 'min_interval' is longer than 'max_interval'", path=path)
     sources = tuple(_source(name, table, path) for name, table in data.get("sources", {}).items())
-    return Config(path=path, fetch=fetch, schedule=schedule, sources=sources,
-                  signals=dict(data.get("signals", {})))
+    return Config(
+        path=path,
+        fetch=fetch,
+        schedule=schedule,
+        sources=sources,
+        signals=dict(data.get("signals", {})),
+    )
 
 
 def load_config(path: Path | str) -> Config:
@@ -352,4 +420,3 @@ def load_config(path: Path | str) -> Config:
     except OSError as e:
         raise ConfigError(f"cannot read ({e.strerror})", path=str(p)) from None
     return parse_config(text, str(p))
-

@@ -37,7 +37,12 @@ class FetchError(DipdiffError):
     """A URL could not be fetched (network trouble, HTTP error, not HTML)."""
 
     def __init__(
-        self, url: str, reason: str, *, status: int | None = None, transient: bool | None = None,
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        transient: bool | None = None,
         retry_after: float | None = None,
     ) -> None:
         super().__init__(f"{url}: {reason}")
@@ -46,8 +51,11 @@ class FetchError(DipdiffError):
         self.status = status
         # Worth retrying later (timeouts, connection errors, 5xx, 429)? Derived from the
         # status when not given.
-        self.transient = transient if transient is not None else (
-            status is None or status >= 500 or status == 429)
+        self.transient = (
+            transient
+            if transient is not None
+            else (status is None or status >= 500 or status == 429)
+        )
         self.retry_after = retry_after  # seconds, from a Retry-After header
 
 

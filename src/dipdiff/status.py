@@ -31,7 +31,9 @@ class Failure:
 
     status: ExitStatus
     line: str
-    internal: bool = False  # a bug, not a condition of the input: DIPDIFF_DEBUG=1 shows its traceback
+    internal: bool = (
+        False  # a bug, not a condition of the input: DIPDIFF_DEBUG=1 shows its traceback
+    )
 
 
 def failure(exc: BaseException) -> Failure:
@@ -43,8 +45,13 @@ def failure(exc: BaseException) -> Failure:
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         return Failure(ExitStatus.TROUBLE, _error(f"{where}{exc.strerror or exc}"))
-    return Failure(ExitStatus.TROUBLE, _error(f"internal error: {exc.__class__.__name__}: {exc} "
-                                              "(set DIPDIFF_DEBUG=1 for a traceback)"), internal=True)
+    return Failure(
+        ExitStatus.TROUBLE,
+        _error(
+            f"internal error: {exc.__class__.__name__}: {exc} (set DIPDIFF_DEBUG=1 for a traceback)"
+        ),
+        internal=True,
+    )
 
 
 def _error(message: str) -> str:

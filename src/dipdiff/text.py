@@ -33,16 +33,35 @@ _INVISIBLE = dict.fromkeys(
 
 _QUOTES = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-        "\u00ab": '"', "\u00bb": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
-        "\u2015": "-", "\u2212": "-", "\ufe58": "-", "\ufe63": "-", "\uff0d": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\ufe58": "-",
+        "\ufe63": "-",
+        "\uff0d": "-",
         "\u2026": "...",
     }
 )
 
-_REPLACEMENT = {chr(k): v or "" for k, v in _INVISIBLE.items()} | {chr(k): v for k, v in _QUOTES.items()}
+_REPLACEMENT = {chr(k): v or "" for k, v in _INVISIBLE.items()} | {
+    chr(k): v for k, v in _QUOTES.items()
+}
 _SPECIAL = re.compile("[" + re.escape("".join(_REPLACEMENT)) + "]")
 
 
@@ -78,7 +97,9 @@ def canonical(text: str) -> str:
 
 
 _MOJIBAKE_PAIR = re.compile("[\u00c2-\u00df][\u0080-\u00bf]")
-_MOJIBAKE_DASH = re.compile(r"(?<=\d)\u00e2[\u0080-\u00bf]?(?=\w)|(?<=\w)\u00e2[\u0080-\u00bf]?(?=\d)")
+_MOJIBAKE_DASH = re.compile(
+    r"(?<=\d)\u00e2[\u0080-\u00bf]?(?=\w)|(?<=\w)\u00e2[\u0080-\u00bf]?(?=\d)"
+)
 _MOJIBAKE_APOSTROPHE = re.compile(r"(?<=[^\W\d])\u00e2[\u0080-\u00bf]?(?=[^\W\d])")
 _MOJIBAKE_PUNCT = re.compile("\u00e2[\u0080-\u00bf]?")
 

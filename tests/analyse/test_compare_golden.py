@@ -25,8 +25,13 @@ PAIRS = tomllib.loads((CASES / "compare" / "pairs.toml").read_text(encoding="utf
 def _load(spec: dict) -> Statement:
     if "text" in spec:
         paragraphs = tuple(p.strip() for p in spec["text"].split("\n\n") if p.strip())
-        return Statement("", paragraphs, url=spec.get("url", ""), published=spec.get("published"),
-                         source=spec.get("source", ""))
+        return Statement(
+            "",
+            paragraphs,
+            url=spec.get("url", ""),
+            published=spec.get("published"),
+            source=spec.get("source", ""),
+        )
     if "demo" in spec:
         raw = resources.files("dipdiff").joinpath("data", "demo", spec["demo"]).read_bytes()
         return extract(decode_html(raw), spec["url"])
@@ -35,7 +40,11 @@ def _load(spec: dict) -> Statement:
     if path.suffix == ".json":
         return parse_content_item(path.read_bytes(), "https://www.gov.uk/api/content/x").statement
     if "item" in spec:
-        base = "https://www.state.gov/feed/" if "state" in spec["corpus"] else "https://www.whitehouse.gov/feed/"
+        base = (
+            "https://www.state.gov/feed/"
+            if "state" in spec["corpus"]
+            else "https://www.whitehouse.gov/feed/"
+        )
         for item in parse_feed(path.read_bytes(), base, full_text=True).items:
             if item.statement and canonical(item.title).startswith(canonical(spec["item"])):
                 return item.statement

@@ -28,7 +28,10 @@ def test_quote_and_space_changes_are_cosmetic():
 
 
 def test_inserted_and_deleted_paragraphs():
-    r = diff_texts("Alpha beta gamma.\n\nDelta epsilon.", "Alpha beta gamma.\n\nNew text here.\n\nDelta epsilon.")
+    r = diff_texts(
+        "Alpha beta gamma.\n\nDelta epsilon.",
+        "Alpha beta gamma.\n\nNew text here.\n\nDelta epsilon.",
+    )
     (c,) = r.changes
     assert (c.kind, c.new) == ("insert", "New text here.")
 

@@ -34,17 +34,23 @@ def _matches(c: Change, want: dict) -> bool:
 
 def _check(changes: tuple[Change, ...], case: dict) -> None:
     expect = case.get("expect", [])
-    shown = "\n".join(f"  {c.kind} {c.significance} {c.flags} {c.signals} {c.old!r} -> {c.new!r}" for c in changes)
+    shown = "\n".join(
+        f"  {c.kind} {c.significance} {c.flags} {c.signals} {c.old!r} -> {c.new!r}" for c in changes
+    )
     if case.get("exact"):
         assert len(changes) == len(expect), f"{case['name']}: got\n{shown}"
         for c, want in zip(changes, expect):
             assert _matches(c, want), f"{case['name']}: {want} not matched by\n{shown}"
     for want in expect:
-        assert any(_matches(c, want) for c in changes), f"{case['name']}: no change matches {want}; got\n{shown}"
+        assert any(_matches(c, want) for c in changes), (
+            f"{case['name']}: no change matches {want}; got\n{shown}"
+        )
     if "count" in case:
         assert len(changes) == case["count"], f"{case['name']}: got\n{shown}"
     if "only" in case:
-        assert {c.significance for c in changes} <= set(case["only"]), f"{case['name']}: got\n{shown}"
+        assert {c.significance for c in changes} <= set(case["only"]), (
+            f"{case['name']}: got\n{shown}"
+        )
 
 
 @pytest.mark.parametrize("case", CASES["case"], ids=[c["name"] for c in CASES["case"]])
@@ -97,7 +103,9 @@ def test_fema_pair_with_mojibake_keeps_real_changes_and_calls_the_damage_cosmeti
     # ... while the figures that changed on 5 October are substantive and flagged.
     staff = next(c for c in r.changes if "12,300" in c.old)
     assert "14,000" in staff.new and staff.significance == "substantive" and "number" in staff.flags
-    assert any(c.old.startswith("18 states") and "19" in c.new and "number" in c.flags for c in r.changes)
+    assert any(
+        c.old.startswith("18 states") and "19" in c.new and "number" in c.flags for c in r.changes
+    )
     assert apply(r.changes, body_text(a.paragraphs)) == body_text(b.paragraphs)
 
 

@@ -18,10 +18,49 @@ from dipdiff.models import Statement
 
 # A vocabulary with the register's traps: signal words, modals, negators, names, numbers,
 # curly quotes, dashes, invisible characters, and mojibake.
-WORDS = ["the", "United", "States", "urges", "calls", "on", "all", "parties", "to", "halt", "not",
-         "will", "may", "must", "support", "condemn", "ceasefire", "Libya", "Haftar", "12,300", "18",
-         "U.S.", "won’t", "don't", "Biden-\u2060Harris", "Departure\ufffc", "deeply", "concerned",
-         "“restraint”", "—", "–", ",", ".", ";", "(", ")", "donât", "EspaÃ±ol", "co-operate", "a", "of"]
+WORDS = [
+    "the",
+    "United",
+    "States",
+    "urges",
+    "calls",
+    "on",
+    "all",
+    "parties",
+    "to",
+    "halt",
+    "not",
+    "will",
+    "may",
+    "must",
+    "support",
+    "condemn",
+    "ceasefire",
+    "Libya",
+    "Haftar",
+    "12,300",
+    "18",
+    "U.S.",
+    "won’t",
+    "don't",
+    "Biden-\u2060Harris",
+    "Departure\ufffc",
+    "deeply",
+    "concerned",
+    "“restraint”",
+    "—",
+    "–",
+    ",",
+    ".",
+    ";",
+    "(",
+    ")",
+    "donât",
+    "EspaÃ±ol",
+    "co-operate",
+    "a",
+    "of",
+]
 SPACES = [" ", " ", " ", "  ", "\u00a0", " \u200b", "\t"]
 
 word = st.sampled_from(WORDS)
@@ -59,9 +98,9 @@ def edited(draw) -> tuple[tuple[str, ...], tuple[str, ...]]:
         elif op == "split" and " " in b[k].strip():
             left, _, right = b[k].partition(" ")
             if left.strip() and right.strip():
-                b[k:k + 1] = [left, right]
+                b[k : k + 1] = [left, right]
         elif op == "merge" and k + 1 < len(b):
-            b[k:k + 2] = [b[k] + " " + b[k + 1]]
+            b[k : k + 2] = [b[k] + " " + b[k + 1]]
         elif op == "word":
             ws = b[k].split(" ")
             ws[draw(st.integers(0, len(ws) - 1))] = draw(word)
@@ -76,8 +115,12 @@ def _check_reproduces(a: Statement, b: Statement) -> None:
     assert apply(r.changes, body_text(a.paragraphs)) == body_text(b.paragraphs)
     assert apply(r.changes, a.title, where="title") == b.title
     for c in r.changes:
-        at, bt = (a.title, b.title) if c.where == "title" else (body_text(a.paragraphs), body_text(b.paragraphs))
-        assert at[c.a_start:c.a_end] == c.old and bt[c.b_start:c.b_end] == c.new
+        at, bt = (
+            (a.title, b.title)
+            if c.where == "title"
+            else (body_text(a.paragraphs), body_text(b.paragraphs))
+        )
+        assert at[c.a_start : c.a_end] == c.old and bt[c.b_start : c.b_end] == c.new
 
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -97,8 +140,12 @@ def test_applying_works_for_unrelated_texts_too(a, b):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.text(min_size=0, max_size=40), max_size=5), st.lists(st.text(min_size=0, max_size=40), max_size=5),
-       st.text(max_size=30), st.text(max_size=30))
+@given(
+    st.lists(st.text(min_size=0, max_size=40), max_size=5),
+    st.lists(st.text(min_size=0, max_size=40), max_size=5),
+    st.text(max_size=30),
+    st.text(max_size=30),
+)
 def test_arbitrary_unicode_never_raises_and_still_reproduces(a, b, ta, tb):
     _check_reproduces(Statement(ta, tuple(a)), Statement(tb, tuple(b)))
 
@@ -118,12 +165,18 @@ def distinct_edited(draw) -> tuple[tuple[str, ...], tuple[str, ...]]:
     the edit script it finds is the only sensible one and must be symmetric."""
     counter = iter(range(10**6))
     fresh = lambda: f"w{next(counter)}"  # noqa: E731
-    a = [" ".join(fresh() for _ in range(draw(st.integers(1, 8)))) for _ in range(draw(st.integers(0, 6)))]
+    a = [
+        " ".join(fresh() for _ in range(draw(st.integers(1, 8))))
+        for _ in range(draw(st.integers(0, 6)))
+    ]
     b = list(a)
     for _ in range(draw(st.integers(0, 5))):
         op = draw(st.sampled_from(["move", "drop", "add", "split", "merge", "word", "insert-word"]))
         if op == "add" or not b:
-            b.insert(draw(st.integers(0, len(b))), " ".join(fresh() for _ in range(draw(st.integers(1, 8)))))
+            b.insert(
+                draw(st.integers(0, len(b))),
+                " ".join(fresh() for _ in range(draw(st.integers(1, 8)))),
+            )
             continue
         k = draw(st.integers(0, len(b) - 1))
         ws = b[k].split(" ")
@@ -133,9 +186,9 @@ def distinct_edited(draw) -> tuple[tuple[str, ...], tuple[str, ...]]:
             b.pop(k)
         elif op == "split" and len(ws) > 1:
             cut = draw(st.integers(1, len(ws) - 1))
-            b[k:k + 1] = [" ".join(ws[:cut]), " ".join(ws[cut:])]
+            b[k : k + 1] = [" ".join(ws[:cut]), " ".join(ws[cut:])]
         elif op == "merge" and k + 1 < len(b):
-            b[k:k + 2] = [b[k] + " " + b[k + 1]]
+            b[k : k + 2] = [b[k] + " " + b[k + 1]]
         elif op == "word":
             ws[draw(st.integers(0, len(ws) - 1))] = fresh()
             b[k] = " ".join(ws)
@@ -153,15 +206,20 @@ def test_swapping_a_and_b_swaps_insertions_and_deletions(pair):
     back = diff_statements(Statement("", b), Statement("", a))
     sf, sb = fwd.summary(), back.summary()
     assert (sf["insert"], sf["delete"]) == (sb["delete"], sb["insert"])
-    assert sorted(c.old + "\x00" + c.new for c in fwd.changes if c.kind != "move") == \
-        sorted(c.new + "\x00" + c.old for c in back.changes if c.kind != "move")
+    assert sorted(c.old + "\x00" + c.new for c in fwd.changes if c.kind != "move") == sorted(
+        c.new + "\x00" + c.old for c in back.changes if c.kind != "move"
+    )
 
 
 _WORD_CHAR = re.compile(r"\w")
 
 
 def _inside_word(text: str, pos: int) -> bool:
-    return 0 < pos < len(text) and bool(_WORD_CHAR.match(text[pos - 1])) and bool(_WORD_CHAR.match(text[pos]))
+    return (
+        0 < pos < len(text)
+        and bool(_WORD_CHAR.match(text[pos - 1]))
+        and bool(_WORD_CHAR.match(text[pos]))
+    )
 
 
 @FAST

@@ -13,15 +13,27 @@ def _phrases(text, lex=None):
 
 
 def test_longest_phrase_wins_and_inflections_match():
-    assert _phrases("We are deeply concerned and call on all parties.") == ["deeply concerned", "call on", "all parties"]
+    assert _phrases("We are deeply concerned and call on all parties.") == [
+        "deeply concerned",
+        "call on",
+        "all parties",
+    ]
     assert _phrases("She condemned it; he urges restraint; they called upon both sides.") == [
-        "condemn", "urge", "restraint", "call upon", "all parties"]
+        "condemn",
+        "urge",
+        "restraint",
+        "call upon",
+        "all parties",
+    ]
 
 
 def test_register_words_that_are_not_signals():
     # "Press Secretary", "For Immediate Release" are page furniture, not appeals or demands.
     assert _phrases("Statement from the Press Secretary. For Immediate Release.") == []
-    assert _phrases("We will press Libyan leaders to release the detainees.") == ["press", "release"]
+    assert _phrases("We will press Libyan leaders to release the detainees.") == [
+        "press",
+        "release",
+    ]
     assert _phrases("Food security is among the most pressing issues.") == []
     assert _phrases("We are pressing the parties to talk.") == ["press"]
 
@@ -36,21 +48,26 @@ def test_polarity_demand_and_negation():
 def test_offsets_point_into_the_original_text():
     text = "The Minister “strongly condemns” the attack."
     (m,) = default_lexicon().find(text)
-    assert text[m.start:m.end] == m.text == "condemns"
+    assert text[m.start : m.end] == m.text == "condemns"
 
 
 def test_user_entries_extend_the_lexicon():
-    lex = lexicon([{"phrase": "express outrage", "category": "condemnation", "polarity": "critical"}])
+    lex = lexicon(
+        [{"phrase": "express outrage", "category": "condemnation", "polarity": "critical"}]
+    )
     assert _phrases("Ministers expressed outrage.", lex) == ["express outrage"]
     assert _phrases("Ministers expressed outrage.") == []  # the default is untouched
 
 
-@pytest.mark.parametrize("entry,needle", [
-    ({"phrase": "x", "polarity": "angry"}, "polarity"),
-    ({"phrase": ""}, "phrase"),
-    ({"phrase": "x", "colour": "red"}, "unknown key 'colour'"),
-    ({"phrase": "x", "forms": "x"}, "forms"),
-])
+@pytest.mark.parametrize(
+    "entry,needle",
+    [
+        ({"phrase": "x", "polarity": "angry"}, "polarity"),
+        ({"phrase": ""}, "phrase"),
+        ({"phrase": "x", "colour": "red"}, "unknown key 'colour'"),
+        ({"phrase": "x", "forms": "x"}, "forms"),
+    ],
+)
 def test_bad_user_entries_are_one_line_errors(entry, needle):
     with pytest.raises(ConfigError) as e:
         lexicon([entry])

@@ -62,7 +62,9 @@ def test_snapshot_new_unchanged_changed_and_diff(cli, server, corpus):
     r = cli("diff", f"{SID}@1", f"{SID}@-1", "--format", "unified")
     assert r.exit_code == 1
     assert r.output.startswith(f"--- {SID}@1\n+++ {SID}@2\n")
-    assert "\n-The United States condemns" in r.output and "\n+The United States condemns" in r.output
+    assert (
+        "\n-The United States condemns" in r.output and "\n+The United States condemns" in r.output
+    )
 
     r = cli("diff", f"{SID}@1", f"{SID}@1")
     assert r.exit_code == 0, r.output
@@ -71,7 +73,10 @@ def test_snapshot_new_unchanged_changed_and_diff(cli, server, corpus):
 
 def test_list_log_show(cli, server, corpus):
     _serve_versions(server, corpus)
-    assert cli("snapshot", server.url(PATH), "--source", "wh", "--agency", "The White House").exit_code == 0
+    assert (
+        cli("snapshot", server.url(PATH), "--source", "wh", "--agency", "The White House").exit_code
+        == 0
+    )
     sid = "wh/statement-nsc-spokesperson-caitlin-hayden-attack-nairobi"
 
     r = cli("list", "--json")
@@ -85,7 +90,9 @@ def test_list_log_show(cli, server, corpus):
 
     r = cli("show", f"{sid}@1")
     assert r.exit_code == 0, r.output
-    assert r.output.startswith("Statement by NSC Spokesperson Caitlin Hayden on the Attack in Nairobi\n")
+    assert r.output.startswith(
+        "Statement by NSC Spokesperson Caitlin Hayden on the Attack in Nairobi\n"
+    )
     assert "despicable terrorist attack" in r.output
 
     r = cli("show", sid, "--raw")
@@ -97,9 +104,23 @@ def test_import_places_versions_in_time_order(cli, tmp_path, corpus):
     pair = "edgi-web-monitoring-processing/archives-2017/truepos-major-changes-{}.html"
     url = "https://www.epa.gov/climatechange/federal-partner-collaboration"
     # The later capture is imported first; the earlier one must become version 1.
-    r = cli("import", str(corpus(pair.format("b"))), "--url", url, "--fetched-at", "2017-02-01T10:00:00Z")
+    r = cli(
+        "import",
+        str(corpus(pair.format("b"))),
+        "--url",
+        url,
+        "--fetched-at",
+        "2017-02-01T10:00:00Z",
+    )
     assert r.exit_code == 0, r.output
-    r = cli("import", str(corpus(pair.format("a"))), "--url", url, "--fetched-at", "2017-01-20T10:00:00+00:00")
+    r = cli(
+        "import",
+        str(corpus(pair.format("a"))),
+        "--url",
+        url,
+        "--fetched-at",
+        "2017-01-20T10:00:00+00:00",
+    )
     assert r.exit_code == 0, r.output
     r = cli("log", "epa-gov/federal-partner-collaboration", "--json")
     versions = json.loads(r.output)["versions"]
@@ -108,11 +129,19 @@ def test_import_places_versions_in_time_order(cli, tmp_path, corpus):
 
 
 def test_identical_captures_are_unchanged(cli, corpus):
-    a = corpus("edgi-web-monitoring-processing/wayback-mementos/20190101033033__www.epa.gov_hfstudy_epa-published-research-related-hydraulic-fracturing-study.html")
-    b = a.with_name("20190101051123__www.epa.gov_hfstudy_epa-published-research-related-hydraulic-fracturing-study.html")
+    a = corpus(
+        "edgi-web-monitoring-processing/wayback-mementos/20190101033033__www.epa.gov_hfstudy_epa-published-research-related-hydraulic-fracturing-study.html"
+    )
+    b = a.with_name(
+        "20190101051123__www.epa.gov_hfstudy_epa-published-research-related-hydraulic-fracturing-study.html"
+    )
     url = "https://www.epa.gov/hfstudy/epa-published-research-related-hydraulic-fracturing-study"
-    assert cli("import", str(a), "--url", url, "--fetched-at", "2019-01-01T03:30:33Z").output.startswith("new")
-    assert cli("import", str(b), "--url", url, "--fetched-at", "2019-01-01T05:11:23Z").output.startswith("unchanged")
+    assert cli(
+        "import", str(a), "--url", url, "--fetched-at", "2019-01-01T03:30:33Z"
+    ).output.startswith("new")
+    assert cli(
+        "import", str(b), "--url", url, "--fetched-at", "2019-01-01T05:11:23Z"
+    ).output.startswith("unchanged")
 
 
 def test_diff_local_files(cli, tmp_path):
@@ -145,23 +174,36 @@ def _one_line_error(r, *needles):
 
 
 def test_bad_input_is_one_line_and_exit_2(cli, server, tmp_path):
-    _one_line_error(cli("diff", str(tmp_path / "missing.html"), str(tmp_path / "x.txt")), "missing.html", "no such file")
+    _one_line_error(
+        cli("diff", str(tmp_path / "missing.html"), str(tmp_path / "x.txt")),
+        "missing.html",
+        "no such file",
+    )
     _one_line_error(cli("show", "not an id"), "not a statement ID")
     _one_line_error(cli("show", "nope/nothing"), "no statement 'nope/nothing'")
-    server.set("/report.pdf", Response(b"%PDF-1.4 ...", headers={"Content-Type": "application/pdf"}))
+    server.set(
+        "/report.pdf", Response(b"%PDF-1.4 ...", headers={"Content-Type": "application/pdf"})
+    )
     _one_line_error(cli("snapshot", server.url("/report.pdf")), "report.pdf", "not an HTML page")
     _one_line_error(cli("snapshot", server.url("/gone")), "/gone", "HTTP 404")
     with socket.socket() as s:  # a port that nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    _one_line_error(cli("snapshot", f"http://127.0.0.1:{port}/x"), f"127.0.0.1:{port}/x", "cannot connect")
+    _one_line_error(
+        cli("snapshot", f"http://127.0.0.1:{port}/x"), f"127.0.0.1:{port}/x", "cannot connect"
+    )
     _one_line_error(cli("diff", "a/b", "--format", "pdf"), "--format")
     _one_line_error(cli("snapshot", "ftp://example.invalid/x"), "ftp://example.invalid/x")
 
 
 def test_blocked_page_is_never_stored(cli, server, store_dir):
-    server.set("/wall", Response(b"<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1>"
-                                 b"<p>You don't have permission to access this server.</p></body></html>"))
+    server.set(
+        "/wall",
+        Response(
+            b"<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1>"
+            b"<p>You don't have permission to access this server.</p></body></html>"
+        ),
+    )
     r = cli("snapshot", server.url("/wall"))
     assert r.exit_code == 0, r.output
     assert r.output.startswith("blocked")
@@ -183,8 +225,11 @@ def test_show_raw_strips_escapes_on_a_terminal_only(cli, server, store_dir):
     import subprocess
     import sys
 
-    page = (b"<html><head><title>T</title></head><body><article><h1>T</h1><p>" + b"Words of a statement. " * 5
-            + b"\x1b]0;pwned\x07\x1b[31mred</p></article></body></html>")
+    page = (
+        b"<html><head><title>T</title></head><body><article><h1>T</h1><p>"
+        + b"Words of a statement. " * 5
+        + b"\x1b]0;pwned\x07\x1b[31mred</p></article></body></html>"
+    )
     server.set("/esc", Response(page))
     r = cli("snapshot", server.url("/esc"), "--source", "x")
     assert r.exit_code == 0, r.output
@@ -194,8 +239,14 @@ def test_show_raw_strips_escapes_on_a_terminal_only(cli, server, store_dir):
     assert piped == page  # a pipe gets the bytes as fetched
     leader, follower = os.openpty()
     try:
-        subprocess.run(args, stdout=follower, stderr=subprocess.DEVNULL, check=True, timeout=30,
-                       env={**os.environ, "NO_COLOR": "1"})
+        subprocess.run(
+            args,
+            stdout=follower,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=30,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
         os.close(follower)
         shown = b""
         while True:

@@ -41,33 +41,49 @@ def test_sources_lists_presets_and_configured_sources(tmp_path):
 
 
 def test_sources_check_a_listing_shows_what_the_selectors_extracted(tmp_path, server, corpus):
-    html = corpus("whitehouse-gov-listing-2025/fetched_whitehouse__2025-06-23__c32d803.html").read_text(
-        encoding="utf-8").replace("https://www.whitehouse.gov/", server.url("/"))
+    html = (
+        corpus("whitehouse-gov-listing-2025/fetched_whitehouse__2025-06-23__c32d803.html")
+        .read_text(encoding="utf-8")
+        .replace("https://www.whitehouse.gov/", server.url("/"))
+    )
     server.set("/briefings-statements/", Response(html.encode()))
-    brief = corpus("obama-whitehouse-press-office-2009-2016/briefs/"
-                   "the-press-office-2013-09-21-statement-nsc-spokesperson-caitlin-hayden-attack-nairobi.html")
-    first = "/briefings-statements/2025/06/first-lady-melania-trumps-message-to-federal-trade-commission-" \
-            "underscores-commitment-to-child-protection-online/"
+    brief = corpus(
+        "obama-whitehouse-press-office-2009-2016/briefs/"
+        "the-press-office-2013-09-21-statement-nsc-spokesperson-caitlin-hayden-attack-nairobi.html"
+    )
+    first = (
+        "/briefings-statements/2025/06/first-lady-melania-trumps-message-to-federal-trade-commission-"
+        "underscores-commitment-to-child-protection-online/"
+    )
     server.set(first, Response(brief.read_bytes()))
     config = tmp_path / "dipdiff.toml"
-    config.write_text(f'[dipdiff]\ndelay = 0\nrobots = false\n[sources.white-house]\npreset = "white-house"\n'
-                      f'url = "{server.url("/briefings-statements/")}"\ninclude = []\n')
+    config.write_text(
+        f'[dipdiff]\ndelay = 0\nrobots = false\n[sources.white-house]\npreset = "white-house"\n'
+        f'url = "{server.url("/briefings-statements/")}"\ninclude = []\n'
+    )
     r = invoke("sources", "--config", str(config), "check", "white-house", "--json")
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
     assert report["found"] == 10 and report["items"][0]["published"] == "2025-06-04T17:50:00-04:00"
-    assert report["statement"]["title"] == "Statement by NSC Spokesperson Caitlin Hayden on the Attack in Nairobi"
+    assert (
+        report["statement"]["title"]
+        == "Statement by NSC Spokesperson Caitlin Hayden on the Attack in Nairobi"
+    )
     assert report["statement"]["words"] > 50 and report["problems"] == []
     text = invoke("sources", "--config", str(config), "check", "white-house")
     assert "found 10 statement(s)" in text.stdout and "Caitlin Hayden" in text.stdout
 
 
 def test_sources_check_a_full_text_feed(tmp_path, server, corpus):
-    feed = sorted(corpus("state-gov-press-releases-rss/section-353-list-2022-07-20").glob("*.rss"))[0]
+    feed = sorted(corpus("state-gov-press-releases-rss/section-353-list-2022-07-20").glob("*.rss"))[
+        0
+    ]
     server.set("/feed/", Response(feed.read_bytes(), headers=RSS))
     config = tmp_path / "dipdiff.toml"
-    config.write_text(f'[dipdiff]\ndelay = 0\nrobots = false\n[sources.state-dept]\npreset = "state-dept"\n'
-                      f'url = "{server.url("/feed/")}"\n')
+    config.write_text(
+        f'[dipdiff]\ndelay = 0\nrobots = false\n[sources.state-dept]\npreset = "state-dept"\n'
+        f'url = "{server.url("/feed/")}"\n'
+    )
     r = invoke("sources", "--config", str(config), "check", "state-dept", "--json")
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
@@ -77,10 +93,14 @@ def test_sources_check_a_full_text_feed(tmp_path, server, corpus):
 
 
 def test_sources_check_reports_a_broken_preset(tmp_path, server):
-    server.set("/list/", Response(b"<html><body><p>The site changed its templates.</p></body></html>"))
+    server.set(
+        "/list/", Response(b"<html><body><p>The site changed its templates.</p></body></html>")
+    )
     config = tmp_path / "dipdiff.toml"
-    config.write_text(f'[dipdiff]\ndelay = 0\nrobots = false\n[sources.ministry]\nkind = "listing"\n'
-                      f'url = "{server.url("/list/")}"\nselector = "li.news-item"\n')
+    config.write_text(
+        f'[dipdiff]\ndelay = 0\nrobots = false\n[sources.ministry]\nkind = "listing"\n'
+        f'url = "{server.url("/list/")}"\nselector = "li.news-item"\n'
+    )
     r = invoke("sources", "--config", str(config), "check", "ministry")
     assert r.exit_code == 2
     assert "discovery found no statements" in r.output and "selector" in r.output

@@ -41,7 +41,18 @@ def _import(cli, page: str, url: str, when: str, source: str, agency: str, tmp: 
     path = tmp / page
     # Re-dated to within a week of the White House readout: statements about the same events.
     path.write_bytes(page_bytes(page).replace(b"2019-04-07T16:30:00", b"2019-04-18T16:30:00"))
-    r = cli("import", str(path), "--url", url, "--fetched-at", when, "--source", source, "--agency", agency)
+    r = cli(
+        "import",
+        str(path),
+        "--url",
+        url,
+        "--fetched-at",
+        when,
+        "--source",
+        source,
+        "--agency",
+        agency,
+    )
     assert r.exit_code == 0, r.output
 
 
@@ -49,17 +60,32 @@ def _import(cli, page: str, url: str, when: str, source: str, agency: str, tmp: 
 def demo_store(cli, tmp_path):
     """The demo's State statement in two versions and the White House readout, imported."""
     state = "https://www.state.gov/the-situation-in-libya/"
-    _import(cli, "state-libya.day1.html", state, "2019-04-20T09:00:00Z", "state-dept", "State", tmp_path)
-    _import(cli, "state-libya.day2.html", state, "2019-04-21T09:00:00Z", "state-dept", "State", tmp_path)
-    _import(cli, "whitehouse-haftar.day1.html", "https://www.whitehouse.gov/statement-from-the-press-secretary-libya/",
-            "2019-04-20T10:00:00Z", "white-house", "The White House", tmp_path)
+    _import(
+        cli, "state-libya.day1.html", state, "2019-04-20T09:00:00Z", "state-dept", "State", tmp_path
+    )
+    _import(
+        cli, "state-libya.day2.html", state, "2019-04-21T09:00:00Z", "state-dept", "State", tmp_path
+    )
+    _import(
+        cli,
+        "whitehouse-haftar.day1.html",
+        "https://www.whitehouse.gov/statement-from-the-press-secretary-libya/",
+        "2019-04-20T10:00:00Z",
+        "white-house",
+        "The White House",
+        tmp_path,
+    )
     return cli
 
 
 # Each command with the statuses it can end with: (arguments, expected status).
 READING = {
     "diff": [((LIBYA,), 1), ((f"{LIBYA}@1", f"{LIBYA}@1"), 0), (("nope/none",), 2)],
-    "compare": [((f"{LIBYA}@1", HAFTAR), 1), ((f"{LIBYA}@1", f"{LIBYA}@1"), 0), ((LIBYA, "nope/none"), 2)],
+    "compare": [
+        ((f"{LIBYA}@1", HAFTAR), 1),
+        ((f"{LIBYA}@1", f"{LIBYA}@1"), 0),
+        ((LIBYA, "nope/none"), 2),
+    ],
     "related": [((LIBYA,), 0), ((LIBYA, "--window", "soon"), 2)],
     "divergences": [((), 1), (("--since", "2030-01-01"), 0), (("--window", "soon"), 2)],
     "list": [((), 0), (("--json",), 0)],
@@ -70,9 +96,11 @@ READING = {
 }
 
 
-@pytest.mark.parametrize("command,args,status",
-                         [(c, a, s) for c, cases in READING.items() for a, s in cases],
-                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v))
+@pytest.mark.parametrize(
+    "command,args,status",
+    [(c, a, s) for c, cases in READING.items() for a, s in cases],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v),
+)
 def test_reading_commands_exit_codes(demo_store, command, args, status):
     r = demo_store(command, *args)
     assert r.exit_code == status, r.output
@@ -83,7 +111,9 @@ def test_reading_commands_exit_codes(demo_store, command, args, status):
 
 def test_verify_exits_2_naming_a_damaged_version(demo_store):
     (version,) = sorted((demo_store.store / HAFTAR).glob("*.md"))
-    version.write_text(version.read_text(encoding="utf-8").replace("Haftar", "Hifter"), encoding="utf-8")
+    version.write_text(
+        version.read_text(encoding="utf-8").replace("Haftar", "Hifter"), encoding="utf-8"
+    )
     r = demo_store("verify")
     assert r.exit_code == 2, r.output
     assert version.name in r.output
@@ -101,7 +131,9 @@ def _config(tmp_path: Path, server, listing: str = "/releases/") -> Path:
     path.write_text(
         "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\nbackoff = 0.001\n"
         f'[sources.site]\nkind = "listing"\nurl = "{server.url(listing)}"\nselector = "li.item"\n'
-        'agency = "U.S. Department of State"\n', encoding="utf-8")
+        'agency = "U.S. Department of State"\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -173,18 +205,39 @@ def _command_names() -> set[str]:
 
 
 def test_every_command_has_its_exit_codes_tested():
-    tested = set(READING) | {"fetch", "run", "snapshot", "import", "init", "sources", "sources check", "demo"}
+    tested = set(READING) | {
+        "fetch",
+        "run",
+        "snapshot",
+        "import",
+        "init",
+        "sources",
+        "sources check",
+        "demo",
+    }
     assert _command_names() == tested  # a new command gets its statuses tested here
 
 
-@pytest.mark.parametrize("raised,status,line", [
-    (RuntimeError("boom"), 2, "dipdiff: error: internal error: RuntimeError: boom "
-                              "(set DIPDIFF_DEBUG=1 for a traceback)"),
-    (PermissionError(13, "Permission denied", "/srv/snapshots/x/meta.json"), 2,
-     "dipdiff: error: /srv/snapshots/x/meta.json: Permission denied"),
-    (KeyboardInterrupt(), 130, "dipdiff: interrupted"),
-])
-def test_an_exception_becomes_its_status_and_one_line(demo_store, monkeypatch, raised, status, line):
+@pytest.mark.parametrize(
+    "raised,status,line",
+    [
+        (
+            RuntimeError("boom"),
+            2,
+            "dipdiff: error: internal error: RuntimeError: boom "
+            "(set DIPDIFF_DEBUG=1 for a traceback)",
+        ),
+        (
+            PermissionError(13, "Permission denied", "/srv/snapshots/x/meta.json"),
+            2,
+            "dipdiff: error: /srv/snapshots/x/meta.json: Permission denied",
+        ),
+        (KeyboardInterrupt(), 130, "dipdiff: interrupted"),
+    ],
+)
+def test_an_exception_becomes_its_status_and_one_line(
+    demo_store, monkeypatch, raised, status, line
+):
     def fail(*args, **kwargs):
         raise raised
 
@@ -238,10 +291,18 @@ def test_ctrl_c_exits_130_with_one_line_and_the_store_verifies(server, tmp_path,
     if command == "run":
         args += ["--quiet", "--reports", str(tmp_path / "reports")]
     env = {**os.environ, "NO_COLOR": "1", "DIPDIFF_NOW": "2019-04-20T09:00:00Z"}
-    proc = subprocess.Popen([sys.executable, "-m", "dipdiff", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dipdiff", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
-        _wait_for(lambda: server.hits("/haftar/") and _versions(store), "the stalled request and one version")
+        _wait_for(
+            lambda: server.hits("/haftar/") and _versions(store),
+            "the stalled request and one version",
+        )
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:
@@ -251,7 +312,9 @@ def test_ctrl_c_exits_130_with_one_line_and_the_store_verifies(server, tmp_path,
             proc.wait()
     assert proc.returncode == ExitStatus.INTERRUPTED, err
     lines = err.splitlines()
-    assert lines[-1] == "dipdiff: interrupted" and sum("interrupted" in ln for ln in lines) == 1, err
+    assert lines[-1] == "dipdiff: interrupted" and sum("interrupted" in ln for ln in lines) == 1, (
+        err
+    )
     assert "Traceback" not in err and "Aborted" not in err, err
     if command == "run":
         assert lines == ["dipdiff: interrupted"]
@@ -261,8 +324,13 @@ def test_ctrl_c_exits_130_with_one_line_and_the_store_verifies(server, tmp_path,
     assert len(_versions(store)) == 1
     # The next run checks what the interrupted one did not finish, and records it.
     stall.release.set()
-    r = subprocess.run([sys.executable, "-m", "dipdiff", *args], capture_output=True, text=True, timeout=60,
-                       env={**env, "DIPDIFF_NOW": "2019-04-20T09:05:00Z"})
+    r = subprocess.run(
+        [sys.executable, "-m", "dipdiff", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "DIPDIFF_NOW": "2019-04-20T09:05:00Z"},
+    )
     assert r.returncode == ExitStatus.DIFFERENCES, r.stderr
     assert len(_versions(store)) == 2
     assert verify(Store(store)) == []

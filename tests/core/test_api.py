@@ -26,21 +26,43 @@ def run_python(code: str) -> str:
 def _type_checking_imports() -> dict[str, str]:
     """name -> module, from the `if TYPE_CHECKING:` block of dipdiff/__init__.py."""
     tree = ast.parse(INIT.read_text(encoding="utf-8"))
-    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
-    return {a.name: node.module for node in block.body if isinstance(node, ast.ImportFrom)
-            for a in node.names if node.module.startswith("dipdiff")}
+    block = next(
+        n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"
+    )
+    return {
+        a.name: node.module
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for a in node.names
+        if node.module.startswith("dipdiff")
+    }
 
 
 def test_all_names_the_surface_the_issue_asks_for():
-    assert {"Store", "load_config", "extract", "diff_statements", "compare", "snapshot_url", "fetch_sources",
-            "run_monitor", "Statement", "Outcome", "DipdiffError", "diff_markdown", "diff_json"} <= set(dipdiff.__all__)
+    assert {
+        "Store",
+        "load_config",
+        "extract",
+        "diff_statements",
+        "compare",
+        "snapshot_url",
+        "fetch_sources",
+        "run_monitor",
+        "Statement",
+        "Outcome",
+        "DipdiffError",
+        "diff_markdown",
+        "diff_json",
+    } <= set(dipdiff.__all__)
     assert len(set(dipdiff.__all__)) == len(dipdiff.__all__), "a name listed twice in __all__"
 
 
 def test_type_checkers_see_exactly_the_names_of_all_from_their_homes():
     seen = _type_checking_imports()
     assert sorted(seen) == sorted(dipdiff.__all__)
-    assert seen == dipdiff._HOME_OF  # the lazy loader looks each name up where the type checker does
+    assert (
+        seen == dipdiff._HOME_OF
+    )  # the lazy loader looks each name up where the type checker does
 
 
 def test_each_name_is_the_object_of_its_home_module():
@@ -49,14 +71,17 @@ def test_each_name_is_the_object_of_its_home_module():
         home = sys.modules[dipdiff._HOME_OF[name]]
         assert obj is getattr(home, name), name
         # Defined there, not re-exported from somewhere else: the home is where a reader looks it up.
-        assert getattr(obj, "__module__", home.__name__) == home.__name__, f"{name} is defined in {obj.__module__}"
+        assert getattr(obj, "__module__", home.__name__) == home.__name__, (
+            f"{name} is defined in {obj.__module__}"
+        )
 
 
 def test_import_dipdiff_loads_nothing_until_a_name_is_used():
     out = run_python(
         "import sys, json, dipdiff; before = sorted(m for m in sys.modules if m.startswith('dipdiff'));"
         "dipdiff.diff_texts; print(json.dumps([before, 'dipdiff.analyse.diff' in sys.modules,"
-        " 'dipdiff.pipeline.fetch' in sys.modules]))")
+        " 'dipdiff.pipeline.fetch' in sys.modules]))"
+    )
     before, diff_loaded, fetch_loaded = json.loads(out)
     assert before == ["dipdiff"]
     assert diff_loaded and not fetch_loaded
@@ -71,14 +96,16 @@ def test_dir_lists_every_public_name_before_any_is_loaded():
 def test_star_import_binds_every_name_of_all():
     out = run_python(
         "from dipdiff import *\nimport json, dipdiff\n"
-        "print(json.dumps(sorted(n for n in dipdiff.__all__ if globals().get(n) is getattr(dipdiff, n))))")
+        "print(json.dumps(sorted(n for n in dipdiff.__all__ if globals().get(n) is getattr(dipdiff, n))))"
+    )
     assert json.loads(out) == sorted(dipdiff.__all__)
 
 
 def test_an_unknown_name_is_an_attribute_error_naming_it():
     out = run_python(
         "import dipdiff\ntry:\n    dipdiff.diff_statement\nexcept AttributeError as e:\n    print(e)\n"
-        "print(hasattr(dipdiff, 'nope'))")
+        "print(hasattr(dipdiff, 'nope'))"
+    )
     assert out.splitlines() == ["module 'dipdiff' has no attribute 'diff_statement'", "False"]
 
 
@@ -88,7 +115,8 @@ def test_the_library_works_without_the_command_line():
         "import sys, dipdiff\n"
         "r = dipdiff.diff_texts('We urge a halt.', 'We call for a halt.')\n"
         "print(dipdiff.summary_line(r)); print(dipdiff.diff_markdown(r).count('<del>urge</del>'))\n"
-        "print(sorted(m for m in ('typer', 'rich', 'httpx', 'dipdiff.cli') if m in sys.modules))")
+        "print(sorted(m for m in ('typer', 'rich', 'httpx', 'dipdiff.cli') if m in sys.modules))"
+    )
     summary, dels, heavy = out.splitlines()
     assert summary.startswith("1 change") and "similarity" in summary
     assert dels == "1" and heavy == "[]"

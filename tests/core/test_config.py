@@ -21,8 +21,10 @@ def test_presets_are_data_and_cover_the_four_agencies():
 
 
 def test_a_source_overrides_its_preset():
-    cfg = parse_config('[sources.state-dept]\npreset = "state-dept"\nmax_items = 5\n'
-                       '[sources.state-dept.extract]\nbody = ["div.x"]\n')
+    cfg = parse_config(
+        '[sources.state-dept]\npreset = "state-dept"\nmax_items = 5\n'
+        '[sources.state-dept.extract]\nbody = ["div.x"]\n'
+    )
     src = cfg.source("state-dept")
     assert src.max_items == 5 and src.kind == "feed"
     assert src.extract.body == ("div.x",)
@@ -30,10 +32,16 @@ def test_a_source_overrides_its_preset():
 
 
 def test_defaults_and_durations():
-    cfg = parse_config('[dipdiff]\ndelay = "2s"\n[schedule]\nmin_interval = "30m"\nmax_interval = "2d"\n')
+    cfg = parse_config(
+        '[dipdiff]\ndelay = "2s"\n[schedule]\nmin_interval = "30m"\nmax_interval = "2d"\n'
+    )
     assert cfg.fetch.delay == 2.0 and cfg.fetch.concurrency == 8
     assert cfg.schedule.min_interval == 1800 and cfg.schedule.max_interval == 172800
-    assert parse_duration("1w") == 604800 and parse_duration("x") is None and parse_duration(True) is None
+    assert (
+        parse_duration("1w") == 604800
+        and parse_duration("x") is None
+        and parse_duration(True) is None
+    )
 
 
 def test_signals_table_is_passed_through():
@@ -44,20 +52,36 @@ def test_signals_table_is_passed_through():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[sources.state-dept]\nkind = "listing"\nurl = "https://x.gov/"\nselectr = "li"\n',
-         "cfg.toml: unknown key 'selectr' in [sources.state-dept]; did you mean 'selector'?"),
-        ('[dipdiff]\nconcurency = 3\n',
-         "cfg.toml: unknown key 'concurency' in [dipdiff]; did you mean 'concurrency'?"),
-        ('[sources.a]\npreset = "state-dept"\n[sources.a.extract]\nbodyy = ["p"]\n',
-         "cfg.toml: unknown key 'bodyy' in [sources.a.extract]; did you mean 'body'?"),
+        (
+            '[sources.state-dept]\nkind = "listing"\nurl = "https://x.gov/"\nselectr = "li"\n',
+            "cfg.toml: unknown key 'selectr' in [sources.state-dept]; did you mean 'selector'?",
+        ),
+        (
+            "[dipdiff]\nconcurency = 3\n",
+            "cfg.toml: unknown key 'concurency' in [dipdiff]; did you mean 'concurrency'?",
+        ),
+        (
+            '[sources.a]\npreset = "state-dept"\n[sources.a.extract]\nbodyy = ["p"]\n',
+            "cfg.toml: unknown key 'bodyy' in [sources.a.extract]; did you mean 'body'?",
+        ),
         ('[sources.a]\npreset = "state-dep"\n', "did you mean 'state-dept'?"),
-        ('[sources.a]\nkind = "feed"\nurl = "https://x.gov/"\nmax_items = "ten"\n',
-         "cfg.toml: [sources.a]: 'max_items' must be a positive integer, not 'ten'"),
+        (
+            '[sources.a]\nkind = "feed"\nurl = "https://x.gov/"\nmax_items = "ten"\n',
+            "cfg.toml: [sources.a]: 'max_items' must be a positive integer, not 'ten'",
+        ),
         ('[sources.a]\nkind = "feed"\n', "cfg.toml: [sources.a]: missing key 'url'"),
-        ('[sources.a]\nkind = "rss"\nurl = "https://x.gov/"\n', "'kind' must be one of feed, listing"),
-        ('[sources.a]\nkind = "listing"\nurl = "https://x.gov/"\nselector = "li[["\n',
-         "[sources.a]: 'selector': bad CSS selector 'li[['"),
-        ('[sources.Bad_Name]\npreset = "state-dept"\n', "[sources.Bad_Name]: source names use lowercase"),
+        (
+            '[sources.a]\nkind = "rss"\nurl = "https://x.gov/"\n',
+            "'kind' must be one of feed, listing",
+        ),
+        (
+            '[sources.a]\nkind = "listing"\nurl = "https://x.gov/"\nselector = "li[["\n',
+            "[sources.a]: 'selector': bad CSS selector 'li[['",
+        ),
+        (
+            '[sources.Bad_Name]\npreset = "state-dept"\n',
+            "[sources.Bad_Name]: source names use lowercase",
+        ),
         ('[dipdiff]\ndelay = "soon"\n', "[dipdiff]: 'delay' must be a duration"),
         ('[dipdiff]\nrobots = "yes"\n', "[dipdiff]: 'robots' must be a boolean, not 'yes'"),
         ("[dipdiff\n", "cfg.toml: invalid TOML"),

@@ -36,34 +36,66 @@ SOURCE = '[sources.a]\nkind = "feed"\nurl = "https://x.gov/"\n'
 def one_line(r, *needles):
     assert r.exit_code == 2, r.output
     lines = r.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("dipdiff: error: ") and "Traceback" not in r.output, r.output
+    assert (
+        len(lines) == 1 and lines[0].startswith("dipdiff: error: ") and "Traceback" not in r.output
+    ), r.output
     for n in needles:
         assert n in lines[0], lines[0]
 
 
-@pytest.mark.parametrize("text,needles", [
-    ("[dipdiff]\ntimeout = inf\n" + SOURCE, ["[dipdiff]", "'timeout' must be a duration", "inf"]),
-    ("[dipdiff]\nbackoff = inf\n" + SOURCE, ["'backoff' must be a duration"]),
-    ("[dipdiff]\ndelay = nan\n" + SOURCE, ["'delay' must be a duration"]),
-    ("[dipdiff]\ntimeout = 0\n" + SOURCE, ["'timeout' must be more than 0"]),
-    ('[dipdiff]\ntimeout = "9999999d"\n' + SOURCE, ["'timeout' must be a duration"]),
-    ('[dipdiff]\nuser_agent = "dipdiff\\r\\nX-Injected: 1"\n' + SOURCE, ["'user_agent' contains a control character"]),
-    ('[dipdiff]\nuser_agent = "x\\u001b[2J"\n' + SOURCE, ["'user_agent' contains a control character (U+001B)"]),
-    ("[dipdiff]\nconcurrency = true\n" + SOURCE, ["'concurrency' must be a positive integer, not True"]),
-    ("[dipdiff]\nconcurrency = [1]\n" + SOURCE, ["'concurrency' must be a positive integer"]),
-    ('[dipdiff]\nrobots = "no"\n' + SOURCE, ["'robots' must be a boolean"]),
-    ("[dipdiff]\ndelay = { seconds = 1 }\n" + SOURCE, ["'delay' must be a duration"]),
-    ('[sources."../../etc"]\nkind = "feed"\nurl = "https://x.gov/"\n', ['[sources.../../etc]', "source names"]),
-    ('[sources.a]\nkind = "feed"\nurl = "https://x.gov/"\nurl = "https://y.gov/"\n', ["invalid TOML"]),
-    ('[sources.a]\nkind = "feed"\nurl = "javascript:alert(1)"\n', ["'url' must be an http(s) URL"]),
-    ('[sources.a]\nkind = "listing"\nurl = "https://x.gov/"\nselector = "li\\u0000"\n', ["control character"]),
-    ('[sources.a]\nkind = "feed"\nurl = "https://x.gov/"\nagnecy = 1\n', ["unknown key 'agnecy'", "did you mean 'agency'"]),
-    ("[dipdif]\ndelay = 0\n", ["unknown key 'dipdif'", "did you mean 'dipdiff'"]),
-    ("[sources]\na = 1\n", ["[sources.a] must be a table"]),
-    ("sources = 3\n", ["[sources] must be a table"]),
-    ("[dipdiff\n", ["invalid TOML"]),
-    ('[sources.a]\nkind = "feed"\nurl = """https://x.gov/\n', ["invalid TOML"]),
-])
+@pytest.mark.parametrize(
+    "text,needles",
+    [
+        (
+            "[dipdiff]\ntimeout = inf\n" + SOURCE,
+            ["[dipdiff]", "'timeout' must be a duration", "inf"],
+        ),
+        ("[dipdiff]\nbackoff = inf\n" + SOURCE, ["'backoff' must be a duration"]),
+        ("[dipdiff]\ndelay = nan\n" + SOURCE, ["'delay' must be a duration"]),
+        ("[dipdiff]\ntimeout = 0\n" + SOURCE, ["'timeout' must be more than 0"]),
+        ('[dipdiff]\ntimeout = "9999999d"\n' + SOURCE, ["'timeout' must be a duration"]),
+        (
+            '[dipdiff]\nuser_agent = "dipdiff\\r\\nX-Injected: 1"\n' + SOURCE,
+            ["'user_agent' contains a control character"],
+        ),
+        (
+            '[dipdiff]\nuser_agent = "x\\u001b[2J"\n' + SOURCE,
+            ["'user_agent' contains a control character (U+001B)"],
+        ),
+        (
+            "[dipdiff]\nconcurrency = true\n" + SOURCE,
+            ["'concurrency' must be a positive integer, not True"],
+        ),
+        ("[dipdiff]\nconcurrency = [1]\n" + SOURCE, ["'concurrency' must be a positive integer"]),
+        ('[dipdiff]\nrobots = "no"\n' + SOURCE, ["'robots' must be a boolean"]),
+        ("[dipdiff]\ndelay = { seconds = 1 }\n" + SOURCE, ["'delay' must be a duration"]),
+        (
+            '[sources."../../etc"]\nkind = "feed"\nurl = "https://x.gov/"\n',
+            ["[sources.../../etc]", "source names"],
+        ),
+        (
+            '[sources.a]\nkind = "feed"\nurl = "https://x.gov/"\nurl = "https://y.gov/"\n',
+            ["invalid TOML"],
+        ),
+        (
+            '[sources.a]\nkind = "feed"\nurl = "javascript:alert(1)"\n',
+            ["'url' must be an http(s) URL"],
+        ),
+        (
+            '[sources.a]\nkind = "listing"\nurl = "https://x.gov/"\nselector = "li\\u0000"\n',
+            ["control character"],
+        ),
+        (
+            '[sources.a]\nkind = "feed"\nurl = "https://x.gov/"\nagnecy = 1\n',
+            ["unknown key 'agnecy'", "did you mean 'agency'"],
+        ),
+        ("[dipdif]\ndelay = 0\n", ["unknown key 'dipdif'", "did you mean 'dipdiff'"]),
+        ("[sources]\na = 1\n", ["[sources.a] must be a table"]),
+        ("sources = 3\n", ["[sources] must be a table"]),
+        ("[dipdiff\n", ["invalid TOML"]),
+        ('[sources.a]\nkind = "feed"\nurl = """https://x.gov/\n', ["invalid TOML"]),
+    ],
+)
 def test_bad_config_is_one_line_naming_file_and_key(cli, tmp_path, text, needles):
     config = tmp_path / "dipdiff.toml"
     config.write_text(text, encoding="utf-8")
@@ -72,11 +104,14 @@ def test_bad_config_is_one_line_naming_file_and_key(cli, tmp_path, text, needles
     FIGURES["fault scenarios"] += 1
 
 
-@pytest.mark.parametrize("content,needle", [
-    (b"\xff\xfe[\x00d\x00", "not valid UTF-8"),
-    (b"[dipdiff]\ndelay = 0\x00\n", "invalid TOML"),
-    ("[dipdiff]\ndelay = \"1\u202es\"\n".encode(), "'delay' must be a duration"),
-])
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        (b"\xff\xfe[\x00d\x00", "not valid UTF-8"),
+        (b"[dipdiff]\ndelay = 0\x00\n", "invalid TOML"),
+        ('[dipdiff]\ndelay = "1\u202es"\n'.encode(), "'delay' must be a duration"),
+    ],
+)
 def test_binary_and_hostile_bytes_in_a_config(cli, tmp_path, content, needle):
     config = tmp_path / "dipdiff.toml"
     config.write_bytes(content)
@@ -99,15 +134,19 @@ def damaged(draw):
         op = draw(st.sampled_from(["delete", "insert", "duplicate", "replace"]))
         i = draw(st.integers(0, len(text)))
         if op == "delete":
-            text = text[:i] + text[i + draw(st.integers(1, 12)):]
+            text = text[:i] + text[i + draw(st.integers(1, 12)) :]
         elif op == "insert":
-            text = text[:i] + draw(st.text(st.sampled_from('[]{}"=.,#\n 0123456789abcxyz-_\\'), max_size=8)) + text[i:]
+            text = (
+                text[:i]
+                + draw(st.text(st.sampled_from('[]{}"=.,#\n 0123456789abcxyz-_\\'), max_size=8))
+                + text[i:]
+            )
         elif op == "duplicate":
             lines = text.splitlines(keepends=True)
             k = draw(st.integers(0, len(lines) - 1))
-            text = "".join(lines[:k + 1] + [lines[k]] + lines[k + 1:])
+            text = "".join(lines[: k + 1] + [lines[k]] + lines[k + 1 :])
         else:
-            text = text[:i] + draw(st.text(max_size=4)) + text[i + 1:]
+            text = text[:i] + draw(st.text(max_size=4)) + text[i + 1 :]
     return text
 
 

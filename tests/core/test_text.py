@@ -20,7 +20,12 @@ def _reference_canonical(text: str) -> str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(list("“”’—–\u00a0\u200b\u00ad\ufffc…«»"))))
+@given(
+    st.text(
+        alphabet=st.characters(codec="utf-8")
+        | st.sampled_from(list("“”’—–\u00a0\u200b\u00ad\ufffc…«»"))
+    )
+)
 def test_canonical_is_unchanged_by_its_fast_paths(text):
     assert canonical(text) == _reference_canonical(text)
 

@@ -15,7 +15,7 @@ RSS = {"Content-Type": "application/rss+xml; charset=UTF-8"}
 
 def feed_config(server, name="wh", extra=""):
     return parse_config(
-        f'[dipdiff]\ndelay = 0\nbackoff = 0.001\nrobots = false\n'
+        f"[dipdiff]\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
         f'[sources.{name}]\nkind = "feed"\nurl = "{server.url("/feed/")}"\nfull_text = true\n{extra}'
     )
 
@@ -48,11 +48,26 @@ def test_flip_flop_is_recorded_once(server, store_dir, corpus):
     files = [folder / v["file"] for v in event["versions"]]
     store = Store(store_dir)
     cfg = feed_config(server)
-    runs = replay(server, store, cfg, files, ["2022-02-02T21:11:13Z", "2022-02-03T00:42:45Z",
-                                               "2022-02-03T09:11:47Z", "2022-02-03T09:28:18Z"])
+    runs = replay(
+        server,
+        store,
+        cfg,
+        files,
+        [
+            "2022-02-02T21:11:13Z",
+            "2022-02-03T00:42:45Z",
+            "2022-02-03T09:11:47Z",
+            "2022-02-03T09:28:18Z",
+        ],
+    )
     [sid] = by_guid_outcomes(store, event["item_guid"])
     outcomes = [next(r for r in run.results if r.statement_id == sid) for run in runs]
-    assert [o.outcome for o in outcomes] == [Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.UNCHANGED]
+    assert [o.outcome for o in outcomes] == [
+        Outcome.NEW,
+        Outcome.CHANGED,
+        Outcome.UNCHANGED,
+        Outcome.UNCHANGED,
+    ]
     assert "flap" in outcomes[2].message and "@1" in outcomes[2].message
     assert "flap" in outcomes[3].message and "@2" in outcomes[3].message
     assert len(store.versions(sid)) == 2
@@ -64,7 +79,9 @@ def test_guid_reuse_for_a_different_release_is_a_new_statement(server, store_dir
     event = json.loads((folder / "event.json").read_text())
     files = [folder / v["file"] for v in event["versions"]]
     store = Store(store_dir)
-    runs = replay(server, store, feed_config(server), files, ["2022-06-11T17:47:17Z", "2022-06-13T15:03:21Z"])
+    runs = replay(
+        server, store, feed_config(server), files, ["2022-06-11T17:47:17Z", "2022-06-13T15:03:21Z"]
+    )
     sids = by_guid_outcomes(store, event["item_guid"])
     assert len(sids) == 2, sids
     second = [r for r in runs[1].results if r.statement_id in sids]
@@ -80,7 +97,13 @@ def test_wrong_title_fixed_under_the_same_guid_is_an_edit(server, store_dir, cor
     event = json.loads((folder / "event.json").read_text())
     files = [folder / v["file"] for v in event["versions"]]
     store = Store(store_dir)
-    replay(server, store, feed_config(server), files[:2], ["2022-05-23T15:03:17Z", "2022-05-23T15:37:10Z"])
+    replay(
+        server,
+        store,
+        feed_config(server),
+        files[:2],
+        ["2022-05-23T15:03:17Z", "2022-05-23T15:37:10Z"],
+    )
     [sid] = by_guid_outcomes(store, event["item_guid"])
     titles = [store.read_version(sid, n).statement.title for n in (1, 2)]
     assert "Indo-Pacific" in titles[0] and "Justice40" in titles[1]
@@ -91,8 +114,13 @@ def test_state_feed_scripts_and_byline_are_not_text(server, store_dir, corpus):
     event = json.loads((folder / "event.json").read_text())
     files = [folder / v["file"] for v in event["versions"]]
     store = Store(store_dir)
-    runs = replay(server, store, feed_config(server, "state-dept"), files,
-                  ["2022-07-25T21:23:01Z", "2022-07-25T23:05:51Z"])
+    runs = replay(
+        server,
+        store,
+        feed_config(server, "state-dept"),
+        files,
+        ["2022-07-25T21:23:01Z", "2022-07-25T23:05:51Z"],
+    )
     [sid] = by_guid_outcomes(store, event["item_guid"])
     v1 = store.read_version(sid, 1).statement
     text = v1.body
@@ -109,8 +137,13 @@ def test_title_case_only_change_is_not_a_version(server, store_dir, corpus):
     event = json.loads((folder / "event.json").read_text())
     files = [folder / v["file"] for v in event["versions"]]
     store = Store(store_dir)
-    replay(server, store, feed_config(server, "state-dept"), files,
-           ["2021-05-23T15:41:11Z", "2021-05-24T15:42:45Z"])
+    replay(
+        server,
+        store,
+        feed_config(server, "state-dept"),
+        files,
+        ["2021-05-23T15:41:11Z", "2021-05-24T15:42:45Z"],
+    )
     [sid] = by_guid_outcomes(store, event["item_guid"])
     # The title went "On" -> "on" AND trailing periods were dropped from the text: one edit.
     assert len(store.versions(sid)) == 2
@@ -131,8 +164,13 @@ def test_unchanged_feed_is_unchanged(server, store_dir, corpus):
     folder = corpus("state-gov-press-releases-rss/expired-passports-2021-05-24")
     files = sorted(folder.glob("*.rss"))
     store = Store(store_dir)
-    runs = replay(server, store, feed_config(server, "state-dept"), [files[0], files[0]],
-                  ["2021-05-24T23:25:46Z", "2021-05-25T00:00:00Z"])
+    runs = replay(
+        server,
+        store,
+        feed_config(server, "state-dept"),
+        [files[0], files[0]],
+        ["2021-05-24T23:25:46Z", "2021-05-25T00:00:00Z"],
+    )
     assert runs[0].count(Outcome.NEW) == 10
     assert runs[1].count(Outcome.UNCHANGED) == 10 and exit_status(runs[1]) == 0
 
@@ -141,8 +179,10 @@ def test_cli_fetch_json_and_exit_codes(cli, server, tmp_path, corpus):
     folder = corpus("state-gov-press-releases-rss/expired-passports-2021-05-24")
     files = sorted(folder.glob("*.rss"))
     config = tmp_path / "dipdiff.toml"
-    config.write_text(f'[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\n[sources.state-dept]\npreset = "state-dept"\n'
-                      f'url = "{server.url("/feed/")}"\n')
+    config.write_text(
+        f'[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\n[sources.state-dept]\npreset = "state-dept"\n'
+        f'url = "{server.url("/feed/")}"\n'
+    )
     server.set("/feed/", Response(files[0].read_bytes(), headers=RSS))
     first = cli("fetch", "--config", str(config), "--json")
     assert first.exit_code == 1, first.output
@@ -174,7 +214,9 @@ def test_cli_fetch_bad_config_is_one_line(cli, tmp_path):
     assert missing.exit_code == 2 and "nope.toml: no such file" in missing.output
 
 
-def _feed(title: str, paragraphs: list[str], guid: str = "https://www.state.gov/?page_id=1") -> bytes:
+def _feed(
+    title: str, paragraphs: list[str], guid: str = "https://www.state.gov/?page_id=1"
+) -> bytes:
     """A one-item feed in the shape of state.gov's (written here, not copied)."""
     body = "".join(f"<p>{p}</p>" for p in ["Office of the Spokesperson", *paragraphs])
     return f"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"
@@ -187,21 +229,34 @@ def _feed(title: str, paragraphs: list[str], guid: str = "https://www.state.gov/
 <content:encoded><![CDATA[<script>var x = 1;</script>{body}]]></content:encoded></item></channel></rss>""".encode()
 
 
-TEXT = [("Secretary Blinken joined ABC This Week to discuss the situation in the Middle East and the "
-         "ceasefire between Israel and Hamas, and the United States' support for a two-state solution.")]
+TEXT = [
+    (
+        "Secretary Blinken joined ABC This Week to discuss the situation in the Middle East and the "
+        "ceasefire between Israel and Hamas, and the United States' support for a two-state solution."
+    )
+]
 
 
 def test_title_changes_in_case_or_invisible_characters_only(server, store_dir):
     store = Store(store_dir)
     cfg = feed_config(server, "state-dept")
-    titles = ["Secretary Blinken On ABC\u2019s This Week", "Secretary Blinken on ABC\u2019s This Week",
-              "Secretary Blinken on ABC\u2019s This\u00a0Week\u2060", "Secretary Blinken On ABC\u2019s This Week"]
+    titles = [
+        "Secretary Blinken On ABC\u2019s This Week",
+        "Secretary Blinken on ABC\u2019s This Week",
+        "Secretary Blinken on ABC\u2019s This\u00a0Week\u2060",
+        "Secretary Blinken On ABC\u2019s This Week",
+    ]
     runs = []
     for i, title in enumerate(titles):
         server.set("/feed/", Response(_feed(title, TEXT), headers=RSS))
         runs.append(fetch_sources(cfg, store, clock=Clock(f"2021-05-2{3 + i}T00:00:00Z")))
     outcomes = [r.results[0] for r in runs]
-    assert [o.outcome for o in outcomes] == [Outcome.NEW, Outcome.UNCHANGED, Outcome.UNCHANGED, Outcome.UNCHANGED]
+    assert [o.outcome for o in outcomes] == [
+        Outcome.NEW,
+        Outcome.UNCHANGED,
+        Outcome.UNCHANGED,
+        Outcome.UNCHANGED,
+    ]
     assert "only in case" in outcomes[1].message
     assert outcomes[2].message == ""  # NBSP and a word joiner: the canonical text is the same
     assert "back to the text of @1" in outcomes[3].message

@@ -17,8 +17,10 @@ from dipdiff.store.store import Store
 
 LISTING = "whitehouse-gov-listing-2025/fetched_whitehouse__2025-06-23__c32d803.html"
 BRIEFS = "obama-whitehouse-press-office-2009-2016/briefs"
-CAPTCHA = Response(b"<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1>"
-                   b"<p>You don't have permission to access this server. Reference #18.2f</p></body></html>")
+CAPTCHA = Response(
+    b"<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1>"
+    b"<p>You don't have permission to access this server. Reference #18.2f</p></body></html>"
+)
 
 
 def at(when):
@@ -27,14 +29,23 @@ def at(when):
 
 def listing_site(server, corpus):
     """The real 2025 White House listing served locally; each item links to a real statement page."""
-    html = corpus(LISTING).read_text(encoding="utf-8").replace("https://www.whitehouse.gov/", server.url("/"))
+    html = (
+        corpus(LISTING)
+        .read_text(encoding="utf-8")
+        .replace("https://www.whitehouse.gov/", server.url("/"))
+    )
     server.set("/briefings-statements/", Response(html.encode()))
     from dipdiff.config import preset
     from dipdiff.scrape.discover import parse_listing
 
     wh = preset("white-house")
-    items = parse_listing(html, server.url("/briefings-statements/"), selector=wh.selector, link=wh.link,
-                          item_date=wh.item_date).items
+    items = parse_listing(
+        html,
+        server.url("/briefings-statements/"),
+        selector=wh.selector,
+        link=wh.link,
+        item_date=wh.item_date,
+    ).items
     briefs = sorted(corpus(BRIEFS).glob("*.html"))
     paths = {}
     for item, brief in zip(items, briefs):
@@ -92,8 +103,15 @@ def test_every_outcome_on_a_real_listing(server, store_dir, corpus):
     server.set(paths[0], Response(edited))
     server.set(paths[1], Response(b"busy", 500))
     server.set(paths[2], CAPTCHA)
-    server.set(paths[3], sequence(Response(b"gone", 404), Response(b"gone", 404), Response(b"gone", 404),
-                                  Response(pages[paths[3]])))
+    server.set(
+        paths[3],
+        sequence(
+            Response(b"gone", 404),
+            Response(b"gone", 404),
+            Response(b"gone", 404),
+            Response(pages[paths[3]]),
+        ),
+    )
     new_home = "/briefings-statements/2025/06/renamed-statement/"
     server.set(paths[4], redirect(new_home))
     server.set(new_home, Response(pages[paths[4]]))
@@ -144,7 +162,9 @@ def test_limit_and_since_narrow_a_run(server, store_dir, corpus):
     store = Store(store_dir)
     limited = fetch_sources(cfg, store, clock=at("2025-06-23T10:00:00Z"), limit=3)
     assert len(limited.results) == 3
-    recent = fetch_sources(cfg, store, clock=at("2025-06-23T10:00:00Z"), since="2025-06-04T00:00:00Z")
+    recent = fetch_sources(
+        cfg, store, clock=at("2025-06-23T10:00:00Z"), since="2025-06-04T00:00:00Z"
+    )
     # Only the listing items dated 4 June 2025 or later, minus those already stored.
     assert all(r.outcome is Outcome.NEW for r in recent.results)
     assert 0 < len(limited.results) + len(recent.results) < 10
@@ -155,11 +175,21 @@ def govuk_site(server, corpus, files):
     for f in files:
         data = json.loads(corpus(f"govuk-content-api-examples/{f}").read_text(encoding="utf-8"))
         path = data["base_path"]
-        server.set("/api/content" + path, conditional(Response(json.dumps(data).encode(),
-                                                               headers={"Content-Type": "application/json"})))
-        results.append({"link": path, "title": data["title"], "public_timestamp": data["public_updated_at"]})
-    server.set("/api/search.json", Response(json.dumps({"results": results}).encode(),
-                                            headers={"Content-Type": "application/json"}))
+        server.set(
+            "/api/content" + path,
+            conditional(
+                Response(json.dumps(data).encode(), headers={"Content-Type": "application/json"})
+            ),
+        )
+        results.append(
+            {"link": path, "title": data["title"], "public_timestamp": data["public_updated_at"]}
+        )
+    server.set(
+        "/api/search.json",
+        Response(
+            json.dumps({"results": results}).encode(), headers={"Content-Type": "application/json"}
+        ),
+    )
 
 
 def govuk_config(server):
@@ -171,8 +201,11 @@ def govuk_config(server):
 
 
 def test_govuk_content_api(server, store_dir, corpus):
-    files = ["news_article/news_article_with_image_caption.json", "speech/best-practice-speaking-notes.json",
-             "news_article/news_article.json"]
+    files = [
+        "news_article/news_article_with_image_caption.json",
+        "speech/best-practice-speaking-notes.json",
+        "news_article/news_article.json",
+    ]
     govuk_site(server, corpus, files)
     store = Store(store_dir)
     cfg = govuk_config(server)
@@ -180,11 +213,16 @@ def test_govuk_content_api(server, store_dir, corpus):
     assert run.count(Outcome.NEW) == 3, run
     caption = next(r for r in run.results if "british-high-commission" in r.url)
     v = store.read_version(caption.statement_id)
-    assert v.statement.url == server.url("/government/news/british-high-commission-marks-his-majesty-king-charles-iiis-birthday") \
-        or v.statement.url.startswith(server.url("/government/news/british-high-commission"))
+    assert v.statement.url == server.url(
+        "/government/news/british-high-commission-marks-his-majesty-king-charles-iiis-birthday"
+    ) or v.statement.url.startswith(server.url("/government/news/british-high-commission"))
     assert v.statement.published and v.statement.paragraphs
     # The same speech with one more change-history note: text unchanged, so not a version.
-    govuk_site(server, corpus, ["speech/speech-with-updates.json", "news_article/news_article_withdrawn.json"])
+    govuk_site(
+        server,
+        corpus,
+        ["speech/speech-with-updates.json", "news_article/news_article_withdrawn.json"],
+    )
     run2 = fetch_sources(cfg, store, clock=at("2024-01-02T00:00:00Z"), check_all=True)
     speech = next(r for r in run2.results if "/speeches/" in r.url)
     assert speech.outcome is Outcome.UNCHANGED
@@ -197,14 +235,26 @@ def test_sitemap_discovery(server, store_dir, corpus):
     urls = []
     for i, b in enumerate(briefs):
         server.set(f"/press/{i}/", Response(b.read_bytes()))
-        urls.append(f"<url><loc>{server.url(f'/press/{i}/')}</loc><lastmod>2016-0{i + 1}-01</lastmod></url>")
+        urls.append(
+            f"<url><loc>{server.url(f'/press/{i}/')}</loc><lastmod>2016-0{i + 1}-01</lastmod></url>"
+        )
     urls.append(f"<url><loc>{server.url('/about/')}</loc></url>")
-    server.set("/sitemap.xml", Response(
-        ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-         + "".join(urls) + "</urlset>").encode(), headers={"Content-Type": "application/xml"}))
-    cfg = parse_config("[dipdiff]\ndelay = 0\nrobots = false\n"
-                       f'[sources.press]\nkind = "sitemap"\nurl = "{server.url("/sitemap.xml")}"\n'
-                       "include = ['/press/']\n")
+    server.set(
+        "/sitemap.xml",
+        Response(
+            (
+                '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                + "".join(urls)
+                + "</urlset>"
+            ).encode(),
+            headers={"Content-Type": "application/xml"},
+        ),
+    )
+    cfg = parse_config(
+        "[dipdiff]\ndelay = 0\nrobots = false\n"
+        f'[sources.press]\nkind = "sitemap"\nurl = "{server.url("/sitemap.xml")}"\n'
+        "include = ['/press/']\n"
+    )
     run = fetch_sources(cfg, Store(store_dir), clock=at("2024-01-01T00:00:00Z"))
     assert run.count(Outcome.NEW) == 3 and not any("/about/" in r.url for r in run.results)
 
@@ -218,8 +268,13 @@ def test_schedule_backs_off_with_the_time_since_the_last_change():
     def k(changed_days_ago, checked_hours_ago, outcome="unchanged"):
         from datetime import timedelta
 
-        return Known("s/x", "u", last_change=now - timedelta(days=changed_days_ago),
-                     last_check=now - timedelta(hours=checked_hours_ago), last_outcome=outcome)
+        return Known(
+            "s/x",
+            "u",
+            last_change=now - timedelta(days=changed_days_ago),
+            last_check=now - timedelta(hours=checked_hours_ago),
+            last_outcome=outcome,
+        )
 
     assert due(k(0.5, 1.5), now, s)  # changed 12 h ago: every ~1.2 h
     assert not due(k(30, 24), now, s)  # untouched for a month: every 3 days
@@ -237,18 +292,27 @@ def test_slow_pages_429_and_robots_at_the_service_level(server, store_dir, corpu
         server.set(f"/press/{i}/", Response(b.read_bytes()))
     server.set("/press/1/", slow(2.0, Response(briefs[1].read_bytes())))
     server.set("/press/2/", Response(b"", 429, {"Retry-After": "3600"}))
-    server.set("/robots.txt", Response(b"User-agent: *\nDisallow: /press/3/\n", headers={"Content-Type": "text/plain"}))
-    links = "".join(f'<li class="item"><a href="/press/{i}/">Statement {i}</a></li>' for i in range(4))
+    server.set(
+        "/robots.txt",
+        Response(b"User-agent: *\nDisallow: /press/3/\n", headers={"Content-Type": "text/plain"}),
+    )
+    links = "".join(
+        f'<li class="item"><a href="/press/{i}/">Statement {i}</a></li>' for i in range(4)
+    )
     server.set("/press/", Response(f"<html><body><ul>{links}</ul></body></html>".encode()))
-    cfg = parse_config("[dipdiff]\ndelay = 0\ntimeout = 0.3\nretries = 1\nbackoff = 0.001\nmax_retry_after = 5\n"
-                       f'[sources.press]\nkind = "listing"\nurl = "{server.url("/press/")}"\nselector = "li.item"\n')
+    cfg = parse_config(
+        "[dipdiff]\ndelay = 0\ntimeout = 0.3\nretries = 1\nbackoff = 0.001\nmax_retry_after = 5\n"
+        f'[sources.press]\nkind = "listing"\nurl = "{server.url("/press/")}"\nselector = "li.item"\n'
+    )
     run = fetch_sources(cfg, Store(store_dir), clock=at("2024-01-01T00:00:00Z"))
     got = {r.url.rsplit("/", 2)[-2]: r for r in run.results}
     assert got["0"].outcome is Outcome.NEW
     assert got["1"].outcome is Outcome.UNAVAILABLE and "timed out" in got["1"].message
     assert got["2"].outcome is Outcome.UNAVAILABLE and "429" in got["2"].message
     assert got["3"].outcome is Outcome.BLOCKED and "robots.txt" in got["3"].message
-    assert server.hits("/press/3/") == 0 and server.hits("/press/2/") == 1  # no retry beyond the cap
+    assert (
+        server.hits("/press/3/") == 0 and server.hits("/press/2/") == 1
+    )  # no retry beyond the cap
     assert exit_status(run) == 1
 
 
@@ -267,10 +331,14 @@ def test_atom_feeds_and_sitemap_indexes():
     [item] = d.items
     assert item.guid == "tag:www.gov.uk,2005:/government/news/a"
     assert item.published == "2024-05-02T10:00:00+01:00"
-    assert item.statement is not None and item.statement.paragraphs[0].startswith("The United Kingdom condemns")
+    assert item.statement is not None and item.statement.paragraphs[0].startswith(
+        "The United Kingdom condemns"
+    )
     index = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
       <sitemap><loc>https://www.state.gov/sitemap-1.xml</loc></sitemap>
       <sitemap><loc>/sitemap-2.xml</loc></sitemap></sitemapindex>"""
     found = parse_sitemap(index, "https://www.state.gov/sitemap.xml")
-    assert found.items == () and found.next_urls == ("https://www.state.gov/sitemap-1.xml",
-                                                     "https://www.state.gov/sitemap-2.xml")
+    assert found.items == () and found.next_urls == (
+        "https://www.state.gov/sitemap-1.xml",
+        "https://www.state.gov/sitemap-2.xml",
+    )

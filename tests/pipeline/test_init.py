@@ -18,14 +18,24 @@ def test_init_scaffolds_a_monitoring_folder_and_never_overwrites(tmp_path):
     folder = tmp_path / "my watch"
     r = CliRunner().invoke(app, ["init", str(folder)], env={"NO_COLOR": "1"})
     assert r.exit_code == 0, r.output
-    for name in ("dipdiff.toml", "reports/README.md", ".gitignore", "crontab.example",
-                 ".github/workflows/dipdiff.yml"):
+    for name in (
+        "dipdiff.toml",
+        "reports/README.md",
+        ".gitignore",
+        "crontab.example",
+        ".github/workflows/dipdiff.yml",
+    ):
         assert (folder / name).is_file(), name
         assert f"created {folder / name}" in r.output
-    cron = [ln for ln in (folder / "crontab.example").read_text(encoding="utf-8").splitlines()
-            if ln and not ln.startswith("#")]
+    cron = [
+        ln
+        for ln in (folder / "crontab.example").read_text(encoding="utf-8").splitlines()
+        if ln and not ln.startswith("#")
+    ]
     # One valid line: five time fields, then a command that cds into the folder (quoted: a space).
-    assert len(cron) == 1 and re.match(r"^(\S+ ){5}cd '.+/my watch' && \S*dipdiff run --commit$", cron[0])
+    assert len(cron) == 1 and re.match(
+        r"^(\S+ ){5}cd '.+/my watch' && \S*dipdiff run --commit$", cron[0]
+    )
     assert "[](feed.xml)" not in (folder / "reports" / "README.md").read_text(encoding="utf-8")
 
     (folder / "crontab.example").write_text("mine\n", encoding="utf-8")

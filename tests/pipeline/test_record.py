@@ -23,17 +23,25 @@ from dipdiff.store.verify import verify
 LIBYA = "/state/the-situation-in-libya/"
 A = page_bytes("state-libya.day1.html")
 B = page_bytes("state-libya.day2.html")
-TIMES = ["2019-04-20T09:00:00Z", "2019-04-20T10:00:00Z", "2019-04-20T11:00:00Z", "2019-04-24T11:00:00Z"]
+TIMES = [
+    "2019-04-20T09:00:00Z",
+    "2019-04-20T10:00:00Z",
+    "2019-04-20T11:00:00Z",
+    "2019-04-24T11:00:00Z",
+]
 
 
 def _config(tmp_path: Path, server) -> Path:
     listing = f'<html><body><ul><li><a href="{LIBYA}">Libya</a></li></ul></body></html>'.encode()
     server.set("/state/", Response(listing))
     path = tmp_path / "dipdiff.toml"
-    path.write_text("[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
-                    "[schedule]\nmin_interval = 0\nmax_interval = 0\n"
-                    f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
-                    'selector = "li"\nlink = "a"\n', encoding="utf-8")
+    path.write_text(
+        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+        "[schedule]\nmin_interval = 0\nmax_interval = 0\n"
+        f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
+        'selector = "li"\nlink = "a"\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -49,7 +57,9 @@ def play(how: str, pages: list[bytes], cli, server, tmp_path: Path, first: int =
         elif how == "import":
             saved = tmp_path / f"capture-{n}.html"
             saved.write_bytes(page)
-            r = cli("import", str(saved), "--url", url, "--source", "state-dept", "--fetched-at", when)
+            r = cli(
+                "import", str(saved), "--url", url, "--source", "state-dept", "--fetched-at", when
+            )
         else:
             r = cli("fetch", "--config", str(config), env={"DIPDIFF_NOW": when})
         assert r.exit_code in (0, 1), r.output
@@ -58,8 +68,15 @@ def play(how: str, pages: list[bytes], cli, server, tmp_path: Path, first: int =
     assert log.exit_code == 0, log.output
     doc = json.loads(log.stdout)
     assert verify(Store(cli.store)) == []
-    return [{"outcome": c["outcome"], "version": c.get("version"), "note": c.get("note", ""),
-             "versions": len(doc["versions"])} for c in doc["checks"]]
+    return [
+        {
+            "outcome": c["outcome"],
+            "version": c.get("version"),
+            "note": c.get("note", ""),
+            "versions": len(doc["versions"]),
+        }
+        for c in doc["checks"]
+    ]
 
 
 HOW = ("snapshot", "import", "fetch")
@@ -79,8 +96,12 @@ def test_a_flap_is_recorded_alike_by_snapshot_import_and_fetch(cli, server, tmp_
         checks = play(how, [A, B, A, A], cli, server, tmp_path / how)
         stories[how] = story(checks)
         assert checks[-1]["versions"] == 2, (how, checks)  # the return to A was never stored
-    assert stories["snapshot"] == stories["import"] == stories["fetch"] == [
-        ("new", ""), ("changed", "change"), ("unchanged", "flap"), ("unchanged", "")], stories
+    assert (
+        stories["snapshot"]
+        == stories["import"]
+        == stories["fetch"]
+        == [("new", ""), ("changed", "change"), ("unchanged", "flap"), ("unchanged", "")]
+    ), stories
 
 
 def test_a_title_changed_only_in_case_is_no_version_whichever_command(cli, server, tmp_path):
@@ -92,8 +113,12 @@ def test_a_title_changed_only_in_case_is_no_version_whichever_command(cli, serve
         checks = play(how, [A, lowered], cli, server, tmp_path / how)
         stories[how] = story(checks)
         assert checks[-1]["versions"] == 1, (how, checks)
-    assert stories["snapshot"] == stories["import"] == stories["fetch"] == [
-        ("new", ""), ("unchanged", "only in case")], stories
+    assert (
+        stories["snapshot"]
+        == stories["import"]
+        == stories["fetch"]
+        == [("new", ""), ("unchanged", "only in case")]
+    ), stories
 
 
 def test_every_stored_change_names_the_version_it_was_compared_with(cli, server, tmp_path):
@@ -116,18 +141,34 @@ def test_a_check_that_cannot_be_written_undoes_its_version(how, cli, server, tmp
 
     def disk_full_for_changes(self, sid, check, meta=None):
         if check.outcome is Outcome.CHANGED:
-            raise StoreError(str(self.root / sid / "meta.json"), "cannot write: No space left on device")
+            raise StoreError(
+                str(self.root / sid / "meta.json"), "cannot write: No space left on device"
+            )
         return real(self, sid, check, meta)
 
     monkeypatch.setattr(Store, "record_check", disk_full_for_changes)
     server.set(LIBYA, Response(B))
     if how == "snapshot":
-        r = cli("snapshot", server.url(LIBYA), "--source", "state-dept", env={"DIPDIFF_NOW": TIMES[1]})
-        assert r.exit_code == 2 and "No space left on device" in r.stderr and len(r.stderr.splitlines()) == 1
+        r = cli(
+            "snapshot", server.url(LIBYA), "--source", "state-dept", env={"DIPDIFF_NOW": TIMES[1]}
+        )
+        assert (
+            r.exit_code == 2
+            and "No space left on device" in r.stderr
+            and len(r.stderr.splitlines()) == 1
+        )
     else:
-        r = cli("fetch", "--config", str(tmp_path / "dipdiff.toml"), "--json", env={"DIPDIFF_NOW": TIMES[1]})
+        r = cli(
+            "fetch",
+            "--config",
+            str(tmp_path / "dipdiff.toml"),
+            "--json",
+            env={"DIPDIFF_NOW": TIMES[1]},
+        )
         (result,) = json.loads(r.stdout)["results"]
-        assert result["outcome"] == "unavailable" and "No space left on device" in result["message"], r.output
+        assert (
+            result["outcome"] == "unavailable" and "No space left on device" in result["message"]
+        ), r.output
     store = Store(cli.store)
     (sid,) = store.statement_ids()
     assert len(store.versions(sid)) == 1 and verify(store) == []  # no version without its check

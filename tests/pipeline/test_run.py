@@ -26,7 +26,9 @@ READOUT = "/releases/2019/04/secretary-pompeos-call-with-un-special-representati
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
 
 
 @pytest.fixture
@@ -40,9 +42,15 @@ def fetch_step(server, paths, when):
 
     def fetch(store: Store) -> RunResult:
         with make_client() as client:
-            results = [record_page(store, fetch_page(client, server.url(p), fetched_at=when),
-                                   source="state-dept", agency="U.S. Department of State")
-                       for p in paths]
+            results = [
+                record_page(
+                    store,
+                    fetch_page(client, server.url(p), fetched_at=when),
+                    source="state-dept",
+                    agency="U.S. Department of State",
+                )
+                for p in paths
+            ]
         return RunResult(tuple(results), when, when)
 
     return fetch
@@ -50,8 +58,9 @@ def fetch_step(server, paths, when):
 
 def run(repo, server, paths, when, **kw):
     store = Store(repo / "snapshots")
-    return monitor.run_monitor(store, fetch_step(server, paths, when), now=lambda: when,
-                               reports_dir=repo / "reports", **kw)
+    return monitor.run_monitor(
+        store, fetch_step(server, paths, when), now=lambda: when, reports_dir=repo / "reports", **kw
+    )
 
 
 def test_runs_commit_only_when_something_changed(repo, server):
@@ -59,7 +68,8 @@ def test_runs_commit_only_when_something_changed(repo, server):
     day1 = run(repo, server, [LIBYA], "2019-04-20T09:00:00Z", commit=True)
     assert day1.exit_code == 1 and day1.counts()["new"] == 1 and day1.commit
     assert git(repo, "log", "--format=%s").splitlines() == [
-        "dipdiff run 2019-04-20T09:00:00Z: 1 new, 0 changed, 0 removed, 0 divergent"]
+        "dipdiff run 2019-04-20T09:00:00Z: 1 new, 0 changed, 0 removed, 0 divergent"
+    ]
     assert "reports/2019-04-20.md" in git(repo, "show", "--name-only", "--format=", "HEAD")
 
     same = run(repo, server, [LIBYA], "2019-04-20T15:00:00Z", commit=True)
@@ -70,7 +80,9 @@ def test_runs_commit_only_when_something_changed(repo, server):
     day2 = run(repo, server, [LIBYA], "2019-04-21T09:00:00Z", commit=True)
     assert day2.exit_code == 1 and [e.kind for e in day2.events] == ["changed"]
     body = git(repo, "log", "-1", "--format=%B")
-    assert "- changed state-dept/the-situation-in-libya@2 (5 changes: 4 substantive, 1 minor)" in body
+    assert (
+        "- changed state-dept/the-situation-in-libya@2 (5 changes: 4 substantive, 1 minor)" in body
+    )
     report = (repo / "reports" / "2019-04-21.md").read_text(encoding="utf-8")
     assert "<del>urge the immediate</del>" in report
     index = (repo / "reports" / "README.md").read_text(encoding="utf-8")
@@ -90,8 +102,9 @@ def test_same_store_gives_byte_identical_reports(repo, server):
     store = Store(repo / "snapshots")
     for day in ("2019-04-20", "2019-04-21"):
         window = reports_.day_window(__import__("datetime").date.fromisoformat(day), store)
-        reports_.write_reports(store, repo / "reports", reports_.build_report(store, window),
-                              filename=window.filename)
+        reports_.write_reports(
+            store, repo / "reports", reports_.build_report(store, window), filename=window.filename
+        )
     assert {p.name: p.read_bytes() for p in (repo / "reports").iterdir()} == files
 
 
@@ -114,7 +127,11 @@ def test_a_killed_run_is_picked_up_by_the_next(repo, server):
     assert git(repo, "status", "--porcelain", "--", "snapshots") == ""
     report = (repo / "reports" / "2019-04-21.md").read_text(encoding="utf-8")
     assert "run 2019-04-21T09:00:00Z was interrupted" in report
-    assert [r.status for r in Store(repo / "snapshots").runs()] == ["complete", "interrupted", "complete"]
+    assert [r.status for r in Store(repo / "snapshots").runs()] == [
+        "complete",
+        "interrupted",
+        "complete",
+    ]
 
 
 def test_an_overlapping_run_waits_then_gives_up(repo, server):
@@ -133,7 +150,9 @@ def test_a_failed_fetch_is_recorded_and_raised(repo):
 
     store = Store(repo / "snapshots")
     with pytest.raises(KeyboardInterrupt):
-        monitor.run_monitor(store, boom, now=lambda: "2019-04-20T09:00:00Z", reports_dir=repo / "reports")
+        monitor.run_monitor(
+            store, boom, now=lambda: "2019-04-20T09:00:00Z", reports_dir=repo / "reports"
+        )
     (rec,) = store.runs()
     assert rec.status == "failed" and rec.problems == ["KeyboardInterrupt"]
 
@@ -146,7 +165,9 @@ def test_run_window_covers_interrupted_runs(tmp_path):
         store.end_run(first)
         store.begin_run("2019-04-21T09:00:00Z")  # killed
         third, interrupted = store.begin_run("2019-04-21T09:00:00Z")  # same second: a new id
-    assert third.id == "2019-04-21T09:00:00Z-2" and [r.status for r in interrupted] == ["interrupted"]
+    assert third.id == "2019-04-21T09:00:00Z-2" and [r.status for r in interrupted] == [
+        "interrupted"
+    ]
     window = reports_.run_window(store, "latest")
     assert window.runs == ("2019-04-21T09:00:00Z", "2019-04-21T09:00:00Z-2")
     assert str(window.since) == "2019-04-20 09:01:00+00:00"
@@ -194,28 +215,43 @@ def test_a_corrupt_runs_log_is_a_one_line_error_and_verify_names_it(tmp_path):
 def test_report_command_windows_and_errors(cli, store_dir, tmp_path):
     demo = SRC / "data" / "demo"
     url = "https://www.state.gov/the-situation-in-libya/"
-    for name, when in (("state-libya.day1.html", "2019-04-20T09:00:00Z"),
-                       ("state-libya.day2.html", "2019-04-21T09:00:00Z")):
+    for name, when in (
+        ("state-libya.day1.html", "2019-04-20T09:00:00Z"),
+        ("state-libya.day2.html", "2019-04-21T09:00:00Z"),
+    ):
         assert cli("import", str(demo / name), "--url", url, "--fetched-at", when).exit_code == 0
 
     r = cli("report")  # the day of the newest check, beside the store
     assert r.exit_code == 0, r.output
     reports = store_dir.parent / "reports"
-    assert r.stdout.strip() == f"{reports / '2019-04-21.md'}  (0 new, 1 changed, 0 removed, 0 divergent)"
+    assert (
+        r.stdout.strip()
+        == f"{reports / '2019-04-21.md'}  (0 new, 1 changed, 0 removed, 0 divergent)"
+    )
     assert sorted(p.name for p in reports.iterdir()) == ["2019-04-21.md", "README.md", "feed.xml"]
 
     r = cli("report", "--since", "2019-04-20", "--out", "-")
-    assert r.exit_code == 0 and r.stdout.splitlines()[1] == "# dipdiff report — 2019-04-20 to 2019-04-21"
+    assert (
+        r.exit_code == 0
+        and r.stdout.splitlines()[1] == "# dipdiff report — 2019-04-20 to 2019-04-21"
+    )
     assert '"new": 1' in r.stdout.splitlines()[0]  # new within the period, edited since
 
     r = cli("report", "--date", "2019-04-20", "--out", str(tmp_path / "x" / "day1.md"))
-    assert r.exit_code == 0 and (tmp_path / "x" / "day1.md").read_text(encoding="utf-8").count("version 1") == 1
+    assert (
+        r.exit_code == 0
+        and (tmp_path / "x" / "day1.md").read_text(encoding="utf-8").count("version 1") == 1
+    )
 
-    for args, message in ((("--date", "2019-04-20", "--run", "latest"), "use only one of"),
-                          (("--since", "yesterday"), "--since 'yesterday': expected a date"),
-                          (("--run", "latest"), "no runs recorded yet")):
+    for args, message in (
+        (("--date", "2019-04-20", "--run", "latest"), "use only one of"),
+        (("--since", "yesterday"), "--since 'yesterday': expected a date"),
+        (("--run", "latest"), "no runs recorded yet"),
+    ):
         r = cli("report", *args)
-        assert r.exit_code == 2 and message in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+        assert r.exit_code == 2 and message in r.stderr and len(r.stderr.splitlines()) == 1, (
+            r.stderr
+        )
 
 
 def test_a_moved_statement_is_news(repo, server):
@@ -230,14 +266,26 @@ def test_a_moved_statement_is_news(repo, server):
         meta = st.meta(sid)
         old, meta.url = meta.url, "https://www.state.gov/libya-2/"
         meta.previous_urls.append(old)
-        st.record_check(sid, Check("2019-04-21T09:00:00Z", Outcome.MOVED, meta.url, 200,
-                                   note=f"same text, moved from {old}"), meta)
+        st.record_check(
+            sid,
+            Check(
+                "2019-04-21T09:00:00Z",
+                Outcome.MOVED,
+                meta.url,
+                200,
+                note=f"same text, moved from {old}",
+            ),
+            meta,
+        )
         return RunResult()
 
-    result = monitor.run_monitor(store, moved, now=lambda: "2019-04-21T09:00:00Z",
-                                 reports_dir=repo / "reports", commit=True)
+    result = monitor.run_monitor(
+        store, moved, now=lambda: "2019-04-21T09:00:00Z", reports_dir=repo / "reports", commit=True
+    )
     assert result.exit_code == 1 and result.commit
-    assert f"- moved {sid}@1 (same text, moved from {server.url(LIBYA)})" in git(repo, "log", "-1", "--format=%B")
+    assert f"- moved {sid}@1 (same text, moved from {server.url(LIBYA)})" in git(
+        repo, "log", "-1", "--format=%B"
+    )
     report = (repo / "reports" / "2019-04-21.md").read_text(encoding="utf-8")
     assert "## Moved statements" in report and "https://www.state.gov/libya-2/" in report
     assert "Nothing changed." not in report

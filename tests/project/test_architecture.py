@@ -23,8 +23,15 @@ from helpers import SRC
 
 PKG = SRC
 
-CORE = {"dipdiff", "dipdiff.models", "dipdiff.errors", "dipdiff.status", "dipdiff.clock", "dipdiff.text",
-        "dipdiff.config"}
+CORE = {
+    "dipdiff",
+    "dipdiff.models",
+    "dipdiff.errors",
+    "dipdiff.status",
+    "dipdiff.clock",
+    "dipdiff.text",
+    "dipdiff.config",
+}
 RANK = {"core": 0, "analyse": 1, "scrape": 1, "store": 2, "render": 3, "pipeline": 4, "cli": 5}
 # Outside libraries, and the only modules that may import them.
 HOMES = {
@@ -35,11 +42,32 @@ HOMES = {
     "fcntl": ("dipdiff.store.",),
 }
 # Pure code: text in, results out. No network, no terminal, no filesystem writes, no processes.
-PURE = ("dipdiff.analyse.", "dipdiff.scrape.extract", "dipdiff.scrape.discover", "dipdiff.render.", "dipdiff.text",
-        "dipdiff.models")
-IMPURE = {"httpx", "typer", "rich", "subprocess", "socket", "shutil", "tempfile", "fcntl", "os", "dipdiff.store",
-          "dipdiff.pipeline", "dipdiff.cli", "dipdiff.scrape.http"}
-ALLOWED_IMPURE = {"dipdiff.render.terminal": {"rich", "os"}}  # the terminal is output, by definition
+PURE = (
+    "dipdiff.analyse.",
+    "dipdiff.scrape.extract",
+    "dipdiff.scrape.discover",
+    "dipdiff.render.",
+    "dipdiff.text",
+    "dipdiff.models",
+)
+IMPURE = {
+    "httpx",
+    "typer",
+    "rich",
+    "subprocess",
+    "socket",
+    "shutil",
+    "tempfile",
+    "fcntl",
+    "os",
+    "dipdiff.store",
+    "dipdiff.pipeline",
+    "dipdiff.cli",
+    "dipdiff.scrape.http",
+}
+ALLOWED_IMPURE = {
+    "dipdiff.render.terminal": {"rich", "os"}
+}  # the terminal is output, by definition
 
 
 def module_name(path: Path) -> str:
@@ -108,7 +136,8 @@ def test_imports_only_downwards(module):
             continue
         assert RANK[there] < RANK[here], (
             f"{module} (layer {here}) imports {target} (layer {there}) on line {node.lineno}: "
-            "dependencies run core <- analyse, scrape <- store <- render <- pipeline <- cli")
+            "dependencies run core <- analyse, scrape <- store <- render <- pipeline <- cli"
+        )
 
 
 def test_no_import_cycles():
@@ -126,7 +155,7 @@ def test_no_import_cycles():
         stack.append(m)
         for n in sorted(graph[m]):
             if state.get(n) == 1:
-                cycle = stack[stack.index(n):] + [n]
+                cycle = stack[stack.index(n) :] + [n]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if n not in state:
                 visit(n)
@@ -146,7 +175,8 @@ def test_the_package_imports_public_names_from_their_homes(module):
             names = [a.name for a in node.names]
             assert names == ["__version__"], (
                 f"{module} line {node.lineno} imports {', '.join(names)} from the dipdiff facade; "
-                "import it from its own module")
+                "import it from its own module"
+            )
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if not m.startswith("dipdiff.cli")))
@@ -157,14 +187,17 @@ def test_imports_at_the_top_unless_lazy_for_a_reason(module):
         if not top:
             line = lines[node.lineno - 1]
             assert "# lazy:" in line, (
-                f"{module} line {node.lineno} imports inside a function without a '# lazy: <why>' comment")
+                f"{module} line {node.lineno} imports inside a function without a '# lazy: <why>' comment"
+            )
 
 
 @pytest.mark.parametrize("library", sorted(HOMES))
 def test_each_library_has_one_home(library):
     for module, path in MODULES.items():
         if any(name.split(".")[0] == library for name, _, _ in imports(path)):
-            assert module.startswith(HOMES[library]), f"{module} imports {library}; only {HOMES[library]} may"
+            assert module.startswith(HOMES[library]), (
+                f"{module} imports {library}; only {HOMES[library]} may"
+            )
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith(PURE) or m in PURE))

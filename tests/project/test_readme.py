@@ -97,7 +97,9 @@ def transcripts() -> list[Transcript]:
 
 # -- the folders the README's transcripts run in ----------------------------------------------
 
-Setup = Callable[[Path, Path], Path]  # (an empty folder, a finished `dipdiff demo` folder) -> where to run
+Setup = Callable[
+    [Path, Path], Path
+]  # (an empty folder, a finished `dipdiff demo` folder) -> where to run
 
 
 def empty_folder(folder: Path, demo: Path) -> Path:
@@ -145,8 +147,7 @@ SETUPS: dict[str, Setup] = {
     "dipdiff demo": empty_folder,
     "cat before.txt": empty_folder,
     "dipdiff diff whitehouse-haftar.day1.html whitehouse-haftar.day2.html | tail -1": the_demo_pages,
-    "dipdiff compare state-dept/the-situation-in-libya@1 white-house/statement-from-the-press-secretary-libya":
-        the_demo_folder,
+    "dipdiff compare state-dept/the-situation-in-libya@1 white-house/statement-from-the-press-secretary-libya": the_demo_folder,
     "dipdiff related state-dept/the-situation-in-libya --window 14d": the_demo_folder,
     "dipdiff divergences --window 14d": the_demo_folder,
     "dipdiff init watch": empty_folder,
@@ -166,17 +167,30 @@ UNCHECKED = {
 
 # -- running them -----------------------------------------------------------------------------
 
+
 def shell_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIPDIFF_")}
     # Unbuffered, so that stderr lines come where a terminal would show them.
-    env.update(NO_COLOR="1", COLUMNS="200", PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8",
-               PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
+    env.update(
+        NO_COLOR="1",
+        COLUMNS="200",
+        PYTHONUNBUFFERED="1",
+        PYTHONIOENCODING="utf-8",
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+    )
     return env
 
 
 def shell(script: str, cwd: Path) -> str:
-    r = subprocess.run(["bash", "-c", "exec 2>&1\n" + script], cwd=cwd, env=shell_env(), capture_output=True,
-                       text=True, encoding="utf-8", timeout=300)
+    r = subprocess.run(
+        ["bash", "-c", "exec 2>&1\n" + script],
+        cwd=cwd,
+        env=shell_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
     return r.stdout
 
 
@@ -203,7 +217,10 @@ def fits(expected: list[str], actual: list[str]) -> bool:
         return False
     for part in middle:
         window = actual[start:end]
-        at = next((i for i in range(len(window) - len(part) + 1) if window[i:i + len(part)] == part), None)
+        at = next(
+            (i for i in range(len(window) - len(part) + 1) if window[i : i + len(part)] == part),
+            None,
+        )
         if at is None:
             return False
         start += at + len(part)
@@ -231,7 +248,9 @@ def demo_folder(tmp_path_factory) -> Path:
 def test_every_transcript_is_checked_or_excused():
     keys = {t.key: t.line for t in transcripts()}
     new = {k: line for k, line in keys.items() if k not in SETUPS and k not in UNCHECKED}
-    assert not new, f"README transcripts neither in SETUPS nor in UNCHECKED (line: first command): {new}"
+    assert not new, (
+        f"README transcripts neither in SETUPS nor in UNCHECKED (line: first command): {new}"
+    )
     stale = (set(SETUPS) | set(UNCHECKED)) - set(keys)
     assert not stale, f"no README transcript starts with: {sorted(stale)}"
 
@@ -247,9 +266,13 @@ def test_transcript_is_what_the_commands_print(t: Transcript, tmp_path: Path, de
     for step, actual in zip(t.steps, outputs):
         expected = normalise(step.output)
         if not fits(expected, actual):
-            diff = "\n".join(difflib.unified_diff(expected, actual, "README.md", "printed", lineterm=""))
-            pytest.fail(f"README.md line {t.line}: `$ {step.command}` printed something else "
-                        f"(update the README if the new output is right):\n{diff}")
+            diff = "\n".join(
+                difflib.unified_diff(expected, actual, "README.md", "printed", lineterm="")
+            )
+            pytest.fail(
+                f"README.md line {t.line}: `$ {step.command}` printed something else "
+                f"(update the README if the new output is right):\n{diff}"
+            )
 
 
 def test_fits_reads_an_ellipsis_as_lines_left_out():
@@ -260,6 +283,7 @@ def test_fits_reads_an_ellipsis_as_lines_left_out():
 
 
 # -- the other examples -----------------------------------------------------------------------
+
 
 def config_example() -> str:
     section = README.split("### The config file", 1)[1]
@@ -302,15 +326,28 @@ def python_example() -> tuple[str, list[str]]:
     """The code of "Use it from Python" and the output the README shows for it."""
     blocks = fenced_blocks(python_section())
     code = next(i for i, b in enumerate(blocks) if b.lang == "python")
-    assert blocks[code + 1].lang == "text", "the example's output block (```text) must follow its code"
+    assert blocks[code + 1].lang == "text", (
+        "the example's output block (```text) must follow its code"
+    )
     return blocks[code].text, blocks[code + 1].text.split("\n")
 
 
 def test_the_python_example_prints_what_the_readme_shows(tmp_path: Path):
     code, expected = python_example()
-    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=shell_env(), capture_output=True,
-                       text=True, encoding="utf-8", timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=shell_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     actual = normalise(r.stdout.split("\n"))
-    assert fits(normalise(expected), actual), "README.md, Use it from Python: the example printed\n" + "\n".join(
-        difflib.unified_diff(normalise(expected), actual, "README.md", "printed", lineterm=""))
+    assert fits(normalise(expected), actual), (
+        "README.md, Use it from Python: the example printed\n"
+        + "\n".join(
+            difflib.unified_diff(normalise(expected), actual, "README.md", "printed", lineterm="")
+        )
+    )

@@ -18,8 +18,15 @@ from markdown_it import MarkdownIt
 from dipdiff.analyse.compare import compare
 from dipdiff.analyse.diff import diff_statements
 from dipdiff.models import Divergence, Event, Quote, StanceRow, Statement, StatementRef
-from dipdiff.render.markdown import IndexEntry, ReportInput, compare_markdown, diff_markdown, md_text, \
-    render_index, render_report
+from dipdiff.render.markdown import (
+    IndexEntry,
+    ReportInput,
+    compare_markdown,
+    diff_markdown,
+    md_text,
+    render_index,
+    render_report,
+)
 
 HOSTILE = (
     "[click here](https://evil.example/phish) and ![pixel](https://evil.example/p.png)",
@@ -90,7 +97,9 @@ def _benign(n: int) -> str:
 def test_md_text_escapes_markup_and_leaves_plain_text_alone():
     assert md_text("a*b*_c_ <b> & [x](y) | ~z~") == r"a\*b\*\_c\_ &lt;b&gt; &amp; \[x\](y) \| \~z\~"
     # What the golden reports hold stays byte-identical: no escape where nothing could be markup.
-    plain = "U.S. Department of State · Donald J. Trump (halt); de-escalate, 2019-04-21 state-dept/x@2"
+    plain = (
+        "U.S. Department of State · Donald J. Trump (halt); de-escalate, 2019-04-21 state-dept/x@2"
+    )
     assert md_text(plain) == plain
 
 
@@ -99,20 +108,27 @@ def test_the_redline_shows_inserted_deleted_and_unchanged_page_text_literally():
     plain = Statement("a statement", benign)
     interleaved = tuple(p for pair in zip(benign, (*HOSTILE, "")) for p in pair if p)
     edited = Statement("a statement", interleaved)
-    for a, b in ((plain, edited), (edited, plain)):  # every hostile paragraph inserted, then deleted
+    for a, b in (
+        (plain, edited),
+        (edited, plain),
+    ):  # every hostile paragraph inserted, then deleted
         result = diff_statements(a, b)
         assert len(result.changes) == len(HOSTILE)
         assert_literal(diff_markdown(result, context=100, a_label="a", b_label="b"), HOSTILE)
     # Unchanged hostile paragraphs around a change, a hostile title and hostile labels.
     around = Statement(HOSTILE[0], interleaved)
     changed = Statement(HOSTILE[0], interleaved[:-1] + ("the minister spoke about other talks",))
-    md = diff_markdown(diff_statements(around, changed), context=100, a_label=HOSTILE[3], b_label=HOSTILE[10])
+    md = diff_markdown(
+        diff_statements(around, changed), context=100, a_label=HOSTILE[3], b_label=HOSTILE[10]
+    )
     assert_literal(md, (*HOSTILE, "Comparing " + HOSTILE[3] + " → " + HOSTILE[10]))
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_a_hostile_title_is_one_heading_of_text(hostile):
-    result = diff_statements(Statement(hostile, ("we urge calm.",)), Statement(hostile, ("we demand calm.",)))
+    result = diff_statements(
+        Statement(hostile, ("we urge calm.",)), Statement(hostile, ("we demand calm.",))
+    )
     page = gfm(diff_markdown(result))
     assert page.tags.count("h2") == 1 and page.tags[0] == "h2"
     assert_literal(diff_markdown(result), (hostile,))
@@ -127,22 +143,44 @@ def test_the_comparison_shows_page_text_literally():
 
 
 def _ref(n: int, title: str, version: int = 1) -> StatementRef:
-    return StatementRef(f"state-dept/s{n}", title, f"https://www.state.gov/s{n}/", HOSTILE[n % len(HOSTILE)],
-                        version)
+    return StatementRef(
+        f"state-dept/s{n}",
+        title,
+        f"https://www.state.gov/s{n}/",
+        HOSTILE[n % len(HOSTILE)],
+        version,
+    )
 
 
 def test_the_report_shows_page_text_literally_and_links_only_statements():
     benign = tuple(_benign(n) for n in range(4))
     diff = diff_statements(Statement(HOSTILE[6], benign), Statement(HOSTILE[6], benign + HOSTILE))
-    events = [Event("changed", _ref(0, HOSTILE[0], 2), "2019-04-21T09:00:00Z", a_version=1, diff=diff)]
-    events += [Event(kind, _ref(n, h), "2019-04-21T09:00:00Z", note=HOSTILE[-n])
-               for n, (kind, h) in enumerate(zip(("new", "removed", "moved", "unavailable", "blocked"),
-                                                 HOSTILE[1:]), start=1)]
-    divergence = Divergence(_ref(6, HOSTILE[6]), _ref(7, HOSTILE[7]), summary=HOSTILE[8],
-                            stances=tuple(StanceRow(h, h, h) for h in HOSTILE[9:12]),
-                            evidence=tuple(Quote("state-dept/s6", h, h) for h in HOSTILE[12:]), score=0.5)
-    report = ReportInput("2019-04-21", "2019-04-21T23:59:59Z", events=tuple(events),
-                         divergences=(divergence,), checks=7, sources=("state-dept",), notes=HOSTILE)
+    events = [
+        Event("changed", _ref(0, HOSTILE[0], 2), "2019-04-21T09:00:00Z", a_version=1, diff=diff)
+    ]
+    events += [
+        Event(kind, _ref(n, h), "2019-04-21T09:00:00Z", note=HOSTILE[-n])
+        for n, (kind, h) in enumerate(
+            zip(("new", "removed", "moved", "unavailable", "blocked"), HOSTILE[1:]), start=1
+        )
+    ]
+    divergence = Divergence(
+        _ref(6, HOSTILE[6]),
+        _ref(7, HOSTILE[7]),
+        summary=HOSTILE[8],
+        stances=tuple(StanceRow(h, h, h) for h in HOSTILE[9:12]),
+        evidence=tuple(Quote("state-dept/s6", h, h) for h in HOSTILE[12:]),
+        score=0.5,
+    )
+    report = ReportInput(
+        "2019-04-21",
+        "2019-04-21T23:59:59Z",
+        events=tuple(events),
+        divergences=(divergence,),
+        checks=7,
+        sources=("state-dept",),
+        notes=HOSTILE,
+    )
     md = render_report(report)
     assert_literal(md, HOSTILE, hrefs={f"https://www.state.gov/s{n}/" for n in range(8)})
 
@@ -151,4 +189,3 @@ def test_the_index_links_only_reports_and_the_feed():
     entries = [IndexEntry(h, f"2019-04-{n + 10:02d}.md", {"new": 1}) for n, h in enumerate(HOSTILE)]
     md = render_index(entries)
     assert_literal(md, HOSTILE, hrefs={"feed.xml"} | {e.filename for e in entries})
-

@@ -13,8 +13,12 @@ DAY2 = {"DIPDIFF_NOW": "2019-04-21T09:00:00Z"}
 
 
 def _publish(server, day: int) -> None:
-    server.set("/releases/", Response(b'<html><body><ul><li class="item"><a href="/libya/">Libya</a></li>'
-                                      b"</ul></body></html>"))
+    server.set(
+        "/releases/",
+        Response(
+            b'<html><body><ul><li class="item"><a href="/libya/">Libya</a></li></ul></body></html>'
+        ),
+    )
     server.set("/libya/", Response(page_bytes(f"state-libya.day{day}.html")))
 
 
@@ -25,8 +29,11 @@ def _notes(text: str) -> list[str]:
 def test_every_output_notes_a_change_in_the_same_words(cli, server, tmp_path):
     _publish(server, 1)
     config = tmp_path / "dipdiff.toml"
-    config.write_text("[dipdiff]\ndelay = 0\nrobots = false\n[sources.state]\nkind = \"listing\"\n"
-                      f'url = "{server.url("/releases/")}"\nselector = "li.item"\n', encoding="utf-8")
+    config.write_text(
+        '[dipdiff]\ndelay = 0\nrobots = false\n[sources.state]\nkind = "listing"\n'
+        f'url = "{server.url("/releases/")}"\nselector = "li.item"\n',
+        encoding="utf-8",
+    )
     snapshot, fetch, run = (cli.__class__(tmp_path / name) for name in ("snap", "fetch", "run"))
     reports = tmp_path / "reports"
     for day, env in ((1, DAY1), (2, DAY2)):
@@ -36,7 +43,9 @@ def test_every_output_notes_a_change_in_the_same_words(cli, server, tmp_path):
         ran = run("run", "--config", str(config), "--reports", str(reports), env=env)
     assert _notes(snapped.output) == [NOTE], snapped.output
     assert _notes(fetched.output) == [NOTE], fetched.output
-    assert _notes(ran.output) == [NOTE], ran.output  # the run's log: the lines of its commit message
+    assert _notes(ran.output) == [NOTE], (
+        ran.output
+    )  # the run's log: the lines of its commit message
     report = (reports / "2019-04-21.md").read_text(encoding="utf-8")
     assert f"· {NOTE}\n" in report
     assert _notes((reports / "feed.xml").read_text(encoding="utf-8")) == [NOTE]

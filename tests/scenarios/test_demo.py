@@ -15,16 +15,23 @@ def test_demo_runs_offline_and_writes_store_and_report(tmp_path):
     assert r.exit_code == 0, r.output
     assert "changed    state-dept/the-situation-in-libya@2" in r.output
     assert "unchanged  white-house/statement-from-the-press-secretary-libya@1" in r.output
-    assert "new        state-dept/secretary-pompeos-call-with-un-special-representative-salame@1" in r.output
+    assert (
+        "new        state-dept/secretary-pompeos-call-with-un-special-representative-salame@1"
+        in r.output
+    )
     assert "[-urge the immediate-]{+call for a+}" in r.output
     # The cross-agency step: State opposed Haftar's offensive, the White House recognised his role.
     assert "Comparing agencies: state-dept/the-situation-in-libya@1 ↔ white-house/" in r.output
-    assert "DIVERGENT Khalifa Haftar: A critical (oppose, urge, halt) · B supportive (recognize, significant role)" \
+    assert (
+        "DIVERGENT Khalifa Haftar: A critical (oppose, urge, halt) · B supportive (recognize, significant role)"
         in r.output
+    )
     report = (folder / "report.md").read_text(encoding="utf-8")
     assert "<del>" in report and "<ins>" in report
-    assert "| Khalifa Haftar | critical (oppose, urge, halt) | supportive (recognize, significant role) | **yes**" \
+    assert (
+        "| Khalifa Haftar | critical (oppose, urge, halt) | supportive (recognize, significant role) | **yes**"
         in report
+    )
     assert verify(Store(folder / "snapshots")) == []
     # A second run recreates the folder instead of piling up versions.
     r = CliRunner().invoke(app, ["demo", "--dir", str(folder)], env={"NO_COLOR": "1"})

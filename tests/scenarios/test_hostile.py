@@ -20,18 +20,24 @@ from routes import raw
 from dipdiff.pipeline.server import Response
 
 ESC = "\x1b"
-HOSTILE = (f"{ESC}[2J{ESC}[31mRed{ESC}[0m {ESC}]0;pwned\x07 {ESC}]8;;http://evil.example/\x07link{ESC}]8;;\x07 "
-           "nul\x00 back\x08space car\rriage bell\x07 del\x7f csi\x9b31m \u202egnikcab\u202c \u2066iso\u2069")
+HOSTILE = (
+    f"{ESC}[2J{ESC}[31mRed{ESC}[0m {ESC}]0;pwned\x07 {ESC}]8;;http://evil.example/\x07link{ESC}]8;;\x07 "
+    "nul\x00 back\x08space car\rriage bell\x07 del\x7f csi\x9b31m \u202egnikcab\u202c \u2066iso\u2069"
+)
 # Raw in human-readable output: C0 (but tab and newline), DEL, C1, bidi embeddings/overrides/isolates.
 FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def page(title: str, extra: str = "") -> bytes:
-    body = ("The ministry condemns the attack and calls on all parties to exercise restraint, protect "
-            "civilians and return to talks. " * 2)
-    html = (f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1>"
-            f"<p>{body} {HOSTILE} {extra}</p><p>Second paragraph about &#27;[5mblinking&#27;[0m "
-            f"and &#x202E;reversed text and {body}</p></main></body></html>")
+    body = (
+        "The ministry condemns the attack and calls on all parties to exercise restraint, protect "
+        "civilians and return to talks. " * 2
+    )
+    html = (
+        f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1>"
+        f"<p>{body} {HOSTILE} {extra}</p><p>Second paragraph about &#27;[5mblinking&#27;[0m "
+        f"and &#x202E;reversed text and {body}</p></main></body></html>"
+    )
     return html.encode("utf-8")
 
 
@@ -46,7 +52,10 @@ def hostile_store(cli, server, tmp_path):
     title = f"Statement {HOSTILE} on Talks"
     server.set("/evil", Response(page(title)))
     r1 = cli("snapshot", server.url("/evil"))
-    server.set("/evil", Response(page(title, extra="An added sentence with more \u202ehidden\u202c words.")))
+    server.set(
+        "/evil",
+        Response(page(title, extra="An added sentence with more \u202ehidden\u202c words.")),
+    )
     r2 = cli("snapshot", server.url("/evil"))
     for r in (r1, r2):
         assert r.exit_code == 0, r.output
@@ -56,14 +65,27 @@ def hostile_store(cli, server, tmp_path):
 
 
 COMMANDS = [
-    ("list",), ("log", "{sid}"), ("log", "{sid}", "--checks"), ("show", "{sid}"), ("show", "{sid}@1"),
-    ("diff", "{sid}"), ("diff", "{sid}", "--format", "md"), ("diff", "{sid}", "--format", "unified"),
-    ("diff", "{sid}", "--format", "html"), ("diff", "{sid}@1", "{sid}@2", "--context", "0"),
-    ("compare", "{sid}@1", "{sid}@2"), ("compare", "{sid}@1", "{sid}@2", "--format", "md"),
+    ("list",),
+    ("log", "{sid}"),
+    ("log", "{sid}", "--checks"),
+    ("show", "{sid}"),
+    ("show", "{sid}@1"),
+    ("diff", "{sid}"),
+    ("diff", "{sid}", "--format", "md"),
+    ("diff", "{sid}", "--format", "unified"),
+    ("diff", "{sid}", "--format", "html"),
+    ("diff", "{sid}@1", "{sid}@2", "--context", "0"),
+    ("compare", "{sid}@1", "{sid}@2"),
+    ("compare", "{sid}@1", "{sid}@2", "--format", "md"),
     ("verify",),
 ]
-JSON_COMMANDS = [("list", "--json"), ("log", "{sid}", "--json", "--checks"), ("show", "{sid}", "--json"),
-                 ("diff", "{sid}", "--format", "json"), ("compare", "{sid}@1", "{sid}@2", "--format", "json")]
+JSON_COMMANDS = [
+    ("list", "--json"),
+    ("log", "{sid}", "--json", "--checks"),
+    ("show", "{sid}", "--json"),
+    ("diff", "{sid}", "--format", "json"),
+    ("compare", "{sid}@1", "{sid}@2", "--format", "json"),
+]
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=[" ".join(a) for a in COMMANDS])
@@ -86,12 +108,18 @@ def test_json_output_is_valid_and_escapes_controls(cli, hostile_store, args):
 def test_a_tampered_store_file_is_flagged_and_never_echoed_raw(cli, hostile_store, store_dir):
     (version, *_) = sorted(store_dir.glob("*/*/*.md"))
     text = version.read_text(encoding="utf-8")
-    version.write_text(text.replace("Second paragraph", f"Second {ESC}[5mparagraph\x9b"), encoding="utf-8")
+    version.write_text(
+        text.replace("Second paragraph", f"Second {ESC}[5mparagraph\x9b"), encoding="utf-8"
+    )
     r = cli("verify")
     assert r.exit_code == 2 and "control characters" in r.output, r.output
     clean_output(r.output, "verify")
-    for args in (("show", f"{hostile_store}@1"), ("diff", hostile_store, "--format", "md"),
-                 ("diff", hostile_store, "--format", "json"), ("show", f"{hostile_store}@1", "--json")):
+    for args in (
+        ("show", f"{hostile_store}@1"),
+        ("diff", hostile_store, "--format", "md"),
+        ("diff", hostile_store, "--format", "json"),
+        ("show", f"{hostile_store}@1", "--json"),
+    ):
         r = cli(*args)
         clean_output(r.output, " ".join(args))
 
@@ -107,9 +135,13 @@ def test_text_files_given_to_diff_are_cleaned(cli, tmp_path):
 
 
 def test_errors_naming_hostile_input_are_clean(cli, server):
-    for args in (("show", f"x-gov/a{ESC}[31m"), ("diff", f"evil{ESC}]0;t\x07.html", "b.txt"),
-                 ("snapshot", f"http://127.0.0.1:{server.port}/{ESC}[2J"), ("snapshot", f"ftp://x/{ESC}[2J"),
-                 ("log", "a/b\u202e")):
+    for args in (
+        ("show", f"x-gov/a{ESC}[31m"),
+        ("diff", f"evil{ESC}]0;t\x07.html", "b.txt"),
+        ("snapshot", f"http://127.0.0.1:{server.port}/{ESC}[2J"),
+        ("snapshot", f"ftp://x/{ESC}[2J"),
+        ("log", "a/b\u202e"),
+    ):
         r = cli(*args)
         assert r.exit_code == 2, r.output
         assert r.output.count("\n") == 1, r.output
@@ -117,7 +149,14 @@ def test_errors_naming_hostile_input_are_clean(cli, server):
 
 
 def test_a_server_reason_phrase_with_escapes_is_clean(cli, server):
-    server.set("/reason", raw(f"HTTP/1.1 503 Down{ESC}[2J{ESC}]0;pwned\x07\r\nContent-Length: 0\r\n\r\n".encode("latin-1")))
+    server.set(
+        "/reason",
+        raw(
+            f"HTTP/1.1 503 Down{ESC}[2J{ESC}]0;pwned\x07\r\nContent-Length: 0\r\n\r\n".encode(
+                "latin-1"
+            )
+        ),
+    )
     r = cli("snapshot", server.url("/reason"))
     assert r.exit_code == 2
     clean_output(r.output, "snapshot of a hostile reason phrase")
@@ -125,10 +164,16 @@ def test_a_server_reason_phrase_with_escapes_is_clean(cli, server):
 
 def test_fetch_run_lines_are_clean(cli, server, tmp_path):
     title = f"Listed {HOSTILE} statement"
-    server.set("/releases/", Response(f'<ul><li class="item"><a href="/releases/a/">{title}</a></li></ul>'.encode()))
+    server.set(
+        "/releases/",
+        Response(f'<ul><li class="item"><a href="/releases/a/">{title}</a></li></ul>'.encode()),
+    )
     server.set("/releases/a/", Response(page(title)))
     config = fetch_config(tmp_path / "dipdiff.toml", server)
-    for args in (("fetch", "--config", str(config)), ("fetch", "--config", str(config), "--all", "--verbose")):
+    for args in (
+        ("fetch", "--config", str(config)),
+        ("fetch", "--config", str(config), "--all", "--verbose"),
+    ):
         r = cli(*args)
         assert r.exit_code in (0, 1), r.output
         clean_output(r.output, " ".join(args))
@@ -137,10 +182,19 @@ def test_fetch_run_lines_are_clean(cli, server, tmp_path):
     clean_output(r.stdout, "fetch --json")
 
 
-@pytest.mark.parametrize("path", [
-    "/..%2f..%2f..%2fetc%2fpasswd", "/%2e%2e/%2e%2e/secret", "/" + "very-long-segment-" * 120,
-    "/a/b/..%00/c", "/C:%5cWindows%5csystem32", "/.git/config", "/%00", "/" + "é" * 300,
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/..%2f..%2f..%2fetc%2fpasswd",
+        "/%2e%2e/%2e%2e/secret",
+        "/" + "very-long-segment-" * 120,
+        "/a/b/..%00/c",
+        "/C:%5cWindows%5csystem32",
+        "/.git/config",
+        "/%00",
+        "/" + "é" * 300,
+    ],
+)
 def test_hostile_urls_stay_inside_the_store(cli, server, store_dir, path):
     from urllib.parse import quote
 

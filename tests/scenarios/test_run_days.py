@@ -27,15 +27,23 @@ from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
 
 CASES = CASES_DIR / "run"
-DAYS = {"day1": "2019-04-20T09:00:00Z", "day2": "2019-04-21T09:00:00Z", "day3": "2019-04-22T09:00:00Z"}
+DAYS = {
+    "day1": "2019-04-20T09:00:00Z",
+    "day2": "2019-04-21T09:00:00Z",
+    "day3": "2019-04-22T09:00:00Z",
+}
 LIBYA = "/state/the-situation-in-libya/"
 READOUT = "/state/secretary-pompeos-call-with-un-special-representative-salame/"
 HAFTAR = "/wh/statement-from-the-press-secretary-libya/"
 # The Libya statement re-dated to within a week of the White House readout, so that the two
 # count as statements about the same events (the real ones were twelve days apart).
-LIBYA_PAGE = page_bytes("state-libya.day1.html").replace(b"2019-04-07T16:30:00", b"2019-04-18T16:30:00")
+LIBYA_PAGE = page_bytes("state-libya.day1.html").replace(
+    b"2019-04-07T16:30:00", b"2019-04-18T16:30:00"
+)
 READOUT_EDITED = page_bytes("state-readout.day2.html").replace(
-    b"called on all parties to agree to an immediate ceasefire", b"called on all parties to de-escalate")
+    b"called on all parties to agree to an immediate ceasefire",
+    b"called on all parties to de-escalate",
+)
 
 
 def listing(*paths: str) -> Response:
@@ -44,7 +52,9 @@ def listing(*paths: str) -> Response:
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def publish(server, day: str) -> None:
@@ -72,14 +82,23 @@ def folder(tmp_path: Path, server) -> Path:
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
         'agency = "U.S. Department of State"\nselector = "li"\nlink = "a"\n'
         f'[sources.white-house]\nkind = "listing"\nurl = "{server.url("/wh/")}"\n'
-        'agency = "The White House"\nselector = "li"\nlink = "a"\n', encoding="utf-8")
+        'agency = "The White House"\nselector = "li"\nlink = "a"\n',
+        encoding="utf-8",
+    )
     git(tmp_path, "add", "dipdiff.toml")
     git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "config")
     return tmp_path
 
 
 def run(cli, folder: Path, when: str, *args: str):
-    return cli("run", "--config", str(folder / "dipdiff.toml"), "--commit", *args, env={"DIPDIFF_NOW": when})
+    return cli(
+        "run",
+        "--config",
+        str(folder / "dipdiff.toml"),
+        "--commit",
+        *args,
+        env={"DIPDIFF_NOW": when},
+    )
 
 
 def golden(name: str, text: str, server) -> None:
@@ -104,9 +123,13 @@ def test_three_days_of_monitoring(folder, server, cli_in):
     r = run(cli_in, folder, DAYS["day1"])
     assert r.exit_code == 1, r.output
     assert r.stdout == ""  # logs go to stderr, for cron
-    assert r.stderr.startswith("2019-04-20T09:00:00Z dipdiff: run 2019-04-20T09:00:00Z: 2 new, 0 changed")
-    assert git(folder, "log", "-1", "--format=%s") == \
-        "dipdiff run 2019-04-20T09:00:00Z: 2 new, 0 changed, 0 removed, 0 divergent\n"
+    assert r.stderr.startswith(
+        "2019-04-20T09:00:00Z dipdiff: run 2019-04-20T09:00:00Z: 2 new, 0 changed"
+    )
+    assert (
+        git(folder, "log", "-1", "--format=%s")
+        == "dipdiff run 2019-04-20T09:00:00Z: 2 new, 0 changed, 0 removed, 0 divergent\n"
+    )
     golden("2019-04-20.md", (reports / "2019-04-20.md").read_text(encoding="utf-8"), server)
 
     # The same day again: nothing due to change, so no output at all, exit 0, no commit.
@@ -119,12 +142,19 @@ def test_three_days_of_monitoring(folder, server, cli_in):
     assert r.exit_code == 1, r.output
     body = git(folder, "log", "-1", "--format=%B")
     assert body.startswith("dipdiff run 2019-04-21T09:00:00Z: 1 new, 1 changed, 0 removed")
-    assert "- changed state-dept/secretary-pompeos-call-with-un-special-representative-salame@2" in body
+    assert (
+        "- changed state-dept/secretary-pompeos-call-with-un-special-representative-salame@2"
+        in body
+    )
     assert "- new white-house/statement-from-the-press-secretary-libya@1" in body
     # The new White House statement contradicts the (unchanged) State Department one on Haftar.
-    assert body.startswith("dipdiff run 2019-04-21T09:00:00Z: 1 new, 1 changed, 0 removed, 1 divergent")
-    assert "- divergent state-dept/the-situation-in-libya <-> white-house/statement-from-the-press-secretary-libya" \
+    assert body.startswith(
+        "dipdiff run 2019-04-21T09:00:00Z: 1 new, 1 changed, 0 removed, 1 divergent"
+    )
+    assert (
+        "- divergent state-dept/the-situation-in-libya <-> white-house/statement-from-the-press-secretary-libya"
         in body
+    )
     day2 = (reports / "2019-04-21.md").read_text(encoding="utf-8")
     golden("2019-04-21.md", day2, server)
     assert "<del>agree to an immediate ceasefire</del> → <ins>de-escalate</ins>" in day2
@@ -133,8 +163,10 @@ def test_three_days_of_monitoring(folder, server, cli_in):
     publish(server, "day3")
     r = run(cli_in, folder, DAYS["day3"])
     assert r.exit_code == 1, r.output
-    assert "- removed state-dept/secretary-pompeos-call-with-un-special-representative-salame" in \
-        git(folder, "log", "-1", "--format=%B")
+    assert (
+        "- removed state-dept/secretary-pompeos-call-with-un-special-representative-salame"
+        in git(folder, "log", "-1", "--format=%B")
+    )
     golden("2019-04-22.md", (reports / "2019-04-22.md").read_text(encoding="utf-8"), server)
     golden("README.md", (reports / "README.md").read_text(encoding="utf-8"), server)
     golden("feed.xml", (reports / "feed.xml").read_text(encoding="utf-8"), server)
@@ -151,8 +183,10 @@ def test_three_days_of_monitoring(folder, server, cli_in):
     assert "&lt;del&gt;" not in html
 
     feed = ET.fromstring((reports / "feed.xml").read_bytes())
-    titles = [e.findtext("{http://www.w3.org/2005/Atom}title") for e in
-              feed.findall("{http://www.w3.org/2005/Atom}entry")]
+    titles = [
+        e.findtext("{http://www.w3.org/2005/Atom}title")
+        for e in feed.findall("{http://www.w3.org/2005/Atom}entry")
+    ]
     assert titles[0].startswith("Removed: ") and len(titles) == 5
 
     # Re-rendering from the committed store gives byte-identical reports.
@@ -192,8 +226,10 @@ def test_trouble_is_exit_2_with_one_line(folder, server, cli_in):
 
 
 def test_run_not_in_a_git_repo_fails_before_fetching(tmp_path, server):
-    (tmp_path / "dipdiff.toml").write_text(f'[sources.s]\nkind = "listing"\nselector = "li"\nurl = "{server.url("/s/")}"\n',
-                                           encoding="utf-8")
+    (tmp_path / "dipdiff.toml").write_text(
+        f'[sources.s]\nkind = "listing"\nselector = "li"\nurl = "{server.url("/s/")}"\n',
+        encoding="utf-8",
+    )
     r = Cli(tmp_path / "snapshots")("run", "--config", str(tmp_path / "dipdiff.toml"), "--commit")
     assert r.exit_code == 2
     assert "not a git repository" in r.stderr and len(r.stderr.strip().splitlines()) == 1
@@ -245,14 +281,28 @@ def test_a_run_killed_mid_fetch_is_picked_up_by_the_next(folder, server, cli_in)
 
     server.set(READOUT, stalled)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dipdiff", "--store", str(folder / "snapshots"), "run",
-         "--config", str(folder / "dipdiff.toml"), "--commit"],
-        cwd=folder, env={**os.environ, "DIPDIFF_NOW": DAYS["day1"]},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "dipdiff",
+            "--store",
+            str(folder / "snapshots"),
+            "run",
+            "--config",
+            str(folder / "dipdiff.toml"),
+            "--commit",
+        ],
+        cwd=folder,
+        env={**os.environ, "DIPDIFF_NOW": DAYS["day1"]},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 20
         while server.hits(READOUT) == 0 or not (folder / "snapshots" / "runs.json").exists():
-            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline and proc.poll() is None, (
+                proc.stderr.read() if proc.stderr else ""
+            )
             time.sleep(0.02)
         time.sleep(0.2)  # let the other page land, if it is going to
         proc.send_signal(signal.SIGKILL)
@@ -273,7 +323,9 @@ def test_a_run_killed_mid_fetch_is_picked_up_by_the_next(folder, server, cli_in)
     assert "warning: run 2019-04-20T09:00:00Z was interrupted" in r.stderr
     assert [r.status for r in Store(folder / "snapshots").runs()] == ["interrupted", "complete"]
     body = git(folder, "log", "-1", "--format=%B")
-    assert body.startswith("dipdiff run 2019-04-20T09:05:00Z: 2 new")  # the killed run's finding too
+    assert body.startswith(
+        "dipdiff run 2019-04-20T09:05:00Z: 2 new"
+    )  # the killed run's finding too
     assert git(folder, "status", "--porcelain", "--", "snapshots", "reports") == ""
     report = (folder / "reports" / "2019-04-20.md").read_text(encoding="utf-8")
     assert "run 2019-04-20T09:00:00Z was interrupted" in report
@@ -323,7 +375,9 @@ def _feed_entries(reports: Path, when: str) -> dict[tuple[str, str], str]:
     return out
 
 
-def test_one_edit_is_diffed_once_and_every_output_tells_the_same_run(folder, server, cli_in, monkeypatch):
+def test_one_edit_is_diffed_once_and_every_output_tells_the_same_run(
+    folder, server, cli_in, monkeypatch
+):
     import dipdiff.pipeline.run  # noqa: F401 - the CLI imports its modules lazily: load them to count
     from dipdiff.store.ids import slug_for_url
 
@@ -342,13 +396,23 @@ def test_one_edit_is_diffed_once_and_every_output_tells_the_same_run(folder, ser
 
     # The commit message, the webhook, the log, the report and the feed tell the same changes.
     body = git(folder, "log", "-1", "--format=%B")
-    committed = {(k, sid, int(v)): note for k, sid, v, note in
-                 re.findall(r"^- (new|changed) (\S+)@(\d+)(?: \((.*)\))?$", body, re.M)}
+    committed = {
+        (k, sid, int(v)): note
+        for k, sid, v, note in re.findall(
+            r"^- (new|changed) (\S+)@(\d+)(?: \((.*)\))?$", body, re.M
+        )
+    }
     ((_, posted),) = server.posted
     hook = json.loads(posted)
     webhook = {(c["kind"], c["id"], c["version"]) for c in hook["changes"]}
-    assert set(committed) == webhook == {("changed", readout, 2),
-                                         ("new", "white-house/statement-from-the-press-secretary-libya", 1)}
+    assert (
+        set(committed)
+        == webhook
+        == {
+            ("changed", readout, 2),
+            ("new", "white-house/statement-from-the-press-secretary-libya", 1),
+        }
+    )
     (change,) = [c for c in hook["changes"] if c["kind"] == "changed"]
     assert change["previous_version"] == 1 and change["summary"]["substantive"] == 1
     note = committed[("changed", readout, 2)]
@@ -357,8 +421,11 @@ def test_one_edit_is_diffed_once_and_every_output_tells_the_same_run(folder, ser
     report = (reports / "2019-04-21.md").read_text(encoding="utf-8")
     assert f"`{readout}` · version 1 (2019-04-20) → version 2 (2019-04-21) · {note}" in report
     assert "`white-house/statement-from-the-press-secretary-libya` · version 1" in report
-    assert report_counts_line(report) == {"changed": 1, "new": 1, "removed": 0, "divergent": 1} == \
-        {k: hook["counts"][k] for k in ("changed", "new", "removed", "divergent")}
+    assert (
+        report_counts_line(report)
+        == {"changed": 1, "new": 1, "removed": 0, "divergent": 1}
+        == {k: hook["counts"][k] for k in ("changed", "new", "removed", "divergent")}
+    )
     feed = _feed_entries(reports, DAYS["day2"])
     assert set(feed) == {(k, sid) for k, sid, _ in committed}
     assert feed[("changed", readout)].endswith(f"({note})")
@@ -379,7 +446,9 @@ def test_one_edit_is_diffed_once_and_every_output_tells_the_same_run(folder, ser
 
 
 def report_counts_line(text: str) -> dict:
-    return json.loads(text.splitlines()[0].removeprefix("<!-- dipdiff-report ").removesuffix(" -->"))
+    return json.loads(
+        text.splitlines()[0].removeprefix("<!-- dipdiff-report ").removesuffix(" -->")
+    )
 
 
 def test_reports_read_stores_written_before_checks_named_their_base(folder, server, cli_in):

@@ -43,10 +43,30 @@ def _seeds() -> list[bytes]:
 SEEDS = _seeds()
 FIGURES["seed pages for fuzzing"] = len(SEEDS)
 
-JUNK = st.one_of(st.binary(min_size=1, max_size=40), st.sampled_from([
-    b"\x00", b"\xff\xfe", b"\xef\xbb\xbf", b"<", b"</div>", b"<p>", b"<!--", b"<script>", b"]]>", b"&#0;",
-    b"&#x1b;[2J", b"\x1b[31m", b"\xe2\x80\xae", b"<table><tr><td>", b"</html>", b"<![CDATA[", b"\xc3(",
-]))
+JUNK = st.one_of(
+    st.binary(min_size=1, max_size=40),
+    st.sampled_from(
+        [
+            b"\x00",
+            b"\xff\xfe",
+            b"\xef\xbb\xbf",
+            b"<",
+            b"</div>",
+            b"<p>",
+            b"<!--",
+            b"<script>",
+            b"]]>",
+            b"&#0;",
+            b"&#x1b;[2J",
+            b"\x1b[31m",
+            b"\xe2\x80\xae",
+            b"<table><tr><td>",
+            b"</html>",
+            b"<![CDATA[",
+            b"\xc3(",
+        ]
+    ),
+)
 
 
 @st.composite
@@ -54,30 +74,38 @@ def damaged_page(draw) -> bytes:
     page = draw(st.sampled_from(SEEDS))
     for _ in range(draw(st.integers(1, 4))):
         i = draw(st.integers(0, len(page)))
-        op = draw(st.sampled_from(["truncate", "delete", "duplicate", "junk", "tag", "nest", "charset"]))
+        op = draw(
+            st.sampled_from(["truncate", "delete", "duplicate", "junk", "tag", "nest", "charset"])
+        )
         if op == "truncate":
             page = page[:i]
         elif op == "delete":
-            page = page[:i] + page[i + draw(st.integers(1, 2000)):]
+            page = page[:i] + page[i + draw(st.integers(1, 2000)) :]
         elif op == "duplicate":
-            page = page[:i] + page[i:i + draw(st.integers(1, 3000))] + page[i:]
+            page = page[:i] + page[i : i + draw(st.integers(1, 3000))] + page[i:]
         elif op == "junk":
             page = page[:i] + draw(JUNK) + page[i:]
         elif op == "tag":  # drop one tag: an unclosed element or a stray closing one
             start = page.find(b"<", i)
             end = page.find(b">", start)
             if start >= 0 and end > start:
-                page = page[:start] + page[end + 1:]
+                page = page[:start] + page[end + 1 :]
         elif op == "nest":
             depth = draw(st.integers(10, 600))
             page = page[:i] + b"<div><span>" * depth + b"deep" + page[i:]
         else:
-            enc = draw(st.sampled_from(["cp1252", "latin-1", "utf-16-le", "utf-16-be", "koi8-r", "shift_jis"]))
+            enc = draw(
+                st.sampled_from(
+                    ["cp1252", "latin-1", "utf-16-le", "utf-16-be", "koi8-r", "shift_jis"]
+                )
+            )
             page = page.decode("utf-8", "replace").encode(enc, "replace")
     return page
 
 
-CHARSETS = st.sampled_from([None, "utf-8", "iso-8859-1", "windows-1252", "utf-16", "bogus-charset", "ascii", ""])
+CHARSETS = st.sampled_from(
+    [None, "utf-8", "iso-8859-1", "windows-1252", "utf-16", "bogus-charset", "ascii", ""]
+)
 
 
 def check_statement(st_) -> None:
@@ -88,7 +116,11 @@ def check_statement(st_) -> None:
     assert st_.words > 0
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(damaged_page(), CHARSETS)
 def test_damaged_pages_extract_or_raise_extract_error(page, charset):
     FIGURES["pages fuzzed"] += 1
@@ -117,7 +149,10 @@ def test_any_bytes_decode_and_extract_or_raise_extract_error(data, charset):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400), st.sampled_from(SEEDS))
+@given(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400),
+    st.sampled_from(SEEDS),
+)
 def test_any_text_spliced_into_a_page(junk, seed):
     FIGURES["pages fuzzed"] += 1
     html = decode_html(seed)
@@ -128,10 +163,19 @@ def test_any_text_spliced_into_a_page(junk, seed):
         pass
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 @given(st.sampled_from(SEEDS), damaged_page())
-def test_pipeline_stores_a_damaged_page_verifiably_and_diffs_it(tmp_path_factory, original, damaged):
+def test_pipeline_stores_a_damaged_page_verifiably_and_diffs_it(
+    tmp_path_factory, original, damaged
+):
     """A page, then a damaged copy of it, through record_page: a verifiable store, and a diff of
     the two versions that renders in every format."""
     from dipdiff.analyse.diff import diff_statements
@@ -147,11 +191,22 @@ def test_pipeline_stores_a_damaged_page_verifiably_and_diffs_it(tmp_path_factory
     url = "https://www.state.gov/releases/fuzz/"
     outcomes = []
     with store.lock():
-        for when, content in (("2024-01-01T00:00:00Z", original), ("2024-01-02T00:00:00Z", damaged)):
-            page = Page(url=url, final_url=url, status=200, content=content, text=decode_html(content),
-                        fetched_at=when)
+        for when, content in (
+            ("2024-01-01T00:00:00Z", original),
+            ("2024-01-02T00:00:00Z", damaged),
+        ):
+            page = Page(
+                url=url,
+                final_url=url,
+                status=200,
+                content=content,
+                text=decode_html(content),
+                fetched_at=when,
+            )
             outcomes.append(record_page(store, page).outcome)
-    assert all(o in (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.BLOCKED) for o in outcomes)
+    assert all(
+        o in (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.BLOCKED) for o in outcomes
+    )
     assert verify(store) == []
     (sid,) = store.statement_ids()
     refs = store.versions(sid)

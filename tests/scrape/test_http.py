@@ -16,7 +16,9 @@ from dipdiff.errors import FetchError, RobotsDisallowed
 from dipdiff.pipeline.server import Response
 from dipdiff.scrape.http import Fetcher, retry_after_seconds
 
-PAGE = Response(b"<html><head><title>T</title></head><body><p>" + b"word " * 40 + b"</p></body></html>")
+PAGE = Response(
+    b"<html><head><title>T</title></head><body><p>" + b"word " * 40 + b"</p></body></html>"
+)
 FAST = FetchSettings(delay=0, backoff=0.001, retries=2, timeout=5, robots=False)
 
 
@@ -41,7 +43,9 @@ def get(url, politeness=FAST, sleep=None, **kwargs):
 
 def test_ok_page_with_user_agent(server):
     server.set("/a", PAGE)
-    page, requests = get(server.url("/a"), FetchSettings(delay=0, robots=False, user_agent="test-agent/1"))
+    page, requests = get(
+        server.url("/a"), FetchSettings(delay=0, robots=False, user_agent="test-agent/1")
+    )
     assert page.status == 200 and b"word" in page.content and requests == 1
     assert server.requests[-1][2]["User-Agent"] == "test-agent/1"
 
@@ -49,7 +53,9 @@ def test_ok_page_with_user_agent(server):
 def test_5xx_is_retried_with_exponential_backoff(server):
     server.set("/a", sequence(Response(b"", 500), Response(b"", 502), PAGE))
     sleeps = Sleeps()
-    page, requests = get(server.url("/a"), FetchSettings(delay=0, backoff=0.5, retries=2, robots=False), sleeps)
+    page, requests = get(
+        server.url("/a"), FetchSettings(delay=0, backoff=0.5, retries=2, robots=False), sleeps
+    )
     assert page.status == 200 and requests == 3
     assert sleeps.waits == [0.5, 1.0]
 
@@ -93,7 +99,10 @@ def test_404_is_not_retried(server):
 def test_slow_response_times_out_and_is_retried(server):
     server.set("/slow", slow(1.0, PAGE))
     with pytest.raises(FetchError, match="timed out") as e:
-        get(server.url("/slow"), FetchSettings(delay=0, timeout=0.2, retries=1, backoff=0.001, robots=False))
+        get(
+            server.url("/slow"),
+            FetchSettings(delay=0, timeout=0.2, retries=1, backoff=0.001, robots=False),
+        )
     assert e.value.transient and e.value.status is None
     assert server.hits("/slow") == 2
 
@@ -126,8 +135,12 @@ def test_size_cap(server):
 
 
 def test_robots_txt_is_respected_unless_disabled(server):
-    server.set("/robots.txt", Response(b"User-agent: dipdiff\nDisallow: /private/\n",
-                                       headers={"Content-Type": "text/plain"}))
+    server.set(
+        "/robots.txt",
+        Response(
+            b"User-agent: dipdiff\nDisallow: /private/\n", headers={"Content-Type": "text/plain"}
+        ),
+    )
     server.set("/private/a", PAGE)
     server.set("/public/a", PAGE)
     polite = FetchSettings(delay=0, robots=True)
@@ -140,7 +153,9 @@ def test_robots_txt_is_respected_unless_disabled(server):
 
 def test_missing_robots_allows_and_unreachable_robots_forbids(server):
     server.set("/a", PAGE)
-    assert get(server.url("/a"), FetchSettings(delay=0, robots=True))[0].status == 200  # robots.txt is a 404
+    assert (
+        get(server.url("/a"), FetchSettings(delay=0, robots=True))[0].status == 200
+    )  # robots.txt is a 404
     server.set("/robots.txt", Response(b"", 500))
     with pytest.raises(FetchError, match="robots.txt is unreachable") as e:
         get(server.url("/a"), FetchSettings(delay=0, robots=True, backoff=0.001))
@@ -193,18 +208,31 @@ def test_per_host_delay_spaces_request_starts(server):
 
 def test_the_configs_settings_are_what_a_fetch_run_uses(cli, server, tmp_path):
     """[dipdiff] keys reach the Fetcher as loaded: its user agent, its size cap, its robots rule."""
-    server.set("/releases/", Response(b'<html><body><ul><li class="item"><a href="/small/">a</a></li>'
-                                      b'<li class="item"><a href="/big/">b</a></li></ul></body></html>'))
+    server.set(
+        "/releases/",
+        Response(
+            b'<html><body><ul><li class="item"><a href="/small/">a</a></li>'
+            b'<li class="item"><a href="/big/">b</a></li></ul></body></html>'
+        ),
+    )
     server.set("/small/", PAGE)
     server.set("/big/", Response(PAGE.body.replace(b"word ", b"words " * 100)))
-    server.set("/robots.txt", Response(b"User-agent: *\nDisallow: /", headers={"Content-Type": "text/plain"}))
+    server.set(
+        "/robots.txt",
+        Response(b"User-agent: *\nDisallow: /", headers={"Content-Type": "text/plain"}),
+    )
     config = tmp_path / "dipdiff.toml"
-    config.write_text(f'[dipdiff]\nuser_agent = "watcher/9"\nmax_bytes = {len(PAGE.body) + 100}\ndelay = 0\n'
-                      f'robots = false\nretries = 0\n[sources.site]\nkind = "listing"\n'
-                      f'url = "{server.url("/releases/")}"\nselector = "li.item"\n', encoding="utf-8")
+    config.write_text(
+        f'[dipdiff]\nuser_agent = "watcher/9"\nmax_bytes = {len(PAGE.body) + 100}\ndelay = 0\n'
+        f'robots = false\nretries = 0\n[sources.site]\nkind = "listing"\n'
+        f'url = "{server.url("/releases/")}"\nselector = "li.item"\n',
+        encoding="utf-8",
+    )
     r = cli("fetch", "--config", str(config), "--json")
     doc = json.loads(r.stdout)
     assert doc["outcomes"]["new"] == 1 and doc["outcomes"]["unavailable"] == 1, r.output
     assert "response too large" in r.output
-    agents = {headers.get("User-Agent") for _, path, headers in server.requests if path != "/robots.txt"}
+    agents = {
+        headers.get("User-Agent") for _, path, headers in server.requests if path != "/robots.txt"
+    }
     assert agents == {"watcher/9"} and server.hits("/robots.txt") == 0

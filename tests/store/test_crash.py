@@ -31,6 +31,7 @@ from dipdiff.store.verify import verify
 
 pytestmark = pytest.mark.slow  # real processes killed and restarted: ~80 s in all
 
+
 @pytest.fixture
 def site(tmp_path):
     return Site(tmp_path / "site", pages=6, days=3, seed=7).build()
@@ -62,9 +63,18 @@ def test_sigkill_before_every_other_step_of_a_write(tmp_path, cli):
         if n % 2:
             Store(store).repair()
             assert all("no check records this version" in p for p in verify(Store(store))), n
-        recorded = [c for m in store.glob("*/*/meta.json") for c in json.loads(m.read_text())["checks"]]
+        recorded = [
+            c for m in store.glob("*/*/meta.json") for c in json.loads(m.read_text())["checks"]
+        ]
         cli.store = store  # the next run, in-process: the same command, a faster test
-        r = cli("import", str(site.page_path(1, 0)), "--url", site.urls[0], "--fetched-at", site.fetched_at(1))
+        r = cli(
+            "import",
+            str(site.page_path(1, 0)),
+            "--url",
+            site.urls[0],
+            "--fetched-at",
+            site.fetched_at(1),
+        )
         assert r.exit_code == 0, (n, r.output)
         # No change is ever silent: unless the killed run recorded it, the next run reports it.
         assert r.output.startswith("unchanged" if recorded else "new"), (n, r.output)
@@ -90,8 +100,15 @@ def _intervals(trace):
 def test_two_runs_at_once_never_both_write(tmp_path):
     site = Site(tmp_path / "site", pages=20, days=1, seed=5).build()
     store, trace = tmp_path / "snapshots", tmp_path / "trace"
-    procs = [subprocess.Popen(driver_command(store, site, 1, trace=trace, retry_lock=True),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            driver_command(store, site, 1, trace=trace, retry_lock=True),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     spans, writes = _intervals(trace)
@@ -104,7 +121,9 @@ def test_two_runs_at_once_never_both_write(tmp_path):
     for (s1, e1, p1), (s2, e2, p2) in zip(spans, spans[1:]):
         assert e1 <= s2, f"pid {p1} and pid {p2} held the lock at the same time"
     for t, pid in writes:
-        assert any(s <= t <= e and p == pid for s, e, p in spans), f"pid {pid} wrote without the lock"
+        assert any(s <= t <= e and p == pid for s, e, p in spans), (
+            f"pid {pid} wrote without the lock"
+        )
     assert stored_versions(store) == site.expected_versions(1)
     assert verify(Store(store)) == []
     FIGURES["fault scenarios"] += 1
@@ -113,15 +132,20 @@ def test_two_runs_at_once_never_both_write(tmp_path):
 def test_a_held_lock_is_one_line_and_a_killed_holders_lock_is_recovered(tmp_path):
     site = Site(tmp_path / "site", pages=1, days=1).build()
     store = tmp_path / "snapshots"
-    holder = subprocess.Popen(driver_command(store, site, 1)[:2] + ["hold", str(store), "60"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        driver_command(store, site, 1)[:2] + ["hold", str(store), "60"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         args = ("--store", str(store), "import", str(site.page_path(1, 0)), "--url", site.urls[0])
         r = dipdiff(*args)
         assert r.returncode == 2 and r.stdout == ""
         assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
-        assert f"{store / '.lock'}: another dipdiff run holds the lock (pid {holder.pid}" in r.stderr
+        assert (
+            f"{store / '.lock'}: another dipdiff run holds the lock (pid {holder.pid}" in r.stderr
+        )
         assert stored_versions(store) == {}
     finally:
         holder.send_signal(signal.SIGKILL)
@@ -136,7 +160,9 @@ def test_a_held_lock_is_one_line_and_a_killed_holders_lock_is_recovered(tmp_path
 
 def test_sigkill_during_fetch_runs_loses_nothing(tmp_path, server):
     """The real `dipdiff fetch --all` over a listing of 10 pages on a local server, killed and rerun."""
-    site = Site(tmp_path / "site", pages=10, days=3, seed=9, flips=False).build(server.url("/releases/2019/"))
+    site = Site(tmp_path / "site", pages=10, days=3, seed=9, flips=False).build(
+        server.url("/releases/2019/")
+    )
     store = tmp_path / "snapshots"
     config = fetch_config(tmp_path / "dipdiff.toml", server)
     result = fetch_kill_campaign(store, site, server, config, kills_per_day=1, seed=4)
@@ -147,9 +173,13 @@ def test_sigkill_during_fetch_runs_loses_nothing(tmp_path, server):
 
 def test_sigkill_before_every_step_of_a_fetch_run(tmp_path, server):
     """Day 2 of a fetch run changes one statement and finds a new one; kill before each step."""
-    site = Site(tmp_path / "site", pages=2, days=2, seed=3, flips=False).build(server.url("/releases/2019/"))
+    site = Site(tmp_path / "site", pages=2, days=2, seed=3, flips=False).build(
+        server.url("/releases/2019/")
+    )
     site.page_path(1, 1).write_bytes(b"<html><body><h1>Not yet</h1></body></html>")  # new on day 2
-    site.page_path(2, 0).write_bytes(site.page_path(1, 0).read_bytes().replace(b"<p>", b"<p>Updated: ", 1))
+    site.page_path(2, 0).write_bytes(
+        site.page_path(1, 0).read_bytes().replace(b"<p>", b"<p>Updated: ", 1)
+    )
     config = fetch_config(tmp_path / "dipdiff.toml", server)
     result = fetch_step_kills(tmp_path, site, server, config, day=2, stride=3)
     assert result.problems == []

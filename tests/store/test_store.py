@@ -15,7 +15,9 @@ from dipdiff.store.ids import parse_ref, slug_for_url, source_for_url
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
 
-ST = Statement("A title", ("First paragraph.", "Second “quoted” paragraph."), url="https://x.gov/a/b-c")
+ST = Statement(
+    "A title", ("First paragraph.", "Second “quoted” paragraph."), url="https://x.gov/a/b-c"
+)
 
 
 def _new(store: Store, url: str = ST.url, source: str = "x-gov") -> str:
@@ -35,16 +37,32 @@ def test_version_files_round_trip_and_sort(tmp_path):
         store.add_version(sid, ST, "2024-05-01T10:00:00Z", b"<html>b</html>")
         store.add_version(sid, ST, "2023-01-01T00:00:00Z", None)
     refs = store.versions(sid)
-    assert [r.filename for r in refs] == ["2023-01-01T000000Z.md", "2024-05-01T100000Z.md", "2024-05-01T100001Z.md"]
-    assert [r.fetched_at for r in refs] == ["2023-01-01T00:00:00Z", "2024-05-01T10:00:00Z", "2024-05-01T10:00:00Z"]
+    assert [r.filename for r in refs] == [
+        "2023-01-01T000000Z.md",
+        "2024-05-01T100000Z.md",
+        "2024-05-01T100001Z.md",
+    ]
+    assert [r.fetched_at for r in refs] == [
+        "2023-01-01T00:00:00Z",
+        "2024-05-01T10:00:00Z",
+        "2024-05-01T10:00:00Z",
+    ]
     v = store.read_version(sid, -1)
     assert v.statement.paragraphs == ST.paragraphs and v.statement.title == ST.title
     assert store.read_raw(sid, 3) == b"<html>b</html>"
     text = (tmp_path / sid / refs[0].filename).read_bytes()
     assert b"\r" not in text and text.endswith(b"\n")
-    assert text.splitlines()[1:7] == [f"{k}: ".encode() + json.dumps(v).encode() for k, v in [
-        ("title", "A title"), ("url", ST.url), ("agency", ""), ("published", None),
-        ("fetched_at", "2023-01-01T00:00:00Z"), ("sha256", refs[0].sha256)]]
+    assert text.splitlines()[1:7] == [
+        f"{k}: ".encode() + json.dumps(v).encode()
+        for k, v in [
+            ("title", "A title"),
+            ("url", ST.url),
+            ("agency", ""),
+            ("published", None),
+            ("fetched_at", "2023-01-01T00:00:00Z"),
+            ("sha256", refs[0].sha256),
+        ]
+    ]
 
 
 def test_version_numbers(tmp_path):
@@ -59,14 +77,17 @@ def test_version_numbers(tmp_path):
         store.read_version(sid, 0)
 
 
-@pytest.mark.parametrize("url", [
-    "https://x.gov/../../etc/passwd",
-    "https://x.gov/a/%2e%2e%2f%2e%2e/",
-    "https://x.gov/" + "very-long-" * 50,
-    "https://x.gov/?p=12345",
-    "https://x.gov/",
-    "https://x.gov/ünïcødé/ناسا/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.gov/../../etc/passwd",
+        "https://x.gov/a/%2e%2e%2f%2e%2e/",
+        "https://x.gov/" + "very-long-" * 50,
+        "https://x.gov/?p=12345",
+        "https://x.gov/",
+        "https://x.gov/ünïcødé/ناسا/",
+    ],
+)
 def test_slugs_are_safe_bounded_and_stable(url):
     slug = slug_for_url(url)
     assert slug == slug_for_url(url)
@@ -96,7 +117,9 @@ def test_corrupt_metadata_is_one_line_naming_the_file(tmp_path):
     with pytest.raises(StoreError) as e:
         store.meta(sid)
     assert str(meta) in str(e.value) and "\n" not in str(e.value)
-    meta.write_text(json.dumps({"id": sid, "source": "x-gov", "url": "u", "colour": 1}), encoding="utf-8")
+    meta.write_text(
+        json.dumps({"id": sid, "source": "x-gov", "url": "u", "colour": 1}), encoding="utf-8"
+    )
     with pytest.raises(StoreError, match="unknown key 'colour'"):
         store.meta(sid)
 
@@ -148,8 +171,16 @@ def test_verify_finds_hand_edits_and_leftovers(tmp_path):
     with store.lock():
         sid = _new(store)
         ref = store.add_version(sid, ST, "2024-05-01T10:00:00Z", b"<html></html>")
-        store.record_check(sid, Check(time="2024-05-01T10:00:00Z", outcome=Outcome.NEW, url=ST.url,
-                                      sha256=ref.sha256, version=1))
+        store.record_check(
+            sid,
+            Check(
+                time="2024-05-01T10:00:00Z",
+                outcome=Outcome.NEW,
+                url=ST.url,
+                sha256=ref.sha256,
+                version=1,
+            ),
+        )
     assert verify(store) == []
     path = tmp_path / sid / ref.filename
     path.write_text(path.read_text(encoding="utf-8").replace("First", "Fist"), encoding="utf-8")
@@ -188,9 +219,14 @@ def test_parse_ref():
 
 def _view(store: Store) -> dict:
     """Everything a command reads of a store: ids, metadata, version lists and texts."""
-    return {sid: (store.meta(sid), store.versions(sid),
-                  [store.read_version(sid, r.number) for r in store.versions(sid)])
-            for sid in store.statement_ids()}
+    return {
+        sid: (
+            store.meta(sid),
+            store.versions(sid),
+            [store.read_version(sid, r.number) for r in store.versions(sid)],
+        )
+        for sid in store.statement_ids()
+    }
 
 
 def test_a_store_held_reads_each_file_once_and_its_writes_keep_the_cache_true(tmp_path):
@@ -210,16 +246,24 @@ def test_a_store_held_reads_each_file_once_and_its_writes_keep_the_cache_true(tm
         store.reads.clear()
         edited = Statement(ST.title, ("First paragraph, edited.",) + ST.paragraphs[1:], ST.url)
         v2 = store.add_version(sid, edited, "2024-05-02T10:00:00Z", b"<html>b</html>")
-        older = store.add_version(sid, ST, "2023-01-01T00:00:00Z")  # an older capture: numbers shift
+        older = store.add_version(
+            sid, ST, "2023-01-01T00:00:00Z"
+        )  # an older capture: numbers shift
         assert (older.number, store.version_ref(sid, -1).filename) == (1, v2.filename)
-        store.record_check(sid, Check(time="2024-05-02T10:00:00Z", outcome=Outcome.CHANGED, url=ST.url,
-                                      sha256=v2.sha256))
+        store.record_check(
+            sid,
+            Check(
+                time="2024-05-02T10:00:00Z", outcome=Outcome.CHANGED, url=ST.url, sha256=v2.sha256
+            ),
+        )
         store.undo_version(sid, older)
         other = _new(store, "https://x.gov/other")
         assert _view(store) == _view(Store(tmp_path))  # each write kept the cache true
         store.discard_empty(other)
         assert _view(store) == _view(Store(tmp_path))
-        assert store.reads == {"versions": 1}  # nothing read again; the new statement's folder listed once
+        assert store.reads == {
+            "versions": 1
+        }  # nothing read again; the new statement's folder listed once
         mine = store.meta(sid)
         mine.checks.append({"time": "x"})
         mine.previous_urls.append("https://x.gov/old")

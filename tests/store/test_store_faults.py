@@ -30,8 +30,11 @@ pytestmark = pytest.mark.slow  # the disk-full suite: a write failed at each of 
 def _namespaces_work() -> str | None:
     if not shutil.which("unshare"):
         return "the unshare command is not installed"
-    r = subprocess.run(["unshare", "-Urm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["unshare", "-Urm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+        capture_output=True,
+        text=True,
+    )
     return None if r.returncode == 0 else f"cannot mount a tmpfs in a namespace: {r.stderr.strip()}"
 
 
@@ -49,22 +52,46 @@ def seeded(tmp_path_factory):
         day2.write_bytes(site.page_path(1, i).read_bytes().replace(b"<p>", b"<p>Updated: ", 1))
     store = tmp_path / "seed" / "snapshots"
     for i, url in enumerate(site.urls):
-        r = dipdiff("--store", str(store), "import", str(site.page_path(1, i)), "--url", url,
-                    "--fetched-at", site.fetched_at(1))
+        r = dipdiff(
+            "--store",
+            str(store),
+            "import",
+            str(site.page_path(1, i)),
+            "--url",
+            url,
+            "--fetched-at",
+            site.fetched_at(1),
+        )
         assert r.returncode == 0, r.stderr
     return site, store
 
 
 def _import_args(store: Path, site: Site, i: int = 0) -> list[str]:
-    return [sys.executable, "-m", "dipdiff", "--store", str(store), "import", str(site.page_path(2, i)),
-            "--url", site.urls[i], "--fetched-at", site.fetched_at(2)]
+    return [
+        sys.executable,
+        "-m",
+        "dipdiff",
+        "--store",
+        str(store),
+        "import",
+        str(site.page_path(2, i)),
+        "--url",
+        site.urls[i],
+        "--fetched-at",
+        site.fetched_at(2),
+    ]
 
 
 def _in_namespace(script: str, **env: str) -> subprocess.CompletedProcess:
     """Run ``script`` in a private mount namespace; ``$M`` is the mount point (created here)."""
     Path(env["M"]).mkdir(parents=True, exist_ok=True)
-    return subprocess.run(["unshare", "-Urm", "sh", "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "NO_COLOR": "1", **env}, timeout=120)
+    return subprocess.run(
+        ["unshare", "-Urm", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", **env},
+        timeout=120,
+    )
 
 
 def _same_tree(a: Path, b: Path) -> bool:
@@ -107,9 +134,16 @@ def test_disk_full_at_every_point_of_a_write(tmp_path, seeded):
     script.append('''rm -rf "$M/filler" "$M/snapshots"; cp -a "$SEED" "$M/snapshots"  # space again
         "$PY" -m dipdiff --store "$M/snapshots" import "$PAGE" --url "$URL" --fetched-at "$WHEN" >"$OUT/after.out" 2>&1
         echo $? >"$OUT/after.rc"''')
-    r = _in_namespace("\n".join(script), M=str(tmp_path / "mnt"), SEED=str(seed), OUT=str(out),
-                      PY=sys.executable, PAGE=str(site.page_path(2, 0)), URL=site.urls[0],
-                      WHEN=site.fetched_at(2))
+    r = _in_namespace(
+        "\n".join(script),
+        M=str(tmp_path / "mnt"),
+        SEED=str(seed),
+        OUT=str(out),
+        PY=sys.executable,
+        PAGE=str(site.page_path(2, 0)),
+        URL=site.urls[0],
+        WHEN=site.fetched_at(2),
+    )
     assert r.returncode == 0, r.stderr
     failed = 0
     for kb in free_kb:
@@ -118,8 +152,11 @@ def test_disk_full_at_every_point_of_a_write(tmp_path, seeded):
         assert verify(Store(after)) == [], kb  # no temp file, no orphan, nothing half-written
         if rc == 2:
             failed += 1
-            _one_line_error((out / f"{kb}.err").read_text(), "cannot write: No space left on device",
-                            "(the disk is full)")
+            _one_line_error(
+                (out / f"{kb}.err").read_text(),
+                "cannot write: No space left on device",
+                "(the disk is full)",
+            )
             assert _same_tree(after, seed), f"{kb} KB free: the failed run changed the store"
         else:
             assert rc == 0, (out / f"{kb}.err").read_text()
@@ -142,8 +179,14 @@ def test_disk_full_on_a_new_statement_leaves_no_empty_statement(tmp_path, seeded
         size=$(stat -c %s "$M/filler"); truncate -s $((size - 8192)) "$M/filler"
         set +e; "$PY" -m dipdiff --store "$M/snapshots" import "$PAGE" --url "$URL" >"$OUT/out" 2>"$OUT/err"
         echo $? >"$OUT/rc"; set -e; cp -a "$M/snapshots" "$OUT/store"'''
-    r = _in_namespace(script, M=str(tmp_path / "mnt"), OUT=str(out), PY=sys.executable,
-                      PAGE=str(site.page_path(1, 1)), URL=site.urls[1])
+    r = _in_namespace(
+        script,
+        M=str(tmp_path / "mnt"),
+        OUT=str(out),
+        PY=sys.executable,
+        PAGE=str(site.page_path(1, 1)),
+        URL=site.urls[1],
+    )
     assert r.returncode == 0, r.stderr
     assert (out / "rc").read_text().strip() == "2", (out / "out").read_text()
     _one_line_error((out / "err").read_text(), "No space left on device")
@@ -166,8 +209,15 @@ def test_read_only_store(tmp_path, seeded):
         "$PY" -m dipdiff --store "$M/new-store" import "$PAGE" --url "$URL" >"$OUT/new-import.out" \
             2>"$OUT/new-import.err"; echo $? >"$OUT/new-import.rc"
         cp -a "$M/snapshots" "$OUT/store"'''
-    r = _in_namespace(script, M=str(tmp_path / "mnt"), SEED=str(seed), OUT=str(out), PY=sys.executable,
-                      PAGE=str(site.page_path(2, 0)), URL=site.urls[0])
+    r = _in_namespace(
+        script,
+        M=str(tmp_path / "mnt"),
+        SEED=str(seed),
+        OUT=str(out),
+        PY=sys.executable,
+        PAGE=str(site.page_path(2, 0)),
+        URL=site.urls[0],
+    )
     assert r.returncode == 0, r.stderr
     read = lambda name: (out / name).read_text()  # noqa: E731
     assert read("import.rc").strip() == "2" and read("import.out") == ""
@@ -176,7 +226,9 @@ def test_read_only_store(tmp_path, seeded):
     assert read("list.rc").strip() == "0" and "Statement 0 on Regional Security" in read("list.out")
     assert read("new.rc").strip() == "0" and "no statements" in read("new.out")
     assert read("new-import.rc").strip() == "2"
-    _one_line_error(read("new-import.err"), "new-store", "cannot create the store", "Read-only file system")
+    _one_line_error(
+        read("new-import.err"), "new-store", "cannot create the store", "Read-only file system"
+    )
     assert _same_tree(out / "store", seed)
     FIGURES["fault scenarios"] += 3
 
@@ -185,6 +237,7 @@ def _limit_file_size(limit: int):
     def apply() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG from write() instead of dying
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
     return apply
 
 
@@ -196,17 +249,31 @@ def test_file_size_limit(tmp_path, seeded, fails, cli):
     shutil.copytree(seed, store)
     cli.store = store
     for _ in range(4):  # a longer check history: meta.json becomes the largest file
-        assert cli("import", str(site.page_path(1, 0)), "--url", site.urls[0]).output.startswith("unchanged")
+        assert cli("import", str(site.page_path(1, 0)), "--url", site.urls[0]).output.startswith(
+            "unchanged"
+        )
     seed = tmp_path / "baseline"
     shutil.copytree(store, seed)
     folder = next(store.glob("*/statement-000-*"))
     # The new raw page and version are about as long as today's; meta.json only grows.
-    limit = 100 if fails == "raw" else max(p.stat().st_size for p in folder.rglob("2019-04-01*")) + 100
+    limit = (
+        100 if fails == "raw" else max(p.stat().st_size for p in folder.rglob("2019-04-01*")) + 100
+    )
     assert fails == "raw" or (folder / "meta.json").stat().st_size > limit
-    r = subprocess.run(_import_args(store, site), capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
-                       preexec_fn=_limit_file_size(limit))
+    r = subprocess.run(
+        _import_args(store, site),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        preexec_fn=_limit_file_size(limit),
+    )
     assert r.returncode == 2, r.stdout
-    _one_line_error(r.stderr, "cannot write: File too large", "ulimit -f", "/raw/" if fails == "raw" else "meta.json")
+    _one_line_error(
+        r.stderr,
+        "cannot write: File too large",
+        "ulimit -f",
+        "/raw/" if fails == "raw" else "meta.json",
+    )
     assert _same_tree(store, seed)  # the version written before meta.json failed was undone
     assert verify(Store(store)) == []
     FIGURES["fault scenarios"] += 1
@@ -229,7 +296,14 @@ def test_fsync_failing_with_enospc_keeps_the_store(tmp_path, seeded, cli, monkey
 
         monkeypatch.setattr(os, "fsync", fsync)
         cli.store = store
-        r = cli("import", str(site.page_path(2, 0)), "--url", site.urls[0], "--fetched-at", site.fetched_at(2))
+        r = cli(
+            "import",
+            str(site.page_path(2, 0)),
+            "--url",
+            site.urls[0],
+            "--fetched-at",
+            site.fetched_at(2),
+        )
         monkeypatch.setattr(os, "fsync", real_fsync)
         assert verify(Store(store)) == [], n
         if r.exit_code == 2:

@@ -15,7 +15,9 @@ from dipdiff.store.verify import verify
 
 URL = "https://x.gov/a/statement-on-libya"
 ST = Statement("A title", ("First paragraph of the statement.", "Second paragraph."), url=URL)
-ST2 = Statement("A title", ("First paragraph of the statement, edited.", "Second paragraph."), url=URL)
+ST2 = Statement(
+    "A title", ("First paragraph of the statement, edited.", "Second paragraph."), url=URL
+)
 
 
 @pytest.fixture
@@ -26,11 +28,24 @@ def store(tmp_path):
         sid = "x-gov/statement-on-libya"
         meta = StatementMeta(id=sid, source="x-gov", url=URL)
         store.write_meta(meta)
-        for st, when, outcome in ((ST, "2024-05-01T10:00:00Z", Outcome.NEW),
-                                  (ST2, "2024-05-02T10:00:00Z", Outcome.CHANGED)):
-            ref = store.add_version(sid, st, when, b"<html>" + st.paragraphs[0].encode() + b"</html>")
-            store.record_check(sid, Check(time=when, outcome=outcome, url=URL, status=200,
-                                          sha256=ref.sha256, version=ref.number))
+        for st, when, outcome in (
+            (ST, "2024-05-01T10:00:00Z", Outcome.NEW),
+            (ST2, "2024-05-02T10:00:00Z", Outcome.CHANGED),
+        ):
+            ref = store.add_version(
+                sid, st, when, b"<html>" + st.paragraphs[0].encode() + b"</html>"
+            )
+            store.record_check(
+                sid,
+                Check(
+                    time=when,
+                    outcome=outcome,
+                    url=URL,
+                    status=200,
+                    sha256=ref.sha256,
+                    version=ref.number,
+                ),
+            )
     assert verify(store) == []
     return store
 
@@ -77,7 +92,11 @@ def test_a_lost_version_is_found_from_the_check_history(store):
     raw = folder(store) / "raw" / (versions[1].name[:-3] + ".html.gz")
     problems = verify(store)
     assert len(problems) == 2, problems
-    assert "check 2" in problems[0] and "no version file has" in problems[0] and "lost version" in problems[0]
+    assert (
+        "check 2" in problems[0]
+        and "no version file has" in problems[0]
+        and "lost version" in problems[0]
+    )
     assert str(raw) in problems[1] and "perhaps of the lost version; kept" in problems[1]
     store.repair()  # the raw page may be all that is left of the lost version: never removed
     assert raw.exists()
@@ -86,23 +105,37 @@ def test_a_lost_version_is_found_from_the_check_history(store):
 
 
 def test_check_history_must_be_well_formed(store):
-    edit_meta(store, lambda d: d["checks"].append({"time": "yesterday", "outcome": "fine", "url": URL}))
+    edit_meta(
+        store, lambda d: d["checks"].append({"time": "yesterday", "outcome": "fine", "url": URL})
+    )
     problems = verify(store)
     assert any("check 3" in p and "unknown outcome 'fine'" in p for p in problems), problems
     assert any("check 3" in p and "not an ISO 8601 time" in p for p in problems), problems
-    edit_meta(store, lambda d: d["checks"].__setitem__(2, {"time": "2024-05-03T10:00:00Z", "url": URL}))
+    edit_meta(
+        store, lambda d: d["checks"].__setitem__(2, {"time": "2024-05-03T10:00:00Z", "url": URL})
+    )
     only(store, "check 3", "missing key 'outcome'")
-    edit_meta(store, lambda d: d["checks"].__setitem__(2, {"time": "2024-05-03T10:00:00Z", "url": URL,
-                                                           "outcome": "unchanged", "colour": "red"}))
+    edit_meta(
+        store,
+        lambda d: d["checks"].__setitem__(
+            2, {"time": "2024-05-03T10:00:00Z", "url": URL, "outcome": "unchanged", "colour": "red"}
+        ),
+    )
     only(store, "check 3", "unknown key 'colour'")
-    edit_meta(store, lambda d: d["checks"].__setitem__(2, {"time": "2024-05-03T10:00:00Z", "url": URL,
-                                                           "outcome": "unchanged", "status": "200"}))
+    edit_meta(
+        store,
+        lambda d: d["checks"].__setitem__(
+            2, {"time": "2024-05-03T10:00:00Z", "url": URL, "outcome": "unchanged", "status": "200"}
+        ),
+    )
     only(store, "check 3", "status should be a int")
 
 
 def test_version_files_out_of_naming_order(store):
     first, second = sorted(folder(store).glob("*.md"))
-    text = second.read_text(encoding="utf-8").replace("2024-05-02T10:00:00Z", "2024-04-01T10:00:00Z")
+    text = second.read_text(encoding="utf-8").replace(
+        "2024-05-02T10:00:00Z", "2024-04-01T10:00:00Z"
+    )
     second.write_text(text, encoding="utf-8")
     problems = verify(store)
     assert any(str(second) in p and "out of time order" in p for p in problems), problems
@@ -110,8 +143,10 @@ def test_version_files_out_of_naming_order(store):
 
 def test_a_version_named_before_its_fetch_time(store):
     first, _ = sorted(folder(store).glob("*.md"))
-    first.write_text(first.read_text(encoding="utf-8").replace("2024-05-01T10:00:00Z", "2024-05-01T11:00:00Z"),
-                     encoding="utf-8")
+    first.write_text(
+        first.read_text(encoding="utf-8").replace("2024-05-01T10:00:00Z", "2024-05-01T11:00:00Z"),
+        encoding="utf-8",
+    )
     only(store, str(first), "named earlier than its fetched_at")
 
 
@@ -119,8 +154,10 @@ def test_a_duplicate_version_and_a_stray_file_are_named(store):
     first, second = sorted(folder(store).glob("*.md"))
     dup = folder(store) / "2024-05-03T100000Z.md"
     shutil.copy(second, dup)
-    dup.write_text(dup.read_text(encoding="utf-8").replace("2024-05-02T10:00:00Z", "2024-05-03T10:00:00Z"),
-                   encoding="utf-8")
+    dup.write_text(
+        dup.read_text(encoding="utf-8").replace("2024-05-02T10:00:00Z", "2024-05-03T10:00:00Z"),
+        encoding="utf-8",
+    )
     only(store, str(dup), "same text as the version before it")
     dup.unlink()
     stray = folder(store) / "notes.md"

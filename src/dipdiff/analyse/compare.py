@@ -39,11 +39,13 @@ _NEAR = 0.8  # word similarity at or above which two sentences are "near-identic
 _PAIR = 0.5  # word similarity, or content-word overlap, at or above which two sentences are counterparts
 _MIN_SHARED_CONTENT = 3  # a paraphrase shares at least this many content words
 _WORD = re.compile(r"\w+(?:['\-]\w+)*")
-_STOP = frozenset("""
+_STOP = frozenset(
+    """
 a an the and or but of for to from in on at by with about as is are was were be been has have had will
 would shall should can could may might must this that these those it its we our they their he she his her
 not no all any also which who whom than then there here into over under more most such
-""".split())
+""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,13 @@ class Side:
     speaker: bool = False
 
     def to_json(self) -> dict:
-        return {"stance": self.stance, "signals": list(self.signals), "evidence": list(self.evidence),
-                "demands": list(self.demands), "speaker": self.speaker}
+        return {
+            "stance": self.stance,
+            "signals": list(self.signals),
+            "evidence": list(self.evidence),
+            "demands": list(self.demands),
+            "speaker": self.speaker,
+        }
 
 
 ABSENT = Side("absent")
@@ -99,8 +106,15 @@ class ActorComparison:
         return w
 
     def to_json(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "aliases": list(self.aliases), "a": self.a.to_json(),
-                "b": self.b.to_json(), "divergent": self.divergent, "reasons": list(self.reasons)}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "aliases": list(self.aliases),
+            "a": self.a.to_json(),
+            "b": self.b.to_json(),
+            "divergent": self.divergent,
+            "reasons": list(self.reasons),
+        }
 
 
 @dataclass(frozen=True)
@@ -127,8 +141,13 @@ class Comparison:
         return round(sum(x.weight for x in self.actors), 2)
 
 
-def compare(a: Statement, b: Statement, *, analyses: tuple[TextAnalysis, TextAnalysis] | None = None,
-            align: bool = True) -> Comparison:
+def compare(
+    a: Statement,
+    b: Statement,
+    *,
+    analyses: tuple[TextAnalysis, TextAnalysis] | None = None,
+    align: bool = True,
+) -> Comparison:
     """Compare two statements: shared wording, what only one says, actors and their stances.
 
     ``analyses`` reuses :func:`dipdiff.analyse.stance.analyze` results; ``align=False`` skips the
@@ -140,10 +159,14 @@ def compare(a: Statement, b: Statement, *, analyses: tuple[TextAnalysis, TextAna
         sim = shared_share(shared, ta.sentences, tb.sentences)
     else:
         shared, only_a, only_b, sim = (), (), (), 0.0
-    return Comparison(a, b, sim, tuple(shared), tuple(only_a), tuple(only_b), compare_actors(ta, tb))
+    return Comparison(
+        a, b, sim, tuple(shared), tuple(only_a), tuple(only_b), compare_actors(ta, tb)
+    )
 
 
-def shared_share(shared: Sequence[SharedSentence], sa: Sequence[Sentence], sb: Sequence[Sentence]) -> float:
+def shared_share(
+    shared: Sequence[SharedSentence], sa: Sequence[Sentence], sb: Sequence[Sentence]
+) -> float:
     """Share of both texts' words that sit in aligned sentences, weighted by each pair's similarity."""
     total = sum(len(_words(s.text)) for s in sa) + sum(len(_words(s.text)) for s in sb)
     if not total:
@@ -156,8 +179,9 @@ def _words(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(canonical(text))]
 
 
-def align_sentences(sa: Sequence[Sentence], sb: Sequence[Sentence]
-                    ) -> tuple[list[SharedSentence], list[str], list[str]]:
+def align_sentences(
+    sa: Sequence[Sentence], sb: Sequence[Sentence]
+) -> tuple[list[SharedSentence], list[str], list[str]]:
     """One-to-one alignment of sentences, best pairs first; the rest are only in A or only in B."""
     wa = [_words(s.text) for s in sa]
     wb = [_words(s.text) for s in sb]
@@ -216,8 +240,13 @@ def align_sentences(sa: Sequence[Sentence], sb: Sequence[Sentence]
 def _side(actor: ActorInText | None, sentences: Sequence[Sentence]) -> Side:
     if actor is None:
         return ABSENT
-    return Side(actor.stance, tuple(actor.signal_labels), tuple(sentences[k].text for k in actor.sentences),
-                tuple(actor.demands), actor.speaker)
+    return Side(
+        actor.stance,
+        tuple(actor.signal_labels),
+        tuple(sentences[k].text for k in actor.sentences),
+        tuple(actor.demands),
+        actor.speaker,
+    )
 
 
 def compare_actors(ta: TextAnalysis, tb: TextAnalysis) -> tuple[ActorComparison, ...]:
@@ -229,17 +258,27 @@ def compare_actors(ta: TextAnalysis, tb: TextAnalysis) -> tuple[ActorComparison,
         b = _combine(group_b)
         side_a, side_b = _side(a, ta.sentences), _side(b, tb.sentences)
         reasons = divergence_reasons(side_a, side_b)
-        main = (group_a + group_b)
+        main = group_a + group_b
         name, kind = _display(main)
         aliases = []
         for x in main:
             for al in x.aliases:
                 if al not in aliases and al != name:
                     aliases.append(al)
-        out.append(ActorComparison(name, kind, tuple(aliases), side_a, side_b, bool(reasons), tuple(reasons)))
+        out.append(
+            ActorComparison(
+                name, kind, tuple(aliases), side_a, side_b, bool(reasons), tuple(reasons)
+            )
+        )
     order = {"person": 0, "force": 1, "government": 2, "organisation": 3, "country": 4}
-    out.sort(key=lambda x: (not x.divergent, x.a.stance == "absent" or x.b.stance == "absent",
-                            order.get(x.kind, 5), x.name.casefold()))
+    out.sort(
+        key=lambda x: (
+            not x.divergent,
+            x.a.stance == "absent" or x.b.stance == "absent",
+            order.get(x.kind, 5),
+            x.name.casefold(),
+        )
+    )
     return tuple(out)
 
 
@@ -257,7 +296,9 @@ def divergence_reasons(a: Side, b: Side) -> list[str]:
         reasons.append(f"A is {a.stance}, B is {b.stance}")
     for x, y, xn, yn in ((a, b, "A", "B"), (b, a, "B", "A")):
         if x.demands and not y.demands and y.stance in ("neutral", "supportive"):
-            reasons.append(f"{xn} demands ({', '.join(x.demands)}); {yn} names the actor without such a demand")
+            reasons.append(
+                f"{xn} demands ({', '.join(x.demands)}); {yn} names the actor without such a demand"
+            )
     return reasons
 
 
@@ -284,8 +325,9 @@ def _display(actors: Sequence[ActorInText]) -> tuple[str, str]:
     return best.name, best.kind
 
 
-def _match_actors(xs: Sequence[ActorInText], ys: Sequence[ActorInText]
-                  ) -> list[tuple[list[ActorInText], list[ActorInText]]]:
+def _match_actors(
+    xs: Sequence[ActorInText], ys: Sequence[ActorInText]
+) -> list[tuple[list[ActorInText], list[ActorInText]]]:
     """Group the actors of two texts: one group per real-world actor (union over shared keys)."""
     nodes = [("a", n) for n in range(len(xs))] + [("b", n) for n in range(len(ys))]
     parent = list(range(len(nodes)))

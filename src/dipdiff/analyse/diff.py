@@ -174,7 +174,9 @@ def diff_statements(
 ) -> DiffResult:
     """Diff two statements: title and paragraphs, aligned, word-level inside aligned groups."""
     if granularity not in GRANULARITIES:
-        raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}")
+        raise ValueError(
+            f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}"
+        )
     lex = _Lazy(lexicon)
     changes: list[Change] = []
     title_segments: tuple[Segment, ...] = ()
@@ -184,21 +186,30 @@ def diff_statements(
         changes += _classify_all(pd, a.title, b.title, 0, 0, lex, "title", None, None)
     doc = _DocDiff(a.paragraphs, b.paragraphs, granularity, lex)
     changes += doc.changes
-    return DiffResult(a, b, tuple(doc.blocks), tuple(changes), doc.similarity, title_segments,
-                      granularity)
+    return DiffResult(
+        a, b, tuple(doc.blocks), tuple(changes), doc.similarity, title_segments, granularity
+    )
 
 
-def diff_texts(a: str, b: str, *, lexicon: Lexicon | None = None, granularity: str = "word") -> DiffResult:
+def diff_texts(
+    a: str, b: str, *, lexicon: Lexicon | None = None, granularity: str = "word"
+) -> DiffResult:
     """Diff two plain texts whose paragraphs are separated by blank lines."""
-    return diff_statements(Statement("", split_paragraphs(a)), Statement("", split_paragraphs(b)),
-                           lexicon=lexicon, granularity=granularity)
+    return diff_statements(
+        Statement("", split_paragraphs(a)),
+        Statement("", split_paragraphs(b)),
+        lexicon=lexicon,
+        granularity=granularity,
+    )
 
 
 def split_paragraphs(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in re.split(r"\n\s*\n", text) if p.strip())
 
 
-def diff_words(a: str, b: str, *, lexicon: Lexicon | None = None, granularity: str = "word") -> list[Change]:
+def diff_words(
+    a: str, b: str, *, lexicon: Lexicon | None = None, granularity: str = "word"
+) -> list[Change]:
     """Word-level changes that turn text ``a`` into text ``b`` (a sentence or a paragraph).
 
     The building block for comparing aligned sentences: edits snap to whole words, each
@@ -252,8 +263,11 @@ def apply(changes: Iterable[Change], a: str, *, where: str = "body") -> str:
     text = _splice(a, splices)
     for at, c in sorted(placed, key=lambda p: p[0]):
         if c.kind == "move":
-            edits = [(e.a_start - c.a_start, e.a_end - c.a_start, e.new, e.b_start) for e in inner[c.a_paragraph]]
-            piece = _splice(a[c.a_start:c.a_end], edits)
+            edits = [
+                (e.a_start - c.a_start, e.a_end - c.a_start, e.new, e.b_start)
+                for e in inner[c.a_paragraph]
+            ]
+            piece = _splice(a[c.a_start : c.a_end], edits)
         else:
             piece = c.new
         text = text[:at] + piece + "\n" + text[at:]
@@ -299,7 +313,7 @@ def tokenize(text: str) -> list[str]:
     pos = 0
     for m in _TOKEN.finditer(text):
         if m.start() > pos:
-            out.append(text[pos:m.start()])
+            out.append(text[pos : m.start()])
         out.append(m.group())
         pos = m.end()
     if pos < len(text):
@@ -335,8 +349,11 @@ class _PairDiff:
     @property
     def changed_words(self) -> int:
         """Words (whitespace-separated, both sides) inside edits: what similarity subtracts."""
-        return sum(len(self.a[p[1]:p[2]].split()) + len(self.b[p[3]:p[4]].split())
-                   for p in self.pieces if p[0] != "equal")
+        return sum(
+            len(self.a[p[1] : p[2]].split()) + len(self.b[p[3] : p[4]].split())
+            for p in self.pieces
+            if p[0] != "equal"
+        )
 
     @property
     def segments(self) -> list[Segment]:
@@ -358,9 +375,13 @@ def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _P
         return _PairDiff(a, b, a_base, b_base, [("equal", 0, len(a), 0, len(b))] if a else [])
     if granularity == "word":
         lo, hi = _common_frame(a, b)
-        if lo or hi:  # diff only the middle; the frame is unchanged, whole whitespace-separated chunks
-            inner = _pair_diff_tokens(a[lo:len(a) - hi], b[lo:len(b) - hi], granularity)
-            pieces = [(op, a1 + lo, a2 + lo, b1 + lo, b2 + lo) for op, a1, a2, b1, b2 in inner.pieces]
+        if (
+            lo or hi
+        ):  # diff only the middle; the frame is unchanged, whole whitespace-separated chunks
+            inner = _pair_diff_tokens(a[lo : len(a) - hi], b[lo : len(b) - hi], granularity)
+            pieces = [
+                (op, a1 + lo, a2 + lo, b1 + lo, b2 + lo) for op, a1, a2, b1, b2 in inner.pieces
+            ]
             if lo:
                 pieces.insert(0, ("equal", 0, lo, 0, lo))
             if hi:
@@ -379,7 +400,7 @@ def _common_frame(a: str, b: str) -> tuple[int, int]:
     """
     n = min(len(a), len(b))
     p = 0
-    while p < n and a[p:p + 64] == b[p:p + 64]:
+    while p < n and a[p : p + 64] == b[p : p + 64]:
         p += 64
     while p < n and a[p] == b[p]:
         p += 1
@@ -392,7 +413,7 @@ def _common_frame(a: str, b: str) -> tuple[int, int]:
         k -= 1
     lo = k + 1 if k >= 0 else 0
     s, la, lb = 0, len(a), len(b)
-    while s + 64 <= n - lo and a[la - s - 64:la - s] == b[lb - s - 64:lb - s]:
+    while s + 64 <= n - lo and a[la - s - 64 : la - s] == b[lb - s - 64 : lb - s]:
         s += 64
     while s < n - lo and a[la - 1 - s] == b[lb - 1 - s]:
         s += 1
@@ -447,7 +468,9 @@ def _pair_diff_tokens(a: str, b: str, granularity: str) -> _PairDiff:
             # Fast path: the run is identical, gaps included (the common case by far).
             ga = gap_a(i1)[0] if i1 not in used_a and j1 not in used_b else sa[i1][0]
             gb = gap_b(j1)[0] if i1 not in used_a and j1 not in used_b else sb[j1][0]
-            if a[ga:sa[i2 - 1][1]] == b[gb:sb[j2 - 1][1]] and (ga == sa[i1][0]) == (gb == sb[j1][0]):
+            if a[ga : sa[i2 - 1][1]] == b[gb : sb[j2 - 1][1]] and (ga == sa[i1][0]) == (
+                gb == sb[j1][0]
+            ):
                 pieces.append(("equal", ga, sa[i2 - 1][1], gb, sb[j2 - 1][1]))
                 continue
             for i, j in zip(range(i1, i2), range(j1, j2)):
@@ -478,15 +501,21 @@ def _pair_diff_tokens(a: str, b: str, granularity: str) -> _PairDiff:
                 end = gap_b(j2)[1]
                 pieces.append(("change", gap_a(i1)[1], gap_a(i1)[1], sb[j1][0], end))
     gap(n, m)
-    pieces = [("cosmetic", *p[1:]) if p[0] == "change" and _cosmetic(a[p[1]:p[2]], b[p[3]:p[4]]) else p
-              for p in pieces]
+    pieces = [
+        ("cosmetic", *p[1:])
+        if p[0] == "change" and _cosmetic(a[p[1] : p[2]], b[p[3] : p[4]])
+        else p
+        for p in pieces
+    ]
     return _PairDiff(a, b, 0, 0, _join_pieces(pieces, a, b))
 
 
 _WORDS = re.compile(r"\w+")
 
 
-def _join_pieces(pieces: list[tuple[str, int, int, int, int]], a: str, b: str) -> list[tuple[str, int, int, int, int]]:
+def _join_pieces(
+    pieces: list[tuple[str, int, int, int, int]], a: str, b: str
+) -> list[tuple[str, int, int, int, int]]:
     """Tidy the pieces into readable changes.
 
     A run of cosmetic edits separated only by unchanged spaces ("Remarks by" -> "REMARKS BY")
@@ -494,8 +523,9 @@ def _join_pieces(pieces: list[tuple[str, int, int, int, int]], a: str, b: str) -
     ", then"). A deletion or insertion keeps its neighbouring whitespace edit apart, so that it
     stays a deletion or an insertion.
     """
+
     def blank(p) -> bool:
-        return p[0] == "cosmetic" and not a[p[1]:p[2]].strip() and not b[p[3]:p[4]].strip()
+        return p[0] == "cosmetic" and not a[p[1] : p[2]].strip() and not b[p[3] : p[4]].strip()
 
     def replacing(p) -> bool:
         return p[0] == "change" and p[2] > p[1] and p[4] > p[3]
@@ -508,8 +538,13 @@ def _join_pieces(pieces: list[tuple[str, int, int, int, int]], a: str, b: str) -
             out[-1] = ("change", q[1], p[2], q[3], p[4])
         elif p[0] == "cosmetic" and touching and q[0] == "cosmetic":
             out[-1] = ("cosmetic", q[1], p[2], q[3], p[4])
-        elif p[0] == "cosmetic" and len(out) >= 2 and out[-2][0] == "cosmetic" and out[-1][0] == "equal" \
-                and not a[out[-1][1]:out[-1][2]].strip():
+        elif (
+            p[0] == "cosmetic"
+            and len(out) >= 2
+            and out[-2][0] == "cosmetic"
+            and out[-1][0] == "equal"
+            and not a[out[-1][1] : out[-1][2]].strip()
+        ):
             out.pop()
             q = out.pop()
             out.append(("cosmetic", q[1], p[2], q[3], p[4]))
@@ -599,8 +634,9 @@ def _edit_tag(i1: int, i2: int, j1: int, j2: int) -> str:
     return "replace" if i2 > i1 and j2 > j1 else ("delete" if i2 > i1 else "insert")
 
 
-def _merge_short_gaps(ops, keys: list[str], text: str, spans, b_keys: list[str], b: str,
-                      b_spans) -> list[tuple[str, int, int, int, int]]:
+def _merge_short_gaps(
+    ops, keys: list[str], text: str, spans, b_keys: list[str], b: str, b_spans
+) -> list[tuple[str, int, int, int, int]]:
     """Fold short unchanged runs between two edits into one replacement, as a human redline does.
 
     A gap of up to two words always folds; between two long edits, a gap up to half as long as
@@ -624,8 +660,11 @@ def _merge_short_gaps(ops, keys: list[str], text: str, spans, b_keys: list[str],
             gap = words(i1, i2)
             left, right = size(out[-2]), size(op)
             j1, j2 = out[-1][3], out[-1][4]
-            if gap <= max(_MERGE_GAP, min(5, min(left, right) // 2)) and not _breaks(text, spans, i1, i2) \
-                    and not _breaks(b, b_spans, j1, j2):
+            if (
+                gap <= max(_MERGE_GAP, min(5, min(left, right) // 2))
+                and not _breaks(text, spans, i1, i2)
+                and not _breaks(b, b_spans, j1, j2)
+            ):
                 out.pop()
                 prev = out[-1]
                 prev[2], prev[4] = op[2], op[4]
@@ -650,8 +689,9 @@ def _breaks(text: str, spans, k1: int, k2: int) -> bool:
     return "\n" in text[lo:hi]
 
 
-def _rewrite_as_one(ops: list[list], words, b_keys, text: str, spans, b: str,
-                    b_spans) -> list[tuple[str, int, int, int, int]]:
+def _rewrite_as_one(
+    ops: list[list], words, b_keys, text: str, spans, b: str, b_spans
+) -> list[tuple[str, int, int, int, int]]:
     """When only fragments survive between the first and the last edit of a paragraph (under a
     third of its words, no unchanged run over four words), show the stretch as one replacement
     rather than a confetti of fragments."""
@@ -660,14 +700,16 @@ def _rewrite_as_one(ops: list[list], words, b_keys, text: str, spans, b: str,
         return [tuple(o) for o in ops]  # type: ignore[misc]
     first, last = edits[0], edits[-1]
     i1, i2 = ops[first][1], ops[last][2]
-    if _breaks(text, spans, i1 + 1, i2 - 1) or _breaks(b, b_spans, ops[first][3] + 1, ops[last][4] - 1):
+    if _breaks(text, spans, i1 + 1, i2 - 1) or _breaks(
+        b, b_spans, ops[first][3] + 1, ops[last][4] - 1
+    ):
         return [tuple(o) for o in ops]  # type: ignore[misc]
-    runs = [words(o[1], o[2]) for o in ops[first:last + 1] if o[0] == "equal"]
+    runs = [words(o[1], o[2]) for o in ops[first : last + 1] if o[0] == "equal"]
     total = words(i1, i2) + words(ops[first][3], ops[last][4], b_keys)
     if sum(runs) * 6 >= total or total < 24 or max(runs, default=0) > 4:
         return [tuple(o) for o in ops]  # type: ignore[misc]
     one = ["replace", i1, i2, ops[first][3], ops[last][4]]
-    return [tuple(o) for o in ops[:first] + [one] + ops[last + 1:]]  # type: ignore[misc]
+    return [tuple(o) for o in ops[:first] + [one] + ops[last + 1 :]]  # type: ignore[misc]
 
 
 def _coalesce(segments: list[Segment]) -> list[Segment]:
@@ -728,7 +770,6 @@ class _Lazy:
 
     def get(self) -> Lexicon:
         if self._lex is None:
-
             self._lex = lexicon()
         return self._lex
 
@@ -736,8 +777,15 @@ class _Lazy:
 class _DocDiff:
     """Aligns two paragraph lists and diffs each aligned group."""
 
-    def __init__(self, a: Sequence[str], b: Sequence[str], granularity: str, lex: _Lazy,
-                 *, classify: bool = True) -> None:
+    def __init__(
+        self,
+        a: Sequence[str],
+        b: Sequence[str],
+        granularity: str,
+        lex: _Lazy,
+        *,
+        classify: bool = True,
+    ) -> None:
         self.a, self.b, self.granularity, self.lex, self.classify = a, b, granularity, lex, classify
         self.a_text, self.b_text = body_text(a), body_text(b)
         self.a_off = _offsets(a)
@@ -829,7 +877,9 @@ class _DocDiff:
         groups = [[i, i + 1, j, j + 1] for i, j in in_place]
         for g in groups:
             grown = True
-            while grown:  # until neither side can take a neighbour (one side's growth enables the other's)
+            while (
+                grown
+            ):  # until neither side can take a neighbour (one side's growth enables the other's)
                 grown = False
                 for side, direction in (("b", 1), ("b", -1), ("a", 1), ("a", -1)):
                     if side == "b":
@@ -848,8 +898,8 @@ class _DocDiff:
 
     def _absorbs(self, g: list[int], side: str, k: int) -> bool:
         """Is paragraph k (of side) the other half of a split/merge in group g?"""
-        a_words = Counter(w.lower() for p in self.a[g[0]:g[1]] for w in _WORDS.findall(p))
-        b_words = Counter(w.lower() for p in self.b[g[2]:g[3]] for w in _WORDS.findall(p))
+        a_words = Counter(w.lower() for p in self.a[g[0] : g[1]] for w in _WORDS.findall(p))
+        b_words = Counter(w.lower() for p in self.b[g[2] : g[3]] for w in _WORDS.findall(p))
         extra = Counter(w.lower() for w in _WORDS.findall((self.b if side == "b" else self.a)[k]))
         if not extra:
             return False
@@ -863,8 +913,11 @@ class _DocDiff:
         in_place, moved = self._pairs()
         taken_a = {i for i, _ in in_place} | {i for i, _ in moved}
         taken_b = {j for _, j in in_place} | {j for _, j in moved}
-        groups = self._groups(in_place, taken_a, taken_b) if self.granularity != "paragraph" else \
-            [[i, i + 1, j, j + 1] for i, j in in_place]
+        groups = (
+            self._groups(in_place, taken_a, taken_b)
+            if self.granularity != "paragraph"
+            else [[i, i + 1, j, j + 1] for i, j in in_place]
+        )
         move_of_b = {j: i for i, j in moved}
         moved_a = {i for i, _ in moved}
         group_of_b = {g[2]: g for g in groups}
@@ -899,16 +952,22 @@ class _DocDiff:
         self._changed_words += len(self.a[i].split())
         a1, a2 = self.a_off[i], self.a_off[i] + len(self.a[i])
         at = self.b_off[j]
-        self.changes.append(self._classified(
-            Change("delete", self.a[i], "", "", (), "body", i, None, (), a1, a2, at, at)))
+        self.changes.append(
+            self._classified(
+                Change("delete", self.a[i], "", "", (), "body", i, None, (), a1, a2, at, at)
+            )
+        )
 
     def _insert(self, j: int, last_a: int) -> None:
         self.blocks.append(Block("insert", None, j, (Segment("insert", self.b[j]),)))
         self._changed_words += len(self.b[j].split())
         b1, b2 = self.b_off[j], self.b_off[j] + len(self.b[j])
         at = self.a_off[last_a]
-        self.changes.append(self._classified(
-            Change("insert", "", self.b[j], "", (), "body", None, j, (), at, at, b1, b2)))
+        self.changes.append(
+            self._classified(
+                Change("insert", "", self.b[j], "", (), "body", None, j, (), at, at, b1, b2)
+            )
+        )
 
     def _move(self, i: int, j: int) -> None:
         a1, b1 = self.a_off[i], self.b_off[j]
@@ -922,16 +981,33 @@ class _DocDiff:
         added = tuple(dict.fromkeys(s for c in inner for s in c.signals_added))
         removed = tuple(dict.fromkeys(s for c in inner for s in c.signals_removed))
         signals = tuple(dict.fromkeys(added + removed))
-        self.changes.append(Change("move", self.a[i], self.b[j], sig, signals, "body", i, j, flags,
-                                   a1, a1 + len(self.a[i]), b1, b1 + len(self.b[j]), added, removed))
+        self.changes.append(
+            Change(
+                "move",
+                self.a[i],
+                self.b[j],
+                sig,
+                signals,
+                "body",
+                i,
+                j,
+                flags,
+                a1,
+                a1 + len(self.a[i]),
+                b1,
+                b1 + len(self.b[j]),
+                added,
+                removed,
+            )
+        )
         self.changes += inner
 
     def _group(self, g: list[int]) -> None:
         if g[1] - g[0] == 1 == g[3] - g[2]:  # one paragraph on each side (nearly always)
             at, bt = self.a[g[0]], self.b[g[2]]
         else:
-            at = self.a_text[self.a_off[g[0]]:self.a_off[g[1]] - 1]
-            bt = self.b_text[self.b_off[g[2]]:self.b_off[g[3]] - 1]
+            at = self.a_text[self.a_off[g[0]] : self.a_off[g[1]] - 1]
+            bt = self.b_text[self.b_off[g[2]] : self.b_off[g[3]] - 1]
         a1, b1 = self.a_off[g[0]], self.b_off[g[2]]
         if at == bt:
             self.blocks.append(Block("equal", g[0], g[2], (Segment("equal", bt),)))
@@ -944,7 +1020,9 @@ class _DocDiff:
     def _pair_changes(self, pd: _PairDiff, g: list[int], *, moved: bool) -> list[Change]:
         if not self.classify:
             return []
-        out = _classify_all(pd, pd.a, pd.b, pd.a_base, pd.b_base, self.lex, "body", self.a_off, self.b_off)
+        out = _classify_all(
+            pd, pd.a, pd.b, pd.a_base, pd.b_base, self.lex, "body", self.a_off, self.b_off
+        )
         return [replace(c, moved=True) for c in out] if moved else out
 
     def _classified(self, c: Change) -> Change:
@@ -966,8 +1044,17 @@ def _offsets(paragraphs: Sequence[str]) -> list[int]:
     return out
 
 
-def _classify_all(pd: _PairDiff, a: str, b: str, a_base: int, b_base: int, lex: _Lazy, where: str,
-                  a_off: list[int] | None, b_off: list[int] | None) -> list[Change]:
+def _classify_all(
+    pd: _PairDiff,
+    a: str,
+    b: str,
+    a_base: int,
+    b_base: int,
+    lex: _Lazy,
+    where: str,
+    a_off: list[int] | None,
+    b_off: list[int] | None,
+) -> list[Change]:
     out = []
     for op, a1, a2, b1, b2 in pd.pieces:
         if op == "equal":
@@ -976,13 +1063,27 @@ def _classify_all(pd: _PairDiff, a: str, b: str, a_base: int, b_base: int, lex: 
         kind = _edit_tag(a1, a2, b1, b2)
         ap = bisect_right(a_off, a_base + a1) - 1 if a_off is not None else None
         bp = bisect_right(b_off, b_base + b1) - 1 if b_off is not None else None
-        c = Change(kind, old, new, "cosmetic" if op == "cosmetic" else "", (), where, ap, bp, (),
-                   a_base + a1, a_base + a2, b_base + b1, b_base + b2)
+        c = Change(
+            kind,
+            old,
+            new,
+            "cosmetic" if op == "cosmetic" else "",
+            (),
+            where,
+            ap,
+            bp,
+            (),
+            a_base + a1,
+            a_base + a2,
+            b_base + b1,
+            b_base + b2,
+        )
         out.append(c if op == "cosmetic" else _finish(c, old, new, (a, a1, a2), (b, b1, b2), lex))
     return out
 
 
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about above after again against all also an and any are as at be been before being below between
 both but by during each few for from further had has have having he her here hers herself him himself
 his how i if in into is it its itself just me more most my myself of off on once only or other our ours
@@ -990,21 +1091,32 @@ ourselves out over own same she so some such than that the their theirs them the
 they this those through to too under until up very was we were what when where which while who whom why
 with you your yours yourself yourselves today yesterday tomorrow additionally moreover however therefore
 thus furthermore meanwhile indeed including well very really including s t
-""".split())
+""".split()
+)
 
 MODALS = frozenset("will would shall should may might must can could ought".split())
 
-_CONTRACTED_MODAL = {"won't": "will", "wouldn't": "would", "shouldn't": "should", "can't": "can",
-                     "cannot": "can", "couldn't": "could", "mustn't": "must", "shan't": "shall",
-                     "mightn't": "might"}
+_CONTRACTED_MODAL = {
+    "won't": "will",
+    "wouldn't": "would",
+    "shouldn't": "should",
+    "can't": "can",
+    "cannot": "can",
+    "couldn't": "could",
+    "mustn't": "must",
+    "shan't": "shall",
+    "mightn't": "might",
+}
 
-NUMBER_WORDS = frozenset("""
+NUMBER_WORDS = frozenset(
+    """
 zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
 seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand
 million millions billion billions trillion dozen dozens first second third fourth fifth half quarter
 january february march april may june july august september october november december monday tuesday
 wednesday thursday friday saturday sunday percent
-""".split()) - {"may", "march", "second"}
+""".split()
+) - {"may", "march", "second"}
 
 _DIGIT = re.compile(r"\d")
 _FLAG_WORD = re.compile(r"[\w’'\-]+")
@@ -1029,7 +1141,9 @@ def _negations(words: list[str]) -> int:
 
 
 def _modals(words: list[str]) -> Counter[str]:
-    return Counter(_CONTRACTED_MODAL.get(w, w) for w in words if w in MODALS or w in _CONTRACTED_MODAL)
+    return Counter(
+        _CONTRACTED_MODAL.get(w, w) for w in words if w in MODALS or w in _CONTRACTED_MODAL
+    )
 
 
 def _numbers(words: list[str]) -> Counter[str]:
@@ -1043,7 +1157,7 @@ def _entities(text: str, lo: int, hi: int) -> list[str]:
         w = m.group()
         if not w[:1].isupper() or w.casefold() in STOPWORDS or w.casefold() in MODALS:
             continue
-        sentence_start = _SENTENCE_END.search(text[max(0, m.start() - 3):m.start()]) is not None
+        sentence_start = _SENTENCE_END.search(text[max(0, m.start() - 3) : m.start()]) is not None
         if sentence_start and not (len(w) > 1 and w.isupper()):
             continue
         out.append(canonical(w))
@@ -1087,8 +1201,14 @@ def _signal_keys(lex: _Lazy, text: str, lo: int, hi: int) -> Counter[tuple[str, 
     return out
 
 
-def _finish(c: Change, old: str, new: str, actx: tuple[str, int, int], bctx: tuple[str, int, int],
-            lex: _Lazy) -> Change:
+def _finish(
+    c: Change,
+    old: str,
+    new: str,
+    actx: tuple[str, int, int],
+    bctx: tuple[str, int, int],
+    lex: _Lazy,
+) -> Change:
     """Classify and flag one change; ``actx``/``bctx`` are (text, start, end) around it."""
     if _cosmetic(old, new):
         return replace(c, significance="cosmetic")
@@ -1110,14 +1230,24 @@ def _finish(c: Change, old: str, new: str, actx: tuple[str, int, int], bctx: tup
     if signals:
         flags.append("signal")
     significance = "substantive" if flags else _minor_or_substantive(wo, wn)
-    return replace(c, significance=significance, flags=tuple(flags), signals=signals,
-                   signals_added=added, signals_removed=removed)
+    return replace(
+        c,
+        significance=significance,
+        flags=tuple(flags),
+        signals=signals,
+        signals_added=added,
+        signals_removed=removed,
+    )
 
 
 def _minor_or_substantive(wo: list[str], wn: list[str]) -> str:
     """minor: only function words change, or content words are respelled; else substantive."""
-    removed = Counter(w for w in wo if w not in STOPWORDS) - Counter(w for w in wn if w not in STOPWORDS)
-    added = Counter(w for w in wn if w not in STOPWORDS) - Counter(w for w in wo if w not in STOPWORDS)
+    removed = Counter(w for w in wo if w not in STOPWORDS) - Counter(
+        w for w in wn if w not in STOPWORDS
+    )
+    added = Counter(w for w in wn if w not in STOPWORDS) - Counter(
+        w for w in wo if w not in STOPWORDS
+    )
     removed = Counter({w: n for w, n in removed.items() if _HAS_WORD.search(w)})
     added = Counter({w: n for w, n in added.items() if _HAS_WORD.search(w)})
     if not removed and not added:

@@ -36,7 +36,8 @@ _TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:[’'\-]\w+)*[’']?|[^\w\s]")
 _POSSESSIVE = re.compile(r"(?:[’']s|(?<=s)[’'])$")
 
 # Words that never start or continue a name, even capitalised at the start of a sentence.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a an the this that these those we our us i you he she it its they them their his her him my your
 and or but nor of for to from in on at by with without about over under into onto upon as than then
 is are was were be been being has have had do does did will would shall should can could may might must
@@ -46,56 +47,100 @@ january february march april may june july august september october november dec
 statement readout remarks press release briefing fact sheet joint media note
 also however furthermore moreover meanwhile there here where when while after before during since until
 see read visit contact please according following including regarding q
-""".split())
+""".split()
+)
 
 # A capitalised run that contains one of these is an organisation, not a person.
-ORG_WORDS = frozenset("""
+ORG_WORDS = frozenset(
+    """
 ministry department council office army forces force committee commission union nations republic
 agency bank organization organisation party front movement brigade brigades government court assembly
 parliament congress senate house authority coalition alliance militia corps guard navy police service
 services institute foundation mission embassy consulate secretariat group network association league
 federation bureau directorate administration cabinet tribunal programme program fund centre center
 university command regiment division battalion agency
-""".split())
+""".split()
+)
 
 # A capitalised run that ends in one of these is a document or an event, not an actor.
-DOCUMENT_WORDS = frozenset("""
+DOCUMENT_WORDS = frozenset(
+    """
 act acts bill report reports treaty convention charter resolution declaration accord accords agreement
 agreements consensus communique communiqué games summit strategy plan standards standard law code
 framework initiative review practices day week award prize programme
-""".split())
+""".split()
+)
 
 # A possessor followed by one of these names the possessor's armed forces ("Haftar's forces").
-FORCE_NOUNS = frozenset("""
+FORCE_NOUNS = frozenset(
+    """
 forces troops fighters militia militias army soldiers units brigades loyalists army's military
-""".split())
+""".split()
+)
 
 # A demonym followed by one of these is a country acting ("Russian forces", "the Libyan government").
-ACTOR_NOUNS = frozenset("""
+ACTOR_NOUNS = frozenset(
+    """
 government governments authorities authority forces troops military army navy regime officials
 leadership delegation side counterparts counterpart president leaders
-""".split())
+""".split()
+)
 
 # A country followed by one of these names a topic, not an actor ("the Libya conflict", "One China policy").
-TOPIC_NOUNS = frozenset("""
+TOPIC_NOUNS = frozenset(
+    """
 policy policies conflict crisis issue issues question war file situation talks peace process strategy border
 borders region sanctions deal agreement summit ceasefire envoy relationship relations program programme
 strait straits sea coast embassy mission team case dossier initiative plan framework meeting visit trip
 dialogue negotiations compact partnership agenda portfolio accord accords day member members
 states countries
-""".split())
+""".split()
+)
 
 # A demonym followed by one of these names the country that acts ("the Russian missile attack").
-AGENT_NOUNS = frozenset("""
+AGENT_NOUNS = frozenset(
+    """
 missile missiles attack attacks strike strikes airstrike airstrikes shelling invasion aggression offensive
 bombardment bombing bombings occupation drone drones aircraft warplanes blockade incursion incursions
-""".split())
+""".split()
+)
 
-NAME_PARTICLES = frozenset({"al", "el", "bin", "ibn", "bint", "de", "da", "van", "von", "der", "le", "la",
-                            "abu", "abd", "ben", "del", "di", "du"})
+NAME_PARTICLES = frozenset(
+    {
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "bint",
+        "de",
+        "da",
+        "van",
+        "von",
+        "der",
+        "le",
+        "la",
+        "abu",
+        "abd",
+        "ben",
+        "del",
+        "di",
+        "du",
+    }
+)
 
-GENERIC_HEADS = frozenset({"parties", "sides", "actors", "stakeholders", "factions", "combatants",
-                           "belligerents", "groups", "armed groups"})
+GENERIC_HEADS = frozenset(
+    {
+        "parties",
+        "sides",
+        "actors",
+        "stakeholders",
+        "factions",
+        "combatants",
+        "belligerents",
+        "groups",
+        "armed groups",
+    }
+)
 
 
 class Token(NamedTuple):
@@ -127,8 +172,12 @@ class Mention:
     start: int
     end: int
     possessive: bool = False
-    actor_form: bool = False  # a country named as acting: "Russian forces", "the Government of Libya"
-    modifier: bool = False  # inside a compound: "UN-facilitated", "Iran-backed" (names, never judged)
+    actor_form: bool = (
+        False  # a country named as acting: "Russian forces", "the Government of Libya"
+    )
+    modifier: bool = (
+        False  # inside a compound: "UN-facilitated", "Iran-backed" (names, never judged)
+    )
     country: str | None = None  # the country key of a city, demonym, force or government
     title: str = ""
 
@@ -185,8 +234,14 @@ class Gazetteer:
         self._titles: dict[str, list[tuple[str, ...]]] = {}
         self.issuers: list[Issuer] = []
         country_of: dict[str, str] = {}
-        for section, kind in (("country", "country"), ("organisation", "organisation"), ("force", "force"),
-                              ("government", "government"), ("person", "person"), ("place", "place")):
+        for section, kind in (
+            ("country", "country"),
+            ("organisation", "organisation"),
+            ("force", "force"),
+            ("government", "government"),
+            ("person", "person"),
+            ("place", "place"),
+        ):
             for n, raw in enumerate(data.get(section, [])):
                 here = f"{where}: {section}[{n}]"
                 name = raw.get("name") if isinstance(raw, Mapping) else None
@@ -208,11 +263,20 @@ class Gazetteer:
         for key, e in list(self.entries.items()):
             if e.country is not None:
                 if e.country not in country_of:
-                    raise ConfigError(f"unknown country {e.country!r}", key=f"{where}: {e.kind} {e.name!r}")
+                    raise ConfigError(
+                        f"unknown country {e.country!r}", key=f"{where}: {e.kind} {e.name!r}"
+                    )
                 self.entries[key] = replace(e, country=country_of[e.country])
-        self._phrases = {k: [replace(p, entry=self.entries.get(p.entry.key, p.entry) if p.role != "place"
-                                     else p.entry) for p in v]
-                         for k, v in self._phrases.items()}
+        self._phrases = {
+            k: [
+                replace(
+                    p,
+                    entry=self.entries.get(p.entry.key, p.entry) if p.role != "place" else p.entry,
+                )
+                for p in v
+            ]
+            for k, v in self._phrases.items()
+        }
         for bucket in self._phrases.values():
             bucket.sort(key=lambda p: -len(p.words))
         for title in (data.get("titles") or {}).get("before_name", []):
@@ -226,8 +290,13 @@ class Gazetteer:
             c = raw.get("country")
             if c not in country_of and fold(str(c)) not in self.entries:
                 raise ConfigError(f"unknown country {c!r}", key=here)
-            self.issuers.append(Issuer(country_of.get(c, fold(str(c))), tuple(_strings(raw, "hosts", here)),
-                                       tuple(_strings(raw, "agency_words", here))))
+            self.issuers.append(
+                Issuer(
+                    country_of.get(c, fold(str(c))),
+                    tuple(_strings(raw, "hosts", here)),
+                    tuple(_strings(raw, "agency_words", here)),
+                )
+            )
 
     def _add(self, phrase: str, entry: Entry, role: str, where: str) -> None:
         toks = tokenize(phrase)
@@ -235,7 +304,8 @@ class Gazetteer:
             raise ConfigError(f"empty name {phrase!r}", key=where)
         words = tuple(t.lower for t in toks)
         self._phrases.setdefault(words[0], []).append(
-            _Phrase(words, tuple(canonical(t.text) for t in toks), entry, role))
+            _Phrase(words, tuple(canonical(t.text) for t in toks), entry, role)
+        )
 
     def match(self, tokens: Sequence[Token], i: int) -> tuple[int, _Phrase] | None:
         """The longest gazetteer phrase starting at token ``i``: (end index, phrase).
@@ -250,7 +320,7 @@ class Gazetteer:
             n = len(p.words)
             if i + n > len(tokens):
                 continue
-            window = tokens[i:i + n]
+            window = tokens[i : i + n]
             if tuple(t.lower for t in window) != p.words:
                 continue
             if not all(_same_name(canonical(t.text), w) for t, w in zip(window, p.exact)):
@@ -283,8 +353,10 @@ class Gazetteer:
         """The country that speaks through a statement, from its URL host or agency."""
         host = re.sub(r"^[a-z]+://", "", url.lower()).split("/")[0].split(":")[0]
         for iss in self.issuers:
-            if host and any(host == h.lstrip(".") or host.endswith(h if h.startswith(".") else "." + h)
-                            for h in iss.hosts):
+            if host and any(
+                host == h.lstrip(".") or host.endswith(h if h.startswith(".") else "." + h)
+                for h in iss.hosts
+            ):
                 return iss.country
         for iss in self.issuers:
             if agency and any(w.lower() in agency.lower() for w in iss.agency_words):
@@ -296,7 +368,9 @@ class Gazetteer:
         if country is None:
             return False
         for iss in self.issuers:
-            if iss.country == country and any(w.lower() in name.lower() for w in iss.agency_words if len(w) > 4):
+            if iss.country == country and any(
+                w.lower() in name.lower() for w in iss.agency_words if len(w) > 4
+            ):
                 return True
         return False
 
@@ -323,12 +397,16 @@ def default_gazetteer() -> Gazetteer:
     return Gazetteer(tomllib.loads(text), where="data/gazetteer.toml")
 
 
-_ABBREVIATIONS = frozenset("""
+_ABBREVIATIONS = frozenset(
+    """
 mr mrs ms dr st gen lt col maj sgt capt adm rev sen rep gov jr sr vs etc inc ltd co corp dept
 jan feb mar apr jun jul aug sep sept oct nov dec approx est
-""".split())
+""".split()
+)
 
-_NUMBER_ABBREVIATIONS = frozenset({"no", "nos", "fig", "vol", "art", "p", "pp"})  # "No. 5", not "No. It is"
+_NUMBER_ABBREVIATIONS = frozenset(
+    {"no", "nos", "fig", "vol", "art", "p", "pp"}
+)  # "No. 5", not "No. It is"
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+")
 
 
@@ -339,20 +417,30 @@ def split_sentences(paragraphs: Iterable[str]) -> list[Sentence]:
         text = " ".join(paragraph.split())
         start = 0
         for m in _SENTENCE_END.finditer(text):
-            before = text[start:m.start()].rsplit(" ", 1)[-1]
+            before = text[start : m.start()].rsplit(" ", 1)[-1]
             word = before.rstrip(".").lower().strip("(\"'“‘")
-            nxt = text[m.end():m.end() + 1]
-            if text[m.start()] == "." and (
-                word in _ABBREVIATIONS
-                or word in _NUMBER_ABBREVIATIONS and nxt.isdigit()
-                or re.fullmatch(r"[a-z]", word)  # an initial: "Donald J. Trump"
-                or re.fullmatch(r"(?:[a-z]\.)+[a-z]", word)  # "U.S. officials" (but "U.S. We..." splits below)
-                and not (nxt.isupper() and before.count(".") >= 2 and _starts_sentence(text[m.end():]))
+            nxt = text[m.end() : m.end() + 1]
+            if (
+                text[m.start()] == "."
+                and (
+                    word in _ABBREVIATIONS
+                    or word in _NUMBER_ABBREVIATIONS
+                    and nxt.isdigit()
+                    or re.fullmatch(r"[a-z]", word)  # an initial: "Donald J. Trump"
+                    or re.fullmatch(
+                        r"(?:[a-z]\.)+[a-z]", word
+                    )  # "U.S. officials" (but "U.S. We..." splits below)
+                    and not (
+                        nxt.isupper()
+                        and before.count(".") >= 2
+                        and _starts_sentence(text[m.end() :])
+                    )
+                )
             ):
                 continue
             if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"“‘'(["):
                 continue
-            piece = text[start:m.end()].strip()
+            piece = text[start : m.end()].strip()
             if piece:
                 out.append(Sentence(piece, p_index, len(out)))
             start = m.end()
@@ -367,8 +455,12 @@ def _starts_sentence(rest: str) -> bool:
     return first in {"the", "we", "this", "it", "they", "he", "she", "our", "in", "a", "i", "these"}
 
 
-def find_mentions(tokens: Sequence[Token], gazetteer: Gazetteer | None = None,
-                  known_surnames: Mapping[str, Mention] | None = None, sentence: str | None = None) -> list[Mention]:
+def find_mentions(
+    tokens: Sequence[Token],
+    gazetteer: Gazetteer | None = None,
+    known_surnames: Mapping[str, Mention] | None = None,
+    sentence: str | None = None,
+) -> list[Mention]:
     """Actors and places named in one sentence, left to right, without overlaps.
 
     With ``sentence`` (the text ``tokens`` came from), each mention's ``text`` is exactly as written.
@@ -376,23 +468,41 @@ def find_mentions(tokens: Sequence[Token], gazetteer: Gazetteer | None = None,
     found = _find(tokens, gazetteer or default_gazetteer(), known_surnames or {})
     found = [_forces_of(tokens, m) for m in found]
     if sentence is not None:
-        found = [replace(m, text=sentence[tokens[m.start].start:tokens[m.end - 1].end]) for m in found]
+        found = [
+            replace(m, text=sentence[tokens[m.start].start : tokens[m.end - 1].end]) for m in found
+        ]
     return found
 
 
 def _forces_of(tokens: Sequence[Token], m: Mention) -> Mention:
-    """"Haftar's forces", "forces loyal to Haftar": the forces are named after their commander."""
+    """ "Haftar's forces", "forces loyal to Haftar": the forces are named after their commander."""
     if m.kind not in ("person", "force", "government") or m.modifier:
         return m
     j = m.end
-    if m.possessive and j < len(tokens) and tokens[j].lower in FORCE_NOUNS and not tokens[j].capitalised:
+    if (
+        m.possessive
+        and j < len(tokens)
+        and tokens[j].lower in FORCE_NOUNS
+        and not tokens[j].capitalised
+    ):
         return replace(m, end=j + 1, possessive=tokens[j].possessive)
     i = m.start
-    for lead in (("loyal", "to"), ("aligned", "with"), ("affiliated", "with"), ("led", "by"),
-                 ("commanded", "by"), ("under",), ("of",)):
+    for lead in (
+        ("loyal", "to"),
+        ("aligned", "with"),
+        ("affiliated", "with"),
+        ("led", "by"),
+        ("commanded", "by"),
+        ("under",),
+        ("of",),
+    ):
         k = i - len(lead)
-        if k >= 1 and tuple(t.lower for t in tokens[k:i]) == lead and tokens[k - 1].lower in FORCE_NOUNS \
-                and (lead != ("of",) or m.kind == "person"):
+        if (
+            k >= 1
+            and tuple(t.lower for t in tokens[k:i]) == lead
+            and tokens[k - 1].lower in FORCE_NOUNS
+            and (lead != ("of",) or m.kind == "person")
+        ):
             return replace(m, start=k - 1)
     return m
 
@@ -404,8 +514,12 @@ def _find(tokens: Sequence[Token], gz: Gazetteer, known: Mapping[str, Mention]) 
     while i < n:
         t = tokens[i]
         # Fast path: most tokens are lower-case words that start no name.
-        if not t.text[:1].isalnum() or (not t.capitalised and t.lower not in gz._phrases
-                                        and t.lower not in _GENERIC_START and "-" not in t.text):
+        if not t.text[:1].isalnum() or (
+            not t.capitalised
+            and t.lower not in gz._phrases
+            and t.lower not in _GENERIC_START
+            and "-" not in t.text
+        ):
             i += 1
             continue
         ref = _anaphor(tokens, i, known) if known else None
@@ -431,9 +545,16 @@ def _find(tokens: Sequence[Token], gz: Gazetteer, known: Mapping[str, Mention]) 
         if hit:
             end, phrase = hit
             # "UN Special Representative Ghassan Salamé", "Russian Foreign Minister Sergey Lavrov"
-            title_end = gz.title_at(tokens, end) if phrase.entry.kind != "person" and end < n \
-                and not tokens[end - 1].possessive else None
-            person = _person_after_title(tokens, i, title_end, gz) if title_end and title_end < n else None
+            title_end = (
+                gz.title_at(tokens, end)
+                if phrase.entry.kind != "person" and end < n and not tokens[end - 1].possessive
+                else None
+            )
+            person = (
+                _person_after_title(tokens, i, title_end, gz)
+                if title_end and title_end < n
+                else None
+            )
             if person:
                 out.append(person)
                 i = person.end
@@ -477,7 +598,16 @@ def _gazetteer_mention(tokens: Sequence[Token], i: int, end: int, p: _Phrase) ->
         return Mention(e.key, e.name, "place", text, i, end, poss, country=e.key)
     if p.role == "place" or e.kind == "place":
         return Mention(e.key, e.name, "place", text, i, end, poss, country=e.country)
-    return Mention(e.key, e.name, e.kind, text, i, end, poss, country=e.country if e.kind != "country" else e.key)
+    return Mention(
+        e.key,
+        e.name,
+        e.kind,
+        text,
+        i,
+        end,
+        poss,
+        country=e.country if e.kind != "country" else e.key,
+    )
 
 
 def _widen(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention:
@@ -486,10 +616,16 @@ def _widen(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention:
 
 
 def _topic(tokens: Sequence[Token], m: Mention) -> Mention:
-    """"the Libya conflict", "One China policy", "two EU member states": a name that only
+    """ "the Libya conflict", "One China policy", "two EU member states": a name that only
     qualifies the noun after it is not an actor there."""
-    if m.kind in ("country", "organisation") and not m.possessive and not m.actor_form and m.end < len(tokens) \
-            and tokens[m.end].lower in TOPIC_NOUNS and not tokens[m.end].capitalised:
+    if (
+        m.kind in ("country", "organisation")
+        and not m.possessive
+        and not m.actor_form
+        and m.end < len(tokens)
+        and tokens[m.end].lower in TOPIC_NOUNS
+        and not tokens[m.end].capitalised
+    ):
         return replace(m, modifier=True)
     return m
 
@@ -500,27 +636,63 @@ def _widen_actor(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention:
     if m.kind == "place" and m.key != m.country:  # a city
         return m
     j = m.end
-    if m.kind == "place" and j < len(tokens) and tokens[j].lower in AGENT_NOUNS and not tokens[j].capitalised:
+    if (
+        m.kind == "place"
+        and j < len(tokens)
+        and tokens[j].lower in AGENT_NOUNS
+        and not tokens[j].capitalised
+    ):
         # "the Russian missile attack", "Iranian drones": the demonym names who acts.
         e = gz.entries[m.country]
-        return Mention(e.key, e.name, "country", f"{m.text} {tokens[j].text}", m.start, j + 1,
-                       tokens[j].possessive, actor_form=True, country=e.key)
+        return Mention(
+            e.key,
+            e.name,
+            "country",
+            f"{m.text} {tokens[j].text}",
+            m.start,
+            j + 1,
+            tokens[j].possessive,
+            actor_form=True,
+            country=e.key,
+        )
     if j < len(tokens) and tokens[j].lower in ACTOR_NOUNS and not tokens[j].capitalised:
         e = gz.entries[m.country]
         if tokens[j].lower in ("president", "leaders"):
             return m  # "Libyan leaders", "the Libyan president": people, not the state
         text = f"{m.text} {tokens[j].text}"
-        return Mention(e.key, e.name, "country", text, m.start, j + 1, tokens[j].possessive,
-                       actor_form=True, country=e.key)
+        return Mention(
+            e.key,
+            e.name,
+            "country",
+            text,
+            m.start,
+            j + 1,
+            tokens[j].possessive,
+            actor_form=True,
+            country=e.key,
+        )
     # "the Government of Libya", "authorities of Libya"
-    if m.start >= 2 and tokens[m.start - 1].lower == "of" and tokens[m.start - 2].lower in (
-            "government", "authorities", "president", "leadership", "forces", "army", "military"):
+    if (
+        m.start >= 2
+        and tokens[m.start - 1].lower == "of"
+        and tokens[m.start - 2].lower
+        in ("government", "authorities", "president", "leadership", "forces", "army", "military")
+    ):
         if tokens[m.start - 2].lower == "president":
             return m
         e = gz.entries[m.country]
         text = f"{tokens[m.start - 2].text} of {m.text}"
-        return Mention(e.key, e.name, "country", text, m.start - 2, m.end, m.possessive,
-                       actor_form=True, country=e.key)
+        return Mention(
+            e.key,
+            e.name,
+            "country",
+            text,
+            m.start - 2,
+            m.end,
+            m.possessive,
+            actor_form=True,
+            country=e.key,
+        )
     return m
 
 
@@ -528,12 +700,19 @@ _GENERIC_START = frozenset({"all", "both", "the"})
 
 
 def _generic_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention | None:
-    """"all parties", "both sides", "all Libyan parties": an appeal to everyone, not to one actor."""
+    """ "all parties", "both sides", "all Libyan parties": an appeal to everyone, not to one actor."""
     if tokens[i].lower not in ("all", "both", "the"):
         return None
     j = i + 1
-    if j < len(tokens) and tokens[j].lower in ("relevant", "concerned", "warring", "conflict", "armed",
-                                                "political", "other"):
+    if j < len(tokens) and tokens[j].lower in (
+        "relevant",
+        "concerned",
+        "warring",
+        "conflict",
+        "armed",
+        "political",
+        "other",
+    ):
         j += 1
     elif j < len(tokens):
         hit = gz.match(tokens, j)
@@ -542,7 +721,14 @@ def _generic_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention | Non
     if j < len(tokens) and tokens[j].lower in GENERIC_HEADS:
         if tokens[i].lower == "the" and tokens[j].lower not in ("parties", "sides", "belligerents"):
             return None
-        return Mention("generic", "all parties", "generic", " ".join(t.text for t in tokens[i:j + 1]), i, j + 1)
+        return Mention(
+            "generic",
+            "all parties",
+            "generic",
+            " ".join(t.text for t in tokens[i : j + 1]),
+            i,
+            j + 1,
+        )
     return None
 
 
@@ -556,8 +742,12 @@ def _capitalised_run(tokens: Sequence[Token], i: int) -> int:
             last = j
             if t.possessive:
                 break
-        elif t.lower in ("of", "for", "and", "on", "the", "&") and j + 1 < len(tokens) and tokens[j + 1].capitalised \
-                and j > i:
+        elif (
+            t.lower in ("of", "for", "and", "on", "the", "&")
+            and j + 1 < len(tokens)
+            and tokens[j + 1].capitalised
+            and j > i
+        ):
             j += 1
         else:
             break
@@ -589,8 +779,12 @@ def _organisation_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention 
             j += 1
             if t.possessive:
                 break
-        elif t.lower in ("of", "for", "and", "on", "the", "&") and j + 1 < len(tokens) \
-                and tokens[j + 1].capitalised and words:
+        elif (
+            t.lower in ("of", "for", "and", "on", "the", "&")
+            and j + 1 < len(tokens)
+            and tokens[j + 1].capitalised
+            and words
+        ):
             words.append(t)
             j += 1
         else:
@@ -601,7 +795,11 @@ def _organisation_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention 
     caps = [w for w in words if w.capitalised]
     if len(caps) < 2 or not any(w.lower in ORG_WORDS for w in caps):
         return None
-    if caps[0].lower in ("government", "authorities") and len(caps) == 2 and gz.match(tokens, j - 1):
+    if (
+        caps[0].lower in ("government", "authorities")
+        and len(caps) == 2
+        and gz.match(tokens, j - 1)
+    ):
         return None  # "the Government of Afghanistan" is the country acting (see _widen)
     # A known name at the start wins ("Libyan National Army", "UN Security Council").
     hit = gz.match(tokens, i)
@@ -613,14 +811,23 @@ def _organisation_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention 
     country = None
     if hit and hit[1].role in ("demonym", "name") and hit[1].entry.kind == "country":
         country = hit[1].entry.key
-    return Mention("o:" + fold(name), name, "organisation", name, i, j, tokens[j - 1].possessive, country=country)
+    return Mention(
+        "o:" + fold(name),
+        name,
+        "organisation",
+        name,
+        i,
+        j,
+        tokens[j - 1].possessive,
+        country=country,
+    )
 
 
 _COMPOUND = re.compile(r"^(?P<head>[^-]+)-(?P<rest>[a-z][a-z-]*)$")
 
 
 def _compound_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention | None:
-    """"UN-facilitated", "Iran-backed", "Haftar-led": a name inside a compound adjective."""
+    """ "UN-facilitated", "Iran-backed", "Haftar-led": a name inside a compound adjective."""
     m = _COMPOUND.match(tokens[i].text)
     if not m:
         return None
@@ -631,13 +838,39 @@ def _compound_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention | No
     if not hit:
         return None
     base = _gazetteer_mention(head, 0, 1, hit[1])
-    return replace(base, text=tokens[i].text, start=i, end=i + 1, modifier=True,
-                   possessive=tokens[i].possessive)
+    return replace(
+        base,
+        text=tokens[i].text,
+        start=i,
+        end=i + 1,
+        modifier=True,
+        possessive=tokens[i].possessive,
+    )
 
 
-_TITLE_WORDS = frozenset({"speaker", "president", "secretary", "minister", "chair", "chairman", "ambassador",
-                          "envoy", "spokesperson", "spokesman", "commissioner", "director", "governor",
-                          "representative", "excellency", "majesty", "highness", "deputy", "general"})
+_TITLE_WORDS = frozenset(
+    {
+        "speaker",
+        "president",
+        "secretary",
+        "minister",
+        "chair",
+        "chairman",
+        "ambassador",
+        "envoy",
+        "spokesperson",
+        "spokesman",
+        "commissioner",
+        "director",
+        "governor",
+        "representative",
+        "excellency",
+        "majesty",
+        "highness",
+        "deputy",
+        "general",
+    }
+)
 
 
 def _name_end(tokens: Sequence[Token], j: int, limit: int = 4) -> int:
@@ -645,16 +878,26 @@ def _name_end(tokens: Sequence[Token], j: int, limit: int = 4) -> int:
     k, words = j, 0
     while k < len(tokens) and words < limit:
         t = tokens[k]
-        if t.capitalised and t.text[:1].isalpha() and t.lower not in STOPWORDS and t.lower not in ORG_WORDS \
-                and t.lower not in _TITLE_WORDS and t.lower not in DOCUMENT_WORDS:
+        if (
+            t.capitalised
+            and t.text[:1].isalpha()
+            and t.lower not in STOPWORDS
+            and t.lower not in ORG_WORDS
+            and t.lower not in _TITLE_WORDS
+            and t.lower not in DOCUMENT_WORDS
+        ):
             words += 1
             k += 1
             if len(t.text) == 1 and k < len(tokens) and tokens[k].text == ".":
                 k += 1  # an initial
             if t.possessive:
                 break
-        elif (t.lower in NAME_PARTICLES or re.match(r"^(?:al|el|bin|abu|abd)-\w", t.text)) and words \
-                and k + 1 < len(tokens) and tokens[k + 1].capitalised:
+        elif (
+            (t.lower in NAME_PARTICLES or re.match(r"^(?:al|el|bin|abu|abd)-\w", t.text))
+            and words
+            and k + 1 < len(tokens)
+            and tokens[k + 1].capitalised
+        ):
             k += 1
         elif re.match(r"^(?:al|el)-[A-Z]", t.text):
             words += 1
@@ -666,7 +909,9 @@ def _name_end(tokens: Sequence[Token], j: int, limit: int = 4) -> int:
     return k if words else j
 
 
-def _person(tokens: Sequence[Token], title_start: int, name_start: int, end: int, gz: Gazetteer) -> Mention:
+def _person(
+    tokens: Sequence[Token], title_start: int, name_start: int, end: int, gz: Gazetteer
+) -> Mention:
     title = " ".join(t.text for t in tokens[title_start:name_start] if t.text != ".")
     name_tokens = [t for t in tokens[name_start:end] if t.text != "."]
     name = " ".join(t.text + ("." if len(t.text) == 1 else "") for t in name_tokens)
@@ -682,7 +927,9 @@ def _person(tokens: Sequence[Token], title_start: int, name_start: int, end: int
     return Mention("p:" + fold(surname), name, "person", text, title_start, end, poss, title=title)
 
 
-def _person_after_title(tokens: Sequence[Token], i: int, title_end: int, gz: Gazetteer) -> Mention | None:
+def _person_after_title(
+    tokens: Sequence[Token], i: int, title_end: int, gz: Gazetteer
+) -> Mention | None:
     end = _name_end(tokens, title_end)
     if end == title_end:
         return None
@@ -693,7 +940,7 @@ def _person_after_title(tokens: Sequence[Token], i: int, title_end: int, gz: Gaz
 
 
 def _person_with_initial(tokens: Sequence[Token], i: int) -> Mention | None:
-    """"Antony J. Blinken", "Michael R. Pompeo": a name with a middle initial is a person."""
+    """ "Antony J. Blinken", "Michael R. Pompeo": a name with a middle initial is a person."""
     end = _name_end(tokens, i)
     inner = [t for t in tokens[i:end] if t.text != "."]
     if len(inner) < 3 or not any(len(t.text) == 1 for t in inner[1:-1]) or len(inner[-1].text) < 2:
@@ -701,26 +948,42 @@ def _person_with_initial(tokens: Sequence[Token], i: int) -> Mention | None:
     if tokens[i].lower in STOPWORDS:
         return None
     name = " ".join(t.text + ("." if len(t.text) == 1 else "") for t in inner)
-    return Mention("p:" + fold(inner[-1].text), name, "person", _text(tokens, i, end), i, end,
-                   tokens[end - 1].possessive)
+    return Mention(
+        "p:" + fold(inner[-1].text),
+        name,
+        "person",
+        _text(tokens, i, end),
+        i,
+        end,
+        tokens[end - 1].possessive,
+    )
 
 
 def _known_surname(tokens: Sequence[Token], i: int, known: Mapping[str, Mention]) -> Mention | None:
     m = known.get(tokens[i].lower)
     if m is None:
         return None
-    return Mention(m.key, m.name, "person", tokens[i].text, i, i + 1, tokens[i].possessive, title=m.title)
+    return Mention(
+        m.key, m.name, "person", tokens[i].text, i, i + 1, tokens[i].possessive, title=m.title
+    )
 
 
 def _anaphor(tokens: Sequence[Token], i: int, known: Mapping[str, Mention]) -> Mention | None:
-    """"the regime" -> the actor the text named as a regime."""
+    """ "the regime" -> the actor the text named as a regime."""
     if i + 1 >= len(tokens) or tokens[i].lower != "the":
         return None
     m = known.get("the " + tokens[i + 1].lower)
     if m is None or (i + 2 < len(tokens) and tokens[i + 2].capitalised):
         return None
-    return replace(m, text=f"{tokens[i].text} {tokens[i + 1].text}", start=i, end=i + 2,
-                   possessive=tokens[i + 1].possessive, actor_form=m.actor_form, modifier=False)
+    return replace(
+        m,
+        text=f"{tokens[i].text} {tokens[i + 1].text}",
+        start=i,
+        end=i + 2,
+        possessive=tokens[i + 1].possessive,
+        actor_form=m.actor_form,
+        modifier=False,
+    )
 
 
 # "the regime", "the junta": a definite description that refers back to the one actor so named.

@@ -70,7 +70,9 @@ class _Profile:
     record: Record
     analysis: TextAnalysis
     names: dict[str, str] = field(default_factory=dict)  # key -> display name (actors and places)
-    weights: dict[str, float] = field(default_factory=dict)  # key -> how much it says what the text is about
+    weights: dict[str, float] = field(
+        default_factory=dict
+    )  # key -> how much it says what the text is about
     actor_keys: set[str] = field(default_factory=set)
 
 
@@ -84,7 +86,9 @@ _RARE_AT = math.log(11)  # names in at most a tenth of the statements count full
 def _salience(sentences: Sequence[int], names: Iterable[str], title: str) -> float:
     """1 when a name is in the title or the first two sentences, 0.5 when repeated, else 0.25."""
     folded = canonical(title).casefold()
-    if (sentences and min(sentences) <= 1) or any(n and canonical(n).casefold() in folded for n in names):
+    if (sentences and min(sentences) <= 1) or any(
+        n and canonical(n).casefold() in folded for n in names
+    ):
         return 1.0
     return 0.5 if len(sentences) >= 2 else 0.25
 
@@ -105,7 +109,9 @@ def _profile(record: Record) -> _Profile:
         if k != analysis.speaker and k not in p.names:
             name = analysis.place_names.get(k, k)
             p.names[k] = name
-            p.weights[k] = _PLACE_WEIGHT * _salience(analysis.place_sentences.get(k, []), [name], title)
+            p.weights[k] = _PLACE_WEIGHT * _salience(
+                analysis.place_sentences.get(k, []), [name], title
+            )
     # A list of twenty signatories says little about which event a statement is about.
     countries = [k for k in p.names if k in _COUNTRY_KEYS()]
     if len(countries) > _MAX_COUNTRIES:
@@ -136,14 +142,18 @@ class Index:
         for v in self._postings.values():
             v.sort()
         total = max(len(self.profiles), 50)  # a small store cannot tell rare names from common ones
-        self._rarity = {k: min(1.0, math.log(1 + total / len(v)) / _RARE_AT) for k, v in self._postings.items()}
+        self._rarity = {
+            k: min(1.0, math.log(1 + total / len(v)) / _RARE_AT) for k, v in self._postings.items()
+        }
 
     def related(self, sid: str, window: timedelta, *, limit: int | None = None) -> list[Related]:
         """Statements of other sources about the same event, best first."""
         p = self.by_id[sid]
         return [r for _, r in self._related(p, window, limit)]
 
-    def _related(self, p: _Profile, window: timedelta, limit: int | None) -> list[tuple[int, Related]]:
+    def _related(
+        self, p: _Profile, window: timedelta, limit: int | None
+    ) -> list[tuple[int, Related]]:
         if p.record.date is None:
             return []
         t = p.record.date.timestamp()
@@ -167,11 +177,23 @@ class Index:
             q = self.profiles[n]
             days = abs(q.record.date.timestamp() - t) / 86400 if q.record.date else None
             out.append((n, Related(q.record, round(s, 2), tuple(dict.fromkeys(shared[n])), days)))
-        out.sort(key=lambda x: (-x[1].score, x[1].days if x[1].days is not None else math.inf, x[1].record.id))
+        out.sort(
+            key=lambda x: (
+                -x[1].score,
+                x[1].days if x[1].days is not None else math.inf,
+                x[1].record.id,
+            )
+        )
         return out[:limit] if limit else out
 
-    def divergences(self, *, since: datetime | None = None, window: timedelta = timedelta(days=7),
-                    per_statement: int = 10, involving: Iterable[str] | None = None) -> list[DivergentPair]:
+    def divergences(
+        self,
+        *,
+        since: datetime | None = None,
+        window: timedelta = timedelta(days=7),
+        per_statement: int = 10,
+        involving: Iterable[str] | None = None,
+    ) -> list[DivergentPair]:
         """Compare each statement with its best related ones; the divergent pairs, most divergent first."""
         wanted = set(involving) if involving is not None else None
         seen: set[tuple[str, str]] = set()
@@ -187,26 +209,44 @@ class Index:
                 if pair in seen:
                     continue
                 seen.add(pair)
-                first, second = (p, q) if (p.record.date, p.record.id) <= (q.record.date, q.record.id) else (q, p)
+                first, second = (
+                    (p, q)
+                    if (p.record.date, p.record.id) <= (q.record.date, q.record.id)
+                    else (q, p)
+                )
                 actors = compare_actors(first.analysis, second.analysis)
                 if not any(x.divergent for x in actors):
                     continue
-                full = compare(first.record.statement, second.record.statement,
-                               analyses=(first.analysis, second.analysis), align=False)
+                full = compare(
+                    first.record.statement,
+                    second.record.statement,
+                    analyses=(first.analysis, second.analysis),
+                    align=False,
+                )
                 out.append(DivergentPair(first.record, second.record, full, rel.score))
         out.sort(key=lambda d: (-d.score, -d.related_score, d.a.id, d.b.id))
         return out
 
 
-def related(target: str, records: Iterable[Record], *, window: timedelta = timedelta(days=7),
-            limit: int | None = None) -> list[Related]:
+def related(
+    target: str,
+    records: Iterable[Record],
+    *,
+    window: timedelta = timedelta(days=7),
+    limit: int | None = None,
+) -> list[Related]:
     """Statements in ``records`` from other sources that concern the same event as ``target``."""
     return Index(records).related(target, window, limit=limit)
 
 
-def find_divergences(records: Iterable[Record], *, since: datetime | None = None,
-                     window: timedelta = timedelta(days=7), per_statement: int = 10,
-                     involving: Iterable[str] | None = None) -> list[DivergentPair]:
+def find_divergences(
+    records: Iterable[Record],
+    *,
+    since: datetime | None = None,
+    window: timedelta = timedelta(days=7),
+    per_statement: int = 10,
+    involving: Iterable[str] | None = None,
+) -> list[DivergentPair]:
     """The divergent pairs among related statements of ``records``, most divergent first.
 
     ``since`` keeps pairs whose later-or-own statement is dated on or after it; ``involving``
@@ -214,11 +254,18 @@ def find_divergences(records: Iterable[Record], *, since: datetime | None = None
     """
     wanted = set(involving) if involving is not None else None
     return Index(within_reach(records, since=since, window=window, involving=wanted)).divergences(
-        since=since, window=window, per_statement=per_statement, involving=wanted)
+        since=since, window=window, per_statement=per_statement, involving=wanted
+    )
 
 
-def within_reach(records: Iterable[Record], *, since: datetime | None = None, window: timedelta = timedelta(days=7),
-                 involving: Iterable[str] | None = None, around: datetime | None = None) -> list[Record]:
+def within_reach(
+    records: Iterable[Record],
+    *,
+    since: datetime | None = None,
+    window: timedelta = timedelta(days=7),
+    involving: Iterable[str] | None = None,
+    around: datetime | None = None,
+) -> list[Record]:
     """The records that can be part of a pair asked for, so that only they are analysed.
 
     A pair needs both dates within ``window``: with ``since``, nothing dated before
@@ -229,7 +276,9 @@ def within_reach(records: Iterable[Record], *, since: datetime | None = None, wi
     if since is None and involving is None and around is None:
         return records
     wanted = set(involving) if involving is not None else None
-    anchors = [r.date for r in records if wanted is not None and r.id in wanted and r.date is not None]
+    anchors = [
+        r.date for r in records if wanted is not None and r.id in wanted and r.date is not None
+    ]
     if around is not None:
         anchors.append(around)
     anchors.sort()

@@ -19,14 +19,40 @@ from dipdiff.text import canonical
 
 POLARITIES = ("supportive", "critical", "neutral")
 
-_KEYS = {"phrase", "category", "polarity", "demand", "forms", "inflect", "except_followed_by",
-         "except_preceded_by"}
+_KEYS = {
+    "phrase",
+    "category",
+    "polarity",
+    "demand",
+    "forms",
+    "inflect",
+    "except_followed_by",
+    "except_preceded_by",
+}
 
 _WORD = re.compile(r"[\w]+(?:[-'][\w]+)*")
 
 # Negators that turn "we support" into "we do not support" within a few words before a signal.
-NEGATORS = frozenset({"not", "no", "never", "neither", "nor", "without", "cannot", "can't", "won't",
-                      "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't"})
+NEGATORS = frozenset(
+    {
+        "not",
+        "no",
+        "never",
+        "neither",
+        "nor",
+        "without",
+        "cannot",
+        "can't",
+        "won't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+    }
+)
 
 _NEGATION_WINDOW = 3
 
@@ -75,8 +101,10 @@ def inflections(phrase: str) -> list[str]:
 def words_of(text: str) -> list[tuple[str, int, int]]:
     """Canonical, case-folded words with their character offsets in ``text``."""
     # canonical() leaves ASCII words as they are; skipping it keeps scans of large stores fast.
-    return [((w.lower() if (w := m.group()).isascii() else canonical(w).casefold()), m.start(), m.end())
-            for m in _WORD.finditer(text)]
+    return [
+        ((w.lower() if (w := m.group()).isascii() else canonical(w).casefold()), m.start(), m.end())
+        for m in _WORD.finditer(text)
+    ]
 
 
 class Lexicon:
@@ -95,13 +123,17 @@ class Lexicon:
             raise ConfigError("each signal must be a table", key=where)
         unknown = sorted(set(raw) - _KEYS)
         if unknown:
-            raise ConfigError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})", key=where)
+            raise ConfigError(
+                f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})", key=where
+            )
         phrase = raw.get("phrase")
         if not isinstance(phrase, str) or not phrase.strip():
             raise ConfigError("'phrase' must be a non-empty string", key=where)
         polarity = raw.get("polarity", "neutral")
         if polarity not in POLARITIES:
-            raise ConfigError(f"'polarity' must be one of {', '.join(POLARITIES)}, not {polarity!r}", key=where)
+            raise ConfigError(
+                f"'polarity' must be one of {', '.join(POLARITIES)}, not {polarity!r}", key=where
+            )
         category = raw.get("category", "custom")
         if not isinstance(category, str):
             raise ConfigError("'category' must be a string", key=where)
@@ -120,7 +152,9 @@ class Lexicon:
         for form in forms:
             words = tuple(w for w, _, _ in words_of(form))
             if words:
-                self._by_first.setdefault(words[0], []).append(_Entry(signal, words, follow, precede))
+                self._by_first.setdefault(words[0], []).append(
+                    _Entry(signal, words, follow, precede)
+                )
 
     def extend(self, entries: Iterable[dict], *, where: str = "signals.add") -> Lexicon:
         """A new lexicon with ``entries`` added (user signals from the config)."""
@@ -147,15 +181,17 @@ class Lexicon:
             entry = match
             end = i + len(entry.words)
             start_char, end_char = words[i][1], words[end - 1][2]
-            negated = any(w in NEGATORS for w in plain[max(0, i - _NEGATION_WINDOW):i])
-            out.append(SignalMatch(entry.signal, start_char, end_char, text[start_char:end_char], negated))
+            negated = any(w in NEGATORS for w in plain[max(0, i - _NEGATION_WINDOW) : i])
+            out.append(
+                SignalMatch(entry.signal, start_char, end_char, text[start_char:end_char], negated)
+            )
             i = end
         return out
 
     def _match_at(self, plain: Sequence[str], i: int) -> _Entry | None:
         for entry in self._by_first.get(plain[i], ()):
             n = len(entry.words)
-            if tuple(plain[i:i + n]) != entry.words:
+            if tuple(plain[i : i + n]) != entry.words:
                 continue
             if i + n < len(plain) and plain[i + n] in entry.except_followed_by:
                 continue

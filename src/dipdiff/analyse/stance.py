@@ -48,34 +48,150 @@ from dipdiff.models import Statement
 STANCES = ("supportive", "critical", "neutral", "absent")
 
 # The demanded actions themselves: asked of whoever is to act.
-ACTIONS = frozenset({"halt", "cease", "stop", "withdraw", "stand down", "pull back", "refrain", "release",
-                     "end", "lay down arms", "de-escalate", "must"})
+ACTIONS = frozenset(
+    {
+        "halt",
+        "cease",
+        "stop",
+        "withdraw",
+        "stand down",
+        "pull back",
+        "refrain",
+        "release",
+        "end",
+        "lay down arms",
+        "de-escalate",
+        "must",
+    }
+)
 
 # Evaluations: about their possessor or the actor they are said of.
-EVALUATIONS = frozenset({"outrageous", "despicable", "reprehensible", "unacceptable", "unprovoked",
-                         "aggression", "atrocity", "war crime", "crimes against humanity", "violation",
-                         "illegal", "illegitimate", "destabilizing", "malign", "provocation",
-                         "significant role", "legitimate", "accountability", "consequences",
-                         "shared vision", "partnership", "cooperation"})
+EVALUATIONS = frozenset(
+    {
+        "outrageous",
+        "despicable",
+        "reprehensible",
+        "unacceptable",
+        "unprovoked",
+        "aggression",
+        "atrocity",
+        "war crime",
+        "crimes against humanity",
+        "violation",
+        "illegal",
+        "illegitimate",
+        "destabilizing",
+        "malign",
+        "provocation",
+        "significant role",
+        "legitimate",
+        "accountability",
+        "consequences",
+        "shared vision",
+        "partnership",
+        "cooperation",
+    }
+)
 
 # Context: the register of a statement, not a judgement of anyone.
-CONTEXT_CATEGORIES = frozenset({"restraint", "ceasefire", "humanitarian", "process", "sovereignty",
-                                "principle", "security", "modality", "warning"})
+CONTEXT_CATEGORIES = frozenset(
+    {
+        "restraint",
+        "ceasefire",
+        "humanitarian",
+        "process",
+        "sovereignty",
+        "principle",
+        "security",
+        "modality",
+        "warning",
+    }
+)
 
 APPEALS = frozenset({"urge", "call on", "call upon", "call for", "appeal to", "encourage", "press"})
 
 # What "demands something of the actor" means for divergence: the hard demands.
 HARD_DEMAND_CATEGORY = "demand"
 
-_DETERMINERS = frozenset({"the", "a", "an", "this", "these", "those", "its", "their", "his", "her", "our",
-                          "any", "such", "recent", "continued", "ongoing", "latest", "military", "brutal"})
+_DETERMINERS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "this",
+        "these",
+        "those",
+        "its",
+        "their",
+        "his",
+        "her",
+        "our",
+        "any",
+        "such",
+        "recent",
+        "continued",
+        "ongoing",
+        "latest",
+        "military",
+        "brutal",
+    }
+)
 
-_PREPOSITIONS = frozenset({"on", "against", "in", "near", "at", "into", "across", "throughout", "toward",
-                           "towards", "to", "inside", "within", "around", "from", "among", "with", "for",
-                           "of", "by", "about", "over", "regarding", "including", "between", "upon",
-                           "outside", "beyond", "through", "via", "under", "after", "during", "before",
-                           "since", "amid", "amidst", "despite", "following", "ahead", "like", "as", "than",
-                           "unlike", "behind", "along", "alongside", "concerning", "versus", "per", "until"})
+_PREPOSITIONS = frozenset(
+    {
+        "on",
+        "against",
+        "in",
+        "near",
+        "at",
+        "into",
+        "across",
+        "throughout",
+        "toward",
+        "towards",
+        "to",
+        "inside",
+        "within",
+        "around",
+        "from",
+        "among",
+        "with",
+        "for",
+        "of",
+        "by",
+        "about",
+        "over",
+        "regarding",
+        "including",
+        "between",
+        "upon",
+        "outside",
+        "beyond",
+        "through",
+        "via",
+        "under",
+        "after",
+        "during",
+        "before",
+        "since",
+        "amid",
+        "amidst",
+        "despite",
+        "following",
+        "ahead",
+        "like",
+        "as",
+        "than",
+        "unlike",
+        "behind",
+        "along",
+        "alongside",
+        "concerning",
+        "versus",
+        "per",
+        "until",
+    }
+)
 
 # Prepositions after which an actor can be what a signal is about.
 _TARGET_PREPS = {
@@ -84,28 +200,97 @@ _TARGET_PREPS = {
     "neutral": frozenset({"including", "for", "to", "with", "of"}),
 }
 
-_REPORTING = frozenset({"said", "says", "say", "stated", "states", "state", "believe", "believes", "believed",
-                        "think", "thinks", "consider", "considers", "considered", "noted", "notes", "note",
-                        "added", "stressed", "emphasized", "emphasised", "underscored", "reiterated",
-                        "reiterate", "reiterates", "affirmed", "highlighted", "agreed", "agree", "told",
-                        "announced", "declared", "discussed", "spoke", "that", "whether", "clear"})
+_REPORTING = frozenset(
+    {
+        "said",
+        "says",
+        "say",
+        "stated",
+        "states",
+        "state",
+        "believe",
+        "believes",
+        "believed",
+        "think",
+        "thinks",
+        "consider",
+        "considers",
+        "considered",
+        "noted",
+        "notes",
+        "note",
+        "added",
+        "stressed",
+        "emphasized",
+        "emphasised",
+        "underscored",
+        "reiterated",
+        "reiterate",
+        "reiterates",
+        "affirmed",
+        "highlighted",
+        "agreed",
+        "agree",
+        "told",
+        "announced",
+        "declared",
+        "discussed",
+        "spoke",
+        "that",
+        "whether",
+        "clear",
+    }
+)
 
-_CLAUSE_CONJ = frozenset({"but", "while", "whereas", "although", "though", "yet", "and", "which", "who"})
+_CLAUSE_CONJ = frozenset(
+    {"but", "while", "whereas", "although", "though", "yet", "and", "which", "who"}
+)
 
 # Words after which a country named without a preposition is the subject of a clause.
-_ACTS = frozenset("""is are was were has have had will would must should can could may continues continue
+_ACTS = frozenset(
+    """is are was were has have had will would must should can could may continues continue
 remains remain says said held holds met meets signed signs agreed agrees announced announces launched
 launches attacked attacks invaded invades refused refuses rejected rejects joined joins took takes made
-makes did does do seeks sought wants wanted""".split())
+makes did does do seeks sought wants wanted""".split()
+)
 
 _THIRD_PARTY = frozenset({"its", "their", "his", "her"})
 
-_POPULATION = frozenset({"people", "peoples", "citizens", "population", "populations", "civilians", "residents",
-                         "children", "women", "families", "nationals", "refugees", "victims", "youth"})
+_POPULATION = frozenset(
+    {
+        "people",
+        "peoples",
+        "citizens",
+        "population",
+        "populations",
+        "civilians",
+        "residents",
+        "children",
+        "women",
+        "families",
+        "nationals",
+        "refugees",
+        "victims",
+        "youth",
+    }
+)
 
 # Words that make an action a demand: "X must withdraw", "X should halt", "X needs to release".
-_MODALS = frozenset({"must", "should", "needs", "need", "has", "have", "ought", "immediately", "immediate",
-                     "unconditional", "unconditionally"})
+_MODALS = frozenset(
+    {
+        "must",
+        "should",
+        "needs",
+        "need",
+        "has",
+        "have",
+        "ought",
+        "immediately",
+        "immediate",
+        "unconditional",
+        "unconditionally",
+    }
+)
 
 _DEMANDING = APPEALS | {"demand", "insist"}
 _POSSESSIVE_END = re.compile(r"(?:[’']s|(?<=s)[’'])$")
@@ -131,7 +316,9 @@ class Attached:
 
     @property
     def hard_demand(self) -> bool:
-        return self.signal.category == HARD_DEMAND_CATEGORY and self.signal.demand and not self.negated
+        return (
+            self.signal.category == HARD_DEMAND_CATEGORY and self.signal.demand and not self.negated
+        )
 
     @property
     def label(self) -> str:
@@ -181,7 +368,9 @@ class TextAnalysis:
     actors: tuple[ActorInText, ...]
     places: tuple[str, ...]  # gazetteer keys of places and of countries named only as places
     speaker: str | None
-    place_sentences: dict[str, list[int]] = field(default_factory=dict)  # place key -> sentence indices
+    place_sentences: dict[str, list[int]] = field(
+        default_factory=dict
+    )  # place key -> sentence indices
     place_names: dict[str, str] = field(default_factory=dict)  # place key -> display name
 
     def actor(self, key: str) -> ActorInText | None:
@@ -215,7 +404,9 @@ def role_of(signal: Signal) -> str:
     return "verb"
 
 
-def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: Gazetteer | None = None) -> TextAnalysis:
+def analyze(
+    statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: Gazetteer | None = None
+) -> TextAnalysis:
     """Find the actors of ``statement`` and what it says about each of them."""
     lex = lexicon or default_lexicon()
     gz = gazetteer or default_gazetteer()
@@ -246,27 +437,61 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
     for sent, toks, found in zip(sentences, tokenized, first_pass):
         # A second look only where a bare surname may refer back to a person named elsewhere.
         covered = {k for m in found for k in range(m.start, m.end)}
-        again = any(k not in covered and (t.capitalised and t.lower in known or t.lower == "the" and k + 1 < len(toks)
-                                          and "the " + toks[k + 1].lower in known)
-                    for k, t in enumerate(toks))
-        mentions = [replace(m, text=sent.text[toks[m.start].start:toks[m.end - 1].end]) for m in found] \
-            if not again else find_mentions(toks, gz, known, sentence=sent.text)
+        again = any(
+            k not in covered
+            and (
+                t.capitalised
+                and t.lower in known
+                or t.lower == "the"
+                and k + 1 < len(toks)
+                and "the " + toks[k + 1].lower in known
+            )
+            for k, t in enumerate(toks)
+        )
+        mentions = (
+            [replace(m, text=sent.text[toks[m.start].start : toks[m.end - 1].end]) for m in found]
+            if not again
+            else find_mentions(toks, gz, known, sentence=sent.text)
+        )
         label = _speaker_label(sent, statement.paragraphs)
         if label:  # "SECRETARY BLINKEN:" introduces a turn of a transcript; it names no actor
             mentions = [m for m in mentions if toks[m.start].start >= label]
-        sigs = [] if _not_the_speakers(sent, statement.paragraphs) else [
-            s for s in _signals(lex, sent.text, toks)
-            # "Rapid Support Forces" names a force; it does not support anyone.
-            if not any(m.start < s.end and s.start < m.end and m.kind != "generic" for m in mentions)]
-        acting = _attribute(toks, mentions, sigs, _NO_SPEAKER if speaker is None else (
-            lambda m: m.key == speaker or m.country == speaker and m.actor_form or gz.is_issuer_body(m.name, speaker)))
+        sigs = (
+            []
+            if _not_the_speakers(sent, statement.paragraphs)
+            else [
+                s
+                for s in _signals(lex, sent.text, toks)
+                # "Rapid Support Forces" names a force; it does not support anyone.
+                if not any(
+                    m.start < s.end and s.start < m.end and m.kind != "generic" for m in mentions
+                )
+            ]
+        )
+        acting = _attribute(
+            toks,
+            mentions,
+            sigs,
+            _NO_SPEAKER
+            if speaker is None
+            else (
+                lambda m: (
+                    m.key == speaker
+                    or m.country == speaker
+                    and m.actor_form
+                    or gz.is_issuer_body(m.name, speaker)
+                )
+            ),
+        )
         per_sentence.append((mentions, sigs, acting))
         for m, is_acting in zip(mentions, acting):
             if m.kind == "generic":
                 continue
             if m.kind == "place" or (m.kind == "country" and not is_acting and not m.actor_form):
-                for key, name in ((m.key, m.name), (m.country, gz.entries[m.country].name if m.country in
-                                                          gz.entries else None)):
+                for key, name in (
+                    (m.key, m.name),
+                    (m.country, gz.entries[m.country].name if m.country in gz.entries else None),
+                ):
                     if key and name:
                         places.setdefault(key, []).append(sent.index)
                         place_names.setdefault(key, name)
@@ -291,7 +516,9 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
             for t in dict.fromkeys(s.targets):
                 m = mentions[t]
                 if m.key in actors:
-                    actors[m.key].signals.append(Attached(s.match.signal, s.match.text, s.match.negated, sent.index))
+                    actors[m.key].signals.append(
+                        Attached(s.match.signal, s.match.text, s.match.negated, sent.index)
+                    )
                     actors[m.key].acting = True
 
     merged: dict[str, ActorInText] = {}
@@ -312,13 +539,21 @@ def analyze(statement: Statement, *, lexicon: Lexicon | None = None, gazetteer: 
     for a in merged.values():
         if not a.acting:
             continue
-        a.speaker = speaker is not None and (speaker in a.keys or gz.is_issuer_body(a.name, speaker))
+        a.speaker = speaker is not None and (
+            speaker in a.keys or gz.is_issuer_body(a.name, speaker)
+        )
         a.sentences.sort()
         out.append(a)
     for a in out:
         places.pop(a.key, None) if a.kind == "country" else None
-    return TextAnalysis(tuple(sentences), tuple(out), tuple(places), speaker,
-                        {k: sorted(set(v)) for k, v in places.items()}, place_names)
+    return TextAnalysis(
+        tuple(sentences),
+        tuple(out),
+        tuple(places),
+        speaker,
+        {k: sorted(set(v)) for k, v in places.items()},
+        place_names,
+    )
 
 
 _QUESTIONER = re.compile(r"^(?:QUESTION|Q|AUDIENCE MEMBER|REPORTER)\b\s*[:.]?", re.I)
@@ -359,8 +594,13 @@ def _clauses(tokens: Sequence[Token]) -> list[int]:
     for k, t in enumerate(tokens):
         if t.text in (";", ":", "—", "–") or (t.text == "-" and k and tokens[k - 1].end < t.start):
             n += 1
-        elif t.text == "," and k + 2 < len(tokens) and tokens[k + 1].lower in _CLAUSE_CONJ \
-                and not tokens[k + 2].capitalised and tokens[k + 2].lower not in ("including",):
+        elif (
+            t.text == ","
+            and k + 2 < len(tokens)
+            and tokens[k + 1].lower in _CLAUSE_CONJ
+            and not tokens[k + 2].capitalised
+            and tokens[k + 2].lower not in ("including",)
+        ):
             n += 1
         out.append(n)
     return out
@@ -374,8 +614,12 @@ def _NO_SPEAKER(m: Mention) -> bool:  # noqa: N802 - a sentinel: the statement's
     return False
 
 
-def _attribute(tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig],
-               is_speaker: Callable[[Mention], bool] = _NO_SPEAKER) -> list[bool]:
+def _attribute(
+    tokens: Sequence[Token],
+    mentions: list[Mention],
+    sigs: list[_Sig],
+    is_speaker: Callable[[Mention], bool] = _NO_SPEAKER,
+) -> list[bool]:
     """Fill each signal's targets; returns, per mention, whether it is named as acting."""
     return _Attribution(tokens, mentions, sigs, is_speaker).run()
 
@@ -383,12 +627,19 @@ def _attribute(tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig
 class _Attribution:
     """Who each signal of one sentence is about (see the module docstring for the rules)."""
 
-    def __init__(self, tokens: Sequence[Token], mentions: list[Mention], sigs: list[_Sig],
-                 is_speaker: Callable[[Mention], bool]) -> None:
+    def __init__(
+        self,
+        tokens: Sequence[Token],
+        mentions: list[Mention],
+        sigs: list[_Sig],
+        is_speaker: Callable[[Mention], bool],
+    ) -> None:
         self.tokens, self.mentions, self.sigs, self.is_speaker = tokens, mentions, sigs, is_speaker
         self.clause = _clauses(tokens)
         # Prepositions inside a stance verb ("call *on* X") belong to the verb, not to X.
-        self.verb_tokens = frozenset(k for s in sigs if s.role == "verb" for k in range(s.start, s.end))
+        self.verb_tokens = frozenset(
+            k for s in sigs if s.role == "verb" for k in range(s.start, s.end)
+        )
         self.stops = [k for k, t in enumerate(tokens) if t.lower in _REPORTING]
 
     def clause_of(self, k: int) -> int:
@@ -414,9 +665,11 @@ class _Attribution:
         return w if w in _PREPOSITIONS else None
 
     def population(self, m: Mention) -> bool:
-        """"the people of Russia", "Syrians": a population, not the state or its forces."""
+        """ "the people of Russia", "Syrians": a population, not the state or its forces."""
         k = m.start
-        return k >= 2 and self.tokens[k - 1].lower == "of" and self.tokens[k - 2].lower in _POPULATION
+        return (
+            k >= 2 and self.tokens[k - 1].lower == "of" and self.tokens[k - 2].lower in _POPULATION
+        )
 
     def experiencer(self, m: Mention) -> bool:
         # "reaffirmed United States support for ...": a name that modifies a stance noun holds that
@@ -441,8 +694,15 @@ class _Attribution:
                         acting[k] = True
                 # "Russia condemned Ukraine" in a US statement reports Russia's stance, not the
                 # statement's. (People are not judged so: the speaker's own officials are people too.)
-                s.reported = speaker_known and bool(subject) and not any(self.is_speaker(mentions[k]) for k in subject) and all(
-                    mentions[k].kind in ("country", "government", "force", "organisation") for k in subject)
+                s.reported = (
+                    speaker_known
+                    and bool(subject)
+                    and not any(self.is_speaker(mentions[k]) for k in subject)
+                    and all(
+                        mentions[k].kind in ("country", "government", "force", "organisation")
+                        for k in subject
+                    )
+                )
                 s.targets = [] if s.reported else self.forward(s, c)
             elif s.role == "evaluation":
                 s.targets = self.evaluated(s, c)
@@ -455,11 +715,19 @@ class _Attribution:
         # "Russia held talks", "Egypt has agreed": a country as the subject of a clause acts.
         tokens = self.tokens
         for k, m in enumerate(mentions):
-            if m.kind == "country" and not m.possessive and not m.modifier and m.end < len(tokens) \
-                    and tokens[m.end].lower in _ACTS and self.governing(m) is None:
+            if (
+                m.kind == "country"
+                and not m.possessive
+                and not m.modifier
+                and m.end < len(tokens)
+                and tokens[m.end].lower in _ACTS
+                and self.governing(m) is None
+            ):
                 acting[k] = True
                 j = k - 1
-                while j >= 0 and [t.lower for t in tokens[mentions[j].end:mentions[j + 1].start]] in (["and"], [","]):
+                while j >= 0 and [
+                    t.lower for t in tokens[mentions[j].end : mentions[j + 1].start]
+                ] in (["and"], [","]):
                     if mentions[j].kind == "country":
                         acting[j] = True
                     j -= 1
@@ -473,10 +741,16 @@ class _Attribution:
             if m.end > s.start or self.clause_of(m.start) != c:
                 continue
             if not out:
-                if s.start - m.end > 5 or any(t.text in ",;" for t in self.tokens[m.end:s.start]):
+                if s.start - m.end > 5 or any(t.text in ",;" for t in self.tokens[m.end : s.start]):
                     break
-            elif [t.lower for t in self.tokens[m.end:self.mentions[out[-1]].start]] not in (
-                    ["and"], [","], [",", "and"], ["and", "the"], [",", "the"], [",", "and", "the"]):
+            elif [t.lower for t in self.tokens[m.end : self.mentions[out[-1]].start]] not in (
+                ["and"],
+                [","],
+                [",", "and"],
+                ["and", "the"],
+                [",", "the"],
+                [",", "and", "the"],
+            ):
                 break
             out.append(k)
         return out
@@ -491,19 +765,29 @@ class _Attribution:
             for prev in reversed(sigs[:n]):
                 if self.clause_of(prev.start) != c:
                     break
-                if prev.targets and prev.match.signal.polarity == "critical" and not prev.match.negated:
+                if (
+                    prev.targets
+                    and prev.match.signal.polarity == "critical"
+                    and not prev.match.negated
+                ):
                     s.targets = list(prev.targets)
                     break
             if s.targets:
                 for prev in reversed(sigs[:n]):
-                    if self.clause_of(prev.start) == c and prev.match.signal.phrase in APPEALS and not prev.targets:
+                    if (
+                        self.clause_of(prev.start) == c
+                        and prev.match.signal.phrase in APPEALS
+                        and not prev.targets
+                    ):
                         prev.targets = list(s.targets)
                         break
 
     def forward(self, s: _Sig, c: int) -> list[int]:
         """A stance verb is about the first actor after it in its clause, unless a preposition says otherwise."""
         signal = s.match.signal
-        if s.start and (self.tokens[s.start - 1].possessive or self.tokens[s.start - 1].lower in _THIRD_PARTY):
+        if s.start and (
+            self.tokens[s.start - 1].possessive or self.tokens[s.start - 1].lower in _THIRD_PARTY
+        ):
             return []  # "Tehran's support for the Houthis", "its condemnation of ...": someone else's stance
         appeal = signal.phrase in APPEALS
         allowed = _TARGET_PREPS["critical" if signal.category == "demand" else signal.polarity]
@@ -526,19 +810,29 @@ class _Attribution:
             if passed_victim:
                 # "condemn the attack on a market in Sudan by the RSF": only the agent may follow.
                 return [k] + self.coordinated(k) if prep == "by" and _targetable(m) else []
-            if _targetable(m) and (prep is None or (prep == "including" if appeal else prep in allowed)):
+            if _targetable(m) and (
+                prep is None or (prep == "including" if appeal else prep in allowed)
+            ):
                 return [k] + self.coordinated(k)
-            if signal.polarity != "critical" or signal.category == "concern" and prep in ("in", "at"):
+            if (
+                signal.polarity != "critical"
+                or signal.category == "concern"
+                and prep in ("in", "at")
+            ):
                 return []  # the object is someone or somewhere else
             passed_victim = True
         return []
 
     def coordinated(self, k: int) -> list[int]:
-        """"condemn X and Y": actors joined to the target by "and", "or" or commas."""
+        """ "condemn X and Y": actors joined to the target by "and", "or" or commas."""
         out, mentions = [], self.mentions
         while k + 1 < len(mentions):
-            gap = [t.lower for t in self.tokens[mentions[k].end:mentions[k + 1].start]]
-            if not gap or any(w not in ("and", "or", ",", "the") for w in gap) or not _targetable(mentions[k + 1]):
+            gap = [t.lower for t in self.tokens[mentions[k].end : mentions[k + 1].start]]
+            if (
+                not gap
+                or any(w not in ("and", "or", ",", "the") for w in gap)
+                or not _targetable(mentions[k + 1])
+            ):
                 break
             out.append(k + 1)
             k += 1
@@ -558,8 +852,12 @@ class _Attribution:
             m = mentions[k]
             if m.end > s.start or self.clause_of(m.start) != c:
                 continue
-            if s.start - m.end > _MAX_BACKWARD or self.verb_between(m.end, s.start) \
-                    or any(m.end <= x < s.start for x in self.stops) or m.kind == "generic":
+            if (
+                s.start - m.end > _MAX_BACKWARD
+                or self.verb_between(m.end, s.start)
+                or any(m.end <= x < s.start for x in self.stops)
+                or m.kind == "generic"
+            ):
                 break
             if not _targetable(m):
                 continue
@@ -569,19 +867,31 @@ class _Attribution:
         # "aggression by X", "partnership with X"
         ok = {"by"} | ({"with"} if s.match.signal.category == "partnership" else set())
         for k, m in enumerate(mentions):
-            if m.start >= s.end and self.clause_of(m.start) == c and m.start - s.end <= 4 and _targetable(m):
+            if (
+                m.start >= s.end
+                and self.clause_of(m.start) == c
+                and m.start - s.end <= 4
+                and _targetable(m)
+            ):
                 return [k] if self.governing(m, s.end) in ok else []
         return []
 
     def partner(self, s: _Sig, c: int) -> list[int]:
-        """"our partnership with X", "cooperate with X" — but not "its friendship with X" (third parties)."""
+        """ "our partnership with X", "cooperate with X" — but not "its friendship with X" (third parties)."""
         before = self.tokens[s.start - 1] if s.start else None
-        if before is not None and (before.possessive or before.lower in ("its", "their", "his", "her")):
+        if before is not None and (
+            before.possessive or before.lower in ("its", "their", "his", "her")
+        ):
             return []
         if any(m.end == s.start for m in self.mentions):
             return []  # "China's partnership with ..."
         for k, m in enumerate(self.mentions):
-            if m.start >= s.end and self.clause_of(m.start) == c and m.start - s.end <= 4 and _targetable(m):
+            if (
+                m.start >= s.end
+                and self.clause_of(m.start) == c
+                and m.start - s.end <= 4
+                and _targetable(m)
+            ):
                 return [k] + self.coordinated(k) if self.governing(m, s.end) == "with" else []
         return []
 
@@ -589,18 +899,28 @@ class _Attribution:
         """Is the action asked for ("urge X to halt", "X must withdraw"), not reported ("X withdrew")?"""
         if s.match.signal.phrase == "must":
             return True
-        if any(o.match.signal.phrase in _DEMANDING and not o.match.negated and not o.reported
-               and o.start < s.start and self.clause_of(o.start) == c for o in self.sigs):
+        if any(
+            o.match.signal.phrase in _DEMANDING
+            and not o.match.negated
+            and not o.reported
+            and o.start < s.start
+            and self.clause_of(o.start) == c
+            for o in self.sigs
+        ):
             return True
-        return any(t.lower in _MODALS for t in self.tokens[max(0, s.start - 3):s.start])
+        return any(t.lower in _MODALS for t in self.tokens[max(0, s.start - 3) : s.start])
 
     def actor_of_action(self, s: _Sig, c: int) -> list[int]:
         if not self.demanded(s, c):
             return []
         mentions, tokens = self.mentions, self.tokens
         # "X ... must stop": a modal's subject may stand far back in its clause.
-        reach = _MAX_BACKWARD * 3 if s.match.signal.phrase == "must" or any(
-            t.lower in ("must", "should") for t in tokens[max(0, s.start - 2):s.start]) else _MAX_BACKWARD
+        reach = (
+            _MAX_BACKWARD * 3
+            if s.match.signal.phrase == "must"
+            or any(t.lower in ("must", "should") for t in tokens[max(0, s.start - 2) : s.start])
+            else _MAX_BACKWARD
+        )
         # "urge X to halt", "X must withdraw": the actor before the action, up to the appeal verb.
         for k in range(len(mentions) - 1, -1, -1):
             m = mentions[k]
@@ -625,15 +945,27 @@ class _Attribution:
                 break
             if not _targetable(m):
                 continue
-            armed = m.possessive or m.actor_form or m.kind in ("force", "government") or \
-                tokens[m.end - 1].lower in ("forces", "troops", "fighters", "militia", "militias")
+            armed = (
+                m.possessive
+                or m.actor_form
+                or m.kind in ("force", "government")
+                or tokens[m.end - 1].lower
+                in ("forces", "troops", "fighters", "militia", "militias")
+            )
             if self.governing(m, s.end) in (None, "of", "to", "by") and armed:
                 return [k]
         return []
 
 
-_LEAD_WORDS = (("led", "by"), ("under",), ("commanded", "by"), ("headed", "by"), ("loyal", "to"),
-               ("of",), ("under", "the", "command", "of"))
+_LEAD_WORDS = (
+    ("led", "by"),
+    ("under",),
+    ("commanded", "by"),
+    ("headed", "by"),
+    ("loyal", "to"),
+    ("of",),
+    ("under", "the", "command", "of"),
+)
 
 _HEAD_WORDS = frozenset({"commander", "leader", "head", "chief", "chairman"})
 
@@ -642,19 +974,32 @@ def _ties(tokens: Sequence[Token], mentions: Sequence[Mention]) -> list[tuple[st
     """Pairs of actors that the text makes one: "Haftar's LNA", "the LNA, led by Haftar", "LNA commander Haftar"."""
     out = []
     for a, b in zip(mentions, mentions[1:]):
-        gap = [t.lower for t in tokens[a.end:b.start] if t.text != ","]
+        gap = [t.lower for t in tokens[a.end : b.start] if t.text != ","]
         kinds = {a.kind, b.kind}
         if "person" not in kinds or not kinds & {"force", "government"}:
             # "Haftar-led forces" / "Haftar-led LNA"
-            if a.modifier and a.kind == "person" and tokens[a.start].lower.endswith("-led") and b.kind in ("force",):
+            if (
+                a.modifier
+                and a.kind == "person"
+                and tokens[a.start].lower.endswith("-led")
+                and b.kind in ("force",)
+            ):
                 out.append((a.key, b.key))
             continue
         person, group = (a, b) if a.kind == "person" else (b, a)
         if a is person and a.possessive and not gap:
             out.append((person.key, group.key))  # "Haftar's LNA"
-        elif a is group and (tuple(gap) in _LEAD_WORDS or (len(gap) == 1 and gap[0] in _HEAD_WORDS)):
+        elif a is group and (
+            tuple(gap) in _LEAD_WORDS or (len(gap) == 1 and gap[0] in _HEAD_WORDS)
+        ):
             out.append((person.key, group.key))  # "the LNA, led by Haftar", "LNA commander Haftar"
-        elif a is person and gap and gap[0] in ("the",) + tuple(_HEAD_WORDS) and \
-                any(w in _HEAD_WORDS for w in gap) and gap[-1] in ("of", "the") and len(gap) <= 4:
+        elif (
+            a is person
+            and gap
+            and gap[0] in ("the",) + tuple(_HEAD_WORDS)
+            and any(w in _HEAD_WORDS for w in gap)
+            and gap[-1] in ("of", "the")
+            and len(gap) <= 4
+        ):
             out.append((person.key, group.key))  # "Haftar, the commander of the LNA"
     return out

@@ -78,7 +78,9 @@ def main_options(
     ] = Path("snapshots"),
     version: Annotated[
         Optional[bool],
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = None,
 ) -> None:
     ctx.obj = {"store": store}
@@ -102,8 +104,13 @@ def make_fetcher():
 
 
 def outcome_line(r: SnapshotResult) -> Text:
-    styles = {Outcome.NEW: "cyan", Outcome.CHANGED: "yellow", Outcome.UNCHANGED: "dim",
-              Outcome.BLOCKED: "red", Outcome.UNAVAILABLE: "red"}
+    styles = {
+        Outcome.NEW: "cyan",
+        Outcome.CHANGED: "yellow",
+        Outcome.UNCHANGED: "dim",
+        Outcome.BLOCKED: "red",
+        Outcome.UNAVAILABLE: "red",
+    }
     line = Text(f"{r.outcome.value:<10}", style=styles.get(r.outcome, ""))
     line.append(f" {r.statement_id}")
     if r.version:
@@ -153,7 +160,13 @@ def parse_window(value: str, option: str = "--window"):
     if not m:
         raise InputError(f"{option} {value!r}: expected a duration such as 7d, 48h or 2w")
     n = float(m.group(1))
-    return timedelta(hours=n) if m.group(2) == "h" else timedelta(weeks=n) if m.group(2) == "w" else timedelta(days=n)
+    return (
+        timedelta(hours=n)
+        if m.group(2) == "h"
+        else timedelta(weeks=n)
+        if m.group(2) == "w"
+        else timedelta(days=n)
+    )
 
 
 def parse_since(value: Optional[str]):
@@ -164,11 +177,18 @@ def parse_since(value: Optional[str]):
     try:
         return parse_timestamp(value)
     except InputError:
-        raise InputError(f"--since {value!r}: expected a date (YYYY-MM-DD) or an ISO 8601 time") from None
+        raise InputError(
+            f"--since {value!r}: expected a date (YYYY-MM-DD) or an ISO 8601 time"
+        ) from None
 
 
 ConfigOption = Annotated[
     Path,
-    typer.Option("--config", "-c", envvar="DIPDIFF_CONFIG", help="Config file (dipdiff.toml).",
-                 show_default=True),
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="DIPDIFF_CONFIG",
+        help="Config file (dipdiff.toml).",
+        show_default=True,
+    ),
 ]

@@ -26,8 +26,16 @@ def list_(
     for sid in store.statement_ids():
         meta = store.meta(sid)
         refs = store.versions(sid)
-        rows.append({"id": sid, "versions": len(refs), "last_fetched": refs[-1].fetched_at if refs else None,
-                     "agency": meta.agency, "title": meta.title, "url": meta.url})
+        rows.append(
+            {
+                "id": sid,
+                "versions": len(refs),
+                "last_fetched": refs[-1].fetched_at if refs else None,
+                "agency": meta.agency,
+                "title": meta.title,
+                "url": meta.url,
+            }
+        )
     if as_json:
         print_json(rows)
         return
@@ -44,16 +52,24 @@ def list_(
     if not console.is_terminal:
         # Piped: one tab-separated line per statement, nothing cut, easy to `cut -f1`.
         for r in rows:
-            console.print(Text("\t".join([r["id"], str(r["versions"]), r["last_fetched"] or "-",
-                                          safe(r["title"])])))
+            console.print(
+                Text(
+                    "\t".join(
+                        [r["id"], str(r["versions"]), r["last_fetched"] or "-", safe(r["title"])]
+                    )
+                )
+            )
         return
-    table.add_column("id", overflow="fold",
-                     max_width=max(20, min(id_width, console.width - fixed - title_min)))
+    table.add_column(
+        "id", overflow="fold", max_width=max(20, min(id_width, console.width - fixed - title_min))
+    )
     table.add_column("versions", justify="right", no_wrap=True)
     table.add_column("last fetched", no_wrap=True)
     table.add_column("title", overflow="fold", min_width=min(title_min, console.width // 3))
     for r in rows:
-        table.add_row(Text(r["id"]), str(r["versions"]), r["last_fetched"] or "-", Text(safe(r["title"])))
+        table.add_row(
+            Text(r["id"]), str(r["versions"]), r["last_fetched"] or "-", Text(safe(r["title"]))
+        )
     console.print(table)
 
 
@@ -62,7 +78,9 @@ def list_(
 def log(
     ctx: typer.Context,
     statement_id: Annotated[str, typer.Argument(metavar="ID", help="<source>/<slug>")],
-    checks: Annotated[bool, typer.Option("--checks", help="Show every check, not only versions.")] = False,
+    checks: Annotated[
+        bool, typer.Option("--checks", help="Show every check, not only versions.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The versions of one statement (and with --checks, its check history)."""
@@ -75,8 +93,16 @@ def log(
     versions = []
     for ref in refs:
         st = store.read_version(sid, ref.number).statement
-        versions.append({"version": ref.number, "fetched_at": ref.fetched_at, "sha256": ref.sha256,
-                         "words": st.words, "title": st.title, "file": ref.filename})
+        versions.append(
+            {
+                "version": ref.number,
+                "fetched_at": ref.fetched_at,
+                "sha256": ref.sha256,
+                "words": st.words,
+                "title": st.title,
+                "file": ref.filename,
+            }
+        )
     if as_json:
         doc: dict[str, Any] = {"id": sid, "url": meta.url, "versions": versions}
         if checks:
@@ -89,7 +115,13 @@ def log(
     for col in ("@", "fetched at", "sha256", "words", "title"):
         table.add_column(col, overflow="fold")
     for v in versions:
-        table.add_row(str(v["version"]), v["fetched_at"], v["sha256"][:12], str(v["words"]), Text(safe(v["title"])))
+        table.add_row(
+            str(v["version"]),
+            v["fetched_at"],
+            v["sha256"][:12],
+            str(v["words"]),
+            Text(safe(v["title"])),
+        )
     console.print(table)
     if checks:
         console.print()
@@ -97,8 +129,13 @@ def log(
         for col in ("checked at", "outcome", "status", "version", "note"):
             table.add_column(col, overflow="fold")
         for c in meta.checks:
-            table.add_row(str(c.get("time", "")), str(c.get("outcome", "")), str(c.get("status", "")),
-                          str(c.get("version", "")), Text(safe(str(c.get("note", "")))))
+            table.add_row(
+                str(c.get("time", "")),
+                str(c.get("outcome", "")),
+                str(c.get("status", "")),
+                str(c.get("version", "")),
+                Text(safe(str(c.get("note", "")))),
+            )
         console.print(table)
 
 
@@ -106,7 +143,12 @@ def log(
 @handle_errors
 def show(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="ID[@N]", help="Statement, optionally a version (1 = first, -1 = latest).")],
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID[@N]", help="Statement, optionally a version (1 = first, -1 = latest)."
+        ),
+    ],
     raw: Annotated[bool, typer.Option("--raw", help="Print the raw HTML as fetched.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -131,8 +173,11 @@ def show(
     v = store.read_version(sid, n)
     if as_json:
         doc = statement_meta(v.statement, v.ref.number) | {
-            "id": sid, "fetched_at": v.ref.fetched_at, "sha256": v.ref.sha256,
-            "paragraphs": list(v.statement.paragraphs)}
+            "id": sid,
+            "fetched_at": v.ref.fetched_at,
+            "sha256": v.ref.sha256,
+            "paragraphs": list(v.statement.paragraphs),
+        }
         print_json(doc)
         return
     make_console().print(Text(safe(statement_text(v.statement))), end="")
@@ -142,9 +187,14 @@ def show(
 @handle_errors
 def verify(
     ctx: typer.Context,
-    repair: Annotated[bool, typer.Option(
-        "--repair", help="First remove what interrupted runs left behind (temp files, raw pages "
-        "without their version, statements with nothing stored); never touches a version.")] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="First remove what interrupted runs left behind (temp files, raw pages "
+            "without their version, statements with nothing stored); never touches a version.",
+        ),
+    ] = False,
 ) -> None:
     """Check every file of the store: headers, hashes, metadata. Exit 2 naming what is wrong."""
     store = store_from(ctx)

@@ -63,7 +63,9 @@ def compare(
 def related(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(metavar="ID", help="Statement ID.")],
-    window: Annotated[str, typer.Option("--window", help="How far apart the dates may be: 7d, 48h, 2w.")] = "7d",
+    window: Annotated[
+        str, typer.Option("--window", help="How far apart the dates may be: 7d, 48h, 2w.")
+    ] = "7d",
     limit: Annotated[int, typer.Option("--limit", help="Show at most this many.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -79,14 +81,21 @@ def related(
         return
     console = make_console()
     if not items:
-        console.print(Text(f"no related statements from other sources within {window} of {record.id}"))
+        console.print(
+            Text(f"no related statements from other sources within {window} of {record.id}")
+        )
         return
     table = Table(box=None, pad_edge=False, show_edge=False)
     for col in ("score", "days", "id", "shared", "title"):
         table.add_column(col, overflow="fold", no_wrap=col in ("score", "days", "id"))
     for r in items:
-        table.add_row(f"{r.score:.2f}", f"{r.days:.1f}" if r.days is not None else "-", Text(r.record.id),
-                      Text(safe(", ".join(r.shared))), Text(safe(r.record.statement.title)))
+        table.add_row(
+            f"{r.score:.2f}",
+            f"{r.days:.1f}" if r.days is not None else "-",
+            Text(r.record.id),
+            Text(safe(", ".join(r.shared))),
+            Text(safe(r.record.statement.title)),
+        )
     console.print(table)
 
 
@@ -94,8 +103,13 @@ def related(
 @handle_errors
 def divergences(
     ctx: typer.Context,
-    since: Annotated[Optional[str], typer.Option("--since", help="Only pairs with a statement dated on or after this date.")] = None,
-    window: Annotated[str, typer.Option("--window", help="How far apart related statements may be: 7d, 48h, 2w.")] = "7d",
+    since: Annotated[
+        Optional[str],
+        typer.Option("--since", help="Only pairs with a statement dated on or after this date."),
+    ] = None,
+    window: Annotated[
+        str, typer.Option("--window", help="How far apart related statements may be: 7d, 48h, 2w.")
+    ] = "7d",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Related statements of different sources that diverge, most divergent first. Exit 1 when any."""

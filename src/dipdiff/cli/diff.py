@@ -21,12 +21,37 @@ GRANULARITIES = ("word", "sentence", "paragraph")
 @handle_errors
 def diff(
     ctx: typer.Context,
-    refs: Annotated[list[str], typer.Argument(metavar="A [B]", help="ID (latest two versions), ID@N ID@M, files or URLs.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="term, md, html, json or unified.")] = "term",
-    context: Annotated[int, typer.Option(help="Unchanged paragraphs shown around each change.")] = 1,
-    ignore_cosmetic: Annotated[bool, typer.Option("--ignore-cosmetic", help="Hide whitespace, quote, dash and case-only changes.")] = False,
-    granularity: Annotated[str, typer.Option("--granularity", "-g", help="word, sentence or paragraph: the unit a change snaps to.")] = "word",
-    config: Annotated[Path, typer.Option("--config", "-c", envvar="DIPDIFF_CONFIG", help="Config file whose [[signals.add]] extend the signal lexicon (if it exists).")] = Path("dipdiff.toml"),
+    refs: Annotated[
+        list[str],
+        typer.Argument(metavar="A [B]", help="ID (latest two versions), ID@N ID@M, files or URLs."),
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="term, md, html, json or unified.")
+    ] = "term",
+    context: Annotated[
+        int, typer.Option(help="Unchanged paragraphs shown around each change.")
+    ] = 1,
+    ignore_cosmetic: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-cosmetic", help="Hide whitespace, quote, dash and case-only changes."
+        ),
+    ] = False,
+    granularity: Annotated[
+        str,
+        typer.Option(
+            "--granularity", "-g", help="word, sentence or paragraph: the unit a change snaps to."
+        ),
+    ] = "word",
+    config: Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            "-c",
+            envvar="DIPDIFF_CONFIG",
+            help="Config file whose [[signals.add]] extend the signal lexicon (if it exists).",
+        ),
+    ] = Path("dipdiff.toml"),
 ) -> None:
     """Word-level redline of two versions, files or URLs. Exit 0 same, 1 different, 2 trouble."""
     from dipdiff.analyse.diff import diff_statements
@@ -44,13 +69,17 @@ def diff(
     if context < 0:
         raise InputError("--context must be 0 or more")
     lexicon = _user_lexicon(config)
-    a, b = resolve_pair(refs, store_from(ctx), make_fetcher() if any("://" in r for r in refs) else None)
+    a, b = resolve_pair(
+        refs, store_from(ctx), make_fetcher() if any("://" in r for r in refs) else None
+    )
     result = diff_statements(a.statement, b.statement, lexicon=lexicon, granularity=granularity)
     result = result.filtered(ignore_cosmetic=ignore_cosmetic)
     if fmt == "json":
         sys.stdout.write(safe_json(diff_json(result, a.version, b.version)))
     elif fmt == "md":
-        sys.stdout.write(safe(diff_markdown(result, context=context, a_label=a.label, b_label=b.label)))
+        sys.stdout.write(
+            safe(diff_markdown(result, context=context, a_label=a.label, b_label=b.label))
+        )
     elif fmt == "html":
         sys.stdout.write(safe(diff_html(result, context=context, a_label=a.label, b_label=b.label)))
     elif fmt == "unified":
@@ -70,7 +99,9 @@ def _user_lexicon(config: Path):
         return None
     extra = load_config(config).signals.get("add")
     if extra is not None and not isinstance(extra, list):
-        raise ConfigError("'add' must be a list of [[signals.add]] tables", path=str(config), key="signals")
+        raise ConfigError(
+            "'add' must be a list of [[signals.add]] tables", path=str(config), key="signals"
+        )
     try:
         return lexicon(extra)
     except ConfigError as e:

@@ -27,11 +27,22 @@ from dipdiff.render.terminal import make_console, safe
 @handle_errors
 def report(
     ctx: typer.Context,
-    date_: Annotated[Optional[str], typer.Option("--date", help="The day to report (YYYY-MM-DD, UTC).")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", help="Everything from this day (YYYY-MM-DD) on.")] = None,
-    run: Annotated[Optional[str], typer.Option("--run", help="One run: 'latest' or a run id from runs.json.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write the report here ('-': print it).")] = None,
-    reports: Annotated[Optional[Path], typer.Option("--reports", help="Reports folder (default: reports/ beside the store).")] = None,
+    date_: Annotated[
+        Optional[str], typer.Option("--date", help="The day to report (YYYY-MM-DD, UTC).")
+    ] = None,
+    since: Annotated[
+        Optional[str], typer.Option("--since", help="Everything from this day (YYYY-MM-DD) on.")
+    ] = None,
+    run: Annotated[
+        Optional[str], typer.Option("--run", help="One run: 'latest' or a run id from runs.json.")
+    ] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", help="Write the report here ('-': print it).")
+    ] = None,
+    reports: Annotated[
+        Optional[Path],
+        typer.Option("--reports", help="Reports folder (default: reports/ beside the store)."),
+    ] = None,
 ) -> None:
     """Write a markdown report of what changed, update reports/README.md and reports/feed.xml."""
     from dipdiff.pipeline import report as reports_
@@ -51,13 +62,18 @@ def report(
         else:
             window = reports_.default_window(store)
         history = reports_.History(store)
-        data = reports_.build_report(store, window, find_divergences=divergence_finder(), history=history)
+        data = reports_.build_report(
+            store, window, find_divergences=divergence_finder(), history=history
+        )
         if out is not None and str(out) == "-":
             sys.stdout.write(safe(render_report(data)))
             return
-        written = reports_.write_reports(store, reports_dir(store, reports), data, out, filename=window.filename,
-                                         history=history)
-    make_console().print(Text(f"{written.report}  ({', '.join(f'{v} {k}' for k, v in data.counts().items())})"))
+        written = reports_.write_reports(
+            store, reports_dir(store, reports), data, out, filename=window.filename, history=history
+        )
+    make_console().print(
+        Text(f"{written.report}  ({', '.join(f'{v} {k}' for k, v in data.counts().items())})")
+    )
 
 
 class _RunLog:
@@ -85,12 +101,29 @@ class _RunLog:
 def run(
     ctx: typer.Context,
     config: ConfigOption = Path("dipdiff.toml"),
-    commit: Annotated[bool, typer.Option("--commit", help="git-commit snapshots/ and reports/ when something changed.")] = False,
-    webhook: Annotated[Optional[str], typer.Option("--webhook", envvar="DIPDIFF_WEBHOOK", help="POST a JSON summary here when something changed.")] = None,
-    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for a run that holds the store.")] = 30.0,
-    reports: Annotated[Optional[Path], typer.Option("--reports", help="Reports folder (default: reports/ beside the store).")] = None,
+    commit: Annotated[
+        bool,
+        typer.Option("--commit", help="git-commit snapshots/ and reports/ when something changed."),
+    ] = False,
+    webhook: Annotated[
+        Optional[str],
+        typer.Option(
+            "--webhook",
+            envvar="DIPDIFF_WEBHOOK",
+            help="POST a JSON summary here when something changed.",
+        ),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", min=0, help="Seconds to wait for a run that holds the store.")
+    ] = 30.0,
+    reports: Annotated[
+        Optional[Path],
+        typer.Option("--reports", help="Reports folder (default: reports/ beside the store)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every step and every statement.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every step and every statement.")
+    ] = False,
 ) -> None:
     """For cron: fetch due statements, write the report, optionally commit. Exit 0 nothing, 1 changes, 2 trouble."""
     from dipdiff.config import load_config
@@ -105,8 +138,16 @@ def run(
     def fetch(st):
         return fetch_sources(cfg, st, clock=now, listener=monitor.LogListener(log))
 
-    result = monitor.run_monitor(store, fetch, now=now, reports_dir=folder, commit=commit,
-                                 find_divergences=monitor.divergence_finder(), lock_wait=wait, log=log)
+    result = monitor.run_monitor(
+        store,
+        fetch,
+        now=now,
+        reports_dir=folder,
+        commit=commit,
+        find_divergences=monitor.divergence_finder(),
+        lock_wait=wait,
+        log=log,
+    )
     if result.changed:
         where = f"; wrote {result.written.report}" if result.written else ""
         done = f"; committed {result.commit[:12]}" if result.commit else ""
@@ -126,12 +167,22 @@ def run(
 def fetch(
     ctx: typer.Context,
     config: ConfigOption = Path("dipdiff.toml"),
-    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
-    check_all: Annotated[bool, typer.Option("--all", help="Re-check every known statement, ignoring the schedule.")] = False,
-    since: Annotated[Optional[str], typer.Option(help="Only statements published since this date (ISO 8601).")] = None,
+    source: Annotated[
+        Optional[list[str]], typer.Option("--source", "-s", help="Only this source (repeatable).")
+    ] = None,
+    check_all: Annotated[
+        bool, typer.Option("--all", help="Re-check every known statement, ignoring the schedule.")
+    ] = False,
+    since: Annotated[
+        Optional[str], typer.Option(help="Only statements published since this date (ISO 8601).")
+    ] = None,
     limit: Annotated[Optional[int], typer.Option(help="Check at most N statements.", min=0)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable run summary on stdout.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log unchanged statements too.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a machine-readable run summary on stdout.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log unchanged statements too.")
+    ] = False,
 ) -> None:
     """Discover new statements and re-check known ones. Exit 0 nothing new, 1 new/changed, 2 trouble."""
     from dipdiff.clock import parse_timestamp, utc_timestamp
@@ -145,13 +196,23 @@ def fetch(
     for name in source or []:
         cfg.source(name)  # an unknown name is an error before anything is fetched
     with FetchProgress(make_console(stderr=True), verbose=verbose) as progress:
-        run = fetch_sources(cfg, store_from(ctx), sources=source or None, check_all=check_all, since=since_ts,
-                            limit=limit, clock=now, listener=progress)
+        run = fetch_sources(
+            cfg,
+            store_from(ctx),
+            sources=source or None,
+            check_all=check_all,
+            since=since_ts,
+            limit=limit,
+            clock=now,
+            listener=progress,
+        )
     doc = summary(run)
     if as_json:
         print_json(doc)
     else:
         counts = ", ".join(f"{n} {k}" for k, n in doc["outcomes"].items() if n) or "nothing due"
         trouble = f"; {len(run.problems)} source(s) could not be read" if run.problems else ""
-        make_console(stderr=True).print(Text(f"checked {doc['checked']} statement(s): {counts}{trouble}"))
+        make_console(stderr=True).print(
+            Text(f"checked {doc['checked']} statement(s): {counts}{trouble}")
+        )
     raise typer.Exit(exit_status(run))

@@ -51,5 +51,7 @@ def import_(
     from dipdiff.pipeline.snapshot import import_file
 
     check_source_name(source)
-    result = import_file(store_from(ctx), file, url, fetched_at=fetched_at or now(), source=source, agency=agency)
+    result = import_file(
+        store_from(ctx), file, url, fetched_at=fetched_at or now(), source=source, agency=agency
+    )
     make_console().print(outcome_line(result))

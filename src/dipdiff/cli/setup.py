@@ -19,7 +19,9 @@ from dipdiff.text import clip
 @app.command()
 @handle_errors
 def demo(
-    folder: Annotated[Path, typer.Option("--dir", help="Demo folder (recreated each run).")] = Path("dipdiff-demo"),
+    folder: Annotated[Path, typer.Option("--dir", help="Demo folder (recreated each run).")] = Path(
+        "dipdiff-demo"
+    ),
 ) -> None:
     """Run the whole product offline on bundled sample statements."""
     from dipdiff.pipeline import demo as d
@@ -40,16 +42,26 @@ def demo(
         for day, when in d.DAYS.items():
             pages = d.serve_day(server, day)
             console.print()
-            console.print(Text(f"{day} ({when}): snapshotting {len(pages)} statement(s)", style="bold"))
+            console.print(
+                Text(f"{day} ({when}): snapshotting {len(pages)} statement(s)", style="bold")
+            )
             results = []
             for p in pages:
-                r = snapshot_url(store, lambda u, when=when: fetch_page(client, u, fetched_at=when),
-                                 server.url(p.path), source=p.source, agency=p.agency)
+                r = snapshot_url(
+                    store,
+                    lambda u, when=when: fetch_page(client, u, fetched_at=when),
+                    server.url(p.path),
+                    source=p.source,
+                    agency=p.agency,
+                )
                 results.append(r)
                 console.print(Text("  ") + outcome_line(r))
             changed += d.changed_diffs(results)
     for r, result in changed:
-        labels = (f"{r.statement_id}@{r.event.a_version if r.event else ''}", f"{r.statement_id}@{r.version}")
+        labels = (
+            f"{r.statement_id}@{r.event.a_version if r.event else ''}",
+            f"{r.statement_id}@{r.version}",
+        )
         console.print()
         render_diff(console, result, labels=labels)
         report += [diff_markdown(result, a_label=labels[0], b_label=labels[1]), ""]
@@ -79,7 +91,9 @@ def _demo_compare(console, store, refs: tuple[str, str]) -> list[str]:
 @app.command()
 @handle_errors
 def init(
-    folder: Annotated[Path, typer.Argument(help="Folder to set up (default: the current one).")] = Path("."),
+    folder: Annotated[
+        Path, typer.Argument(help="Folder to set up (default: the current one).")
+    ] = Path("."),
 ) -> None:
     """Create dipdiff.toml (with the built-in presets), snapshots/, reports/ and cron/CI examples."""
     from dipdiff.pipeline.init import init_project
@@ -88,13 +102,23 @@ def init(
     for path, created, description in init_project(folder):
         verb = "created" if created else "kept   "
         console.print(Text(f"{verb} {path}  ({description})"))
-    console.print(Text(f"next: edit {folder / 'dipdiff.toml'}, then run `dipdiff fetch` in {folder}"))
-    console.print(Text(f"to monitor: `dipdiff run --commit` from cron ({folder / 'crontab.example'}) "
-                       f"or CI ({folder / '.github/workflows/dipdiff.yml'}), in a git repository"))
+    console.print(
+        Text(f"next: edit {folder / 'dipdiff.toml'}, then run `dipdiff fetch` in {folder}")
+    )
+    console.print(
+        Text(
+            f"to monitor: `dipdiff run --commit` from cron ({folder / 'crontab.example'}) "
+            f"or CI ({folder / '.github/workflows/dipdiff.yml'}), in a git repository"
+        )
+    )
 
 
-sources_app = typer.Typer(help="Built-in presets and configured sources; `sources check NAME` tests one.",
-                          invoke_without_command=True, no_args_is_help=False, rich_markup_mode=None)
+sources_app = typer.Typer(
+    help="Built-in presets and configured sources; `sources check NAME` tests one.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    rich_markup_mode=None,
+)
 
 app.add_typer(sources_app, name="sources")
 
@@ -113,11 +137,31 @@ def sources_list(
     from dipdiff.config import load_config, preset, preset_names
 
     configured = load_config(config).sources if config.exists() else ()
-    rows = [{"name": s.name, "where": "config", "kind": s.kind, "enabled": s.enabled, "url": s.url,
-             "preset": s.preset, "agency": s.agency} for s in configured]
-    rows += [{"name": n, "where": "preset", "kind": p.kind, "enabled": None, "url": p.url, "preset": n,
-              "agency": p.agency, "description": p.description}
-             for n, p in ((n, preset(n)) for n in preset_names())]
+    rows = [
+        {
+            "name": s.name,
+            "where": "config",
+            "kind": s.kind,
+            "enabled": s.enabled,
+            "url": s.url,
+            "preset": s.preset,
+            "agency": s.agency,
+        }
+        for s in configured
+    ]
+    rows += [
+        {
+            "name": n,
+            "where": "preset",
+            "kind": p.kind,
+            "enabled": None,
+            "url": p.url,
+            "preset": n,
+            "agency": p.agency,
+            "description": p.description,
+        }
+        for n, p in ((n, preset(n)) for n in preset_names())
+    ]
     if as_json:
         print_json(rows)
         return
@@ -126,11 +170,17 @@ def sources_list(
     for col in ("name", "from", "kind", "url"):
         table.add_column(col, overflow="fold", no_wrap=col == "name")
     for r in rows:
-        where = r["where"] if r["where"] == "preset" else ("config" if r["enabled"] else "config (disabled)")
+        where = (
+            r["where"]
+            if r["where"] == "preset"
+            else ("config" if r["enabled"] else "config (disabled)")
+        )
         table.add_row(Text(r["name"]), where, r["kind"], Text(safe(r["url"])))
     console.print(table)
     if not configured:
-        console.print(Text(f"({config} not found: showing the built-in presets; `dipdiff init` creates one)"))
+        console.print(
+            Text(f"({config} not found: showing the built-in presets; `dipdiff init` creates one)")
+        )
 
 
 @sources_app.command("check")
@@ -138,7 +188,10 @@ def sources_list(
 def sources_check(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A configured source or a built-in preset.")],
-    url: Annotated[Optional[str], typer.Option("--url", help="Check this statement URL instead of the first one found.")] = None,
+    url: Annotated[
+        Optional[str],
+        typer.Option("--url", help="Check this statement URL instead of the first one found."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Fetch one listing and one statement of a source and show what the selectors extracted."""
@@ -163,10 +216,14 @@ def sources_check(
 
 def _print_source_check(report: dict[str, Any]) -> None:
     console = make_console()
-    console.print(Text(f"{report['source']} ({report['kind']}): {safe(report['url'])}", style="bold"))
+    console.print(
+        Text(f"{report['source']} ({report['kind']}): {safe(report['url'])}", style="bold")
+    )
     console.print(Text(f"  found {report['found']} statement(s)"))
     for item in report["items"][:5]:
-        console.print(Text(f"  - {safe(item['published'] or '-'):<25} {clip(safe(item['title'] or ''), 70)}"))
+        console.print(
+            Text(f"  - {safe(item['published'] or '-'):<25} {clip(safe(item['title'] or ''), 70)}")
+        )
         console.print(Text(f"    {safe(item['url'])}"))
     st = report.get("statement")
     if st:
@@ -181,4 +238,3 @@ def _print_source_check(report: dict[str, Any]) -> None:
             console.print(Text(f"  | … {len(st['paragraphs']) - 3} more paragraph(s)"))
     for problem in report["problems"]:
         make_console(stderr=True).print(Text(f"dipdiff: problem: {safe(problem)}"))
-

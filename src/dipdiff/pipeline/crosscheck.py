@@ -34,13 +34,20 @@ def store_records(store: Store) -> list[Record]:
         if not refs:
             continue
         v = store.read_version(sid, refs[-1].number)
-        out.append(Record(sid, v.statement, statement_date(v.statement.published, refs[0].fetched_at),
-                          refs[-1].number))
+        out.append(
+            Record(
+                sid,
+                v.statement,
+                statement_date(v.statement.published, refs[0].fetched_at),
+                refs[-1].number,
+            )
+        )
     return out
 
 
-def related_in_store(store: Store, ref: str, window: timedelta, *, limit: int | None = None
-                     ) -> tuple[Record, list[Related]]:
+def related_in_store(
+    store: Store, ref: str, window: timedelta, *, limit: int | None = None
+) -> tuple[Record, list[Related]]:
     """``dipdiff related``: the statements of other sources about the same event as ``ref``."""
     sid, _ = parse_ref(ref)
     if not store.exists(sid):
@@ -53,11 +60,18 @@ def related_in_store(store: Store, ref: str, window: timedelta, *, limit: int | 
     return index.by_id[sid].record, index.related(sid, window, limit=limit)
 
 
-def find_divergences(store: Store, *, since: datetime | None = None, window: timedelta = timedelta(days=7),
-                     involving: Iterable[str] | None = None) -> list[DivergentPair]:
+def find_divergences(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    window: timedelta = timedelta(days=7),
+    involving: Iterable[str] | None = None,
+) -> list[DivergentPair]:
     """``dipdiff divergences``: divergent pairs of related statements in the store, most divergent first.
 
     ``involving`` restricts the result to pairs that include one of these statement IDs
     (for a run: the statements that are new or changed).
     """
-    return compare_find_divergences(store_records(store), since=since, window=window, involving=involving)
+    return compare_find_divergences(
+        store_records(store), since=since, window=window, involving=involving
+    )

@@ -30,18 +30,33 @@ class DemoPage:
 
 
 PAGES = (
-    DemoPage("/releases/office-of-the-spokesperson/2019/04/the-situation-in-libya/", "state-dept",
-             "U.S. Department of State", {"day1": "state-libya.day1.html", "day2": "state-libya.day2.html"}),
-    DemoPage("/briefings-statements/2019/04/statement-from-the-press-secretary-libya/", "white-house",
-             "The White House", {"day1": "whitehouse-haftar.day1.html", "day2": "whitehouse-haftar.day2.html"}),
-    DemoPage("/releases/office-of-the-spokesperson/2019/04/secretary-pompeos-call-with-un-special-representative-salame/",
-             "state-dept", "U.S. Department of State", {"day1": None, "day2": "state-readout.day2.html"}),
+    DemoPage(
+        "/releases/office-of-the-spokesperson/2019/04/the-situation-in-libya/",
+        "state-dept",
+        "U.S. Department of State",
+        {"day1": "state-libya.day1.html", "day2": "state-libya.day2.html"},
+    ),
+    DemoPage(
+        "/briefings-statements/2019/04/statement-from-the-press-secretary-libya/",
+        "white-house",
+        "The White House",
+        {"day1": "whitehouse-haftar.day1.html", "day2": "whitehouse-haftar.day2.html"},
+    ),
+    DemoPage(
+        "/releases/office-of-the-spokesperson/2019/04/secretary-pompeos-call-with-un-special-representative-salame/",
+        "state-dept",
+        "U.S. Department of State",
+        {"day1": None, "day2": "state-readout.day2.html"},
+    ),
 )
 
 DAYS = {"day1": "2019-04-20T09:00:00Z", "day2": "2019-04-21T09:00:00Z"}
 
 # The cross-agency step: the State statement as first published, and the White House readout.
-COMPARE = ("state-dept/the-situation-in-libya@1", "white-house/statement-from-the-press-secretary-libya")
+COMPARE = (
+    "state-dept/the-situation-in-libya@1",
+    "white-house/statement-from-the-press-secretary-libya",
+)
 
 
 def page_bytes(name: str) -> bytes:
@@ -52,7 +67,9 @@ def prepare_dir(folder: Path) -> None:
     """Make ``folder`` a fresh demo folder; never delete anything that is not an old demo."""
     if folder.exists() and any(folder.iterdir()):
         if not (folder / MARKER).exists():
-            raise InputError(f"{folder}: exists and is not a dipdiff demo folder; choose another --dir")
+            raise InputError(
+                f"{folder}: exists and is not a dipdiff demo folder; choose another --dir"
+            )
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MARKER).write_text("created by `dipdiff demo`; safe to delete\n", encoding="utf-8")

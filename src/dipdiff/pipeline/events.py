@@ -68,14 +68,26 @@ def describe(store: Store, sid: str, checks: Sequence[dict], diffs: DiffCache) -
     b_ref = by_sha[storing[-1]["sha256"]]
     first = by_sha[storing[0]["sha256"]]
     b = store.read_version(sid, b_ref.number)
-    st = StatementRef(sid, b.statement.title or meta.title, meta.url, b.statement.agency or meta.agency,
-                      b_ref.number)
+    st = StatementRef(
+        sid,
+        b.statement.title or meta.title,
+        meta.url,
+        b.statement.agency or meta.agency,
+        b_ref.number,
+    )
     if first.number == 1 or any(c.get("outcome") == "new" for c in storing):
         return Event("new", st, storing[-1]["time"], b_time=b_ref.fetched_at)
     a_ref = by_sha.get(storing[0].get("base_sha256") or "") or refs[first.number - 2]
     a = store.read_version(sid, a_ref.number)
-    return Event("changed", st, storing[-1]["time"], a_version=a_ref.number, a_time=a_ref.fetched_at,
-                 b_time=b_ref.fetched_at, diff=diffs.diff(a, b))
+    return Event(
+        "changed",
+        st,
+        storing[-1]["time"],
+        a_version=a_ref.number,
+        a_time=a_ref.fetched_at,
+        b_time=b_ref.fetched_at,
+        diff=diffs.diff(a, b),
+    )
 
 
 def own_event(result: SnapshotResult | None, checks: Sequence[dict]) -> tuple[bool, Event | None]:
@@ -84,6 +96,11 @@ def own_event(result: SnapshotResult | None, checks: Sequence[dict]) -> tuple[bo
     (True, event) when the recorder already described these checks; (False, None) when
     they must be described (checks of other commands or runs, or more than one).
     """
-    if result is None or result.check is None or len(checks) != 1 or checks[0] != result.check.entry():
+    if (
+        result is None
+        or result.check is None
+        or len(checks) != 1
+        or checks[0] != result.check.entry()
+    ):
         return False, None
     return True, result.event

@@ -58,10 +58,17 @@ class Listener:
         """Source-level trouble (one line)."""
 
 
-_ACCEPT = {"feed": "FEED_TYPES", "sitemap": "FEED_TYPES", "json": "JSON_TYPES", "listing": "_HTML_TYPES"}
+_ACCEPT = {
+    "feed": "FEED_TYPES",
+    "sitemap": "FEED_TYPES",
+    "json": "JSON_TYPES",
+    "listing": "_HTML_TYPES",
+}
 
 
-async def _discover(source: SourceConfig, fetcher, clock: Clock) -> tuple[list[Item], set[str], list[str]]:
+async def _discover(
+    source: SourceConfig, fetcher, clock: Clock
+) -> tuple[list[Item], set[str], list[str]]:
     """All items of a source (following next pages / child sitemaps up to ``pages``)."""
 
     accept = getattr(f, _ACCEPT[source.kind])
@@ -76,9 +83,16 @@ async def _discover(source: SourceConfig, fetcher, clock: Clock) -> tuple[list[I
             continue
         visited.add(url)
         try:
-            page = await fetcher.get(url, accept_types=accept, robots=source.robots, delay=source.delay,
-                                     fetched_at=clock())
-            found = discover(source, page.content if source.kind != "listing" else page.text, page.final_url)
+            page = await fetcher.get(
+                url,
+                accept_types=accept,
+                robots=source.robots,
+                delay=source.delay,
+                fetched_at=clock(),
+            )
+            found = discover(
+                source, page.content if source.kind != "listing" else page.text, page.final_url
+            )
         except (FetchError, ExtractError) as e:
             problems.append(f"{source.name}: {e}")
             continue
@@ -106,7 +120,9 @@ async def afetch_sources(
     started = clock()
     now = parse_timestamp(started)
     since_dt = parse_timestamp(since) if isinstance(since, str) else since
-    selected = [config.source(n) for n in sources] if sources else [s for s in config.sources if s.enabled]
+    selected = (
+        [config.source(n) for n in sources] if sources else [s for s in config.sources if s.enabled]
+    )
     recorder = Recorder(store, config.schedule, clock)
     results: list[SnapshotResult] = []
     problems: list[str] = []
@@ -120,20 +136,32 @@ async def afetch_sources(
                 problems.append(p)
                 listener.problem(p)
             index = Index.load(store, source.name)
-            tasks = plan_source(source, items, index, now, config.schedule, check_all=check_all,
-                                since=since_dt)
+            tasks = plan_source(
+                source, items, index, now, config.schedule, check_all=check_all, since=since_dt
+            )
             if budget is not None:
                 tasks, budget = tasks[:budget], max(0, budget - len(tasks))
             listener.planned(source.name, len(tasks))
             listing_urls.add(source.url)
-            await _check_all(tasks, index, recorder, fetcher, listing_urls, clock, results, listener,
-                             config.fetch.concurrency)
+            await _check_all(
+                tasks,
+                index,
+                recorder,
+                fetcher,
+                listing_urls,
+                clock,
+                results,
+                listener,
+                config.fetch.concurrency,
+            )
     finally:
         await fetcher.aclose()
     return RunResult(tuple(results), started, clock(), tuple(problems), fetcher.requests)
 
 
-async def _check_all(tasks, index, recorder, fetcher, listing_urls, clock, results, listener, workers) -> None:
+async def _check_all(
+    tasks, index, recorder, fetcher, listing_urls, clock, results, listener, workers
+) -> None:
     queue: asyncio.Queue[Task] = asyncio.Queue()
     for t in tasks:
         queue.put_nowait(t)
@@ -144,14 +172,18 @@ async def _check_all(tasks, index, recorder, fetcher, listing_urls, clock, resul
                 task = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            result = await _check_one(task, index, recorder, fetcher, listing_urls, clock, JSON_TYPES)
+            result = await _check_one(
+                task, index, recorder, fetcher, listing_urls, clock, JSON_TYPES
+            )
             results.append(result)
             listener.checked(result)
 
     await asyncio.gather(*(work() for _ in range(max(1, min(workers * 2, len(tasks))))))
 
 
-async def _check_one(task, index, recorder, fetcher, listing_urls, clock, json_types) -> SnapshotResult:
+async def _check_one(
+    task, index, recorder, fetcher, listing_urls, clock, json_types
+) -> SnapshotResult:
     """One statement, one outcome; never raises for a page-level problem."""
     try:
         if task.item is not None and task.item.statement is not None:
@@ -163,8 +195,12 @@ async def _check_one(task, index, recorder, fetcher, listing_urls, clock, json_t
                 task.fetch_url or task.url,
                 etag=known.etag if known and known.sha else None,
                 last_modified=known.last_modified if known and known.sha else None,
-                accept_types=json_types if task.fetch_url else ("text/html", "application/xhtml+xml", "text/plain", ""),
-                robots=src.robots, delay=src.delay, fetched_at=clock(),
+                accept_types=json_types
+                if task.fetch_url
+                else ("text/html", "application/xhtml+xml", "text/plain", ""),
+                robots=src.robots,
+                delay=src.delay,
+                fetched_at=clock(),
             )
         except FetchError as e:
             return recorder.failure(task, index, e)
@@ -196,9 +232,20 @@ def fetch_sources(
     ``httpx.AsyncClient`` to use (tests). Takes the store's lock for the whole run.
     """
     with store.lock(wait=lock_wait), store.deferred_sync():
-        return asyncio.run(afetch_sources(
-            config, store, sources=sources, check_all=check_all, since=since, limit=limit, clock=clock,
-            client=client, listener=listener, sleep=sleep))
+        return asyncio.run(
+            afetch_sources(
+                config,
+                store,
+                sources=sources,
+                check_all=check_all,
+                since=since,
+                limit=limit,
+                clock=clock,
+                client=client,
+                listener=listener,
+                sleep=sleep,
+            )
+        )
 
 
 def exit_status(run: RunResult) -> ExitStatus:
@@ -208,38 +255,68 @@ def exit_status(run: RunResult) -> ExitStatus:
     return ExitStatus.found(any(r.outcome in _NEWS for r in run.results))
 
 
-async def acheck_source(source: SourceConfig, *, url: str | None = None, settings=None, client=None,
-                        clock: Clock = utc_timestamp) -> dict:
+async def acheck_source(
+    source: SourceConfig,
+    *,
+    url: str | None = None,
+    settings=None,
+    client=None,
+    clock: Clock = utc_timestamp,
+) -> dict:
     """Fetch one discovery document and one statement of ``source``; report what was extracted.
 
     Nothing is stored. ``problems`` lists what went wrong (an empty discovery, a
     statement that extracted to nothing), so that a broken preset is obvious.
     """
 
-    report: dict = {"source": source.name, "kind": source.kind, "url": source.url, "found": 0, "items": [],
-                    "statement": None, "problems": []}
+    report: dict = {
+        "source": source.name,
+        "kind": source.kind,
+        "url": source.url,
+        "found": 0,
+        "items": [],
+        "statement": None,
+        "problems": [],
+    }
     fetcher = Fetcher(settings, client=client)
     try:
         one = replace(source, pages=1)
         items, _, problems = await _discover(one, fetcher, clock)
         report["problems"] += problems
         report["found"] = len(items)
-        report["items"] = [{"url": i.url, "title": i.title, "published": i.published, "guid": i.guid,
-                            "full_text": i.statement is not None} for i in items]
+        report["items"] = [
+            {
+                "url": i.url,
+                "title": i.title,
+                "published": i.published,
+                "guid": i.guid,
+                "full_text": i.statement is not None,
+            }
+            for i in items
+        ]
         if not items and not problems:
-            report["problems"].append(f"{source.name}: discovery found no statements at {source.url} "
-                                      "(check selector/link/include)")
+            report["problems"].append(
+                f"{source.name}: discovery found no statements at {source.url} "
+                "(check selector/link/include)"
+            )
         statement: Statement | None = None
         target = url or (items[0].url if items else None)
         if url is None and items and items[0].statement is not None:
             statement = items[0].statement
         elif target:
-            fetch_url = content_url(source, target) if url else (items[0].fetch_url if items else None)
+            fetch_url = (
+                content_url(source, target) if url else (items[0].fetch_url if items else None)
+            )
 
             try:
-                page = await fetcher.get(fetch_url or target, robots=source.robots, delay=source.delay,
-                                         accept_types=JSON_TYPES if fetch_url else
-                                         ("text/html", "application/xhtml+xml", "text/plain", ""))
+                page = await fetcher.get(
+                    fetch_url or target,
+                    robots=source.robots,
+                    delay=source.delay,
+                    accept_types=JSON_TYPES
+                    if fetch_url
+                    else ("text/html", "application/xhtml+xml", "text/plain", ""),
+                )
                 task = Task(source, target, fetch_url=fetch_url)
                 statement = extract_item(task, page)[0]
                 reason = blocked_reason(page.text, statement) if not fetch_url else None
@@ -248,13 +325,20 @@ async def acheck_source(source: SourceConfig, *, url: str | None = None, setting
             except (FetchError, ExtractError) as e:
                 report["problems"].append(str(e))
         if statement is not None:
-            report["statement"] = {"url": statement.url or target, "title": statement.title,
-                                   "published": statement.published, "agency": statement.agency,
-                                   "words": statement.words, "paragraphs": list(statement.paragraphs)}
+            report["statement"] = {
+                "url": statement.url or target,
+                "title": statement.title,
+                "published": statement.published,
+                "agency": statement.agency,
+                "words": statement.words,
+                "paragraphs": list(statement.paragraphs),
+            }
     finally:
         await fetcher.aclose()
     return report
 
 
-def check_source(source: SourceConfig, *, url: str | None = None, settings=None, client=None) -> dict:
+def check_source(
+    source: SourceConfig, *, url: str | None = None, settings=None, client=None
+) -> dict:
     return asyncio.run(acheck_source(source, url=url, settings=settings, client=client))

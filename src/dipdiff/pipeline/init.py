@@ -39,8 +39,8 @@ def config_template() -> str:
     """A commented ``dipdiff.toml`` with every key, its default, and the built-in presets."""
     f, s = FetchSettings(), Schedule()
     lines = [
-        "# dipdiff configuration. Documented in README.md (\"The config file\").",
-        "# Durations: seconds (30) or \"30s\", \"15m\", \"2h\", \"7d\".",
+        '# dipdiff configuration. Documented in README.md ("The config file").',
+        '# Durations: seconds (30) or "30s", "15m", "2h", "7d".',
         "",
         "[dipdiff]",
         f'# user_agent = "{f.user_agent}"',
@@ -164,13 +164,24 @@ def monitoring_files(dipdiff: str = "dipdiff", package: str = "dipdiff") -> list
     ``dipdiff`` is the command the crontab runs (an absolute path: cron's PATH is short).
     """
     return [
-        ScaffoldFile("reports/README.md", lambda folder: render_index([]),
-                     "the reports index; dipdiff run writes reports here"),
-        ScaffoldFile(".gitignore", lambda folder: GITIGNORE, "keeps virtualenvs and caches out of git"),
-        ScaffoldFile(CRONTAB_PATH, lambda folder: crontab(folder, dipdiff),
-                     "an example crontab line: dipdiff run --commit every hour"),
-        ScaffoldFile(WORKFLOW_PATH, lambda folder: WORKFLOW.format(package=package),
-                     "a scheduled GitHub Actions workflow running dipdiff run --commit"),
+        ScaffoldFile(
+            "reports/README.md",
+            lambda folder: render_index([]),
+            "the reports index; dipdiff run writes reports here",
+        ),
+        ScaffoldFile(
+            ".gitignore", lambda folder: GITIGNORE, "keeps virtualenvs and caches out of git"
+        ),
+        ScaffoldFile(
+            CRONTAB_PATH,
+            lambda folder: crontab(folder, dipdiff),
+            "an example crontab line: dipdiff run --commit every hour",
+        ),
+        ScaffoldFile(
+            WORKFLOW_PATH,
+            lambda folder: WORKFLOW.format(package=package),
+            "a scheduled GitHub Actions workflow running dipdiff run --commit",
+        ),
     ]
 
 
@@ -182,7 +193,6 @@ INIT_FILES: list[InitFile] = [
 
 def _monitoring_files() -> list[InitFile]:
     """reports/, .gitignore, a crontab line and a CI workflow, for ``dipdiff run``."""
-
 
     dipdiff = shutil.which("dipdiff") or "dipdiff"
     return [InitFile(f.path, None, f.description, f.content) for f in monitoring_files(dipdiff)]
@@ -205,8 +215,13 @@ def init_project(folder: Path) -> list[tuple[str, bool, str]]:
             if created:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.with_name(f".{target.name}.tmp")
-                text = (item.content_for(folder.resolve()) if item.content_for
-                        else item.content() if item.content else "")
+                text = (
+                    item.content_for(folder.resolve())
+                    if item.content_for
+                    else item.content()
+                    if item.content
+                    else ""
+                )
                 tmp.write_text(text, encoding="utf-8")
                 tmp.replace(target)
         done.append((str(target), created, item.description))

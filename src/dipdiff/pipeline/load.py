@@ -63,18 +63,24 @@ def load_file(path: Path) -> Statement:
     if suffix in TEXT_SUFFIXES:
         text = decode_html(content)
         if text.startswith("---\n"):  # a version file from a store
-
             return parse_version(text, str(path))[1]
         blocks = [b.strip() for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
         title = blocks[0].lstrip("# ").strip() if blocks and blocks[0].startswith("#") else ""
         body = blocks[1:] if title else blocks
         # clean(): a text file is as untrusted as a page (escape sequences, bidi overrides).
-        return Statement(title=clean(title), paragraphs=tuple(p for p in map(clean, body) if p),
-                         url=path.resolve().as_uri())
-    raise InputError(f"{path}: unsupported file type {suffix or '(none)'} (use .html, .htm, .txt or .md)")
+        return Statement(
+            title=clean(title),
+            paragraphs=tuple(p for p in map(clean, body) if p),
+            url=path.resolve().as_uri(),
+        )
+    raise InputError(
+        f"{path}: unsupported file type {suffix or '(none)'} (use .html, .htm, .txt or .md)"
+    )
 
 
-def resolve_pair(refs: list[str], store: Store, fetcher: Callable[[str], Page] | None) -> tuple[Loaded, Loaded]:
+def resolve_pair(
+    refs: list[str], store: Store, fetcher: Callable[[str], Page] | None
+) -> tuple[Loaded, Loaded]:
     """``diff ID`` (latest two versions) or ``diff A B``."""
     if len(refs) == 1:
         sid, n = parse_ref(refs[0])
@@ -86,8 +92,10 @@ def resolve_pair(refs: list[str], store: Store, fetcher: Callable[[str], Page] |
         if b.ref.number < 2:
             raise InputError(f"{sid}@{b.ref.number} is the first version; nothing before it")
         a = store.read_version(sid, b.ref.number - 1)
-        return (Loaded(a.statement, f"{sid}@{a.ref.number}", a.ref.number),
-                Loaded(b.statement, f"{sid}@{b.ref.number}", b.ref.number))
+        return (
+            Loaded(a.statement, f"{sid}@{a.ref.number}", a.ref.number),
+            Loaded(b.statement, f"{sid}@{b.ref.number}", b.ref.number),
+        )
     if len(refs) != 2:
         raise InputError("diff takes one statement ID or two things to compare")
     return load(refs[0], store, fetcher), load(refs[1], store, fetcher)

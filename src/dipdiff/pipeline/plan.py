@@ -51,7 +51,10 @@ def summarize(meta: StatementMeta) -> Known:
             k.sha = c["sha256"]
             k.raw_sha = c.get("raw_sha256") or (k.raw_sha if c.get("status") == 304 else None)
             if c.get("status") != 304 or c.get("etag") or c.get("last_modified"):
-                k.etag, k.last_modified = c.get("etag") or k.etag, c.get("last_modified") or k.last_modified
+                k.etag, k.last_modified = (
+                    c.get("etag") or k.etag,
+                    c.get("last_modified") or k.last_modified,
+                )
     return k
 
 
@@ -125,8 +128,14 @@ class Plan:
 
 
 def plan_source(
-    source: SourceConfig, items: list[Item], index: Index, now: datetime, schedule: Schedule, *,
-    check_all: bool, since: datetime | None,
+    source: SourceConfig,
+    items: list[Item],
+    index: Index,
+    now: datetime,
+    schedule: Schedule,
+    *,
+    check_all: bool,
+    since: datetime | None,
 ) -> list[Task]:
     """The statements of one source to check in this run, newest first."""
     tasks: list[Task] = []
@@ -141,8 +150,12 @@ def plan_source(
             seen.add(sid)
             k = index.by_sid[sid]
             # Full-text items cost nothing to check; pages wait for their turn.
-            if item.statement is None and not check_all and k.last_outcome != Outcome.REMOVED \
-                    and not due(k, now, schedule):
+            if (
+                item.statement is None
+                and not check_all
+                and k.last_outcome != Outcome.REMOVED
+                and not due(k, now, schedule)
+            ):
                 continue
         url = item.url
         if sid and item.statement is None and url in index.by_sid[sid].previous_urls:
@@ -156,7 +169,9 @@ def plan_source(
             if since and (published is None or published < since):
                 continue
             if check_all or due(k, now, schedule):
-                tasks.append(Task(source, k.url, sid, None, content_url(source, k.url), k.published))
+                tasks.append(
+                    Task(source, k.url, sid, None, content_url(source, k.url), k.published)
+                )
     tasks.sort(key=lambda t: (t.sid is not None, _sort_key(t.published)))
     return tasks
 

@@ -61,8 +61,12 @@ class Window:
 def day_window(day: date, store: Store | None = None) -> Window:
     """One UTC calendar day: the window of the daily report ``reports/YYYY-MM-DD.md``."""
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-    w = Window(day.isoformat(), f"{day.isoformat()}.md", start - timedelta(seconds=1),
-               start + timedelta(days=1) - timedelta(seconds=1))
+    w = Window(
+        day.isoformat(),
+        f"{day.isoformat()}.md",
+        start - timedelta(seconds=1),
+        start + timedelta(days=1) - timedelta(seconds=1),
+    )
     if store is not None:
         runs = tuple(r.id for r in store.runs() if w.contains(parse_timestamp(r.started_at)))
         w = Window(w.label, w.filename, w.since, w.until, runs)
@@ -74,8 +78,14 @@ def since_window(day: date, store: Store) -> Window:
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
     last = latest_check_time(store)
     end = max(last, start) if last else start
-    label = day.isoformat() if end.date() == day else f"{day.isoformat()} to {end.date().isoformat()}"
-    name = f"{day.isoformat()}.md" if end.date() == day else f"{day.isoformat()}--{end.date().isoformat()}.md"
+    label = (
+        day.isoformat() if end.date() == day else f"{day.isoformat()} to {end.date().isoformat()}"
+    )
+    name = (
+        f"{day.isoformat()}.md"
+        if end.date() == day
+        else f"{day.isoformat()}--{end.date().isoformat()}.md"
+    )
     runs = tuple(r.id for r in store.runs() if parse_timestamp(r.started_at) >= start)
     return Window(label, name, start - timedelta(seconds=1), end, runs)
 
@@ -96,13 +106,21 @@ def run_window(store: Store, run_id: str = "latest") -> Window:
             raise InputError(f"--run {run_id!r}: no such run in {store.runs_path}")
         index = matches[0]
     run = runs[index]
-    previous = next((r for r in reversed(runs[:index]) if r.status == "complete" and r.finished_at), None)
+    previous = next(
+        (r for r in reversed(runs[:index]) if r.status == "complete" and r.finished_at), None
+    )
     since = parse_timestamp(previous.finished_at) if previous and previous.finished_at else None
     until = parse_timestamp(run.finished_at or latest_run_time(store, run))
-    covered = tuple(r.id for r in runs[:index + 1]
-                    if r is run or (r.status != "complete" and (since is None or parse_timestamp(r.started_at) > since)))
+    covered = tuple(
+        r.id
+        for r in runs[: index + 1]
+        if r is run
+        or (r.status != "complete" and (since is None or parse_timestamp(r.started_at) > since))
+    )
     stamp = run.id.replace(":", "")
-    return Window(f"{until.date().isoformat()} (run {run.id})", f"run-{stamp}.md", since, until, covered)
+    return Window(
+        f"{until.date().isoformat()} (run {run.id})", f"run-{stamp}.md", since, until, covered
+    )
 
 
 def latest_run_time(store: Store, run: RunRecord) -> str:
@@ -111,8 +129,12 @@ def latest_run_time(store: Store, run: RunRecord) -> str:
 
 
 def latest_check_time(store: Store) -> datetime | None:
-    times = [parse_timestamp(c["time"]) for sid in store.statement_ids()
-             for c in store.meta(sid).checks if c.get("time")]
+    times = [
+        parse_timestamp(c["time"])
+        for sid in store.statement_ids()
+        for c in store.meta(sid).checks
+        if c.get("time")
+    ]
     return max(times) if times else None
 
 
@@ -169,7 +191,11 @@ class History:
         sources: set[str] = set()
         for sid in self.store.statement_ids():
             meta = self.store.meta(sid)
-            checks = [c for c in meta.checks if c.get("time") and window.contains(parse_timestamp(c["time"]))]
+            checks = [
+                c
+                for c in meta.checks
+                if c.get("time") and window.contains(parse_timestamp(c["time"]))
+            ]
             n_checks += len(checks)
             if checks:
                 sources.add(meta.source)
@@ -179,8 +205,9 @@ class History:
         return WindowEvents(tuple(events), n_checks, tuple(sorted(sources)))
 
 
-def window_events(store: Store, window: Window, history: History | None = None
-                  ) -> tuple[list[Event], int, list[str]]:
+def window_events(
+    store: Store, window: Window, history: History | None = None
+) -> tuple[list[Event], int, list[str]]:
     """One event per statement that did something in the window; the checks; the sources checked."""
     found = (history or History(store)).window(window)
     return list(found.events), found.checks, list(found.sources)
@@ -192,16 +219,27 @@ def involving(divergences: Iterable[Divergence], events: Iterable[Event]) -> tup
     return tuple(d for d in divergences if d.a.id in ids or d.b.id in ids)
 
 
-def build_report(store: Store, window: Window, *, find_divergences: DivergenceFinder | None = None,
-                 notes: Sequence[str] = (), history: History | None = None,
-                 divergences: Sequence[Divergence] | None = None) -> ReportInput:
+def build_report(
+    store: Store,
+    window: Window,
+    *,
+    find_divergences: DivergenceFinder | None = None,
+    notes: Sequence[str] = (),
+    history: History | None = None,
+    divergences: Sequence[Divergence] | None = None,
+) -> ReportInput:
     """The report of a window; ``divergences`` when already found, else ``find_divergences``."""
     found = (history or History(store)).window(window)
     if divergences is None:
-        divergences = find_divergences(store, found.events, window.until) if find_divergences else ()
+        divergences = (
+            find_divergences(store, found.events, window.until) if find_divergences else ()
+        )
     runs = store.runs()
-    run_notes = [f"run {r.id} was interrupted; what it recorded is included here"
-                 for r in runs if r.id in window.runs and r.status == "interrupted"]
+    run_notes = [
+        f"run {r.id} was interrupted; what it recorded is included here"
+        for r in runs
+        if r.id in window.runs and r.status == "interrupted"
+    ]
     run_notes += [p for r in runs if r.id in window.runs for p in r.problems]
     return ReportInput(
         date=window.label,
@@ -216,7 +254,9 @@ def build_report(store: Store, window: Window, *, find_divergences: DivergenceFi
     )
 
 
-def history_events(store: Store, limit: int = FEED_ENTRIES, history: History | None = None) -> list[Event]:
+def history_events(
+    store: Store, limit: int = FEED_ENTRIES, history: History | None = None
+) -> list[Event]:
     """The newest ``limit`` changes of the whole store, one per stored version or removal."""
     history = history or History(store)
     found: list[tuple[str, str, dict]] = []
@@ -239,8 +279,12 @@ def history_events(store: Store, limit: int = FEED_ENTRIES, history: History | N
 
 def build_feed(store: Store, *, self_link: str = "", history: History | None = None) -> Feed:
     events = history_events(store, history=history)
-    uid = store.store_uid() or hashlib.sha1(
-        "\n".join(sorted(store.meta(s).url for s in store.statement_ids())).encode()).hexdigest()[:16]
+    uid = (
+        store.store_uid()
+        or hashlib.sha1(
+            "\n".join(sorted(store.meta(s).url for s in store.statement_ids())).encode()
+        ).hexdigest()[:16]
+    )
     return Feed(
         # A fixed tag date: the id must never change, and the store's uid makes it unique.
         id=f"tag:dipdiff,2026:store-{uid}",
@@ -267,8 +311,15 @@ class WrittenReport:
     input: ReportInput
 
 
-def write_reports(store: Store, reports_dir: Path, report: ReportInput, out: Path | None = None,
-                  *, filename: str, history: History | None = None) -> WrittenReport:
+def write_reports(
+    store: Store,
+    reports_dir: Path,
+    report: ReportInput,
+    out: Path | None = None,
+    *,
+    filename: str,
+    history: History | None = None,
+) -> WrittenReport:
     """Write the report, then regenerate the index and the feed. Each file atomically."""
     path = out or reports_dir / filename
     atomic_write(path, render_report(report).encode("utf-8"))

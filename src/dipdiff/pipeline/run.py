@@ -102,7 +102,9 @@ def run_monitor(
     """
 
     if commit:
-        repo_root(reports_dir.parent if not reports_dir.exists() else reports_dir)  # fail before fetching
+        repo_root(
+            reports_dir.parent if not reports_dir.exists() else reports_dir
+        )  # fail before fetching
     with store.lock(wait=lock_wait):
         record, interrupted = store.begin_run(now())
         for r in interrupted:
@@ -128,23 +130,34 @@ def run_monitor(
             if event.kind not in CHANGE_KINDS:
                 # Warn when a page goes bad, not on every run while it stays bad: cron mails warnings.
                 level = "debug" if _was_already(store, event) else "warning"
-                log(level, f"{event.kind} {event.statement.id}" + (f": {event.note}" if event.note else ""))
+                log(
+                    level,
+                    f"{event.kind} {event.statement.id}"
+                    + (f": {event.note}" if event.note else ""),
+                )
         day = day_window(parse_timestamp(record.finished_at).date(), store)
         day_events = history.window(day).events
         # Divergences once, for the run's changes and the day's together; each output takes its own.
-        found = tuple(find_divergences(store, changes + day_events, day.until)) if find_divergences else ()
+        found = (
+            tuple(find_divergences(store, changes + day_events, day.until))
+            if find_divergences
+            else ()
+        )
         divergences = involving(found, changes)
         report = build_report(store, day, history=history, divergences=involving(found, day_events))
         path = reports_dir / day.filename
         if any(report.counts().values()) or report.notes or path.exists() or changes:
-            written: WrittenReport | None = write_reports(store, reports_dir, report, filename=day.filename,
-                                                          history=history)
+            written: WrittenReport | None = write_reports(
+                store, reports_dir, report, filename=day.filename, history=history
+            )
             log("debug", f"wrote {path}, {INDEX_NAME} and {FEED_NAME}")
         else:
             written = None
             log("debug", f"nothing to report for {day.label}: {path} not written")
         record.status = "complete"
-        record.counts = {k: sum(1 for e in changes if e.kind == k) for k in ("new", "changed", "removed")}
+        record.counts = {
+            k: sum(1 for e in changes if e.kind == k) for k in ("new", "changed", "removed")
+        }
         record.counts["divergent"] = len(divergences)
         record.counts["checked"] = len(fetched.results)
         result = RunReport(record, fetched, changes, divergences, written, tuple(interrupted))
@@ -178,7 +191,13 @@ def commit_message(result: RunReport) -> str:
     """``dipdiff run <id>: 1 new, 2 changed, ...`` and one line per change."""
     lines = [f"dipdiff run {result.run.id}: {result.summary()}", ""]
     for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id)):
-        note = f" ({change_note(e.diff)})" if e.diff is not None else f" ({e.note})" if e.kind == "moved" else ""
+        note = (
+            f" ({change_note(e.diff)})"
+            if e.diff is not None
+            else f" ({e.note})"
+            if e.kind == "moved"
+            else ""
+        )
         version = f"@{e.statement.version}" if e.statement.version and e.kind != "removed" else ""
         lines.append(f"- {e.kind} {e.statement.id}{version}{note}")
     for d in result.divergences:
@@ -197,12 +216,22 @@ def webhook_payload(result: RunReport) -> dict:
         "report": str(result.written.report) if result.written else None,
         "commit": result.commit,
         "changes": [
-            {"kind": e.kind, "id": e.statement.id, "title": e.statement.title, "url": e.statement.url,
-             "agency": e.statement.agency, "version": e.statement.version, "previous_version": e.a_version,
-             "time": e.time, "summary": e.diff.summary() if e.diff is not None else None}
+            {
+                "kind": e.kind,
+                "id": e.statement.id,
+                "title": e.statement.title,
+                "url": e.statement.url,
+                "agency": e.statement.agency,
+                "version": e.statement.version,
+                "previous_version": e.a_version,
+                "time": e.time,
+                "summary": e.diff.summary() if e.diff is not None else None,
+            }
             for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id))
         ],
-        "divergences": [{"a": d.a.id, "b": d.b.id, "summary": d.summary} for d in result.divergences],
+        "divergences": [
+            {"a": d.a.id, "b": d.b.id, "summary": d.summary} for d in result.divergences
+        ],
     }
 
 
@@ -217,7 +246,11 @@ def divergence_finder() -> DivergenceFinder:
         if until is not None:
             # A report of a past day shows what was known then: a statement first seen later
             # does not add divergences to it (and the report stays the same).
-            pairs = [p for p in pairs if _first_seen(store, p.a.id) <= until >= _first_seen(store, p.b.id)]
+            pairs = [
+                p
+                for p in pairs
+                if _first_seen(store, p.a.id) <= until >= _first_seen(store, p.b.id)
+            ]
         return [divergence_record(store, pair) for pair in pairs]
 
     return find
@@ -225,7 +258,9 @@ def divergence_finder() -> DivergenceFinder:
 
 def _first_seen(store: Store, sid: str) -> datetime:
     refs = store.versions(sid)
-    return parse_timestamp(refs[0].fetched_at) if refs else datetime.max.replace(tzinfo=timezone.utc)
+    return (
+        parse_timestamp(refs[0].fetched_at) if refs else datetime.max.replace(tzinfo=timezone.utc)
+    )
 
 
 def divergence_record(store: Store, pair) -> Divergence:
@@ -234,15 +269,19 @@ def divergence_record(store: Store, pair) -> Divergence:
     def ref(record) -> StatementRef:
         meta = store.meta(record.id)
         st = record.statement
-        return StatementRef(record.id, st.title or meta.title, meta.url, st.agency or meta.agency,
-                            record.version)
+        return StatementRef(
+            record.id, st.title or meta.title, meta.url, st.agency or meta.agency, record.version
+        )
 
     a, b = ref(pair.a), ref(pair.b)
     actors = pair.actors
     stances = tuple(StanceRow(x.name, x.a.stance, x.b.stance) for x in actors)
-    evidence = tuple(Quote(rec.id, text, x.name)
-                     for x in actors for rec, side in ((pair.a, x.a), (pair.b, x.b))
-                     for text in side.evidence[:2])
+    evidence = tuple(
+        Quote(rec.id, text, x.name)
+        for x in actors
+        for rec, side in ((pair.a, x.a), (pair.b, x.b))
+        for text in side.evidence[:2]
+    )
     reasons = [f"{x.name}: {'; '.join(x.reasons)}" for x in actors if x.reasons]
     return Divergence(a, b, ". ".join(reasons), stances, evidence, pair.score)
 

@@ -30,7 +30,9 @@ def snapshot_url(
     ``schedule`` gives the flap window). A fetch failure raises :class:`FetchError` (nothing stored)."""
     page = fetcher(url)
     with store.lock(wait=lock_wait):
-        return Recorder(store, schedule or Schedule()).capture(page, source=source, agency=agency, rules=rules)
+        return Recorder(store, schedule or Schedule()).capture(
+            page, source=source, agency=agency, rules=rules
+        )
 
 
 def import_file(
@@ -51,7 +53,14 @@ def import_file(
     if not url.lower().startswith(("http://", "https://")):
         raise InputError(f"--url must be an http(s) URL, not {url!r}")
     content = read_file(path)
-    page = Page(url=url, final_url=url, status=200, content=content, text=decode_html(content),
-                content_type="text/html", fetched_at=utc_timestamp(parse_timestamp(fetched_at)))
+    page = Page(
+        url=url,
+        final_url=url,
+        status=200,
+        content=content,
+        text=decode_html(content),
+        content_type="text/html",
+        fetched_at=utc_timestamp(parse_timestamp(fetched_at)),
+    )
     with store.lock(wait=lock_wait):
         return Recorder(store, schedule or Schedule()).capture(page, source=source, agency=agency)

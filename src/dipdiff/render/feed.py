@@ -32,8 +32,10 @@ class Feed:
 
 
 def _change_html(c: Change) -> str:
-    body = "".join(f"<{op}>{html.escape(t)}</{op}>" if op != "text" else html.escape(t)
-                   for op, t in change_parts(c))
+    body = "".join(
+        f"<{op}>{html.escape(t)}</{op}>" if op != "text" else html.escape(t)
+        for op, t in change_parts(c)
+    )
     return f"<li>[{c.significance}] {where_label(c)} · {c.kind}: {body}</li>"
 
 
@@ -50,12 +52,18 @@ def event_html(e: Event) -> str:
     meta = " · ".join(x for x in (s.agency, s.id, e.time) if x)
     parts = [f"<p>{html.escape(meta)}</p>"]
     if e.kind == "changed" and e.diff is not None:
-        parts.append(f"<p>version {e.a_version} → version {s.version}: {html.escape(change_note(e.diff))}</p>")
-        parts.append("<ul>" + "".join(_change_html(c) for c in ordered_changes(e.diff.changes)) + "</ul>")
+        parts.append(
+            f"<p>version {e.a_version} → version {s.version}: {html.escape(change_note(e.diff))}</p>"
+        )
+        parts.append(
+            "<ul>" + "".join(_change_html(c) for c in ordered_changes(e.diff.changes)) + "</ul>"
+        )
     elif e.kind == "new":
         parts.append(f"<p>First seen: version {s.version}.</p>")
     elif e.kind == "removed":
-        parts.append("<p>The page was removed." + (f" {html.escape(e.note)}" if e.note else "") + "</p>")
+        parts.append(
+            "<p>The page was removed." + (f" {html.escape(e.note)}" if e.note else "") + "</p>"
+        )
     return "".join(parts)
 
 
@@ -81,21 +89,25 @@ def render_feed(feed: Feed) -> str:
     """Atom 1.0 (RFC 4287). ``updated`` is the newest entry's time, so output is reproducible."""
     entries = sorted(feed.entries, key=lambda e: (e.updated, e.id), reverse=True)
     updated = entries[0].updated if entries else feed.fallback_updated
-    out = ['<?xml version="1.0" encoding="utf-8"?>',
-           '<feed xmlns="http://www.w3.org/2005/Atom">',
-           f"  <id>{_x(feed.id)}</id>",
-           f"  <title>{_x(feed.title)}</title>",
-           f"  <updated>{_x(updated)}</updated>",
-           "  <author><name>dipdiff</name></author>",
-           '  <generator uri="https://github.com/dipdiff/dipdiff">dipdiff</generator>']
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom">',
+        f"  <id>{_x(feed.id)}</id>",
+        f"  <title>{_x(feed.title)}</title>",
+        f"  <updated>{_x(updated)}</updated>",
+        "  <author><name>dipdiff</name></author>",
+        '  <generator uri="https://github.com/dipdiff/dipdiff">dipdiff</generator>',
+    ]
     if feed.self_link:
         out.append(f'  <link rel="self" href="{_x(feed.self_link)}"/>')
     for e in entries:
-        out += ["  <entry>",
-                f"    <id>{_x(e.id)}</id>",
-                f"    <title>{_x(e.title)}</title>",
-                f"    <updated>{_x(e.updated)}</updated>",
-                f"    <author><name>{_x(e.author)}</name></author>"]
+        out += [
+            "  <entry>",
+            f"    <id>{_x(e.id)}</id>",
+            f"    <title>{_x(e.title)}</title>",
+            f"    <updated>{_x(e.updated)}</updated>",
+            f"    <author><name>{_x(e.author)}</name></author>",
+        ]
         if e.link:
             out.append(f'    <link rel="alternate" type="text/html" href="{_x(e.link)}"/>')
         out += [f'    <content type="html">{_x(e.content_html)}</content>', "  </entry>"]

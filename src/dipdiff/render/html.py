@@ -16,17 +16,25 @@ def _h(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-_CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
-        "del{background:#fdd;color:#900}ins{background:#dfd;color:#060;text-decoration:none}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}"
-        ".divergent{background:#fff3cd}.critical{color:#900}.supportive{color:#060}blockquote{color:#444}")
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
+    "del{background:#fdd;color:#900}ins{background:#dfd;color:#060;text-decoration:none}"
+    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}"
+    ".divergent{background:#fff3cd}.critical{color:#900}.supportive{color:#060}blockquote{color:#444}"
+)
 
 
 def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
     """A standalone HTML page: stances table, evidence, redlined shared sentences, one-sided sentences."""
     title = f"{c.a.title or a_label} ↔ {c.b.title or b_label}"
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{_h(title)}</title>",
-           f"<style>{_CSS}</style></head><body>", f"<h1>{_h(title)}</h1>", "<ul>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_h(title)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{_h(title)}</h1>",
+        "<ul>",
+    ]
     for side, label, s in (("A", a_label, c.a), ("B", b_label, c.b)):
         link = f'<a href="{_h(s.url)}">{_h(label)}</a>' if s.url else _h(label)
         out.append(f"<li>{side}: {link}{' · ' + _h(s.agency) if s.agency else ''}</li>")
@@ -36,13 +44,17 @@ def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
         for x in c.actors:
             cls = ' class="divergent"' if x.divergent else ""
             why = "yes: " + _h("; ".join(x.reasons)) if x.divergent else ""
-            out.append(f"<tr{cls}><td>{_h(x.name)}</td><td class=\"{x.a.stance}\">{_h(stance_cell(x.a))}</td>"
-                       f"<td class=\"{x.b.stance}\">{_h(stance_cell(x.b))}</td><td>{why}</td></tr>")
+            out.append(
+                f'<tr{cls}><td>{_h(x.name)}</td><td class="{x.a.stance}">{_h(stance_cell(x.a))}</td>'
+                f'<td class="{x.b.stance}">{_h(stance_cell(x.b))}</td><td>{why}</td></tr>'
+            )
         out.append("</table>")
         for x in c.divergent_actors:
             out.append(f"<h3>{_h(x.name)}</h3>")
             for side, s in (("A", x.a), ("B", x.b)):
-                out += [f"<blockquote>{_h(e)} <cite>— {side}</cite></blockquote>" for e in s.evidence]
+                out += [
+                    f"<blockquote>{_h(e)} <cite>— {side}</cite></blockquote>" for e in s.evidence
+                ]
     else:
         out.append("<p>No actors named.</p>")
     out.append("<h2>Shared wording</h2><ul>")
@@ -75,53 +87,82 @@ def diff_html(result: DiffResult, *, context: int = 1, a_label: str = "", b_labe
     esc = html.escape
     title = result.b.title or result.a.title or "Statement"
     s = result.summary()
-    out = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width,initial-scale=1">',
-           f"<title>dipdiff: {esc(title)}</title><style>{_HTML_STYLE}</style></head><body>",
-           f"<h1>{esc(title)}</h1>"]
+    out = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        f"<title>dipdiff: {esc(title)}</title><style>{_HTML_STYLE}</style></head><body>",
+        f"<h1>{esc(title)}</h1>",
+    ]
     if a_label or b_label:
         out.append(f'<p class="labels">{esc(a_label)} → {esc(b_label)}</p>')
-    out.append('<table class="summary"><tr><th>changes</th><th>substantive</th><th>minor</th>'
-               '<th>cosmetic</th><th>moved</th><th>similarity</th></tr>'
-               f"<tr><td>{s['changes']}</td><td>{s['substantive']}</td><td>{s['minor']}</td>"
-               f"<td>{s['cosmetic']}</td><td>{s['move']}</td><td>{result.similarity:.0%}</td></tr></table>")
+    out.append(
+        '<table class="summary"><tr><th>changes</th><th>substantive</th><th>minor</th>'
+        "<th>cosmetic</th><th>moved</th><th>similarity</th></tr>"
+        f"<tr><td>{s['changes']}</td><td>{s['substantive']}</td><td>{s['minor']}</td>"
+        f"<td>{s['cosmetic']}</td><td>{s['move']}</td><td>{result.similarity:.0%}</td></tr></table>"
+    )
     if result.title_segments:
         out.append(f"<p><strong>Title:</strong> {_html_segments(result.title_segments)}</p>")
-    out += ['<input type="radio" name="view" id="v-inline" checked hidden>',
-            '<input type="radio" name="view" id="v-side" hidden>',
-            '<p class="tabs"><label for="v-inline">Inline</label><label for="v-side">Side by side</label></p>',
-            '<div class="views"><section class="view inline">']
+    out += [
+        '<input type="radio" name="view" id="v-inline" checked hidden>',
+        '<input type="radio" name="view" id="v-side" hidden>',
+        '<p class="tabs"><label for="v-inline">Inline</label><label for="v-side">Side by side</label></p>',
+        '<div class="views"><section class="view inline">',
+    ]
     folded = fold_context(result.blocks, context)
     for item in folded:
         if isinstance(item, int):
             out.append(f'<p class="fold">… {item} unchanged paragraph(s) …</p>')
         elif item.kind == "move":
-            out.append(f'<p class="move"><span class="tag">↕ {esc(moved_note(item))}</span><br>'
-                       f"{_html_segments(item.segments)}</p>")
+            out.append(
+                f'<p class="move"><span class="tag">↕ {esc(moved_note(item))}</span><br>'
+                f"{_html_segments(item.segments)}</p>"
+            )
         else:
             out.append(f"<p>{_html_segments(item.segments)}</p>")
-    out.append('</section><section class="view side"><table class="side">'
-               f"<tr><th>{esc(a_label or 'before')}</th><th>{esc(b_label or 'after')}</th></tr>")
+    out.append(
+        '</section><section class="view side"><table class="side">'
+        f"<tr><th>{esc(a_label or 'before')}</th><th>{esc(b_label or 'after')}</th></tr>"
+    )
     for item in folded:
         if isinstance(item, int):
-            out.append(f'<tr><td class="fold" colspan="2">… {item} unchanged paragraph(s) …</td></tr>')
+            out.append(
+                f'<tr><td class="fold" colspan="2">… {item} unchanged paragraph(s) …</td></tr>'
+            )
             continue
-        left = "" if item.kind == "insert" or (item.kind == "move" and item.a_index is not None
-                                                and item.b_index is not None) else \
-            _html_segments(s_ for s_ in item.segments if s_.op != "insert")
-        right = "" if item.kind == "delete" or (item.kind == "move" and item.b_index is None) else \
-            _html_segments(s_ for s_ in item.segments if s_.op != "delete")
+        left = (
+            ""
+            if item.kind == "insert"
+            or (item.kind == "move" and item.a_index is not None and item.b_index is not None)
+            else _html_segments(s_ for s_ in item.segments if s_.op != "insert")
+        )
+        right = (
+            ""
+            if item.kind == "delete" or (item.kind == "move" and item.b_index is None)
+            else _html_segments(s_ for s_ in item.segments if s_.op != "delete")
+        )
         cls = ' class="move"' if item.kind == "move" else ""
         out.append(f"<tr{cls}><td>{left}</td><td>{right}</td></tr>")
     out.append("</table></section></div>")
     if result.changes:
-        out.append("<h2>Changes</h2><ul class=\"changes\">")
+        out.append('<h2>Changes</h2><ul class="changes">')
         for c in result.changes:
-            flags = f' <span class="flags">{esc(", ".join(c.flags + c.signals))}</span>' if c.flags else ""
-            body = (f"moved: {esc(clip(c.new.strip(), 60))}" if c.kind == "move" else
-                    (f"<del>{esc(c.old)}</del>" if c.old.strip() else "")
-                    + (f"<ins>{esc(c.new)}</ins>" if c.new.strip() else "") or "whitespace")
-            out.append(f'<li class="sig-{c.significance}">[{c.significance}] {c.kind}: {body}{flags}</li>')
+            flags = (
+                f' <span class="flags">{esc(", ".join(c.flags + c.signals))}</span>'
+                if c.flags
+                else ""
+            )
+            body = (
+                f"moved: {esc(clip(c.new.strip(), 60))}"
+                if c.kind == "move"
+                else (f"<del>{esc(c.old)}</del>" if c.old.strip() else "")
+                + (f"<ins>{esc(c.new)}</ins>" if c.new.strip() else "")
+                or "whitespace"
+            )
+            out.append(
+                f'<li class="sig-{c.significance}">[{c.significance}] {c.kind}: {body}{flags}</li>'
+            )
         out.append("</ul>")
     out.append(f"<p>{esc(summary_line(result))}</p></body></html>")
     return "\n".join(out) + "\n"

@@ -21,8 +21,13 @@ def compare_doc(c: Comparison, a_version: int | None = None, b_version: int | No
         "b": statement_meta(c.b, b_version),
         "similarity": c.similarity,
         "shared": [
-            {"a": s.a, "b": s.b, "similarity": s.similarity, "match": s.match,
-             "changes": [ch.to_json() for ch in s.changes]}
+            {
+                "a": s.a,
+                "b": s.b,
+                "similarity": s.similarity,
+                "match": s.match,
+                "changes": [ch.to_json() for ch in s.changes],
+            }
             for s in c.shared
         ],
         "only_a": list(c.only_a),
@@ -38,19 +43,32 @@ def compare_json(c: Comparison, a_version: int | None = None, b_version: int | N
 
 
 def related_doc(sid: str, items: Sequence[Related]) -> dict:
-    return {"id": sid, "related": [
-        {"id": r.record.id, "title": r.record.statement.title, "agency": r.record.statement.agency,
-         "date": r.record.date.isoformat() if r.record.date else None, "score": r.score,
-         "days": round(r.days, 2) if r.days is not None else None, "shared": list(r.shared)}
-        for r in items]}
+    return {
+        "id": sid,
+        "related": [
+            {
+                "id": r.record.id,
+                "title": r.record.statement.title,
+                "agency": r.record.statement.agency,
+                "date": r.record.date.isoformat() if r.record.date else None,
+                "score": r.score,
+                "days": round(r.days, 2) if r.days is not None else None,
+                "shared": list(r.shared),
+            }
+            for r in items
+        ],
+    }
 
 
 def divergences_doc(pairs: Sequence[DivergentPair]) -> list[dict]:
     return [
-        {"a": {"id": d.a.id, **statement_meta(d.a.statement, d.a.version)},
-         "b": {"id": d.b.id, **statement_meta(d.b.statement, d.b.version)},
-         "score": d.score, "related_score": d.related_score,
-         "actors": [x.to_json() for x in d.actors]}
+        {
+            "a": {"id": d.a.id, **statement_meta(d.a.statement, d.a.version)},
+            "b": {"id": d.b.id, **statement_meta(d.b.statement, d.b.version)},
+            "score": d.score,
+            "related_score": d.related_score,
+            "actors": [x.to_json() for x in d.actors],
+        }
         for d in pairs
     ]
 
@@ -67,7 +85,9 @@ def statement_meta(s: Statement, version: int | None = None) -> dict:
     }
 
 
-def diff_json(result: DiffResult, a_version: int | None = None, b_version: int | None = None) -> str:
+def diff_json(
+    result: DiffResult, a_version: int | None = None, b_version: int | None = None
+) -> str:
     """The diff JSON contract: ``a``, ``b``, ``similarity``, ``changes``, ``summary`` (+ ``granularity``)."""
     doc = {
         "a": statement_meta(result.a, a_version),
@@ -91,8 +111,15 @@ def summary(run: RunResult) -> dict:
         "outcomes": counts,
         "problems": list(run.problems),
         "results": [
-            {"id": r.statement_id, "outcome": r.outcome.value, "url": r.url, "version": r.version,
-             "changes": r.changes, "title": r.title, "message": r.message}
+            {
+                "id": r.statement_id,
+                "outcome": r.outcome.value,
+                "url": r.url,
+                "version": r.version,
+                "changes": r.changes,
+                "title": r.title,
+                "message": r.message,
+            }
             for r in run.results
         ],
     }

@@ -29,15 +29,24 @@ from dipdiff.text import clip
 
 
 def compare_markdown(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
-    lines = [f"## {md_text(c.a.title or a_label)} ↔ {md_text(c.b.title or b_label)}", "",
-             f"- A: {md_text(a_label)}" + (f" · {md_text(c.a.agency)}" if c.a.agency else ""),
-             f"- B: {md_text(b_label)}" + (f" · {md_text(c.b.agency)}" if c.b.agency else ""), "",
-             f"**{md_text(summary(c))}**", "", "### Actors and stances", ""]
+    lines = [
+        f"## {md_text(c.a.title or a_label)} ↔ {md_text(c.b.title or b_label)}",
+        "",
+        f"- A: {md_text(a_label)}" + (f" · {md_text(c.a.agency)}" if c.a.agency else ""),
+        f"- B: {md_text(b_label)}" + (f" · {md_text(c.b.agency)}" if c.b.agency else ""),
+        "",
+        f"**{md_text(summary(c))}**",
+        "",
+        "### Actors and stances",
+        "",
+    ]
     if c.actors:
         lines += ["| actor | A | B | divergent |", "|---|---|---|---|"]
         for x in c.actors:
             mark = "**yes** — " + md_text("; ".join(x.reasons)) if x.divergent else ""
-            lines.append(f"| {md_text(x.name)} | {md_text(stance_cell(x.a))} | {md_text(stance_cell(x.b))} | {mark} |")
+            lines.append(
+                f"| {md_text(x.name)} | {md_text(stance_cell(x.a))} | {md_text(stance_cell(x.b))} | {mark} |"
+            )
         lines.append("")
         for x in c.divergent_actors:
             lines += [f"#### {md_text(x.name)}", ""]
@@ -49,7 +58,9 @@ def compare_markdown(c: Comparison, a_label: str = "A", b_label: str = "B") -> s
     else:
         lines += ["No actors named.", ""]
     lines += ["### Shared wording", ""]
-    lines += [f"- ({s.match}, {s.similarity:.0%}) {tagged(s.segments, md_text)}" for s in c.shared] or ["None."]
+    lines += [
+        f"- ({s.match}, {s.similarity:.0%}) {tagged(s.segments, md_text)}" for s in c.shared
+    ] or ["None."]
     for title, items in (("Only in A", c.only_a), ("Only in B", c.only_b)):
         lines += ["", f"### {title}", ""]
         lines += [f"- {md_text(t)}" for t in items] or ["None."]
@@ -127,8 +138,9 @@ def md_link(text: str, url: str) -> str:
 
 
 def _change_md(c: Change) -> str:
-    body = "".join(f"<{op}>{md_text(t)}</{op}>" if op != "text" else md_text(t)
-                   for op, t in change_parts(c))
+    body = "".join(
+        f"<{op}>{md_text(t)}</{op}>" if op != "text" else md_text(t) for op, t in change_parts(c)
+    )
     extra = f" · signals: {md_text(', '.join(c.signals))}" if c.signals else ""
     return f"- {where_label(c)} · {c.kind}: {body}{extra}"
 
@@ -144,15 +156,19 @@ def render_report(r: ReportInput) -> str:
         "",
     ]
     out += _summary_table(r)
-    changed = sorted((e for e in r.events if e.kind == "changed"),
-                     key=lambda e: (SIG_RANK[e.worst], -len(e.diff.changes) if e.diff else 0,
-                                    e.statement.id))
+    changed = sorted(
+        (e for e in r.events if e.kind == "changed"),
+        key=lambda e: (SIG_RANK[e.worst], -len(e.diff.changes) if e.diff else 0, e.statement.id),
+    )
     if changed:
         out += ["## Changed statements", ""]
         for e in changed:
             out += _changed_section(e)
-    for kind, heading in (("new", "New statements"), ("removed", "Removed statements"),
-                          ("moved", "Moved statements")):
+    for kind, heading in (
+        ("new", "New statements"),
+        ("removed", "Removed statements"),
+        ("moved", "Moved statements"),
+    ):
         events = sorted((e for e in r.events if e.kind == kind), key=lambda e: e.statement.id)
         if events:
             out += [f"## {heading}", ""] + [_event_line(e) for e in events] + [""]
@@ -160,8 +176,10 @@ def render_report(r: ReportInput) -> str:
         out += ["## Divergences", ""]
         for d in sorted(r.divergences, key=lambda d: (-(d.score or 0), d.a.id, d.b.id)):
             out += _divergence_section(d)
-    trouble = sorted((e for e in r.events if e.kind in ("unavailable", "blocked")),
-                     key=lambda e: (e.kind, e.statement.id))
+    trouble = sorted(
+        (e for e in r.events if e.kind in ("unavailable", "blocked")),
+        key=lambda e: (e.kind, e.statement.id),
+    )
     if trouble or r.notes:
         out += ["## Problems", ""]
         out += [_event_line(e) for e in trouble]
@@ -197,7 +215,9 @@ def _summary_table(r: ReportInput) -> list[str]:
     lines = ["| source | new | changed | removed | divergent |", "|---|---:|---:|---:|---:|"]
     for source in sorted(sources):
         c = sources[source]
-        lines.append(f"| {md_text(source)} | {c['new']} | {c['changed']} | {c['removed']} | {c['divergent']} |")
+        lines.append(
+            f"| {md_text(source)} | {c['new']} | {c['changed']} | {c['removed']} | {c['divergent']} |"
+        )
     t = r.counts()
     lines.append(f"| **total** | {t['new']} | {t['changed']} | {t['removed']} | {t['divergent']} |")
     return lines + [""]
@@ -231,8 +251,13 @@ def _changed_section(e: Event) -> list[str]:
     if visible:
         out += ["**Redline**", "", redline, ""]
     if cosmetic:
-        out += ["<details>", f"<summary>{plural(len(cosmetic), 'cosmetic change')}"
-                + (" and the redline" if not visible else "") + "</summary>", ""]
+        out += [
+            "<details>",
+            f"<summary>{plural(len(cosmetic), 'cosmetic change')}"
+            + (" and the redline" if not visible else "")
+            + "</summary>",
+            "",
+        ]
         out += [_change_md(c) for c in cosmetic] + [""]
         if not visible:
             out += [redline, ""]
@@ -256,8 +281,13 @@ def _redline(e: Event) -> str:
 
 def _event_line(e: Event) -> str:
     s = e.statement
-    what = {"new": f"version {s.version}", "removed": "removed", "moved": "moved",
-            "unavailable": "unavailable", "blocked": "blocked"}[e.kind]
+    what = {
+        "new": f"version {s.version}",
+        "removed": "removed",
+        "moved": "moved",
+        "unavailable": "unavailable",
+        "blocked": "blocked",
+    }[e.kind]
     note = f" — {md_text(e.note)}" if e.note else ""
     agency = f" · {md_text(s.agency)}" if s.agency else ""
     return f"- {md_link(s.title or s.id, s.url)}{agency} · `{s.id}` · {what} ({e.time}){note}"
@@ -274,10 +304,15 @@ def _divergence_section(d: Divergence) -> list[str]:
         out += [md_text(d.summary), ""]
     if d.stances:
         out += [f"| actor | A: {md_text(a_name)} | B: {md_text(b_name)} |", "|---|---|---|"]
-        out += [f"| {md_text(s.actor)} | {md_text(s.a or '—')} | {md_text(s.b or '—')} |" for s in d.stances]
+        out += [
+            f"| {md_text(s.actor)} | {md_text(s.a or '—')} | {md_text(s.b or '—')} |"
+            for s in d.stances
+        ]
         out += [""]
     for q in d.evidence:
-        side = "A" if q.statement_id == d.a.id else "B" if q.statement_id == d.b.id else q.statement_id
+        side = (
+            "A" if q.statement_id == d.a.id else "B" if q.statement_id == d.b.id else q.statement_id
+        )
         about = f" (on {md_text(q.actor)})" if q.actor else ""
         out += [f"> {md_text(clip(q.text, 60, words=True))}", ">", f"> — {side}{about}", ""]
     return out
@@ -289,7 +324,7 @@ def report_counts(text: str) -> dict[str, int] | None:
     if not first.startswith(_COUNTS_MARK) or not first.endswith(" -->"):
         return None
     try:
-        data = json.loads(first[len(_COUNTS_MARK):-4])
+        data = json.loads(first[len(_COUNTS_MARK) : -4])
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
@@ -297,8 +332,12 @@ def report_counts(text: str) -> dict[str, int] | None:
 
 def render_index(entries: Sequence[IndexEntry], feed: str = "feed.xml") -> str:
     """``reports/README.md``: every report, newest first, with its counts."""
-    out = ["# dipdiff reports", "",
-           f"One report per day on which dipdiff ran. Subscribe to changes: [{feed}]({feed}) (Atom).", ""]
+    out = [
+        "# dipdiff reports",
+        "",
+        f"One report per day on which dipdiff ran. Subscribe to changes: [{feed}]({feed}) (Atom).",
+        "",
+    ]
     if not entries:
         return "\n".join(out + ["No reports yet.", ""])
     out += ["| report | new | changed | removed | divergent |", "|---|---:|---:|---:|---:|"]
@@ -323,7 +362,9 @@ def _md_segments(segments: Iterable[Segment]) -> str:
     return "".join(parts)
 
 
-def diff_markdown(result: DiffResult, *, context: int = 1, a_label: str = "", b_label: str = "") -> str:
+def diff_markdown(
+    result: DiffResult, *, context: int = 1, a_label: str = "", b_label: str = ""
+) -> str:
     """A redline that renders on GitHub: ``<del>``/``<ins>`` inline, a summary table, folded context."""
     title = result.b.title or result.a.title or "Statement"
     lines = [f"## {md_text(title)}", ""]

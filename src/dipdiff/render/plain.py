@@ -12,7 +12,7 @@ from dipdiff.render.common import plural
 
 
 def stance_cell(side) -> str:
-    """"critical (oppose, urge, halt)" — the stance and the signals behind it."""
+    """ "critical (oppose, urge, halt)" — the stance and the signals behind it."""
     if side.stance == "absent":
         return "absent"
     label = "speaker" if side.speaker else side.stance
@@ -21,10 +21,15 @@ def stance_cell(side) -> str:
 
 def summary(c: Comparison) -> str:
     div = c.divergent_actors
-    head = (f"divergent on {len(div)} actor(s): {', '.join(x.name for x in div)}" if div
-            else "no divergence")
-    return (f"{head}; {len(c.shared)} shared sentence(s), {len(c.only_a)} only in A, "
-            f"{len(c.only_b)} only in B; similarity {c.similarity:.0%}")
+    head = (
+        f"divergent on {len(div)} actor(s): {', '.join(x.name for x in div)}"
+        if div
+        else "no divergence"
+    )
+    return (
+        f"{head}; {len(c.shared)} shared sentence(s), {len(c.only_a)} only in A, "
+        f"{len(c.only_b)} only in B; similarity {c.similarity:.0%}"
+    )
 
 
 def divergence_line(x: ActorComparison) -> str:
@@ -38,7 +43,9 @@ def change_note(diff: DiffResult) -> str:
     return plural(s["changes"], "change") + (f": {', '.join(parts)}" if parts else "")
 
 
-def diff_unified(result: DiffResult, a_label: str = "a", b_label: str = "b", *, context: int = 3) -> str:
+def diff_unified(
+    result: DiffResult, a_label: str = "a", b_label: str = "b", *, context: int = 3
+) -> str:
     """Paragraph-level ``diff -u``: one paragraph per line, the title as a ``#`` line."""
     a_lines = [f"# {result.a.title}"] + list(result.a.paragraphs)
     b_lines = [f"# {result.b.title}"] + list(result.b.paragraphs)
@@ -63,7 +70,11 @@ def summary_line(result: DiffResult) -> str:
 
 
 def moved_note(block: Block) -> str:
-    return "moved from here" if block.b_index is None else f"moved here (was paragraph {block.a_index + 1})"
+    return (
+        "moved from here"
+        if block.b_index is None
+        else f"moved here (was paragraph {block.a_index + 1})"
+    )
 
 
 def fold_context(blocks: Iterable[Block], context: int) -> list[Block | int]:
@@ -92,5 +103,9 @@ def fold_context(blocks: Iterable[Block], context: int) -> list[Block | int]:
 def statement_text(s: Statement) -> str:
     """A statement as plain text: title, blank line, paragraphs."""
     head = [s.title, "=" * min(len(s.title), 78)] if s.title else []
-    meta = [f"{k}: {v}" for k, v in (("url", s.url), ("agency", s.agency), ("published", s.published)) if v]
+    meta = [
+        f"{k}: {v}"
+        for k, v in (("url", s.url), ("agency", s.agency), ("published", s.published))
+        if v
+    ]
     return "\n".join(head + meta + [""] + [p + "\n" for p in s.paragraphs]).rstrip("\n") + "\n"

@@ -22,8 +22,10 @@ from dipdiff.text import clip
 # parameters behind as text; then any other C0/C1 control (but tab and newline), DEL, and the
 # bidi embeddings/overrides/isolates that would display text in another order than it is.
 UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-_ESCAPES = re.compile(r"\x1b\[[0-9;:?<=>]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]"
-                      f"|[{UNSAFE}]")
+_ESCAPES = re.compile(
+    r"\x1b\[[0-9;:?<=>]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]"
+    f"|[{UNSAFE}]"
+)
 
 _UNSAFE = re.compile(f"[{UNSAFE}]")
 
@@ -74,7 +76,9 @@ def _segments_text(segments: tuple[Segment, ...], color: bool) -> Text:
     return out
 
 
-def render_diff(console: Console, result: DiffResult, *, context: int = 1, labels: tuple[str, str] = ("", "")) -> None:
+def render_diff(
+    console: Console, result: DiffResult, *, context: int = 1, labels: tuple[str, str] = ("", "")
+) -> None:
     """Inline redline: deletions red and struck through, insertions green, context folded.
 
     Without colour it falls back to git's word-diff markers ``[-old-]{+new+}``.
@@ -90,14 +94,22 @@ def render_diff(console: Console, result: DiffResult, *, context: int = 1, label
     console.print()
     for item in fold_context(result.blocks, context):
         if isinstance(item, int):
-            console.print(Text(f"  … {item} unchanged paragraph(s) …", style="dim" if color else ""))
+            console.print(
+                Text(f"  … {item} unchanged paragraph(s) …", style="dim" if color else "")
+            )
             console.print()
             continue
         if item.kind == "move":
-            note = "moved from here" if item.b_index is None else f"moved here (was paragraph {item.a_index + 1})"
+            note = (
+                "moved from here"
+                if item.b_index is None
+                else f"moved here (was paragraph {item.a_index + 1})"
+            )
             console.print(Text(f"↕ {note}:", style="yellow" if color else ""))
             if item.b_index is None:  # the text itself is shown where it went
-                console.print(Text(safe(clip(item.segments[0].text, 100)), style="dim" if color else ""))
+                console.print(
+                    Text(safe(clip(item.segments[0].text, 100)), style="dim" if color else "")
+                )
                 console.print()
                 continue
         console.print(_segments_text(item.segments, color))
@@ -125,8 +137,14 @@ class FetchProgress:
                 TimeElapsedColumn,
             )
 
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=console, transient=True)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
 
     def __enter__(self) -> FetchProgress:
         if self.bar is not None:
@@ -168,7 +186,9 @@ class FetchProgress:
 _MAX_ACTOR_LINES = 12
 
 
-def render_compare(console: Console, result, *, labels: tuple[str, str] = ("A", "B"), full: bool = True) -> None:
+def render_compare(
+    console: Console, result, *, labels: tuple[str, str] = ("A", "B"), full: bool = True
+) -> None:
     """Actors and stances first (divergent ones highlighted, with evidence), then shared and one-sided wording.
 
     ``full=False`` shows the actors and the summary only (the demo).
@@ -181,7 +201,11 @@ def render_compare(console: Console, result, *, labels: tuple[str, str] = ("A", 
     console.print()
     console.print(Text("Actors and stances", style=bold))
     # Long texts name dozens of ministries and people without a word about them: list those last, briefly.
-    quiet = [x for x in result.actors if not (x.divergent or x.a.signals or x.b.signals or x.a.speaker or x.b.speaker)]
+    quiet = [
+        x
+        for x in result.actors
+        if not (x.divergent or x.a.signals or x.b.signals or x.a.speaker or x.b.speaker)
+    ]
     if len(result.actors) <= _MAX_ACTOR_LINES:
         quiet = []
     for x in result.actors:
@@ -198,7 +222,11 @@ def render_compare(console: Console, result, *, labels: tuple[str, str] = ("A", 
                 for e in s.evidence:
                     console.print(Text(f"            {side}: “{safe(e)}”"))
     if quiet:
-        console.print(Text(f"          also named, without a signal: {safe(', '.join(x.name for x in quiet))}"))
+        console.print(
+            Text(
+                f"          also named, without a signal: {safe(', '.join(x.name for x in quiet))}"
+            )
+        )
     if not result.actors:
         console.print(Text("  no actors named"))
     console.print()

@@ -33,8 +33,18 @@ _DC_NS = "http://purl.org/dc/elements/1.1/"
 
 # Chrome that feeds wrap around the text: scripts (state.gov puts two jQuery blocks
 # before every item), the whitehouse.gov 2025 topper (headline, nav, search form).
-FEED_REMOVE = ("script", "style", "noscript", "iframe", "form", "nav", "button", "svg",
-               ".wp-block-whitehouse-topper", "h1.wp-block-whitehouse-topper__headline")
+FEED_REMOVE = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "form",
+    "nav",
+    "button",
+    "svg",
+    ".wp-block-whitehouse-topper",
+    "h1.wp-block-whitehouse-topper__headline",
+)
 
 # Trailers and end markers: WordPress's "The post … appeared first on …" line and the
 # White House's centred "###".
@@ -70,17 +80,34 @@ def discover(source: SourceConfig, content: bytes | str, url: str) -> Discovery:
     source says it is (not a feed, not JSON, ...).
     """
     if source.kind == "feed":
-        found = parse_feed(content, url, full_text=source.full_text, rules=source.extract,
-                           agency=source.agency, source=source.name)
+        found = parse_feed(
+            content,
+            url,
+            full_text=source.full_text,
+            rules=source.extract,
+            agency=source.agency,
+            source=source.name,
+        )
     elif source.kind == "sitemap":
         found = parse_sitemap(content, url)
     elif source.kind == "json":
-        found = parse_json_listing(content, url, items=source.items, link_field=source.link_field,
-                                   base_url=source.base_url or url, content_api=source.content_api)
+        found = parse_json_listing(
+            content,
+            url,
+            items=source.items,
+            link_field=source.link_field,
+            base_url=source.base_url or url,
+            content_api=source.content_api,
+        )
     else:
-        found = parse_listing(_text(content), source.base_url or url, selector=source.selector,
-                              link=source.link, item_date=source.item_date,
-                              next_page=source.next_page)
+        found = parse_listing(
+            _text(content),
+            source.base_url or url,
+            selector=source.selector,
+            link=source.link,
+            item_date=source.item_date,
+            next_page=source.next_page,
+        )
     items = [i for i in found.items if url_wanted(i.url, source.include, source.exclude)]
     return Discovery(tuple(_dedupe(items))[: source.max_items], found.next_urls)
 
@@ -109,7 +136,12 @@ def _text(content: bytes | str) -> str:
 
 
 def parse_listing(
-    html: str, base_url: str, *, selector: str = "", link: str = "a[href]", item_date: str = "",
+    html: str,
+    base_url: str,
+    *,
+    selector: str = "",
+    link: str = "a[href]",
+    item_date: str = "",
     next_page: str = "",
 ) -> Discovery:
     """Statement links from a listing page: one per ``selector`` match (every link without one)."""
@@ -117,7 +149,11 @@ def parse_listing(
     items: list[Item] = []
     blocks = soup.select(selector) if selector else [soup]
     for block in blocks:
-        anchors = block.select(link or "a[href]") if not selector else [block.select_one(link or "a[href]")]
+        anchors = (
+            block.select(link or "a[href]")
+            if not selector
+            else [block.select_one(link or "a[href]")]
+        )
         for a in anchors:
             if a is None or not a.get("href"):
                 continue
@@ -129,7 +165,9 @@ def parse_listing(
                 d = block.select_one(item_date)
                 if d is not None:
                     published = parse_date(str(d.get("datetime") or d.get_text(" ")))
-            items.append(Item(url=_strip_fragment(href), title=clean(a.get_text(" ")), published=published))
+            items.append(
+                Item(url=_strip_fragment(href), title=clean(a.get_text(" ")), published=published)
+            )
     nxt: tuple[str, ...] = ()
     if next_page:
         a = soup.select_one(next_page)
@@ -190,10 +228,17 @@ def parse_feed(
         if full_text:
             html = _child_text(el, "encoded", _CONTENT_NS) or _atom_content(el)
             creator = _child_text(el, "creator", _DC_NS)
-            statement = feed_statement(html, item, rules=rules, agency=agency, source=source,
-                                       byline=creator)
-            item = Item(item.url, item.guid, item.title, item.published, statement,
-                        raw=html.encode("utf-8") if statement is not None else None)
+            statement = feed_statement(
+                html, item, rules=rules, agency=agency, source=source, byline=creator
+            )
+            item = Item(
+                item.url,
+                item.guid,
+                item.title,
+                item.published,
+                statement,
+                raw=html.encode("utf-8") if statement is not None else None,
+            )
         items.append(item)
     return Discovery(tuple(items))
 
@@ -206,22 +251,34 @@ def _rss_item(el: etree._Element, base: str) -> Item | None:
     if not link:
         return None
     date = _child_text(el, "pubDate") or _child_text(el, "date", _DC_NS)
-    return Item(url=urljoin(base, link), guid=guid, title=clean(_child_text(el, "title")),
-                published=parse_date(date) if date else None)
+    return Item(
+        url=urljoin(base, link),
+        guid=guid,
+        title=clean(_child_text(el, "title")),
+        published=parse_date(date) if date else None,
+    )
 
 
 def _atom_entry(el: etree._Element, base: str) -> Item | None:
     link = ""
     for child in el:
-        if _local(child.tag) == "link" and child.get("rel", "alternate") == "alternate" and child.get("href"):
+        if (
+            _local(child.tag) == "link"
+            and child.get("rel", "alternate") == "alternate"
+            and child.get("href")
+        ):
             link = child.get("href")
             break
     guid = clean(_child_text(el, "id")) or None
     if not link:
         return None
     date = _child_text(el, "published") or _child_text(el, "updated")
-    return Item(url=urljoin(base, link), guid=guid, title=clean(_child_text(el, "title")),
-                published=parse_date(date) if date else None)
+    return Item(
+        url=urljoin(base, link),
+        guid=guid,
+        title=clean(_child_text(el, "title")),
+        published=parse_date(date) if date else None,
+    )
 
 
 def _atom_content(el: etree._Element) -> str:
@@ -235,7 +292,12 @@ def _atom_content(el: etree._Element) -> str:
 
 
 def feed_statement(
-    html: str, item: Item, *, rules: ExtractRules | None = None, agency: str = "", source: str = "",
+    html: str,
+    item: Item,
+    *,
+    rules: ExtractRules | None = None,
+    agency: str = "",
+    source: str = "",
     byline: str = "",
 ) -> Statement | None:
     """The statement carried by a full-text feed item, or ``None`` when it carries no text.
@@ -257,15 +319,33 @@ def feed_statement(
             el.decompose()
     drops = list(FEED_DROP) + [re.compile(p) for p in (rules or ExtractRules()).drop_paragraphs]
     root = soup.body or soup
-    paragraphs = [p for p in paragraphs_of(root) if re.search(r"\w", p) and not any(d.search(p) for d in drops)]
-    if paragraphs and byline and canonical(paragraphs[0]).casefold() == canonical(byline).casefold():
+    paragraphs = [
+        p
+        for p in paragraphs_of(root)
+        if re.search(r"\w", p) and not any(d.search(p) for d in drops)
+    ]
+    if (
+        paragraphs
+        and byline
+        and canonical(paragraphs[0]).casefold() == canonical(byline).casefold()
+    ):
         paragraphs = paragraphs[1:]
-    if paragraphs and item.title and canonical(paragraphs[0]).casefold() == canonical(item.title).casefold():
+    if (
+        paragraphs
+        and item.title
+        and canonical(paragraphs[0]).casefold() == canonical(item.title).casefold()
+    ):
         paragraphs = paragraphs[1:]
     if not paragraphs:
         return None
-    return Statement(title=item.title, paragraphs=tuple(paragraphs), url=item.url, agency=agency,
-                     published=item.published, source=source)
+    return Statement(
+        title=item.title,
+        paragraphs=tuple(paragraphs),
+        url=item.url,
+        agency=agency,
+        published=item.published,
+        source=source,
+    )
 
 
 def parse_sitemap(content: bytes | str, url: str) -> Discovery:
@@ -283,7 +363,9 @@ def parse_sitemap(content: bytes | str, url: str) -> Discovery:
             children.append(urljoin(url, loc))
         elif _local(el.tag) == "url":
             lastmod = _child_text(el, "lastmod")
-            items.append(Item(url=urljoin(url, loc), published=parse_date(lastmod) if lastmod else None))
+            items.append(
+                Item(url=urljoin(url, loc), published=parse_date(lastmod) if lastmod else None)
+            )
     # Newest first, so that --limit and max_items keep the recent statements.
     items.sort(key=lambda i: i.published or "", reverse=True)
     return Discovery(tuple(items), tuple(children))
@@ -305,8 +387,13 @@ def _dig(data: Any, dotted: str) -> Any:
 
 
 def parse_json_listing(
-    content: bytes | str, url: str, *, items: str = "results", link_field: str = "link",
-    base_url: str = "", content_api: str = "",
+    content: bytes | str,
+    url: str,
+    *,
+    items: str = "results",
+    link_field: str = "link",
+    base_url: str = "",
+    content_api: str = "",
 ) -> Discovery:
     """Items of a JSON search result such as gov.uk's ``/api/search.json``.
 
@@ -328,9 +415,14 @@ def parse_json_listing(
         path = urlsplit(page).path
         fetch_url = content_api.rstrip("/") + path if content_api else None
         date = row.get("public_timestamp") or row.get("first_published_at")
-        found.append(Item(url=page, title=clean(str(row.get("title") or "")),
-                          published=parse_date(date) if isinstance(date, str) else None,
-                          fetch_url=fetch_url))
+        found.append(
+            Item(
+                url=page,
+                title=clean(str(row.get("title") or "")),
+                published=parse_date(date) if isinstance(date, str) else None,
+                fetch_url=fetch_url,
+            )
+        )
     return Discovery(tuple(found))
 
 
@@ -345,7 +437,9 @@ class ContentItem:
     withdrawn: str | None = None  # the withdrawal explanation, when withdrawn
 
 
-def parse_content_item(content: bytes | str, url: str, *, agency: str = "", source: str = "") -> ContentItem:
+def parse_content_item(
+    content: bytes | str, url: str, *, agency: str = "", source: str = ""
+) -> ContentItem:
     """A statement from gov.uk's content API (``/api/content/<path>``).
 
     ``details.change_history`` is gov.uk's own edit log; it is kept out of the
@@ -357,14 +451,25 @@ def parse_content_item(content: bytes | str, url: str, *, agency: str = "", sour
     details = data.get("details") if isinstance(data.get("details"), dict) else {}
     body = details.get("body")
     if isinstance(body, list):  # multi-part bodies: [{content_type, content}, ...]
-        body = next((b.get("content") for b in body if isinstance(b, dict)
-                     and b.get("content_type") == "text/html"), "")
+        body = next(
+            (
+                b.get("content")
+                for b in body
+                if isinstance(b, dict) and b.get("content_type") == "text/html"
+            ),
+            "",
+        )
     if not isinstance(body, str) or not body.strip():
         raise ExtractError(url, "the content item has no details.body")
-    paragraphs = tuple(p for p in paragraphs_of(parse(body).body or parse(body)) if re.search(r"\w", p))
+    paragraphs = tuple(
+        p for p in paragraphs_of(parse(body).body or parse(body)) if re.search(r"\w", p)
+    )
     orgs = _dig(data, "links.organisations")
-    org = next((o.get("title") for o in orgs if isinstance(o, dict) and o.get("title")), None) \
-        if isinstance(orgs, list) else None
+    org = (
+        next((o.get("title") for o in orgs if isinstance(o, dict) and o.get("title")), None)
+        if isinstance(orgs, list)
+        else None
+    )
     base_path = data.get("base_path")
     page_url = url
     if isinstance(base_path, str) and base_path.startswith("/"):
@@ -381,16 +486,21 @@ def parse_content_item(content: bytes | str, url: str, *, agency: str = "", sour
         published=parse_date(published) if isinstance(published, str) else None,
         source=source,
     )
-    history = details.get("change_history") if isinstance(details.get("change_history"), list) else []
+    history = (
+        details.get("change_history") if isinstance(details.get("change_history"), list) else []
+    )
     notes = tuple(
         (str(h.get("public_timestamp", "")), clean(str(h.get("note", ""))))
-        for h in history if isinstance(h, dict)
+        for h in history
+        if isinstance(h, dict)
     )
     withdrawn = _dig(data, "withdrawn_notice.explanation")
     return ContentItem(
         statement=statement,
         document_type=str(data.get("document_type") or ""),
-        public_updated_at=data.get("public_updated_at") if isinstance(data.get("public_updated_at"), str) else None,
+        public_updated_at=data.get("public_updated_at")
+        if isinstance(data.get("public_updated_at"), str)
+        else None,
         change_notes=tuple(sorted(notes)),
         withdrawn=clean(parse(withdrawn).get_text(" ")) if isinstance(withdrawn, str) else None,
     )
@@ -400,7 +510,7 @@ def _shingles(paragraphs: Iterable[str], k: int = 3) -> set[tuple[str, ...]]:
     words = canonical(" ".join(paragraphs)).casefold().split()
     if len(words) < k:
         return {tuple(words)} if words else set()
-    return {tuple(words[i:i + k]) for i in range(len(words) - k + 1)}
+    return {tuple(words[i : i + k]) for i in range(len(words) - k + 1)}
 
 
 def text_overlap(a: Statement, b: Statement) -> float:
@@ -429,7 +539,9 @@ def same_release(old: Statement, new: Statement, *, threshold: float = 0.5) -> b
         return True
     if text_overlap(old, new) >= threshold:
         return True
-    ratio = SequenceMatcher(None, canonical(old.title).casefold(), canonical(new.title).casefold()).ratio()
+    ratio = SequenceMatcher(
+        None, canonical(old.title).casefold(), canonical(new.title).casefold()
+    ).ratio()
     return ratio >= 0.9
 
 

@@ -63,14 +63,36 @@ KNOWN_RULES = ExtractRules(
     agency=(
         "p.article-meta__author-bureau",
         "div.press-article-heading div.heading-title",
-        "meta[name=\"govuk:primary-publishing-organisation\"]",
+        'meta[name="govuk:primary-publishing-organisation"]',
     ),
     remove=(
-        "script", "style", "noscript", "template", "iframe", "svg", "form", "button",
-        "nav", "aside", "header", "footer", "select", "input",
-        ".breadcrumb", ".breadcrumbs", ".share", ".social-share", ".related-tags",
-        ".wp-block-whitehouse-topper", ".article-meta", ".skip-link", ".visually-hidden",
-        ".sr-only", ".screen-reader-text", "[hidden]", '[aria-hidden="true"]',
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "svg",
+        "form",
+        "button",
+        "nav",
+        "aside",
+        "header",
+        "footer",
+        "select",
+        "input",
+        ".breadcrumb",
+        ".breadcrumbs",
+        ".share",
+        ".social-share",
+        ".related-tags",
+        ".wp-block-whitehouse-topper",
+        ".article-meta",
+        ".skip-link",
+        ".visually-hidden",
+        ".sr-only",
+        ".screen-reader-text",
+        "[hidden]",
+        '[aria-hidden="true"]',
     ),
     drop_paragraphs=(
         r"^The post .{1,300} appeared first on .{1,80}\.?$",
@@ -121,14 +143,19 @@ def decode_html(content: bytes, declared_charset: str | None = None) -> str:
     A page that says UTF-8 but is really Windows-1252 (common on old government
     sites) is decoded as Windows-1252 rather than sprinkled with U+FFFD.
     """
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                     (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if content.startswith(bom):
-            return content[len(bom):].decode(enc, errors="replace")
+            return content[len(bom) :].decode(enc, errors="replace")
     candidates: list[str] = []
     # A UTF-16/32 declaration on bytes without a NUL is wrong (HTML in UTF-16 is half NULs), and
     # decoding such bytes "succeeds" as CJK garbage: it is ignored.
-    if declared_charset and not (re.match(r"(?i)utf-?(16|32)", declared_charset) and b"\x00" not in content[:512]):
+    if declared_charset and not (
+        re.match(r"(?i)utf-?(16|32)", declared_charset) and b"\x00" not in content[:512]
+    ):
         candidates.append(declared_charset)
     m = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", content[:4096], re.I)
     if m:
@@ -146,7 +173,9 @@ def decode_html(content: bytes, declared_charset: str | None = None) -> str:
     return content.decode("utf-8", errors="replace")
 
 
-_MOJIBAKE = re.compile("[\u00c2\u00c3\u00c5\u00e2][\u0080-\u00bf\u2018-\u203a\u0152-\u0192\u02c6\u02dc]")
+_MOJIBAKE = re.compile(
+    "[\u00c2\u00c3\u00c5\u00e2][\u0080-\u00bf\u2018-\u203a\u0152-\u0192\u02c6\u02dc]"
+)
 
 
 def repair_mojibake(text: str) -> str:
@@ -160,6 +189,7 @@ def repair_mojibake(text: str) -> str:
             continue
         if len(_MOJIBAKE.findall(fixed)) < len(_MOJIBAKE.findall(text)):
             return fixed
+
     # Mixed text: repair run by run.
     def fix(m: re.Match[str]) -> str:
         for enc in ("cp1252", "latin-1"):
@@ -169,7 +199,11 @@ def repair_mojibake(text: str) -> str:
                 continue
         return m.group(0)
 
-    return re.sub("[\u00c2-\u00f4][\u0080-\u00bf\u2018-\u203a\u0152-\u0192\u02c6\u02dc\u20ac\u2122]{1,3}", fix, text)
+    return re.sub(
+        "[\u00c2-\u00f4][\u0080-\u00bf\u2018-\u203a\u0152-\u0192\u02c6\u02dc\u20ac\u2122]{1,3}",
+        fix,
+        text,
+    )
 
 
 def _repaired(text: str) -> str:
@@ -221,7 +255,8 @@ def extract(
                 el.decompose()
     drop = [re.compile(p) for r in rule_sets for p in r.drop_paragraphs]
     paragraphs = [
-        p for p in (_repaired(x) for x in paragraphs_of(body_el))
+        p
+        for p in (_repaired(x) for x in paragraphs_of(body_el))
         if _HAS_WORD.search(p) and not any(d.search(p) for d in drop)
     ]
     if paragraphs and title and clean(paragraphs[0]).casefold() == title.casefold():
@@ -365,8 +400,16 @@ def _jsonld_date(text: str) -> str | None:
     return None
 
 
-_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%m/%d/%Y",
-                 "%a, %d %b %Y %H:%M:%S %z", "%A, %B %d, %Y")
+_DATE_FORMATS = (
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%a, %d %b %Y %H:%M:%S %z",
+    "%A, %B %d, %Y",
+)
 
 
 def parse_date(raw: str) -> str | None:
@@ -374,8 +417,11 @@ def parse_date(raw: str) -> str | None:
     raw = clean(raw)
     try:
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        return dt.isoformat() if (dt.hour, dt.minute, dt.second) != (0, 0, 0) or "T" in raw \
+        return (
+            dt.isoformat()
+            if (dt.hour, dt.minute, dt.second) != (0, 0, 0) or "T" in raw
             else dt.date().isoformat()
+        )
     except ValueError:
         pass
     m = re.search(

@@ -38,8 +38,16 @@ BODY_TIMEOUTS = 3  # a fetch run allows a body this many request timeouts in all
 ACCEPT_ENCODING = "gzip, deflate"  # what BodyReader decodes (httpx would add br/zstd if installed)
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
-              "text/xml", "text/html", "text/plain", "")
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+    "text/html",
+    "text/plain",
+    "",
+)
 
 JSON_TYPES = ("application/json", "text/json", "text/plain", "")
 ANY_TYPE: tuple[str, ...] = ()  # accept every content type
@@ -53,32 +61,50 @@ def request_timeout(seconds: float) -> httpx.Timeout:
 DEFAULT_TIMEOUT = request_timeout(FetchSettings.timeout)  # for one-off fetches, as for fetch runs
 
 
-def make_client(*, user_agent: str = USER_AGENT, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.Client:
+def make_client(
+    *, user_agent: str = USER_AGENT, timeout: httpx.Timeout = DEFAULT_TIMEOUT
+) -> httpx.Client:
     return httpx.Client(
-        headers={"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-                 "Accept-Encoding": ACCEPT_ENCODING},
+        headers={
+            "User-Agent": user_agent,
+            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
         timeout=timeout,
         follow_redirects=True,
         max_redirects=10,
     )
 
 
-def check_head(url: str, response: httpx.Response, accept_types: tuple[str, ...], max_bytes: int) -> str:
+def check_head(
+    url: str, response: httpx.Response, accept_types: tuple[str, ...], max_bytes: int
+) -> str:
     """Decide from status and headers whether to read the body; returns the content type."""
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if response.status_code == 304:
         return content_type
     if response.status_code >= 400:
-        raise FetchError(url, f"HTTP {response.status_code} {response.reason_phrase}".rstrip(),
-                         status=response.status_code)
+        raise FetchError(
+            url,
+            f"HTTP {response.status_code} {response.reason_phrase}".rstrip(),
+            status=response.status_code,
+        )
     if accept_types and content_type not in accept_types:
         what = "an HTML page" if accept_types == _HTML_TYPES else "a supported document"
-        raise FetchError(url, f"not {what} (Content-Type {content_type})", status=response.status_code,
-                         transient=False)
+        raise FetchError(
+            url,
+            f"not {what} (Content-Type {content_type})",
+            status=response.status_code,
+            transient=False,
+        )
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise FetchError(url, f"response too large ({int(declared):,} bytes)", status=response.status_code,
-                         transient=False)
+        raise FetchError(
+            url,
+            f"response too large ({int(declared):,} bytes)",
+            status=response.status_code,
+            transient=False,
+        )
     return content_type
 
 
@@ -92,8 +118,15 @@ class BodyReader:
     a per-read timeout does not: a server dripping a few bytes a second never times out.
     """
 
-    def __init__(self, url: str, max_bytes: int, *, encoding: str = "", max_seconds: float | None = None,
-                 sniff: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        max_bytes: int,
+        *,
+        encoding: str = "",
+        max_seconds: float | None = None,
+        sniff: bool = False,
+    ) -> None:
         self.url, self.max_bytes, self.max_seconds, self.sniff = url, max_bytes, max_seconds, sniff
         self.chunks: list[bytes] = []
         self.size = 0  # decompressed bytes
@@ -108,16 +141,30 @@ class BodyReader:
             raise FetchError(url, f"unsupported Content-Encoding {encoding!r}", transient=False)
 
     @classmethod
-    def for_response(cls, url: str, response: httpx.Response, max_bytes: int, max_seconds: float | None,
-                     accept_types: tuple[str, ...]) -> BodyReader:
-        return cls(url, max_bytes, encoding=response.headers.get("content-encoding", ""),
-                   max_seconds=max_seconds, sniff=accept_types != ANY_TYPE)
+    def for_response(
+        cls,
+        url: str,
+        response: httpx.Response,
+        max_bytes: int,
+        max_seconds: float | None,
+        accept_types: tuple[str, ...],
+    ) -> BodyReader:
+        return cls(
+            url,
+            max_bytes,
+            encoding=response.headers.get("content-encoding", ""),
+            max_seconds=max_seconds,
+            sniff=accept_types != ANY_TYPE,
+        )
 
     def add(self, chunk: bytes) -> None:
         """Take a chunk as received (``iter_raw``), still compressed."""
         if self.deadline is not None and time.monotonic() > self.deadline:
-            raise FetchError(self.url, f"too slow: the body was not complete after {self.max_seconds:g} s "
-                             f"({self.wire:,} bytes received)")
+            raise FetchError(
+                self.url,
+                f"too slow: the body was not complete after {self.max_seconds:g} s "
+                f"({self.wire:,} bytes received)",
+            )
         self.wire += len(chunk)
         if self._z is None:
             self._take(chunk)
@@ -134,21 +181,30 @@ class BodyReader:
                 self._z = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
                 self.wire = 0
                 return self.add(chunk)
-            raise FetchError(self.url, f"cannot decode the response (corrupt {self.encoding} body: {e})",
-                             transient=False) from None
+            raise FetchError(
+                self.url,
+                f"cannot decode the response (corrupt {self.encoding} body: {e})",
+                transient=False,
+            ) from None
 
     def _take(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.max_bytes:
             what = f" decompressed from {self.wire:,} bytes" if self._z is not None else ""
-            raise FetchError(self.url, f"response too large (over {self.max_bytes:,} bytes{what})",
-                             transient=False)
+            raise FetchError(
+                self.url,
+                f"response too large (over {self.max_bytes:,} bytes{what})",
+                transient=False,
+            )
         self.chunks.append(data)
 
     def content(self) -> bytes:
         if self._z is not None and self.wire and not self._z.eof:
-            raise FetchError(self.url, f"truncated {self.encoding} body: the stream ended early "
-                             f"({self.wire:,} bytes received)")
+            raise FetchError(
+                self.url,
+                f"truncated {self.encoding} body: the stream ended early "
+                f"({self.wire:,} bytes received)",
+            )
         content = b"".join(self.chunks)
         what = sniff_binary(content) if self.sniff else None
         if what:
@@ -156,9 +212,16 @@ class BodyReader:
         return content
 
 
-_MAGIC = ((b"%PDF-", "PDF document"), (b"PK\x03\x04", "ZIP archive (or Office document)"),
-          (b"\x89PNG", "PNG image"), (b"GIF8", "GIF image"), (b"\xff\xd8\xff", "JPEG image"),
-          (b"\x1f\x8b", "gzip file"), (b"\xd0\xcf\x11\xe0", "Office document"), (b"RIFF", "RIFF media file"))
+_MAGIC = (
+    (b"%PDF-", "PDF document"),
+    (b"PK\x03\x04", "ZIP archive (or Office document)"),
+    (b"\x89PNG", "PNG image"),
+    (b"GIF8", "GIF image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"\x1f\x8b", "gzip file"),
+    (b"\xd0\xcf\x11\xe0", "Office document"),
+    (b"RIFF", "RIFF media file"),
+)
 
 
 def sniff_binary(content: bytes) -> str | None:
@@ -167,7 +230,9 @@ def sniff_binary(content: bytes) -> str | None:
     return next((what for magic, what in _MAGIC if start.startswith(magic)), None)
 
 
-def make_page(url: str, response: httpx.Response, content: bytes, content_type: str, fetched_at: str) -> Page:
+def make_page(
+    url: str, response: httpx.Response, content: bytes, content_type: str, fetched_at: str
+) -> Page:
     return Page(
         url=url,
         final_url=str(response.url),
@@ -233,8 +298,9 @@ def _reason(e: Exception) -> str:
     return clip(text.split("\n")[0], 200)
 
 
-def post_json(url: str, payload: object, *, client: httpx.Client | None = None,
-              timeout: float = 20.0) -> int:
+def post_json(
+    url: str, payload: object, *, client: httpx.Client | None = None, timeout: float = 20.0
+) -> int:
     """POST ``payload`` as JSON (a webhook); returns the status. Raises :class:`FetchError`."""
     if not url.lower().startswith(("http://", "https://")):
         raise FetchError(url, "webhook URLs must be http:// or https://")
@@ -250,8 +316,11 @@ def post_json(url: str, payload: object, *, client: httpx.Client | None = None,
         if own:
             client.close()
     if response.status_code >= 400:
-        raise FetchError(url, f"webhook answered HTTP {response.status_code} {response.reason_phrase}",
-                         status=response.status_code)
+        raise FetchError(
+            url,
+            f"webhook answered HTTP {response.status_code} {response.reason_phrase}",
+            status=response.status_code,
+        )
     return response.status_code
 
 
@@ -319,8 +388,9 @@ class Fetcher:
             timeout=request_timeout(self.p.timeout),
             follow_redirects=True,
             max_redirects=10,
-            limits=httpx.Limits(max_connections=self.p.concurrency,
-                                max_keepalive_connections=self.p.concurrency),
+            limits=httpx.Limits(
+                max_connections=self.p.concurrency, max_keepalive_connections=self.p.concurrency
+            ),
         )
         self._sleep, self._monotonic = sleep, monotonic
         self._slots = asyncio.Semaphore(self.p.concurrency)
@@ -357,7 +427,9 @@ class Fetcher:
     ) -> Page:
         """GET ``url`` politely. Raises :class:`FetchError` (``status`` None: transport failure)."""
         _check_scheme(url)
-        if (self.p.robots if robots is None else robots) and not await self.allowed(url, delay=delay):
+        if (self.p.robots if robots is None else robots) and not await self.allowed(
+            url, delay=delay
+        ):
             raise RobotsDisallowed(url)
         headers = {}
         if etag:
@@ -384,16 +456,24 @@ class Fetcher:
         if e.status in (429, 503) and e.retry_after is not None:
             return e.retry_after if e.retry_after <= self.p.max_retry_after else None
         # Capped: with many retries the doubling would wait days (and overflow a float at 2**1024).
-        return min(self.p.backoff * (2 ** min(attempt, 32)), max(self.p.max_retry_after, self.p.backoff))
+        return min(
+            self.p.backoff * (2 ** min(attempt, 32)), max(self.p.max_retry_after, self.p.backoff)
+        )
 
     async def _once(
-        self, url: str, headers: dict[str, str], accept_types: tuple[str, ...], delay: float | None,
+        self,
+        url: str,
+        headers: dict[str, str],
+        accept_types: tuple[str, ...],
+        delay: float | None,
         fetched_at: str,
     ) -> Page:
         host = self._host(url)
         async with host.slots:
             async with host.turn:  # serialise the politeness wait, not the request
-                gap = (self.p.delay if delay is None else delay) - (self._monotonic() - host.last_start)
+                gap = (self.p.delay if delay is None else delay) - (
+                    self._monotonic() - host.last_start
+                )
                 if gap > 0:
                     await self._sleep(gap)
                 host.last_start = self._monotonic()
@@ -406,8 +486,13 @@ class Fetcher:
                         except FetchError as e:
                             e.retry_after = retry_after_seconds(response.headers.get("retry-after"))
                             raise
-                        body = BodyReader.for_response(url, response, self.p.max_bytes,
-                                                       BODY_TIMEOUTS * self.p.timeout, accept_types)
+                        body = BodyReader.for_response(
+                            url,
+                            response,
+                            self.p.max_bytes,
+                            BODY_TIMEOUTS * self.p.timeout,
+                            accept_types,
+                        )
                         # Read even a 304's (empty) body: an unread response closes its
                         # connection, and a new TCP connection per check doubles the cost.
                         async for chunk in response.aiter_raw():

@@ -48,9 +48,12 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
 
 def os_reason(e: OSError) -> str:
     reason = e.strerror or str(e)
-    hint = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-            errno.EROFS: "the store is on a read-only file system",
-            errno.EFBIG: "the file-size limit (ulimit -f) was reached"}.get(e.errno or 0)
+    hint = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+        errno.EROFS: "the store is on a read-only file system",
+        errno.EFBIG: "the file-size limit (ulimit -f) was reached",
+    }.get(e.errno or 0)
     return f"{reason} ({hint})" if hint else reason
 
 

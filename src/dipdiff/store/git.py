@@ -32,14 +32,17 @@ def _git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
         raise GitError("git: not found on PATH (needed by --commit)")
     env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
     try:
-        proc = subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                              timeout=300, check=False)
+        proc = subprocess.run(
+            [exe, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
     except subprocess.TimeoutExpired:
         raise GitError(f"{cwd}: git {args[0]} timed out") from None
     except OSError as e:
         raise GitError(f"{cwd}: cannot run git ({e.strerror})") from None
     if check and proc.returncode != 0:
-        reason = (proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}").splitlines()
+        reason = (
+            proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}"
+        ).splitlines()
         raise GitError(f"{cwd}: git {args[0]} failed: {reason[-1] if reason else ''}")
     return proc
 

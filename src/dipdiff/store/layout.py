@@ -57,7 +57,7 @@ def parse_version(text: str, where: str) -> tuple[dict, Statement]:
     missing = [k for k in HEADER_FIELDS if k not in header]
     if i >= len(lines) or missing:
         raise StoreError(where, f"incomplete header (missing {', '.join(missing) or '---'})")
-    rest = "\n".join(lines[i + 1:]).strip("\n")
+    rest = "\n".join(lines[i + 1 :]).strip("\n")
     blocks = [b for b in rest.split("\n\n") if b.strip()] if rest else []
     if blocks and blocks[0].startswith("# "):
         blocks = blocks[1:]
@@ -77,8 +77,11 @@ RAW_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.html\.gz$")
 
 def stored_shas(checks: list) -> set[str]:
     """The sha256 of every version the check history says was stored."""
-    return {c["sha256"] for c in checks if isinstance(c, dict) and c.get("outcome") in STORING
-            and isinstance(c.get("sha256"), str)}
+    return {
+        c["sha256"]
+        for c in checks
+        if isinstance(c, dict) and c.get("outcome") in STORING and isinstance(c.get("sha256"), str)
+    }
 
 
 def version_name(when: datetime) -> str:

@@ -24,7 +24,9 @@ class StatementMeta:
         """Indented JSON with one check per line: one line per check in ``git diff``, and
         fast (the C encoder; ``indent`` would force json's pure-Python one on 1,000 checks)."""
         head = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "checks"}
-        lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
+        lines = [
+            f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()
+        ]
         checks = [json.dumps(c, ensure_ascii=False, separators=(", ", ": ")) for c in self.checks]
         body = ",\n    ".join(checks)
         lines.append(f'  "checks": [\n    {body}\n  ]' if checks else '  "checks": []')

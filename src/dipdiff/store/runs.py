@@ -30,7 +30,9 @@ class RunLog:
     """``runs.json`` says what "a run" was: when each ``dipdiff run`` started and finished, and
     whether it completed. The caller holds the store's lock for :meth:`begin` and :meth:`end`."""
 
-    def __init__(self, path: Path, reads: Counter[str] | None = None, *, keep: bool = False) -> None:
+    def __init__(
+        self, path: Path, reads: Counter[str] | None = None, *, keep: bool = False
+    ) -> None:
         self.path = path
         self.reads = reads if reads is not None else Counter()
         # keep: the caller holds the store, so the file is read once and our writes are the truth.
@@ -93,9 +95,14 @@ class RunLog:
         except OSError as e:
             raise StoreError(str(self.path), f"cannot read: {e.strerror}") from None
         fields = set(RunRecord.__dataclass_fields__)
-        if (not isinstance(doc, dict) or not isinstance(doc.get("runs"), list)
-                or not all(isinstance(r, dict) and {"id", "started_at"} <= set(r) <= fields
-                           for r in doc["runs"])):
+        if (
+            not isinstance(doc, dict)
+            or not isinstance(doc.get("runs"), list)
+            or not all(
+                isinstance(r, dict) and {"id", "started_at"} <= set(r) <= fields
+                for r in doc["runs"]
+            )
+        ):
             raise StoreError(str(self.path), "corrupt runs log (unexpected structure)")
         return doc
 

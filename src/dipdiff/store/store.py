@@ -113,7 +113,9 @@ class Store:
         try:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise StoreError(str(self.lock_path), f"cannot open lock file: {os_reason(e)}") from None
+            raise StoreError(
+                str(self.lock_path), f"cannot open lock file: {os_reason(e)}"
+            ) from None
         deadline = time.monotonic() + wait
         try:
             while True:
@@ -122,7 +124,9 @@ class Store:
                     break
                 except OSError as e:
                     if e.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise StoreError(str(self.lock_path), f"cannot lock: {e.strerror}") from None
+                        raise StoreError(
+                            str(self.lock_path), f"cannot lock: {e.strerror}"
+                        ) from None
                     if time.monotonic() >= deadline:
                         holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
                         raise LockError(
@@ -223,8 +227,11 @@ class Store:
         """
         try:
             checks = json.loads((folder / META).read_text(encoding="utf-8")).get("checks", [])
-            shas = {parse_version(self.read_text(p), str(p))[0]["sha256"]
-                    for p in folder.iterdir() if VERSION_NAME.match(p.name)}
+            shas = {
+                parse_version(self.read_text(p), str(p))[0]["sha256"]
+                for p in folder.iterdir()
+                if VERSION_NAME.match(p.name)
+            }
         except (OSError, ValueError, AttributeError, StoreError):
             return True
         return bool(stored_shas(checks) - shas)
@@ -240,8 +247,11 @@ class Store:
         if not self.root.is_dir():
             return []
         return sorted(
-            d for src in self.root.iterdir() if src.is_dir() and not src.name.startswith(".")
-            for d in src.iterdir() if d.is_dir() and not d.name.startswith(".")
+            d
+            for src in self.root.iterdir()
+            if src.is_dir() and not src.name.startswith(".")
+            for d in src.iterdir()
+            if d.is_dir() and not d.name.startswith(".")
         )
 
     # -- identity ----------------------------------------------------------------------------
@@ -323,8 +333,13 @@ class Store:
         unknown = sorted(set(data) - known)
         if unknown:
             raise StoreError(str(path), f"unknown key {unknown[0]!r} in metadata")
-        for key, typ in (("id", str), ("source", str), ("url", str), ("checks", list),
-                         ("previous_urls", list)):
+        for key, typ in (
+            ("id", str),
+            ("source", str),
+            ("url", str),
+            ("checks", list),
+            ("previous_urls", list),
+        ):
             if key in data and not isinstance(data[key], typ):
                 raise StoreError(str(path), f"key {key!r} should be a {typ.__name__}")
         for key in ("id", "source", "url"):
@@ -339,7 +354,9 @@ class Store:
         path = self.statement_dir(meta.id) / META
         # Inside deferred_sync(), rewriting an existing meta.json (a check appended) is
         # atomic but not flushed one by one; a new statement's first meta.json always is.
-        atomic_write(path, meta.to_json().encode("utf-8"), sync=not (self._deferred and path.exists()))
+        atomic_write(
+            path, meta.to_json().encode("utf-8"), sync=not (self._deferred and path.exists())
+        )
         cache = self._cache
         if cache is not None:
             cache.meta[meta.id] = _copy(meta)
@@ -398,7 +415,9 @@ class Store:
         if cache is not None:
             cache.texts.pop((sid, ref.filename), None)
             if sid in cache.refs:
-                cache.refs[sid] = _numbered(r for r in cache.refs[sid] if r.filename != ref.filename)
+                cache.refs[sid] = _numbered(
+                    r for r in cache.refs[sid] if r.filename != ref.filename
+                )
 
     def record_check(self, sid: str, check: Check, meta: StatementMeta | None = None) -> None:
         """Append one check to the statement's history (creating ``meta.json`` if needed)."""
@@ -418,7 +437,9 @@ class Store:
             raise InputError(f"no statement {sid!r} in {self.root}")
         self.reads["versions"] += 1
         refs = []
-        for n, path in enumerate(sorted(p for p in folder.iterdir() if VERSION_NAME.match(p.name)), 1):
+        for n, path in enumerate(
+            sorted(p for p in folder.iterdir() if VERSION_NAME.match(p.name)), 1
+        ):
             header, statement = self._parse(path)
             refs.append(VersionRef(sid, n, header["fetched_at"], header["sha256"], path.name))
             self._remember(sid, path.name, statement)

@@ -36,7 +36,9 @@ from dipdiff.store.runs import RunLog
 from dipdiff.store.store import MAX_CHECKS, REPAIR_HINT, Store
 from dipdiff.text import content_hash
 
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # clean() drops them
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)  # clean() drops them
 
 
 def verify(store: Store) -> list[str]:
@@ -60,6 +62,7 @@ def verify(store: Store) -> list[str]:
         problems.append(str(e))
     return problems
 
+
 def _verify_statement(store: Store, folder: Path) -> list[str]:
     sid = f"{folder.parent.name}/{folder.name}"
     names = sorted(p.name for p in folder.iterdir())
@@ -68,7 +71,9 @@ def _verify_statement(store: Store, folder: Path) -> list[str]:
         if version_names:
             return [f"{folder}: {len(version_names)} version file(s) but no {META}"]
         if any(not n.endswith(TMP_SUFFIX) for n in names):
-            return [f"{folder}: statement folder without {META} (a run was interrupted; {REPAIR_HINT})"]
+            return [
+                f"{folder}: statement folder without {META} (a run was interrupted; {REPAIR_HINT})"
+            ]
         return []
     if not valid_id(sid):
         return [f"{folder}: not a valid statement folder name (expected [a-z0-9-])"]
@@ -84,8 +89,10 @@ def _verify_statement(store: Store, folder: Path) -> list[str]:
         path = folder / name
         if name in (META, RAW_DIR) or VERSION_NAME.match(name) or name.endswith(TMP_SUFFIX):
             continue
-        problems.append(f"{path}: unexpected {'folder' if path.is_dir() else 'file'} in a statement"
-                        + (" (version file names are YYYY-MM-DDTHHMMSSZ.md)" if name.endswith(".md") else ""))
+        problems.append(
+            f"{path}: unexpected {'folder' if path.is_dir() else 'file'} in a statement"
+            + (" (version file names are YYYY-MM-DDTHHMMSSZ.md)" if name.endswith(".md") else "")
+        )
     shas: list[str] = []
     readable: list[str] = []
     unreadable = False  # then a "lost" version may only be unreadable: said once, above
@@ -100,10 +107,14 @@ def _verify_statement(store: Store, folder: Path) -> list[str]:
             continue
         shas.append(str(header["sha256"]))
         readable.append(name)
-        controls = sorted({f"U+{ord(c):04X}" for c in _CONTROLS.findall(st.title + "".join(st.paragraphs))})
+        controls = sorted(
+            {f"U+{ord(c):04X}" for c in _CONTROLS.findall(st.title + "".join(st.paragraphs))}
+        )
         if controls:
-            problems.append(f"{path}: control characters in the text ({', '.join(controls[:4])}); "
-                            "dipdiff never writes them (edited by hand?)")
+            problems.append(
+                f"{path}: control characters in the text ({', '.join(controls[:4])}); "
+                "dipdiff never writes them (edited by hand?)"
+            )
         if content_hash(st.title, st.paragraphs) != header["sha256"]:
             problems.append(f"{path}: text does not match its sha256 (edited by hand?)")
         try:
@@ -114,8 +125,10 @@ def _verify_statement(store: Store, folder: Path) -> list[str]:
         if version_name(when) > name:
             problems.append(f"{path}: named earlier than its fetched_at {header['fetched_at']}")
         if previous and when < previous[1]:
-            problems.append(f"{path}: fetched before {previous[0]} but named after it "
-                            "(version files out of time order)")
+            problems.append(
+                f"{path}: fetched before {previous[0]} but named after it "
+                "(version files out of time order)"
+            )
         if shas[-2:-1] == shas[-1:]:
             problems.append(f"{path}: same text as the version before it (a duplicate version)")
         previous = (name, when)
@@ -123,12 +136,15 @@ def _verify_statement(store: Store, folder: Path) -> list[str]:
         seen = {c.get("sha256") for c in meta.checks if isinstance(c, dict)}
         for name, sha in zip(readable, shas):
             if sha not in seen:
-                problems.append(f"{folder / name}: no check records this version (a run was "
-                                "interrupted; the next check of the page records it)")
+                problems.append(
+                    f"{folder / name}: no check records this version (a run was "
+                    "interrupted; the next check of the page records it)"
+                )
     problems += _verify_checks(meta_path, meta, None if unreadable else set(shas))
     lost = unreadable or bool(stored_shas(meta.checks) - set(shas))
     problems += _verify_raw(folder, set(version_names), lost)
     return problems
+
 
 def _verify_checks(meta_path: Path, meta: StatementMeta, shas: set[str] | None) -> list[str]:
     problems: list[str] = []
@@ -142,8 +158,14 @@ def _verify_checks(meta_path: Path, meta: StatementMeta, shas: set[str] | None) 
         unknown = sorted(set(c) - allowed)
         missing = [k for k in ("time", "outcome", "url") if k not in c]
         if unknown or missing:
-            problems.append(f"{where}: " + ("unknown key " + repr(unknown[0]) if unknown
-                                             else "missing key " + repr(missing[0])))
+            problems.append(
+                f"{where}: "
+                + (
+                    "unknown key " + repr(unknown[0])
+                    if unknown
+                    else "missing key " + repr(missing[0])
+                )
+            )
             continue
         if c["outcome"] not in outcomes:
             problems.append(f"{where}: unknown outcome {c['outcome']!r}")
@@ -155,10 +177,18 @@ def _verify_checks(meta_path: Path, meta: StatementMeta, shas: set[str] | None) 
             if c.get(key) is not None and not isinstance(c[key], typ):
                 problems.append(f"{where}: {key} should be a {typ.__name__}")
         sha = c.get("sha256")
-        if shas is not None and c["outcome"] in STORING and isinstance(sha, str) and sha not in shas:
-            problems.append(f"{where} ({c['time']}) stored a version with sha256 {sha[:12]}… "
-                            "that no version file has (a lost version)")
+        if (
+            shas is not None
+            and c["outcome"] in STORING
+            and isinstance(sha, str)
+            and sha not in shas
+        ):
+            problems.append(
+                f"{where} ({c['time']}) stored a version with sha256 {sha[:12]}… "
+                "that no version file has (a lost version)"
+            )
     return problems
+
 
 def _verify_raw(folder: Path, version_names: set[str], lost: bool) -> list[str]:
     raw_dir = folder / RAW_DIR
@@ -171,8 +201,14 @@ def _verify_raw(folder: Path, version_names: set[str], lost: bool) -> list[str]:
         if not RAW_NAME.match(raw.name):
             problems.append(f"{raw}: unexpected file among raw pages")
         elif orphan_raw(folder, raw):
-            problems.append(f"{raw}: raw page without its version file " + (
-                "(perhaps of the lost version; kept)" if lost else f"(a run was interrupted; {REPAIR_HINT})"))
+            problems.append(
+                f"{raw}: raw page without its version file "
+                + (
+                    "(perhaps of the lost version; kept)"
+                    if lost
+                    else f"(a run was interrupted; {REPAIR_HINT})"
+                )
+            )
         else:
             try:
                 with gzip.open(raw) as f:
