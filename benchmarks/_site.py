@@ -14,7 +14,7 @@ from pathlib import Path
 from dipdiff.pipeline.server import LocalServer, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from routes import conditional  # noqa: E402 - the tests' scripted routes
+from routes import conditional
 
 WORDS = [
     "the",

@@ -21,7 +21,7 @@ import os
 import random
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -165,7 +165,7 @@ def naive_align(a: Statement, b: Statement) -> int:
 def build_store(root: Path, n: int) -> None:
     rng = random.Random(42)
     store = Store(root)
-    start = datetime(2025, 1, 1, 9, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 1, 9, tzinfo=UTC)
     with store.lock():
         k = 0
         while k < n:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from dipdiff.clock import utc_timestamp
@@ -39,13 +39,13 @@ def paragraph(seed: int, n: int = 60) -> str:
 
 def build(root: Path, statements: int, checks: int) -> date:
     store = Store(root)
-    start = datetime(2026, 1, 1, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, 9, tzinfo=UTC)
     with store.lock():
         for s in range(statements):
             sid = f"src-{s % 5}/statement-{s:05d}"
             meta = StatementMeta(
                 id=sid,
-                source=sid.split("/")[0],
+                source=sid.split("/", maxsplit=1)[0],
                 url=f"https://example.gov/{s}",
                 title=f"Statement {s}",
                 agency=f"Agency {s % 5}",

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from dipdiff.pipeline.server import LocalServer  # noqa: E402
 from faultkit import (  # noqa: E402
     FIGURES,
     CampaignResult,
@@ -30,8 +31,6 @@ from faultkit import (  # noqa: E402
     fetch_step_kills,
     kill_campaign,
 )
-
-from dipdiff.pipeline.server import LocalServer  # noqa: E402
 
 
 def row(name: str, r: CampaignResult) -> str:

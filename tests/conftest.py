@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from faultkit import FIGURES, figures_line
-from helpers import Cli, corpus_file
 
 from dipdiff.pipeline.server import LocalServer
+from faultkit import FIGURES, figures_line
+from helpers import Cli, corpus_file
 
 
 @pytest.fixture

@@ -88,7 +88,6 @@ def raw(*parts: bytes, pause: float = 0.0, reset: bool = False):
             sock.close() if reset else sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass
-        return None
 
     return route
 

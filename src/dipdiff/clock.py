@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dipdiff.errors import InputError
 
@@ -12,7 +12,7 @@ Clock = Callable[[], str]
 
 def utc_timestamp(dt: datetime | None = None) -> str:
     """``2026-11-25T12:00:00Z``: the one timestamp form dipdiff writes."""
-    dt = (dt or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    dt = (dt or datetime.now(UTC)).astimezone(UTC)
     return dt.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -22,4 +22,4 @@ def parse_timestamp(value: str) -> datetime:
         dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise InputError(f"not an ISO 8601 time: {value!r}") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -280,6 +280,8 @@ def test_compare_store_ids_with_versions(demo_store):
 
 # -- robustness: nothing a page can contain makes compare raise --------------------------------------
 
+from datetime import UTC
+
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as hs  # noqa: E402
 
@@ -358,11 +360,11 @@ def test_cli_compare_two_urls_on_a_local_server(cli, server):
 
 
 def test_only_statements_within_reach_are_analysed():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from dipdiff.analyse.related import Record, within_reach
 
-    day = lambda n: datetime(2024, 1, n, tzinfo=timezone.utc)  # noqa: E731
+    day = lambda n: datetime(2024, 1, n, tzinfo=UTC)  # noqa: E731
     recs = [Record(f"s{n}/x", Statement("", ("x",)), day(n)) for n in (1, 5, 9, 20)] + [
         Record("s0/y", Statement("", ()), None)
     ]

@@ -9,7 +9,6 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from helpers import CASES, CORPUS, corpus_file
 
 from dipdiff.analyse.compare import compare
 from dipdiff.analyse.related import Record, related
@@ -18,6 +17,7 @@ from dipdiff.pipeline.crosscheck import statement_date
 from dipdiff.scrape.discover import parse_content_item, parse_feed
 from dipdiff.scrape.extract import decode_html, extract
 from dipdiff.text import canonical
+from helpers import CASES, CORPUS, corpus_file
 
 PAIRS = tomllib.loads((CASES / "compare" / "pairs.toml").read_text(encoding="utf-8"))["case"]
 

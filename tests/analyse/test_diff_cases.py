@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import tomllib
-from pathlib import Path
 
 import pytest
-from helpers import CASES as CASES_DIR
 
 from dipdiff.analyse.diff import Change, apply, body_text, diff_statements, diff_texts
 from dipdiff.models import Statement
+from helpers import CASES as CASES_DIR
 
 CASES = tomllib.loads((CASES_DIR / "diff" / "cases.toml").read_text(encoding="utf-8"))
 

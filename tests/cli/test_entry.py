@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-
 HEAVY = ("typer", "rich", "httpx", "bs4", "lxml", "dipdiff.cli.app")
 LOADED = f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
 

@@ -4,12 +4,12 @@ the key named; and random damage to a valid file never escapes as anything but C
 from __future__ import annotations
 
 import pytest
-from faultkit import FIGURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dipdiff.config import parse_config
 from dipdiff.errors import ConfigError
+from faultkit import FIGURES
 
 VALID = """[dipdiff]
 delay = 0

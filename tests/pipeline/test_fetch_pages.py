@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from datetime import UTC
 
-from routes import conditional, redirect, sequence
-
 from dipdiff.config import Schedule, parse_config
 from dipdiff.models import Outcome
 from dipdiff.pipeline.fetch import exit_status, fetch_sources
 from dipdiff.pipeline.plan import Known, due
 from dipdiff.pipeline.server import Response
 from dipdiff.store.store import Store
+from routes import conditional, redirect, sequence
 
 LISTING = "whitehouse-gov-listing-2025/fetched_whitehouse__2025-06-23__c32d803.html"
 BRIEFS = "obama-whitehouse-press-office-2009-2016/briefs"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from typer.testing import CliRunner
 
-from helpers import README as README_PATH
 from dipdiff.cli.app import app
 from dipdiff.pipeline.init import WORKFLOW
+from helpers import README as README_PATH
 
 README = README_PATH.read_text(encoding="utf-8")
 
@@ -47,7 +46,7 @@ def test_init_scaffolds_a_monitoring_folder_and_never_overwrites(tmp_path):
 def test_workflow_runs_dipdiff_run_commit_on_a_schedule_and_is_documented():
     text = WORKFLOW.format(package="dipdiff")
     assert text in README  # the README shows exactly what init writes
-    assert re.search(r'^on:\n  schedule:\n    - cron: "(\S+ ){4}\S+"', text, re.M)
+    assert re.search(r'^on:\n  schedule:\n    - cron: "(\S+ ){4}\S+"', text, re.MULTILINE)
     assert "contents: write" in text and "dipdiff run --commit" in text and "git push" in text
     # YAML: spaces only, and every block's indentation is a multiple of two.
     assert "\t" not in text

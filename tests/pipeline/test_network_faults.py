@@ -15,10 +15,10 @@ import time
 import zlib
 
 import pytest
-from faultkit import FIGURES, fetch_config, statement_html
-from routes import head, raw, redirect
 
 from dipdiff.pipeline.server import Response
+from faultkit import FIGURES, fetch_config, statement_html
+from routes import head, raw, redirect
 
 TEXT = (
     "The United States condemns the attack on the embassy and calls on all parties to exercise "
@@ -474,10 +474,8 @@ def test_a_429_and_503_storm_leaves_the_good_pages_alone(cli, server, tmp_path, 
     for i, path in enumerate(paths):
         if i % 2:
             assert (
-                outcomes[path][0] == "unavailable"
-                and "HTTP 4" in outcomes[path][1]
-                or "HTTP 5" in outcomes[path][1]
-            )
+                outcomes[path][0] == "unavailable" and "HTTP 4" in outcomes[path][1]
+            ) or "HTTP 5" in outcomes[path][1]
             assert server.hits(path) == 1  # retries = 0 in this config: no hammering
         else:
             assert outcomes[path] == ("new", "")

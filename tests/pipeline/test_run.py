@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SRC
 from dipdiff.errors import LockError
 from dipdiff.models import RunResult
 from dipdiff.pipeline import report as reports_
@@ -20,6 +19,7 @@ from dipdiff.scrape.http import fetch_page, make_client, post_json
 from dipdiff.store.git import GitError, commit_paths, repo_root
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
+from helpers import SRC
 
 LIBYA = "/releases/2019/04/the-situation-in-libya/"
 READOUT = "/releases/2019/04/secretary-pompeos-call-with-un-special-representative-salame/"
@@ -137,9 +137,8 @@ def test_a_killed_run_is_picked_up_by_the_next(repo, server):
 def test_an_overlapping_run_waits_then_gives_up(repo, server):
     server.set(LIBYA, Response(page_bytes("state-libya.day1.html")))
     other = Store(repo / "snapshots")  # another process, as far as flock is concerned
-    with other.lock():
-        with pytest.raises(LockError, match="another dipdiff run holds the lock"):
-            run(repo, server, [LIBYA], "2019-04-20T09:00:00Z", lock_wait=0.3)
+    with other.lock(), pytest.raises(LockError, match="another dipdiff run holds the lock"):
+        run(repo, server, [LIBYA], "2019-04-20T09:00:00Z", lock_wait=0.3)
     assert server.hits(LIBYA) == 0  # it fetched nothing
     assert run(repo, server, [LIBYA], "2019-04-20T09:00:00Z").exit_code == 1
 

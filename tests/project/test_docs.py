@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import typer
 import typer.main
 
-from helpers import README as README_PATH
 from dipdiff.cli.app import app
+from helpers import README as README_PATH
 
 README = README_PATH.read_text(encoding="utf-8")
 

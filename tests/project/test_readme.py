@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import README as README_PATH
 from dipdiff.config import parse_config
+from helpers import README as README_PATH
 
 README = README_PATH.read_text(encoding="utf-8")
 BIN = Path(sys.executable).parent
@@ -126,7 +126,7 @@ def an_init_folder(folder: Path, demo: Path) -> Path:
 
 def the_config_example_with_a_typo(folder: Path, demo: Path) -> Path:
     """The README's own dipdiff.toml, with `selector` misspelt."""
-    text, n = re.subn(r"^selector =", "selectr =", config_example(), flags=re.M)
+    text, n = re.subn(r"^selector =", "selectr =", config_example(), flags=re.MULTILINE)
     assert n == 1, "the README's config example no longer has one `selector =` line"
     (folder / "dipdiff.toml").write_text(text, encoding="utf-8")
     return folder

@@ -9,7 +9,6 @@ link, strikethrough, script, image or rule that dipdiff did not put there itself
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 
 import pytest

@@ -14,10 +14,10 @@ import json
 import re
 
 import pytest
-from faultkit import FIGURES, fetch_config
-from routes import raw
 
 from dipdiff.pipeline.server import Response
+from faultkit import FIGURES, fetch_config
+from routes import raw
 
 ESC = "\x1b"
 HOSTILE = (

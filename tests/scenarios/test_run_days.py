@@ -17,14 +17,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import CASES as CASES_DIR
-from helpers import Cli
 from markdown_it import MarkdownIt
 
 from dipdiff.pipeline.demo import page_bytes
 from dipdiff.pipeline.server import Response
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
+from helpers import CASES as CASES_DIR
+from helpers import Cli
 
 CASES = CASES_DIR / "run"
 DAYS = {
@@ -399,7 +399,7 @@ def test_one_edit_is_diffed_once_and_every_output_tells_the_same_run(
     committed = {
         (k, sid, int(v)): note
         for k, sid, v, note in re.findall(
-            r"^- (new|changed) (\S+)@(\d+)(?: \((.*)\))?$", body, re.M
+            r"^- (new|changed) (\S+)@(\d+)(?: \((.*)\))?$", body, re.MULTILINE
         )
     }
     ((_, posted),) = server.posted

@@ -14,8 +14,6 @@ import re
 from importlib import resources
 
 import pytest
-from helpers import CORPUS
-from faultkit import FIGURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +21,8 @@ from dipdiff.errors import ExtractError
 from dipdiff.render.terminal import UNSAFE
 from dipdiff.scrape.extract import blocked_reason, decode_html, extract
 from dipdiff.store.verify import verify
+from faultkit import FIGURES
+from helpers import CORPUS
 
 # Failing examples are whole pages; hypothesis warns that their repr is long.
 pytestmark = [

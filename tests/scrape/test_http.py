@@ -9,12 +9,12 @@ import time
 from datetime import UTC
 
 import pytest
-from routes import conditional, redirect, sequence, slow
 
 from dipdiff.config import FetchSettings
 from dipdiff.errors import FetchError, RobotsDisallowed
 from dipdiff.pipeline.server import Response
 from dipdiff.scrape.http import Fetcher, retry_after_seconds
+from routes import conditional, redirect, sequence, slow
 
 PAGE = Response(
     b"<html><head><title>T</title></head><body><p>" + b"word " * 40 + b"</p></body></html>"

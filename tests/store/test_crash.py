@@ -11,6 +11,9 @@ import signal
 import subprocess
 
 import pytest
+
+from dipdiff.store.store import Store
+from dipdiff.store.verify import verify
 from faultkit import (
     FIGURES,
     Site,
@@ -24,10 +27,6 @@ from faultkit import (
     steps_of,
     stored_versions,
 )
-
-from dipdiff.store.store import Store
-from dipdiff.store.verify import verify
-
 
 pytestmark = pytest.mark.slow  # real processes killed and restarted: ~80 s in all
 

@@ -137,9 +137,8 @@ def test_lock_excludes_a_second_writer_and_names_the_lock(tmp_path):
     p.start()
     try:
         assert ready.wait(10)
-        with pytest.raises(LockError) as e:
-            with Store(tmp_path).lock(wait=0.2):
-                pass
+        with pytest.raises(LockError) as e, Store(tmp_path).lock(wait=0.2):
+            pass
         assert str(tmp_path / ".lock") in str(e.value) and f"pid {p.pid}" in str(e.value)
     finally:
         release.set()

@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from faultkit import FIGURES, Site, dipdiff, stored_versions
 
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
+from faultkit import FIGURES, Site, dipdiff, stored_versions
 
 pytestmark = pytest.mark.slow  # the disk-full suite: a write failed at each of its steps
 
@@ -310,7 +310,7 @@ def test_fsync_failing_with_enospc_keeps_the_store(tmp_path, seeded, cli, monkey
             _one_line_error(r.output, "No space left on device")
             versions = stored_versions(store)[site.urls[0]]
             # The version is either not stored at all, or stored and only its check is missing.
-            assert versions == 1 and _same_tree(store, seed) or versions == 2, n
+            assert (versions == 1 and _same_tree(store, seed)) or versions == 2, n
         else:
             assert r.exit_code == 0 and r.output.startswith("changed"), r.output
     FIGURES["fault scenarios"] += 11

@@ -205,12 +205,12 @@ def align_sentences(
             for j in index.get(w, ()):
                 shared[j] += 1
         for j, n in shared.items():
-            if wa[i] == wb[j]:
+            if ws == wb[j]:
                 continue
             dice = 2 * n / (len(ca[i]) + len(cb[j]))
             if dice < 0.3:
                 continue
-            ratio = SequenceMatcher(None, wa[i], wb[j], autojunk=False).ratio()
+            ratio = SequenceMatcher(None, ws, wb[j], autojunk=False).ratio()
             if ratio >= _NEAR:
                 candidates.append((1.0 + ratio, i, j, ratio, "near"))
             elif ratio >= _PAIR or (dice >= _PAIR and n >= _MIN_SHARED_CONTENT):

@@ -124,9 +124,9 @@ class DiffResult:
         return not self.changes
 
     def summary(self) -> dict:
-        counts = {k: 0 for k in KINDS}
-        sig = {s: 0 for s in SIGNIFICANCE}
-        flags = {f: 0 for f in FLAGS}
+        counts = dict.fromkeys(KINDS, 0)
+        sig = dict.fromkeys(SIGNIFICANCE, 0)
+        flags = dict.fromkeys(FLAGS, 0)
         for c in self.changes:
             counts[c.kind] += 1
             sig[c.significance] += 1
@@ -327,7 +327,7 @@ def _spans(text: str, granularity: str) -> list[tuple[int, int]]:
         return [m.span() for m in _TOKEN.finditer(text)]
     if granularity == "sentence":
         return [m.span() for m in _SENTENCE.finditer(text)]
-    return [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*\S)?", text, re.S)]
+    return [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*\S)?", text, re.DOTALL)]
 
 
 def _key(token: str) -> str:

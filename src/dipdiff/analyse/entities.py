@@ -424,16 +424,17 @@ def split_sentences(paragraphs: Iterable[str]) -> list[Sentence]:
                 text[m.start()] == "."
                 and (
                     word in _ABBREVIATIONS
-                    or word in _NUMBER_ABBREVIATIONS
-                    and nxt.isdigit()
+                    or (word in _NUMBER_ABBREVIATIONS and nxt.isdigit())
                     or re.fullmatch(r"[a-z]", word)  # an initial: "Donald J. Trump"
-                    or re.fullmatch(
-                        r"(?:[a-z]\.)+[a-z]", word
-                    )  # "U.S. officials" (but "U.S. We..." splits below)
-                    and not (
-                        nxt.isupper()
-                        and before.count(".") >= 2
-                        and _starts_sentence(text[m.end() :])
+                    or (
+                        re.fullmatch(
+                            r"(?:[a-z]\.)+[a-z]", word
+                        )  # "U.S. officials" (but "U.S. We..." splits below)
+                        and not (
+                            nxt.isupper()
+                            and before.count(".") >= 2
+                            and _starts_sentence(text[m.end() :])
+                        )
                     )
                 )
             ):

@@ -440,11 +440,8 @@ def analyze(
         again = any(
             k not in covered
             and (
-                t.capitalised
-                and t.lower in known
-                or t.lower == "the"
-                and k + 1 < len(toks)
-                and "the " + toks[k + 1].lower in known
+                (t.capitalised and t.lower in known)
+                or (t.lower == "the" and k + 1 < len(toks) and "the " + toks[k + 1].lower in known)
             )
             for k, t in enumerate(toks)
         )
@@ -477,8 +474,7 @@ def analyze(
             else (
                 lambda m: (
                     m.key == speaker
-                    or m.country == speaker
-                    and m.actor_form
+                    or (m.country == speaker and m.actor_form)
                     or gz.is_issuer_body(m.name, speaker)
                 )
             ),
@@ -556,7 +552,7 @@ def analyze(
     )
 
 
-_QUESTIONER = re.compile(r"^(?:QUESTION|Q|AUDIENCE MEMBER|REPORTER)\b\s*[:.]?", re.I)
+_QUESTIONER = re.compile(r"^(?:QUESTION|Q|AUDIENCE MEMBER|REPORTER)\b\s*[:.]?", re.IGNORECASE)
 _LABEL = re.compile(r"^[A-Z][A-Z.'’ -]{1,40}:")
 
 
@@ -592,14 +588,16 @@ def _clauses(tokens: Sequence[Token]) -> list[int]:
     """Clause number of each token: ``;``, ``:``, dashes and ", but/while/and <lower-case>" start a new one."""
     out, n = [], 0
     for k, t in enumerate(tokens):
-        if t.text in (";", ":", "—", "–") or (t.text == "-" and k and tokens[k - 1].end < t.start):
-            n += 1
-        elif (
-            t.text == ","
-            and k + 2 < len(tokens)
-            and tokens[k + 1].lower in _CLAUSE_CONJ
-            and not tokens[k + 2].capitalised
-            and tokens[k + 2].lower not in ("including",)
+        if (
+            t.text in (";", ":", "—", "–")
+            or (t.text == "-" and k and tokens[k - 1].end < t.start)
+            or (
+                t.text == ","
+                and k + 2 < len(tokens)
+                and tokens[k + 1].lower in _CLAUSE_CONJ
+                and not tokens[k + 2].capitalised
+                and tokens[k + 2].lower not in ("including",)
+            )
         ):
             n += 1
         out.append(n)
@@ -814,10 +812,8 @@ class _Attribution:
                 prep is None or (prep == "including" if appeal else prep in allowed)
             ):
                 return [k] + self.coordinated(k)
-            if (
-                signal.polarity != "critical"
-                or signal.category == "concern"
-                and prep in ("in", "at")
+            if signal.polarity != "critical" or (
+                signal.category == "concern" and prep in ("in", "at")
             ):
                 return []  # the object is someone or somewhere else
             passed_victim = True

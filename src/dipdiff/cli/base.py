@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.text import Text
@@ -48,7 +48,7 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except typer.Exit:
             raise
-        except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - the promise is: no traceback, ever
+        except (Exception, KeyboardInterrupt) as e:
             end = failure(e)
             if end.internal and os.environ.get("DIPDIFF_DEBUG"):
                 raise
@@ -77,7 +77,7 @@ def main_options(
         typer.Option("--store", envvar="DIPDIFF_STORE", help="Snapshot folder.", show_default=True),
     ] = Path("snapshots"),
     version: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
         ),
@@ -147,7 +147,7 @@ def parse_day(value: str, option: str):
         raise InputError(f"{option} {value!r}: expected a date, YYYY-MM-DD") from None
 
 
-def reports_dir(store, reports: Optional[Path]) -> Path:
+def reports_dir(store, reports: Path | None) -> Path:
     from dipdiff.pipeline.report import default_reports_dir
 
     return reports if reports is not None else default_reports_dir(store)
@@ -169,7 +169,7 @@ def parse_window(value: str, option: str = "--window"):
     )
 
 
-def parse_since(value: Optional[str]):
+def parse_since(value: str | None):
     from dipdiff.clock import parse_timestamp
 
     if value is None:

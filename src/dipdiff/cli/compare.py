@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -104,7 +104,7 @@ def related(
 def divergences(
     ctx: typer.Context,
     since: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--since", help="Only pairs with a statement dated on or after this date."),
     ] = None,
     window: Annotated[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.text import Text
@@ -28,19 +28,19 @@ from dipdiff.render.terminal import make_console, safe
 def report(
     ctx: typer.Context,
     date_: Annotated[
-        Optional[str], typer.Option("--date", help="The day to report (YYYY-MM-DD, UTC).")
+        str | None, typer.Option("--date", help="The day to report (YYYY-MM-DD, UTC).")
     ] = None,
     since: Annotated[
-        Optional[str], typer.Option("--since", help="Everything from this day (YYYY-MM-DD) on.")
+        str | None, typer.Option("--since", help="Everything from this day (YYYY-MM-DD) on.")
     ] = None,
     run: Annotated[
-        Optional[str], typer.Option("--run", help="One run: 'latest' or a run id from runs.json.")
+        str | None, typer.Option("--run", help="One run: 'latest' or a run id from runs.json.")
     ] = None,
     out: Annotated[
-        Optional[Path], typer.Option("--out", help="Write the report here ('-': print it).")
+        Path | None, typer.Option("--out", help="Write the report here ('-': print it).")
     ] = None,
     reports: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--reports", help="Reports folder (default: reports/ beside the store)."),
     ] = None,
 ) -> None:
@@ -106,7 +106,7 @@ def run(
         typer.Option("--commit", help="git-commit snapshots/ and reports/ when something changed."),
     ] = False,
     webhook: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--webhook",
             envvar="DIPDIFF_WEBHOOK",
@@ -117,7 +117,7 @@ def run(
         float, typer.Option("--wait", min=0, help="Seconds to wait for a run that holds the store.")
     ] = 30.0,
     reports: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--reports", help="Reports folder (default: reports/ beside the store)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
@@ -168,15 +168,15 @@ def fetch(
     ctx: typer.Context,
     config: ConfigOption = Path("dipdiff.toml"),
     source: Annotated[
-        Optional[list[str]], typer.Option("--source", "-s", help="Only this source (repeatable).")
+        list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
     ] = None,
     check_all: Annotated[
         bool, typer.Option("--all", help="Re-check every known statement, ignoring the schedule.")
     ] = False,
     since: Annotated[
-        Optional[str], typer.Option(help="Only statements published since this date (ISO 8601).")
+        str | None, typer.Option(help="Only statements published since this date (ISO 8601).")
     ] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Check at most N statements.", min=0)] = None,
+    limit: Annotated[int | None, typer.Option(help="Check at most N statements.", min=0)] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a machine-readable run summary on stdout.")
     ] = False,

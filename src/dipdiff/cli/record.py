@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,8 +24,8 @@ from dipdiff.render.terminal import make_console
 def snapshot(
     ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="Page to fetch.")],
-    source: Annotated[Optional[str], typer.Option(help="Source name (default: the host).")] = None,
-    agency: Annotated[Optional[str], typer.Option(help="Agency that issued the statement.")] = None,
+    source: Annotated[str | None, typer.Option(help="Source name (default: the host).")] = None,
+    agency: Annotated[str | None, typer.Option(help="Agency that issued the statement.")] = None,
 ) -> None:
     """Fetch one page, extract the statement, store it if its text changed."""
     from dipdiff.pipeline.snapshot import snapshot_url
@@ -42,10 +42,10 @@ def import_(
     file: Annotated[Path, typer.Argument(help="Saved HTML page (archive copy, Wayback capture).")],
     url: Annotated[str, typer.Option("--url", help="The URL the page was captured from.")],
     fetched_at: Annotated[
-        Optional[str], typer.Option("--fetched-at", help="ISO 8601 capture time (default: now).")
+        str | None, typer.Option("--fetched-at", help="ISO 8601 capture time (default: now).")
     ] = None,
-    source: Annotated[Optional[str], typer.Option(help="Source name (default: the host).")] = None,
-    agency: Annotated[Optional[str], typer.Option(help="Agency that issued the statement.")] = None,
+    source: Annotated[str | None, typer.Option(help="Source name (default: the host).")] = None,
+    agency: Annotated[str | None, typer.Option(help="Agency that issued the statement.")] = None,
 ) -> None:
     """Store a saved HTML page as a version, as if it had been fetched at that time."""
     from dipdiff.pipeline.snapshot import import_file

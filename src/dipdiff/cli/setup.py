@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -93,7 +93,7 @@ def _demo_compare(console, store, refs: tuple[str, str]) -> list[str]:
 def init(
     folder: Annotated[
         Path, typer.Argument(help="Folder to set up (default: the current one).")
-    ] = Path("."),
+    ] = Path(),
 ) -> None:
     """Create dipdiff.toml (with the built-in presets), snapshots/, reports/ and cron/CI examples."""
     from dipdiff.pipeline.init import init_project
@@ -189,7 +189,7 @@ def sources_check(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A configured source or a built-in preset.")],
     url: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--url", help="Check this statement URL instead of the first one found."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

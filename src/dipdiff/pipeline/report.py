@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from dipdiff.clock import parse_timestamp, utc_timestamp
@@ -60,7 +60,7 @@ class Window:
 
 def day_window(day: date, store: Store | None = None) -> Window:
     """One UTC calendar day: the window of the daily report ``reports/YYYY-MM-DD.md``."""
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     w = Window(
         day.isoformat(),
         f"{day.isoformat()}.md",
@@ -75,7 +75,7 @@ def day_window(day: date, store: Store | None = None) -> Window:
 
 def since_window(day: date, store: Store) -> Window:
     """From the start of ``day`` to the newest check in the store."""
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     last = latest_check_time(store)
     end = max(last, start) if last else start
     label = (

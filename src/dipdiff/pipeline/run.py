@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dipdiff.clock import parse_timestamp
@@ -258,9 +258,7 @@ def divergence_finder() -> DivergenceFinder:
 
 def _first_seen(store: Store, sid: str) -> datetime:
     refs = store.versions(sid)
-    return (
-        parse_timestamp(refs[0].fetched_at) if refs else datetime.max.replace(tzinfo=timezone.utc)
-    )
+    return parse_timestamp(refs[0].fetched_at) if refs else datetime.max.replace(tzinfo=UTC)
 
 
 def divergence_record(store: Store, pair) -> Divergence:

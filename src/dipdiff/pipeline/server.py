@@ -56,7 +56,7 @@ class LocalServer:
             # waits for the client's delayed ACK (milliseconds per response).
             disable_nagle_algorithm = True
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 with server._lock:
                     server.requests.append((self.command, self.path, dict(self.headers)))
                     route = server.routes.get(self.path)
@@ -77,7 +77,7 @@ class LocalServer:
 
             do_HEAD = do_GET
 
-            def do_POST(self) -> None:  # noqa: N802 - webhooks are tested against this
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 with server._lock:
                     server.posted.append((self.path, self.rfile.read(length)))

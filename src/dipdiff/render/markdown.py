@@ -107,8 +107,8 @@ _SCHEME = re.compile(r"(?<=[A-Za-z0-9]):(?=//)")
 _HOST_DOT = re.compile(r"(?<=\w)\.(?=[^\W\d_]{2})")
 _MENTION = re.compile(r"(?<!\w)@(?=\w)")
 # ...and, at the start of a line, list markers, setext underlines and ordered-list numbers.
-_LINE_START = re.compile(r"^([ \t]*)([-+=])", re.M)
-_ORDERED = re.compile(r"^([ \t]*\d{1,9})([.)])", re.M)
+_LINE_START = re.compile(r"^([ \t]*)([-+=])", re.MULTILINE)
+_ORDERED = re.compile(r"^([ \t]*\d{1,9})([.)])", re.MULTILINE)
 
 
 def md_text(text: str, *, keep_lines: bool = False) -> str:

@@ -165,7 +165,7 @@ class FetchProgress:
         else:
             self.console.print(Text(f"{source}: checking {count} statement(s)"))
 
-    def checked(self, result) -> None:  # noqa: ANN001 - a SnapshotResult
+    def checked(self, result) -> None:
         line = Text(f"{result.outcome.value:<11} {result.statement_id}")
         if result.version:
             line.append(f"@{result.version}")

@@ -157,7 +157,9 @@ def decode_html(content: bytes, declared_charset: str | None = None) -> str:
         re.match(r"(?i)utf-?(16|32)", declared_charset) and b"\x00" not in content[:512]
     ):
         candidates.append(declared_charset)
-    m = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", content[:4096], re.I)
+    m = re.search(
+        rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", content[:4096], re.IGNORECASE
+    )
     if m:
         candidates.append(m.group(1).decode("ascii", "ignore"))
     candidates += ["utf-8", "cp1252"]
@@ -278,7 +280,7 @@ def extract(
 def blocked_reason(html: str, statement: Statement | None) -> str | None:
     """Why a 200 response is not a real statement (bot wall, empty shell), or ``None``."""
     soup_title = ""
-    m = re.search(r"<title[^>]*>(.*?)</title>", html[:20000], re.I | re.S)
+    m = re.search(r"<title[^>]*>(.*?)</title>", html[:20000], re.IGNORECASE | re.DOTALL)
     if m:
         soup_title = clean(m.group(1))
     for text in (soup_title, statement.title if statement else ""):

@@ -168,7 +168,7 @@ class BodyReader:
         self.wire += len(chunk)
         if self._z is None:
             self._take(chunk)
-            return
+            return None
         data = chunk
         try:
             while data:

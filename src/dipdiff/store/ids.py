@@ -42,10 +42,10 @@ def slug_for_url(url: str) -> str:
     """A readable slug from the URL's last meaningful path segment."""
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
-    while segments and re.fullmatch(r"(index|default)(\.\w+)?", segments[-1], re.I):
+    while segments and re.fullmatch(r"(index|default)(\.\w+)?", segments[-1], re.IGNORECASE):
         segments.pop()
     if segments:
-        last = re.sub(r"\.(s?html?|php|aspx?|jsp)$", "", segments[-1], flags=re.I)
+        last = re.sub(r"\.(s?html?|php|aspx?|jsp)$", "", segments[-1], flags=re.IGNORECASE)
         if len(last) < 12 and len(segments) > 1:  # "/2019/04/07/" or "sc1234": add context
             last = segments[-2] + "-" + last
         base = last

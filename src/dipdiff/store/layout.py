@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dipdiff.errors import StoreError
@@ -85,7 +85,7 @@ def stored_shas(checks: list) -> set[str]:
 
 
 def version_name(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ.md")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H%M%SZ.md")
 
 
 def raw_name(version_name: str) -> str:

@@ -478,7 +478,7 @@ class Store:
             self._remember(sid, ref.filename, statement)
         elif cache is not None:
             cache.texts.move_to_end((sid, ref.filename))
-        return Version(ref, replace(statement, source=sid.split("/")[0]))
+        return Version(ref, replace(statement, source=sid.split("/", maxsplit=1)[0]))
 
     def read_raw(self, sid: str, n: int = -1) -> bytes:
         ref = self.version_ref(sid, n)
