@@ -19,7 +19,7 @@ def utc_timestamp(dt: datetime | None = None) -> str:
 def parse_timestamp(value: str) -> datetime:
     """Parse an ISO 8601 time; naive times are taken as UTC."""
     try:
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(value.strip())
     except ValueError:
         raise InputError(f"not an ISO 8601 time: {value!r}") from None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -194,7 +194,7 @@ def _check_keys(table: dict[str, Any], known: dict[str, str], where: str, path: 
 
 
 def parse_duration(value: Any) -> float | None:
-    """Seconds from ``90``, ``1.5``, ``"30s"``, ``"15m"``, ``"2h"``, ``"7d"``, ``"1w"``; None if invalid."""
+    """Seconds from ``90``, ``1.5``, ``"30s"``, ``"15m"``, ``"2h"``, ``"7d"``, ``"1w"``; or None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):

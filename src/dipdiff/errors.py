@@ -59,7 +59,7 @@ class FetchError(DipdiffError):
         self.retry_after = retry_after  # seconds, from a Retry-After header
 
 
-class RobotsDisallowed(FetchError):
+class RobotsDisallowed(FetchError):  # noqa: N818 - public since 0.1; it names the outcome
     """robots.txt forbids fetching the URL (and robots.txt is respected for its source)."""
 
     def __init__(self, url: str) -> None:

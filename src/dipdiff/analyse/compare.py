@@ -36,14 +36,15 @@ from dipdiff.text import canonical
 
 MATCHES = ("exact", "near", "paraphrase")
 _NEAR = 0.8  # word similarity at or above which two sentences are "near-identical"
-_PAIR = 0.5  # word similarity, or content-word overlap, at or above which two sentences are counterparts
+# word similarity, or content-word overlap, at or above which two sentences are counterparts
+_PAIR = 0.5
 _MIN_SHARED_CONTENT = 3  # a paraphrase shares at least this many content words
 _WORD = re.compile(r"\w+(?:['\-]\w+)*")
 _STOP = frozenset(
     """
-a an the and or but of for to from in on at by with about as is are was were be been has have had will
-would shall should can could may might must this that these those it its we our they their he she his her
-not no all any also which who whom than then there here into over under more most such
+a an the and or but of for to from in on at by with about as is are was were be been has have had
+will would shall should can could may might must this that these those it its we our they their he
+she his her not no all any also which who whom than then there here into over under more most such
 """.split()
 )
 
@@ -167,7 +168,7 @@ def compare(
 def shared_share(
     shared: Sequence[SharedSentence], sa: Sequence[Sentence], sb: Sequence[Sentence]
 ) -> float:
-    """Share of both texts' words that sit in aligned sentences, weighted by each pair's similarity."""
+    """Share of both texts' words in aligned sentences, weighted by each pair's similarity."""
     total = sum(len(_words(s.text)) for s in sa) + sum(len(_words(s.text)) for s in sb)
     if not total:
         return 1.0
@@ -198,8 +199,7 @@ def align_sentences(
     for i, ws in enumerate(wa):
         if not ws:
             continue
-        for j in exact_b.get(tuple(ws), ()):
-            candidates.append((2.0, i, j, 1.0, "exact"))
+        candidates.extend((2.0, i, j, 1.0, "exact") for j in exact_b.get(tuple(ws), ()))
         shared: dict[int, int] = defaultdict(int)
         for w in ca[i]:
             for j in index.get(w, ()):
@@ -346,7 +346,7 @@ def _match_actors(
                 parent[find(k)] = find(owner[key])
             else:
                 owner[key] = k
-    # "Prime Minister Abiy" and "Prime Minister Abiy Ahmed": one name inside the other is one person.
+    # "Prime Minister Abiy" and "Prime Minister Abiy Ahmed": a name inside another is one person.
     for i, x in enumerate(xs):
         for j, y in enumerate(ys):
             if x.kind == y.kind == "person" and (x.key.startswith("p:") or y.key.startswith("p:")):

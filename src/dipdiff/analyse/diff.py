@@ -473,7 +473,7 @@ def _pair_diff_tokens(a: str, b: str, granularity: str) -> _PairDiff:
             ):
                 pieces.append(("equal", ga, sa[i2 - 1][1], gb, sb[j2 - 1][1]))
                 continue
-            for i, j in zip(range(i1, i2), range(j1, j2)):
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
                 gap(i, j)
                 (a1, a2), (b1, b2) = sa[i], sb[j]
                 same = a[a1:a2] == b[b1:b2]
@@ -491,7 +491,7 @@ def _pair_diff_tokens(a: str, b: str, granularity: str) -> _PairDiff:
                 used_a.add(i2)
                 end = gap_a(i2)[1]
                 pieces.append(("change", sa[i1][0], end, gap_b(j1)[1], gap_b(j1)[1]))
-        else:  # insert, symmetrically
+        else:  # insert, symmetrically  # noqa: PLR5501 - mirrors the delete branch above
             if j1 > 0:
                 used_b.add(j1)
                 pieces.append(("change", gap_a(i1)[0], gap_a(i1)[0], sb[j1 - 1][1], sb[j2 - 1][1]))
@@ -653,8 +653,7 @@ def _merge_short_gaps(
         return max(words(op[1], op[2]), words(op[3], op[4], b_keys))
 
     out: list[list] = []
-    for op in ops:
-        op = list(op)
+    for op in map(list, ops):
         if op[0] != "equal" and len(out) >= 2 and out[-1][0] == "equal" and out[-2][0] != "equal":
             i1, i2 = out[-1][1], out[-1][2]
             gap = words(i1, i2)
@@ -709,7 +708,7 @@ def _rewrite_as_one(
     if sum(runs) * 6 >= total or total < 24 or max(runs, default=0) > 4:
         return [tuple(o) for o in ops]  # type: ignore[misc]
     one = ["replace", i1, i2, ops[first][3], ops[last][4]]
-    return [tuple(o) for o in ops[:first] + [one] + ops[last + 1 :]]  # type: ignore[misc]
+    return [tuple(o) for o in [*ops[:first], one, *ops[last + 1 :]]]  # type: ignore[misc]
 
 
 def _coalesce(segments: list[Segment]) -> list[Segment]:
@@ -973,7 +972,7 @@ class _DocDiff:
         a1, b1 = self.a_off[i], self.b_off[j]
         pd = _pair_diff(self.a[i], a1, self.b[j], b1, self.granularity)
         self._changed_words += pd.changed_words
-        inner = self._pair_changes(pd, [i, i + 1, j, j + 1], moved=True)
+        inner = self._pair_changes(pd, moved=True)
         self.blocks.append(Block("move", i, j, tuple(pd.segments)))
         sig = max((c.significance for c in inner), key=SIGNIFICANCE.index, default="minor")
         sig = "minor" if sig == "cosmetic" else sig
@@ -1015,9 +1014,9 @@ class _DocDiff:
         pd = _pair_diff(at, a1, bt, b1, self.granularity)
         self._changed_words += pd.changed_words
         self.blocks.append(Block("changed", g[0], g[2], tuple(pd.segments)))
-        self.changes += self._pair_changes(pd, g, moved=False)
+        self.changes += self._pair_changes(pd, moved=False)
 
-    def _pair_changes(self, pd: _PairDiff, g: list[int], *, moved: bool) -> list[Change]:
+    def _pair_changes(self, pd: _PairDiff, *, moved: bool) -> list[Change]:
         if not self.classify:
             return []
         out = _classify_all(
@@ -1085,12 +1084,13 @@ def _classify_all(
 STOPWORDS = frozenset(
     """
 a about above after again against all also an and any are as at be been before being below between
-both but by during each few for from further had has have having he her here hers herself him himself
-his how i if in into is it its itself just me more most my myself of off on once only or other our ours
-ourselves out over own same she so some such than that the their theirs them themselves then there these
-they this those through to too under until up very was we were what when where which while who whom why
-with you your yours yourself yourselves today yesterday tomorrow additionally moreover however therefore
-thus furthermore meanwhile indeed including well very really including s t
+both but by during each few for from further had has have having he her here hers herself him
+himself his how i if in into is it its itself just me more most my myself of off on once only or
+other our ours ourselves out over own same she so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were what when
+where which while who whom why with you your yours yourself yourselves today yesterday tomorrow
+additionally moreover however therefore thus furthermore meanwhile indeed including well very really
+including s t
 """.split()
 )
 
@@ -1110,11 +1110,11 @@ _CONTRACTED_MODAL = {
 
 NUMBER_WORDS = frozenset(
     """
-zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
-seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand
-million millions billion billions trillion dozen dozens first second third fourth fifth half quarter
-january february march april may june july august september october november december monday tuesday
-wednesday thursday friday saturday sunday percent
+zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
+thousand million millions billion billions trillion dozen dozens first second third fourth fifth
+half quarter january february march april may june july august september october november december
+monday tuesday wednesday thursday friday saturday sunday percent
 """.split()
 ) - {"may", "march", "second"}
 

@@ -38,15 +38,15 @@ _POSSESSIVE = re.compile(r"(?:[’']s|(?<=s)[’'])$")
 # Words that never start or continue a name, even capitalised at the start of a sentence.
 STOPWORDS = frozenset(
     """
-a an the this that these those we our us i you he she it its they them their his her him my your
-and or but nor of for to from in on at by with without about over under into onto upon as than then
-is are was were be been being has have had do does did will would shall should can could may might must
-not no all both each every any some such other another more most many much few several
-today yesterday tomorrow monday tuesday wednesday thursday friday saturday sunday
-january february march april may june july august september october november december
-statement readout remarks press release briefing fact sheet joint media note
-also however furthermore moreover meanwhile there here where when while after before during since until
-see read visit contact please according following including regarding q
+a an the this that these those we our us i you he she it its they them their his her him my your and
+or but nor of for to from in on at by with without about over under into onto upon as than then is
+are was were be been being has have had do does did will would shall should can could may might must
+not no all both each every any some such other another more most many much few several today
+yesterday tomorrow monday tuesday wednesday thursday friday saturday sunday january february march
+april may june july august september october november december statement readout remarks press
+release briefing fact sheet joint media note also however furthermore moreover meanwhile there here
+where when while after before during since until see read visit contact please according following
+including regarding q
 """.split()
 )
 
@@ -54,20 +54,20 @@ see read visit contact please according following including regarding q
 ORG_WORDS = frozenset(
     """
 ministry department council office army forces force committee commission union nations republic
-agency bank organization organisation party front movement brigade brigades government court assembly
-parliament congress senate house authority coalition alliance militia corps guard navy police service
-services institute foundation mission embassy consulate secretariat group network association league
-federation bureau directorate administration cabinet tribunal programme program fund centre center
-university command regiment division battalion agency
+agency bank organization organisation party front movement brigade brigades government court
+assembly parliament congress senate house authority coalition alliance militia corps guard navy
+police service services institute foundation mission embassy consulate secretariat group network
+association league federation bureau directorate administration cabinet tribunal programme program
+fund centre center university command regiment division battalion agency
 """.split()
 )
 
 # A capitalised run that ends in one of these is a document or an event, not an actor.
 DOCUMENT_WORDS = frozenset(
     """
-act acts bill report reports treaty convention charter resolution declaration accord accords agreement
-agreements consensus communique communiqué games summit strategy plan standards standard law code
-framework initiative review practices day week award prize programme
+act acts bill report reports treaty convention charter resolution declaration accord accords
+agreement agreements consensus communique communiqué games summit strategy plan standards standard
+law code framework initiative review practices day week award prize programme
 """.split()
 )
 
@@ -78,7 +78,7 @@ forces troops fighters militia militias army soldiers units brigades loyalists a
 """.split()
 )
 
-# A demonym followed by one of these is a country acting ("Russian forces", "the Libyan government").
+# A demonym before one of these is a country acting ("Russian forces", "the Libyan government").
 ACTOR_NOUNS = frozenset(
     """
 government governments authorities authority forces troops military army navy regime officials
@@ -86,22 +86,24 @@ leadership delegation side counterparts counterpart president leaders
 """.split()
 )
 
-# A country followed by one of these names a topic, not an actor ("the Libya conflict", "One China policy").
+# A country before one of these names a topic, not an actor ("the Libya conflict", "One China
+# policy", "the Sudan crisis").
 TOPIC_NOUNS = frozenset(
     """
-policy policies conflict crisis issue issues question war file situation talks peace process strategy border
-borders region sanctions deal agreement summit ceasefire envoy relationship relations program programme
-strait straits sea coast embassy mission team case dossier initiative plan framework meeting visit trip
-dialogue negotiations compact partnership agenda portfolio accord accords day member members
-states countries
+policy policies conflict crisis issue issues question war file situation talks peace process
+strategy border borders region sanctions deal agreement summit ceasefire envoy relationship
+relations program programme strait straits sea coast embassy mission team case dossier initiative
+plan framework meeting visit trip dialogue negotiations compact partnership agenda portfolio accord
+accords day member members states countries
 """.split()
 )
 
 # A demonym followed by one of these names the country that acts ("the Russian missile attack").
 AGENT_NOUNS = frozenset(
     """
-missile missiles attack attacks strike strikes airstrike airstrikes shelling invasion aggression offensive
-bombardment bombing bombings occupation drone drones aircraft warplanes blockade incursion incursions
+missile missiles attack attacks strike strikes airstrike airstrikes shelling invasion aggression
+offensive bombardment bombing bombings occupation drone drones aircraft warplanes blockade incursion
+incursions
 """.split()
 )
 
@@ -226,7 +228,7 @@ def tokenize(text: str) -> list[Token]:
 
 
 class Gazetteer:
-    """Countries, organisations, forces, governments, figures, places and titles, matched on tokens."""
+    """Countries, organisations, forces, governments, figures, places and titles, on tokens."""
 
     def __init__(self, data: Mapping, *, where: str = "gazetteer") -> None:
         self.entries: dict[str, Entry] = {}
@@ -259,7 +261,7 @@ class Gazetteer:
                     self._add(dem, entry, "demonym", here)
                 for place in _strings(raw, "places", here):
                     self._add(place, Entry(fold(place), place, "place", key), "place", here)
-        # Forces and governments name their country; resolve the names to keys now that all are read.
+        # Forces and governments name their country: names become keys once all are read.
         for key, e in list(self.entries.items()):
             if e.country is not None:
                 if e.country not in country_of:
@@ -323,7 +325,9 @@ class Gazetteer:
             window = tokens[i : i + n]
             if tuple(t.lower for t in window) != p.words:
                 continue
-            if not all(_same_name(canonical(t.text), w) for t, w in zip(window, p.exact)):
+            if not all(
+                _same_name(canonical(t.text), w) for t, w in zip(window, p.exact, strict=True)
+            ):
                 continue
             if not first.capitalised and p.exact[0][:1].isupper():
                 continue
@@ -349,7 +353,7 @@ class Gazetteer:
                 return j
         return None
 
-    def speaker(self, url: str = "", agency: str = "", source: str = "") -> str | None:
+    def speaker(self, url: str = "", agency: str = "") -> str | None:
         """The country that speaks through a statement, from its URL host or agency."""
         host = re.sub(r"^[a-z]+://", "", url.lower()).split("/")[0].split(":")[0]
         for iss in self.issuers:
@@ -464,7 +468,7 @@ def find_mentions(
 ) -> list[Mention]:
     """Actors and places named in one sentence, left to right, without overlaps.
 
-    With ``sentence`` (the text ``tokens`` came from), each mention's ``text`` is exactly as written.
+    With ``sentence`` (the text ``tokens`` came from), each mention's ``text`` is as written.
     """
     found = _find(tokens, gazetteer or default_gazetteer(), known_surnames or {})
     found = [_forces_of(tokens, m) for m in found]
@@ -517,7 +521,7 @@ def _find(tokens: Sequence[Token], gz: Gazetteer, known: Mapping[str, Mention]) 
         # Fast path: most tokens are lower-case words that start no name.
         if not t.text[:1].isalnum() or (
             not t.capitalised
-            and t.lower not in gz._phrases
+            and t.lower not in gz._phrases  # noqa: SLF001 - the hot path, in the gazetteer's module
             and t.lower not in _GENERIC_START
             and "-" not in t.text
         ):
@@ -701,7 +705,7 @@ _GENERIC_START = frozenset({"all", "both", "the"})
 
 
 def _generic_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention | None:
-    """ "all parties", "both sides", "all Libyan parties": an appeal to everyone, not to one actor."""
+    """ "all parties", "both sides", "all Libyan parties": an appeal to all, not to one actor."""
     if tokens[i].lower not in ("all", "both", "the"):
         return None
     j = i + 1

@@ -194,7 +194,7 @@ class Index:
         per_statement: int = 10,
         involving: Iterable[str] | None = None,
     ) -> list[DivergentPair]:
-        """Compare each statement with its best related ones; the divergent pairs, most divergent first."""
+        """Each statement against its best related ones: divergent pairs, most divergent first."""
         wanted = set(involving) if involving is not None else None
         seen: set[tuple[str, str]] = set()
         out = []

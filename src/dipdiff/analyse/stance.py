@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 from dipdiff.analyse.entities import (
     ACTOR_KINDS,
@@ -249,9 +250,9 @@ _CLAUSE_CONJ = frozenset(
 # Words after which a country named without a preposition is the subject of a clause.
 _ACTS = frozenset(
     """is are was were has have had will would must should can could may continues continue
-remains remain says said held holds met meets signed signs agreed agrees announced announces launched
-launches attacked attacks invaded invades refused refuses rejected rejects joined joins took takes made
-makes did does do seeks sought wants wanted""".split()
+remains remain says said held holds met meets signed signs agreed agrees announced announces
+launched launches attacked attacks invaded invades refused refuses rejected rejects joined joins
+took takes made makes did does do seeks sought wants wanted""".split()
 )
 
 _THIRD_PARTY = frozenset({"its", "their", "his", "her"})
@@ -410,7 +411,7 @@ def analyze(
     """Find the actors of ``statement`` and what it says about each of them."""
     lex = lexicon or default_lexicon()
     gz = gazetteer or default_gazetteer()
-    speaker = gz.speaker(statement.url, statement.agency, statement.source)
+    speaker = gz.speaker(statement.url, statement.agency)
     sentences = split_sentences(statement.paragraphs)
     tokenized = [tokenize(s.text) for s in sentences]
     first_pass = [find_mentions(toks, gz) for toks in tokenized]
@@ -434,7 +435,7 @@ def analyze(
             parent[ry] = rx
 
     per_sentence: list[tuple[list[Mention], list[_Sig], list[bool]]] = []
-    for sent, toks, found in zip(sentences, tokenized, first_pass):
+    for sent, toks, found in zip(sentences, tokenized, first_pass, strict=True):
         # A second look only where a bare surname may refer back to a person named elsewhere.
         covered = {k for m in found for k in range(m.start, m.end)}
         again = any(
@@ -480,7 +481,7 @@ def analyze(
             ),
         )
         per_sentence.append((mentions, sigs, acting))
-        for m, is_acting in zip(mentions, acting):
+        for m, is_acting in zip(mentions, acting, strict=True):
             if m.kind == "generic":
                 continue
             if m.kind == "place" or (m.kind == "country" and not is_acting and not m.actor_form):
@@ -507,7 +508,7 @@ def analyze(
             if x in actors and y in actors:
                 union(x, y)
 
-    for sent, (mentions, sigs, _) in zip(sentences, per_sentence):
+    for sent, (mentions, sigs, _) in zip(sentences, per_sentence, strict=True):
         for s in sigs:
             for t in dict.fromkeys(s.targets):
                 m = mentions[t]
@@ -585,7 +586,8 @@ def _signals(lex: Lexicon, text: str, tokens: Sequence[Token]) -> list[_Sig]:
 
 
 def _clauses(tokens: Sequence[Token]) -> list[int]:
-    """Clause number of each token: ``;``, ``:``, dashes and ", but/while/and <lower-case>" start a new one."""
+    """Clause number of each token: ``;``, ``:``, dashes and ", but/while/and <lower-case>" start
+    a new one."""
     out, n = [], 0
     for k, t in enumerate(tokens):
         if (
@@ -596,7 +598,7 @@ def _clauses(tokens: Sequence[Token]) -> list[int]:
                 and k + 2 < len(tokens)
                 and tokens[k + 1].lower in _CLAUSE_CONJ
                 and not tokens[k + 2].capitalised
-                and tokens[k + 2].lower not in ("including",)
+                and tokens[k + 2].lower != "including"
             )
         ):
             n += 1
@@ -608,7 +610,7 @@ def _targetable(m: Mention) -> bool:
     return not m.modifier and (m.kind in ACTOR_KINDS or m.actor_form)
 
 
-def _NO_SPEAKER(m: Mention) -> bool:  # noqa: N802 - a sentinel: the statement's speaker is unknown
+def _NO_SPEAKER(_: Mention) -> bool:  # noqa: N802 - a sentinel: the statement's speaker is unknown
     return False
 
 
@@ -671,7 +673,8 @@ class _Attribution:
 
     def experiencer(self, m: Mention) -> bool:
         # "reaffirmed United States support for ...": a name that modifies a stance noun holds that
-        # stance. ("welcome Ukraine's commitment", "condemn Russia's support for ..." are about them.)
+        # stance ("welcome Ukraine's commitment", "condemn Russia's support for ..." are about
+        # them, not the speaker's stance on Ukraine or Russia).
         return not m.possessive and any(s.role == "verb" and s.start == m.end for s in self.sigs)
 
     def verb_between(self, lo: int, hi: int, roles=("verb",), skip: _Sig | None = None) -> bool:
@@ -691,7 +694,7 @@ class _Attribution:
                     if _targetable(mentions[k]) or mentions[k].kind == "country":
                         acting[k] = True
                 # "Russia condemned Ukraine" in a US statement reports Russia's stance, not the
-                # statement's. (People are not judged so: the speaker's own officials are people too.)
+                # statement's. (Not so for people: the speaker's own officials are people too.)
                 s.reported = (
                     speaker_known
                     and bool(subject)
@@ -781,12 +784,14 @@ class _Attribution:
                         break
 
     def forward(self, s: _Sig, c: int) -> list[int]:
-        """A stance verb is about the first actor after it in its clause, unless a preposition says otherwise."""
+        """A stance verb is about the first actor after it in its clause, unless a preposition says
+        otherwise."""
         signal = s.match.signal
         if s.start and (
             self.tokens[s.start - 1].possessive or self.tokens[s.start - 1].lower in _THIRD_PARTY
         ):
-            return []  # "Tehran's support for the Houthis", "its condemnation of ...": someone else's stance
+            # "Tehran's support for the Houthis", "its condemnation of ...": someone else's stance
+            return []
         appeal = signal.phrase in APPEALS
         allowed = _TARGET_PREPS["critical" if signal.category == "demand" else signal.polarity]
         if signal.category == "sanctions":
@@ -807,11 +812,11 @@ class _Attribution:
                 return []
             if passed_victim:
                 # "condemn the attack on a market in Sudan by the RSF": only the agent may follow.
-                return [k] + self.coordinated(k) if prep == "by" and _targetable(m) else []
+                return [k, *self.coordinated(k)] if prep == "by" and _targetable(m) else []
             if _targetable(m) and (
                 prep is None or (prep == "including" if appeal else prep in allowed)
             ):
-                return [k] + self.coordinated(k)
+                return [k, *self.coordinated(k)]
             if signal.polarity != "critical" or (
                 signal.category == "concern" and prep in ("in", "at")
             ):
@@ -873,7 +878,10 @@ class _Attribution:
         return []
 
     def partner(self, s: _Sig, c: int) -> list[int]:
-        """ "our partnership with X", "cooperate with X" — but not "its friendship with X" (third parties)."""
+        """ "our partnership with X", "cooperate with X".
+
+        Not "its friendship with X": that is a third party's tie, not the speaker's.
+        """
         before = self.tokens[s.start - 1] if s.start else None
         if before is not None and (
             before.possessive or before.lower in ("its", "their", "his", "her")
@@ -888,11 +896,11 @@ class _Attribution:
                 and m.start - s.end <= 4
                 and _targetable(m)
             ):
-                return [k] + self.coordinated(k) if self.governing(m, s.end) == "with" else []
+                return [k, *self.coordinated(k)] if self.governing(m, s.end) == "with" else []
         return []
 
     def demanded(self, s: _Sig, c: int) -> bool:
-        """Is the action asked for ("urge X to halt", "X must withdraw"), not reported ("X withdrew")?"""
+        """Is the action asked for ("urge X to halt", "X must withdraw"), not told ("X left")?"""
         if s.match.signal.phrase == "must":
             return True
         if any(
@@ -967,9 +975,10 @@ _HEAD_WORDS = frozenset({"commander", "leader", "head", "chief", "chairman"})
 
 
 def _ties(tokens: Sequence[Token], mentions: Sequence[Mention]) -> list[tuple[str, str]]:
-    """Pairs of actors that the text makes one: "Haftar's LNA", "the LNA, led by Haftar", "LNA commander Haftar"."""
+    """Pairs of actors that the text makes one: "Haftar's LNA", "the LNA, led by Haftar", "LNA
+    commander Haftar"."""
     out = []
-    for a, b in zip(mentions, mentions[1:]):
+    for a, b in pairwise(mentions):
         gap = [t.lower for t in tokens[a.end : b.start] if t.text != ","]
         kinds = {a.kind, b.kind}
         if "person" not in kinds or not kinds & {"force", "government"}:
@@ -978,7 +987,7 @@ def _ties(tokens: Sequence[Token], mentions: Sequence[Mention]) -> list[tuple[st
                 a.modifier
                 and a.kind == "person"
                 and tokens[a.start].lower.endswith("-led")
-                and b.kind in ("force",)
+                and b.kind == "force"
             ):
                 out.append((a.key, b.key))
             continue
@@ -992,7 +1001,7 @@ def _ties(tokens: Sequence[Token], mentions: Sequence[Mention]) -> list[tuple[st
         elif (
             a is person
             and gap
-            and gap[0] in ("the",) + tuple(_HEAD_WORDS)
+            and gap[0] in ("the", *_HEAD_WORDS)
             and any(w in _HEAD_WORDS for w in gap)
             and gap[-1] in ("of", "the")
             and len(gap) <= 4

@@ -1,4 +1,4 @@
-"""The ``dipdiff`` typer application: every command module of this package, registered on one app."""
+"""The ``dipdiff`` typer application: every command module of this package, on one app."""
 
 from __future__ import annotations
 

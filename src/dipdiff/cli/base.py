@@ -66,7 +66,7 @@ def print_json(doc: Any) -> None:
 def _version(value: bool) -> None:
     if value:
         print(f"dipdiff {__version__}")
-        raise typer.Exit()
+        raise typer.Exit
 
 
 @app.callback()
@@ -76,7 +76,7 @@ def main_options(
         Path,
         typer.Option("--store", envvar="DIPDIFF_STORE", help="Snapshot folder.", show_default=True),
     ] = Path("snapshots"),
-    version: Annotated[
+    version: Annotated[  # noqa: ARG001 - typer binds --version here; _version answers it
         bool | None,
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."

@@ -1,4 +1,4 @@
-"""``dipdiff compare``, ``related`` and ``divergences``: statements of different agencies side by side."""
+"""``dipdiff compare``, ``related`` and ``divergences``: agencies side by side."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def compare(
     b: Annotated[str, typer.Argument(metavar="B", help="Statement ID[@N], file or URL.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="term, md, html or json.")] = "term",
 ) -> None:
-    """What two statements say side by side: shared wording, actors, stances. Exit 1 when divergent."""
+    """Two statements side by side: shared wording, actors, stances. Exit 1 when divergent."""
     from dipdiff.analyse.compare import compare as compare_statements
     from dipdiff.pipeline.load import load
     from dipdiff.render.html import compare_html
@@ -112,7 +112,7 @@ def divergences(
     ] = "7d",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Related statements of different sources that diverge, most divergent first. Exit 1 when any."""
+    """Related statements of different sources that diverge, most divergent first. Exit 1 if any."""
     from dipdiff.pipeline.crosscheck import find_divergences
     from dipdiff.render.json import divergences_doc
     from dipdiff.render.plain import divergence_line

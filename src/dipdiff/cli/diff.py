@@ -90,7 +90,7 @@ def diff(
 
 
 def _user_lexicon(config: Path):
-    """The signal lexicon with the config's ``[[signals.add]]`` entries; the default without a config."""
+    """The signal lexicon with the config's ``[[signals.add]]`` entries (or the default one)."""
     from dipdiff.analyse.signals import lexicon
     from dipdiff.config import load_config
     from dipdiff.errors import ConfigError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import typer
 from rich.text import Text
@@ -83,7 +83,7 @@ class _RunLog:
     ``--verbose``: every step and every statement.
     """
 
-    LEVELS = {"debug": 0, "info": 1, "warning": 2}
+    LEVELS: ClassVar[dict[str, int]] = {"debug": 0, "info": 1, "warning": 2}
 
     def __init__(self, quiet: bool, verbose: bool) -> None:
         self.threshold = 3 if quiet else 0 if verbose else 1
@@ -125,7 +125,10 @@ def run(
         bool, typer.Option("--verbose", "-v", help="Log every step and every statement.")
     ] = False,
 ) -> None:
-    """For cron: fetch due statements, write the report, optionally commit. Exit 0 nothing, 1 changes, 2 trouble."""
+    """For cron: fetch due statements, write the report, optionally commit.
+
+    Exit 0 nothing, 1 changes, 2 trouble.
+    """
     from dipdiff.config import load_config
     from dipdiff.pipeline import run as monitor
     from dipdiff.pipeline.fetch import fetch_sources
@@ -184,7 +187,10 @@ def fetch(
         bool, typer.Option("--verbose", "-v", help="Log unchanged statements too.")
     ] = False,
 ) -> None:
-    """Discover new statements and re-check known ones. Exit 0 nothing new, 1 new/changed, 2 trouble."""
+    """Discover new statements and re-check known ones.
+
+    Exit 0 nothing new, 1 new/changed, 2 trouble.
+    """
     from dipdiff.clock import parse_timestamp, utc_timestamp
     from dipdiff.config import load_config
     from dipdiff.pipeline.fetch import exit_status, fetch_sources

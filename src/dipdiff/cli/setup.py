@@ -1,4 +1,4 @@
-"""``dipdiff init``, ``sources``, ``sources check`` and ``demo``: setting a folder up and trying it out."""
+"""``dipdiff init``, ``sources``, ``sources check`` and ``demo``: set a folder up, try it out."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def init(
         Path, typer.Argument(help="Folder to set up (default: the current one).")
     ] = Path(),
 ) -> None:
-    """Create dipdiff.toml (with the built-in presets), snapshots/, reports/ and cron/CI examples."""
+    """Create dipdiff.toml (with the built-in presets), snapshots/, reports/, cron/CI examples."""
     from dipdiff.pipeline.init import init_project
 
     console = make_console()

@@ -67,7 +67,7 @@ def find_divergences(
     window: timedelta = timedelta(days=7),
     involving: Iterable[str] | None = None,
 ) -> list[DivergentPair]:
-    """``dipdiff divergences``: divergent pairs of related statements in the store, most divergent first.
+    """``dipdiff divergences``: divergent pairs of related statements, most divergent first.
 
     ``involving`` restricts the result to pairs that include one of these statement IDs
     (for a run: the statements that are new or changed).

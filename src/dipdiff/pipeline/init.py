@@ -48,11 +48,20 @@ def config_template() -> str:
         f"# per_host = {f.per_host}           # requests in flight to one host",
         f"# delay = {f.delay:g}              # seconds between two requests to one host",
         f"# timeout = {f.timeout:g}           # seconds per request",
-        f"# retries = {f.retries}            # extra attempts on timeouts, connection errors and 5xx",
+        (
+            f"# retries = {f.retries}            "
+            "# extra attempts on timeouts, connection errors and 5xx"
+        ),
         f"# backoff = {f.backoff:g}            # first wait before a retry, doubled each time",
-        f"# max_retry_after = {f.max_retry_after:g}  # a longer Retry-After gives up until the next run",
+        (
+            f"# max_retry_after = {f.max_retry_after:g}  "
+            "# a longer Retry-After gives up until the next run"
+        ),
         f"# max_bytes = {f.max_bytes}   # response size cap",
-        f"# robots = {str(f.robots).lower()}         # respect robots.txt (per source: robots = false)",
+        (
+            f"# robots = {str(f.robots).lower()}         "
+            "# respect robots.txt (per source: robots = false)"
+        ),
         "",
         "[schedule]",
         "# Known statements are re-checked every factor x (time since they last changed),",
@@ -61,16 +70,19 @@ def config_template() -> str:
         f"# max_interval = {_duration(s.max_interval)}",
         f"# factor = {s.factor:g}",
         f"# removed_after = {s.removed_after}      # consecutive 404/410 checks before `removed`",
-        f"# flap_window = {_duration(s.flap_window)}   # a return to a version seen this recently is a flap",
+        (
+            f"# flap_window = {_duration(s.flap_window)}   "
+            "# a return to a version seen this recently is a flap"
+        ),
         "",
         "# Your own diplomatic signal phrases, added to dipdiff's lexicon:",
         "# [signals]",
         "",
-        "# Sources. `preset` starts from a built-in preset (dipdiff sources); any key overrides it.",
-        "# Keys: kind (feed|listing|sitemap|json), url, agency, full_text, selector, link, item_date,",
-        "# next_page, pages, include, exclude, max_items, items, link_field, base_url, content_api,",
-        "# robots, delay, enabled; [sources.NAME.extract]: title, date, body, agency, remove,",
-        "# drop_paragraphs.",
+        "# Sources. `preset` starts from a built-in preset (dipdiff sources); any key",
+        "# overrides it. Keys: kind (feed|listing|sitemap|json), url, agency, full_text,",
+        "# selector, link, item_date, next_page, pages, include, exclude, max_items, items,",
+        "# link_field, base_url, content_api, robots, delay, enabled;",
+        "# [sources.NAME.extract]: title, date, body, agency, remove, drop_paragraphs.",
     ]
     for name in preset_names():
         p = preset(name)
@@ -166,12 +178,10 @@ def monitoring_files(dipdiff: str = "dipdiff", package: str = "dipdiff") -> list
     return [
         ScaffoldFile(
             "reports/README.md",
-            lambda folder: render_index([]),
+            lambda _: render_index([]),
             "the reports index; dipdiff run writes reports here",
         ),
-        ScaffoldFile(
-            ".gitignore", lambda folder: GITIGNORE, "keeps virtualenvs and caches out of git"
-        ),
+        ScaffoldFile(".gitignore", lambda _: GITIGNORE, "keeps virtualenvs and caches out of git"),
         ScaffoldFile(
             CRONTAB_PATH,
             lambda folder: crontab(folder, dipdiff),
@@ -179,7 +189,7 @@ def monitoring_files(dipdiff: str = "dipdiff", package: str = "dipdiff") -> list
         ),
         ScaffoldFile(
             WORKFLOW_PATH,
-            lambda folder: WORKFLOW.format(package=package),
+            lambda _: WORKFLOW.format(package=package),
             "a scheduled GitHub Actions workflow running dipdiff run --commit",
         ),
     ]
@@ -202,7 +212,7 @@ INIT_FILES += _monitoring_files()
 
 
 def init_project(folder: Path) -> list[tuple[str, bool, str]]:
-    """Create the files of :data:`INIT_FILES` in ``folder``; returns (path, created, description)."""
+    """Create the files of :data:`INIT_FILES` in ``folder``; returns (path, created, what it is)."""
     folder.mkdir(parents=True, exist_ok=True)
     done = []
     for item in INIT_FILES:

@@ -90,11 +90,13 @@ class Index:
 
     @classmethod
     def load(cls, store: Store, source: str) -> Index:
-        known = []
-        for sid in store.statement_ids():
-            if sid.split("/")[0] == source:
-                known.append(summarize(store.meta(sid)))
-        return cls(known)
+        return cls(
+            [
+                summarize(store.meta(sid))
+                for sid in store.statement_ids()
+                if sid.split("/", maxsplit=1)[0] == source
+            ]
+        )
 
 
 def due(k: Known, now: datetime, schedule: Schedule) -> bool:

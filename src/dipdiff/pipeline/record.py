@@ -38,7 +38,7 @@ from dipdiff.pipeline.plan import Index, Task, parse_time, summarize
 from dipdiff.render import plain
 from dipdiff.scrape.discover import ContentItem, parse_content_item, same_release, title_case_only
 from dipdiff.scrape.extract import blocked_reason, extract
-from dipdiff.store.ids import slug_for_url, source_for_url
+from dipdiff.store.ids import hashed_slug, slug_for_url, source_for_url
 from dipdiff.store.meta import StatementMeta
 from dipdiff.store.store import Store
 from dipdiff.text import content_hash, slugify
@@ -107,7 +107,7 @@ class Recorder:
         """Record a page fetched now or saved earlier (``page.fetched_at``); needs the lock."""
         source = source or source_for_url(page.url)
         sid = self.store.find_url(page.url, source) or self.store.new_id(page.url, source)
-        target = Target(sid, source, page.url, name=lambda title: sid)
+        target = Target(sid, source, page.url, name=lambda _: sid)
         seen = Sighting(
             utc_timestamp(parse_timestamp(page.fetched_at)),
             page.url,
@@ -143,12 +143,13 @@ class Recorder:
         candidates = [slug]
         if title:
             candidates.append(slugify(title, 80))
-        candidates.append(f"{slug[:71]}-{hashlib.sha1(key.encode()).hexdigest()[:8]}")
+        candidates.append(hashed_slug(slug, key))
         for c in candidates:
             sid = f"{task.source.name}/{c}"
             if sid not in index.by_sid and not self.store.exists(sid):
                 return sid
-        return f"{task.source.name}/{slug[:62]}-{hashlib.sha1((key + self.clock()).encode()).hexdigest()[:17]}"
+        digest = hashlib.sha1((key + self.clock()).encode(), usedforsecurity=False).hexdigest()
+        return f"{task.source.name}/{slug[:62]}-{digest[:17]}"
 
     def _target(self, task: Task, index: Index, sid: str | None = None) -> Target:
         return Target(
@@ -346,7 +347,10 @@ class Recorder:
                 target = replace(target, sid=target.name(statement.title))
                 meta, refs, later, in_place = None, [], [], None
             elif title_case_only(latest, statement):
-                note = f"title changed only in case ({latest.title!r} -> {statement.title!r}); not stored"
+                note = (
+                    f"title changed only in case ({latest.title!r} -> {statement.title!r});"
+                    " not stored"
+                )
                 check = seen.check(Outcome.UNCHANGED, sha256=sha, note=_join(seen.note, note))
                 return self._record(target, check, statement.url, meta=meta, title=statement.title)
             else:
@@ -383,7 +387,7 @@ class Recorder:
         current: bool,
         notes: list[str | None],
     ) -> SnapshotResult:
-        """Store the version (unless a killed run did), then its check; undo the version if that fails."""
+        """Store the version (unless a killed run did), then its check; if that fails, undo it."""
         store = self.store
         sid = target.sid or target.name("")
         created = meta is None
@@ -434,7 +438,7 @@ class Recorder:
         )
 
     def _diff(self, sid: str, a: VersionRef, b: VersionRef) -> DiffResult:
-        """The redline of a stored change, between the two versions as stored (read from the cache)."""
+        """The redline of a stored change, between its two versions as stored (cached reads)."""
         numbers = {r.filename: r.number for r in self.store.versions(sid)}
         return self.diffs.diff(
             self.store.read_version(sid, numbers[a.filename]),
@@ -498,7 +502,7 @@ class Recorder:
         title: str | None,
         changes: int = 0,
     ) -> SnapshotResult:
-        """The outcome of a recorded check, with the event it makes: the one description of an event."""
+        """The outcome of a recorded check and the event it makes: the one description of events."""
         event = describe(self.store, meta.id, [check.entry()], self.diffs)
         version = (
             check.version

@@ -282,7 +282,8 @@ def build_feed(store: Store, *, self_link: str = "", history: History | None = N
     uid = (
         store.store_uid()
         or hashlib.sha1(
-            "\n".join(sorted(store.meta(s).url for s in store.statement_ids())).encode()
+            "\n".join(sorted(store.meta(s).url for s in store.statement_ids())).encode(),
+            usedforsecurity=False,
         ).hexdigest()[:16]
     )
     return Feed(

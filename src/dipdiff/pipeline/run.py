@@ -92,7 +92,7 @@ def run_monitor(
     commit: bool = False,
     find_divergences: DivergenceFinder | None = None,
     lock_wait: float = 0.0,
-    log: Log = lambda level, msg: None,
+    log: Log = lambda *_: None,
 ) -> RunReport:
     """Fetch, record, report and (optionally) commit, all under the store's lock.
 
@@ -128,7 +128,7 @@ def run_monitor(
         changes = tuple(e for e in events if e.kind in CHANGE_KINDS)
         for event in events:
             if event.kind not in CHANGE_KINDS:
-                # Warn when a page goes bad, not on every run while it stays bad: cron mails warnings.
+                # Warn when a page goes bad, not on each run while it stays bad: cron mails it.
                 level = "debug" if _was_already(store, event) else "warning"
                 log(
                     level,
@@ -200,8 +200,7 @@ def commit_message(result: RunReport) -> str:
         )
         version = f"@{e.statement.version}" if e.statement.version and e.kind != "removed" else ""
         lines.append(f"- {e.kind} {e.statement.id}{version}{note}")
-    for d in result.divergences:
-        lines.append(f"- divergent {d.a.id} <-> {d.b.id}")
+    lines.extend(f"- divergent {d.a.id} <-> {d.b.id}" for d in result.divergences)
     return "\n".join(lines).rstrip() + "\n"
 
 

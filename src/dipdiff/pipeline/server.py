@@ -75,7 +75,7 @@ class LocalServer:
                     self.end_headers()
                     self.wfile.write(resp.body)
 
-            do_HEAD = do_GET
+            do_HEAD = do_GET  # noqa: N815 - http.server's naming
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

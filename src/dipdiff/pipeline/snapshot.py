@@ -26,8 +26,11 @@ def snapshot_url(
     lock_wait: float = 0.0,
     schedule: Schedule | None = None,
 ) -> SnapshotResult:
-    """Fetch one URL and record it, by the rules of every recorded page (:mod:`dipdiff.pipeline.record`;
-    ``schedule`` gives the flap window). A fetch failure raises :class:`FetchError` (nothing stored)."""
+    """Fetch one URL and record it, by the rules of every recorded page.
+
+    See :mod:`dipdiff.pipeline.record`; ``schedule`` gives the flap window. A fetch failure raises
+    :class:`FetchError` (nothing stored).
+    """
     page = fetcher(url)
     with store.lock(wait=lock_wait):
         return Recorder(store, schedule or Schedule()).capture(

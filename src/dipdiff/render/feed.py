@@ -52,9 +52,8 @@ def event_html(e: Event) -> str:
     meta = " · ".join(x for x in (s.agency, s.id, e.time) if x)
     parts = [f"<p>{html.escape(meta)}</p>"]
     if e.kind == "changed" and e.diff is not None:
-        parts.append(
-            f"<p>version {e.a_version} → version {s.version}: {html.escape(change_note(e.diff))}</p>"
-        )
+        note = html.escape(change_note(e.diff))
+        parts.append(f"<p>version {e.a_version} → version {s.version}: {note}</p>")
         parts.append(
             "<ul>" + "".join(_change_html(c) for c in ordered_changes(e.diff.changes)) + "</ul>"
         )

@@ -17,15 +17,17 @@ def _h(text: str) -> str:
 
 
 _CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
+    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+    "line-height:1.5}"
     "del{background:#fdd;color:#900}ins{background:#dfd;color:#060;text-decoration:none}"
-    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}"
+    "table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}"
     ".divergent{background:#fff3cd}.critical{color:#900}.supportive{color:#060}blockquote{color:#444}"
 )
 
 
 def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
-    """A standalone HTML page: stances table, evidence, redlined shared sentences, one-sided sentences."""
+    """A standalone HTML page: stances, evidence, redlined shared sentences, one-sided sentences."""
     title = f"{c.a.title or a_label} ↔ {c.b.title or b_label}"
     out = [
         "<!DOCTYPE html>",
@@ -45,7 +47,8 @@ def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
             cls = ' class="divergent"' if x.divergent else ""
             why = "yes: " + _h("; ".join(x.reasons)) if x.divergent else ""
             out.append(
-                f'<tr{cls}><td>{_h(x.name)}</td><td class="{x.a.stance}">{_h(stance_cell(x.a))}</td>'
+                f"<tr{cls}><td>{_h(x.name)}</td>"
+                f'<td class="{x.a.stance}">{_h(stance_cell(x.a))}</td>'
                 f'<td class="{x.b.stance}">{_h(stance_cell(x.b))}</td><td>{why}</td></tr>'
             )
         out.append("</table>")
@@ -68,18 +71,27 @@ def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
     return "\n".join(out) + "\n"
 
 
-_HTML_STYLE = """
-body{font:16px/1.55 system-ui,-apple-system,Segoe UI,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
-h1{font-size:1.4rem;margin-bottom:.2rem}.labels{color:#59636e;margin-top:0}
-table.summary{border-collapse:collapse;margin:1rem 0}table.summary td,table.summary th{border:1px solid #d1d9e0;padding:.25rem .6rem;text-align:right}
-del{background:#ffebe9;color:#82071e;text-decoration:line-through}ins{background:#dafbe1;color:#116329;text-decoration:none}
-.fold{color:#59636e;font-style:italic}.move{border-left:4px solid #bf8700;padding-left:.6rem}.tag{font-size:.8rem;color:#9a6700}
-.view{display:none}#v-inline:checked~.views .inline,#v-side:checked~.views .side{display:block}
-.tabs label{margin-right:1rem;cursor:pointer;text-decoration:underline}
-table.side{width:100%;border-collapse:collapse;table-layout:fixed}table.side td{vertical-align:top;padding:.4rem .6rem;border-top:1px solid #d1d9e0;width:50%}
-table.side th{text-align:left;padding:.4rem .6rem}
-ul.changes li{margin:.2rem 0}.sig-substantive{font-weight:600}.flags{color:#9a6700;font-size:.85rem}
-"""
+_HTML_STYLE = (
+    "\n"
+    "body{font:16px/1.55 system-ui,-apple-system,Segoe UI,sans-serif;max-width:72rem;"
+    "margin:2rem auto;padding:0 1rem;color:#1f2328}\n"
+    "h1{font-size:1.4rem;margin-bottom:.2rem}.labels{color:#59636e;margin-top:0}\n"
+    "table.summary{border-collapse:collapse;margin:1rem 0}"
+    "table.summary td,table.summary th{border:1px solid #d1d9e0;padding:.25rem .6rem;"
+    "text-align:right}\n"
+    "del{background:#ffebe9;color:#82071e;text-decoration:line-through}"
+    "ins{background:#dafbe1;color:#116329;text-decoration:none}\n"
+    ".fold{color:#59636e;font-style:italic}.move{border-left:4px solid #bf8700;padding-left:.6rem}"
+    ".tag{font-size:.8rem;color:#9a6700}\n"
+    ".view{display:none}#v-inline:checked~.views .inline,"
+    "#v-side:checked~.views .side{display:block}\n"
+    ".tabs label{margin-right:1rem;cursor:pointer;text-decoration:underline}\n"
+    "table.side{width:100%;border-collapse:collapse;table-layout:fixed}"
+    "table.side td{vertical-align:top;padding:.4rem .6rem;border-top:1px solid #d1d9e0;width:50%}\n"
+    "table.side th{text-align:left;padding:.4rem .6rem}\n"
+    "ul.changes li{margin:.2rem 0}.sig-substantive{font-weight:600}"
+    ".flags{color:#9a6700;font-size:.85rem}\n"
+)
 
 
 def diff_html(result: DiffResult, *, context: int = 1, a_label: str = "", b_label: str = "") -> str:
@@ -107,7 +119,10 @@ def diff_html(result: DiffResult, *, context: int = 1, a_label: str = "", b_labe
     out += [
         '<input type="radio" name="view" id="v-inline" checked hidden>',
         '<input type="radio" name="view" id="v-side" hidden>',
-        '<p class="tabs"><label for="v-inline">Inline</label><label for="v-side">Side by side</label></p>',
+        (
+            '<p class="tabs"><label for="v-inline">Inline</label>'
+            '<label for="v-side">Side by side</label></p>'
+        ),
         '<div class="views"><section class="view inline">',
     ]
     folded = fold_context(result.blocks, context)

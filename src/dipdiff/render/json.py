@@ -1,4 +1,4 @@
-"""The JSON contracts: ``diff``, ``compare``, ``related``, ``divergences`` and the fetch run summary.
+"""The JSON contracts: ``diff``, ``compare``, ``related``, ``divergences``, the fetch run summary.
 
 Fields are only ever added, never renamed or dropped: scripts and other tools rely on them.
 """
@@ -15,7 +15,10 @@ from dipdiff.models import Outcome, RunResult, Statement
 
 
 def compare_doc(c: Comparison, a_version: int | None = None, b_version: int | None = None) -> dict:
-    """The compare JSON contract: ``a``, ``b``, ``similarity``, ``shared``, ``only_a``, ``only_b``, ``actors``."""
+    """The compare JSON contract.
+
+    Fields: ``a``, ``b``, ``similarity``, ``shared``, ``only_a``, ``only_b``, ``actors``.
+    """
     return {
         "a": statement_meta(c.a, a_version),
         "b": statement_meta(c.b, b_version),
@@ -88,7 +91,10 @@ def statement_meta(s: Statement, version: int | None = None) -> dict:
 def diff_json(
     result: DiffResult, a_version: int | None = None, b_version: int | None = None
 ) -> str:
-    """The diff JSON contract: ``a``, ``b``, ``similarity``, ``changes``, ``summary`` (+ ``granularity``)."""
+    """The diff JSON contract.
+
+    Fields: ``a``, ``b``, ``similarity``, ``changes``, ``summary``, ``granularity``.
+    """
     doc = {
         "a": statement_meta(result.a, a_version),
         "b": statement_meta(result.b, b_version),

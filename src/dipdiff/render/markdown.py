@@ -44,9 +44,8 @@ def compare_markdown(c: Comparison, a_label: str = "A", b_label: str = "B") -> s
         lines += ["| actor | A | B | divergent |", "|---|---|---|---|"]
         for x in c.actors:
             mark = "**yes** — " + md_text("; ".join(x.reasons)) if x.divergent else ""
-            lines.append(
-                f"| {md_text(x.name)} | {md_text(stance_cell(x.a))} | {md_text(stance_cell(x.b))} | {mark} |"
-            )
+            a, b = md_text(stance_cell(x.a)), md_text(stance_cell(x.b))
+            lines.append(f"| {md_text(x.name)} | {a} | {b} | {mark} |")
         lines.append("")
         for x in c.divergent_actors:
             lines += [f"#### {md_text(x.name)}", ""]
@@ -215,12 +214,11 @@ def _summary_table(r: ReportInput) -> list[str]:
     lines = ["| source | new | changed | removed | divergent |", "|---|---:|---:|---:|---:|"]
     for source in sorted(sources):
         c = sources[source]
-        lines.append(
-            f"| {md_text(source)} | {c['new']} | {c['changed']} | {c['removed']} | {c['divergent']} |"
-        )
+        counts = " | ".join(str(c[k]) for k in ("new", "changed", "removed", "divergent"))
+        lines.append(f"| {md_text(source)} | {counts} |")
     t = r.counts()
     lines.append(f"| **total** | {t['new']} | {t['changed']} | {t['removed']} | {t['divergent']} |")
-    return lines + [""]
+    return [*lines, ""]
 
 
 def _meta_line(e: Event) -> str:
@@ -247,7 +245,7 @@ def _changed_section(e: Event) -> list[str]:
         group = [c for c in visible if c.significance == sig]
         if group:
             out += [f"**{sig.capitalize()}**", ""] + [_change_md(c) for c in group] + [""]
-    redline = _redline(e)
+    redline = _redline(e, e.diff)
     if visible:
         out += ["**Redline**", "", redline, ""]
     if cosmetic:
@@ -265,11 +263,10 @@ def _changed_section(e: Event) -> list[str]:
     return out
 
 
-def _redline(e: Event) -> str:
+def _redline(e: Event, diff: DiffResult) -> str:
     """The diff engine's markdown redline, with its own heading dropped (the section has one)."""
-    assert e.diff is not None
     s = e.statement
-    text = diff_markdown(e.diff, a_label=f"{s.id}@{e.a_version}", b_label=f"{s.id}@{s.version}")
+    text = diff_markdown(diff, a_label=f"{s.id}@{e.a_version}", b_label=f"{s.id}@{s.version}")
     lines = text.rstrip("\n").split("\n")
     if lines and lines[0].startswith("#"):
         lines = lines[1:]
@@ -339,7 +336,7 @@ def render_index(entries: Sequence[IndexEntry], feed: str = "feed.xml") -> str:
         "",
     ]
     if not entries:
-        return "\n".join(out + ["No reports yet.", ""])
+        return "\n".join([*out, "No reports yet.", ""])
     out += ["| report | new | changed | removed | divergent |", "|---|---:|---:|---:|---:|"]
     for e in sorted(entries, key=lambda e: (e.date, e.filename), reverse=True):
         c = e.counts
@@ -365,7 +362,7 @@ def _md_segments(segments: Iterable[Segment]) -> str:
 def diff_markdown(
     result: DiffResult, *, context: int = 1, a_label: str = "", b_label: str = ""
 ) -> str:
-    """A redline that renders on GitHub: ``<del>``/``<ins>`` inline, a summary table, folded context."""
+    """A redline that renders on GitHub: ``<del>``/``<ins>`` inline, a summary table, folds."""
     title = result.b.title or result.a.title or "Statement"
     lines = [f"## {md_text(title)}", ""]
     if a_label or b_label:
@@ -374,8 +371,10 @@ def diff_markdown(
     lines += [
         "| changes | substantive | minor | cosmetic | moved | similarity |",
         "|---:|---:|---:|---:|---:|---:|",
-        f"| {s['changes']} | {s['substantive']} | {s['minor']} | {s['cosmetic']} | {s['move']} "
-        f"| {result.similarity:.0%} |",
+        (
+            f"| {s['changes']} | {s['substantive']} | {s['minor']} | {s['cosmetic']} "
+            f"| {s['move']} | {result.similarity:.0%} |"
+        ),
         "",
     ]
     flags = ", ".join(f"{n} {f}" for f, n in s["flags"].items() if n)

@@ -47,8 +47,8 @@ def diff_unified(
     result: DiffResult, a_label: str = "a", b_label: str = "b", *, context: int = 3
 ) -> str:
     """Paragraph-level ``diff -u``: one paragraph per line, the title as a ``#`` line."""
-    a_lines = [f"# {result.a.title}"] + list(result.a.paragraphs)
-    b_lines = [f"# {result.b.title}"] + list(result.b.paragraphs)
+    a_lines = [f"# {result.a.title}", *result.a.paragraphs]
+    b_lines = [f"# {result.b.title}", *result.b.paragraphs]
     out = difflib.unified_diff(a_lines, b_lines, a_label, b_label, lineterm="", n=context)
     return "".join(line + "\n" for line in out)
 

@@ -189,7 +189,8 @@ _MAX_ACTOR_LINES = 12
 def render_compare(
     console: Console, result, *, labels: tuple[str, str] = ("A", "B"), full: bool = True
 ) -> None:
-    """Actors and stances first (divergent ones highlighted, with evidence), then shared and one-sided wording.
+    """Actors and stances first (divergent ones highlighted, with evidence), then shared and
+    one-sided wording.
 
     ``full=False`` shows the actors and the summary only (the demo).
     """
@@ -200,7 +201,7 @@ def render_compare(
     console.print(Text(f"B: {safe(labels[1])}  {safe(result.b.title)}", style=bold if full else ""))
     console.print()
     console.print(Text("Actors and stances", style=bold))
-    # Long texts name dozens of ministries and people without a word about them: list those last, briefly.
+    # Long texts name dozens of ministries and people they say nothing about: they go last, briefly.
     quiet = [
         x
         for x in result.actors

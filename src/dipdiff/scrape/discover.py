@@ -313,7 +313,7 @@ def feed_statement(
     for sel in FEED_REMOVE + tuple((rules or ExtractRules()).remove):
         try:
             found = soup.select(sel)
-        except Exception:  # noqa: BLE001 - selectors are checked at config load; stay safe
+        except Exception:  # noqa: BLE001, S112 - selectors are checked at config load; stay safe
             continue
         for el in found:
             el.decompose()
@@ -349,7 +349,7 @@ def feed_statement(
 
 
 def parse_sitemap(content: bytes | str, url: str) -> Discovery:
-    """Page URLs of a sitemap (with ``lastmod`` as the date); a sitemap index gives ``next_urls``."""
+    """Page URLs of a sitemap (``lastmod`` as the date); a sitemap index gives ``next_urls``."""
     root = _xml(content, url)
     kind = _local(root.tag)
     if kind not in ("urlset", "sitemapindex"):

@@ -104,7 +104,8 @@ KNOWN_RULES = ExtractRules(
 
 _TITLE_SUFFIX = re.compile(
     r"\s*(?:\||–|—|-|::)\s*(?:whitehouse\.gov|The White House|United States Department of State"
-    r"|GOV\.UK|U\.S\. Department of State|United Nations|UN Press|Meetings Coverage and Press Releases"
+    r"|GOV\.UK|U\.S\. Department of State|United Nations|UN Press"
+    r"|Meetings Coverage and Press Releases"
     r"|Page \d+ of \d+.*)\s*$",
     re.IGNORECASE,
 )
@@ -128,9 +129,11 @@ _BLOCK_TITLES = re.compile(
 
 # Error pages served with HTTP 200 (a soft 404, a maintenance page): their title starts so.
 _ERROR_TITLES = re.compile(
-    r"^\W*(?:error\s*)?(?:\d{3}\b\W*)?(?:page not found|not found|file not found|page (?:does not|doesn't) exist"
+    r"^\W*(?:error\s*)?(?:\d{3}\b\W*)?"
+    r"(?:page not found|not found|file not found|page (?:does not|doesn't) exist"
     r"|service (?:temporarily )?unavailable|internal server error|bad gateway|gateway time-?out"
-    r"|(?:site |website )?(?:is )?(?:under|down for) maintenance|temporarily unavailable|an error occurred)\b",
+    r"|(?:site |website )?(?:is )?(?:under|down for) maintenance"
+    r"|temporarily unavailable|an error occurred)\b",
     re.IGNORECASE,
 )
 
@@ -251,7 +254,7 @@ def extract(
         for sel in r.remove:
             try:
                 found = body_el.select(sel)
-            except Exception:  # noqa: BLE001 - a bad selector in user rules must not crash a run
+            except Exception:  # noqa: BLE001, S112 - a bad selector in user rules must not crash a run
                 continue
             for el in found:
                 el.decompose()
@@ -329,7 +332,7 @@ def _select_text(soup: BeautifulSoup, selectors: Iterable[str]) -> str | None:
     for sel in selectors:
         try:
             el = soup.select_one(sel)
-        except Exception:  # noqa: BLE001 - a bad selector in user rules must not crash a run
+        except Exception:  # noqa: BLE001, S112 - a bad selector in user rules must not crash a run
             continue
         if el is None:
             continue
@@ -418,7 +421,7 @@ def parse_date(raw: str) -> str | None:
     """ISO 8601 from the date forms government pages use; ``None`` when there is no date."""
     raw = clean(raw)
     try:
-        dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(raw)
         return (
             dt.isoformat()
             if (dt.hour, dt.minute, dt.second) != (0, 0, 0) or "T" in raw
@@ -440,7 +443,7 @@ def parse_date(raw: str) -> str | None:
         candidate = re.sub(r"(\d{1,2}) (\d{4})$", r"\1, \2", candidate)
     for fmt in _DATE_FORMATS:
         try:
-            dt = datetime.strptime(candidate, fmt)
+            dt = datetime.strptime(candidate, fmt)  # noqa: DTZ007 - the page's own date, as printed
         except ValueError:
             continue
         return dt.isoformat() if "%H" in fmt else dt.date().isoformat()
@@ -452,7 +455,7 @@ def _find_body(soup: BeautifulSoup, rule_sets: Sequence[ExtractRules]) -> Tag | 
         for sel in r.body:
             try:
                 els = soup.select(sel)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001, S112 - a bad selector in user rules must not crash a run
                 continue
             best = max(els, key=_text_weight, default=None)
             if best is not None and _text_weight(best) >= 20:

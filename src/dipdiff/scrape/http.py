@@ -225,7 +225,7 @@ _MAGIC = (
 
 
 def sniff_binary(content: bytes) -> str | None:
-    """What a body is when its first bytes say it is a binary document, whatever its Content-Type."""
+    """What a body is when its first bytes say it is a binary document, whatever its type."""
     start = content[:16].lstrip()
     return next((what for magic, what in _MAGIC if start.startswith(magic)), None)
 
@@ -277,7 +277,7 @@ def fetch_page(
     accept_types: tuple[str, ...] = _HTML_TYPES,
     max_seconds: float = MAX_SECONDS,
 ) -> Page:
-    """GET ``url`` and return the decoded page. Raises :class:`FetchError` with a one-line reason."""
+    """GET ``url``: the decoded page, or :class:`FetchError` with a one-line reason."""
     _check_scheme(url)
     try:
         with client.stream("GET", url, headers=dict(headers or {})) as response:
@@ -356,7 +356,7 @@ class _Host:
 
 
 class Fetcher:
-    """Polite asynchronous GETs for one run. ``async with Fetcher(s) as f: page = await f.get(url)``.
+    """Polite asynchronous GETs for one run: ``async with Fetcher(s) as f: await f.get(url)``.
 
     ``s`` is a :class:`dipdiff.config.FetchSettings` (``[dipdiff]`` in ``dipdiff.toml``):
 
@@ -502,7 +502,7 @@ class Fetcher:
                     raise _translate(url, e) from None
 
     async def allowed(self, url: str, *, delay: float | None = None) -> bool:
-        """Does robots.txt let dipdiff fetch ``url``? Raises FetchError if robots.txt is unreachable."""
+        """Does robots.txt let dipdiff fetch ``url``? FetchError if robots.txt is unreachable."""
         host = self._host(url)
         async with host.robots_lock:
             if not host.robots_loaded:

@@ -34,14 +34,14 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
             f.flush()
             if sync:
                 os.fsync(f.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
         tmp = None
     except OSError as e:
         raise StoreError(str(path), f"cannot write: {os_reason(e)}") from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                Path(tmp).unlink()
     if sync:
         fsync_dir(path.parent)
 

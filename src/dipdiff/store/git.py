@@ -79,7 +79,7 @@ def commit_paths(path: Path, paths: Sequence[Path], message: str) -> str | None:
 
 
 def has_uncommitted_versions(store_root: Path) -> bool:
-    """True when the store holds version files git has not committed (a run died before its commit)."""
+    """Does the store hold version files git has not committed (a run died before its commit)?"""
     root = repo_root(store_root)
     rel = os.path.relpath(store_root.resolve(), root)
     proc = _git(root, "status", "--porcelain", "--untracked-files=all", "--", rel)

@@ -57,4 +57,4 @@ def slug_for_url(url: str) -> str:
 
 
 def hashed_slug(slug: str, url: str) -> str:
-    return f"{slug[:71]}-{hashlib.sha1(url.encode('utf-8')).hexdigest()[:8]}"
+    return f"{slug[:71]}-{hashlib.sha1(url.encode('utf-8'), usedforsecurity=False).hexdigest()[:8]}"

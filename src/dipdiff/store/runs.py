@@ -64,7 +64,7 @@ class RunLog:
             n += 1
             run_id = f"{started_at}-{n}"
         record = RunRecord(id=run_id, started_at=started_at)
-        self._write(doc.get("store") or uuid.uuid4().hex, runs + [record])
+        self._write(doc.get("store") or uuid.uuid4().hex, [*runs, record])
         return record, interrupted
 
     def end(self, record: RunRecord) -> None:

@@ -329,7 +329,7 @@ class Store:
             raise StoreError(str(path), f"cannot read: {e.strerror}") from None
         if not isinstance(data, dict):
             raise StoreError(str(path), "corrupt metadata (not a JSON object)")
-        known = {f for f in StatementMeta.__dataclass_fields__}
+        known = set(StatementMeta.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:
             raise StoreError(str(path), f"unknown key {unknown[0]!r} in metadata")
@@ -405,7 +405,7 @@ class Store:
             cache.ids.remove(sid)
 
     def undo_version(self, sid: str, ref: VersionRef) -> None:
-        """Remove a version just added, when what must follow it (its check) could not be written."""
+        """Remove a version just added when what must follow it (its check) could not be written."""
         self._require_lock()
         folder = self.statement_dir(sid)
         with contextlib.suppress(OSError):
@@ -423,7 +423,7 @@ class Store:
         """Append one check to the statement's history (creating ``meta.json`` if needed)."""
         self._require_lock()
         meta = meta or self.meta(sid)
-        meta.checks = (meta.checks + [check.entry()])[-MAX_CHECKS:]
+        meta.checks = [*meta.checks, check.entry()][-MAX_CHECKS:]
         self.write_meta(meta)
 
     # -- versions ----------------------------------------------------------------------------

@@ -134,7 +134,7 @@ def _verify_statement(store: Store, folder: Path) -> list[str]:
         previous = (name, when)
     if len(meta.checks) < MAX_CHECKS:  # older checks are dropped beyond that
         seen = {c.get("sha256") for c in meta.checks if isinstance(c, dict)}
-        for name, sha in zip(readable, shas):
+        for name, sha in zip(readable, shas, strict=True):
             if sha not in seen:
                 problems.append(
                     f"{folder / name}: no check records this version (a run was "
@@ -142,7 +142,7 @@ def _verify_statement(store: Store, folder: Path) -> list[str]:
                 )
     problems += _verify_checks(meta_path, meta, None if unreadable else set(shas))
     lost = unreadable or bool(stored_shas(meta.checks) - set(shas))
-    problems += _verify_raw(folder, set(version_names), lost)
+    problems += _verify_raw(folder, lost)
     return problems
 
 
@@ -190,7 +190,7 @@ def _verify_checks(meta_path: Path, meta: StatementMeta, shas: set[str] | None) 
     return problems
 
 
-def _verify_raw(folder: Path, version_names: set[str], lost: bool) -> list[str]:
+def _verify_raw(folder: Path, lost: bool) -> list[str]:
     raw_dir = folder / RAW_DIR
     if not raw_dir.is_dir():
         return []
