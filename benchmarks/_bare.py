@@ -16,8 +16,7 @@ import httpx
 from lxml import etree, html
 
 
-async def main(sitemap: str, state_file: Path) -> None:
-    old = json.loads(state_file.read_text()) if state_file.exists() else {}
+async def fetch_hashes(sitemap: str) -> dict[str, str]:
     new: dict[str, str] = {}
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=8)) as client:
         root = etree.fromstring((await client.get(sitemap)).content)
@@ -39,10 +38,16 @@ async def main(sitemap: str, state_file: Path) -> None:
             new[url] = hashlib.sha256(text.encode()).hexdigest()
 
         await asyncio.gather(*(one(u) for u in urls))
+    return new
+
+
+def main(sitemap: str, state_file: Path) -> None:
+    old = json.loads(state_file.read_text()) if state_file.exists() else {}
+    new = asyncio.run(fetch_hashes(sitemap))
     changed = sum(1 for u, h in new.items() if old.get(u) != h)
     state_file.write_text(json.dumps(new))
     print(f"{len(new)} pages, {changed} new or changed")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], Path(sys.argv[2])))
+    main(sys.argv[1], Path(sys.argv[2]))

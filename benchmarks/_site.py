@@ -78,7 +78,8 @@ def page(i: int, edition: int) -> bytes:
     body = "".join(f"<p>{p}</p>" for p in paras)
     html = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>{title} - United States Department of State</title>
-<meta property="article:published_time" content="2025-06-{1 + i % 28:02d}T12:00:00+00:00">{SCRIPT}</head>
+<meta property="article:published_time" content="2025-06-{1 + i % 28:02d}T12:00:00+00:00">
+{SCRIPT}</head>
 <body><header><nav><ul>{NAV}</ul></nav></header><main>
 <h1 class="featured-content__headline">{title}</h1>
 <div class="article-meta"><p class="article-meta__publish-date">June {1 + i % 28}, 2025</p></div>

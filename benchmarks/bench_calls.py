@@ -122,7 +122,7 @@ class Counters:
         p = str(path)
         if not p.startswith(self.root):
             return
-        name = os.path.basename(p)
+        name = Path(p).name
         kind = (
             "meta.json"
             if name == "meta.json"
@@ -175,7 +175,8 @@ def measure(statements: int) -> dict:
         config = folder / "dipdiff.toml"
         config.write_text(
             "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
-            "[schedule]\nmin_interval = 0\nmax_interval = 0\n"  # every statement is due on every run
+            # every statement is due on every run
+            "[schedule]\nmin_interval = 0\nmax_interval = 0\n"
             f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url(STATE)}"\n'
             'agency = "U.S. Department of State"\nselector = "li"\nlink = "a"\n'
             f'[sources.white-house]\nkind = "listing"\nurl = "{server.url(WH)}"\n'
@@ -293,8 +294,8 @@ def main() -> None:
         before = _child(_extract_baseline(args.baseline, Path(tmp)), args.statements)
     after = _child(ROOT / "src", args.statements)
     print(
-        f"dipdiff run --commit on a store of {after['statements']} statements in 2 sources, day 3 of a "
-        f"3-day history; before = {args.baseline}, after = this tree"
+        f"dipdiff run --commit on a store of {after['statements']} statements in 2 sources, day 3 "
+        f"of a 3-day history; before = {args.baseline}, after = this tree"
     )
     for scenario in ("one edit", "no edit"):
         print(f"\n{scenario}:")

@@ -101,9 +101,15 @@ NEUTRAL = [
 ]
 FILLER = [
     "The humanitarian situation remains dire, and access for aid workers is limited.",
-    "There is no military solution to the conflict, and only a political process can bring lasting peace.",
+    (
+        "There is no military solution to the conflict, and only a political process can bring "
+        "lasting peace."
+    ),
     "We will continue to work with our international partners to support a negotiated settlement.",
-    "Civilians continue to bear the brunt of the violence, and the needs of displaced families are growing.",
+    (
+        "Civilians continue to bear the brunt of the violence, and the needs of displaced families "
+        "are growing."
+    ),
     "The talks are expected to resume next week under the auspices of the special envoy.",
     "Further assistance will be provided to host communities and to the most vulnerable.",
     "The parties must respect international humanitarian law and protect civilian infrastructure.",
@@ -138,9 +144,8 @@ def long_pair(words: int) -> tuple[Statement, Statement]:
         r = rng.random()
         if r < 0.1:
             continue  # cut
-        if r < 0.3:
-            s = s.replace("We ", "The Government ").replace("the ", "these ", 1)  # reworded
-        b_sents.append(s)
+        reworded = s.replace("We ", "The Government ").replace("the ", "these ", 1)
+        b_sents.append(reworded if r < 0.3 else s)
     for i in range(len(a_sents) // 10):
         b_sents.insert(
             rng.randrange(len(b_sents)), rng.choice(FILLER).replace(".", f" (new {i}).", 1)
@@ -213,7 +218,7 @@ def main() -> None:
         f"ratio {naive / ours:5.1f}x"
     )
 
-    shm = Path("/dev/shm")
+    shm = Path("/dev/shm")  # noqa: S108 - a RAM disk if any: the benchmark times CPU, not disk
     parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
     with tempfile.TemporaryDirectory(dir=parent) as tmp:
         root = Path(tmp) / "snapshots"
@@ -246,11 +251,12 @@ def main() -> None:
         )
         naive = sample * total_pairs / max(compared, 1)
         print(
-            f"  naive all pairs, sample    {sample:8.2f} s   ({compared:,} pairs of {len(records)} statements)"
+            f"  naive all pairs, sample    {sample:8.2f} s   ({compared:,} pairs of {len(records)} "
+            f"statements)"
         )
         print(
-            f"  naive all pairs, {args.statements:,}   {naive:8.0f} s   (extrapolated: {total_pairs:,.0f} pairs)  "
-            f"ratio {naive / ours:5.0f}x"
+            f"  naive all pairs, {args.statements:,}   {naive:8.0f} s   (extrapolated: "
+            f"{total_pairs:,.0f} pairs)  ratio {naive / ours:5.0f}x"
         )
 
 

@@ -207,11 +207,11 @@ def main() -> int:
     ns = ap.parse_args()
     sizes = [500, 5_000] if ns.quick else [500, 5_000, 50_000]
     results: dict[tuple[int, str, str], tuple[float, int]] = {}
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False)
+    print(f"python {sys.version.split()[0]}, {git.stdout.strip()}")
     print(
-        f"python {sys.version.split()[0]}, {subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.strip()}"
-    )
-    print(
-        f"{'words':>6} {'scenario':<10} {'engine':<14} {'median':>9} {'x dipdiff':>9} {'script':>7} {'x exact':>8}"
+        f"{'words':>6} {'scenario':<10} {'engine':<14} {'median':>9} {'x dipdiff':>9} "
+        f"{'script':>7} {'x exact':>8}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
@@ -235,8 +235,8 @@ def main() -> int:
                 for engine in ENGINES:
                     t, size = results[(n, name, engine)]
                     print(
-                        f"{n:>6} {name:<10} {engine:<14} {t * 1000:>7.1f}ms {t / mine_t:>8.2f}x {size:>7} "
-                        f"{size / max(exact_s, 1):>7.2f}x"
+                        f"{n:>6} {name:<10} {engine:<14} {t * 1000:>7.1f}ms {t / mine_t:>8.2f}x "
+                        f"{size:>7} {size / max(exact_s, 1):>7.2f}x"
                     )
     print()
     ok = True
@@ -249,7 +249,10 @@ def main() -> int:
     t_mine, _ = results[(5_000, "few-edits", "dipdiff")]
     t_dmp, _ = results[(5_000, "few-edits", "dmp-words")]
     check(
-        f"5,000 words, few edits: dipdiff {t_mine * 1000:.1f} ms < diff-match-patch {t_dmp * 1000:.1f} ms",
+        (
+            f"5,000 words, few edits: dipdiff {t_mine * 1000:.1f} ms < diff-match-patch "
+            f"{t_dmp * 1000:.1f} ms"
+        ),
         t_mine < t_dmp,
     )
     big = max(sizes)
@@ -272,7 +275,8 @@ def main() -> int:
     edited = rewritten(rng, base)
     strict = run_dipdiff(base, edited, None, moves_twice=True)
     check(
-        f"{big:,} words, 30%: ... with every move priced as a deletion plus an insertion, {strict} words "
+        f"{big:,} words, 30%: ... with every move priced as a deletion plus an insertion, {strict} "
+        f"words "
         f"({strict / s_exact:.2f}x)",
         strict <= 1.1 * s_exact,
     )

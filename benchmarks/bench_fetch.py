@@ -54,7 +54,7 @@ def child_rss(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
     """Like :func:`run`, but the peak RSS of this child alone (os.wait4)."""
     started = time.perf_counter()
     out_path = cwd / ".out"
-    with open(out_path, "w") as out, open(cwd / ".err", "w") as err:
+    with out_path.open("w") as out, (cwd / ".err").open("w") as err:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=ENV)
         _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
@@ -143,7 +143,8 @@ def urlwatch_setup(folder: Path, site: Site, pages: int, exe: str) -> list[str]:
     (folder / "hooks.py").write_text("")
     (folder / "urlwatch.yaml").write_text(
         "display: {new: true, error: true, unchanged: false, empty-diff: false}\n"
-        "report:\n  stdout: {enabled: true, color: false}\n  text: {details: false, footer: false, minimal: true}\n"
+        "report:\n  stdout: {enabled: true, color: false}\n"
+        "  text: {details: false, footer: false, minimal: true}\n"
     )
     return [
         exe,
@@ -225,7 +226,8 @@ def main() -> None:
             file=sys.stderr,
         )
     print(
-        f"{args.pages} statement pages on 127.0.0.1, {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}"
+        f"{args.pages} statement pages on 127.0.0.1, {os.cpu_count()} CPU(s), Python "
+        f"{sys.version.split()[0]}"
     )
     results = scenario(args.pages, args.edits, not args.no_urlwatch, out_dir)
     phases = list(next(iter(results.values())))
@@ -257,7 +259,8 @@ def main() -> None:
     print(f"dipdiff no-change run / bare loop = {nochange / bare:.2f} (target <= 1.5)")
     if "urlwatch" in results:
         print(
-            f"urlwatch / dipdiff no-change run = {results['urlwatch']['no change'][0] / nochange:.2f} (target >= 2)"
+            f"urlwatch / dipdiff no-change run = "
+            f"{results['urlwatch']['no change'][0] / nochange:.2f} (target >= 2)"
         )
     if args.memory:
         memory(args.pages, args.edits, known={args.pages: dd["no change"]})

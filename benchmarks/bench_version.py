@@ -1,4 +1,6 @@
-"""Benchmark: start-up time of `import dipdiff` and `dipdiff --version` (target: under 50 ms), hyperfine-style.
+"""Benchmark: start-up time of `import dipdiff` and `dipdiff --version` (target: under 50 ms).
+
+Measured hyperfine-style.
 
     python benchmarks/bench_version.py [--runs 30]
 
@@ -43,7 +45,8 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if "PYTHONDONTWRITEBYTECODE" in os.environ:
         print(
-            "(PYTHONDONTWRITEBYTECODE is set here; unset for the measured commands, as on an installed copy)"
+            "(PYTHONDONTWRITEBYTECODE is set here; unset for the measured commands, as on an "
+            "installed copy)"
         )
     rows = {
         "python -c pass": [sys.executable, "-c", "pass"],

@@ -115,12 +115,14 @@ def main() -> int:
         capture_output=True,
         text=True,
         cwd=ROOT,
+        check=False,
     )
     lines = out.stdout.strip().splitlines()
     summary = [line for line in lines if line.startswith("fault suite:")]
     result = [line.strip("= ") for line in lines if " passed" in line or " failed" in line]
     print(
-        f"  {result[-1] if result else 'no result line'}  ({time.monotonic() - t0:.1f} s wall clock)"
+        f"  {result[-1] if result else 'no result line'}  ({time.monotonic() - t0:.1f} s wall "
+        f"clock)"
     )
     print(f"  {summary[0] if summary else 'no fault summary line'}")
     if out.returncode:

@@ -1,9 +1,10 @@
 """Tools of the fault suite: synthetic statement sites, a crash driver, and kill campaigns.
 
-Used by the fault tests (``tests/store/test_crash.py`` and others) and ``benchmarks/fault_summary.py``. Run as a script it is
-the *driver*: a real dipdiff process that runs the real CLI commands over many pages and
-that can be told to SIGKILL itself at its Nth file-system step (fsync, rename) so that a
-campaign can hit every point of a write, not only the points a timer happens to land on::
+Used by the fault tests (``tests/store/test_crash.py`` and others) and
+``benchmarks/fault_summary.py``. Run as a script it is the *driver*: a real dipdiff process
+that runs the real CLI commands over many pages and that can be told to SIGKILL itself at its
+Nth file-system step (fsync, rename) so that a campaign can hit every point of a write, not
+only the points a timer happens to land on::
 
     python tests/faultkit.py drive STORE SITE DAY [--kill-at N] [--trace FILE]
     python tests/faultkit.py hold STORE SECONDS      # hold the store's lock, then exit
@@ -35,9 +36,9 @@ FIGURES: Counter[str] = Counter()
 def figures_line(f: Counter[str]) -> str:
     lost = f["versions expected"] - f["versions found"]
     return (
-        f"fault suite: {f['fault scenarios']} fault scenarios, {f['kills survived']} SIGKILLs survived, "
-        f"{f['pages fuzzed']} damaged pages and {f['configs fuzzed']} damaged configs fuzzed, "
-        f"versions expected {f['versions expected']} / found {f['versions found']} "
+        f"fault suite: {f['fault scenarios']} fault scenarios, {f['kills survived']} SIGKILLs "
+        f"survived, {f['pages fuzzed']} damaged pages and {f['configs fuzzed']} damaged configs "
+        f"fuzzed, versions expected {f['versions expected']} / found {f['versions found']} "
         f"({'none' if lost == 0 else lost} lost)"
     )
 
@@ -58,7 +59,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <body><header class="site-header"><nav><ul><li><a href="/about/">About</a></li></ul></nav></header>
 <main id="content"><div class="featured-content"><p class="doctype-meta">Press Statement</p>
 <h1 class="featured-content__headline">{title}</h1>
-<div class="article-meta"><p class="article-meta__author-bureau">Office of the Spokesperson</p></div></div>
+<div class="article-meta"><p class="article-meta__author-bureau">Office of the Spokesperson</p>
+</div></div>
 <div class="entry-content">
 {paragraphs}
 </div></main><footer>State Department footer</footer></body></html>
@@ -119,7 +121,10 @@ class Site:
         return self
 
     def serve_day(self, server, day: int, listing: str = "/releases/") -> None:
-        """Serve day ``day`` of the site on a :class:`~dipdiff.serve.LocalServer`: a listing and the pages."""
+        """Serve day ``day`` of the site on a :class:`~dipdiff.pipeline.server.LocalServer`.
+
+        A listing and the pages.
+        """
         from dipdiff.pipeline.server import Response
 
         items = "".join(
@@ -216,6 +221,7 @@ def run_driver(store: Path, site: Site, day: int, **kw) -> subprocess.CompletedP
         text=True,
         timeout=120,
         env=_env(),
+        check=False,
     )
 
 
@@ -223,7 +229,8 @@ def fetch_config(path: Path, server, listing: str = "/releases/", timeout: float
     """A ``dipdiff.toml`` with one listing source: the site served by ``server``."""
     path.write_text(
         f"[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\nretries = 0\ntimeout = {timeout}\n"
-        f'[sources.fault-site]\nkind = "listing"\nurl = "{server.url(listing)}"\nselector = "li.item"\n'
+        f'[sources.fault-site]\nkind = "listing"\nurl = "{server.url(listing)}"\n'
+        'selector = "li.item"\n'
         'agency = "Fault Site"\n',
         encoding="utf-8",
     )
@@ -260,7 +267,9 @@ def fetch_kill_campaign(
             proc.wait()
             res.timer_kills += 1
             res.kills += 1
-            after = subprocess.run(cli_command(*fetch), capture_output=True, text=True, env=_env())
+            after = subprocess.run(
+                cli_command(*fetch), capture_output=True, text=True, env=_env(), check=False
+            )
             if after.returncode not in (0, 1):
                 res.problems.append(
                     f"day {day} kill {k}: next run failed: {after.stderr.strip()[-300:]}"
@@ -310,6 +319,7 @@ def fetch_step_kills(
         capture_output=True,
         text=True,
         env=_env(),
+        check=False,
     )
     reported = [line for line in clean.stderr.splitlines() if line.startswith(("new ", "changed "))]
     steps = range(
@@ -324,6 +334,7 @@ def fetch_step_kills(
             ),
             capture_output=True,
             env=_env(),
+            check=False,
         )
         res.kills += 1
         res.step_kills += 1
@@ -334,6 +345,7 @@ def fetch_step_kills(
             capture_output=True,
             text=True,
             env=_env(),
+            check=False,
         )
         if after.returncode not in (0, 1):
             res.problems.append(f"step {n}: next run failed: {after.stderr.strip()[-300:]}")
@@ -393,6 +405,7 @@ def dipdiff(*args: str, timeout: float = 60, **kw) -> subprocess.CompletedProces
         timeout=timeout,
         env=_env(),
         **kw,
+        check=False,
     )
 
 

@@ -7,6 +7,7 @@ these behaviours exist only for tests and benchmarks.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import socket
 import struct
@@ -43,7 +44,7 @@ def conditional(
     response: Response, etag: str | None = None, last_modified: str | None = None
 ) -> Route:
     """The response with an ETag / Last-Modified, or a 304 when the request's validators match."""
-    tag = etag or '"' + hashlib.sha1(response.body).hexdigest()[:16] + '"'
+    tag = etag or '"' + hashlib.sha1(response.body, usedforsecurity=False).hexdigest()[:16] + '"'
     headers = {**response.headers, "ETag": tag}
     if last_modified:
         headers["Last-Modified"] = last_modified
@@ -84,10 +85,8 @@ def raw(*parts: bytes, pause: float = 0.0, reset: bool = False):
         if reset:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         handler.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             sock.close() if reset else sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
 
     return route
 

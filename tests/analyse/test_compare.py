@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from importlib import resources
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 
 from dipdiff.analyse.compare import compare
 from dipdiff.models import Statement
@@ -56,8 +59,10 @@ def test_edited_versions_of_one_statement_align_and_agree():
     edited = next(s for s in c.shared if "call for a" in s.b)
     assert any(ch.old.strip() and ch.new.strip() for ch in edited.changes)
     assert c.only_a == (
-        "This unilateral military campaign against Tripoli is endangering civilians and "
-        "undermining prospects for a better future for all Libyans.",
+        (
+            "This unilateral military campaign against Tripoli is endangering civilians and "
+            "undermining prospects for a better future for all Libyans."
+        ),
     )
     assert 0.5 < c.similarity < 1
 
@@ -115,7 +120,7 @@ def test_text_ties_merge_an_actor_and_its_forces():
     assert h.a.demands == ("withdraw",) and h.b.stance == "supportive" and h.divergent
 
 
-# -- the CLI -----------------------------------------------------------------------------------------
+# -- the CLI --------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -156,7 +161,7 @@ def test_cli_compare_json_contract_and_exit_codes(cli, demo_files):
 
 
 @pytest.mark.parametrize(
-    "fmt,needle",
+    ("fmt", "needle"),
     [
         ("term", "DIVERGENT Khalifa Haftar"),
         ("md", "| Khalifa Haftar |"),
@@ -232,8 +237,8 @@ def test_cli_divergences_lists_the_haftar_pair_and_exits_1(demo_store):
     assert r.exit_code == 1, r.output
     assert "state-dept/the-situation-in-libya ↔ white-house/statement-on-libya" in r.output
     assert (
-        "Khalifa Haftar: A critical (oppose, urge, halt) · B supportive (recognize, significant role)"
-        in r.output
+        "Khalifa Haftar: A critical (oppose, urge, halt) · B supportive (recognize, significant "
+        "role)" in r.output
     )
     doc = json.loads(demo_store("divergences", "--window", "2w", "--json").output)
     assert doc[0]["a"]["id"] == "state-dept/the-situation-in-libya" and doc[0]["score"] > 0
@@ -247,7 +252,7 @@ def test_cli_divergences_lists_the_haftar_pair_and_exits_1(demo_store):
 
 
 @pytest.mark.parametrize(
-    "args,needle",
+    ("args", "needle"),
     [
         (("related", "state-dept/nope"), "state-dept/nope"),
         (("related", "state-dept/the-situation-in-libya", "--window", "soon"), "--window"),
@@ -278,12 +283,7 @@ def test_compare_store_ids_with_versions(demo_store):
     assert doc["a"]["version"] == 1 and doc["b"]["version"] == 1
 
 
-# -- robustness: nothing a page can contain makes compare raise --------------------------------------
-
-from datetime import UTC
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as hs  # noqa: E402
+# -- robustness: nothing a page can contain makes compare raise -----------------------------------
 
 _NASTY = hs.text(
     alphabet=hs.characters(blacklist_categories=("Cs",)), max_size=300

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import glob
 import tomllib
 from datetime import timedelta
 from importlib import resources
-from pathlib import Path
 
 import pytest
 
@@ -35,8 +33,8 @@ def _load(spec: dict) -> Statement:
     if "demo" in spec:
         raw = resources.files("dipdiff").joinpath("data", "demo", spec["demo"]).read_bytes()
         return extract(decode_html(raw), spec["url"])
-    matches = sorted(glob.glob(str(CORPUS / spec["corpus"])))
-    path = Path(matches[0]) if matches else corpus_file(spec["corpus"])  # skips when absent
+    matches = sorted(CORPUS.glob(spec["corpus"]))
+    path = matches[0] if matches else corpus_file(spec["corpus"])  # skips when absent
     if path.suffix == ".json":
         return parse_content_item(path.read_bytes(), "https://www.gov.uk/api/content/x").statement
     if "item" in spec:

@@ -38,7 +38,7 @@ def _check(changes: tuple[Change, ...], case: dict) -> None:
     )
     if case.get("exact"):
         assert len(changes) == len(expect), f"{case['name']}: got\n{shown}"
-        for c, want in zip(changes, expect):
+        for c, want in zip(changes, expect, strict=True):
             assert _matches(c, want), f"{case['name']}: {want} not matched by\n{shown}"
     for want in expect:
         assert any(_matches(c, want) for c in changes), (

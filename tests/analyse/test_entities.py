@@ -52,14 +52,13 @@ def test_acronyms_match_only_as_written():
 
 
 def test_countries_places_and_the_country_acting():
+    SENTENCE = (  # noqa: N806 - read as a constant
+        "The Russian forces shelled Kyiv; the Libya conflict and One China policy; "
+        "Russian missile attack."
+    )
     got = {
         m.text: (m.kind, m.actor_form, m.modifier)
-        for m in find_mentions(
-            tokenize(
-                "The Russian forces shelled Kyiv; the Libya conflict and One China policy; Russian missile attack."
-            ),
-            sentence="The Russian forces shelled Kyiv; the Libya conflict and One China policy; Russian missile attack.",
-        )
+        for m in find_mentions(tokenize(SENTENCE), sentence=SENTENCE)
     }
     assert got["Russian forces"] == ("country", True, False)
     assert got["Kyiv"][0] == "place"
@@ -94,7 +93,7 @@ def test_back_references_surnames_and_the_regime():
 
 
 @pytest.mark.parametrize(
-    "text,count",
+    ("text", "count"),
     [
         ("The U.S. Department of State welcomes this. We urge restraint.", 2),
         ("President Donald J. Trump spoke today. He called for calm.", 2),
@@ -108,7 +107,7 @@ def test_sentences(text, count):
 
 
 @pytest.mark.parametrize(
-    "url,agency,speaker",
+    ("url", "agency", "speaker"),
     [
         ("https://www.state.gov/x/", "", "united-states"),
         ("https://www.gov.uk/government/news/x", "", "united-kingdom"),

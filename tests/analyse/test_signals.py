@@ -60,7 +60,7 @@ def test_user_entries_extend_the_lexicon():
 
 
 @pytest.mark.parametrize(
-    "entry,needle",
+    ("entry", "needle"),
     [
         ({"phrase": "x", "polarity": "angry"}, "polarity"),
         ({"phrase": ""}, "phrase"),

@@ -7,7 +7,10 @@ import socket
 
 from dipdiff.pipeline.server import Response
 
-OBAMA = "obama-whitehouse-press-office-2009-2016/briefs/the-press-office-2013-09-21-statement-nsc-spokesperson-caitlin-hayden-attack-nairobi.html"
+OBAMA = (
+    "obama-whitehouse-press-office-2009-2016/briefs/"
+    "the-press-office-2013-09-21-statement-nsc-spokesperson-caitlin-hayden-attack-nairobi.html"
+)
 PATH = "/the-press-office/2013/09/21/statement-nsc-spokesperson-caitlin-hayden-attack-nairobi"
 SID = "127-0-0-1/statement-nsc-spokesperson-caitlin-hayden-attack-nairobi"
 
@@ -156,7 +159,7 @@ def test_diff_local_files(cli, tmp_path):
 
 
 def test_diff_urls(cli, server, corpus):
-    original, edited = _serve_versions(server, corpus)
+    _original, edited = _serve_versions(server, corpus)
     server.set("/edited", Response(edited))
     r = cli("diff", server.url(PATH), server.url("/edited"), "--format", "json")
     assert r.exit_code == 1, r.output
@@ -166,7 +169,7 @@ def test_diff_urls(cli, server, corpus):
 def _one_line_error(r, *needles):
     assert r.exit_code == 2, r.output
     assert "Traceback" not in r.output
-    lines = [l for l in r.output.splitlines() if l.strip()]
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1, r.output
     assert lines[0].startswith("dipdiff: error: ")
     for n in needles:

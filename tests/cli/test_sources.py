@@ -75,9 +75,7 @@ def test_sources_check_a_listing_shows_what_the_selectors_extracted(tmp_path, se
 
 
 def test_sources_check_a_full_text_feed(tmp_path, server, corpus):
-    feed = sorted(corpus("state-gov-press-releases-rss/section-353-list-2022-07-20").glob("*.rss"))[
-        0
-    ]
+    feed = min(corpus("state-gov-press-releases-rss/section-353-list-2022-07-20").glob("*.rss"))
     server.set("/feed/", Response(feed.read_bytes(), headers=RSS))
     config = tmp_path / "dipdiff.toml"
     config.write_text(

@@ -1,4 +1,4 @@
-"""Exit statuses through the command line: every command's 0/1/2, exceptions mapped in one place, Ctrl-C.
+"""Exit statuses through the command line: every command's 0/1/2, one exception mapping, Ctrl-C.
 
 ``dipdiff.status`` is the one mapping (0 no differences, 1 differences, 2 trouble, 130
 interrupted); these tests meet it as a user does: the exit code and stderr of real commands,
@@ -97,7 +97,7 @@ READING = {
 
 
 @pytest.mark.parametrize(
-    "command,args,status",
+    ("command", "args", "status"),
     [(c, a, s) for c, cases in READING.items() for a, s in cases],
     ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v),
 )
@@ -105,7 +105,7 @@ def test_reading_commands_exit_codes(demo_store, command, args, status):
     r = demo_store(command, *args)
     assert r.exit_code == status, r.output
     if status == ExitStatus.TROUBLE:
-        (line,) = [ln for ln in r.output.splitlines() if ln.startswith("dipdiff: error: ")]
+        (_line,) = [ln for ln in r.output.splitlines() if ln.startswith("dipdiff: error: ")]
         assert "Traceback" not in r.output
 
 
@@ -219,13 +219,15 @@ def test_every_command_has_its_exit_codes_tested():
 
 
 @pytest.mark.parametrize(
-    "raised,status,line",
+    ("raised", "status", "line"),
     [
         (
             RuntimeError("boom"),
             2,
-            "dipdiff: error: internal error: RuntimeError: boom "
-            "(set DIPDIFF_DEBUG=1 for a traceback)",
+            (
+                "dipdiff: error: internal error: RuntimeError: boom "
+                "(set DIPDIFF_DEBUG=1 for a traceback)"
+            ),
         ),
         (
             PermissionError(13, "Permission denied", "/srv/snapshots/x/meta.json"),
@@ -304,7 +306,7 @@ def test_ctrl_c_exits_130_with_one_line_and_the_store_verifies(server, tmp_path,
             "the stalled request and one version",
         )
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     finally:
         stall.release.set()
         if proc.poll() is None:
@@ -330,6 +332,7 @@ def test_ctrl_c_exits_130_with_one_line_and_the_store_verifies(server, tmp_path,
         text=True,
         timeout=60,
         env={**env, "DIPDIFF_NOW": "2019-04-20T09:05:00Z"},
+        check=False,
     )
     assert r.returncode == ExitStatus.DIFFERENCES, r.stderr
     assert len(_versions(store)) == 2

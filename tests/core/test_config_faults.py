@@ -44,7 +44,7 @@ def one_line(r, *needles):
 
 
 @pytest.mark.parametrize(
-    "text,needles",
+    ("text", "needles"),
     [
         (
             "[dipdiff]\ntimeout = inf\n" + SOURCE,
@@ -105,7 +105,7 @@ def test_bad_config_is_one_line_naming_file_and_key(cli, tmp_path, text, needles
 
 
 @pytest.mark.parametrize(
-    "content,needle",
+    ("content", "needle"),
     [
         (b"\xff\xfe[\x00d\x00", "not valid UTF-8"),
         (b"[dipdiff]\ndelay = 0\x00\n", "invalid TOML"),
@@ -144,7 +144,7 @@ def damaged(draw):
         elif op == "duplicate":
             lines = text.splitlines(keepends=True)
             k = draw(st.integers(0, len(lines) - 1))
-            text = "".join(lines[: k + 1] + [lines[k]] + lines[k + 1 :])
+            text = "".join([*lines[: k + 1], lines[k], *lines[k + 1 :]])
         else:
             text = text[:i] + draw(st.text(max_size=4)) + text[i + 1 :]
     return text

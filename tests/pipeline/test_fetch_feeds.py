@@ -16,7 +16,8 @@ RSS = {"Content-Type": "application/rss+xml; charset=UTF-8"}
 def feed_config(server, name="wh", extra=""):
     return parse_config(
         f"[dipdiff]\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
-        f'[sources.{name}]\nkind = "feed"\nurl = "{server.url("/feed/")}"\nfull_text = true\n{extra}'
+        f'[sources.{name}]\nkind = "feed"\nurl = "{server.url("/feed/")}"\n'
+        f"full_text = true\n{extra}"
     )
 
 
@@ -32,7 +33,7 @@ class Clock:
 
 def replay(server, store, cfg, files, times):
     runs = []
-    for path, when in zip(files, times):
+    for path, when in zip(files, times, strict=True):
         server.set("/feed/", Response(path.read_bytes(), headers=RSS))
         runs.append(fetch_sources(cfg, store, clock=Clock(when)))
     return runs
@@ -180,7 +181,8 @@ def test_cli_fetch_json_and_exit_codes(cli, server, tmp_path, corpus):
     files = sorted(folder.glob("*.rss"))
     config = tmp_path / "dipdiff.toml"
     config.write_text(
-        f'[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\n[sources.state-dept]\npreset = "state-dept"\n'
+        "[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\n"
+        f'[sources.state-dept]\npreset = "state-dept"\n'
         f'url = "{server.url("/feed/")}"\n'
     )
     server.set("/feed/", Response(files[0].read_bytes(), headers=RSS))
@@ -226,13 +228,15 @@ def _feed(
 <dc:creator><![CDATA[Office of the Spokesperson]]></dc:creator>
 <pubDate>Sun, 23 May 2021 15:00:00 +0000</pubDate><guid isPermaLink="false">{guid}</guid>
 <description><![CDATA[<script>jQuery(function(){{}});</script>]]></description>
-<content:encoded><![CDATA[<script>var x = 1;</script>{body}]]></content:encoded></item></channel></rss>""".encode()
+<content:encoded><![CDATA[<script>var x = 1;</script>{body}]]></content:encoded></item>
+</channel></rss>""".encode()
 
 
 TEXT = [
     (
-        "Secretary Blinken joined ABC This Week to discuss the situation in the Middle East and the "
-        "ceasefire between Israel and Hamas, and the United States' support for a two-state solution."
+        "Secretary Blinken joined ABC This Week to discuss the situation in the Middle East and "
+        "the ceasefire between Israel and Hamas, and the United States' support for a two-state "
+        "solution."
     )
 ]
 

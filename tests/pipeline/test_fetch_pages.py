@@ -27,7 +27,7 @@ def at(when):
 
 
 def listing_site(server, corpus):
-    """The real 2025 White House listing served locally; each item links to a real statement page."""
+    """The real 2025 White House listing served locally; each item links to a real statement."""
     html = (
         corpus(LISTING)
         .read_text(encoding="utf-8")
@@ -47,7 +47,7 @@ def listing_site(server, corpus):
     ).items
     briefs = sorted(corpus(BRIEFS).glob("*.html"))
     paths = {}
-    for item, brief in zip(items, briefs):
+    for item, brief in zip(items, briefs, strict=False):  # more items listed than saved briefs
         path = item.url.removeprefix(server.url(""))
         paths[path] = brief.read_bytes()
         server.set(path, conditional(Response(paths[path])))
@@ -58,7 +58,8 @@ def listing_config(server, extra=""):
     return parse_config(
         "[dipdiff]\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
         "[schedule]\nremoved_after = 3\n"
-        f'[sources.white-house]\npreset = "white-house"\nurl = "{server.url("/briefings-statements/")}"\n'
+        '[sources.white-house]\npreset = "white-house"\n'
+        f'url = "{server.url("/briefings-statements/")}"\n'
         f"include = []\npages = 1\n{extra}"
     )
 
@@ -146,7 +147,8 @@ def test_one_failing_source_does_not_stop_the_run(server, store_dir, corpus):
     cfg = parse_config(
         "[dipdiff]\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
         f'[sources.broken]\nkind = "feed"\nurl = "{server.url("/no-feed/")}"\n'
-        f'[sources.white-house]\npreset = "white-house"\nurl = "{server.url("/briefings-statements/")}"\n'
+        '[sources.white-house]\npreset = "white-house"\n'
+        f'url = "{server.url("/briefings-statements/")}"\n'
         "include = []\npages = 1\n"
     )
     run = fetch_sources(cfg, Store(store_dir), clock=at("2025-06-23T10:00:00Z"))
@@ -301,7 +303,8 @@ def test_slow_pages_429_and_robots_at_the_service_level(server, store_dir, corpu
     server.set("/press/", Response(f"<html><body><ul>{links}</ul></body></html>".encode()))
     cfg = parse_config(
         "[dipdiff]\ndelay = 0\ntimeout = 0.3\nretries = 1\nbackoff = 0.001\nmax_retry_after = 5\n"
-        f'[sources.press]\nkind = "listing"\nurl = "{server.url("/press/")}"\nselector = "li.item"\n'
+        f'[sources.press]\nkind = "listing"\nurl = "{server.url("/press/")}"\n'
+        'selector = "li.item"\n'
     )
     run = fetch_sources(cfg, Store(store_dir), clock=at("2024-01-01T00:00:00Z"))
     got = {r.url.rsplit("/", 2)[-2]: r for r in run.results}
@@ -323,8 +326,9 @@ def test_atom_feeds_and_sitemap_indexes():
       <entry><id>tag:www.gov.uk,2005:/government/news/a</id><title>UK statement on Sudan</title>
         <link rel="alternate" type="text/html" href="https://www.gov.uk/government/news/a"/>
         <updated>2024-05-02T10:00:00+01:00</updated>
-        <content type="html">&lt;p&gt;The United Kingdom condemns the attacks on civilians in El Fasher and calls on
-        the parties to agree an immediate ceasefire and allow humanitarian access.&lt;/p&gt;</content></entry>
+        <content type="html">&lt;p&gt;The United Kingdom condemns the attacks on civilians in
+        El Fasher and calls on the parties to agree an immediate ceasefire and allow humanitarian
+        access.&lt;/p&gt;</content></entry>
     </feed>"""
     d = parse_feed(atom, "https://www.gov.uk/x.atom", full_text=True)
     [item] = d.items

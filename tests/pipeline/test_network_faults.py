@@ -194,7 +194,7 @@ def test_wrong_content_type_is_named(cli, server, store_dir):
 
 
 @pytest.mark.parametrize(
-    "body,what",
+    ("body", "what"),
     [
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 20, "PDF"),
         (b"PK\x03\x04\x14\x00\x06\x00" + bytes(300), "ZIP"),
@@ -210,15 +210,21 @@ def test_a_binary_document_served_as_html_is_named_and_not_stored(
 
 
 @pytest.mark.parametrize(
-    "title,body",
+    ("title", "body"),
     [
         (
             "Just a moment...",
-            "<h1>Checking your browser before accessing state.gov</h1><p>This process is automatic.",
+            (
+                "<h1>Checking your browser before accessing state.gov</h1><p>This process is "
+                "automatic."
+            ),
         ),
         (
             "Access Denied",
-            "<h1>Access Denied</h1><p>You don't have permission to access this server. Reference #18",
+            (
+                "<h1>Access Denied</h1><p>You don't have permission to access this server. "
+                "Reference #18"
+            ),
         ),
         (
             "Request Rejected",
@@ -226,7 +232,10 @@ def test_a_binary_document_served_as_html_is_named_and_not_stored(
         ),
         (
             "Pardon Our Interruption",
-            "<p>As you were browsing something about your browser made us think you were a bot.</p>",
+            (
+                "<p>As you were browsing something about your browser made us think you were a "
+                "bot.</p>"
+            ),
         ),
         (
             "Technical Difficulties",
@@ -263,14 +272,15 @@ def _snapshot_text(cli, server, body, content_type):
 
 
 CHARSET_PAGE = (
-    "<html><head><title>Déclaration sur la Côte d’Ivoire</title></head><body><h1>Déclaration sur la "
-    "Côte d’Ivoire</h1><p>Le ministère « condamne » l’attaque contre la mission à Abidjan et appelle "
-    "toutes les parties à la retenue, à la protection des civils et au dialogue.</p></body></html>"
+    "<html><head><title>Déclaration sur la Côte d’Ivoire</title></head><body><h1>Déclaration sur "
+    "la Côte d’Ivoire</h1><p>Le ministère « condamne » l’attaque contre la mission à Abidjan et "
+    "appelle toutes les parties à la retenue, à la protection des civils et au "
+    "dialogue.</p></body></html>"
 )
 
 
 @pytest.mark.parametrize(
-    "body,content_type",
+    ("body", "content_type"),
     [
         (
             CHARSET_PAGE.encode("cp1252"),
@@ -430,10 +440,10 @@ def test_a_fetch_run_gives_each_faulty_page_its_outcome_and_the_rest_is_unaffect
         assert words in got["message"] and "\n" not in got["message"], (path, got)
     assert doc["problems"] == []
     assert len(doc["results"]) == len(GOOD) + len(faults)
-    cp = [res for res in doc["results"] if res["url"].endswith("/cp1252/")][0]
+    cp = next(res for res in doc["results"] if res["url"].endswith("/cp1252/"))
     assert "Côte d’Ivoire" in cp["title"]
     assert {p.parent.name for p in store_dir.glob("*/*/*.md")} == {
-        by_url[p]["id"].split("/")[1] for p in GOOD + ["/releases/cp1252/"]
+        by_url[p]["id"].split("/")[1] for p in [*GOOD, "/releases/cp1252/"]
     }
 
     # The sites recover: every faulty page now serves a statement, and nothing else changes.
@@ -444,7 +454,7 @@ def test_a_fetch_run_gives_each_faulty_page_its_outcome_and_the_rest_is_unaffect
     r = cli("fetch", "--config", str(config), "--json", "--all")
     doc = json.loads(r.stdout)
     outcomes = {res["url"].removeprefix(server.url("")): res["outcome"] for res in doc["results"]}
-    assert all(outcomes[p] == "unchanged" for p in GOOD + ["/releases/cp1252/"]), outcomes
+    assert all(outcomes[p] == "unchanged" for p in [*GOOD, "/releases/cp1252/"]), outcomes
     assert {
         p: outcomes[p] for p in faults if p != "/releases/cp1252/" and outcomes[p] != "new"
     } == {}

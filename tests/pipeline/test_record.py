@@ -46,11 +46,11 @@ def _config(tmp_path: Path, server) -> Path:
 
 
 def play(how: str, pages: list[bytes], cli, server, tmp_path: Path, first: int = 0) -> list[dict]:
-    """Record ``pages`` in turn (at the times of TIMES from ``first`` on) with one command; the checks."""
+    """Record ``pages`` in turn (at TIMES from ``first`` on) with one command; the checks."""
     url = server.url(LIBYA)
     tmp_path.mkdir(parents=True, exist_ok=True)
     config = _config(tmp_path, server) if how == "fetch" else None
-    for n, (page, when) in enumerate(zip(pages, TIMES[first:]), first):
+    for n, (page, when) in enumerate(zip(pages, TIMES[first:], strict=False), first):
         server.set(LIBYA, Response(page))
         if how == "snapshot":
             r = cli("snapshot", url, "--source", "state-dept", env={"DIPDIFF_NOW": when})

@@ -92,7 +92,10 @@ def _type_checking(node: ast.AST) -> bool:
 
 
 def imports(path: Path) -> Iterator[tuple[str, ast.stmt, bool]]:
-    """(imported module or dipdiff module.name, node, at top level) for each import, TYPE_CHECKING excluded."""
+    """(imported module or dipdiff module.name, node, at top level) for each import.
+
+    Imports under ``if TYPE_CHECKING:`` are left out.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     skip: set[int] = set()
     for node in ast.walk(tree):
@@ -146,7 +149,7 @@ def test_no_import_cycles():
     for module, path in MODULES.items():
         for name, _, _ in imports(path):
             target = dipdiff_target(name) if name.startswith("dipdiff") else None
-            if target and target != module and target != "dipdiff":
+            if target and target not in (module, "dipdiff"):
                 graph[module].add(target)
     state: dict[str, int] = {}
     stack: list[str] = []
@@ -156,7 +159,7 @@ def test_no_import_cycles():
         stack.append(m)
         for n in sorted(graph[m]):
             if state.get(n) == 1:
-                cycle = stack[stack.index(n) :] + [n]
+                cycle = [*stack[stack.index(n) :], n]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if n not in state:
                 visit(n)
@@ -170,7 +173,8 @@ def test_no_import_cycles():
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m != "dipdiff"))
 def test_the_package_imports_public_names_from_their_homes(module):
-    """`from dipdiff import Store` inside the package would hide an upward import behind the lazy facade."""
+    """`from dipdiff import Store` inside the package would hide an upward import behind the
+    lazy facade."""
     for name, node, _ in imports(MODULES[module]):
         if name == "dipdiff" and isinstance(node, ast.ImportFrom):
             names = [a.name for a in node.names]
@@ -188,7 +192,8 @@ def test_imports_at_the_top_unless_lazy_for_a_reason(module):
         if not top:
             line = lines[node.lineno - 1]
             assert "# lazy:" in line, (
-                f"{module} line {node.lineno} imports inside a function without a '# lazy: <why>' comment"
+                f"{module} line {node.lineno} imports inside a function without a '# lazy: <why>' "
+                f"comment"
             )
 
 

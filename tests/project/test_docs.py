@@ -24,7 +24,7 @@ def _commands(group, prefix: str = "dipdiff"):
 COMMANDS = list(_commands(typer.main.get_command(app)))
 
 
-@pytest.mark.parametrize("full,cmd", COMMANDS, ids=[c[0] for c in COMMANDS])
+@pytest.mark.parametrize(("full", "cmd"), COMMANDS, ids=[c[0] for c in COMMANDS])
 def test_command_and_options_are_documented(full, cmd):
     assert f"`{full}" in README or f"{full} " in README, f"README does not mention `{full}`"
     for param in cmd.params:

@@ -2,8 +2,8 @@
 
 A ``console`` block with ``$ `` lines is a transcript. Each one is either run here — its commands in
 one bash shell, as real subprocesses, in a fresh folder prepared the way the README describes
-(``SETUPS``) — and must print exactly what the README shows, or it is listed in ``UNCHECKED`` with the
-reason it cannot be reproduced offline. A transcript that is in neither fails
+(``SETUPS``) — and must print exactly what the README shows, or it is listed in ``UNCHECKED``
+with the reason it cannot be reproduced offline. A transcript that is in neither fails
 ``test_every_transcript_is_checked_or_excused``, so none can drift unnoticed.
 
 How a transcript is read: ``$ cat FILE`` followed by text shows an input, and the test writes FILE
@@ -146,8 +146,13 @@ def a_hand_edited_demo_store(folder: Path, demo: Path) -> Path:
 SETUPS: dict[str, Setup] = {
     "dipdiff demo": empty_folder,
     "cat before.txt": empty_folder,
-    "dipdiff diff whitehouse-haftar.day1.html whitehouse-haftar.day2.html | tail -1": the_demo_pages,
-    "dipdiff compare state-dept/the-situation-in-libya@1 white-house/statement-from-the-press-secretary-libya": the_demo_folder,
+    (
+        "dipdiff diff whitehouse-haftar.day1.html whitehouse-haftar.day2.html | tail -1"
+    ): the_demo_pages,
+    (
+        "dipdiff compare state-dept/the-situation-in-libya@1 "
+        "white-house/statement-from-the-press-secretary-libya"
+    ): the_demo_folder,
     "dipdiff related state-dept/the-situation-in-libya --window 14d": the_demo_folder,
     "dipdiff divergences --window 14d": the_demo_folder,
     "dipdiff init watch": empty_folder,
@@ -158,8 +163,12 @@ SETUPS: dict[str, Setup] = {
 }
 
 UNCHECKED = {
-    "cd watch && dipdiff fetch": "reads the live State Department feed (recorded against its saved history)",
-    "dipdiff run --commit": "fetches the configured sources, and commit hashes depend on the time of the commit",
+    "cd watch && dipdiff fetch": (
+        "reads the live State Department feed (recorded against its saved history)"
+    ),
+    "dipdiff run --commit": (
+        "fetches the configured sources, and commit hashes depend on the time of the commit"
+    ),
     "python benchmarks/bench_diff.py": "timings",
     "python benchmarks/fault_summary.py": "timings",
 }
@@ -190,6 +199,7 @@ def shell(script: str, cwd: Path) -> str:
         text=True,
         encoding="utf-8",
         timeout=300,
+        check=False,
     )
     return r.stdout
 
@@ -263,7 +273,7 @@ def test_transcript_is_what_the_commands_print(t: Transcript, tmp_path: Path, de
     cwd = SETUPS[t.key](tmp_path, demo_folder)
     outputs = run_transcript(t, cwd)
     assert len(outputs) == len(t.steps), outputs
-    for step, actual in zip(t.steps, outputs):
+    for step, actual in zip(t.steps, outputs, strict=True):
         expected = normalise(step.output)
         if not fits(expected, actual):
             diff = "\n".join(
@@ -342,6 +352,7 @@ def test_the_python_example_prints_what_the_readme_shows(tmp_path: Path):
         text=True,
         encoding="utf-8",
         timeout=120,
+        check=False,
     )
     assert r.returncode == 0, r.stderr
     actual = normalise(r.stdout.split("\n"))

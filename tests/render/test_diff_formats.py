@@ -146,8 +146,8 @@ def test_markdown_renders_on_github():
     html = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(md)
     assert "<table>" in html and "|---" not in html
     assert (
-        "<del>agree to an immediate ceasefire</del><ins>consider a ceasefire, and we will not accept delays</ins>"
-        in html
+        "<del>agree to an immediate ceasefire</del><ins>consider a ceasefire, and we will not "
+        "accept delays</ins>" in html
     )
     assert "&lt;del&gt;" not in html  # tags are tags, not text
     assert "moved here (was paragraph 3)" in html
@@ -193,13 +193,15 @@ def test_html_escapes_page_text():
 
 def test_moved_text_is_clipped_the_same_way_in_every_format(cli, tmp_path):
     long = (
-        "The Secretary spoke today with Foreign Minister Ali about humanitarian access to the camps near "
-        "the border, the release of detained aid workers and the reopening of the crossing at Adre."
+        "The Secretary spoke today with Foreign Minister Ali about humanitarian access to the "
+        "camps near the border, the release of detained aid workers and the reopening of the "
+        "crossing at Adre."
     )
     stay = (
-        "The United States condemns in the strongest terms the attack on the humanitarian convoy near "
-        "Khartoum, which killed three aid workers and wounded many more. We call on all parties to the "
-        "conflict to agree to an immediate ceasefire and to return to negotiations without conditions."
+        "The United States condemns in the strongest terms the attack on the humanitarian convoy "
+        "near Khartoum, which killed three aid workers and wounded many more. We call on all "
+        "parties to the conflict to agree to an immediate ceasefire and to return to negotiations "
+        "without conditions."
     )
     a = f"{long}\n\n{stay}"
     b = f"{stay}\n\n{long}"

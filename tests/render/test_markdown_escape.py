@@ -31,7 +31,10 @@ HOSTILE = (
     "[click here](https://evil.example/phish) and ![pixel](https://evil.example/p.png)",
     "~~withdrawn~~ and ~quietly~ struck",
     "<script>alert(1)</script> <b>bold</b> &copy; &amp; &#x41;",
-    "visit https://www.state.gov/x or www.state.gov or state.gov, write to press@state.gov, ask @someone",
+    (
+        "visit https://www.state.gov/x or www.state.gov or state.gov, write to press@state.gov, "
+        "ask @someone"
+    ),
     "# breaking news",
     "- not a list item",
     "+ nor this",
@@ -80,7 +83,7 @@ def _squash(text: str) -> str:
 
 
 def assert_literal(markdown: str, texts, hrefs=()) -> None:
-    """Each of ``texts`` shows as written; links are only ``hrefs``; no tag of page text's making."""
+    """Each of ``texts`` shows as written; links are only ``hrefs``; no tags made of page text."""
     page = gfm(markdown)
     shown = _squash("".join(page.text))
     for t in texts:
@@ -105,7 +108,7 @@ def test_md_text_escapes_markup_and_leaves_plain_text_alone():
 def test_the_redline_shows_inserted_deleted_and_unchanged_page_text_literally():
     benign = tuple(_benign(n) for n in range(len(HOSTILE) + 1))
     plain = Statement("a statement", benign)
-    interleaved = tuple(p for pair in zip(benign, (*HOSTILE, "")) for p in pair if p)
+    interleaved = tuple(p for pair in zip(benign, (*HOSTILE, ""), strict=True) for p in pair if p)
     edited = Statement("a statement", interleaved)
     for a, b in (
         (plain, edited),
@@ -116,7 +119,7 @@ def test_the_redline_shows_inserted_deleted_and_unchanged_page_text_literally():
         assert_literal(diff_markdown(result, context=100, a_label="a", b_label="b"), HOSTILE)
     # Unchanged hostile paragraphs around a change, a hostile title and hostile labels.
     around = Statement(HOSTILE[0], interleaved)
-    changed = Statement(HOSTILE[0], interleaved[:-1] + ("the minister spoke about other talks",))
+    changed = Statement(HOSTILE[0], (*interleaved[:-1], "the minister spoke about other talks"))
     md = diff_markdown(
         diff_statements(around, changed), context=100, a_label=HOSTILE[3], b_label=HOSTILE[10]
     )
@@ -160,7 +163,8 @@ def test_the_report_shows_page_text_literally_and_links_only_statements():
     events += [
         Event(kind, _ref(n, h), "2019-04-21T09:00:00Z", note=HOSTILE[-n])
         for n, (kind, h) in enumerate(
-            zip(("new", "removed", "moved", "unavailable", "blocked"), HOSTILE[1:]), start=1
+            zip(("new", "removed", "moved", "unavailable", "blocked"), HOSTILE[1:], strict=False),
+            start=1,
         )
     ]
     divergence = Divergence(

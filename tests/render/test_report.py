@@ -99,15 +99,15 @@ def _divergence():
 
 
 def _input(**kw) -> ReportInput:
-    base = dict(
-        date="2019-04-21",
-        since="2019-04-21T00:00:00Z",
-        until="2019-04-21T23:59:59Z",
-        events=(_cosmetic_only(), _changed()),
-        checks=3,
-        runs=("2019-04-21T09:00:00Z",),
-        sources=("state-dept", "white-house"),
-    )
+    base = {
+        "date": "2019-04-21",
+        "since": "2019-04-21T00:00:00Z",
+        "until": "2019-04-21T23:59:59Z",
+        "events": (_cosmetic_only(), _changed()),
+        "checks": 3,
+        "runs": ("2019-04-21T09:00:00Z",),
+        "sources": ("state-dept", "white-house"),
+    }
     return ReportInput(**(base | kw))
 
 

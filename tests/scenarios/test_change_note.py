@@ -1,4 +1,4 @@
-"""One change, one wording: snapshot, fetch and run lines, the report, the feed and the commit agree."""
+"""One change, one wording: snapshot, fetch and run lines, report, feed and commit agree."""
 
 from __future__ import annotations
 

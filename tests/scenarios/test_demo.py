@@ -23,14 +23,14 @@ def test_demo_runs_offline_and_writes_store_and_report(tmp_path):
     # The cross-agency step: State opposed Haftar's offensive, the White House recognised his role.
     assert "Comparing agencies: state-dept/the-situation-in-libya@1 ↔ white-house/" in r.output
     assert (
-        "DIVERGENT Khalifa Haftar: A critical (oppose, urge, halt) · B supportive (recognize, significant role)"
-        in r.output
+        "DIVERGENT Khalifa Haftar: A critical (oppose, urge, halt) · B supportive (recognize, "
+        "significant role)" in r.output
     )
     report = (folder / "report.md").read_text(encoding="utf-8")
     assert "<del>" in report and "<ins>" in report
     assert (
-        "| Khalifa Haftar | critical (oppose, urge, halt) | supportive (recognize, significant role) | **yes**"
-        in report
+        "| Khalifa Haftar | critical (oppose, urge, halt) | supportive (recognize, significant "
+        "role) | **yes**" in report
     )
     assert verify(Store(folder / "snapshots")) == []
     # A second run recreates the folder instead of piling up versions.

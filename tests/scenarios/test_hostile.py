@@ -21,10 +21,12 @@ from routes import raw
 
 ESC = "\x1b"
 HOSTILE = (
-    f"{ESC}[2J{ESC}[31mRed{ESC}[0m {ESC}]0;pwned\x07 {ESC}]8;;http://evil.example/\x07link{ESC}]8;;\x07 "
-    "nul\x00 back\x08space car\rriage bell\x07 del\x7f csi\x9b31m \u202egnikcab\u202c \u2066iso\u2069"
+    f"{ESC}[2J{ESC}[31mRed{ESC}[0m {ESC}]0;pwned\x07 "
+    f"{ESC}]8;;http://evil.example/\x07link{ESC}]8;;\x07 nul\x00 back\x08space car\rriage bell\x07 "
+    f"del\x7f csi\x9b31m \u202egnikcab\u202c \u2066iso\u2069"
 )
-# Raw in human-readable output: C0 (but tab and newline), DEL, C1, bidi embeddings/overrides/isolates.
+# Raw in human-readable output: C0 (but tab and newline), DEL, C1, bidi embeddings, overrides
+# and isolates.
 FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 

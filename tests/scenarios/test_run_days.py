@@ -152,8 +152,8 @@ def test_three_days_of_monitoring(folder, server, cli_in):
         "dipdiff run 2019-04-21T09:00:00Z: 1 new, 1 changed, 0 removed, 1 divergent"
     )
     assert (
-        "- divergent state-dept/the-situation-in-libya <-> white-house/statement-from-the-press-secretary-libya"
-        in body
+        "- divergent state-dept/the-situation-in-libya <-> "
+        "white-house/statement-from-the-press-secretary-libya" in body
     )
     day2 = (reports / "2019-04-21.md").read_text(encoding="utf-8")
     golden("2019-04-21.md", day2, server)
@@ -250,7 +250,7 @@ def test_webhook_gets_the_summary(folder, server, cli_in):
     server.set("/hook", Response(b"", 204))
     r = run(cli_in, folder, DAYS["day1"], "--webhook", server.url("/hook"))
     assert r.exit_code == 1, r.output
-    ((path, body),) = server.posted
+    ((_path, body),) = server.posted
     doc = json.loads(body)
     assert doc["event"] == "dipdiff.run" and doc["counts"]["new"] == 2
     assert doc["commit"] == git(folder, "rev-parse", "HEAD").strip()
@@ -364,7 +364,7 @@ def count_diffs(monkeypatch) -> Counter:
 
 
 def _feed_entries(reports: Path, when: str) -> dict[tuple[str, str], str]:
-    """(kind, statement id) -> entry title, for the feed's entries of the checks made at ``when``."""
+    """(kind, statement id) -> entry title, for the feed's entries of the checks at ``when``."""
     atom = "{http://www.w3.org/2005/Atom}"
     out = {}
     for e in ET.fromstring((reports / "feed.xml").read_bytes()).findall(f"{atom}entry"):

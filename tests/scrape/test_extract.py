@@ -68,7 +68,7 @@ def test_no_text_is_an_error():
 
 
 @pytest.mark.parametrize(
-    "raw,iso",
+    ("raw", "iso"),
     [
         ("September 21, 2013", "2013-09-21"),
         ("Sept. 21, 2013", "2013-09-21"),

@@ -157,7 +157,7 @@ def test_missing_robots_allows_and_unreachable_robots_forbids(server):
         get(server.url("/a"), FetchSettings(delay=0, robots=True))[0].status == 200
     )  # robots.txt is a 404
     server.set("/robots.txt", Response(b"", 500))
-    with pytest.raises(FetchError, match="robots.txt is unreachable") as e:
+    with pytest.raises(FetchError, match=r"robots\.txt is unreachable") as e:
         get(server.url("/a"), FetchSettings(delay=0, robots=True, backoff=0.001))
     assert e.value.transient
 

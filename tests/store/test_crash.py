@@ -6,6 +6,7 @@ pages in one process, and can SIGKILL itself right before its Nth fsync or renam
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import subprocess
@@ -55,7 +56,9 @@ def test_sigkill_before_every_other_step_of_a_write(tmp_path, cli):
     assert steps >= 9  # meta.json, raw page, version, check history: 3 steps each at least
     for n in range(1, steps + 1, 2):
         store = tmp_path / f"s{n}"
-        killed = subprocess.run(driver_command(store, site, 1, kill_at=n), capture_output=True)
+        killed = subprocess.run(
+            driver_command(store, site, 1, kill_at=n), capture_output=True, check=False
+        )
         assert killed.returncode == -signal.SIGKILL, (n, killed.stderr)
         # Right after the kill, the only problems are leftovers that the next run removes.
         assert all("a run was interrupted" in p for p in verify(Store(store))), n
@@ -117,7 +120,7 @@ def test_two_runs_at_once_never_both_write(tmp_path):
     last = {pid: max(e for _, e, p in spans if p == pid) for pid in pids}
     a, b = pids
     assert first[a] < last[b] and first[b] < last[a], "the two runs did not overlap in time"
-    for (s1, e1, p1), (s2, e2, p2) in zip(spans, spans[1:]):
+    for (_, e1, p1), (s2, _, p2) in itertools.pairwise(spans):
         assert e1 <= s2, f"pid {p1} and pid {p2} held the lock at the same time"
     for t, pid in writes:
         assert any(s <= t <= e and p == pid for s, e, p in spans), (
@@ -132,7 +135,7 @@ def test_a_held_lock_is_one_line_and_a_killed_holders_lock_is_recovered(tmp_path
     site = Site(tmp_path / "site", pages=1, days=1).build()
     store = tmp_path / "snapshots"
     holder = subprocess.Popen(
-        driver_command(store, site, 1)[:2] + ["hold", str(store), "60"],
+        [*driver_command(store, site, 1)[:2], "hold", str(store), "60"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -158,7 +161,7 @@ def test_a_held_lock_is_one_line_and_a_killed_holders_lock_is_recovered(tmp_path
 
 
 def test_sigkill_during_fetch_runs_loses_nothing(tmp_path, server):
-    """The real `dipdiff fetch --all` over a listing of 10 pages on a local server, killed and rerun."""
+    """The real `dipdiff fetch --all` over a 10-page listing on a local server, killed and rerun."""
     site = Site(tmp_path / "site", pages=10, days=3, seed=9, flips=False).build(
         server.url("/releases/2019/")
     )

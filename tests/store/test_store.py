@@ -202,7 +202,7 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
 
         monkeypatch.setattr(os, "replace", boom)
-        with pytest.raises(StoreError, match="meta.json: cannot write: No space left on device"):
+        with pytest.raises(StoreError, match=r"meta\.json: cannot write: No space left on device"):
             store.record_check(sid, Check(time="t", outcome=Outcome.NEW, url="u"))
     assert (tmp_path / sid / "meta.json").read_bytes() == before
     assert not [p for p in (tmp_path / sid).iterdir() if p.name.endswith(".tmp")]
@@ -243,7 +243,7 @@ def test_a_store_held_reads_each_file_once_and_its_writes_keep_the_cache_true(tm
     with store.lock():
         assert _view(store) == _view(Store(tmp_path))  # the lock reads afresh
         store.reads.clear()
-        edited = Statement(ST.title, ("First paragraph, edited.",) + ST.paragraphs[1:], ST.url)
+        edited = Statement(ST.title, ("First paragraph, edited.", *ST.paragraphs[1:]), ST.url)
         v2 = store.add_version(sid, edited, "2024-05-02T10:00:00Z", b"<html>b</html>")
         older = store.add_version(
             sid, ST, "2023-01-01T00:00:00Z"

@@ -34,6 +34,7 @@ def _namespaces_work() -> str | None:
         ["unshare", "-Urm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
         capture_output=True,
         text=True,
+        check=False,
     )
     return None if r.returncode == 0 else f"cannot mount a tmpfs in a namespace: {r.stderr.strip()}"
 
@@ -91,6 +92,7 @@ def _in_namespace(script: str, **env: str) -> subprocess.CompletedProcess:
         text=True,
         env={**os.environ, "NO_COLOR": "1", **env},
         timeout=120,
+        check=False,
     )
 
 
@@ -123,16 +125,22 @@ def test_disk_full_at_every_point_of_a_write(tmp_path, seeded):
     out.mkdir()
     free_kb = [0, 4, 8, 16, 40]  # 0-8 KB: the raw page, the version or meta.json fails; 40: all fit
     script = ['set -e; mount -t tmpfs -o size=512k tmpfs "$M"']
-    for kb in free_kb:
-        script.append(f'''
+    script += [
+        f'''
             rm -rf "$M"/*; cp -a "$SEED" "$M/snapshots"
             dd if=/dev/zero of="$M/filler" bs=4k 2>/dev/null || true
-            size=$(stat -c %s "$M/filler"); truncate -s $((size > {kb * 1024} ? size - {kb * 1024} : 0)) "$M/filler"
-            set +e; "$PY" -m dipdiff --store "$M/snapshots" import "$PAGE" --url "$URL" --fetched-at "$WHEN" \
-                >"$OUT/{kb}.out" 2>"$OUT/{kb}.err"; echo $? >"$OUT/{kb}.rc"; set -e
-            cp -a "$M/snapshots" "$OUT/{kb}.store"''')
+            size=$(stat -c %s "$M/filler")
+            truncate -s $((size > {kb * 1024} ? size - {kb * 1024} : 0)) "$M/filler"
+            set +e
+            "$PY" -m dipdiff --store "$M/snapshots" import "$PAGE" --url "$URL" \
+                --fetched-at "$WHEN" >"$OUT/{kb}.out" 2>"$OUT/{kb}.err"
+            echo $? >"$OUT/{kb}.rc"; set -e
+            cp -a "$M/snapshots" "$OUT/{kb}.store"'''
+        for kb in free_kb
+    ]
     script.append('''rm -rf "$M/filler" "$M/snapshots"; cp -a "$SEED" "$M/snapshots"  # space again
-        "$PY" -m dipdiff --store "$M/snapshots" import "$PAGE" --url "$URL" --fetched-at "$WHEN" >"$OUT/after.out" 2>&1
+        "$PY" -m dipdiff --store "$M/snapshots" import "$PAGE" --url "$URL" --fetched-at "$WHEN" \
+            >"$OUT/after.out" 2>&1
         echo $? >"$OUT/after.rc"''')
     r = _in_namespace(
         "\n".join(script),
@@ -174,10 +182,12 @@ def test_disk_full_on_a_new_statement_leaves_no_empty_statement(tmp_path, seeded
     out.mkdir()
     script = '''set -e; mount -t tmpfs -o size=256k tmpfs "$M"
         "$PY" -m dipdiff --store "$M/snapshots" verify --repair >/dev/null 2>&1 || true
-        mkdir -p "$M/snapshots"; : > "$M/snapshots/.lock"; printf '.lock\\n.*.tmp\\n' > "$M/snapshots/.gitignore"
+        mkdir -p "$M/snapshots"; : > "$M/snapshots/.lock"
+        printf '.lock\\n.*.tmp\\n' > "$M/snapshots/.gitignore"
         dd if=/dev/zero of="$M/filler" bs=4k 2>/dev/null || true
         size=$(stat -c %s "$M/filler"); truncate -s $((size - 8192)) "$M/filler"
-        set +e; "$PY" -m dipdiff --store "$M/snapshots" import "$PAGE" --url "$URL" >"$OUT/out" 2>"$OUT/err"
+        set +e
+        "$PY" -m dipdiff --store "$M/snapshots" import "$PAGE" --url "$URL" >"$OUT/out" 2>"$OUT/err"
         echo $? >"$OUT/rc"; set -e; cp -a "$M/snapshots" "$OUT/store"'''
     r = _in_namespace(
         script,
@@ -199,13 +209,18 @@ def test_read_only_store(tmp_path, seeded):
     site, seed = seeded
     out = tmp_path / "out"
     out.mkdir()
-    script = '''set -e; mount -t tmpfs tmpfs "$M"; cp -a "$SEED" "$M/snapshots"; mount -o remount,ro "$M"
+    script = '''set -e; mount -t tmpfs tmpfs "$M"; cp -a "$SEED" "$M/snapshots"
+        mount -o remount,ro "$M"
         set +e
-        "$PY" -m dipdiff --store "$M/snapshots" import "$PAGE" --url "$URL" >"$OUT/import.out" 2>"$OUT/import.err"
+        "$PY" -m dipdiff --store "$M/snapshots" import "$PAGE" --url "$URL" \
+            >"$OUT/import.out" 2>"$OUT/import.err"
         echo $? >"$OUT/import.rc"
-        "$PY" -m dipdiff --store "$M/snapshots" verify >"$OUT/verify.out" 2>&1; echo $? >"$OUT/verify.rc"
-        "$PY" -m dipdiff --store "$M/snapshots" list --json >"$OUT/list.out" 2>&1; echo $? >"$OUT/list.rc"
-        "$PY" -m dipdiff --store "$M/new-store" list >"$OUT/new.out" 2>"$OUT/new.err"; echo $? >"$OUT/new.rc"
+        "$PY" -m dipdiff --store "$M/snapshots" verify >"$OUT/verify.out" 2>&1
+        echo $? >"$OUT/verify.rc"
+        "$PY" -m dipdiff --store "$M/snapshots" list --json >"$OUT/list.out" 2>&1
+        echo $? >"$OUT/list.rc"
+        "$PY" -m dipdiff --store "$M/new-store" list >"$OUT/new.out" 2>"$OUT/new.err"
+        echo $? >"$OUT/new.rc"
         "$PY" -m dipdiff --store "$M/new-store" import "$PAGE" --url "$URL" >"$OUT/new-import.out" \
             2>"$OUT/new-import.err"; echo $? >"$OUT/new-import.rc"
         cp -a "$M/snapshots" "$OUT/store"'''
@@ -266,6 +281,7 @@ def test_file_size_limit(tmp_path, seeded, fails, cli):
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
         preexec_fn=_limit_file_size(limit),
+        check=False,
     )
     assert r.returncode == 2, r.stdout
     _one_line_error(
@@ -288,7 +304,7 @@ def test_fsync_failing_with_enospc_keeps_the_store(tmp_path, seeded, cli, monkey
         shutil.copytree(seed, store)
         calls = [0]
 
-        def fsync(fd, n=n):
+        def fsync(fd, n=n, calls=calls):
             calls[0] += 1
             if calls[0] == n:
                 raise OSError(errno.ENOSPC, "No space left on device")

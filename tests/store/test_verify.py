@@ -1,4 +1,4 @@
-"""`dipdiff verify`: every kind of damage is found and named, one line each; leftovers are repaired."""
+"""`dipdiff verify`: each kind of damage is found and named, one line each; leftovers repaired."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def only(store, *needles):
 
 
 def test_a_corrupt_raw_page_is_named(store):
-    raw = sorted((folder(store) / "raw").iterdir())[0]
+    raw = min((folder(store) / "raw").iterdir())
     raw.write_bytes(gzip.compress(b"<html>whole page</html>")[:-6])
     only(store, str(raw), "corrupt raw page")
 
@@ -132,7 +132,7 @@ def test_check_history_must_be_well_formed(store):
 
 
 def test_version_files_out_of_naming_order(store):
-    first, second = sorted(folder(store).glob("*.md"))
+    _first, second = sorted(folder(store).glob("*.md"))
     text = second.read_text(encoding="utf-8").replace(
         "2024-05-02T10:00:00Z", "2024-04-01T10:00:00Z"
     )
@@ -151,7 +151,7 @@ def test_a_version_named_before_its_fetch_time(store):
 
 
 def test_a_duplicate_version_and_a_stray_file_are_named(store):
-    first, second = sorted(folder(store).glob("*.md"))
+    _first, second = sorted(folder(store).glob("*.md"))
     dup = folder(store) / "2024-05-03T100000Z.md"
     shutil.copy(second, dup)
     dup.write_text(
@@ -189,8 +189,9 @@ def test_every_problem_goes_to_stderr_and_exits_2(store, cli):
     r = cli("verify")
     assert r.exit_code == 2
     lines = r.output.splitlines()
-    assert len(lines) == 2 and all(l.startswith("dipdiff: ") for l in lines), r.output
-    assert any("sha256" in l for l in lines) and any("leftover temporary file" in l for l in lines)
+    assert len(lines) == 2 and all(ln.startswith("dipdiff: ") for ln in lines), r.output
+    assert any("sha256" in ln for ln in lines)
+    assert any("leftover temporary file" in ln for ln in lines)
     assert cli("verify", "--repair").exit_code == 2  # repair never touches a version: still wrong
     assert not (folder(store) / ".meta.json.abc.tmp").exists()
 
