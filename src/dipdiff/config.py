@@ -214,10 +214,9 @@ def _coerce(value: Any, kind: str, where: str, key: str, path: str) -> Any:
 
     if kind in ("string", "list of strings"):
         for v in value if isinstance(value, list) else [value]:
-            if isinstance(v, str) and _CONTROL_CHARS.search(v):
+            if isinstance(v, str) and (control := _CONTROL_CHARS.search(v)):
                 raise ConfigError(
-                    f"{where}: {key!r} contains a control character "
-                    f"(U+{ord(_CONTROL_CHARS.search(v).group()):04X})",
+                    f"{where}: {key!r} contains a control character (U+{ord(control.group()):04X})",
                     path=path,
                 )
     if kind == "string":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # models are core: the diff engine's result is only named here, never imported
     from dipdiff.analyse.diff import DiffResult
@@ -139,7 +139,7 @@ class Check:
     # Version numbers shift when an older capture is imported; the hash does not.
     base_sha256: str | None = None
 
-    def entry(self) -> dict:
+    def entry(self) -> dict[str, Any]:
         """The check as a line of ``meta.json``: only the fields that are set."""
         entry = {k: v for k, v in asdict(self).items() if v is not None}
         entry["outcome"] = str(self.outcome)

@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Any
 
 from dipdiff.analyse.diff import Change, Segment, diff_pair
 from dipdiff.analyse.entities import Sentence
@@ -71,7 +72,7 @@ class Side:
     demands: tuple[str, ...] = ()
     speaker: bool = False
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "stance": self.stance,
             "signals": list(self.signals),
@@ -106,7 +107,7 @@ class ActorComparison:
             w += 1.0
         return w
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "kind": self.kind,
@@ -155,11 +156,13 @@ def compare(
     sentence alignment (for scanning many pairs for divergences only).
     """
     ta, tb = analyses or (analyze(a), analyze(b))
+    shared: Sequence[SharedSentence] = ()
+    only_a: Sequence[str] = ()
+    only_b: Sequence[str] = ()
+    sim = 0.0
     if align:
         shared, only_a, only_b = align_sentences(ta.sentences, tb.sentences)
         sim = shared_share(shared, ta.sentences, tb.sentences)
-    else:
-        shared, only_a, only_b, sim = (), (), (), 0.0
     return Comparison(
         a, b, sim, tuple(shared), tuple(only_a), tuple(only_b), compare_actors(ta, tb)
     )
@@ -189,8 +192,8 @@ def align_sentences(
     ca = [{w for w in ws if w not in _STOP and len(w) > 2} for ws in wa]
     cb = [{w for w in ws if w not in _STOP and len(w) > 2} for ws in wb]
     index: dict[str, list[int]] = defaultdict(list)
-    for j, ws in enumerate(cb):
-        for w in ws:
+    for j, content in enumerate(cb):
+        for w in content:
             index[w].append(j)
     exact_b: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for j, ws in enumerate(wb):

@@ -23,14 +23,20 @@ import re
 import zlib
 from bisect import bisect_right
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from itertools import chain
+from typing import Any
 
 from dipdiff.analyse.signals import NEGATORS, Lexicon, lexicon
 from dipdiff.models import Statement
 from dipdiff.text import canonical, comparable
+
+# An edit-script entry: (tag, a1, a2, b1, b2), tag "equal", "replace", "insert", "delete" (or,
+# among a paragraph pair's pieces, "change" and "cosmetic"); offsets into tokens or characters.
+_Op = tuple[str, int, int, int, int]
+_Spans = list[tuple[int, int]]
 
 KINDS = ("replace", "insert", "delete", "move")
 SIGNIFICANCE = ("cosmetic", "minor", "substantive")
@@ -74,7 +80,7 @@ class Change:
     signals_removed: tuple[str, ...] = ()
     moved: bool = False  # a word edit inside a moved paragraph (the ``move`` itself is listed too)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "old": self.old,
@@ -123,7 +129,7 @@ class DiffResult:
     def identical(self) -> bool:
         return not self.changes
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         counts = dict.fromkeys(KINDS, 0)
         sig = dict.fromkeys(SIGNIFICANCE, 0)
         flags = dict.fromkeys(FLAGS, 0)
@@ -344,7 +350,7 @@ class _PairDiff:
     b: str
     a_base: int
     b_base: int
-    pieces: list[tuple[str, int, int, int, int]]
+    pieces: list[_Op]
 
     @property
     def changed_words(self) -> int:
@@ -435,7 +441,7 @@ def _pair_diff_tokens(a: str, b: str, granularity: str) -> _PairDiff:
     key = _key if granularity == "word" else comparable
     ka = [key(a[s:e]) for s, e in sa]
     kb = [key(b[s:e]) for s, e in sb]
-    pieces: list[tuple[str, int, int, int, int]] = []
+    pieces: list[_Op] = []
     if not sa or not sb:
         if a != b:
             op = "cosmetic" if _cosmetic(a, b) else "change"
@@ -513,9 +519,7 @@ def _pair_diff_tokens(a: str, b: str, granularity: str) -> _PairDiff:
 _WORDS = re.compile(r"\w+")
 
 
-def _join_pieces(
-    pieces: list[tuple[str, int, int, int, int]], a: str, b: str
-) -> list[tuple[str, int, int, int, int]]:
+def _join_pieces(pieces: list[_Op], a: str, b: str) -> list[_Op]:
     """Tidy the pieces into readable changes.
 
     A run of cosmetic edits separated only by unchanged spaces ("Remarks by" -> "REMARKS BY")
@@ -524,16 +528,16 @@ def _join_pieces(
     stays a deletion or an insertion.
     """
 
-    def blank(p) -> bool:
+    def blank(p: _Op) -> bool:
         return p[0] == "cosmetic" and not a[p[1] : p[2]].strip() and not b[p[3] : p[4]].strip()
 
-    def replacing(p) -> bool:
+    def replacing(p: _Op) -> bool:
         return p[0] == "change" and p[2] > p[1] and p[4] > p[3]
 
-    out: list[tuple[str, int, int, int, int]] = []
+    out: list[_Op] = []
     for p in pieces:
-        q = out[-1] if out else None
-        touching = q is not None and q[2] == p[1] and q[4] == p[3]
+        q = out[-1] if out else _NO_OP
+        touching = q[2] == p[1] and q[4] == p[3]
         if touching and ((blank(q) and replacing(p)) or (replacing(q) and blank(p))):
             out[-1] = ("change", q[1], p[2], q[3], p[4])
         elif p[0] == "cosmetic" and touching and q[0] == "cosmetic":
@@ -553,7 +557,10 @@ def _join_pieces(
     return out
 
 
-def _opcodes(ka: list[str], kb: list[str]) -> list[tuple[str, int, int, int, int]]:
+_NO_OP: _Op = ("", -1, -1, -1, -1)  # before the first piece: touches none
+
+
+def _opcodes(ka: list[str], kb: list[str]) -> list[_Op]:
     """Token opcodes. The matcher breaks ties by position in its first sequence, so it always
     gets the two in one fixed order: diff(B, A) then mirrors diff(A, B) exactly."""
     if ka > kb:
@@ -566,7 +573,7 @@ def _opcodes(ka: list[str], kb: list[str]) -> list[tuple[str, int, int, int, int
     s = 0
     while s < n - p and s < m - p and ka[n - 1 - s] == kb[m - 1 - s]:
         s += 1
-    ops: list[tuple[str, int, int, int, int]] = []
+    ops: list[_Op] = []
     if p:
         ops.append(("equal", 0, p, 0, p))
     _middle(ka, kb, p, n - s, p, m - s, ops)
@@ -575,7 +582,9 @@ def _opcodes(ka: list[str], kb: list[str]) -> list[tuple[str, int, int, int, int
     return _tidy(ops)
 
 
-def _middle(ka, kb, a1: int, a2: int, b1: int, b2: int, out: list, depth: int = 0) -> None:
+def _middle(
+    ka: list[str], kb: list[str], a1: int, a2: int, b1: int, b2: int, out: list[_Op], depth: int = 0
+) -> None:
     """Opcodes for ka[a1:a2] vs kb[b1:b2]: SequenceMatcher when small, unique anchors when not."""
     if a1 == a2 and b1 == b2:
         return
@@ -605,7 +614,9 @@ def _middle(ka, kb, a1: int, a2: int, b1: int, b2: int, out: list, depth: int = 
     _middle(ka, kb, pa, a2, pb, b2, out, depth + 1)
 
 
-def _unique_anchors(ka, kb, a1, a2, b1, b2) -> list[tuple[int, int]]:
+def _unique_anchors(
+    ka: list[str], kb: list[str], a1: int, a2: int, b1: int, b2: int
+) -> list[tuple[int, int]]:
     """Patience diff: tokens unique on both sides, longest increasing chain of their positions."""
     ca = Counter(ka[a1:a2])
     cb = Counter(kb[b1:b2])
@@ -614,9 +625,9 @@ def _unique_anchors(ka, kb, a1, a2, b1, b2) -> list[tuple[int, int]]:
     return _longest_chain([(i, j, 1.0) for i, j in pairs])
 
 
-def _tidy(ops: list[tuple[str, int, int, int, int]]) -> list[tuple[str, int, int, int, int]]:
+def _tidy(ops: list[_Op]) -> list[_Op]:
     """Join neighbouring opcodes of the same tag and neighbouring edits into one replacement."""
-    out: list[list] = []
+    out: list[list[Any]] = []
     for tag, i1, i2, j1, j2 in ops:
         if i1 == i2 and j1 == j2:
             continue
@@ -627,7 +638,11 @@ def _tidy(ops: list[tuple[str, int, int, int, int]]) -> list[tuple[str, int, int
                 prev[0] = _edit_tag(prev[1], prev[2], prev[3], prev[4])
             continue
         out.append([tag, i1, i2, j1, j2])
-    return [tuple(o) for o in out]  # type: ignore[misc]
+    return [_as_op(o) for o in out]
+
+
+def _as_op(o: list[Any]) -> _Op:
+    return (o[0], o[1], o[2], o[3], o[4])
 
 
 def _edit_tag(i1: int, i2: int, j1: int, j2: int) -> str:
@@ -635,8 +650,14 @@ def _edit_tag(i1: int, i2: int, j1: int, j2: int) -> str:
 
 
 def _merge_short_gaps(
-    ops, keys: list[str], text: str, spans, b_keys: list[str], b: str, b_spans
-) -> list[tuple[str, int, int, int, int]]:
+    ops: list[_Op],
+    keys: list[str],
+    text: str,
+    spans: _Spans,
+    b_keys: list[str],
+    b: str,
+    b_spans: _Spans,
+) -> list[_Op]:
     """Fold short unchanged runs between two edits into one replacement, as a human redline does.
 
     A gap of up to two words always folds; between two long edits, a gap up to half as long as
@@ -649,10 +670,10 @@ def _merge_short_gaps(
         c = cum[id(side)]
         return c[k2] - c[k1]
 
-    def size(op: list) -> int:  # words an edit touches, the larger side
+    def size(op: list[Any]) -> int:  # words an edit touches, the larger side
         return max(words(op[1], op[2]), words(op[3], op[4], b_keys))
 
-    out: list[list] = []
+    out: list[list[Any]] = []
     for op in map(list, ops):
         if op[0] != "equal" and len(out) >= 2 and out[-1][0] == "equal" and out[-2][0] != "equal":
             i1, i2 = out[-1][1], out[-1][2]
@@ -681,7 +702,7 @@ def _word_prefix(keys: list[str]) -> list[int]:
     return out
 
 
-def _breaks(text: str, spans, k1: int, k2: int) -> bool:
+def _breaks(text: str, spans: _Spans, k1: int, k2: int) -> bool:
     """Is there a paragraph break between the token before k1 and the token at k2?"""
     lo = spans[k1 - 1][1] if k1 > 0 else 0
     hi = spans[k2][0] if k2 < len(spans) else len(text)
@@ -689,26 +710,32 @@ def _breaks(text: str, spans, k1: int, k2: int) -> bool:
 
 
 def _rewrite_as_one(
-    ops: list[list], words, b_keys, text: str, spans, b: str, b_spans
-) -> list[tuple[str, int, int, int, int]]:
+    ops: list[list[Any]],
+    words: Callable[..., int],
+    b_keys: list[str],
+    text: str,
+    spans: _Spans,
+    b: str,
+    b_spans: _Spans,
+) -> list[_Op]:
     """When only fragments survive between the first and the last edit of a paragraph (under a
     third of its words, no unchanged run over four words), show the stretch as one replacement
     rather than a confetti of fragments."""
     edits = [k for k, o in enumerate(ops) if o[0] != "equal"]
     if len(edits) < 2:
-        return [tuple(o) for o in ops]  # type: ignore[misc]
+        return [_as_op(o) for o in ops]
     first, last = edits[0], edits[-1]
     i1, i2 = ops[first][1], ops[last][2]
     if _breaks(text, spans, i1 + 1, i2 - 1) or _breaks(
         b, b_spans, ops[first][3] + 1, ops[last][4] - 1
     ):
-        return [tuple(o) for o in ops]  # type: ignore[misc]
+        return [_as_op(o) for o in ops]
     runs = [words(o[1], o[2]) for o in ops[first : last + 1] if o[0] == "equal"]
     total = words(i1, i2) + words(ops[first][3], ops[last][4], b_keys)
     if sum(runs) * 6 >= total or total < 24 or max(runs, default=0) > 4:
-        return [tuple(o) for o in ops]  # type: ignore[misc]
+        return [_as_op(o) for o in ops]
     one = ["replace", i1, i2, ops[first][3], ops[last][4]]
-    return [tuple(o) for o in [*ops[:first], one, *ops[last + 1 :]]]  # type: ignore[misc]
+    return [_as_op(o) for o in [*ops[:first], one, *ops[last + 1 :]]]
 
 
 def _coalesce(segments: list[Segment]) -> list[Segment]:
@@ -826,8 +853,8 @@ class _DocDiff:
             wa = {i: _word_set(ka[i]) for i in free_a}
             index: dict[str, list[int]] = defaultdict(list)
             for i in free_a:
-                for w in wa[i]:
-                    index[w].append(i)
+                for word in wa[i]:
+                    index[word].append(i)
             ai = [p[0] for p in anchors]
             bj = [p[1] for p in anchors]
             for j in free_b:
@@ -842,9 +869,9 @@ class _DocDiff:
                     if 2 * c < floor:
                         continue
                     dice = 2 * c / (len(wa[i]) + len(wb))
-                    in_place = bisect_right(ai, i) == gap_j
-                    if dice >= (_NEAR_IN_PLACE if in_place else _NEAR):
-                        near.append((dice + (1.0 if in_place else 0.0), i, j, dice))
+                    same_gap = bisect_right(ai, i) == gap_j
+                    if dice >= (_NEAR_IN_PLACE if same_gap else _NEAR):
+                        near.append((dice + (1.0 if same_gap else 0.0), i, j, dice))
         near.sort(key=lambda t: (-t[0], t[1], t[2]))
         chosen = list(exact)
         for _, i, j, dice in near:
@@ -871,7 +898,9 @@ class _DocDiff:
         size = (self.a_off[i + 1] - self.a_off[i] + self.b_off[j + 1] - self.b_off[j]) / 2
         return score * size + (zlib.crc32(tie[:80].encode()) % 997) * 1e-7
 
-    def _groups(self, in_place: list[tuple[int, int]], taken_a: set[int], taken_b: set[int]):
+    def _groups(
+        self, in_place: list[tuple[int, int]], taken_a: set[int], taken_b: set[int]
+    ) -> list[list[int]]:
         """Grow each aligned pair over free neighbours it was split into or merged from."""
         groups = [[i, i + 1, j, j + 1] for i, j in in_place]
         for g in groups:
@@ -1132,8 +1161,11 @@ def _cosmetic(old: str, new: str) -> bool:
     co, cn = comparable(old), comparable(new)
     if co == cn:
         return True
-    strip = lambda t: "".join(_FLAG_WORD.findall(t)).replace("'", "").replace("-", "")  # noqa: E731
-    return strip(co) == strip(cn)
+    return _letters(co) == _letters(cn)
+
+
+def _letters(text: str) -> str:
+    return "".join(_FLAG_WORD.findall(text)).replace("'", "").replace("-", "")
 
 
 def _negations(words: list[str]) -> int:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from dipdiff.errors import ConfigError
 from dipdiff.text import canonical
@@ -230,7 +230,7 @@ def tokenize(text: str) -> list[Token]:
 class Gazetteer:
     """Countries, organisations, forces, governments, figures, places and titles, on tokens."""
 
-    def __init__(self, data: Mapping, *, where: str = "gazetteer") -> None:
+    def __init__(self, data: Mapping[str, Any], *, where: str = "gazetteer") -> None:
         self.entries: dict[str, Entry] = {}
         self._phrases: dict[str, list[_Phrase]] = {}
         self._titles: dict[str, list[tuple[str, ...]]] = {}
@@ -285,8 +285,8 @@ class Gazetteer:
             words = tuple(t.lower for t in tokenize(title))
             if words:
                 self._titles.setdefault(words[0], []).append(words)
-        for bucket in self._titles.values():
-            bucket.sort(key=len, reverse=True)
+        for titles in self._titles.values():
+            titles.sort(key=len, reverse=True)
         for n, raw in enumerate(data.get("issuer", [])):
             here = f"{where}: issuer[{n}]"
             c = raw.get("country")
@@ -387,7 +387,7 @@ def _same_name(written: str, name: str) -> bool:
     return written[:1].lower() == name[:1].lower() and written[1:] == name[1:]
 
 
-def _strings(raw: Mapping, key: str, where: str) -> list[str]:
+def _strings(raw: Mapping[str, Any], key: str, where: str) -> list[str]:
     value = raw.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{key!r} must be a list of strings", key=where)

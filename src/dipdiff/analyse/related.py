@@ -205,7 +205,8 @@ class Index:
                 continue
             for n, rel in self._related(p, window, per_statement):
                 q = self.profiles[n]
-                pair = tuple(sorted((p.record.id, q.record.id)))
+                ids = (p.record.id, q.record.id)
+                pair = ids if ids[0] <= ids[1] else (ids[1], ids[0])
                 if pair in seen:
                     continue
                 seen.add(pair)

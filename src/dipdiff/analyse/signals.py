@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from dipdiff.errors import ConfigError
 from dipdiff.text import canonical
@@ -110,7 +111,7 @@ def words_of(text: str) -> list[tuple[str, int, int]]:
 class Lexicon:
     """A set of signals, matched longest-phrase-first."""
 
-    def __init__(self, entries: Iterable[dict], *, where: str = "signals") -> None:
+    def __init__(self, entries: Iterable[dict[str, Any]], *, where: str = "signals") -> None:
         self._by_first: dict[str, list[_Entry]] = {}
         self.signals: list[Signal] = []
         for n, raw in enumerate(entries):
@@ -118,7 +119,7 @@ class Lexicon:
         for bucket in self._by_first.values():
             bucket.sort(key=lambda e: -len(e.words))
 
-    def _add(self, raw: Mapping, where: str) -> None:
+    def _add(self, raw: Mapping[str, Any], where: str) -> None:
         if not isinstance(raw, Mapping):
             raise ConfigError("each signal must be a table", key=where)
         unknown = sorted(set(raw) - _KEYS)
@@ -156,7 +157,7 @@ class Lexicon:
                     _Entry(signal, words, follow, precede)
                 )
 
-    def extend(self, entries: Iterable[dict], *, where: str = "signals.add") -> Lexicon:
+    def extend(self, entries: Iterable[dict[str, Any]], *, where: str = "signals.add") -> Lexicon:
         """A new lexicon with ``entries`` added (user signals from the config)."""
         new = Lexicon([], where=where)
         new._by_first = {k: list(v) for k, v in self._by_first.items()}
@@ -215,7 +216,7 @@ def default_lexicon() -> Lexicon:
     return Lexicon(tomllib.loads(data)["signal"], where="data/signals.toml: signal")
 
 
-def lexicon(extra: Iterable[dict] | None = None) -> Lexicon:
+def lexicon(extra: Iterable[dict[str, Any]] | None = None) -> Lexicon:
     """The default lexicon, extended with user entries (``[[signals.add]]`` in dipdiff.toml)."""
     base = default_lexicon()
     return base.extend(extra) if extra else base

@@ -677,7 +677,9 @@ class _Attribution:
         # them, not the speaker's stance on Ukraine or Russia).
         return not m.possessive and any(s.role == "verb" and s.start == m.end for s in self.sigs)
 
-    def verb_between(self, lo: int, hi: int, roles=("verb",), skip: _Sig | None = None) -> bool:
+    def verb_between(
+        self, lo: int, hi: int, roles: tuple[str, ...] = ("verb",), skip: _Sig | None = None
+    ) -> bool:
         return any(o is not skip and o.role in roles and lo <= o.start < hi for o in self.sigs)
 
     def run(self) -> list[bool]:

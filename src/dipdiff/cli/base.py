@@ -12,9 +12,9 @@ import json
 import os
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.text import Text
@@ -24,6 +24,10 @@ from dipdiff.errors import InputError
 from dipdiff.models import Outcome, SnapshotResult
 from dipdiff.render.terminal import make_console, safe, safe_json
 from dipdiff.status import failure
+
+if TYPE_CHECKING:  # the commands import these lazily, for start-up time
+    from dipdiff.models import Page
+    from dipdiff.store.store import Store
 
 app = typer.Typer(
     name="dipdiff",
@@ -86,18 +90,18 @@ def main_options(
     ctx.obj = {"store": store}
 
 
-def store_from(ctx: typer.Context):
+def store_from(ctx: typer.Context) -> Store:
     from dipdiff.store.store import Store
 
     return Store(ctx.obj["store"])
 
 
-def make_fetcher():
+def make_fetcher() -> Callable[[str], Page]:
     from dipdiff.scrape.http import fetch_page, make_client
 
     client = make_client()
 
-    def fetch(url: str):
+    def fetch(url: str) -> Page:
         return fetch_page(client, url, fetched_at=now())
 
     return fetch
@@ -140,20 +144,20 @@ def now() -> str:
     return utc_timestamp()
 
 
-def parse_day(value: str, option: str):
+def parse_day(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value.strip()[:10])
     except ValueError:
         raise InputError(f"{option} {value!r}: expected a date, YYYY-MM-DD") from None
 
 
-def reports_dir(store, reports: Path | None) -> Path:
+def reports_dir(store: Store, reports: Path | None) -> Path:
     from dipdiff.pipeline.report import default_reports_dir
 
     return reports if reports is not None else default_reports_dir(store)
 
 
-def parse_window(value: str, option: str = "--window"):
+def parse_window(value: str, option: str = "--window") -> timedelta:
     """``7d``, ``48h``, ``2w`` or a number of days."""
 
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdw]?)\s*", value)
@@ -169,7 +173,7 @@ def parse_window(value: str, option: str = "--window"):
     )
 
 
-def parse_since(value: str | None):
+def parse_since(value: str | None) -> datetime | None:
     from dipdiff.clock import parse_timestamp
 
     if value is None:

@@ -22,7 +22,7 @@ def list_(
 ) -> None:
     """The statements in the store."""
     store = store_from(ctx)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for sid in store.statement_ids():
         meta = store.meta(sid)
         refs = store.versions(sid)
@@ -90,7 +90,7 @@ def log(
     sid, _ = parse_ref(statement_id)
     meta = store.meta(sid)
     refs = store.versions(sid)
-    versions = []
+    versions: list[dict[str, Any]] = []
     for ref in refs:
         st = store.read_version(sid, ref.number).statement
         versions.append(

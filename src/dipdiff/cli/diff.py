@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,9 @@ from dipdiff.cli.base import app, handle_errors, make_fetcher, store_from
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe, safe_json
 from dipdiff.status import ExitStatus
+
+if TYPE_CHECKING:
+    from dipdiff.analyse.signals import Lexicon
 
 FORMATS = ("term", "md", "html", "json", "unified")
 GRANULARITIES = ("word", "sentence", "paragraph")
@@ -89,7 +92,7 @@ def diff(
     raise typer.Exit(ExitStatus.found(result.changes))
 
 
-def _user_lexicon(config: Path):
+def _user_lexicon(config: Path) -> Lexicon | None:
     """The signal lexicon with the config's ``[[signals.add]]`` entries (or the default one)."""
     from dipdiff.analyse.signals import lexicon
     from dipdiff.config import load_config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import typer
 from rich.text import Text
@@ -21,6 +21,10 @@ from dipdiff.cli.base import (
 )
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe
+
+if TYPE_CHECKING:
+    from dipdiff.models import RunResult
+    from dipdiff.store.store import Store
 
 
 @app.command()
@@ -138,7 +142,7 @@ def run(
     folder = reports_dir(store, reports)
     log = _RunLog(quiet, verbose)
 
-    def fetch(st):
+    def fetch(st: Store) -> RunResult:
         return fetch_sources(cfg, st, clock=now, listener=monitor.LogListener(log))
 
     result = monitor.run_monitor(

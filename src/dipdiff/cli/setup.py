@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,6 +15,13 @@ from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe
 from dipdiff.status import ExitStatus
 from dipdiff.text import clip
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dipdiff.models import Page
+    from dipdiff.scrape.http import Client
+    from dipdiff.store.store import Store
 
 
 @app.command()
@@ -29,7 +37,7 @@ def demo(
     from dipdiff.pipeline.snapshot import snapshot_url
     from dipdiff.render.markdown import diff_markdown
     from dipdiff.render.terminal import render_diff
-    from dipdiff.scrape.http import fetch_page, make_client
+    from dipdiff.scrape.http import make_client
     from dipdiff.store.store import Store
 
     console = make_console()
@@ -49,7 +57,7 @@ def demo(
             for p in pages:
                 r = snapshot_url(
                     store,
-                    lambda u, when=when: fetch_page(client, u, fetched_at=when),
+                    functools.partial(_fetch_at, client, when),
                     server.url(p.path),
                     source=p.source,
                     agency=p.agency,
@@ -73,7 +81,13 @@ def demo(
     console.print(Text(f"Report: {report_path}"))
 
 
-def _demo_compare(console, store, refs: tuple[str, str]) -> list[str]:
+def _fetch_at(client: Client, when: str, url: str) -> Page:
+    from dipdiff.scrape.http import fetch_page
+
+    return fetch_page(client, url, fetched_at=when)
+
+
+def _demo_compare(console: Console, store: Store, refs: tuple[str, str]) -> list[str]:
     """The demo's cross-agency step: what State and the White House said about Haftar."""
     from dipdiff.analyse.compare import compare as compare_statements
     from dipdiff.pipeline.load import load
@@ -137,7 +151,7 @@ def sources_list(
     from dipdiff.config import load_config, preset, preset_names
 
     configured = load_config(config).sources if config.exists() else ()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": s.name,
             "where": "config",

@@ -15,7 +15,7 @@ from dipdiff.store.ids import parse_ref
 from dipdiff.store.store import Store
 
 
-def statement_date(published: str | None, fetched_at: str | None):
+def statement_date(published: str | None, fetched_at: str | None) -> datetime | None:
     """When a statement was issued: its ``published`` date, else when it was first fetched."""
     for value in (published, fetched_at):
         if value:

@@ -10,6 +10,7 @@ outputs show it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from dipdiff.analyse.diff import DiffResult, diff_statements
 from dipdiff.models import Event, SnapshotResult, StatementRef, Version
@@ -40,7 +41,9 @@ class DiffCache:
                 self._diffs.setdefault((c.base_sha256, c.sha256), r.diff)
 
 
-def describe(store: Store, sid: str, checks: Sequence[dict], diffs: DiffCache) -> Event | None:
+def describe(
+    store: Store, sid: str, checks: Sequence[dict[str, Any]], diffs: DiffCache
+) -> Event | None:
     """The event that ``checks`` (one statement's, oldest first) amount to; None: nothing happened.
 
     A stored version makes the statement ``new`` (its first version) or ``changed``: the
@@ -90,7 +93,9 @@ def describe(store: Store, sid: str, checks: Sequence[dict], diffs: DiffCache) -
     )
 
 
-def own_event(result: SnapshotResult | None, checks: Sequence[dict]) -> tuple[bool, Event | None]:
+def own_event(
+    result: SnapshotResult | None, checks: Sequence[dict[str, Any]]
+) -> tuple[bool, Event | None]:
     """The event a result of this command carries, when ``checks`` are exactly its check.
 
     (True, event) when the recorder already described these checks; (False, None) when

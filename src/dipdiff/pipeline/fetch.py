@@ -28,24 +28,24 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import datetime
+from typing import Any, Protocol
 
 from dipdiff.clock import Clock, parse_timestamp, utc_timestamp
-from dipdiff.config import Config, SourceConfig
+from dipdiff.config import Config, FetchSettings, SourceConfig
 from dipdiff.errors import DipdiffError, ExtractError, FetchError
 from dipdiff.models import Outcome, RunResult, SnapshotResult, Statement
 from dipdiff.pipeline.plan import Index, Task, content_url, plan_source
 from dipdiff.pipeline.record import Recorder, extract_item
-from dipdiff.scrape import http as f
 from dipdiff.scrape.discover import Item, discover
 from dipdiff.scrape.extract import blocked_reason
-from dipdiff.scrape.http import JSON_TYPES, Fetcher
+from dipdiff.scrape.http import FEED_TYPES, HTML_TYPES, JSON_TYPES, AsyncClient, Fetcher, Sleep
 from dipdiff.status import ExitStatus
 from dipdiff.store.store import Store
 
 _NEWS = frozenset({Outcome.NEW, Outcome.CHANGED, Outcome.MOVED, Outcome.REMOVED})
 
 
-class Listener:
+class Listener(Protocol):
     """What a run tells its caller as it goes (the CLI draws a progress bar from it)."""
 
     def planned(self, source: str, count: int) -> None:
@@ -58,20 +58,28 @@ class Listener:
         """Source-level trouble (one line)."""
 
 
-_ACCEPT = {
-    "feed": "FEED_TYPES",
-    "sitemap": "FEED_TYPES",
-    "json": "JSON_TYPES",
-    "listing": "_HTML_TYPES",
-}
+class _Unheard:
+    """The listener of a run that nobody watches."""
+
+    def planned(self, source: str, count: int) -> None:
+        pass
+
+    def checked(self, result: SnapshotResult) -> None:
+        pass
+
+    def problem(self, message: str) -> None:
+        pass
+
+
+_ACCEPT = {"feed": FEED_TYPES, "sitemap": FEED_TYPES, "json": JSON_TYPES, "listing": HTML_TYPES}
 
 
 async def _discover(
-    source: SourceConfig, fetcher, clock: Clock
+    source: SourceConfig, fetcher: Fetcher, clock: Clock
 ) -> tuple[list[Item], set[str], list[str]]:
     """All items of a source (following next pages / child sitemaps up to ``pages``)."""
 
-    accept = getattr(f, _ACCEPT[source.kind])
+    accept = _ACCEPT[source.kind]
     items: list[Item] = []
     problems: list[str] = []
     urls = [source.url]
@@ -110,13 +118,13 @@ async def afetch_sources(
     since: datetime | str | None = None,
     limit: int | None = None,
     clock: Clock = utc_timestamp,
-    client=None,
+    client: AsyncClient | None = None,
     listener: Listener | None = None,
-    sleep=None,
+    sleep: Sleep | None = None,
 ) -> RunResult:
     """The asynchronous form of :func:`fetch_sources` (the caller holds the store's lock)."""
 
-    listener = listener or Listener()
+    listener = listener or _Unheard()
     started = clock()
     now = parse_timestamp(started)
     since_dt = parse_timestamp(since) if isinstance(since, str) else since
@@ -126,8 +134,11 @@ async def afetch_sources(
     recorder = Recorder(store, config.schedule, clock)
     results: list[SnapshotResult] = []
     problems: list[str] = []
-    kwargs = {"sleep": sleep} if sleep is not None else {}
-    fetcher = Fetcher(config.fetch, client=client, **kwargs)
+    fetcher = (
+        Fetcher(config.fetch, client=client, sleep=sleep)
+        if sleep is not None
+        else Fetcher(config.fetch, client=client)
+    )
     try:
         budget = limit if limit is not None else None
         for source in selected:
@@ -160,7 +171,15 @@ async def afetch_sources(
 
 
 async def _check_all(
-    tasks, index, recorder, fetcher, listing_urls, clock, results, listener, workers
+    tasks: list[Task],
+    index: Index,
+    recorder: Recorder,
+    fetcher: Fetcher,
+    listing_urls: set[str],
+    clock: Clock,
+    results: list[SnapshotResult],
+    listener: Listener,
+    workers: int,
 ) -> None:
     queue: asyncio.Queue[Task] = asyncio.Queue()
     for t in tasks:
@@ -182,7 +201,13 @@ async def _check_all(
 
 
 async def _check_one(
-    task, index, recorder, fetcher, listing_urls, clock, json_types
+    task: Task,
+    index: Index,
+    recorder: Recorder,
+    fetcher: Fetcher,
+    listing_urls: set[str],
+    clock: Clock,
+    json_types: tuple[str, ...],
 ) -> SnapshotResult:
     """One statement, one outcome; never raises for a page-level problem."""
     try:
@@ -195,9 +220,7 @@ async def _check_one(
                 task.fetch_url or task.url,
                 etag=known.etag if known and known.sha else None,
                 last_modified=known.last_modified if known and known.sha else None,
-                accept_types=json_types
-                if task.fetch_url
-                else ("text/html", "application/xhtml+xml", "text/plain", ""),
+                accept_types=json_types if task.fetch_url else HTML_TYPES,
                 robots=src.robots,
                 delay=src.delay,
                 fetched_at=clock(),
@@ -218,10 +241,10 @@ def fetch_sources(
     since: datetime | str | None = None,
     limit: int | None = None,
     clock: Clock = utc_timestamp,
-    client=None,
+    client: AsyncClient | None = None,
     listener: Listener | None = None,
     lock_wait: float = 0.0,
-    sleep=None,
+    sleep: Sleep | None = None,
 ) -> RunResult:
     """Discover and check the statements of ``config``'s sources; one outcome per statement.
 
@@ -259,17 +282,17 @@ async def acheck_source(
     source: SourceConfig,
     *,
     url: str | None = None,
-    settings=None,
-    client=None,
+    settings: FetchSettings | None = None,
+    client: AsyncClient | None = None,
     clock: Clock = utc_timestamp,
-) -> dict:
+) -> dict[str, Any]:
     """Fetch one discovery document and one statement of ``source``; report what was extracted.
 
     Nothing is stored. ``problems`` lists what went wrong (an empty discovery, a
     statement that extracted to nothing), so that a broken preset is obvious.
     """
 
-    report: dict = {
+    report: dict[str, Any] = {
         "source": source.name,
         "kind": source.kind,
         "url": source.url,
@@ -339,6 +362,10 @@ async def acheck_source(
 
 
 def check_source(
-    source: SourceConfig, *, url: str | None = None, settings=None, client=None
-) -> dict:
+    source: SourceConfig,
+    *,
+    url: str | None = None,
+    settings: FetchSettings | None = None,
+    client: AsyncClient | None = None,
+) -> dict[str, Any]:
     return asyncio.run(acheck_source(source, url=url, settings=settings, client=client))

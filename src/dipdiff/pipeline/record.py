@@ -26,6 +26,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from dipdiff.analyse.diff import DiffResult
@@ -58,7 +59,7 @@ class Sighting:
     note: str | None = None  # goes with every outcome (a redirect)
     change_note: str | None = None  # the site's own edit log: only with a stored version
 
-    def check(self, outcome: Outcome, **fields) -> Check:
+    def check(self, outcome: Outcome, **fields: Any) -> Check:
         p = self.page
         http = {"status": p.status, "etag": p.etag, "last_modified": p.last_modified} if p else {}
         return Check(
@@ -549,7 +550,7 @@ def extract_item(task: Task, page: Page) -> tuple[Statement, ContentItem | None]
     ), None
 
 
-def _last_seen(meta: StatementMeta | None, time: str) -> dict | None:
+def _last_seen(meta: StatementMeta | None, time: str) -> dict[str, Any] | None:
     """The last check that saw a text, if this sighting comes after every check.
 
     An older capture (an import) has checks after it: the version in place at its time

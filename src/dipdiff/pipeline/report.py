@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from dipdiff.clock import parse_timestamp, utc_timestamp
 from dipdiff.errors import InputError
 from dipdiff.models import CHANGE_KINDS, Divergence, Event, SnapshotResult
 from dipdiff.pipeline.events import DiffCache, describe, own_event
-from dipdiff.render.feed import Feed, feed_entry, render_feed
+from dipdiff.render.feed import Feed, FeedEntry, feed_entry, render_feed
 from dipdiff.render.markdown import (
     IndexEntry,
     ReportInput,
@@ -141,6 +142,7 @@ def latest_check_time(store: Store) -> datetime | None:
 def default_window(store: Store) -> Window:
     """The daily report of the latest run's day (or of the newest check when no run is recorded)."""
     runs = store.runs()
+    last: datetime | None
     if runs:
         last = parse_timestamp(runs[-1].finished_at or runs[-1].started_at)
     else:
@@ -176,7 +178,7 @@ class History:
         self._own = {r.statement_id: r for r in self.known if r.check is not None}
         self._windows: dict[Window, WindowEvents] = {}
 
-    def event(self, sid: str, checks: Sequence[dict]) -> Event | None:
+    def event(self, sid: str, checks: Sequence[dict[str, Any]]) -> Event | None:
         mine, event = own_event(self._own.get(sid), checks)
         return event if mine else describe(self.store, sid, checks, self.diffs)
 
@@ -259,7 +261,7 @@ def history_events(
 ) -> list[Event]:
     """The newest ``limit`` changes of the whole store, one per stored version or removal."""
     history = history or History(store)
-    found: list[tuple[str, str, dict]] = []
+    found: list[tuple[str, str, dict[str, Any]]] = []
     for sid in store.statement_ids():
         prev = None
         for c in store.meta(sid).checks:
@@ -295,7 +297,7 @@ def build_feed(store: Store, *, self_link: str = "", history: History | None = N
     )
 
 
-def _entry_with_stable_id(store: Store, e: Event):
+def _entry_with_stable_id(store: Store, e: Event) -> FeedEntry:
     entry = feed_entry(e)
     if e.kind == "removed" or e.statement.version is None:
         return entry

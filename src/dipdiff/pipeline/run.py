@@ -6,7 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from dipdiff.analyse.related import DivergentPair, Record
 from dipdiff.clock import parse_timestamp
 from dipdiff.errors import DipdiffError
 from dipdiff.models import (
@@ -16,6 +18,7 @@ from dipdiff.models import (
     Outcome,
     Quote,
     RunResult,
+    SnapshotResult,
     StanceRow,
     StatementRef,
 )
@@ -204,7 +207,7 @@ def commit_message(result: RunReport) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def webhook_payload(result: RunReport) -> dict:
+def webhook_payload(result: RunReport) -> dict[str, Any]:
     """The JSON body posted to ``--webhook``: counts, the report, one object per change."""
     return {
         "event": "dipdiff.run",
@@ -260,10 +263,10 @@ def _first_seen(store: Store, sid: str) -> datetime:
     return parse_timestamp(refs[0].fetched_at) if refs else datetime.max.replace(tzinfo=UTC)
 
 
-def divergence_record(store: Store, pair) -> Divergence:
+def divergence_record(store: Store, pair: DivergentPair) -> Divergence:
     """A :class:`dipdiff.analyse.related.DivergentPair` as the report shows it."""
 
-    def ref(record) -> StatementRef:
+    def ref(record: Record) -> StatementRef:
         meta = store.meta(record.id)
         st = record.statement
         return StatementRef(
@@ -292,7 +295,7 @@ class LogListener:
     def planned(self, source: str, count: int) -> None:
         self.log("debug", f"{source}: {count} statement(s) due")
 
-    def checked(self, result) -> None:  # a SnapshotResult
+    def checked(self, result: SnapshotResult) -> None:
         version = f"@{result.version}" if result.version else ""
         note = f" ({result.message})" if result.message else ""
         self.log("debug", f"{result.outcome.value:<11} {result.statement_id}{version}{note}")

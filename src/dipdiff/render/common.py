@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from dipdiff.analyse.diff import Change, Segment
 from dipdiff.models import SIG_RANK
 from dipdiff.text import clip
 
 
-def tagged(segments: Iterable[Segment], escape) -> str:
+def tagged(segments: Iterable[Segment], escape: Callable[[str], str]) -> str:
     """A redline with ``<del>``/``<ins>`` tags (markdown on GitHub and HTML alike)."""
     out = []
     for s in segments:

@@ -37,9 +37,9 @@ def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
         f"<h1>{_h(title)}</h1>",
         "<ul>",
     ]
-    for side, label, s in (("A", a_label, c.a), ("B", b_label, c.b)):
-        link = f'<a href="{_h(s.url)}">{_h(label)}</a>' if s.url else _h(label)
-        out.append(f"<li>{side}: {link}{' · ' + _h(s.agency) if s.agency else ''}</li>")
+    for letter, label, st in (("A", a_label, c.a), ("B", b_label, c.b)):
+        link = f'<a href="{_h(st.url)}">{_h(label)}</a>' if st.url else _h(label)
+        out.append(f"<li>{letter}: {link}{' · ' + _h(st.agency) if st.agency else ''}</li>")
     out += ["</ul>", f"<p><strong>{_h(summary(c))}</strong></p>", "<h2>Actors and stances</h2>"]
     if c.actors:
         out.append("<table><tr><th>actor</th><th>A</th><th>B</th><th>divergent</th></tr>")
@@ -54,9 +54,10 @@ def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
         out.append("</table>")
         for x in c.divergent_actors:
             out.append(f"<h3>{_h(x.name)}</h3>")
-            for side, s in (("A", x.a), ("B", x.b)):
+            for letter, side in (("A", x.a), ("B", x.b)):
                 out += [
-                    f"<blockquote>{_h(e)} <cite>— {side}</cite></blockquote>" for e in s.evidence
+                    f"<blockquote>{_h(e)} <cite>— {letter}</cite></blockquote>"
+                    for e in side.evidence
                 ]
     else:
         out.append("<p>No actors named.</p>")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from dipdiff.analyse.compare import Comparison
 from dipdiff.analyse.diff import DiffResult
@@ -14,7 +15,9 @@ from dipdiff.analyse.related import DivergentPair, Related
 from dipdiff.models import Outcome, RunResult, Statement
 
 
-def compare_doc(c: Comparison, a_version: int | None = None, b_version: int | None = None) -> dict:
+def compare_doc(
+    c: Comparison, a_version: int | None = None, b_version: int | None = None
+) -> dict[str, Any]:
     """The compare JSON contract.
 
     Fields: ``a``, ``b``, ``similarity``, ``shared``, ``only_a``, ``only_b``, ``actors``.
@@ -45,7 +48,7 @@ def compare_json(c: Comparison, a_version: int | None = None, b_version: int | N
     return json.dumps(compare_doc(c, a_version, b_version), indent=2, ensure_ascii=False) + "\n"
 
 
-def related_doc(sid: str, items: Sequence[Related]) -> dict:
+def related_doc(sid: str, items: Sequence[Related]) -> dict[str, Any]:
     return {
         "id": sid,
         "related": [
@@ -63,7 +66,7 @@ def related_doc(sid: str, items: Sequence[Related]) -> dict:
     }
 
 
-def divergences_doc(pairs: Sequence[DivergentPair]) -> list[dict]:
+def divergences_doc(pairs: Sequence[DivergentPair]) -> list[dict[str, Any]]:
     return [
         {
             "a": {"id": d.a.id, **statement_meta(d.a.statement, d.a.version)},
@@ -76,7 +79,7 @@ def divergences_doc(pairs: Sequence[DivergentPair]) -> list[dict]:
     ]
 
 
-def statement_meta(s: Statement, version: int | None = None) -> dict:
+def statement_meta(s: Statement, version: int | None = None) -> dict[str, Any]:
     """The ``a``/``b`` object of the diff and compare JSON contracts."""
     return {
         "title": s.title,
@@ -106,7 +109,7 @@ def diff_json(
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def summary(run: RunResult) -> dict:
+def summary(run: RunResult) -> dict[str, Any]:
     """The machine-readable run summary (``dipdiff fetch --json``). Fields are only ever added."""
     counts = {o.value: run.count(o) for o in Outcome}
     return {

@@ -221,13 +221,18 @@ def _summary_table(r: ReportInput) -> list[str]:
     return [*lines, ""]
 
 
+def _on_day(time: str | None) -> str:
+    return f" ({day_of(time)})" if time else ""
+
+
 def _meta_line(e: Event) -> str:
     s = e.statement
     bits = [md_text(s.agency)] if s.agency else []
     bits.append(f"`{s.id}`")
     if e.kind == "changed" and e.a_version is not None:
-        when = lambda t: f" ({day_of(t)})" if t else ""  # noqa: E731
-        bits.append(f"version {e.a_version}{when(e.a_time)} → version {s.version}{when(e.b_time)}")
+        bits.append(
+            f"version {e.a_version}{_on_day(e.a_time)} → version {s.version}{_on_day(e.b_time)}"
+        )
     if e.diff is not None:
         bits.append(change_note(e.diff))
     return " · ".join(bits)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from dipdiff.analyse.compare import ActorComparison, Comparison
+from dipdiff.analyse.compare import ActorComparison, Comparison, Side
 from dipdiff.analyse.diff import Block, DiffResult
 from dipdiff.models import Statement
 from dipdiff.render.common import plural
 
 
-def stance_cell(side) -> str:
+def stance_cell(side: Side) -> str:
     """ "critical (oppose, urge, halt)" — the stance and the signals behind it."""
     if side.stance == "absent":
         return "absent"
@@ -70,11 +70,9 @@ def summary_line(result: DiffResult) -> str:
 
 
 def moved_note(block: Block) -> str:
-    return (
-        "moved from here"
-        if block.b_index is None
-        else f"moved here (was paragraph {block.a_index + 1})"
-    )
+    if block.b_index is None or block.a_index is None:
+        return "moved from here"
+    return f"moved here (was paragraph {block.a_index + 1})"
 
 
 def fold_context(blocks: Iterable[Block], context: int) -> list[Block | int]:

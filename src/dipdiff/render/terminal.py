@@ -10,13 +10,19 @@ from __future__ import annotations
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
 
+from dipdiff.analyse.compare import Comparison
 from dipdiff.analyse.diff import DiffResult, Segment
-from dipdiff.render.plain import fold_context, stance_cell, summary, summary_line
+from dipdiff.models import SnapshotResult
+from dipdiff.render.plain import fold_context, moved_note, stance_cell, summary, summary_line
 from dipdiff.text import clip
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 # Escape sequences first (CSI, OSC up to BEL or ST, two-byte ESC x), so that none leaves its
 # parameters behind as text; then any other C0/C1 control (but tab and newline), DEL, and the
@@ -100,12 +106,7 @@ def render_diff(
             console.print()
             continue
         if item.kind == "move":
-            note = (
-                "moved from here"
-                if item.b_index is None
-                else f"moved here (was paragraph {item.a_index + 1})"
-            )
-            console.print(Text(f"↕ {note}:", style="yellow" if color else ""))
+            console.print(Text(f"↕ {moved_note(item)}:", style="yellow" if color else ""))
             if item.b_index is None:  # the text itself is shown where it went
                 console.print(
                     Text(safe(clip(item.segments[0].text, 100)), style="dim" if color else "")
@@ -126,8 +127,8 @@ class FetchProgress:
     def __init__(self, console: Console, *, verbose: bool = False) -> None:
         self.console = console
         self.verbose = verbose
-        self.bar = None
-        self.task = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
         if console.is_terminal:
             from rich.progress import (  # lazy: only a terminal draws it
                 BarColumn,
@@ -165,7 +166,7 @@ class FetchProgress:
         else:
             self.console.print(Text(f"{source}: checking {count} statement(s)"))
 
-    def checked(self, result) -> None:
+    def checked(self, result: SnapshotResult) -> None:
         line = Text(f"{result.outcome.value:<11} {result.statement_id}")
         if result.version:
             line.append(f"@{result.version}")
@@ -187,7 +188,11 @@ _MAX_ACTOR_LINES = 12
 
 
 def render_compare(
-    console: Console, result, *, labels: tuple[str, str] = ("A", "B"), full: bool = True
+    console: Console,
+    result: Comparison,
+    *,
+    labels: tuple[str, str] = ("A", "B"),
+    full: bool = True,
 ) -> None:
     """Actors and stances first (divergent ones highlighted, with evidence), then shared and
     one-sided wording.
@@ -219,9 +224,9 @@ def render_compare(
         if x.divergent:
             for reason in x.reasons:
                 console.print(Text(f"            {safe(reason)}", style="dim" if color else ""))
-            for side, s in (("A", x.a), ("B", x.b)):
-                for e in s.evidence:
-                    console.print(Text(f"            {side}: “{safe(e)}”"))
+            for label, side in (("A", x.a), ("B", x.b)):
+                for e in side.evidence:
+                    console.print(Text(f"            {label}: “{safe(e)}”"))
     if quiet:
         console.print(
             Text(

@@ -262,12 +262,9 @@ def _rss_item(el: etree._Element, base: str) -> Item | None:
 def _atom_entry(el: etree._Element, base: str) -> Item | None:
     link = ""
     for child in el:
-        if (
-            _local(child.tag) == "link"
-            and child.get("rel", "alternate") == "alternate"
-            and child.get("href")
-        ):
-            link = child.get("href")
+        href = child.get("href")
+        if _local(child.tag) == "link" and child.get("rel", "alternate") == "alternate" and href:
+            link = href
             break
     guid = clean(_child_text(el, "id")) or None
     if not link:
@@ -448,7 +445,8 @@ def parse_content_item(
     data = _json(content, url)
     if not isinstance(data, dict) or not isinstance(data.get("title"), str):
         raise ExtractError(url, "not a gov.uk content item (no 'title')")
-    details = data.get("details") if isinstance(data.get("details"), dict) else {}
+    found = data.get("details")
+    details: dict[str, Any] = found if isinstance(found, dict) else {}
     body = details.get("body")
     if isinstance(body, list):  # multi-part bodies: [{content_type, content}, ...]
         body = next(
@@ -486,9 +484,8 @@ def parse_content_item(
         published=parse_date(published) if isinstance(published, str) else None,
         source=source,
     )
-    history = (
-        details.get("change_history") if isinstance(details.get("change_history"), list) else []
-    )
+    found = details.get("change_history")
+    history: list[Any] = found if isinstance(found, list) else []
     notes = tuple(
         (str(h.get("public_timestamp", "")), clean(str(h.get("note", ""))))
         for h in history

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
-from bs4.element import CData, Declaration, ProcessingInstruction
+from bs4 import BeautifulSoup, Comment, Doctype, Tag
+from bs4.element import CData, Declaration, NavigableString, ProcessingInstruction
 
 from dipdiff.config import ExtractRules
 from dipdiff.errors import ExtractError

@@ -36,7 +36,11 @@ ROBOTS_AGENT = "dipdiff"  # the product token robots.txt rules name
 MAX_SECONDS = 60.0  # for a whole body: a server dripping bytes never trips a per-read timeout
 BODY_TIMEOUTS = 3  # a fetch run allows a body this many request timeouts in all
 ACCEPT_ENCODING = "gzip, deflate"  # what BodyReader decodes (httpx would add br/zstd if installed)
-_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+# For callers' annotations, so that httpx stays this module's business.
+AsyncClient = httpx.AsyncClient
+Client = httpx.Client
+Sleep = Callable[[float], Awaitable[None]]
 
 FEED_TYPES = (
     "application/rss+xml",
@@ -80,7 +84,7 @@ def check_head(
     url: str, response: httpx.Response, accept_types: tuple[str, ...], max_bytes: int
 ) -> str:
     """Decide from status and headers whether to read the body; returns the content type."""
-    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
     if response.status_code == 304:
         return content_type
     if response.status_code >= 400:
@@ -90,7 +94,7 @@ def check_head(
             status=response.status_code,
         )
     if accept_types and content_type not in accept_types:
-        what = "an HTML page" if accept_types == _HTML_TYPES else "a supported document"
+        what = "an HTML page" if accept_types == HTML_TYPES else "a supported document"
         raise FetchError(
             url,
             f"not {what} (Content-Type {content_type})",
@@ -274,7 +278,7 @@ def fetch_page(
     fetched_at: str = "",
     headers: Mapping[str, str] | None = None,
     max_bytes: int = MAX_BYTES,
-    accept_types: tuple[str, ...] = _HTML_TYPES,
+    accept_types: tuple[str, ...] = HTML_TYPES,
     max_seconds: float = MAX_SECONDS,
 ) -> Page:
     """GET ``url``: the decoded page, or :class:`FetchError` with a one-line reason."""
@@ -334,8 +338,6 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
-        return None
-    if when is None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -420,7 +422,7 @@ class Fetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
-        accept_types: tuple[str, ...] = _HTML_TYPES,
+        accept_types: tuple[str, ...] = HTML_TYPES,
         robots: bool | None = None,
         delay: float | None = None,
         fetched_at: str = "",
@@ -457,7 +459,7 @@ class Fetcher:
             return e.retry_after if e.retry_after <= self.p.max_retry_after else None
         # Capped: with many retries the doubling would wait days (and overflow a float at 2**1024).
         return min(
-            self.p.backoff * (2 ** min(attempt, 32)), max(self.p.max_retry_after, self.p.backoff)
+            self.p.backoff * (2.0 ** min(attempt, 32)), max(self.p.max_retry_after, self.p.backoff)
         )
 
     async def _once(

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from dipdiff.errors import StoreError
 from dipdiff.models import STORING_OUTCOMES, Statement
@@ -38,12 +39,12 @@ def render_version(statement: Statement, fetched_at: str, sha256: str) -> str:
     return "\n".join(lines)
 
 
-def parse_version(text: str, where: str) -> tuple[dict, Statement]:
+def parse_version(text: str, where: str) -> tuple[dict[str, Any], Statement]:
     """Parse a version file back into its header and statement. Errors name ``where``."""
     lines = text.split("\n")
     if not lines or lines[0] != "---":
         raise StoreError(where, "not a dipdiff version file (no '---' header)")
-    header: dict = {}
+    header: dict[str, Any] = {}
     i = 1
     while i < len(lines) and lines[i] != "---":
         key, sep, raw = lines[i].partition(": ")
@@ -75,7 +76,7 @@ STORING = {str(o) for o in STORING_OUTCOMES}
 RAW_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.html\.gz$")
 
 
-def stored_shas(checks: list) -> set[str]:
+def stored_shas(checks: list[dict[str, Any]]) -> set[str]:
     """The sha256 of every version the check history says was stored."""
     return {
         c["sha256"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -18,7 +19,7 @@ class StatementMeta:
     published: str | None = None
     guid: str | None = None
     previous_urls: list[str] = field(default_factory=list)
-    checks: list[dict] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> str:
         """Indented JSON with one check per line: one line per check in ``git diff``, and

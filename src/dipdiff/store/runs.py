@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dipdiff.errors import StoreError
 from dipdiff.store.atomic import atomic_write
@@ -22,7 +23,7 @@ class RunRecord:
     started_at: str
     finished_at: str | None = None
     status: str = "running"  # running | complete | failed | interrupted
-    counts: dict = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict[str, Any])
     problems: list[str] = field(default_factory=list)
 
 
@@ -85,7 +86,7 @@ class RunLog:
             self._text = text
         return text
 
-    def _doc(self) -> dict:
+    def _doc(self) -> dict[str, Any]:
         try:
             doc = json.loads(self._read())
         except FileNotFoundError:

@@ -33,10 +33,11 @@ import os
 import socket
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from dipdiff.clock import parse_timestamp, utc_timestamp
 from dipdiff.errors import InputError, LockError, StoreError
@@ -447,7 +448,7 @@ class Store:
             cache.refs[sid] = list(refs)
         return refs
 
-    def _parse(self, path: Path) -> tuple[dict, Statement]:
+    def _parse(self, path: Path) -> tuple[dict[str, Any], Statement]:
         self.reads["version"] += 1
         return parse_version(self.read_text(path), str(path))
 
@@ -576,7 +577,7 @@ def _copy(meta: StatementMeta) -> StatementMeta:
     return replace(meta, previous_urls=list(meta.previous_urls), checks=list(meta.checks))
 
 
-def _numbered(refs) -> list[VersionRef]:
+def _numbered(refs: Iterable[VersionRef]) -> list[VersionRef]:
     """Version refs in file-name (= time) order, numbered from 1."""
     return [replace(r, number=n) for n, r in enumerate(sorted(refs, key=lambda r: r.filename), 1)]
 

@@ -150,7 +150,8 @@ def _verify_checks(meta_path: Path, meta: StatementMeta, shas: set[str] | None) 
     problems: list[str] = []
     allowed = set(Check.__dataclass_fields__)
     outcomes = {str(o) for o in Outcome}
-    for i, c in enumerate(meta.checks, 1):
+    entries: list[object] = list(meta.checks)  # read from disk unchecked: anything may be there
+    for i, c in enumerate(entries, 1):
         where = f"{meta_path}: check {i}"
         if not isinstance(c, dict):
             problems.append(f"{where} is not an object")
