@@ -10,9 +10,6 @@ if TYPE_CHECKING:  # models are core: the diff engine's result is only named her
     from dipdiff.analyse.diff import DiffResult
 
 
-#: Event kinds, in the order the report shows them.
-EVENT_KINDS = ("changed", "new", "removed", "moved", "unavailable", "blocked")
-
 #: Kinds that count as "something happened" (exit code 1, a commit, a feed entry).
 CHANGE_KINDS = frozenset({"changed", "new", "removed", "moved"})
 SIG_RANK = {"substantive": 0, "minor": 1, "cosmetic": 2}
@@ -37,7 +34,7 @@ class StatementRef:
 class Event:
     """What happened to one statement within a report's window."""
 
-    kind: str  # one of EVENT_KINDS
+    kind: str  # changed, new, removed, moved, unavailable or blocked
     statement: StatementRef  # version: the latest version in the window
     time: str  # when it was detected (the check's time)
     a_version: int | None = None  # "changed": the version compared from

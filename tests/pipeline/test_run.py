@@ -13,7 +13,7 @@ from dipdiff.models import RunResult
 from dipdiff.pipeline import report as reports_
 from dipdiff.pipeline import run as monitor
 from dipdiff.pipeline.demo import page_bytes
-from dipdiff.pipeline.record import record_page
+from dipdiff.pipeline.record import Recorder
 from dipdiff.pipeline.server import Response
 from dipdiff.scrape.http import fetch_page, make_client, post_json
 from dipdiff.store.git import GitError, commit_paths, repo_root
@@ -43,8 +43,7 @@ def fetch_step(server, paths, when):
     def fetch(store: Store) -> RunResult:
         with make_client() as client:
             results = [
-                record_page(
-                    store,
+                Recorder(store).capture(
                     fetch_page(client, server.url(p), fetched_at=when),
                     source="state-dept",
                     agency="U.S. Department of State",

@@ -173,11 +173,11 @@ def test_any_text_spliced_into_a_page(junk, seed):
 def test_pipeline_stores_a_damaged_page_verifiably_and_diffs_it(
     tmp_path_factory, original, damaged
 ):
-    """A page, then a damaged copy of it, through record_page: a verifiable store, and a diff of
+    """A page, then a damaged copy of it, through the recorder: a verifiable store, and a diff of
     the two versions that renders in every format."""
     from dipdiff.analyse.diff import diff_statements
     from dipdiff.models import Outcome, Page
-    from dipdiff.pipeline.record import record_page
+    from dipdiff.pipeline.record import Recorder
     from dipdiff.render.json import diff_json
     from dipdiff.render.markdown import diff_markdown
     from dipdiff.render.plain import diff_unified
@@ -200,7 +200,7 @@ def test_pipeline_stores_a_damaged_page_verifiably_and_diffs_it(
                 text=decode_html(content),
                 fetched_at=when,
             )
-            outcomes.append(record_page(store, page).outcome)
+            outcomes.append(Recorder(store).capture(page).outcome)
     assert all(
         o in (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.BLOCKED) for o in outcomes
     )

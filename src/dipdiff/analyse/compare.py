@@ -35,7 +35,6 @@ from dipdiff.analyse.stance import ActorInText, TextAnalysis, analyze
 from dipdiff.models import Statement
 from dipdiff.text import canonical
 
-MATCHES = ("exact", "near", "paraphrase")
 _NEAR = 0.8  # word similarity at or above which two sentences are "near-identical"
 # word similarity, or content-word overlap, at or above which two sentences are counterparts
 _PAIR = 0.5

@@ -125,10 +125,6 @@ class DiffResult:
     title_segments: tuple[Segment, ...] = field(default_factory=tuple)
     granularity: str = "word"
 
-    @property
-    def identical(self) -> bool:
-        return not self.changes
-
     def summary(self) -> dict[str, Any]:
         counts = dict.fromkeys(KINDS, 0)
         sig = dict.fromkeys(SIGNIFICANCE, 0)

@@ -201,13 +201,6 @@ class Lexicon:
             return entry
         return None
 
-    def phrases(self, text: str) -> list[str]:
-        """The base phrases of the signals in ``text``, in order, without repeats."""
-        seen: dict[str, None] = {}
-        for m in self.find(text):
-            seen.setdefault(m.signal.phrase, None)
-        return list(seen)
-
 
 @lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:

@@ -46,8 +46,6 @@ from dipdiff.analyse.entities import (
 from dipdiff.analyse.signals import Lexicon, Signal, SignalMatch, default_lexicon
 from dipdiff.models import Statement
 
-STANCES = ("supportive", "critical", "neutral", "absent")
-
 # The demanded actions themselves: asked of whoever is to act.
 ACTIONS = frozenset(
     {

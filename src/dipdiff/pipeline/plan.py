@@ -5,7 +5,7 @@ and the schedule that decides which known statements are due.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -121,12 +121,6 @@ class Task:
     item: Item | None = None
     fetch_url: str | None = None  # e.g. the gov.uk content API address
     published: str | None = None
-
-
-@dataclass
-class Plan:
-    tasks: list[Task] = field(default_factory=list)
-    listing_urls: set[str] = field(default_factory=set)
 
 
 def plan_source(

@@ -523,22 +523,6 @@ class Recorder:
         )
 
 
-def record_page(
-    store: Store,
-    page: Page,
-    *,
-    source: str | None = None,
-    agency: str | None = None,
-    rules: ExtractRules | None = None,
-) -> SnapshotResult:
-    """Extract the statement from a fetched page and record it (the caller holds the lock).
-
-    A page that is a bot wall or extracts to nearly nothing is recorded as ``blocked`` and
-    never stored as a version.
-    """
-    return Recorder(store).capture(page, source=source, agency=agency, rules=rules)
-
-
 def extract_item(task: Task, page: Page) -> tuple[Statement, ContentItem | None]:
     """The statement of a fetched page (and the gov.uk content item it came from, if any)."""
     src = task.source

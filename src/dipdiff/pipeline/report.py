@@ -207,14 +207,6 @@ class History:
         return WindowEvents(tuple(events), n_checks, tuple(sorted(sources)))
 
 
-def window_events(
-    store: Store, window: Window, history: History | None = None
-) -> tuple[list[Event], int, list[str]]:
-    """One event per statement that did something in the window; the checks; the sources checked."""
-    found = (history or History(store)).window(window)
-    return list(found.events), found.checks, list(found.sources)
-
-
 def involving(divergences: Iterable[Divergence], events: Iterable[Event]) -> tuple[Divergence, ...]:
     """The divergences of a statement that is new or changed in ``events``."""
     ids = {e.statement.id for e in events if e.kind in ("new", "changed")}
@@ -311,7 +303,6 @@ class WrittenReport:
     report: Path
     index: Path
     feed: Path
-    input: ReportInput
 
 
 def write_reports(
@@ -330,7 +321,7 @@ def write_reports(
     atomic_write(index, render_index(index_entries(reports_dir), FEED_NAME).encode("utf-8"))
     feed = reports_dir / FEED_NAME
     atomic_write(feed, render_feed(build_feed(store, history=history)).encode("utf-8"))
-    return WrittenReport(path, index, feed, report)
+    return WrittenReport(path, index, feed)
 
 
 def index_entries(reports_dir: Path) -> list[IndexEntry]:

@@ -428,8 +428,6 @@ class ContentItem:
     """A gov.uk content item: the statement and what gov.uk says about its edits."""
 
     statement: Statement
-    document_type: str = ""
-    public_updated_at: str | None = None
     change_notes: tuple[tuple[str, str], ...] = ()  # (public_timestamp, note), oldest first
     withdrawn: str | None = None  # the withdrawal explanation, when withdrawn
 
@@ -494,10 +492,6 @@ def parse_content_item(
     withdrawn = _dig(data, "withdrawn_notice.explanation")
     return ContentItem(
         statement=statement,
-        document_type=str(data.get("document_type") or ""),
-        public_updated_at=data.get("public_updated_at")
-        if isinstance(data.get("public_updated_at"), str)
-        else None,
         change_notes=tuple(sorted(notes)),
         withdrawn=clean(parse(withdrawn).get_text(" ")) if isinstance(withdrawn, str) else None,
     )
