@@ -1,4 +1,4 @@
-"""Tested docs: every command and every option the CLI offers is mentioned in the README."""
+"""Tested docs: every command and option is in the README, and CI runs what the README says."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import typer.main
 
 from dipdiff.cli.app import app
 from helpers import README as README_PATH
+from helpers import ROOT
 
 README = README_PATH.read_text(encoding="utf-8")
 
@@ -38,3 +39,27 @@ def test_command_and_options_are_documented(full, cmd):
 def test_global_options_are_documented():
     for flag in ("--store", "--version"):
         assert flag in README
+
+
+def _console_block_after(heading: str) -> list[str]:
+    """The lines of the first ``console`` block after ``heading``."""
+    section = README.split(f"\n{heading}\n", 1)[1]
+    block = section.split("```console\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_ci_runs_the_readme_development_commands_in_order():
+    """.ci/run is the README's Development block, verbatim (each line may add `|| exit 1`)."""
+    commands = _console_block_after("## Development")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    run = [line.removesuffix(" || exit 1") for line in ci if line and not line.startswith("#")]
+    setup = ("set ", "cd ", "rm -rf .venv")
+    assert [line for line in run if not line.startswith(setup)] == commands, (
+        "update .ci/run and the README's Development section together"
+    )
+
+
+def test_the_quickstart_test_command_is_the_development_install_and_tests():
+    install, *_, tests = _console_block_after("## Development")
+    quickstart = _console_block_after("## Quickstart")
+    assert quickstart[1] == f"{install} && {tests}", quickstart
