@@ -91,6 +91,19 @@ def raw(*parts: bytes, pause: float = 0.0, reset: bool = False):
     return route
 
 
+def dripped(data: bytes, piece: int, pause: float):
+    """A raw route that sends ``data`` ``piece`` bytes at a time, ``pause`` seconds apart: each
+    read gets something, so no per-read timeout ever trips (a slow-loris server)."""
+    return raw(*(data[i : i + piece] for i in range(0, len(data), piece)), pause=pause)
+
+
+def endless_head(lines: int = 400) -> bytes:
+    """A status line and ``lines`` header lines: headers that take as long as they are dripped."""
+    return b"HTTP/1.1 200 OK\r\n" + b"".join(
+        f"X-Drip-{i}: {'x' * 20}\r\n".encode() for i in range(lines)
+    )
+
+
 def head(status: str = "200 OK", **headers: str) -> bytes:
     lines = [f"HTTP/1.1 {status}"] + [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()

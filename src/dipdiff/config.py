@@ -57,8 +57,8 @@ class FetchSettings:
     concurrency: int = 8  # requests in flight, all hosts together
     per_host: int = 2  # requests in flight to one host
     delay: float = 1.0  # seconds between the starts of two requests to one host
-    timeout: float = 20.0  # seconds, per request
-    retries: int = 2  # extra attempts on connection errors, timeouts and 5xx
+    timeout: float = 20.0  # seconds for a response's headers, 3x that for the whole response
+    retries: int = 2  # extra attempts on connection errors and 5xx (a timeout waits a run)
     backoff: float = 1.0  # first wait before a retry, doubled each time
     max_retry_after: float = 120.0  # a longer Retry-After gives up for this run instead
     max_bytes: int = MAX_BYTES  # of a response body, decompressed

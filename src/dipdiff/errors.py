@@ -44,6 +44,7 @@ class FetchError(DipdiffError):
         status: int | None = None,
         transient: bool | None = None,
         retry_after: float | None = None,
+        slow: bool = False,
     ) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
@@ -57,6 +58,9 @@ class FetchError(DipdiffError):
             else (status is None or status >= 500 or status == 429)
         )
         self.retry_after = retry_after  # seconds, from a Retry-After header
+        # The server ran out the request's deadline: tried again on the next run, not at once
+        # (a server that slow now is rarely fast a second later, and each retry holds the run).
+        self.slow = slow
 
 
 class RobotsDisallowed(FetchError):  # noqa: N818 - public since 0.1; it names the outcome

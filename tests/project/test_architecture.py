@@ -38,6 +38,7 @@ RANK = {"core": 0, "analyse": 1, "scrape": 1, "store": 2, "render": 3, "pipeline
 HOMES = {
     "typer": ("dipdiff.cli",),
     "httpx": ("dipdiff.scrape.http",),
+    "httpcore": ("dipdiff.scrape.net",),
     "rich": ("dipdiff.render.terminal", "dipdiff.cli"),
     "subprocess": ("dipdiff.store.git",),
     "fcntl": ("dipdiff.store.",),

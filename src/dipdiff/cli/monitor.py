@@ -164,7 +164,7 @@ def run(
     if webhook and result.changed:
         from dipdiff.scrape.http import post_json
 
-        post_json(webhook, monitor.webhook_payload(result))
+        post_json(webhook, monitor.webhook_payload(result), timeout=cfg.fetch.timeout)
         log("debug", f"posted the summary to {webhook}")
     raise typer.Exit(result.exit_code)
 

@@ -47,11 +47,8 @@ def config_template() -> str:
         f"# concurrency = {f.concurrency}        # requests in flight, all hosts",
         f"# per_host = {f.per_host}           # requests in flight to one host",
         f"# delay = {f.delay:g}              # seconds between two requests to one host",
-        f"# timeout = {f.timeout:g}           # seconds per request",
-        (
-            f"# retries = {f.retries}            "
-            "# extra attempts on timeouts, connection errors and 5xx"
-        ),
+        f"# timeout = {f.timeout:g}           # seconds for a response's headers; 3x for all of it",
+        f"# retries = {f.retries}            # extra attempts on connection errors and 5xx",
         f"# backoff = {f.backoff:g}            # first wait before a retry, doubled each time",
         (
             f"# max_retry_after = {f.max_retry_after:g}  "

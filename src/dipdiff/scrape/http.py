@@ -9,6 +9,11 @@ decoding are decided in one place:
   limit, a per-host limit and delay, retries with backoff, ``Retry-After``,
   conditional requests and robots.txt.
 
+Every request (pages, feeds, robots.txt, webhooks) has a deadline for its response headers and
+one for the whole response, counted from its start (:class:`dipdiff.scrape.net.Deadline`): the
+clients made here run on :mod:`dipdiff.scrape.net`'s bounded network, because httpx's own
+timeouts bound each read, never a request.
+
 Clients are injected so that tests and the demo can point them anywhere, and
 so that one connection pool serves a whole run.
 """
@@ -29,12 +34,15 @@ import httpx
 from dipdiff.config import MAX_BYTES, USER_AGENT, FetchSettings
 from dipdiff.errors import FetchError, RobotsDisallowed
 from dipdiff.models import Page
+from dipdiff.scrape import net
 from dipdiff.scrape.extract import decode_html
+from dipdiff.scrape.net import Deadline
 from dipdiff.text import clip
 
 ROBOTS_AGENT = "dipdiff"  # the product token robots.txt rules name
-MAX_SECONDS = 60.0  # for a whole body: a server dripping bytes never trips a per-read timeout
-BODY_TIMEOUTS = 3  # a fetch run allows a body this many request timeouts in all
+MAX_SECONDS = 60.0  # for a whole response: a server dripping bytes never trips a per-read timeout
+BODY_TIMEOUTS = 3  # a fetch run allows a whole response this many request timeouts
+WEBHOOK_SECONDS = 20.0  # a webhook's whole exchange, status line included
 ACCEPT_ENCODING = "gzip, deflate"  # what BodyReader decodes (httpx would add br/zstd if installed)
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 # For callers' annotations, so that httpx stays this module's business.
@@ -65,9 +73,34 @@ def request_timeout(seconds: float) -> httpx.Timeout:
 DEFAULT_TIMEOUT = request_timeout(FetchSettings.timeout)  # for one-off fetches, as for fetch runs
 
 
+def _limits(limits: httpx.Limits) -> net.Limits:
+    return net.Limits(
+        limits.max_connections, limits.max_keepalive_connections, limits.keepalive_expiry
+    )
+
+
+class _Transport(httpx.HTTPTransport):
+    """httpx's transport on the bounded network of :mod:`dipdiff.scrape.net`."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        context = httpx.create_ssl_context()
+        super().__init__(verify=context, limits=limits)
+        self._pool = net.sync_pool(context, _limits(limits))
+
+
+class _AsyncTransport(httpx.AsyncHTTPTransport):
+    """httpx's asynchronous transport on the bounded network of :mod:`dipdiff.scrape.net`."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        context = httpx.create_ssl_context()
+        super().__init__(verify=context, limits=limits)
+        self._pool = net.async_pool(context, _limits(limits))
+
+
 def make_client(
     *, user_agent: str = USER_AGENT, timeout: httpx.Timeout = DEFAULT_TIMEOUT
 ) -> httpx.Client:
+    """The client for one-off fetches (:func:`fetch_page`): its read timeout bounds the headers."""
     return httpx.Client(
         headers={
             "User-Agent": user_agent,
@@ -77,6 +110,7 @@ def make_client(
         timeout=timeout,
         follow_redirects=True,
         max_redirects=10,
+        transport=_Transport(httpx.Limits()),
     )
 
 
@@ -118,8 +152,9 @@ class BodyReader:
     The size cap applies to the *decompressed* body, inflated a bounded piece at a time, so a
     gzip bomb is stopped after ``max_bytes``, not after it has filled the memory. A gzip stream
     that ends early is an error (httpx would return the truncated text silently, and a truncated
-    statement stored as a version is a false edit). ``max_seconds`` bounds the whole body, which
-    a per-read timeout does not: a server dripping a few bytes a second never times out.
+    statement stored as a version is a false edit). The request's ``deadline`` bounds the whole
+    body, which a per-read timeout does not: a server dripping a few bytes a second never times
+    out.
     """
 
     def __init__(
@@ -128,14 +163,13 @@ class BodyReader:
         max_bytes: int,
         *,
         encoding: str = "",
-        max_seconds: float | None = None,
+        deadline: Deadline | None = None,
         sniff: bool = False,
     ) -> None:
-        self.url, self.max_bytes, self.max_seconds, self.sniff = url, max_bytes, max_seconds, sniff
+        self.url, self.max_bytes, self.deadline, self.sniff = url, max_bytes, deadline, sniff
         self.chunks: list[bytes] = []
         self.size = 0  # decompressed bytes
         self.wire = 0  # bytes received
-        self.deadline = time.monotonic() + max_seconds if max_seconds else None
         self.encoding = encoding.strip().lower()
         if self.encoding in ("", "identity"):
             self._z = None
@@ -150,25 +184,21 @@ class BodyReader:
         url: str,
         response: httpx.Response,
         max_bytes: int,
-        max_seconds: float | None,
+        deadline: Deadline | None,
         accept_types: tuple[str, ...],
     ) -> BodyReader:
         return cls(
             url,
             max_bytes,
             encoding=response.headers.get("content-encoding", ""),
-            max_seconds=max_seconds,
+            deadline=deadline,
             sniff=accept_types != ANY_TYPE,
         )
 
     def add(self, chunk: bytes) -> None:
         """Take a chunk as received (``iter_raw``), still compressed."""
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise FetchError(
-                self.url,
-                f"too slow: the body was not complete after {self.max_seconds:g} s "
-                f"({self.wire:,} bytes received)",
-            )
+        if self.deadline is not None and self.deadline.expired():
+            raise too_slow(self.url, self.deadline, self.wire)
         self.wire += len(chunk)
         if self._z is None:
             self._take(chunk)
@@ -251,10 +281,19 @@ def make_page(
     )
 
 
-def _translate(url: str, e: httpx.HTTPError) -> FetchError:
+def too_slow(url: str, deadline: Deadline, received: int) -> FetchError:
+    """A request that ran out of time: ``unavailable``, tried again on the next run, not now."""
+    return FetchError(url, deadline.reason(received), slow=True)
+
+
+def _translate(
+    url: str, e: httpx.HTTPError, deadline: Deadline, body: BodyReader | None
+) -> FetchError:
     """An httpx exception as a one-line :class:`FetchError` (no status: a transport failure)."""
     if isinstance(e, httpx.TimeoutException):
-        return FetchError(url, "timed out")
+        if deadline.expired():
+            return too_slow(url, deadline, body.wire if body else 0)
+        return FetchError(url, "timed out", slow=True)
     if isinstance(e, httpx.TooManyRedirects):
         return FetchError(url, "too many redirects", transient=False)
     if isinstance(e, httpx.ConnectError):
@@ -281,12 +320,22 @@ def fetch_page(
     accept_types: tuple[str, ...] = HTML_TYPES,
     max_seconds: float = MAX_SECONDS,
 ) -> Page:
-    """GET ``url``: the decoded page, or :class:`FetchError` with a one-line reason."""
+    """GET ``url``: the decoded page, or :class:`FetchError` with a one-line reason.
+
+    The response headers must be complete within the client's read timeout and the whole
+    response within ``max_seconds``, both counted from the start.
+    """
     _check_scheme(url)
+    deadline = Deadline(client.timeout.read or max_seconds, max_seconds)
+    body: BodyReader | None = None
     try:
-        with client.stream("GET", url, headers=dict(headers or {})) as response:
+        with (
+            net.bounded(deadline),
+            client.stream("GET", url, headers=dict(headers or {})) as response,
+        ):
+            deadline.body_started()
             content_type = check_head(url, response, accept_types, max_bytes)
-            body = BodyReader.for_response(url, response, max_bytes, max_seconds, accept_types)
+            body = BodyReader.for_response(url, response, max_bytes, deadline, accept_types)
             # Read even a 304's (empty) body: an unread response closes its connection.
             for chunk in response.iter_raw():
                 body.add(chunk)
@@ -294,7 +343,7 @@ def fetch_page(
     except FetchError:
         raise
     except httpx.HTTPError as e:
-        raise _translate(url, e) from None
+        raise _translate(url, e, deadline, body) from None
 
 
 def _reason(e: Exception) -> str:
@@ -303,17 +352,32 @@ def _reason(e: Exception) -> str:
 
 
 def post_json(
-    url: str, payload: object, *, client: httpx.Client | None = None, timeout: float = 20.0
+    url: str,
+    payload: object,
+    *,
+    client: httpx.Client | None = None,
+    timeout: float = WEBHOOK_SECONDS,
 ) -> int:
-    """POST ``payload`` as JSON (a webhook); returns the status. Raises :class:`FetchError`."""
+    """POST ``payload`` as JSON (a webhook); returns the status. Raises :class:`FetchError`.
+
+    ``timeout`` bounds the whole exchange, the status line and headers included.
+    """
     if not url.lower().startswith(("http://", "https://")):
         raise FetchError(url, "webhook URLs must be http:// or https://")
     own = client is None
-    client = client or httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=timeout)
+    client = client or httpx.Client(
+        headers={"User-Agent": USER_AGENT},
+        timeout=timeout,
+        transport=_Transport(httpx.Limits()),
+    )
+    deadline = Deadline(timeout, timeout)
     try:
-        response = client.post(url, json=payload)
+        with net.bounded(deadline):
+            response = client.post(url, json=payload)
     except httpx.TimeoutException:
-        raise FetchError(url, "webhook timed out") from None
+        raise FetchError(
+            url, f"webhook timed out (no complete answer after {timeout:g} s)"
+        ) from None
     except httpx.HTTPError as e:
         raise FetchError(url, f"webhook failed ({_reason(e)})") from None
     finally:
@@ -364,7 +428,10 @@ class Fetcher:
 
     * at most ``concurrency`` requests in flight, ``per_host`` per host, and
       ``delay`` seconds between two request starts to one host;
-    * connection errors, timeouts and 5xx are retried ``retries`` times with
+    * each request has its headers within ``timeout`` seconds and all of it within
+      ``BODY_TIMEOUTS`` times that, counted from its start; a request that runs
+      out of time is not retried in this run;
+    * connection errors and 5xx are retried ``retries`` times with
       exponential backoff; 429 and 503 wait for ``Retry-After`` when it is no
       longer than ``max_retry_after`` (longer: give up for this run);
     * ``etag``/``last_modified`` make the request conditional: a 304 returns a
@@ -390,8 +457,11 @@ class Fetcher:
             timeout=request_timeout(self.p.timeout),
             follow_redirects=True,
             max_redirects=10,
-            limits=httpx.Limits(
-                max_connections=self.p.concurrency, max_keepalive_connections=self.p.concurrency
+            transport=_AsyncTransport(
+                httpx.Limits(
+                    max_connections=self.p.concurrency,
+                    max_keepalive_connections=self.p.concurrency,
+                )
             ),
         )
         self._sleep, self._monotonic = sleep, monotonic
@@ -453,7 +523,7 @@ class Fetcher:
         """Seconds to wait before retrying after ``e``, or None to give up."""
         if attempt >= self.p.retries:
             return None
-        if not e.transient:
+        if not e.transient or e.slow:  # a server that ran out its deadline costs one request
             return None
         if e.status in (429, 503) and e.retry_after is not None:
             return e.retry_after if e.retry_after <= self.p.max_retry_after else None
@@ -481,27 +551,34 @@ class Fetcher:
                 host.last_start = self._monotonic()
             async with self._slots:
                 self.requests += 1
+                # The headers within `timeout`, the whole response within BODY_TIMEOUTS of it.
+                deadline = Deadline(self.p.timeout, BODY_TIMEOUTS * self.p.timeout)
+                body: BodyReader | None = None
                 try:
-                    async with self.client.stream("GET", url, headers=headers) as response:
-                        try:
-                            content_type = check_head(url, response, accept_types, self.p.max_bytes)
-                        except FetchError as e:
-                            e.retry_after = retry_after_seconds(response.headers.get("retry-after"))
-                            raise
-                        body = BodyReader.for_response(
-                            url,
-                            response,
-                            self.p.max_bytes,
-                            BODY_TIMEOUTS * self.p.timeout,
-                            accept_types,
-                        )
-                        # Read even a 304's (empty) body: an unread response closes its
-                        # connection, and a new TCP connection per check doubles the cost.
-                        async for chunk in response.aiter_raw():
-                            body.add(chunk)
-                        return make_page(url, response, body.content(), content_type, fetched_at)
+                    with net.bounded(deadline):
+                        async with self.client.stream("GET", url, headers=headers) as response:
+                            deadline.body_started()
+                            try:
+                                content_type = check_head(
+                                    url, response, accept_types, self.p.max_bytes
+                                )
+                            except FetchError as e:
+                                e.retry_after = retry_after_seconds(
+                                    response.headers.get("retry-after")
+                                )
+                                raise
+                            body = BodyReader.for_response(
+                                url, response, self.p.max_bytes, deadline, accept_types
+                            )
+                            # Read even a 304's (empty) body: an unread response closes its
+                            # connection, and a new TCP connection per check doubles the cost.
+                            async for chunk in response.aiter_raw():
+                                body.add(chunk)
+                            return make_page(
+                                url, response, body.content(), content_type, fetched_at
+                            )
                 except httpx.HTTPError as e:
-                    raise _translate(url, e) from None
+                    raise _translate(url, e, deadline, body) from None
 
     async def allowed(self, url: str, *, delay: float | None = None) -> bool:
         """Does robots.txt let dipdiff fetch ``url``? FetchError if robots.txt is unreachable."""

@@ -1,0 +1,217 @@
+"""The sockets under every request dipdiff makes: each network step bounded by a deadline.
+
+httpx's timeouts bound each read, write and connect, never a whole request: a server that sends
+one header line every few seconds never trips them and can hold a run (and the store's lock) for
+as long as it likes. The network backends here wrap httpcore's and give every step at most what is
+left of the current request's :class:`Deadline`, a context variable that the caller sets with
+:func:`bounded` around the request. One mechanism serves the synchronous client (``snapshot``,
+webhooks) and the asynchronous one (``fetch``, ``run``), and every request: pages, feeds,
+robots.txt, webhooks.
+
+The only module that imports httpcore; :mod:`dipdiff.scrape.http` builds its transports on the
+pools made here.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import httpcore
+
+SocketOption = (
+    tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+)
+
+
+class Deadline:
+    """When one request must have its response headers, and when its whole body.
+
+    The clock starts when the request does, so connecting and the headers count against both.
+    """
+
+    def __init__(self, headers: float, total: float) -> None:
+        self.headers, self.total = min(headers, total), total
+        self.started = time.monotonic()
+        self.in_body = False
+
+    def body_started(self) -> None:
+        """The headers are in: from now on the whole-response deadline applies."""
+        self.in_body = True
+
+    def left(self) -> float:
+        return self.started + (self.total if self.in_body else self.headers) - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.left() <= 0
+
+    def reason(self, received: int) -> str:
+        """What was late, for the one-line message of the request that ran out of time."""
+        if self.in_body:
+            return (
+                f"too slow: the body was not complete after {self.total:g} s "
+                f"({received:,} bytes received)"
+            )
+        return f"timed out: no complete response headers after {self.headers:g} s"
+
+
+_CURRENT: ContextVar[Deadline | None] = ContextVar("dipdiff_deadline", default=None)
+
+
+@contextmanager
+def bounded(deadline: Deadline) -> Iterator[Deadline]:
+    """Every network step of the requests made inside the block is bounded by ``deadline``.
+
+    A context variable: each asyncio task of a fetch run sees only its own request's deadline.
+    """
+    token = _CURRENT.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _CURRENT.reset(token)
+
+
+def _bound(timeout: float | None, late: type[Exception]) -> float | None:
+    """``timeout`` cut to what is left of the current deadline; ``late`` when nothing is left."""
+    deadline = _CURRENT.get()
+    if deadline is None:
+        return timeout
+    left = deadline.left()
+    if left <= 0:
+        raise late("the request's deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _Stream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bound(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bound(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        bound = _bound(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, bound))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> httpcore.NetworkStream:
+        bound = _bound(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._inner.connect_tcp(host, port, bound, local_address, socket_options))
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> httpcore.NetworkStream:
+        bound = _bound(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._inner.connect_unix_socket(path, bound, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _AsyncStream(httpcore.AsyncNetworkStream):
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, _bound(timeout, httpcore.ReadTimeout))
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, _bound(timeout, httpcore.WriteTimeout))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        bound = _bound(timeout, httpcore.ConnectTimeout)
+        return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, bound))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _AsyncBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        bound = _bound(timeout, httpcore.ConnectTimeout)
+        inner = await self._inner.connect_tcp(host, port, bound, local_address, socket_options)
+        return _AsyncStream(inner)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        bound = _bound(timeout, httpcore.ConnectTimeout)
+        return _AsyncStream(await self._inner.connect_unix_socket(path, bound, socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A pool's limits (httpx's, passed on by :mod:`dipdiff.scrape.http`)."""
+
+    max_connections: int | None
+    max_keepalive_connections: int | None
+    keepalive_expiry: float | None
+
+
+def sync_pool(ssl_context: ssl.SSLContext, limits: Limits) -> httpcore.ConnectionPool:
+    """httpcore's pool, on the bounded network."""
+    return httpcore.ConnectionPool(ssl_context, network_backend=_Backend(), **asdict(limits))
+
+
+def async_pool(ssl_context: ssl.SSLContext, limits: Limits) -> httpcore.AsyncConnectionPool:
+    """httpcore's asynchronous pool, on the bounded network."""
+    return httpcore.AsyncConnectionPool(
+        ssl_context, network_backend=_AsyncBackend(), **asdict(limits)
+    )
