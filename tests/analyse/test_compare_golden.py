@@ -69,8 +69,15 @@ def test_golden_pair(case):
     for side in ("a", "b"):
         for name, demand in case.get(f"demands_{side}", []):
             assert demand in getattr(_actor(c, name), side).demands, summary
-    for name in case.get("not_actors", []):
+    for name in case.get("not_actors", []) + case.get("not_named", []):
         assert name not in summary, f"{name!r} reported as an actor: {summary[name]}"
+    for name in case.get("not_named", []):
+        assert not any(name in x.aliases for x in c.actors), f"{name!r} is an alias"
+    for name in case.get("actors", []):
+        _actor(c, name)
+    for names in case.get("same_actor", []):
+        rows = {x.name for x in c.actors for n in names if n == x.name or n in x.aliases}
+        assert len(rows) == 1, (names, rows)
     if "min_shared" in case:
         assert len(c.shared) >= case["min_shared"], [s.a for s in c.shared]
     if "max_shared" in case:

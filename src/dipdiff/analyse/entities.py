@@ -161,6 +161,10 @@ class Sentence:
     text: str
     paragraph: int
     index: int  # position in the whole statement
+    # Characters at the start that label rather than say: a transcript's "MR. PRICE:", a report's
+    # run-in heading "Access to Basic Services:". They name no actor.
+    label: int = 0
+    heading: bool = False  # the whole paragraph is a heading ("Freedom of Movement"): no actors
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,7 @@ class Mention:
     )
     country: str | None = None  # the country key of a city, demonym, force or government
     title: str = ""
+    seat: str = ""  # a seat of power that names its state: "Moscow", "the Kremlin", "Beijing"
 
 
 @dataclass(frozen=True)
@@ -206,7 +211,8 @@ class _Phrase:
     words: tuple[str, ...]
     exact: tuple[str, ...]  # the name's words as written (canonical form)
     entry: Entry
-    role: str  # name | demonym | place
+    role: str  # name | demonym | place | seat
+    label: str = ""  # the phrase as the gazetteer writes it
 
 
 def fold(text: str) -> str:
@@ -216,15 +222,36 @@ def fold(text: str) -> str:
 
 
 def tokenize(text: str) -> list[Token]:
-    out = []
+    out: list[Token] = []
     for m in _TOKEN.finditer(text):
-        raw = m.group()
-        poss = len(raw) > 2 and raw[-1] in "s’'" and bool(_POSSESSIVE.search(raw))
-        word = _POSSESSIVE.sub("", raw) if poss else raw
-        # canonical() is a no-op on ASCII words; skipping it keeps large stores fast.
-        lower = word.lower() if word.isascii() else canonical(word).casefold()
-        out.append(Token(word, m.start(), m.end(), lower, poss, word[:1].isupper()))
+        raw, start = m.group(), m.start()
+        # "Haftar-led", "UN-facilitated", "Unity-recognized": a name and a participle. Split, the
+        # name matches the gazetteer as written ("Government of National Unity") and ends a
+        # capitalised run there, instead of gluing itself to the words after the participle.
+        cut = _compound_cut(raw)
+        if cut:
+            out.append(_token(raw[:cut], start, start + cut))
+            out.append(Token("-", start + cut, start + cut + 1, "-"))
+            raw, start = raw[cut + 1 :], start + cut + 1
+        out.append(_token(raw, start, m.end()))
     return out
+
+
+def _token(raw: str, start: int, end: int) -> Token:
+    poss = len(raw) > 2 and raw[-1] in "s’'" and bool(_POSSESSIVE.search(raw))
+    word = _POSSESSIVE.sub("", raw) if poss else raw
+    # canonical() is a no-op on ASCII words; skipping it keeps large stores fast.
+    lower = word.lower() if word.isascii() else canonical(word).casefold()
+    return Token(word, start, end, lower, poss, word[:1].isupper())
+
+
+def _compound_cut(raw: str) -> int:
+    """Where a capitalised name ends in a "Name-participle" compound ("Iran-backed"), else 0."""
+    if "-" not in raw or not raw[:1].isupper():
+        return 0
+    head, _, tail = raw.partition("-")
+    tail = _POSSESSIVE.sub("", tail)
+    return len(head) if tail.isalpha() and tail.islower() else 0
 
 
 class Gazetteer:
@@ -235,6 +262,10 @@ class Gazetteer:
         self._phrases: dict[str, list[_Phrase]] = {}
         self._titles: dict[str, list[tuple[str, ...]]] = {}
         self.issuers: list[Issuer] = []
+        # "the junta" -> the forces and governments so described, each with its country
+        self.descriptions: dict[str, list[Entry]] = {}
+        self.leaders: dict[str, str] = {}  # a force's key -> its leader's key ("LNA" -> Haftar)
+        leader_of: dict[str, tuple[str, str]] = {}
         country_of: dict[str, str] = {}
         for section, kind in (
             ("country", "country"),
@@ -261,6 +292,15 @@ class Gazetteer:
                     self._add(dem, entry, "demonym", here)
                 for place in _strings(raw, "places", here):
                     self._add(place, Entry(fold(place), place, "place", key), "place", here)
+                for seat in _strings(raw, "seats", here):
+                    self._add(seat, entry, "seat", here)
+                for word in _strings(raw, "descriptions", here):
+                    self.descriptions.setdefault(word.casefold(), []).append(entry)
+                leader = raw.get("leader")
+                if leader is not None:
+                    if not isinstance(leader, str):
+                        raise ConfigError("'leader' must be a string", key=here)
+                    leader_of[key] = (leader, here)
         # Forces and governments name their country: names become keys once all are read.
         for key, e in list(self.entries.items()):
             if e.country is not None:
@@ -269,6 +309,14 @@ class Gazetteer:
                         f"unknown country {e.country!r}", key=f"{where}: {e.kind} {e.name!r}"
                     )
                 self.entries[key] = replace(e, country=country_of[e.country])
+        for key, (leader, here) in leader_of.items():
+            person = self.entries.get(fold(leader))
+            if person is None or person.kind != "person":
+                raise ConfigError(f"unknown person {leader!r} as leader", key=here)
+            self.leaders[key] = person.key
+        self.descriptions = {
+            w: [self.entries[e.key] for e in es] for w, es in self.descriptions.items()
+        }
         self._phrases = {
             k: [
                 replace(
@@ -306,7 +354,7 @@ class Gazetteer:
             raise ConfigError(f"empty name {phrase!r}", key=where)
         words = tuple(t.lower for t in toks)
         self._phrases.setdefault(words[0], []).append(
-            _Phrase(words, tuple(canonical(t.text) for t in toks), entry, role)
+            _Phrase(words, tuple(canonical(t.text) for t in toks), entry, role, phrase)
         )
 
     def match(self, tokens: Sequence[Token], i: int) -> tuple[int, _Phrase] | None:
@@ -415,44 +463,116 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+")
 
 
 def split_sentences(paragraphs: Iterable[str]) -> list[Sentence]:
-    """Sentences of each paragraph, in order; abbreviations and initials do not end a sentence."""
+    """Sentences of each paragraph, in order; abbreviations and initials do not end a sentence.
+
+    A paragraph that is a heading makes heading sentences; a label at the start of a paragraph
+    (a speaker's, or a run-in heading) is marked on its first sentence.
+    """
     out: list[Sentence] = []
     for p_index, paragraph in enumerate(paragraphs):
         text = " ".join(paragraph.split())
-        start = 0
-        for m in _SENTENCE_END.finditer(text):
-            before = text[start : m.start()].rsplit(" ", 1)[-1]
-            word = before.rstrip(".").lower().strip("(\"'“‘")
-            nxt = text[m.end() : m.end() + 1]
-            if (
-                text[m.start()] == "."
-                and (
-                    word in _ABBREVIATIONS
-                    or (word in _NUMBER_ABBREVIATIONS and nxt.isdigit())
-                    or re.fullmatch(r"[a-z]", word)  # an initial: "Donald J. Trump"
-                    or (
-                        re.fullmatch(
-                            r"(?:[a-z]\.)+[a-z]", word
-                        )  # "U.S. officials" (but "U.S. We..." splits below)
-                        and not (
-                            nxt.isupper()
-                            and before.count(".") >= 2
-                            and _starts_sentence(text[m.end() :])
-                        )
+        first = len(out)
+        _split(text, p_index, out)
+        if len(out) > first:
+            if is_heading(text):
+                out[first:] = [replace(x, heading=True) for x in out[first:]]
+            else:
+                out[first] = replace(out[first], label=label_end(out[first].text))
+    return out
+
+
+def _split(text: str, p_index: int, out: list[Sentence]) -> None:
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        before = text[start : m.start()].rsplit(" ", 1)[-1]
+        word = before.rstrip(".").lower().strip("(\"'“‘")
+        nxt = text[m.end() : m.end() + 1]
+        if (
+            text[m.start()] == "."
+            and (
+                word in _ABBREVIATIONS
+                or (word in _NUMBER_ABBREVIATIONS and nxt.isdigit())
+                or re.fullmatch(r"[a-z]", word)  # an initial: "Donald J. Trump"
+                or (
+                    re.fullmatch(
+                        r"(?:[a-z]\.)+[a-z]", word
+                    )  # "U.S. officials" (but "U.S. We..." splits below)
+                    and not (
+                        nxt.isupper()
+                        and before.count(".") >= 2
+                        and _starts_sentence(text[m.end() :])
                     )
                 )
-            ):
-                continue
-            if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"“‘'(["):
-                continue
-            piece = text[start : m.end()].strip()
-            if piece:
-                out.append(Sentence(piece, p_index, len(out)))
-            start = m.end()
-        piece = text[start:].strip()
+            )
+        ):
+            continue
+        if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"“‘'(["):
+            continue
+        piece = text[start : m.end()].strip()
         if piece:
             out.append(Sentence(piece, p_index, len(out)))
-    return out
+        start = m.end()
+    piece = text[start:].strip()
+    if piece:
+        out.append(Sentence(piece, p_index, len(out)))
+
+
+# Words a heading leaves in lower case: "Freedom of Movement and the Right to Leave the Country".
+_HEADING_SMALL = frozenset(
+    "a an and as at by for from in including into of on or other the to with within without".split()
+)
+# Outline markers of long reports: "Section 2.", "d.", "iv.", "3.1".
+_OUTLINE = re.compile(
+    r"^(?:(?:section|part|chapter|annex)\s+[\dIVX]+[.:]?|[a-z]\.|[ivx]+\.|\d+(?:\.\d+)*\.)(?:\s+|$)",
+    re.IGNORECASE,
+)
+_MAX_HEADING_WORDS = 16
+# A transcript's speaker label: "MR. PRICE:", "SECRETARY BLINKEN:", "PRESIDENT OBAMA:".
+_SPEAKER_LABEL = re.compile(r"^[A-Z][A-Z.'’ -]{1,40}:")
+_RUN_IN = re.compile(r"^([^:]{2,80}):\s+(?=[\"“‘(]?[A-Z0-9])")
+_MAX_RUN_IN_WORDS = 12
+
+
+def _title_case(words: Sequence[str]) -> bool:
+    """Every word capitalised, a number, or a small word; at least one capitalised word."""
+    capitalised = 0
+    for raw in words:
+        w = raw.strip(",()\"“”‘’'")
+        if not w:
+            continue
+        if w[:1].isupper():
+            capitalised += 1
+        elif not (w[:1].isdigit() or w.lower() in _HEADING_SMALL or not w[:1].isalnum()):
+            return False
+    return capitalised > 0
+
+
+def is_heading(paragraph: str) -> bool:
+    """A heading of a long text ("Section 1.", "d. Freedom of Movement", "EXECUTIVE SUMMARY",
+    "Prison and Detention Center Conditions"): short, title case, no closing punctuation."""
+    text = paragraph.strip()
+    m = _OUTLINE.match(text)
+    rest = text[m.end() :] if m else text
+    if not rest:
+        return m is not None
+    words = rest.split()
+    if len(words) > _MAX_HEADING_WORDS or rest[-1] in '.!?;:,"”’)':
+        return False
+    return _title_case(words)
+
+
+def label_end(sentence: str) -> int:
+    """Length of a label opening a paragraph: a speaker's ("MR. PRICE:") or a run-in heading
+    ("Access to Basic Services: Refugees registered ..."); 0 when there is none."""
+    m = _SPEAKER_LABEL.match(sentence)
+    if m:
+        return m.end()
+    m = _RUN_IN.match(sentence)
+    if m:
+        words = m.group(1).split()
+        if len(words) <= _MAX_RUN_IN_WORDS and _title_case(words):
+            return m.end(1) + 1
+    return 0
 
 
 def _starts_sentence(rest: str) -> bool:
@@ -471,7 +591,8 @@ def find_mentions(
     With ``sentence`` (the text ``tokens`` came from), each mention's ``text`` is as written.
     """
     found = _find(tokens, gazetteer or default_gazetteer(), known_surnames or {})
-    found = [_forces_of(tokens, m) for m in found]
+    found = [_forces_of(tokens, _compound(tokens, m)) for m in found]
+    found = [_apposition(tokens, m, found[n - 1] if n else None) for n, m in enumerate(found)]
     if sentence is not None:
         found = [
             replace(m, text=sentence[tokens[m.start].start : tokens[m.end - 1].end]) for m in found
@@ -566,13 +687,11 @@ def _find(tokens: Sequence[Token], gz: Gazetteer, known: Mapping[str, Mention]) 
                 continue
             m = _gazetteer_mention(tokens, i, end, phrase)
             m = _widen(tokens, m, gz)
+            if title_end is not None and m.end == end:
+                # "the UN Special Representative": the UN's official, not the UN, is meant
+                m = replace(m, modifier=True)
             out.append(m)
             i = m.end
-            continue
-        compound = _compound_at(tokens, i, gz)
-        if compound:
-            out.append(compound)
-            i += 1
             continue
         title_end = gz.title_at(tokens, i)
         if title_end is not None and title_end < n:
@@ -599,6 +718,8 @@ def _gazetteer_mention(tokens: Sequence[Token], i: int, end: int, p: _Phrase) ->
     e = p.entry
     text = " ".join(t.text for t in tokens[i:end])
     poss = tokens[end - 1].possessive
+    if p.role == "seat":  # the state itself, acting or only a place as the sentence decides
+        return Mention(e.key, e.name, "country", text, i, end, poss, country=e.key, seat=p.label)
     if p.role == "demonym":
         return Mention(e.key, e.name, "place", text, i, end, poss, country=e.key)
     if p.role == "place" or e.kind == "place":
@@ -636,6 +757,9 @@ def _topic(tokens: Sequence[Token], m: Mention) -> Mention:
 
 
 def _widen_actor(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention:
+    described = _described(tokens, m, gz)
+    if described is not None:
+        return described
     if m.country is None or m.kind not in ("place", "country") or m.possessive:
         return m
     if m.kind == "place" and m.key != m.country:  # a city
@@ -660,7 +784,11 @@ def _widen_actor(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention:
             actor_form=True,
             country=e.key,
         )
-    if j < len(tokens) and tokens[j].lower in ACTOR_NOUNS and not tokens[j].capitalised:
+    if (
+        j < len(tokens)
+        and tokens[j].lower in ACTOR_NOUNS
+        and not (j + 1 < len(tokens) and tokens[j + 1].capitalised and tokens[j].capitalised)
+    ):
         e = gz.entries[m.country]
         if tokens[j].lower in ("president", "leaders"):
             return m  # "Libyan leaders", "the Libyan president": people, not the state
@@ -699,6 +827,27 @@ def _widen_actor(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention:
             country=e.key,
         )
     return m
+
+
+def _described(tokens: Sequence[Token], m: Mention, gz: Gazetteer) -> Mention | None:
+    """ "the Burmese junta", "Burma's regime": the country's force or government so described."""
+    j = m.end
+    if (
+        m.country is None
+        or m.key != m.country  # a country or its demonym, not a city
+        or m.modifier
+        or j >= len(tokens)
+        or tokens[j].capitalised
+    ):
+        return None
+    found = [e for e in gz.descriptions.get(tokens[j].lower, ()) if e.country == m.country]
+    if len(found) != 1:
+        return None
+    e = found[0]
+    text = f"{m.text} {tokens[j].text}"
+    return Mention(
+        e.key, e.name, e.kind, text, m.start, j + 1, tokens[j].possessive, country=e.country
+    )
 
 
 _GENERIC_START = frozenset({"all", "both", "the"})
@@ -771,25 +920,37 @@ def _document_at(tokens: Sequence[Token], i: int) -> int | None:
     return None
 
 
+# Stopwords that can open an organisation's name: "Joint Operations Force", "Fact-Finding Mission".
+_ORG_OPENERS = frozenset({"joint", "fact", "media", "press"})
+
+
 def _organisation_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention | None:
-    """An unknown capitalised run with an organisation word: "Ministry of Foreign Affairs"."""
-    if not tokens[i].capitalised or tokens[i].lower in STOPWORDS:
+    """An unknown capitalised run with an organisation word: "Ministry of Foreign Affairs".
+
+    The run stops before a title that follows a complete name ("Central Bank | Governor Saddek
+    al-Kaber"), and a known organisation followed by more of a name is a body of its own ("UN
+    Population Fund", "United Nations Support Mission for Libya"), not a known name and a
+    fragment.
+    """
+    first = tokens[i]
+    if not first.capitalised or (first.lower in STOPWORDS and first.lower not in _ORG_OPENERS):
         return None
     j = i
     words: list[Token] = []
+    in_title = 0  # inside a title that is part of the name: "Office of the High Commissioner"
     while j < len(tokens):
         t = tokens[j]
         if t.capitalised and t.text[:1].isalpha():
+            title_end = gz.title_at(tokens, j) if j >= in_title else None
+            if title_end is not None:
+                if _org_complete(words):
+                    break
+                in_title = title_end
             words.append(t)
             j += 1
             if t.possessive:
                 break
-        elif (
-            t.lower in ("of", "for", "and", "on", "the", "&")
-            and j + 1 < len(tokens)
-            and tokens[j + 1].capitalised
-            and words
-        ):
+        elif words and _joins_name(tokens, j):
             words.append(t)
             j += 1
         else:
@@ -806,11 +967,27 @@ def _organisation_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention 
         and gz.match(tokens, j - 1)
     ):
         return None  # "the Government of Afghanistan" is the country acting (see _widen)
-    # A known name at the start wins ("Libyan National Army", "UN Security Council").
+    # A known name at the start wins ("Libyan National Army", "UN Security Council"), unless
+    # more of an organisation's name follows it.
     hit = gz.match(tokens, i)
     if hit and hit[0] >= j:
         return None
-    if hit and hit[1].role == "name" and hit[1].entry.kind != "country":
+    if (
+        hit
+        and hit[1].entry.kind == "country"
+        and j - hit[0] == 1
+        and tokens[j - 1].lower in ACTOR_NOUNS
+    ):
+        return None  # "the U.S. Government", "Libyan Authorities": the country acting (_widen)
+    if (
+        hit
+        and hit[1].role == "name"
+        and hit[1].entry.kind != "country"
+        and not (
+            hit[1].entry.kind == "organisation"
+            and any(t.capitalised and t.lower in ORG_WORDS for t in tokens[hit[0] : j])
+        )
+    ):
         return None
     name = " ".join(t.text for t in tokens[i:j])
     country = None
@@ -828,29 +1005,56 @@ def _organisation_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention 
     )
 
 
-_COMPOUND = re.compile(r"^(?P<head>[^-]+)-(?P<rest>[a-z][a-z-]*)$")
+def _joins_name(tokens: Sequence[Token], j: int) -> bool:
+    """Does the small word at ``j`` join two parts of a name ("Office of the High Commissioner")?"""
+    if tokens[j].lower not in ("of", "for", "and", "on", "the", "&"):
+        return False
+    k = j + 1
+    if k < len(tokens) and tokens[k].lower == "the" and tokens[j].lower in ("of", "for", "on"):
+        k += 1
+    return k < len(tokens) and tokens[k].capitalised and tokens[k].lower not in STOPWORDS
 
 
-def _compound_at(tokens: Sequence[Token], i: int, gz: Gazetteer) -> Mention | None:
-    """ "UN-facilitated", "Iran-backed", "Haftar-led": a name inside a compound adjective."""
-    m = _COMPOUND.match(tokens[i].text)
-    if not m:
-        return None
-    head = tokenize(m.group("head"))
-    if len(head) != 1:
-        return None
-    hit = gz.match(head, 0)
-    if not hit:
-        return None
-    base = _gazetteer_mention(head, 0, 1, hit[1])
-    return replace(
-        base,
-        text=tokens[i].text,
-        start=i,
-        end=i + 1,
-        modifier=True,
-        possessive=tokens[i].possessive,
-    )
+def _org_complete(words: Sequence[Token]) -> bool:
+    """Do these words already name an organisation ("Central Bank", "Government of X")?"""
+    caps = [w for w in words if w.capitalised]
+    return len(caps) >= 2 and words[-1].capitalised and any(w.lower in ORG_WORDS for w in caps)
+
+
+def _compound(tokens: Sequence[Token], m: Mention) -> Mention:
+    """ "UN-facilitated", "Iran-backed", "Haftar-led": a name inside a compound adjective, never
+    judged (the tokenizer split it into name, hyphen and participle)."""
+    j = m.end
+    if (
+        j + 1 < len(tokens)
+        and tokens[j].text == "-"
+        and tokens[j].start == tokens[j - 1].end
+        and tokens[j + 1].start == tokens[j].end
+        and tokens[j + 1].text.islower()
+    ):
+        return replace(m, end=j + 2, modifier=True, possessive=tokens[j + 1].possessive)
+    return m
+
+
+_APPOSITION_PREPS = frozenset(
+    "in near at outside around from of to into across toward towards inside".split()
+)
+
+
+def _apposition(tokens: Sequence[Token], m: Mention, before: Mention | None) -> Mention:
+    """ "fighting near Gharyan, Libya": a country after a town names where the town is, not an
+    actor, whether or not the gazetteer knows the town."""
+    k = m.start - 1
+    if m.kind != "country" or m.possessive or m.actor_form or k < 1 or tokens[k].text != ",":
+        return m
+    j = k
+    while j > 0 and tokens[j - 1].capitalised and tokens[j - 1].lower not in STOPWORDS:
+        j -= 1
+    if j == k or (before is not None and before.end > j and before.kind != "place"):
+        return m  # "Russia, China and Iran": a list of actors
+    if j == 0 or tokens[j - 1].lower not in _APPOSITION_PREPS:
+        return m
+    return replace(m, kind="place")
 
 
 _TITLE_WORDS = frozenset(
@@ -880,7 +1084,7 @@ _TITLE_WORDS = frozenset(
 
 def _name_end(tokens: Sequence[Token], j: int, limit: int = 4) -> int:
     """End of a personal name starting at ``j``: capitalised words, particles, initials."""
-    k, words = j, 0
+    k, words, initial = j, 0, False
     while k < len(tokens) and words < limit:
         t = tokens[k]
         if (
@@ -890,13 +1094,21 @@ def _name_end(tokens: Sequence[Token], j: int, limit: int = 4) -> int:
             and t.lower not in ORG_WORDS
             and t.lower not in _TITLE_WORDS
             and t.lower not in DOCUMENT_WORDS
+            # "Marine Le Pen", but not "Michael R. Pompeo Le ...": a capitalised particle
+            # belongs to the name only before the rest of it.
+            and not (
+                words
+                and t.lower in NAME_PARTICLES
+                and not (k + 1 < len(tokens) and tokens[k + 1].capitalised)
+            )
         ):
             words += 1
             k += 1
             if len(t.text) == 1 and k < len(tokens) and tokens[k].text == ".":
                 k += 1  # an initial
-            if t.possessive:
-                break
+                initial = True
+            elif initial or t.possessive:
+                break  # the surname after a middle initial ends the name
         elif (
             (t.lower in NAME_PARTICLES or re.match(r"^(?:al|el|bin|abu|abd)-\w", t.text))
             and words
@@ -935,13 +1147,33 @@ def _person(
 def _person_after_title(
     tokens: Sequence[Token], i: int, title_end: int, gz: Gazetteer
 ) -> Mention | None:
-    end = _name_end(tokens, title_end)
-    if end == title_end:
+    start = _title_complement(tokens, title_end, gz)
+    end = _name_end(tokens, start)
+    if end == start:
         return None
-    hit = gz.match(tokens, title_end)
+    hit = gz.match(tokens, start)
     if hit and hit[1].entry.kind != "person":
         return None  # "President of the United States", "Minister Russia..."
-    return _person(tokens, i, title_end, end, gz)
+    return _person(tokens, i, start, end, gz)
+
+
+def _title_complement(tokens: Sequence[Token], j: int, gz: Gazetteer) -> int:
+    """Where the name starts after a title's complement: "Special Representative [of the
+    Secretary-General] Ghassan Salamé", "Special Envoy [for Syria] Geir Pedersen"."""
+    n = len(tokens)
+    if j >= n or tokens[j].lower not in ("of", "for", "to", "on"):
+        return j
+    k = j + 1
+    if k < n and tokens[k].lower == "the":
+        k += 1
+    if k >= n:
+        return j
+    title = gz.title_at(tokens, k)
+    hit = gz.match(tokens, k)
+    end = title if title is not None else hit[0] if hit and hit[1].entry.kind != "person" else None
+    if end is None or end >= n or not tokens[end].capitalised:
+        return j
+    return end
 
 
 def _person_with_initial(tokens: Sequence[Token], i: int) -> Mention | None:
@@ -1015,4 +1247,19 @@ def surnames(mentions: Iterable[Mention]) -> dict[str, Mention]:
     for w, keys in heads.items():
         if len(keys) == 1:
             out["the " + w] = first[w]
+    return out
+
+
+def described(
+    mentions: Iterable[Mention], gz: Gazetteer, known: Mapping[str, Mention]
+) -> dict[str, Mention]:
+    """ "the junta" in a text about Burma: the one force or government of a country the text
+    names that the gazetteer describes so, unless the text itself named a junta."""
+    countries = {m.country for m in mentions if m.country}
+    out: dict[str, Mention] = {}
+    for word, entries in gz.descriptions.items():
+        found = [e for e in entries if e.country in countries]
+        if "the " + word not in known and len(found) == 1:
+            e = found[0]
+            out["the " + word] = Mention(e.key, e.name, e.kind, e.name, 0, 0, country=e.country)
     return out

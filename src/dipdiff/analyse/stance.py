@@ -38,7 +38,10 @@ from dipdiff.analyse.entities import (
     Sentence,
     Token,
     default_gazetteer,
+    described,
     find_mentions,
+    fold,
+    label_end,
     split_sentences,
     surnames,
     tokenize,
@@ -412,8 +415,15 @@ def analyze(
     speaker = gz.speaker(statement.url, statement.agency)
     sentences = split_sentences(statement.paragraphs)
     tokenized = [tokenize(s.text) for s in sentences]
-    first_pass = [find_mentions(toks, gz) for toks in tokenized]
-    known = surnames(m for ms in first_pass for m in ms)
+    # Headings ("Freedom of Movement", "Basic Services") name no actor and state no position.
+    first_pass = [
+        [] if s.heading else find_mentions(toks, gz)
+        for s, toks in zip(sentences, tokenized, strict=True)
+    ]
+    others = others_turns(statement.paragraphs)
+    named = [m for ms in first_pass for m in ms]
+    known = surnames(named)
+    known |= described(named, gz, known)
     actors: dict[str, ActorInText] = {}
     parent: dict[str, str] = {}
     places: dict[str, list[int]] = {}
@@ -449,12 +459,11 @@ def analyze(
             if not again
             else find_mentions(toks, gz, known, sentence=sent.text)
         )
-        label = _speaker_label(sent, statement.paragraphs)
-        if label:  # "SECRETARY BLINKEN:" introduces a turn of a transcript; it names no actor
-            mentions = [m for m in mentions if toks[m.start].start >= label]
+        if sent.label:  # "SECRETARY BLINKEN:", "Basic Services:" label the text; they name no actor
+            mentions = [m for m in mentions if toks[m.start].start >= sent.label]
         sigs = (
             []
-            if _not_the_speakers(sent, statement.paragraphs)
+            if sent.heading or sent.paragraph in others or _is_question(sent)
             else [
                 s
                 for s in _signals(lex, sent.text, toks)
@@ -486,6 +495,7 @@ def analyze(
                 for key, name in (
                     (m.key, m.name),
                     (m.country, gz.entries[m.country].name if m.country in gz.entries else None),
+                    (fold(m.seat), m.seat),  # "talks in Moscow": Moscow is the place
                 ):
                     if key and name:
                         places.setdefault(key, []).append(sent.index)
@@ -505,6 +515,14 @@ def analyze(
         for x, y in _ties(toks, mentions):
             if x in actors and y in actors:
                 union(x, y)
+
+    # A force and its leader are one actor in every text, named or not ("the LNA" is Haftar's).
+    for key in list(actors):
+        leader = gz.leaders.get(key)
+        if leader is not None:
+            actors[key].keys.add(leader)
+            if leader in actors:
+                union(leader, key)
 
     for sent, (mentions, sigs, _) in zip(sentences, per_sentence, strict=True):
         for s in sigs:
@@ -551,25 +569,44 @@ def analyze(
     )
 
 
-_QUESTIONER = re.compile(r"^(?:QUESTION|Q|AUDIENCE MEMBER|REPORTER)\b\s*[:.]?", re.IGNORECASE)
-_LABEL = re.compile(r"^[A-Z][A-Z.'’ -]{1,40}:")
+# A journalist's turn: "Q    Josh, ...", "QUESTION: ...", "Question: ..."; never "Qatar", "Q4".
+_QUESTIONER = re.compile(
+    r"^(?:(?:QUESTION|Q|AUDIENCE MEMBER|REPORTER|PARTICIPANT)(?:\s*:|\s|$)|Question:)"
+)
+_INTERPRETED = re.compile(
+    r"^\(?\s*(?:as interpreted|through (?:an |the )?interpreter)", re.IGNORECASE
+)
 
 
-def _speaker_label(sent: Sentence, paragraphs: Sequence[str]) -> int:
-    """Length of a transcript's speaker label at the start of this sentence's paragraph, else 0."""
-    para = " ".join(paragraphs[sent.paragraph].split()) if sent.paragraph < len(paragraphs) else ""
-    if not para or not sent.text or not para.startswith(sent.text[:20]):
-        return 0
-    m = _LABEL.match(sent.text)
-    return m.end() if m else 0
+def _is_question(sent: Sentence) -> bool:
+    return sent.text.rstrip("\"'”’)").endswith("?")
 
 
-def _not_the_speakers(sent: Sentence, paragraphs: Sequence[str]) -> bool:
-    """Questions, and journalists' turns in briefing transcripts, state no one's position."""
-    if sent.text.rstrip("\"'”’)").endswith("?"):
-        return True
-    para = paragraphs[sent.paragraph] if sent.paragraph < len(paragraphs) else ""
-    return bool(_QUESTIONER.match(para.lstrip()))
+def others_turns(paragraphs: Sequence[str]) -> frozenset[int]:
+    """The paragraphs of a transcript spoken by someone other than the statement's speaker.
+
+    A turn starts with a speaker label ("MR. EARNEST:") or a journalist's "Q" and runs on
+    through the paragraphs without a label. Journalists' turns are questions, not positions;
+    a turn "(As interpreted.)" is a foreign guest's, not the issuer's.
+    """
+    out: set[int] = set()
+    turn: str | None = None
+    interpreted: set[str] = set()
+    turns: list[str | None] = []
+    for paragraph in paragraphs:
+        text = " ".join(paragraph.split())
+        label = label_end(text)
+        if _QUESTIONER.match(text):
+            turn = "Q"
+        elif label:
+            turn = text[: label - 1].strip()
+            if _INTERPRETED.match(text[label:].strip()):
+                interpreted.add(turn)
+        turns.append(turn)
+    for n, t in enumerate(turns):
+        if t == "Q" or t in interpreted:
+            out.add(n)
+    return frozenset(out)
 
 
 def _signals(lex: Lexicon, text: str, tokens: Sequence[Token]) -> list[_Sig]:
@@ -788,7 +825,8 @@ class _Attribution:
         otherwise."""
         signal = s.match.signal
         if s.start and (
-            self.tokens[s.start - 1].possessive or self.tokens[s.start - 1].lower in _THIRD_PARTY
+            self.tokens[s.start - 1].possessive
+            or (self.tokens[s.start - 1].lower in _THIRD_PARTY and not self.own(s, c))
         ):
             # "Tehran's support for the Houthis", "its condemnation of ...": someone else's stance
             return []
@@ -823,6 +861,12 @@ class _Attribution:
                 return []  # the object is someone or somewhere else
             passed_victim = True
         return []
+
+    def own(self, s: _Sig, c: int) -> bool:
+        """ "The United States reaffirms its support": "its" is the speaker's when the speaker is
+        the subject of the clause."""
+        before = [m for m in self.mentions if m.end <= s.start and self.clause_of(m.start) == c]
+        return bool(before) and self.is_speaker(before[-1]) and before[-1].start <= s.start - 3
 
     def coordinated(self, k: int) -> list[int]:
         """ "condemn X and Y": actors joined to the target by "and", "or" or commas."""
@@ -896,7 +940,10 @@ class _Attribution:
                 and m.start - s.end <= 4
                 and _targetable(m)
             ):
-                return [k, *self.coordinated(k)] if self.governing(m, s.end) == "with" else []
+                # "our allies, together with Russia": the allies are others, not Russia
+                apart = any(t.text in ",;" for t in self.tokens[s.end : m.start])
+                partner = self.governing(m, s.end) == "with" and not apart
+                return [k, *self.coordinated(k)] if partner else []
         return []
 
     def demanded(self, s: _Sig, c: int) -> bool:
@@ -986,7 +1033,7 @@ def _ties(tokens: Sequence[Token], mentions: Sequence[Mention]) -> list[tuple[st
             if (
                 a.modifier
                 and a.kind == "person"
-                and tokens[a.start].lower.endswith("-led")
+                and tokens[a.end - 1].lower == "led"
                 and b.kind == "force"
             ):
                 out.append((a.key, b.key))
