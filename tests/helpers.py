@@ -7,6 +7,7 @@ paths import them from here (``tests/`` is on ``sys.path`` through pytest's ``py
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,19 @@ class Cli:
         return self.runner.invoke(
             app, ["--store", str(self.store), *args], env={"NO_COLOR": "1", **(env or {})}
         )
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo``; its stdout (a failing git command fails the test)."""
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def monitoring_folder(folder: Path, config: str) -> Path:
+    """A git repository with one committed ``dipdiff.toml``: where `dipdiff run --commit` runs."""
+    git(folder, "init", "-q", "-b", "main")
+    (folder / "dipdiff.toml").write_text(config, encoding="utf-8")
+    git(folder, "add", "dipdiff.toml")
+    git(folder, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "config")
+    return folder

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,16 +18,10 @@ from dipdiff.scrape.http import fetch_page, make_client, post_json
 from dipdiff.store.git import GitError, commit_paths, repo_root
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
-from helpers import SRC
+from helpers import SRC, git
 
 LIBYA = "/releases/2019/04/the-situation-in-libya/"
 READOUT = "/releases/2019/04/secretary-pompeos-call-with-un-special-representative-salame/"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
-    ).stdout
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from dipdiff.pipeline.server import Response
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
 from helpers import CASES as CASES_DIR
-from helpers import Cli
+from helpers import Cli, git, monitoring_folder
 
 CASES = CASES_DIR / "run"
 DAYS = {
@@ -51,12 +51,6 @@ def listing(*paths: str) -> Response:
     return Response(f"<html><body><h1>Press releases</h1><ul>{items}</ul></body></html>".encode())
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
-    ).stdout
-
-
 def publish(server, day: str) -> None:
     """What the two sites serve on each day of the scenario."""
     if day == "day1":
@@ -75,19 +69,15 @@ def publish(server, day: str) -> None:
 
 @pytest.fixture
 def folder(tmp_path: Path, server) -> Path:
-    git(tmp_path, "init", "-q", "-b", "main")
-    (tmp_path / "dipdiff.toml").write_text(
+    return monitoring_folder(
+        tmp_path,
         "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
         "[schedule]\nremoved_after = 1\n"
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
         'agency = "U.S. Department of State"\nselector = "li"\nlink = "a"\n'
         f'[sources.white-house]\nkind = "listing"\nurl = "{server.url("/wh/")}"\n'
         'agency = "The White House"\nselector = "li"\nlink = "a"\n',
-        encoding="utf-8",
     )
-    git(tmp_path, "add", "dipdiff.toml")
-    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "config")
-    return tmp_path
 
 
 def run(cli, folder: Path, when: str, *args: str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ClassVar
@@ -19,7 +20,7 @@ from dipdiff.cli.base import (
     reports_dir,
     store_from,
 )
-from dipdiff.errors import InputError
+from dipdiff.errors import DipdiffError, InputError
 from dipdiff.render.terminal import make_console, safe
 
 if TYPE_CHECKING:
@@ -145,6 +146,12 @@ def run(
     def fetch(st: Store) -> RunResult:
         return fetch_sources(cfg, st, clock=now, listener=monitor.LogListener(log))
 
+    post = None
+    if webhook:
+        from dipdiff.scrape.http import post_json
+
+        post = functools.partial(post_json, webhook, timeout=cfg.fetch.timeout)
+
     result = monitor.run_monitor(
         store,
         fetch,
@@ -154,6 +161,7 @@ def run(
         find_divergences=monitor.divergence_finder(),
         lock_wait=wait,
         log=log,
+        webhook=post,
     )
     if result.changed:
         where = f"; wrote {result.written.report}" if result.written else ""
@@ -161,11 +169,13 @@ def run(
         log("info", f"run {result.run.id}: {result.summary()}{where}{done}")
         for line in monitor.commit_message(result).splitlines()[2:]:
             log("info", line)
-    if webhook and result.changed:
-        from dipdiff.scrape.http import post_json
+    if result.delivery and result.delivery.error:
+        from dipdiff.store.outbox import OUTBOX
 
-        post_json(webhook, monitor.webhook_payload(result), timeout=cfg.fetch.timeout)
-        log("debug", f"posted the summary to {webhook}")
+        raise DipdiffError(
+            f"{result.delivery.error}; {result.delivery.kept} summary(ies) kept in "
+            f"{store.root / OUTBOX} for the next run"
+        )
     raise typer.Exit(result.exit_code)
 
 

@@ -23,6 +23,7 @@ from dipdiff.models import (
     StatementRef,
 )
 from dipdiff.pipeline.crosscheck import find_divergences
+from dipdiff.pipeline.notify import Delivery, Post, deliver
 from dipdiff.pipeline.report import (
     FEED_NAME,
     INDEX_NAME,
@@ -53,6 +54,7 @@ class RunReport:
     written: WrittenReport | None  # None: nothing to report that day, nothing written
     interrupted: tuple[RunRecord, ...] = ()
     commit: str | None = None
+    delivery: Delivery | None = None  # what the webhook got (None: no webhook)
 
     @property
     def changed(self) -> bool:
@@ -66,8 +68,9 @@ class RunReport:
 
     @property
     def exit_code(self) -> ExitStatus:
-        """diff(1) style: 0 nothing changed, 1 changes found, 2 a source or every page failed."""
-        if self.fetched.problems or self.all_failed:
+        """diff(1) style: 0 nothing changed, 1 changes found, 2 a source or every page failed,
+        or the webhook was not reached."""
+        if self.fetched.problems or self.all_failed or (self.delivery and self.delivery.error):
             return ExitStatus.TROUBLE
         return ExitStatus.found(self.changed)
 
@@ -96,12 +99,15 @@ def run_monitor(
     find_divergences: DivergenceFinder | None = None,
     lock_wait: float = 0.0,
     log: Log = lambda *_: None,
+    webhook: Post | None = None,
 ) -> RunReport:
-    """Fetch, record, report and (optionally) commit, all under the store's lock.
+    """Fetch, record, report, (optionally) commit and tell the webhook, under the store's lock.
 
     The run is entered in ``runs.json`` before anything is fetched and marked
     ``complete`` once its report is written, so a run killed at any point is
     found ``interrupted`` by the next one, whose report and commit include it.
+    ``webhook`` gets the run's summary when something changed, after the summaries
+    it missed before (:mod:`dipdiff.pipeline.notify`).
     """
 
     if commit:
@@ -180,7 +186,27 @@ def run_monitor(
             else:
                 log("debug", "nothing changed: no commit")
         store.end_run(record)
+        if webhook is not None:
+            result = replace(result, delivery=_tell(store, webhook, result, commit, log))
     return result
+
+
+def _tell(store: Store, webhook: Post, result: RunReport, commit: bool, log: Log) -> Delivery:
+    """The webhook gets what it missed and this run's summary; the outbox keeps the rest."""
+    payload = webhook_payload(result) if result.changed else None
+    delivery = deliver(store, webhook, payload, result.run.started_at)
+    for problem in delivery.problems:
+        log("warning", problem)
+    if delivery.delivered:
+        log("debug", f"the webhook got {delivery.delivered} summary(ies)")
+    if commit and delivery.outbox_changed:
+        what = (
+            f"webhook not reached; {delivery.kept} summary(ies) kept for the next run"
+            if delivery.error
+            else f"webhook reached; {delivery.delivered} kept summary(ies) delivered"
+        )
+        commit_paths(store.root, [store.root], f"dipdiff run {result.run.id}: {what}\n")
+    return delivery
 
 
 def _was_already(store: Store, e: Event) -> bool:

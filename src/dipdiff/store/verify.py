@@ -32,6 +32,7 @@ from dipdiff.store.layout import (
     version_name,
 )
 from dipdiff.store.meta import StatementMeta
+from dipdiff.store.outbox import Outbox
 from dipdiff.store.runs import RunLog
 from dipdiff.store.store import MAX_CHECKS, REPAIR_HINT, Store
 from dipdiff.text import content_hash
@@ -60,6 +61,7 @@ def verify(store: Store) -> list[str]:
         RunLog(store.runs_path).runs()
     except StoreError as e:
         problems.append(str(e))
+    problems += Outbox(store.root).pending()[1]
     return problems
 
 
