@@ -78,3 +78,22 @@ def test_inflections():
     assert inflections("urge") == ["urge", "urged", "urges", "urging"]
     assert inflections("call on") == ["call on", "called on", "calling on", "calls on"]
     assert "denies" in inflections("deny")
+
+
+def test_an_intensifier_belongs_to_the_signal_it_strengthens():
+    text = (
+        "We strongly condemn the attack. They condemn this raid in the strongest terms. "
+        "We condemn it."
+    )
+    found = default_lexicon().find(text)
+    assert [m.phrase for m in found] == [
+        "strongly condemn",
+        "condemn in the strongest terms",
+        "condemn",
+    ]
+    strong = found[1]
+    lo, hi = strong.extent
+    assert text[lo:hi] == "condemn this raid in the strongest terms"
+    # A phrase after the clause ended, or after another signal, is not this signal's.
+    later = default_lexicon().find("We condemn the raid. Fully rebuilt, the base reopened.")
+    assert [m.phrase for m in later] == ["condemn"]

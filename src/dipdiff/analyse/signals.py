@@ -56,6 +56,8 @@ NEGATORS = frozenset(
 )
 
 _NEGATION_WINDOW = 3
+_INTENSIFIER_REACH = 8  # words after a signal in which "in the strongest terms" still qualifies it
+_CLAUSE_END = re.compile(r"[.;!?]")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,45 @@ class SignalMatch:
     end: int
     text: str  # as written
     negated: bool = False  # "does not support", "no ceasefire"
+    intensifier: str = ""  # "strongly" (condemns), (condemns ...) "in the strongest terms"
+    intensifier_span: tuple[int, int] | None = None  # its offsets, like start and end
+
+    @property
+    def phrase(self) -> str:
+        """The signal with its intensifier: "strongly condemn", "condemn in the strongest terms"."""
+        if not self.intensifier or self.intensifier_span is None:
+            return self.signal.phrase
+        if self.intensifier_span[0] < self.start:
+            return f"{self.intensifier} {self.signal.phrase}"
+        return f"{self.signal.phrase} {self.intensifier}"
+
+    @property
+    def extent(self) -> tuple[int, int]:
+        """Offsets of the signal with its intensifier."""
+        if self.intensifier_span is None:
+            return self.start, self.end
+        return min(self.start, self.intensifier_span[0]), max(self.end, self.intensifier_span[1])
+
+
+@dataclass(frozen=True)
+class Intensifiers:
+    """Words that strengthen the signal they stand by: "strongly condemns", "condemns the attack
+    in the strongest terms" (``data/signals.toml``, ``[intensifiers]``)."""
+
+    before: frozenset[str] = frozenset()  # single words right before the signal
+    after: tuple[tuple[str, ...], ...] = ()  # phrases after it, in the same clause
+
+    @property
+    def after_by_first(self) -> dict[str, list[tuple[str, ...]]]:
+        return _by_first_word(self.after)
+
+
+@lru_cache(maxsize=8)
+def _by_first_word(phrases: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for p in sorted(phrases, key=len, reverse=True):
+        out.setdefault(p[0], []).append(p)
+    return out
 
 
 @dataclass(frozen=True)
@@ -111,9 +152,16 @@ def words_of(text: str) -> list[tuple[str, int, int]]:
 class Lexicon:
     """A set of signals, matched longest-phrase-first."""
 
-    def __init__(self, entries: Iterable[dict[str, Any]], *, where: str = "signals") -> None:
+    def __init__(
+        self,
+        entries: Iterable[dict[str, Any]],
+        *,
+        where: str = "signals",
+        intensifiers: Intensifiers | None = None,
+    ) -> None:
         self._by_first: dict[str, list[_Entry]] = {}
         self.signals: list[Signal] = []
+        self.intensifiers = intensifiers or Intensifiers()
         for n, raw in enumerate(entries):
             self._add(raw, f"{where}[{n}]")
         for bucket in self._by_first.values():
@@ -159,7 +207,7 @@ class Lexicon:
 
     def extend(self, entries: Iterable[dict[str, Any]], *, where: str = "signals.add") -> Lexicon:
         """A new lexicon with ``entries`` added (user signals from the config)."""
-        new = Lexicon([], where=where)
+        new = Lexicon([], where=where, intensifiers=self.intensifiers)
         new._by_first = {k: list(v) for k, v in self._by_first.items()}
         new.signals = list(self.signals)
         for n, raw in enumerate(entries):
@@ -184,10 +232,49 @@ class Lexicon:
             start_char, end_char = words[i][1], words[end - 1][2]
             negated = any(w in NEGATORS for w in plain[max(0, i - _NEGATION_WINDOW) : i])
             out.append(
-                SignalMatch(entry.signal, start_char, end_char, text[start_char:end_char], negated)
+                SignalMatch(
+                    entry.signal,
+                    start_char,
+                    end_char,
+                    text[start_char:end_char],
+                    negated,
+                    *self._intensifier(text, words, plain, i, end),
+                )
             )
             i = end
         return out
+
+    def _intensifier(
+        self,
+        text: str,
+        words: Sequence[tuple[str, int, int]],
+        plain: Sequence[str],
+        i: int,
+        end: int,
+    ) -> tuple[str, tuple[int, int] | None]:
+        """The intensifier of the signal at words[i:end] and its offsets: the word right before
+        it, or a phrase after it before the clause ends ("condemns this attack in the strongest
+        terms")."""
+        before, after = self.intensifiers.before, self.intensifiers.after_by_first
+        if (
+            i
+            and plain[i - 1] in before
+            and not _CLAUSE_END.search(text, words[i - 1][2], words[i][1])
+        ):
+            return plain[i - 1], (words[i - 1][1], words[i - 1][2])
+        if not after:
+            return "", None
+        stop = _CLAUSE_END.search(text, words[end - 1][2])
+        limit = stop.start() if stop else len(text)
+        for j in range(end, min(len(words), end + _INTENSIFIER_REACH)):
+            if words[j][1] > limit:
+                break
+            for phrase in after.get(plain[j], ()):
+                if tuple(plain[j : j + len(phrase)]) == phrase:
+                    return " ".join(phrase), (words[j][1], words[j + len(phrase) - 1][2])
+            if plain[j] in self._by_first and self._match_at(plain, j) is not None:
+                break  # another signal: what follows intensifies that one
+        return "", None
 
     def _match_at(self, plain: Sequence[str], i: int) -> _Entry | None:
         for entry in self._by_first.get(plain[i], ()):
@@ -206,7 +293,13 @@ class Lexicon:
 def default_lexicon() -> Lexicon:
     """The lexicon shipped with dipdiff (``data/signals.toml``)."""
     data = resources.files("dipdiff").joinpath("data", "signals.toml").read_text(encoding="utf-8")
-    return Lexicon(tomllib.loads(data)["signal"], where="data/signals.toml: signal")
+    table = tomllib.loads(data)
+    raw = table.get("intensifiers", {})
+    intensifiers = Intensifiers(
+        frozenset(raw.get("before", [])),
+        tuple(tuple(w for w, _, _ in words_of(p)) for p in raw.get("after", [])),
+    )
+    return Lexicon(table["signal"], where="data/signals.toml: signal", intensifiers=intensifiers)
 
 
 def lexicon(extra: Iterable[dict[str, Any]] | None = None) -> Lexicon:
