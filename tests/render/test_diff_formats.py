@@ -71,7 +71,10 @@ def test_json_extends_the_contract(cli, tmp_path):
         "signals_removed",
         "moved",
     }
-    assert edit["flags"] == ["negation", "modality"] and edit["significance"] == "substantive"
+    # "an immediate ceasefire" -> "a ceasefire": the intensifier went, the signal changed.
+    assert edit["flags"] == ["negation", "modality", "signal"]
+    assert edit["significance"] == "substantive"
+    assert edit["signals_removed"] == ["immediate ceasefire"] and edit["signals"] == ["ceasefire"]
     body_a = "".join(p + "\n" for p in A.strip().split("\n\n"))
     assert body_a[edit["a_start"] : edit["a_end"]] == edit["old"]
     assert doc["summary"]["move"] == 1 and doc["summary"]["flags"]["negation"] == 1

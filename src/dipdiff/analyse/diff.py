@@ -29,7 +29,10 @@ from difflib import SequenceMatcher
 from itertools import chain
 from typing import Any
 
+from dipdiff.analyse.entities import default_gazetteer, find_mentions, fold
+from dipdiff.analyse.entities import tokenize as name_tokens
 from dipdiff.analyse.signals import NEGATORS, Lexicon, lexicon
+from dipdiff.analyse.values import DATE, NUMBER_WORDS, date_key, figures, number_key, quantities
 from dipdiff.models import Statement
 from dipdiff.text import canonical, comparable
 
@@ -48,6 +51,10 @@ _NEAR_IN_PLACE = 0.3  # ... and for two paragraphs standing in the same place
 _MOVE_MIN_WORDS = 3  # shorter paragraphs ("###", "Begin text:") are never reported as moved
 _SMALL = 400  # tokens per side up to which a plain SequenceMatcher is cheap
 _DF_CAP = 64  # words in more paragraphs than this are skipped when looking for near matches
+_RESPELT = 0.8  # spelling similarity from which two words are one word respelt
+_NAME_CONTEXT = 40  # characters read around an edit to identify the names in it
+_SIGNAL_CONTEXT = 100  # characters read before an edit for the signals it touches
+_FRAME_CHUNKS = 4  # whitespace-separated chunks one token can span: a date ("23rd of July 2022")
 
 
 @dataclass(frozen=True)
@@ -297,7 +304,8 @@ _INVIS = "\u00ad\u200b\u200c\u200d\u2060\ufeff\ufffc"
 _W = rf"[\w{_INVIS}]"
 
 _TOKEN = re.compile(
-    rf"""\d+(?:[.,:/]\d+)*%?(?!{_W})       # numbers: 12,300  3.5  9/11  65%
+    rf"""(?=[JFMASOND\d])(?P<date>{DATE})  # dates, one token each: July 23, 2022  23 July  Jan.
+      | (?P<number>\d+(?:[.,:/]\d+)*%?(?!{_W}))  # numbers: 12,300  3.5  9/11  65%
       | (?:[^\W\d_]\.){{2,}}                # abbreviations: U.S.  U.N.
       | {_W}+(?:[’'\-\u2010\u2011]{_W}+)*   # words, with inner apostrophes and hyphens
       | [^\w\s{_INVIS}]                     # one punctuation mark
@@ -323,19 +331,37 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-def _spans(text: str, granularity: str) -> list[tuple[int, int]]:
-    """Token spans (start, end) without whitespace; gaps between them are whitespace."""
+def _tokens(text: str, granularity: str) -> tuple[_Spans, list[str]]:
+    """Token spans (start, end) without whitespace, and the keys the alignment compares.
+
+    Gaps between the spans are whitespace. A word's key is its case-folded form, a date's and a
+    number's their value ("July 23, 2022" and "2022-07-23" are one key, "eighty-five" and "85"
+    another), so a reformatted date or number aligns as unchanged text and shows as cosmetic.
+    """
     if granularity == "word":
-        return [m.span() for m in _TOKEN.finditer(text)]
+        spans: _Spans = []
+        keys: list[str] = []
+        for m in _TOKEN.finditer(text):
+            spans.append(m.span())
+            keys.append(_key(m))
+        return spans, keys
     if granularity == "sentence":
-        return [m.span() for m in _SENTENCE.finditer(text)]
-    return [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*\S)?", text, re.DOTALL)]
+        spans = [m.span() for m in _SENTENCE.finditer(text)]
+    else:
+        spans = [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*\S)?", text, re.DOTALL)]
+    return spans, [comparable(text[s:e]) for s, e in spans]
 
 
-def _key(token: str) -> str:
-    if token.isascii():
-        return token.lower()
-    return comparable(token)
+def _key(m: re.Match[str]) -> str:
+    token = m.group()
+    kind = m.lastgroup
+    if kind == "date":
+        value = date_key(token)
+        return "date " + value if value else token.lower()
+    key = token.lower() if token.isascii() else comparable(token)
+    if kind == "number" or key in NUMBER_WORDS or "-" in key:
+        return number_key(key) or key
+    return key
 
 
 @dataclass
@@ -396,9 +422,9 @@ def _pair_diff(a: str, a_base: int, b: str, b_base: int, granularity: str) -> _P
 def _common_frame(a: str, b: str) -> tuple[int, int]:
     """Lengths of an unchanged head and tail to leave out of the token diff.
 
-    Each stops one whole whitespace-separated chunk short of the first (last) difference, so
-    that the middle starts and ends with an unchanged token and diffs exactly as it would
-    inside the whole text.
+    Each stops whole whitespace-separated chunks short of the first (last) difference, as many
+    as one token can span ("23rd of July 2022"), so that the middle starts and ends with an
+    unchanged token and diffs exactly as it would inside the whole text.
     """
     n = min(len(a), len(b))
     p = 0
@@ -409,10 +435,11 @@ def _common_frame(a: str, b: str) -> tuple[int, int]:
     k = min(p, n) - 1
     while k >= 0 and not a[k].isspace():  # the chunk the difference is in
         k -= 1
-    while k >= 0 and a[k].isspace():
-        k -= 1
-    while k >= 0 and not a[k].isspace():  # one whole unchanged chunk
-        k -= 1
+    for _ in range(_FRAME_CHUNKS):  # whole unchanged chunks: a token spans up to four
+        while k >= 0 and a[k].isspace():
+            k -= 1
+        while k >= 0 and not a[k].isspace():
+            k -= 1
     lo = k + 1 if k >= 0 else 0
     s, la, lb = 0, len(a), len(b)
     while s + 64 <= n - lo and a[la - s - 64 : la - s] == b[lb - s - 64 : lb - s]:
@@ -422,10 +449,11 @@ def _common_frame(a: str, b: str) -> tuple[int, int]:
     k = len(a) - s
     while k < len(a) and not a[k].isspace():
         k += 1
-    while k < len(a) and a[k].isspace():
-        k += 1
-    while k < len(a) and not a[k].isspace():
-        k += 1
+    for _ in range(_FRAME_CHUNKS):
+        while k < len(a) and a[k].isspace():
+            k += 1
+        while k < len(a) and not a[k].isspace():
+            k += 1
     hi = len(a) - k if k < len(a) else 0
     if lo + hi > n:
         return 0, 0
@@ -433,10 +461,8 @@ def _common_frame(a: str, b: str) -> tuple[int, int]:
 
 
 def _pair_diff_tokens(a: str, b: str, granularity: str) -> _PairDiff:
-    sa, sb = _spans(a, granularity), _spans(b, granularity)
-    key = _key if granularity == "word" else comparable
-    ka = [key(a[s:e]) for s, e in sa]
-    kb = [key(b[s:e]) for s, e in sb]
+    sa, ka = _tokens(a, granularity)
+    sb, kb = _tokens(b, granularity)
     pieces: list[_Op] = []
     if not sa or not sb:
         if a != b:
@@ -687,7 +713,71 @@ def _merge_short_gaps(
                 prev[0] = _edit_tag(prev[1], prev[2], prev[3], prev[4])
                 continue
         out.append(op)
+    out = _rewrite_sentences(out, words, keys, b_keys, text, spans, b, b_spans)
     return _rewrite_as_one(out, words, b_keys, text, spans, b, b_spans)
+
+
+_SENTENCE_MARKS = frozenset(".!?")
+
+
+def _rewrite_sentences(
+    ops: list[list[Any]],
+    words: Callable[..., int],
+    keys: list[str],
+    b_keys: list[str],
+    text: str,
+    spans: _Spans,
+    b: str,
+    b_spans: _Spans,
+) -> list[list[Any]]:
+    """A sentence most of whose words changed is one replacement, from its first edit to its
+    last, not scattered word edits around the few words that survived. Edits that reach into
+    other sentences (one deleted, one added) stay as they are."""
+    out: list[list[Any]] = []
+    sentence: list[list[Any]] = []
+
+    def flush() -> None:
+        edits = [k for k, o in enumerate(sentence) if o[0] != "equal"]
+        if len(edits) >= 2:
+            first, last = sentence[edits[0]], sentence[edits[-1]]
+            total = words(sentence[0][1], sentence[-1][2]) + words(
+                sentence[0][3], sentence[-1][4], b_keys
+            )
+            changed = sum(
+                words(o[1], o[2]) + words(o[3], o[4], b_keys) for o in sentence if o[0] != "equal"
+            )
+            if (
+                2 * changed > total
+                and _SENTENCE_MARKS.isdisjoint(keys[first[1] : last[2] - 1])
+                and _SENTENCE_MARKS.isdisjoint(b_keys[first[3] : last[4] - 1])
+                and not _breaks(text, spans, first[1] + 1, last[2] - 1)
+                and not _breaks(b, b_spans, first[3] + 1, last[4] - 1)
+            ):
+                one = ["replace", first[1], last[2], first[3], last[4]]
+                sentence[edits[0] : edits[-1] + 1] = [one]
+        for o in sentence:  # the pieces of an equal run cut at sentence ends join again
+            if out and o[0] == out[-1][0] == "equal":
+                out[-1][2], out[-1][4] = o[2], o[4]
+            else:
+                out.append(o)
+        sentence.clear()
+
+    for op in ops:
+        if op[0] != "equal":
+            sentence.append(op)
+            continue
+        start = op[1]
+        for t in range(op[1], op[2]):
+            if keys[t] in _SENTENCE_MARKS:
+                sentence.append(
+                    ["equal", start, t + 1, op[3] + start - op[1], op[3] + t + 1 - op[1]]
+                )
+                flush()
+                start = t + 1
+        if start < op[2]:
+            sentence.append(["equal", start, op[2], op[3] + start - op[1], op[4]])
+    flush()
+    return out
 
 
 def _word_prefix(keys: list[str]) -> list[int]:
@@ -1133,17 +1223,6 @@ _CONTRACTED_MODAL = {
     "mightn't": "might",
 }
 
-NUMBER_WORDS = frozenset(
-    """
-zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
-sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
-thousand million millions billion billions trillion dozen dozens first second third fourth fifth
-half quarter january february march april may june july august september october november december
-monday tuesday wednesday thursday friday saturday sunday percent
-""".split()
-) - {"may", "march", "second"}
-
-_DIGIT = re.compile(r"\d")
 _FLAG_WORD = re.compile(r"[\w’'\-]+")
 _SENTENCE_END = re.compile(r"[.!?:;\"“”]\s*$|^\s*$")
 
@@ -1157,7 +1236,8 @@ def _cosmetic(old: str, new: str) -> bool:
     co, cn = comparable(old), comparable(new)
     if co == cn:
         return True
-    return _letters(co) == _letters(cn)
+    # Letters and digits alike, and the numbers' values too: "12,300" is "12300", "1.5" not "15".
+    return _letters(co) == _letters(cn) and figures(co) == figures(cn)
 
 
 def _letters(text: str) -> str:
@@ -1174,25 +1254,99 @@ def _modals(words: list[str]) -> Counter[str]:
     )
 
 
-def _numbers(words: list[str]) -> Counter[str]:
-    return Counter(w for w in words if w in NUMBER_WORDS or _DIGIT.search(w))
-
-
-def _entities(text: str, lo: int, hi: int) -> list[str]:
-    """Capitalised words (not merely opening a sentence) and acronyms in text[lo:hi], in order."""
+def _entities(text: str, lo: int, hi: int) -> tuple[list[str], list[tuple[int, str]]]:
+    """Capitalised words and acronyms in text[lo:hi], in order: those inside a sentence, and
+    (with their offsets) those opening one, which are names only if :class:`_Names` says so."""
     out: list[str] = []
+    openers: list[tuple[int, str]] = []
     for m in _FLAG_WORD.finditer(text, lo, hi):
         w = m.group()
         if not w[:1].isupper() or w.casefold() in STOPWORDS or w.casefold() in MODALS:
             continue
         sentence_start = _SENTENCE_END.search(text[max(0, m.start() - 3) : m.start()]) is not None
         if sentence_start and not (len(w) > 1 and w.isupper()):
-            continue
-        out.append(canonical(w))
-    return out
+            openers.append((m.start(), canonical(w)))
+        else:
+            out.append(canonical(w))
+    return out, openers
 
 
-def _entities_changed(old: list[str], new: list[str]) -> bool:
+class _Names:
+    """Who one side of an edit names, read as :mod:`dipdiff.analyse.entities` reads a statement
+    (gazetteer names and aliases, the person and organisation rules) in a window around the
+    edit. Looked up on first use only: most edits are decided before a name needs identifying.
+    """
+
+    def __init__(self, text: str, lo: int, hi: int) -> None:
+        self.text, self.lo, self.hi = text, lo, hi
+        self._known: dict[str, str] | None = None  # folded word of a gazetteer name -> its entry
+        self._named: list[tuple[int, int]] = []  # spans of every name that overlaps the edit
+
+    def _scan(self) -> dict[str, str]:
+        if self._known is not None:
+            return self._known
+        w_lo = max(0, self.text.rfind(" ", 0, max(0, self.lo - _NAME_CONTEXT)) + 1)
+        w_hi = self.text.find(" ", min(len(self.text), self.hi + _NAME_CONTEXT))
+        w_hi = len(self.text) if w_hi < 0 else w_hi
+        tokens = name_tokens(self.text[w_lo:w_hi])
+        gz = default_gazetteer()
+        inside = [w_lo + t.start < self.hi and w_lo + t.end > self.lo for t in tokens]
+        self._known = {}
+        i = 0
+        while i < len(tokens):  # gazetteer names, also inside a name the rules found
+            hit = gz.match(tokens, i) if tokens[i].capitalised else None
+            if hit is None:
+                i += 1
+                continue
+            end, phrase = hit
+            for k in range(i, end):
+                if inside[k]:
+                    self._known[fold(tokens[k].text)] = phrase.entry.key
+            i = end
+        for m in find_mentions(tokens, gz):
+            if any(inside[m.start : m.end]):
+                self._named.append((w_lo + tokens[m.start].start, w_lo + tokens[m.end - 1].end))
+        return self._known
+
+    def key(self, word: str) -> str | None:
+        """The gazetteer entry that ``word``, in this edit, is (part of) the name of."""
+        return self._scan().get(fold(word))
+
+    def is_name(self, pos: int) -> bool:
+        """Is the word at ``pos`` part of a name: a gazetteer name, a person, an organisation?"""
+        self._scan()
+        return any(a <= pos < b for a, b in self._named)
+
+
+def _entity_changed(
+    actx: tuple[str, int, int], bctx: tuple[str, int, int], na: _Names, nb: _Names
+) -> bool:
+    old, old_openers = _entities(*actx)
+    new, new_openers = _entities(*bctx)
+    if _names_changed(old, new, na, nb):
+        return True
+    if not old_openers and not new_openers:
+        return False
+    # A word opening a sentence is capitalised anyway: it counts when it is a known name, or
+    # the old spelling of one ("Lichtenstein:" -> "Liechtenstein:").
+    old_names = [w for pos, w in old_openers if na.is_name(pos)]
+    new_names = [w for pos, w in new_openers if nb.is_name(pos)]
+    old += old_names + [
+        w
+        for _, w in old_openers
+        if w not in old_names
+        and any(_respelled(w.casefold(), n.casefold(), na, nb) for n in new_names)
+    ]
+    new += new_names + [
+        w
+        for _, w in new_openers
+        if w not in new_names
+        and any(_respelled(o.casefold(), w.casefold(), na, nb) for o in old_names)
+    ]
+    return _names_changed(old, new, na, nb)
+
+
+def _names_changed(old: list[str], new: list[str], na: _Names, nb: _Names) -> bool:
     """Names added, removed or swapped; a respelt name ("Lichtenstein") is not a new name."""
     if old == new:
         return False
@@ -1203,29 +1357,31 @@ def _entities_changed(old: list[str], new: list[str]) -> bool:
     if len(removed) != len(added):
         return True
     for o in removed:
-        match = next((n for n in added if _respelled(o.casefold(), n.casefold())), None)
+        match = next((n for n in added if _respelled(o.casefold(), n.casefold(), na, nb)), None)
         if match is None:
             return True
         added.remove(match)
     return False
 
 
-def _signal_keys(lex: _Lazy, text: str, lo: int, hi: int) -> Counter[tuple[str, bool]]:
-    """Signals overlapping text[lo:hi], with 3 words after it (a new "not" negates what follows)."""
+def _signal_keys(lex: _Lazy, text: str, lo: int, hi: int) -> Counter[tuple[str, str, bool]]:
+    """Signals overlapping text[lo:hi], with 3 words after it (a new "not" negates what follows):
+    (phrase with its intensifier, the lexicon's phrase, negated)."""
     ext = hi
     for _ in range(3):
         m = _FLAG_WORD.search(text, ext)
         if not m:
             break
         ext = m.end()
-    # Back far enough for a phrase that starts before the edit ("call on all parties").
-    window_lo = max(0, text.rfind(" ", 0, max(0, lo - 30)) + 1)
+    # Back far enough for a phrase that starts before the edit ("call on all parties") and for a
+    # signal whose intensifier the edit touches ("condemns this attack in the strongest terms").
+    window_lo = max(0, text.rfind(" ", 0, max(0, lo - _SIGNAL_CONTEXT)) + 1)
     found = lex.get().find(text[window_lo:ext])
-    out: Counter[tuple[str, bool]] = Counter()
+    out: Counter[tuple[str, str, bool]] = Counter()
     for s in found:
-        start, end = s.start + window_lo, s.end + window_lo
+        start, end = (x + window_lo for x in s.extent)
         if start < ext and end > lo:
-            out[(s.signal.phrase, s.negated)] += 1
+            out[(s.phrase, s.signal.phrase, s.negated)] += 1
     return out
 
 
@@ -1246,18 +1402,20 @@ def _finish(
         flags.append("negation")
     if _modals(wo) != _modals(wn):
         flags.append("modality")
-    if _numbers(wo) != _numbers(wn):
+    if quantities(old, wo) != quantities(new, wn):
         flags.append("number")
-    if _entities_changed(_entities(*actx), _entities(*bctx)):
+    na, nb = _Names(*actx), _Names(*bctx)
+    if _entity_changed(actx, bctx, na, nb):
         flags.append("entity")
     sa = _signal_keys(lex, *actx)
     sb = _signal_keys(lex, *bctx)
-    removed = tuple(dict.fromkeys(("not " if neg else "") + p for p, neg in (sa - sb).elements()))
-    added = tuple(dict.fromkeys(("not " if neg else "") + p for p, neg in (sb - sa).elements()))
-    signals = tuple(dict.fromkeys(p.removeprefix("not ") for p in removed + added))
+    gone, came = list((sa - sb).elements()), list((sb - sa).elements())
+    removed = tuple(dict.fromkeys(("not " if neg else "") + p for p, _, neg in gone))
+    added = tuple(dict.fromkeys(("not " if neg else "") + p for p, _, neg in came))
+    signals = tuple(dict.fromkeys(base for _, base, _ in gone + came))
     if signals:
         flags.append("signal")
-    significance = "substantive" if flags else _minor_or_substantive(wo, wn)
+    significance = "substantive" if flags else _minor_or_substantive(wo, wn, na, nb)
     return replace(
         c,
         significance=significance,
@@ -1268,7 +1426,7 @@ def _finish(
     )
 
 
-def _minor_or_substantive(wo: list[str], wn: list[str]) -> str:
+def _minor_or_substantive(wo: list[str], wn: list[str], na: _Names, nb: _Names) -> str:
     """minor: only function words change, or content words are respelled; else substantive."""
     removed = Counter(w for w in wo if w not in STOPWORDS) - Counter(
         w for w in wn if w not in STOPWORDS
@@ -1285,14 +1443,20 @@ def _minor_or_substantive(wo: list[str], wn: list[str]) -> str:
     if len(olds) != len(news) or len(olds) > 3:
         return "substantive"
     for o in olds:  # every changed word must be a respelling of one on the other side
-        match = next((n for n in news if _respelled(o, n)), None)
+        match = next((n for n in news if _respelled(o, n, na, nb)), None)
         if match is None:
             return "substantive"
         news.remove(match)
     return "minor"
 
 
-def _respelled(o: str, n: str) -> bool:
-    if o.replace("-", "") == n.replace("-", ""):
+def _respelled(o: str, n: str, na: _Names, nb: _Names) -> bool:
+    """One word spelt two ways ("Lichtenstein", "Salame"). Two different names of the gazetteer
+    never are, however alike they look ("Niger", "Nigeria"): the spelling decides only when at
+    most one of the two is a known name."""
+    if o.replace("-", "") == n.replace("-", "") or fold(o) == fold(n):
         return True
-    return len(o) >= 4 and len(n) >= 4 and SequenceMatcher(None, o, n).ratio() >= 0.8
+    if len(o) < 4 or len(n) < 4 or SequenceMatcher(None, o, n).ratio() < _RESPELT:
+        return False
+    ko, kn = na.key(o), nb.key(n)
+    return ko is None or kn is None or ko == kn
