@@ -368,11 +368,12 @@ def _source(name: str, table: dict[str, Any], path: str) -> SourceConfig:
 def _check_selector(selector: str, where: str, key: str, path: str) -> None:
     if not selector:
         return
-    import soupsieve  # lazy: only configs with selectors pay for it (it comes with beautifulsoup4)
+    # The extractor's own compiler, so that a selector accepted here is one pages are read with.
+    from lxml.cssselect import CSSSelector  # lazy: only configs with selectors pay for it
 
     try:
-        soupsieve.compile(selector)
-    except Exception as e:  # noqa: BLE001 - soupsieve raises several types
+        CSSSelector(selector, translator="html")
+    except Exception as e:  # noqa: BLE001 - cssselect and lxml raise several types
         reason = str(e).splitlines()[0]
         raise ConfigError(
             f"{where}: {key!r}: bad CSS selector {selector!r} ({reason})", path=path

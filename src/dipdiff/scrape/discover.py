@@ -25,7 +25,17 @@ from lxml import etree
 from dipdiff.config import ExtractRules, SourceConfig
 from dipdiff.errors import ExtractError
 from dipdiff.models import Statement
-from dipdiff.scrape.extract import decode_html, paragraphs_of, parse, parse_date
+from dipdiff.scrape.extract import (
+    body_of,
+    decode_html,
+    paragraphs_of,
+    parse,
+    parse_date,
+    remove,
+    select,
+    select_one,
+    text_of,
+)
 from dipdiff.text import canonical, clean
 
 _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
@@ -145,34 +155,34 @@ def parse_listing(
     next_page: str = "",
 ) -> Discovery:
     """Statement links from a listing page: one per ``selector`` match (every link without one)."""
-    soup = parse(html)
+    root = parse(html)
     items: list[Item] = []
-    blocks = soup.select(selector) if selector else [soup]
+    blocks = select(root, selector) if selector else [root]
     for block in blocks:
         anchors = (
-            block.select(link or "a[href]")
+            select(block, link or "a[href]")
             if not selector
-            else [block.select_one(link or "a[href]")]
+            else [select_one(block, link or "a[href]", inside=True)]
         )
         for a in anchors:
             if a is None or not a.get("href"):
                 continue
-            href = urljoin(base_url, str(a["href"]).strip())
+            href = urljoin(base_url, str(a.get("href")).strip())
             if not href.startswith(("http://", "https://")):
                 continue
             published = None
             if item_date:
-                d = block.select_one(item_date)
+                d = select_one(block, item_date, inside=bool(selector))
                 if d is not None:
-                    published = parse_date(str(d.get("datetime") or d.get_text(" ")))
+                    published = parse_date(str(d.get("datetime") or text_of(d, " ")))
             items.append(
-                Item(url=_strip_fragment(href), title=clean(a.get_text(" ")), published=published)
+                Item(url=_strip_fragment(href), title=clean(text_of(a, " ")), published=published)
             )
     nxt: tuple[str, ...] = ()
     if next_page:
-        a = soup.select_one(next_page)
+        a = select_one(root, next_page)
         if a is not None and a.get("href"):
-            nxt = (urljoin(base_url, str(a["href"])),)
+            nxt = (urljoin(base_url, str(a.get("href"))),)
     return Discovery(tuple(items), nxt)
 
 
@@ -306,19 +316,19 @@ def feed_statement(
     """
     if not html.strip():
         return None
-    soup = parse(html)
+    root = parse(html)
     for sel in FEED_REMOVE + tuple((rules or ExtractRules()).remove):
         try:
-            found = soup.select(sel)
+            found = select(root, sel)
         except Exception:  # noqa: BLE001, S112 - selectors are checked at config load; stay safe
             continue
         for el in found:
-            el.decompose()
+            remove(el)
     drops = list(FEED_DROP) + [re.compile(p) for p in (rules or ExtractRules()).drop_paragraphs]
-    root = soup.body or soup
+    body = body_of(root)
     paragraphs = [
         p
-        for p in paragraphs_of(root)
+        for p in paragraphs_of(body if body is not None else root)
         if re.search(r"\w", p) and not any(d.search(p) for d in drops)
     ]
     if (
@@ -457,8 +467,10 @@ def parse_content_item(
         )
     if not isinstance(body, str) or not body.strip():
         raise ExtractError(url, "the content item has no details.body")
+    root = parse(body)
+    found = body_of(root)
     paragraphs = tuple(
-        p for p in paragraphs_of(parse(body).body or parse(body)) if re.search(r"\w", p)
+        p for p in paragraphs_of(found if found is not None else root) if re.search(r"\w", p)
     )
     orgs = _dig(data, "links.organisations")
     org = (
@@ -493,7 +505,7 @@ def parse_content_item(
     return ContentItem(
         statement=statement,
         change_notes=tuple(sorted(notes)),
-        withdrawn=clean(parse(withdrawn).get_text(" ")) if isinstance(withdrawn, str) else None,
+        withdrawn=clean(text_of(parse(withdrawn), " ")) if isinstance(withdrawn, str) else None,
     )
 
 

@@ -3,19 +3,28 @@
 The extractor tries site rules first (CSS selectors for title, date, body and
 chrome to remove), then a generic strategy that picks the densest block of
 paragraph text. It never touches the network, the filesystem or the clock.
+
+Pages are parsed by lxml (libxml2's HTML parser) and selectors run as XPath compiled
+once each (``lxml.cssselect``): a 40 KB page takes about a millisecond, where building a
+BeautifulSoup tree of it took ten times as long. The helpers below (:func:`parse`,
+:func:`select`, :func:`text_of`, :func:`remove`) are what :mod:`dipdiff.scrape.discover`
+uses for listing pages and feed items too: one HTML engine, one selector dialect.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup, Comment, Doctype, Tag
-from bs4.element import CData, Declaration, NavigableString, ProcessingInstruction
+from lxml import etree
+from lxml import html as lxml_html
+from lxml.cssselect import CSSSelector
 
 from dipdiff.config import ExtractRules
 from dipdiff.errors import ExtractError
@@ -116,7 +125,8 @@ _BLOCK_TAGS = frozenset(
     "summary table tbody td tfoot th thead tr ul".split()
 )
 
-_SKIP_STRINGS = (Comment, Doctype, CData, Declaration, ProcessingInstruction)
+# Elements whose content is code or markup, not the page's text.
+_NO_TEXT = frozenset({"script", "style", "template"})
 _HAS_WORD = re.compile(r"\w")
 
 # Pages that a server returns with 200 but that are not the statement.
@@ -225,8 +235,82 @@ def _repaired(text: str) -> str:
     return clean(text)
 
 
-def parse(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "lxml")
+if TYPE_CHECKING:
+    from lxml.etree import _Element as Element
+
+
+def parse(html: str) -> Element:
+    """The page's ``<html>`` element (an empty one for an empty or unparseable page)."""
+    # As bytes with the encoding named: a page decoded to text may still declare another
+    # encoding (``<?xml encoding=...?>``, ``<meta charset>``), which lxml would otherwise obey.
+    data = html.encode("utf-8", "replace")
+    try:
+        return lxml_html.document_fromstring(data, parser=lxml_html.HTMLParser(encoding="utf-8"))
+    except (etree.ParserError, ValueError):
+        return etree.Element("html")
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(selector: str) -> CSSSelector:
+    return CSSSelector(selector, translator="html")
+
+
+def select(el: Element, selector: str, *, inside: bool = False) -> list[Element]:
+    """Elements matching a CSS selector, in document order: ``el`` and its descendants, or
+    with ``inside`` its descendants only. A bad selector raises (the caller decides)."""
+    found = cast("list[Element]", _compiled(selector)(el))
+    return [e for e in found if e is not el] if inside else found
+
+
+def select_one(el: Element, selector: str, *, inside: bool = False) -> Element | None:
+    found = select(el, selector, inside=inside)
+    return found[0] if found else None
+
+
+def body_of(root: Element) -> Element | None:
+    return next(root.iter("body"), None)
+
+
+def remove(el: Element) -> None:
+    """Take an element out of the page, keeping the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        before = el.getprevious()
+        if before is not None:
+            before.tail = (before.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _is_element(node: Element) -> bool:
+    """Not a comment or a processing instruction (their ``tag`` is a function)."""
+    tag: object = node.tag
+    return isinstance(tag, str)
+
+
+def _strings(el: Element) -> Iterator[str]:
+    """The text of ``el`` piece by piece; scripts, styles and templates inside it say nothing."""
+    if not any(d is not el for d in el.iter(*_NO_TEXT)):
+        yield from cast("Iterator[str]", el.itertext())
+        return
+    if el.text:
+        yield el.text
+    for child in el:
+        if _is_element(child) and child.tag not in _NO_TEXT:
+            yield from _strings(child)
+        if child.tail:
+            yield child.tail
+
+
+def text_of(el: Element, separator: str = "", *, strip: bool = False) -> str:
+    """All the text inside ``el``, its pieces joined by ``separator`` (each stripped, and the
+    empty ones left out, with ``strip``)."""
+    if strip:
+        return separator.join(t for t in (s.strip() for s in _strings(el)) if t)
+    return separator.join(_strings(el))
 
 
 def extract(
@@ -238,14 +322,14 @@ def extract(
     source: str = "",
 ) -> Statement:
     """Extract the statement from a page. Raises :class:`ExtractError` when there is none."""
-    soup = parse(html)
+    root = parse(html)
     rule_sets = [r for r in (rules, KNOWN_RULES) if r is not None]
 
-    title = _first_title(soup, rule_sets)
-    published = _first_date(soup, rule_sets)
-    found_agency = agency or _first_agency(soup, rule_sets) or _agency_from_url(url)
+    title = _first_title(root, rule_sets)
+    published = _first_date(root, rule_sets)
+    found_agency = agency or _first_agency(root, rule_sets) or _agency_from_url(url)
 
-    body_el = _find_body(soup, rule_sets)
+    body_el = _find_body(root, rule_sets)
     if body_el is None:
         raise ExtractError(url or "<page>", "no statement text found on the page")
     # Chrome is removed inside the body only: on malformed pages lxml can nest the
@@ -253,11 +337,11 @@ def extract(
     for r in rule_sets:
         for sel in r.remove:
             try:
-                found = body_el.select(sel)
+                found = select(body_el, sel, inside=True)
             except Exception:  # noqa: BLE001, S112 - a bad selector in user rules must not crash a run
                 continue
             for el in found:
-                el.decompose()
+                remove(el)
     drop = [re.compile(p) for r in rule_sets for p in r.drop_paragraphs]
     paragraphs = [
         p
@@ -296,7 +380,7 @@ def blocked_reason(html: str, statement: Statement | None) -> str | None:
     return None
 
 
-def paragraphs_of(el: Tag) -> list[str]:
+def paragraphs_of(el: Element) -> list[str]:
     """Split an element into paragraphs at block boundaries; inline markup is flattened."""
     out: list[str] = []
     buf: list[str] = []
@@ -310,74 +394,78 @@ def paragraphs_of(el: Tag) -> list[str]:
                 out.append(text)
             buf.clear()
 
-    def walk(node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if not isinstance(child, _SKIP_STRINGS):
-                    buf.append(str(child))
-            elif isinstance(child, Tag):
-                if child.name in _BLOCK_TAGS:
+    def walk(node: Element) -> None:
+        if node.text:
+            buf.append(node.text)
+        for child in node:
+            if _is_element(child):
+                if child.tag in _BLOCK_TAGS:
                     flush()
                     walk(child)
                     flush()
                 else:
                     walk(child)
+            if child.tail:
+                buf.append(child.tail)
 
     walk(el)
     flush()
     return out
 
 
-def _select_text(soup: BeautifulSoup, selectors: Iterable[str]) -> str | None:
+def _select_text(root: Element, selectors: Iterable[str]) -> str | None:
     for sel in selectors:
         try:
-            el = soup.select_one(sel)
+            el = select_one(root, sel)
         except Exception:  # noqa: BLE001, S112 - a bad selector in user rules must not crash a run
             continue
         if el is None:
             continue
-        value = el.get("content") or el.get("datetime") if el.name in ("meta", "time") else None
-        text = clean(str(value) if value else el.get_text(" "))
+        value = el.get("content") or el.get("datetime") if el.tag in ("meta", "time") else None
+        text = clean(str(value) if value else text_of(el, " "))
         if text:
             return text
     return None
 
 
-def _first_title(soup: BeautifulSoup, rule_sets: Sequence[ExtractRules]) -> str:
+def _first_title(root: Element, rule_sets: Sequence[ExtractRules]) -> str:
     for r in rule_sets:
-        t = _select_text(soup, r.title)
+        t = _select_text(root, r.title)
         if t:
             return t
     for sel in ('meta[property="og:title"]', 'meta[name="twitter:title"]', "h1"):
-        t = _select_text(soup, [sel])
+        t = _select_text(root, [sel])
         if t:
             return _TITLE_SUFFIX.sub("", t)
-    if soup.title and soup.title.string:
-        return _TITLE_SUFFIX.sub("", clean(soup.title.string))
+    title = next(root.iter("title"), None)
+    # Only a title that is one piece of text (markup inside is not a title).
+    if title is not None and title.text and not len(title):
+        return _TITLE_SUFFIX.sub("", clean(title.text))
     return ""
 
 
-def _first_date(soup: BeautifulSoup, rule_sets: Sequence[ExtractRules]) -> str | None:
+def _first_date(root: Element, rule_sets: Sequence[ExtractRules]) -> str | None:
     for r in rule_sets:
         for sel in r.date:
-            raw = _select_text(soup, [sel])
+            raw = _select_text(root, [sel])
             if raw:
                 iso = parse_date(raw)
                 if iso:
                     return iso
-    for script in soup.find_all("script", type="application/ld+json"):
-        iso = _jsonld_date(script.string or "")
-        if iso:
-            return iso
+    for script in root.iter("script"):
+        if script.get("type") == "application/ld+json" and not len(script):
+            iso = _jsonld_date(script.text or "")
+            if iso:
+                return iso
     return None
 
 
-def _first_agency(soup: BeautifulSoup, rule_sets: Sequence[ExtractRules]) -> str | None:
+def _first_agency(root: Element, rule_sets: Sequence[ExtractRules]) -> str | None:
     for r in rule_sets:
-        a = _select_text(soup, r.agency)
+        a = _select_text(root, r.agency)
         if a:
             return a
-    return _select_text(soup, ['meta[property="og:site_name"]'])
+    return _select_text(root, ['meta[property="og:site_name"]'])
 
 
 def _agency_from_url(url: str) -> str:
@@ -450,40 +538,44 @@ def parse_date(raw: str) -> str | None:
     return None
 
 
-def _find_body(soup: BeautifulSoup, rule_sets: Sequence[ExtractRules]) -> Tag | None:
+def _find_body(root: Element, rule_sets: Sequence[ExtractRules]) -> Element | None:
     for r in rule_sets:
         for sel in r.body:
             try:
-                els = soup.select(sel)
+                els = select(root, sel)
             except Exception:  # noqa: BLE001, S112 - a bad selector in user rules must not crash a run
                 continue
             best = max(els, key=_text_weight, default=None)
             if best is not None and _text_weight(best) >= 20:
                 return best
-    return _densest_block(soup)
+    return _densest_block(root)
 
 
-def _text_weight(el: Tag) -> int:
+_PARAGRAPH_LIKE = ("p", "li", "blockquote", "h2", "h3")
+
+
+def _text_weight(el: Element) -> int:
     """Words in paragraph-like children: long running text counts, link lists do not."""
     total = 0
-    for p in el.find_all(["p", "li", "blockquote", "h2", "h3"]) or [el]:
-        text = p.get_text(" ", strip=True)
-        links = sum(len(a.get_text(" ", strip=True)) for a in p.find_all("a"))
+    for p in [d for d in el.iter(*_PARAGRAPH_LIKE) if d is not el] or [el]:
+        text = text_of(p, " ", strip=True)
+        links = sum(len(text_of(a, " ", strip=True)) for a in p.iter("a") if a is not p)
         if len(text) and links / max(len(text), 1) < 0.5:
             total += len(text.split())
     return total
 
 
-def _densest_block(soup: BeautifulSoup) -> Tag | None:
+def _densest_block(root: Element) -> Element | None:
     """The element that directly holds the most paragraph words (readability-style)."""
-    scores: dict[int, tuple[int, Tag]] = {}
-    for p in soup.find_all("p"):
-        parent = p.parent
-        if not isinstance(parent, Tag):
+    scores: dict[int, tuple[int, Element]] = {}
+    for p in root.iter("p"):
+        parent = p.getparent()
+        if parent is None:
             continue
-        words = len(p.get_text(" ", strip=True).split())
+        words = len(text_of(p, " ", strip=True).split())
         prev = scores.get(id(parent), (0, parent))
         scores[id(parent)] = (prev[0] + words, parent)
     if not scores:
-        return soup.body if soup.body and soup.body.get_text(strip=True) else None
+        body = body_of(root)
+        return body if body is not None and text_of(body, strip=True) else None
     return max(scores.values(), key=lambda s: s[0])[1]
