@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from dipdiff.analyse.diff import Change, Segment
 from dipdiff.models import SIG_RANK
 from dipdiff.text import clip
+
+if TYPE_CHECKING:  # types only: importing the engines costs start-up time
+    from dipdiff.analyse.diff import Change, Segment
 
 
 def tagged(segments: Iterable[Segment], escape: Callable[[str], str]) -> str:

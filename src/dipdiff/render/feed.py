@@ -5,11 +5,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from dipdiff.analyse.diff import Change
 from dipdiff.models import Event
 from dipdiff.render.common import change_parts, day_of, ordered_changes, where_label
 from dipdiff.render.plain import change_note
+
+if TYPE_CHECKING:  # types only: importing the engines costs start-up time
+    from dipdiff.analyse.diff import Change
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from dipdiff.analyse.compare import Comparison
-from dipdiff.analyse.diff import DiffResult, Segment
 from dipdiff.render.common import tagged
 from dipdiff.render.plain import fold_context, moved_note, stance_cell, summary, summary_line
 from dipdiff.text import clip
+
+if TYPE_CHECKING:  # types only: importing the engines costs start-up time
+    from dipdiff.analyse.compare import Comparison
+    from dipdiff.analyse.diff import DiffResult, Segment
 
 
 def _h(text: str) -> str:

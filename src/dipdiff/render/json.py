@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dipdiff.analyse.compare import Comparison
-from dipdiff.analyse.diff import DiffResult
-from dipdiff.analyse.related import DivergentPair, Related
 from dipdiff.models import Outcome, RunResult, Statement
+
+if TYPE_CHECKING:  # types only: importing the engines costs start-up time
+    from dipdiff.analyse.compare import Comparison
+    from dipdiff.analyse.diff import DiffResult
+    from dipdiff.analyse.related import DivergentPair, Related
 
 
 def compare_doc(

@@ -12,9 +12,8 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from dipdiff.analyse.compare import Comparison
-from dipdiff.analyse.diff import Change, DiffResult, Segment
 from dipdiff.models import CHANGE_KINDS, SIG_RANK, Divergence, Event
 from dipdiff.render.common import (
     change_parts,
@@ -26,6 +25,10 @@ from dipdiff.render.common import (
 )
 from dipdiff.render.plain import change_note, fold_context, moved_note, stance_cell, summary
 from dipdiff.text import clip
+
+if TYPE_CHECKING:  # types only: importing the engines costs start-up time
+    from dipdiff.analyse.compare import Comparison
+    from dipdiff.analyse.diff import Change, DiffResult, Segment
 
 
 def compare_markdown(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from dipdiff.analyse.compare import ActorComparison, Comparison, Side
-from dipdiff.analyse.diff import Block, DiffResult
 from dipdiff.models import Statement
 from dipdiff.render.common import plural
+
+if TYPE_CHECKING:  # types only: importing the engines costs start-up time
+    from dipdiff.analyse.compare import ActorComparison, Comparison, Side
+    from dipdiff.analyse.diff import Block, DiffResult
 
 
 def stance_cell(side: Side) -> str:

@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from dipdiff.analyse.compare import Comparison
-from dipdiff.analyse.diff import DiffResult, Segment
 from dipdiff.models import SnapshotResult
 from dipdiff.render.plain import fold_context, moved_note, stance_cell, summary, summary_line
 from dipdiff.text import clip
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
+
+    from dipdiff.analyse.compare import Comparison
+    from dipdiff.analyse.diff import DiffResult, Segment
 
 # Escape sequences first (CSI, OSC up to BEL or ST, two-byte ESC x), so that none leaves its
 # parameters behind as text; then any other C0/C1 control (but tab and newline), DEL, and the
