@@ -369,16 +369,16 @@ def fetch_step_kills(
 
 
 def reported_once(store: Path) -> list[str]:
-    """Every version was reported exactly once: one ``new``/``changed`` check per version file."""
+    """Every version was reported exactly once: one ``new``/``changed`` check per version."""
+    from dipdiff.store.store import Store
+
     out = []
-    for meta in sorted(store.glob("*/*/meta.json")):
-        checks = json.loads(meta.read_text(encoding="utf-8"))["checks"]
-        reports = sum(1 for c in checks if c["outcome"] in ("new", "changed"))
-        versions = sum(1 for _ in meta.parent.glob("*.md"))
+    st = Store(store)
+    for sid in st.statement_ids():
+        reports = sum(1 for c in st.meta(sid).checks if c["outcome"] in ("new", "changed"))
+        versions = len(st.versions(sid))
         if reports != versions:
-            out.append(
-                f"{meta.parent.name}: {versions} version(s) but {reports} new/changed report(s)"
-            )
+            out.append(f"{sid}: {versions} version(s) but {reports} new/changed report(s)")
     return out
 
 
@@ -514,10 +514,10 @@ def _rewind(store: Path, site: Site, day: int) -> None:
             raw = version.parent / "raw" / (version.name[:-3] + ".html.gz")
             raw.unlink(missing_ok=True)
             version.unlink()
-    for meta in store.glob("*/*/meta.json"):
-        data = json.loads(meta.read_text(encoding="utf-8"))
-        data["checks"] = [c for c in data["checks"] if c["time"] < site.fetched_at(day)]
-        meta.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    for history in store.glob("*/*/checks.jsonl"):
+        lines = history.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [ln for ln in lines if json.loads(ln)["time"] < site.fetched_at(day)]
+        history.write_text("".join(kept), encoding="utf-8")
     Store(store).repair()  # statements that now hold nothing
 
 

@@ -88,5 +88,13 @@ class StoreError(DipdiffError):
         self.reason = reason
 
 
+class DamagedFileError(StoreError):
+    """A file of the store cannot be read as what it should be: damaged, conflicted or a link.
+
+    It costs the statement (or run record) it belongs to, never the whole command: commands
+    that go over the whole store leave that item out and say so.
+    """
+
+
 class LockError(StoreError):
     """Another run holds the store's lock."""

@@ -320,7 +320,8 @@ def test_ctrl_c_exits_130_with_one_line_and_the_store_verifies(server, tmp_path,
     assert "Traceback" not in err and "Aborted" not in err, err
     if command == "run":
         assert lines == ["dipdiff: interrupted"]
-        (entry,) = json.loads((store / "runs.json").read_text(encoding="utf-8"))["runs"]
+        (record,) = (store / "runs").iterdir()
+        entry = json.loads(record.read_text(encoding="utf-8"))
         assert entry["status"] == "failed", entry
     assert verify(Store(store)) == []
     assert len(_versions(store)) == 1

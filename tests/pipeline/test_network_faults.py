@@ -166,8 +166,8 @@ def test_redirect_to_another_host_is_followed_and_recorded(cli, server, store_di
     server.set("/old", redirect(f"http://localhost:{server.port}/page"))
     r = cli("snapshot", server.url("/old"))
     assert r.exit_code == 0 and r.output.startswith("new"), r.output
-    (meta,) = store_dir.glob("*/*/meta.json")
-    assert f"redirected to http://localhost:{server.port}/page" in meta.read_text()
+    (checks,) = store_dir.glob("*/*/checks.jsonl")
+    assert f"redirected to http://localhost:{server.port}/page" in checks.read_text()
 
 
 @pytest.mark.parametrize(

@@ -289,7 +289,7 @@ def test_a_run_killed_mid_fetch_is_picked_up_by_the_next(folder, server, cli_in)
     )
     try:
         deadline = time.monotonic() + 20
-        while server.hits(READOUT) == 0 or not (folder / "snapshots" / "runs.json").exists():
+        while server.hits(READOUT) == 0 or not list((folder / "snapshots").glob("runs/*.json")):
             assert time.monotonic() < deadline and proc.poll() is None, (
                 proc.stderr.read() if proc.stderr else ""
             )
@@ -449,11 +449,11 @@ def test_reports_read_stores_written_before_checks_named_their_base(folder, serv
     reports = folder / "reports"
     before = {p.name: p.read_bytes() for p in reports.iterdir()}
     stripped = 0
-    for path in (folder / "snapshots").glob("*/*/meta.json"):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        for c in doc["checks"]:
+    for path in (folder / "snapshots").glob("*/*/checks.jsonl"):
+        checks = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        for c in checks:
             stripped += c.pop("base_sha256", None) is not None
-        path.write_text(json.dumps(doc), encoding="utf-8")
+        path.write_text("".join(json.dumps(c) + "\n" for c in checks), encoding="utf-8")
     assert stripped == 1  # the one stored change
     for day in ("2019-04-20", "2019-04-21", "2019-04-22"):
         assert cli_in("report", "--date", day).exit_code == 0

@@ -28,14 +28,18 @@ def _new(store: Store, url: str = ST.url, source: str = "x-gov") -> str:
     return sid
 
 
+def _edited(st: Statement, n: int) -> Statement:
+    return Statement(st.title, (f"Edit {n}.", *st.paragraphs[1:]), url=st.url)
+
+
 def test_version_files_round_trip_and_sort(tmp_path):
     store = Store(tmp_path)
     with store.lock():
         sid = _new(store)
-        store.add_version(sid, ST, "2024-05-01T10:00:00Z", b"<html>a</html>")
+        store.add_version(sid, _edited(ST, 1), "2024-05-01T10:00:00Z", b"<html>a</html>")
         # Same second: the second file still gets a later, fixed-length name.
         store.add_version(sid, ST, "2024-05-01T10:00:00Z", b"<html>b</html>")
-        store.add_version(sid, ST, "2023-01-01T00:00:00Z", None)
+        store.add_version(sid, _edited(ST, 2), "2023-01-01T00:00:00Z", None)
     refs = store.versions(sid)
     assert [r.filename for r in refs] == [
         "2023-01-01T000000Z.md",
@@ -196,16 +200,25 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     store = Store(tmp_path)
     with store.lock():
         sid = _new(store)
-        before = (tmp_path / sid / "meta.json").read_bytes()
+        store.record_check(sid, Check(time="t0", outcome=Outcome.UNAVAILABLE, url="u"))
+        files = {p.name: p.read_bytes() for p in (tmp_path / sid).iterdir()}
 
         def boom(*a, **k):
             raise OSError(28, "No space left on device")
 
         monkeypatch.setattr(os, "replace", boom)
         with pytest.raises(StoreError, match=r"meta\.json: cannot write: No space left on device"):
-            store.record_check(sid, Check(time="t", outcome=Outcome.NEW, url="u"))
-    assert (tmp_path / sid / "meta.json").read_bytes() == before
-    assert not [p for p in (tmp_path / sid).iterdir() if p.name.endswith(".tmp")]
+            store.write_meta(store.meta(sid))
+        real_write = os.write
+
+        def half(fd, data):  # the disk fills up in the middle of an appended line
+            monkeypatch.setattr(os, "write", boom)
+            return real_write(fd, bytes(data[: len(data) // 2]))
+
+        monkeypatch.setattr(os, "write", half)
+        with pytest.raises(StoreError, match=r"checks\.jsonl: cannot write: No space left"):
+            store.record_check(sid, Check(time="t1", outcome=Outcome.UNAVAILABLE, url="u"))
+    assert {p.name: p.read_bytes() for p in (tmp_path / sid).iterdir()} == files
 
 
 def test_parse_ref():
@@ -238,7 +251,7 @@ def test_a_store_held_reads_each_file_once_and_its_writes_keep_the_cache_true(tm
     with reader.reading():
         for _ in range(3):
             _view(reader)
-    assert reader.reads == {"listing": 1, "meta": 1, "versions": 1, "version": 1}
+    assert reader.reads == {"listing": 1, "meta": 1, "checks": 1, "versions": 1, "version": 1}
 
     with store.lock():
         assert _view(store) == _view(Store(tmp_path))  # the lock reads afresh

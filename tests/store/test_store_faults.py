@@ -184,6 +184,8 @@ def test_disk_full_on_a_new_statement_leaves_no_empty_statement(tmp_path, seeded
         "$PY" -m dipdiff --store "$M/snapshots" verify --repair >/dev/null 2>&1 || true
         mkdir -p "$M/snapshots"; : > "$M/snapshots/.lock"
         printf '.lock\\n.*.tmp\\n' > "$M/snapshots/.gitignore"
+        printf '*/*/checks.jsonl merge=union\\n' > "$M/snapshots/.gitattributes"
+        printf '{"uid": "0123"}\\n' > "$M/snapshots/store.json"
         dd if=/dev/zero of="$M/filler" bs=4k 2>/dev/null || true
         size=$(stat -c %s "$M/filler"); truncate -s $((size - 8192)) "$M/filler"
         set +e
@@ -200,7 +202,12 @@ def test_disk_full_on_a_new_statement_leaves_no_empty_statement(tmp_path, seeded
     assert r.returncode == 0, r.stderr
     assert (out / "rc").read_text().strip() == "2", (out / "out").read_text()
     _one_line_error((out / "err").read_text(), "No space left on device")
-    assert sorted(p.name for p in (out / "store").iterdir()) == [".gitignore", ".lock"]
+    assert sorted(p.name for p in (out / "store").iterdir()) == [
+        ".gitattributes",
+        ".gitignore",
+        ".lock",
+        "store.json",
+    ]
     FIGURES["fault scenarios"] += 1
 
 
@@ -256,25 +263,26 @@ def _limit_file_size(limit: int):
     return apply
 
 
-@pytest.mark.parametrize("fails", ["raw", "meta.json"])
+@pytest.mark.parametrize("fails", ["raw", "checks.jsonl"])
 def test_file_size_limit(tmp_path, seeded, fails, cli):
-    """RLIMIT_FSIZE: the first write (the raw page) or the last (meta.json) cannot be written."""
+    """RLIMIT_FSIZE: the first write (the raw page) or the last (the check line) cannot be
+    written."""
     site, seed = seeded
     store = tmp_path / "snapshots"
     shutil.copytree(seed, store)
     cli.store = store
-    for _ in range(4):  # a longer check history: meta.json becomes the largest file
+    for _ in range(4):  # a longer check history: checks.jsonl becomes the largest file
         assert cli("import", str(site.page_path(1, 0)), "--url", site.urls[0]).output.startswith(
             "unchanged"
         )
     seed = tmp_path / "baseline"
     shutil.copytree(store, seed)
     folder = next(store.glob("*/statement-000-*"))
-    # The new raw page and version are about as long as today's; meta.json only grows.
+    # The new raw page and version are about as long as today's; checks.jsonl only grows.
     limit = (
         100 if fails == "raw" else max(p.stat().st_size for p in folder.rglob("2019-04-01*")) + 100
     )
-    assert fails == "raw" or (folder / "meta.json").stat().st_size > limit
+    assert fails == "raw" or (folder / "checks.jsonl").stat().st_size > limit
     r = subprocess.run(
         _import_args(store, site),
         capture_output=True,
@@ -288,9 +296,9 @@ def test_file_size_limit(tmp_path, seeded, fails, cli):
         r.stderr,
         "cannot write: File too large",
         "ulimit -f",
-        "/raw/" if fails == "raw" else "meta.json",
+        "/raw/" if fails == "raw" else "checks.jsonl",
     )
-    assert _same_tree(store, seed)  # the version written before meta.json failed was undone
+    assert _same_tree(store, seed)  # the version written before its check failed was undone
     assert verify(Store(store)) == []
     FIGURES["fault scenarios"] += 1
 

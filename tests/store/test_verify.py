@@ -61,6 +61,13 @@ def edit_meta(store, fn):
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
+def edit_checks(store, fn):
+    path = folder(store) / "checks.jsonl"
+    checks = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    fn(checks)
+    path.write_text("".join(json.dumps(c) + "\n" for c in checks), encoding="utf-8")
+
+
 def only(store, *needles):
     problems = verify(store)
     assert len(problems) == 1, problems
@@ -105,26 +112,22 @@ def test_a_lost_version_is_found_from_the_check_history(store):
 
 
 def test_check_history_must_be_well_formed(store):
-    edit_meta(
-        store, lambda d: d["checks"].append({"time": "yesterday", "outcome": "fine", "url": URL})
-    )
+    edit_checks(store, lambda c: c.append({"time": "yesterday", "outcome": "fine", "url": URL}))
     problems = verify(store)
     assert any("check 3" in p and "unknown outcome 'fine'" in p for p in problems), problems
     assert any("check 3" in p and "not an ISO 8601 time" in p for p in problems), problems
-    edit_meta(
-        store, lambda d: d["checks"].__setitem__(2, {"time": "2024-05-03T10:00:00Z", "url": URL})
-    )
+    edit_checks(store, lambda c: c.__setitem__(2, {"time": "2024-05-03T10:00:00Z", "url": URL}))
     only(store, "check 3", "missing key 'outcome'")
-    edit_meta(
+    edit_checks(
         store,
-        lambda d: d["checks"].__setitem__(
+        lambda c: c.__setitem__(
             2, {"time": "2024-05-03T10:00:00Z", "url": URL, "outcome": "unchanged", "colour": "red"}
         ),
     )
     only(store, "check 3", "unknown key 'colour'")
-    edit_meta(
+    edit_checks(
         store,
-        lambda d: d["checks"].__setitem__(
+        lambda c: c.__setitem__(
             2, {"time": "2024-05-03T10:00:00Z", "url": URL, "outcome": "unchanged", "status": "200"}
         ),
     )
@@ -150,7 +153,8 @@ def test_a_version_named_before_its_fetch_time(store):
     only(store, str(first), "named earlier than its fetched_at")
 
 
-def test_a_duplicate_version_and_a_stray_file_are_named(store):
+def test_a_version_stored_twice_is_one_version_and_a_stray_file_is_named(store):
+    """Two merged copies of a store that both stored an edit hold it twice: one version."""
     _first, second = sorted(folder(store).glob("*.md"))
     dup = folder(store) / "2024-05-03T100000Z.md"
     shutil.copy(second, dup)
@@ -158,8 +162,17 @@ def test_a_duplicate_version_and_a_stray_file_are_named(store):
         dup.read_text(encoding="utf-8").replace("2024-05-02T10:00:00Z", "2024-05-03T10:00:00Z"),
         encoding="utf-8",
     )
-    only(store, str(dup), "same text as the version before it")
+    shutil.copy(
+        folder(store) / "raw" / (second.stem + ".html.gz"),
+        folder(store) / "raw" / (dup.stem + ".html.gz"),
+    )
+    assert verify(store) == []
+    assert [r.filename for r in Store(store.root).versions("x-gov/statement-on-libya")] == [
+        _first.name,
+        second.name,
+    ]
     dup.unlink()
+    (folder(store) / "raw" / (dup.stem + ".html.gz")).unlink()
     stray = folder(store) / "notes.md"
     stray.write_text("mine", encoding="utf-8")
     only(store, str(stray), "unexpected file", "YYYY-MM-DDTHHMMSSZ.md")

@@ -39,7 +39,7 @@ def report(
         str | None, typer.Option("--since", help="Everything from this day (YYYY-MM-DD) on.")
     ] = None,
     run: Annotated[
-        str | None, typer.Option("--run", help="One run: 'latest' or a run id from runs.json.")
+        str | None, typer.Option("--run", help="One run: 'latest' or a run id (snapshots/runs/).")
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the report here ('-': print it).")

@@ -23,7 +23,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass
 class Known:
-    """The part of a statement's ``meta.json`` that planning needs."""
+    """The part of a statement's record that planning needs."""
 
     sid: str
     url: str

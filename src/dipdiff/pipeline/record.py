@@ -80,7 +80,7 @@ class Target:
 
     sid: str | None
     source: str
-    url: str  # the statement's address, for a new statement's meta.json
+    url: str  # the statement's address, for a new statement's identity
     name: Callable[[str], str]  # a fresh ID for a new statement, given its title
     guid: str | None = None
     index: Index | None = None  # a fetch run's view of its source, kept up to date

@@ -103,7 +103,7 @@ def run_monitor(
 ) -> RunReport:
     """Fetch, record, report, (optionally) commit and tell the webhook, under the store's lock.
 
-    The run is entered in ``runs.json`` before anything is fetched and marked
+    The run is entered in its run record before anything is fetched and marked
     ``complete`` once its report is written, so a run killed at any point is
     found ``interrupted`` by the next one, whose report and commit include it.
     ``webhook`` gets the run's summary when something changed, after the summaries

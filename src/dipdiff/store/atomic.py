@@ -1,4 +1,5 @@
-"""Atomic writes: readers see the old file or the new one, never half; failures name the file."""
+"""Atomic writes and appends: readers see the old file or the new one (an appended line whole, or
+not at all); failures name the file and leave it as it was."""
 
 from __future__ import annotations
 
@@ -43,6 +44,37 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
             with contextlib.suppress(OSError):
                 Path(tmp).unlink()
     if sync:
+        fsync_dir(path.parent)
+
+
+def append_line(path: Path, line: bytes, *, sync: bool = True) -> None:
+    """Append one line (ending in a newline) to ``path`` in one ``write``, creating it if needed.
+
+    A process killed around the write leaves the line whole or absent; a line cut short by a
+    full disk is cut off again before the error is raised, so the file ends as it did. A
+    reader that finds a last line without its newline (a power cut) leaves it out.
+    """
+    fd: int | None = None
+    size = 0
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        created = not path.exists()
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+        size = os.fstat(fd).st_size
+        view = memoryview(line)
+        while view:
+            view = view[os.write(fd, view) :]
+        if sync:
+            os.fsync(fd)
+    except OSError as e:
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+        raise StoreError(str(path), f"cannot write: {os_reason(e)}") from None
+    finally:
+        if fd is not None:
+            os.close(fd)
+    if sync and created:
         fsync_dir(path.parent)
 
 

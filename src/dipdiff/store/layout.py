@@ -1,4 +1,4 @@
-"""The store's file names and formats: version files (header + text), raw pages, ``meta.json``."""
+"""The store's file names and formats: version files (header + text), raw pages, run records."""
 
 from __future__ import annotations
 
@@ -13,10 +13,17 @@ from dipdiff.models import STORING_OUTCOMES, Statement
 from dipdiff.text import clip
 
 META = "meta.json"
+CHECKS = "checks.jsonl"
 RAW_DIR = "raw"
 LOCK_NAME = ".lock"
 TMP_SUFFIX = ".tmp"  # temp files are hidden: ".<name>.<random>.tmp"
-RUNS = "runs.json"
+RUNS_DIR = "runs"  # one file per `dipdiff run`
+LEGACY_RUNS = "runs.json"  # the one file of every run, before runs/; read, then moved
+STORE_FILE = "store.json"  # the store's own identity, written once
+GITIGNORE = f"{LOCK_NAME}\n.*{TMP_SUFFIX}\n"
+# Both copies' check lines after a merge, never a conflict: readers sort and de-duplicate them.
+GITATTRIBUTES = f"*/*/{CHECKS} merge=union\n"
+RUN_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z-[0-9a-f]{8}\.json$")
 HEADER_FIELDS = ("title", "url", "agency", "published", "fetched_at", "sha256")
 VERSION_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.md$")
 

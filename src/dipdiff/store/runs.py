@@ -1,23 +1,36 @@
-"""``runs.json``: one entry per ``dipdiff run`` (start, finish, status, counts)."""
+"""Run records: one file per ``dipdiff run`` under ``runs/`` (start, finish, status, counts).
+
+Each run writes only its own file, ``runs/<start>-<8 hex>.json``, so that two copies of the
+store (two clones, or the shards of one run) that ran at once merge without touching the same
+file. Stores written before kept every run in one ``runs.json``: it is read as it is, and the
+first run that holds the lock moves its entries to ``runs/`` (under names derived from their
+IDs, so that two clones moving the same file write the same files).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import uuid
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dipdiff.errors import StoreError
+from dipdiff.clock import parse_timestamp
+from dipdiff.errors import DamagedFileError
 from dipdiff.store.atomic import atomic_write
+from dipdiff.store.files import no_links, read_text
+from dipdiff.store.layout import LEGACY_RUNS, RUN_NAME, RUNS_DIR, STORE_FILE, version_name
+from dipdiff.store.meta import marker_line
 
-MAX_RUNS = 1000  # entries kept in runs.json
+MAX_RUNS = 1000  # run records kept; older ones are removed by the next run
 
 
 @dataclass
 class RunRecord:
-    """One entry of ``runs.json``."""
+    """One ``dipdiff run``: what its file under ``runs/`` holds."""
 
     id: str
     started_at: str
@@ -27,90 +40,226 @@ class RunRecord:
     problems: list[str] = field(default_factory=list)
 
 
+_FIELDS = set(RunRecord.__dataclass_fields__)
+
+
 class RunLog:
-    """``runs.json`` says what "a run" was: when each ``dipdiff run`` started and finished, and
-    whether it completed. The caller holds the store's lock for :meth:`begin` and :meth:`end`."""
+    """What "a run" was: when each ``dipdiff run`` started and finished, and whether it
+    completed. The caller holds the store's lock for :meth:`begin` and :meth:`end`.
+
+    A damaged run record (or ``runs.json``) is left out of :meth:`runs` and named in
+    :meth:`problems`: it costs that record, never the runs that come after it.
+    """
 
     def __init__(
-        self, path: Path, reads: Counter[str] | None = None, *, keep: bool = False
+        self, root: Path, reads: Counter[str] | None = None, *, keep: bool = False
     ) -> None:
-        self.path = path
+        self.root = root
         self.reads = reads if reads is not None else Counter()
-        # keep: the caller holds the store, so the file is read once and our writes are the truth.
+        # keep: the caller holds the store, so the files are read once and our writes are the truth.
         self._keep = keep
-        self._text: str | None = None
+        self._found: tuple[dict[str, RunRecord], dict[str, Path], dict[str, str]] | None = None
+        self._uid: str | None = None  # "" once read and not found
+
+    @property
+    def folder(self) -> Path:
+        return self.root / RUNS_DIR
 
     def runs(self) -> list[RunRecord]:
         """The recorded runs, oldest first (empty when no ``dipdiff run`` ever ran here)."""
-        return [RunRecord(**r) for r in self._doc()["runs"]]
+        records, _, _ = self._scan()
+        return sorted(records.values(), key=lambda r: (r.started_at, r.id))
+
+    def problems(self) -> list[str]:
+        """One line per run record that could not be read, naming its file."""
+        return list(self._scan()[2].values())
 
     def store_uid(self) -> str | None:
-        """A random identity given to the store by its first run (stable feed ids)."""
-        return self._doc().get("store")
+        """A random identity given to the store when first written (stable feed ids)."""
+        if self._uid is None:
+            self._uid = self._read_uid() or ""
+        return self._uid or None
+
+    def _read_uid(self) -> str | None:
+        for name, key in ((STORE_FILE, "uid"), (LEGACY_RUNS, "store")):
+            path = self.root / name
+            if not path.exists():
+                continue
+            with contextlib.suppress(OSError, ValueError, DamagedFileError, AttributeError):
+                self.reads["runs"] += 1
+                uid = json.loads(read_text(path)).get(key)
+                if isinstance(uid, str) and uid:
+                    return uid
+        return None
+
+    def ensure_uid(self) -> None:
+        """Give the store its identity once (from ``runs.json`` when an older store has one)."""
+        if not (self.root / STORE_FILE).exists():
+            uid = self._read_uid() or uuid.uuid4().hex
+            path = no_links(self.root, self.root / STORE_FILE)
+            atomic_write(path, (json.dumps({"uid": uid}) + "\n").encode())
+            self._uid = uid
 
     def begin(self, started_at: str) -> tuple[RunRecord, list[RunRecord]]:
         """Record a run as started; returns it and the earlier runs found interrupted.
 
-        Holding the lock proves that no other run is alive, so a ``running`` entry
-        left in the log is a run that was killed: it is marked ``interrupted``.
+        Holding the lock proves that no other run is alive, so a ``running`` record left
+        behind is a run that was killed: it is marked ``interrupted``.
         """
-        doc = self._doc()
-        runs = [RunRecord(**r) for r in doc["runs"]]
-        interrupted = [r for r in runs if r.status == "running"]
-        for r in interrupted:
+        self._migrate()
+        records, files, _ = self._scan()
+        interrupted = [r for r in records.values() if r.status == "running"]
+        for r in sorted(interrupted, key=lambda r: (r.started_at, r.id)):
             r.status = "interrupted"
-        taken = {r.id for r in runs}
+            self._write(r, files[r.id])
         run_id, n = started_at, 1
-        while run_id in taken:  # two runs in one second (an injected clock)
+        while run_id in records:  # two runs in one second (an injected clock)
             n += 1
             run_id = f"{started_at}-{n}"
         record = RunRecord(id=run_id, started_at=started_at)
-        self._write(doc.get("store") or uuid.uuid4().hex, [*runs, record])
-        return record, interrupted
+        self._write(record, self.folder / _file_name(started_at, uuid.uuid4().hex[:8]))
+        self._prune()
+        return record, sorted(interrupted, key=lambda r: (r.started_at, r.id))
 
     def end(self, record: RunRecord) -> None:
-        """Replace the log entry of ``record`` (by id) with its final state."""
-        doc = self._doc()
-        runs = [RunRecord(**r) for r in doc["runs"]]
-        runs = [record if r.id == record.id else r for r in runs]
-        if record.id not in {r.id for r in runs}:
-            runs.append(record)
-        self._write(doc.get("store") or uuid.uuid4().hex, runs)
+        """Write the final state of ``record`` into its own file."""
+        _, files, _ = self._scan()
+        path = files.get(record.id) or self.folder / _file_name(
+            record.started_at, uuid.uuid4().hex[:8]
+        )
+        self._write(record, path)
 
-    def _read(self) -> str:
-        if self._text is not None:
-            return self._text
+    # -- reading ---------------------------------------------------------------------------
+
+    def _scan(self) -> tuple[dict[str, RunRecord], dict[str, Path], dict[str, str]]:
+        if self._found is not None:
+            return self._found
+        records: dict[str, RunRecord] = {}
+        files: dict[str, Path] = {}
+        problems: dict[str, str] = {}
+        legacy = self.root / LEGACY_RUNS
+        if legacy.exists():
+            try:
+                for r in legacy_runs(self._read(legacy), str(legacy)):
+                    records[r.id] = r
+            except DamagedFileError as e:
+                problems[str(legacy)] = str(e)
+        names = sorted(p.name for p in _listing(self.folder) if RUN_NAME.match(p.name))
+        for name in names:
+            path = self.folder / name
+            try:
+                r = parse_run(self._read(path), str(path))
+            except DamagedFileError as e:
+                problems[str(path)] = str(e)
+                continue
+            records[r.id] = r  # a moved runs.json entry, or the same run merged twice
+            files[r.id] = path
+        found = (records, files, problems)
+        if self._keep:
+            self._found = found
+        return found
+
+    def _read(self, path: Path) -> str:
         self.reads["runs"] += 1
-        text = self.path.read_text(encoding="utf-8")
-        if self._keep:
-            self._text = text
-        return text
+        return read_text(path)
 
-    def _doc(self) -> dict[str, Any]:
-        try:
-            doc = json.loads(self._read())
-        except FileNotFoundError:
-            return {"runs": []}
-        except (ValueError, UnicodeDecodeError) as e:
-            raise StoreError(str(self.path), f"corrupt runs log ({e.__class__.__name__})") from None
-        except OSError as e:
-            raise StoreError(str(self.path), f"cannot read: {e.strerror}") from None
-        fields = set(RunRecord.__dataclass_fields__)
-        if (
-            not isinstance(doc, dict)
-            or not isinstance(doc.get("runs"), list)
-            or not all(
-                isinstance(r, dict) and {"id", "started_at"} <= set(r) <= fields
-                for r in doc["runs"]
+    # -- writing ---------------------------------------------------------------------------
+
+    def _write(self, record: RunRecord, path: Path) -> None:
+        text = json.dumps(asdict(record), indent=1, ensure_ascii=False) + "\n"
+        found, self._found = self._found, None  # a failed write: read the files again
+        atomic_write(no_links(self.root, path), text.encode("utf-8"))
+        if found is not None:  # what a read of the files gives now, without reading them
+            found[0][record.id] = replace(
+                record, counts=dict(record.counts), problems=list(record.problems)
             )
-        ):
-            raise StoreError(str(self.path), "corrupt runs log (unexpected structure)")
-        return doc
+            found[1][record.id] = path
+            self._found = found
 
-    def _write(self, uid: str, runs: list[RunRecord]) -> None:
-        doc = {"store": uid, "runs": [asdict(r) for r in runs[-MAX_RUNS:]]}
-        text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
-        self._text = None  # a failed write leaves the file as it was: read it again
-        atomic_write(self.path, text.encode())
-        if self._keep:
-            self._text = text
+    def _migrate(self) -> None:
+        """Move the entries of an older store's ``runs.json`` to ``runs/``, then remove it."""
+        legacy = self.root / LEGACY_RUNS
+        if not legacy.exists():
+            return
+        try:
+            entries = legacy_runs(self._read(legacy), str(legacy))
+        except DamagedFileError:
+            return  # named by problems() and verify; the runs after it go on
+        self.ensure_uid()
+        for r in entries:
+            path = self.folder / _file_name(r.started_at, _digest(r.id))
+            if not path.exists():
+                self._write(r, path)
+        legacy.unlink()
+        self._found = None
+
+    def _prune(self) -> None:
+        names = sorted(p.name for p in _listing(self.folder) if RUN_NAME.match(p.name))
+        for name in names[:-MAX_RUNS]:
+            with contextlib.suppress(OSError):
+                (self.folder / name).unlink()
+        if len(names) > MAX_RUNS:
+            self._found = None
+
+
+def parse_run(text: str, where: str) -> RunRecord:
+    """One run record; errors name ``where``."""
+    if not text.strip():
+        raise DamagedFileError(where, "empty run record (`dipdiff verify --repair` removes it)")
+    line = marker_line(text)
+    if line is not None:
+        raise DamagedFileError(where, f"git merge conflict markers (line {line})")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise DamagedFileError(where, "corrupt run record (truncated or not JSON)") from None
+    if not _valid(doc):
+        raise DamagedFileError(where, "corrupt run record (unexpected structure)")
+    return RunRecord(**doc)
+
+
+def legacy_runs(text: str, where: str) -> list[RunRecord]:
+    """The entries of an older store's ``runs.json``; errors name ``where`` and the remedy."""
+    repair = "`dipdiff verify --repair` "
+    if not text.strip():
+        raise DamagedFileError(where, f"empty runs log ({repair}removes it)")
+    line = marker_line(text)
+    if line is not None:
+        raise DamagedFileError(
+            where, f"git merge conflict markers (line {line}; {repair}keeps both sides' runs)"
+        )
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise DamagedFileError(where, f"corrupt runs log ({e.__class__.__name__})") from None
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("runs"), list)
+        or not all(_valid(r) for r in doc["runs"])
+    ):
+        raise DamagedFileError(where, "corrupt runs log (unexpected structure)")
+    return [RunRecord(**r) for r in doc["runs"]]
+
+
+def _valid(doc: object) -> bool:
+    return (
+        isinstance(doc, dict)
+        and {"id", "started_at"} <= set(doc) <= _FIELDS
+        and isinstance(doc["id"], str)
+        and isinstance(doc["started_at"], str)
+    )
+
+
+def _file_name(started_at: str, token: str) -> str:
+    """``2019-04-21T090000Z-<token>.json``: one fixed length, so ``ls`` lists runs in order."""
+    return version_name(parse_timestamp(started_at))[:-3] + f"-{token}.json"
+
+
+def _digest(run_id: str) -> str:
+    return hashlib.sha1(run_id.encode("utf-8"), usedforsecurity=False).hexdigest()[:8]
+
+
+def _listing(folder: Path) -> list[Path]:
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    return list(folder.iterdir())

@@ -1,19 +1,29 @@
 """The snapshot store: the only module that writes ``snapshots/``.
 
-Layout (meant to be committed to git)::
+Layout (meant to be committed to git, and to merge without conflicts)::
 
     snapshots/
       .gitignore                     # keeps the lock and temp files out of git
+      .gitattributes                 # check histories merge by union: both sides' lines
+      store.json                     # the store's identity (stable feed ids), written once
+      runs/2026-11-25T120000Z-1a2b3c4d.json   # one file per `dipdiff run`
       <source>/<slug>/
-        meta.json                    # statement identity + check history
+        meta.json                    # statement identity, written once (and by a repair)
+        checks.jsonl                 # check history: one check per line, appended
         2026-11-25T120000Z.md        # one file per distinct version, header + text
         raw/2026-11-25T120000Z.html.gz   # the page as fetched, to re-extract later
 
 Version files are the source of truth for versions: a version exists exactly
 when its file exists, and each file is written by an atomic rename, so a crash
-at any point leaves either the old state or the new one. ``meta.json`` holds
-what cannot be derived (URLs, the check history). File names have one fixed
+at any point leaves either the old state or the new one. ``meta.json`` and
+``checks.jsonl`` hold what cannot be derived (URLs, the check history); no file is
+rewritten by every run, so two copies of the store that both ran merge cleanly
+(:mod:`dipdiff.store.meta`, :mod:`dipdiff.store.runs`). After such a merge the same text
+may be stored twice, by each copy at its own time: a version file with the text of the
+one before it is the same version, and readers skip it. File names have one fixed
 length, so ``ls`` sorts them chronologically in every locale.
+
+A damaged file raises :class:`~dipdiff.errors.DamagedFileError`, naming it.
 
 While a command holds the store (:meth:`Store.lock`, or :meth:`Store.reading` for a
 command that only reads), each file is read once: metadata, version lists and parsed
@@ -28,7 +38,6 @@ import contextlib
 import errno
 import fcntl
 import gzip
-import json
 import os
 import socket
 import time
@@ -40,15 +49,19 @@ from pathlib import Path
 from typing import Any
 
 from dipdiff.clock import parse_timestamp, utc_timestamp
-from dipdiff.errors import InputError, LockError, StoreError
+from dipdiff.errors import DamagedFileError, InputError, LockError, StoreError
 from dipdiff.models import Check, Statement, Version, VersionRef
-from dipdiff.store.atomic import atomic_write, os_reason
+from dipdiff.store.atomic import append_line, atomic_write, os_reason
+from dipdiff.store.files import LINK, link_below, no_links, read_text
 from dipdiff.store.ids import hashed_slug, slug_for_url, valid_id
 from dipdiff.store.layout import (
+    CHECKS,
+    GITATTRIBUTES,
+    GITIGNORE,
     LOCK_NAME,
     META,
     RAW_DIR,
-    RUNS,
+    RUNS_DIR,
     TMP_SUFFIX,
     VERSION_NAME,
     orphan_raw,
@@ -58,14 +71,32 @@ from dipdiff.store.layout import (
     stored_shas,
     version_name,
 )
-from dipdiff.store.meta import StatementMeta
+from dipdiff.store.meta import (
+    StatementMeta,
+    add_check,
+    changes,
+    check_line,
+    distinct,
+    merge_history,
+    parse_check_lines,
+    parse_meta,
+)
 from dipdiff.store.runs import RunLog, RunRecord
 from dipdiff.text import content_hash
 
-MAX_CHECKS = 1000  # per statement; older checks are dropped so meta.json stays small
+MAX_CHECKS = 1000  # per statement, at least; a history twice as long is cut back to it
 # Parsed version files kept while a command holds the store. Bounded: a command that reads
 # every statement of a big store (divergences) must not hold every text at once.
 MAX_CACHED_TEXTS = 4096
+
+
+@dataclass
+class _Record:
+    """How a statement's record lies on disk, as far as writing the next check needs it."""
+
+    base: StatementMeta | None  # meta.json as written (None: missing)
+    legacy: list[dict[str, Any]] | None  # checks kept in meta.json by an older store
+    lines: int  # lines in checks.jsonl
 
 
 @dataclass
@@ -74,7 +105,9 @@ class _Cache:
 
     ids: list[str] | None = None
     meta: dict[str, StatementMeta] = field(default_factory=dict)
-    refs: dict[str, list[VersionRef]] = field(default_factory=dict)
+    records: dict[str, _Record] = field(default_factory=dict)
+    refs: dict[str, list[VersionRef]] = field(default_factory=dict)  # as versions() gives them
+    files: dict[str, list[VersionRef]] = field(default_factory=dict)  # one per version file
     texts: OrderedDict[tuple[str, str], Statement] = field(default_factory=OrderedDict)
     runs: RunLog | None = None
 
@@ -89,8 +122,11 @@ class Store:
         self._deferred = False
         self._holders = 0  # lock() and reading() blocks in progress: the cache lives while > 0
         self._cache: _Cache | None = None
-        #: Files read from disk, by kind (meta, versions, version, runs, raw): cache misses only.
+        #: Files read from disk, by kind (meta, checks, versions, version, runs, raw): cache
+        #: misses only.
         self.reads: Counter[str] = Counter()
+        #: Damaged files met and left out by this object's commands: path -> one line.
+        self.damage: dict[str, str] = {}
 
     # -- locking ---------------------------------------------------------------------------
 
@@ -112,7 +148,7 @@ class Store:
             return
         self._ensure_root()
         try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as e:
             raise StoreError(
                 str(self.lock_path), f"cannot open lock file: {os_reason(e)}"
@@ -140,14 +176,28 @@ class Store:
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, info.encode(), 0)
             self._locked = True
-            self._ensure_gitignore()
-            self._repaired = self._sweep_temp_files()
+            self._ensure_store_files()
+            self._repaired = self._sweep_leftovers()
             # Another process may have written before we got the lock: read afresh from here.
             with self._held(fresh=True):
                 yield
         finally:
             self._locked = False
             os.close(fd)  # closing releases the flock
+
+    def writer_active(self) -> bool:
+        """Does another process hold the write lock right now (a run is writing)?"""
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)  # also releases the shared lock, if it was granted
+        return False
 
     def reading(self) -> contextlib.AbstractContextManager[None]:
         """Cache what is read until the block ends, for a command that only reads.
@@ -175,51 +225,80 @@ class Store:
         except OSError as e:
             raise StoreError(str(self.root), f"cannot create the store: {os_reason(e)}") from None
 
-    def _ensure_gitignore(self) -> None:
-        """Written under the lock, like every other file of the store."""
-        gi = self.root / ".gitignore"
+    def _ensure_store_files(self) -> None:
+        """The store's own files, written under the lock like every other file of the store."""
+        gi = no_links(self.root, self.root / ".gitignore")
         if not gi.exists():
-            atomic_write(gi, f"{LOCK_NAME}\n.*{TMP_SUFFIX}\n".encode())
+            atomic_write(gi, GITIGNORE.encode())
+        ga = no_links(self.root, self.root / ".gitattributes")
+        try:
+            have = ga.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            have = ""
+        except (OSError, UnicodeDecodeError):
+            have = GITATTRIBUTES  # unreadable: left as it is
+        if GITATTRIBUTES.strip() not in have.splitlines():
+            lines = [*have.splitlines(), GITATTRIBUTES.strip()]  # the user's lines kept
+            atomic_write(ga, ("\n".join(lines) + "\n").encode())
+        RunLog(self.root).ensure_uid()
 
     def _require_lock(self) -> None:
         if not self._locked:
             raise RuntimeError("store writes need Store.lock()")  # a programming error
 
-    def _sweep_temp_files(self) -> list[str]:
+    def _writable(self, path: Path) -> Path:
+        """``path``, if writing it stays inside the store (no link on the way to it)."""
+        return no_links(self.root, path)
+
+    def _sweep_leftovers(self) -> list[str]:
         """Undo what a run killed mid-write left behind; returns what was removed.
 
-        Only leftovers that hold nothing a later run needs are removed: temp files,
-        raw pages whose version file was never renamed into place, and statement
-        folders that got no version and no check before the kill.
+        Only leftovers that hold nothing a later run needs are removed: temp files, a
+        check line cut off at the end of a history, raw pages whose version file was never
+        renamed into place, and statement folders that got no version and no check before
+        the kill. Nothing is followed through a link, and nothing a link points to removed.
         """
         removed: list[str] = []
 
         def remove(path: Path) -> None:
             with contextlib.suppress(OSError):
-                path.unlink() if not path.is_dir() else path.rmdir()
+                path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
                 removed.append(str(path))
 
-        for tmp in sorted(self.root.glob(f"**/.*{TMP_SUFFIX}")):
+        for tmp in self.temp_files():
             remove(tmp)
         for folder in self.statement_folders():
+            checks = folder / CHECKS
+            if _cut_off_tail(checks):
+                removed.append(f"{checks} (a check line cut off by an interrupted run)")
             raw_dir = folder / RAW_DIR
-            if raw_dir.is_dir():
+            if raw_dir.is_dir() and not raw_dir.is_symlink():
                 orphans = [raw for raw in sorted(raw_dir.iterdir()) if orphan_raw(folder, raw)]
                 if orphans and not self._may_have_lost_versions(folder):
                     for raw in orphans:
                         remove(raw)
                 if not any(raw_dir.iterdir()):
                     remove(raw_dir)
-            meta = folder / META
-            if meta.is_file() and not any(VERSION_NAME.match(p.name) for p in folder.iterdir()):
-                with contextlib.suppress(OSError, ValueError):
-                    if not json.loads(meta.read_text(encoding="utf-8")).get("checks"):
-                        remove(meta)
+            names = {p.name for p in folder.iterdir()}
+            if not any(VERSION_NAME.match(n) for n in names) and not self._has_checks(folder):
+                for name in (META, CHECKS):
+                    if name in names and not (folder / name).is_symlink():
+                        remove(folder / name)
             if not any(folder.iterdir()):
                 remove(folder)
                 if not any(folder.parent.iterdir()):
                     remove(folder.parent)
         return removed
+
+    def _has_checks(self, folder: Path) -> bool:
+        """Whether a folder's record holds any check (or cannot be read: then it is kept)."""
+        try:
+            meta, _ = self._load(f"{folder.parent.name}/{folder.name}")
+        except InputError:
+            return False
+        except (StoreError, ValueError):
+            return True
+        return bool(meta.checks)
 
     def _may_have_lost_versions(self, folder: Path) -> bool:
         """Whether the check history names a version that has no file (or cannot tell).
@@ -227,15 +306,15 @@ class Store:
         A raw page without its version is then kept: it may be all that is left of it.
         """
         try:
-            checks = json.loads((folder / META).read_text(encoding="utf-8")).get("checks", [])
+            meta, _ = self._load(f"{folder.parent.name}/{folder.name}")
             shas = {
-                parse_version(self.read_text(p), str(p))[0]["sha256"]
+                parse_version(read_text(p), str(p))[0]["sha256"]
                 for p in folder.iterdir()
                 if VERSION_NAME.match(p.name)
             }
-        except (OSError, ValueError, AttributeError, StoreError):
+        except (OSError, ValueError, StoreError, InputError):
             return True
-        return bool(stored_shas(checks) - shas)
+        return bool(stored_shas(meta.checks) - shas)
 
     def repair(self) -> list[str]:
         """Remove what interrupted runs left behind (what taking the lock does); returns it."""
@@ -244,16 +323,47 @@ class Store:
         with self.lock():
             return list(self._repaired)
 
+    def temp_files(self) -> list[Path]:
+        """The temporary files of writes in progress or interrupted (links not followed)."""
+        found: list[Path] = []
+        if not self.root.is_dir():
+            return found
+        for top, _dirs, files in os.walk(self.root):
+            found += [
+                Path(top) / f
+                for f in files
+                if f.startswith(".") and f.endswith(TMP_SUFFIX) and not (Path(top) / f).is_symlink()
+            ]
+        return sorted(found)
+
     def statement_folders(self) -> list[Path]:
+        """Every statement folder (real folders only: a link is not followed)."""
         if not self.root.is_dir():
             return []
         return sorted(
             d
             for src in self.root.iterdir()
-            if src.is_dir() and not src.name.startswith(".")
+            if src.is_dir() and not src.is_symlink() and not _reserved(src.name)
             for d in src.iterdir()
-            if d.is_dir() and not d.name.startswith(".")
+            if d.is_dir() and not d.is_symlink() and not d.name.startswith(".")
         )
+
+    def links(self) -> list[Path]:
+        """Symbolic links where the store expects its own folders and files."""
+        if not self.root.is_dir():
+            return []
+        found = [p for p in self.root.iterdir() if p.is_symlink() and not p.name.startswith(".")]
+        for src in self.root.iterdir():
+            if src.is_dir() and not src.is_symlink() and not _reserved(src.name):
+                for d in src.iterdir():
+                    if d.is_symlink():
+                        found.append(d)
+                    elif d.is_dir():
+                        found += [p for p in d.iterdir() if p.is_symlink()]
+                        raw = d / RAW_DIR
+                        if raw.is_dir() and not raw.is_symlink():
+                            found += [p for p in raw.iterdir() if p.is_symlink()]
+        return sorted(found)
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -263,30 +373,34 @@ class Store:
         return self.root / sid
 
     def statement_ids(self) -> list[str]:
+        """Every statement: a folder with a ``meta.json``, a check history or a version."""
         cache = self._cache
         if cache is not None and cache.ids is not None:
             return list(cache.ids)
         if not self.root.is_dir():
             return []
         self.reads["listing"] += 1
-        ids = sorted(
-            f"{m.parent.parent.name}/{m.parent.name}"
-            for m in self.root.glob(f"*/*/{META}")
-            if valid_id(f"{m.parent.parent.name}/{m.parent.name}")
-        )
+        ids: list[str] = []
+        for src in sorted(self.root.iterdir()):
+            if not src.is_dir() or src.is_symlink() or _reserved(src.name):
+                continue
+            for d in sorted(src.iterdir()):
+                sid = f"{src.name}/{d.name}"
+                if valid_id(sid) and _holds_a_statement(d):
+                    ids.append(sid)
         if cache is not None:
             cache.ids = list(ids)
         return ids
 
     def exists(self, sid: str) -> bool:
-        path = self.statement_dir(sid) / META
+        folder = self.statement_dir(sid)
         cache = self._cache
         if cache is not None:
             if sid in cache.meta:
                 return True
             if cache.ids is not None:
                 return sid in cache.ids
-        return path.is_file()
+        return _holds_a_statement(folder)
 
     def find_url(self, url: str, source: str) -> str | None:
         """The ID of the statement stored for ``url`` in ``source``, if any."""
@@ -309,68 +423,120 @@ class Store:
     # -- metadata ----------------------------------------------------------------------------
 
     def meta(self, sid: str) -> StatementMeta:
-        path = self.statement_dir(sid) / META
+        """A statement's identity, description and check history (sorted by time)."""
         cache = self._cache
         if cache is not None and sid in cache.meta:
             return _copy(cache.meta[sid])
-        meta = self._read_meta(sid, path)
+        meta, record = self._load(sid)
         if cache is not None:
             cache.meta[sid] = _copy(meta)
+            cache.records[sid] = record
         return meta
 
-    def _read_meta(self, sid: str, path: Path) -> StatementMeta:
+    def _load(self, sid: str) -> tuple[StatementMeta, _Record]:
+        """Read ``meta.json`` and ``checks.jsonl`` (or rebuild the identity a lost
+        ``meta.json`` held from the version files)."""
+        folder = self.statement_dir(sid)
+        link = link_below(self.root, folder)
+        if link is not None:
+            raise DamagedFileError(str(link), LINK)
+        path = folder / META
         self.reads["meta"] += 1
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data: dict[str, Any] | None = parse_meta(read_text(path), str(path))
         except FileNotFoundError:
-            raise InputError(f"no statement {sid!r} in {self.root}") from None
-        except (ValueError, UnicodeDecodeError) as e:
-            raise StoreError(str(path), f"corrupt metadata ({e.__class__.__name__}: {e})") from None
-        except OSError as e:
-            raise StoreError(str(path), f"cannot read: {e.strerror}") from None
-        if not isinstance(data, dict):
-            raise StoreError(str(path), "corrupt metadata (not a JSON object)")
-        known = set(StatementMeta.__dataclass_fields__)
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise StoreError(str(path), f"unknown key {unknown[0]!r} in metadata")
-        for key, typ in (
-            ("id", str),
-            ("source", str),
-            ("url", str),
-            ("checks", list),
-            ("previous_urls", list),
-        ):
-            if key in data and not isinstance(data[key], typ):
-                raise StoreError(str(path), f"key {key!r} should be a {typ.__name__}")
-        for key in ("id", "source", "url"):
-            if key not in data:
-                raise StoreError(str(path), f"missing key {key!r} in metadata")
+            data = None
+        except DamagedFileError as e:
+            raise DamagedFileError(e.path, e.reason + _remedy(folder, e.reason)) from None
+        lines, n_lines = self._check_lines(folder)
+        if data is None:
+            data = self._rebuilt_identity(sid, lines)
+            base = None
+        else:
+            base = StatementMeta(**{k: v for k, v in data.items() if k != "checks"})
         if data["id"] != sid:
-            raise StoreError(str(path), f"id {data['id']!r} does not match its folder {sid!r}")
-        return StatementMeta(**data)
+            raise DamagedFileError(
+                str(path), f"id {data['id']!r} does not match its folder {sid!r}"
+            )
+        legacy = data.pop("checks", None)
+        if legacy is not None:
+            for i, c in enumerate(legacy, 1):
+                if not isinstance(c, dict):
+                    raise DamagedFileError(str(path), f"check {i} is not an object")
+        meta = merge_history(StatementMeta(**data), distinct(legacy or [], lines))
+        return meta, _Record(base, legacy, n_lines)
+
+    def _check_lines(self, folder: Path) -> tuple[list[dict[str, Any]], int]:
+        path = folder / CHECKS
+        try:
+            text = read_text(path)
+        except FileNotFoundError:
+            return [], 0
+        self.reads["checks"] += 1
+        try:
+            lines = parse_check_lines(text, str(path))
+        except DamagedFileError as e:
+            raise DamagedFileError(e.path, e.reason + _remedy(folder, e.reason)) from None
+        return lines, text.count("\n")
+
+    def _rebuilt_identity(self, sid: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+        """What a lost ``meta.json`` said, from the newest version file's header."""
+        folder = self.statement_dir(sid)
+        names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+        versions = [n for n in names if VERSION_NAME.match(n)]
+        if not versions and not lines:
+            raise InputError(f"no statement {sid!r} in {self.root}")
+        data: dict[str, Any] = {"id": sid, "source": sid.split("/", maxsplit=1)[0], "url": ""}
+        for name in reversed(versions):
+            try:
+                header, _ = parse_version(read_text(folder / name), str(folder / name))
+            except StoreError:
+                continue
+            data |= {
+                "url": header["url"] or "",
+                "title": header["title"] or "",
+                "agency": header["agency"] or "",
+                "published": header["published"],
+            }
+            break
+        if not data["url"]:
+            data["url"] = next((str(c["url"]) for c in lines if c.get("url")), "")
+        if not data["url"]:
+            raise DamagedFileError(str(folder / META), "missing, and no version file says its URL")
+        return data
 
     def write_meta(self, meta: StatementMeta) -> None:
+        """Write a statement's record whole: ``meta.json``, and its check history when
+        ``meta`` has one (:meth:`record_check` appends a check: what runs do)."""
         self._require_lock()
-        path = self.statement_dir(meta.id) / META
-        # Inside deferred_sync(), rewriting an existing meta.json (a check appended) is
-        # atomic but not flushed one by one; a new statement's first meta.json always is.
-        atomic_write(
-            path, meta.to_json().encode("utf-8"), sync=not (self._deferred and path.exists())
-        )
+        folder = self.statement_dir(meta.id)
+        path = self._writable(folder / META)
+        base = replace(meta, checks=[])
+        atomic_write(path, base.to_json().encode("utf-8"))
+        n_lines = 0
+        if meta.checks:
+            text = b"".join(check_line(c) for c in meta.checks)
+            atomic_write(self._writable(folder / CHECKS), text)
+            n_lines = len(meta.checks)
+        elif (folder / CHECKS).exists():
+            n_lines = -1  # unknown: read again when it matters
         cache = self._cache
         if cache is not None:
-            cache.meta[meta.id] = _copy(meta)
-            if cache.ids is not None and meta.id not in cache.ids:
-                bisect.insort(cache.ids, meta.id)
+            if n_lines < 0:
+                self._forget(meta.id)
+            else:
+                cache.meta[meta.id] = _copy(meta)
+                cache.records[meta.id] = _Record(base, None, n_lines)
+                if cache.ids is not None and meta.id not in cache.ids:
+                    bisect.insort(cache.ids, meta.id)
 
     @contextlib.contextmanager
     def deferred_sync(self) -> Iterator[None]:
         """Batch the durability of check-history updates: one ``os.sync()`` at the end.
 
         A run that checks 2,000 unchanged statements would otherwise spend most of
-        its time in 4,000 fsyncs. Every write stays an atomic rename, so a crashed
-        process still leaves each file old or new; only a power cut inside the
+        its time in 2,000 fsyncs. Every check is still appended in one write, so a crashed
+        process still leaves each line whole or absent; only a power cut inside the
         batch can lose the newest check lines. Version files and raw pages are
         always synced at once. Needs the lock.
         """
@@ -385,10 +551,11 @@ class Store:
     def discard_empty(self, sid: str) -> None:
         """Remove a statement that has no version and no check (its first write failed)."""
         self._require_lock()
-        folder = self.statement_dir(sid)
+        folder = self._writable(self.statement_dir(sid))
         if any(VERSION_NAME.match(p.name) for p in folder.iterdir()) or self.meta(sid).checks:
             return
         with contextlib.suppress(OSError):
+            (folder / CHECKS).unlink(missing_ok=True)
             (folder / META).unlink()
             for leftover in (folder / RAW_DIR, folder, folder.parent):
                 if leftover.is_dir() and not any(leftover.iterdir()):
@@ -401,56 +568,135 @@ class Store:
         if cache is None:
             return
         cache.meta.pop(sid, None)
+        cache.records.pop(sid, None)
         cache.refs.pop(sid, None)
+        cache.files.pop(sid, None)
         if cache.ids is not None and sid in cache.ids:
             cache.ids.remove(sid)
 
     def undo_version(self, sid: str, ref: VersionRef) -> None:
         """Remove a version just added when what must follow it (its check) could not be written."""
         self._require_lock()
-        folder = self.statement_dir(sid)
+        folder = self._writable(self.statement_dir(sid))
         with contextlib.suppress(OSError):
             (folder / ref.filename).unlink()
             (folder / RAW_DIR / raw_name(ref.filename)).unlink(missing_ok=True)
         cache = self._cache
         if cache is not None:
             cache.texts.pop((sid, ref.filename), None)
-            if sid in cache.refs:
-                cache.refs[sid] = _numbered(
-                    r for r in cache.refs[sid] if r.filename != ref.filename
-                )
+            if sid in cache.files:
+                cache.files[sid] = [r for r in cache.files[sid] if r.filename != ref.filename]
+                cache.refs[sid] = _numbered(cache.files[sid])
 
     def record_check(self, sid: str, check: Check, meta: StatementMeta | None = None) -> None:
-        """Append one check to the statement's history (creating ``meta.json`` if needed)."""
+        """Append one check to the statement's history, with what it changed of ``meta``
+        (a new title, a new address); creates the statement's ``meta.json`` if needed."""
         self._require_lock()
         meta = meta or self.meta(sid)
-        meta.checks = [*meta.checks, check.entry()][-MAX_CHECKS:]
-        self.write_meta(meta)
+        folder = self.statement_dir(sid)
+        known, record = self._on_record(sid)
+        entry = check.entry()
+        line = check_line(entry, changes(known, meta))
+        if record.base is None:
+            # A new statement, or one whose meta.json was lost: its identity first.
+            base = replace(known, checks=[]) if known else meta.identity()
+            atomic_write(self._writable(folder / META), base.to_json().encode("utf-8"))
+            record = replace(record, base=base)
+        path = self._writable(folder / CHECKS)
+        if record.legacy is not None:
+            # An older store's meta.json held the history: move it here, then drop it there.
+            atomic_write(path, b"".join(check_line(c) for c in record.legacy) + line)
+            base = replace(record.base or meta.identity(), checks=[])
+            atomic_write(self._writable(folder / META), base.to_json().encode("utf-8"))
+            record = _Record(base, None, len(record.legacy) + 1)
+        elif record.lines + 1 > 2 * MAX_CHECKS:
+            record = self._cut_history(sid, meta, entry, record)
+        else:
+            append_line(path, line, sync=not self._deferred)
+            record = replace(record, lines=record.lines + 1)
+        merged = _copy(meta)
+        if known is not None:
+            merged.checks = list(known.checks)
+        add_check(merged, entry)
+        cache = self._cache
+        if cache is not None:
+            cache.meta[sid] = _copy(merged)
+            cache.records[sid] = record
+            if cache.ids is not None and sid not in cache.ids:
+                bisect.insort(cache.ids, sid)
+
+    def _on_record(self, sid: str) -> tuple[StatementMeta | None, _Record]:
+        """The statement as the store has it (None: not recorded yet), and how it lies on disk."""
+        cache = self._cache
+        try:
+            known = self.meta(sid)
+        except InputError:
+            return None, _Record(None, None, 0)
+        record = cache.records.get(sid) if cache is not None else None
+        if record is None:
+            _, record = self._load(sid)
+        return known, record
+
+    def _cut_history(
+        self, sid: str, meta: StatementMeta, entry: dict[str, Any], record: _Record
+    ) -> _Record:
+        """Keep the newest :data:`MAX_CHECKS` checks; what the older ones changed of the
+        statement goes with the first one kept."""
+        kept = [*meta.checks, entry][-MAX_CHECKS:]
+        first = check_line(kept[0], changes(record.base, meta))
+        text = first + b"".join(check_line(c) for c in kept[1:])
+        atomic_write(self._writable(self.statement_dir(sid) / CHECKS), text)
+        return replace(record, lines=len(kept))
 
     # -- versions ----------------------------------------------------------------------------
 
     def versions(self, sid: str) -> list[VersionRef]:
-        folder = self.statement_dir(sid)
+        """The statement's versions, oldest first. A version file with the text of the one
+        before it (two merged copies of the store that both stored it) is the same version."""
         cache = self._cache
         if cache is not None and sid in cache.refs:
             return list(cache.refs[sid])
-        if not self.exists(sid):
-            raise InputError(f"no statement {sid!r} in {self.root}")
-        self.reads["versions"] += 1
-        refs = []
-        for n, path in enumerate(
-            sorted(p for p in folder.iterdir() if VERSION_NAME.match(p.name)), 1
-        ):
-            header, statement = self._parse(path)
-            refs.append(VersionRef(sid, n, header["fetched_at"], header["sha256"], path.name))
-            self._remember(sid, path.name, statement)
+        files = self._version_files(sid)
+        refs = _numbered(files)
         if cache is not None:
+            cache.files[sid] = files
             cache.refs[sid] = list(refs)
         return refs
 
+    def _version_files(self, sid: str) -> list[VersionRef]:
+        cache = self._cache
+        if cache is not None and sid in cache.files:
+            return list(cache.files[sid])
+        folder = self.statement_dir(sid)
+        if not self.exists(sid):
+            raise InputError(f"no statement {sid!r} in {self.root}")
+        link = link_below(self.root, folder)
+        if link is not None:
+            raise DamagedFileError(str(link), LINK)
+        self.reads["versions"] += 1
+        files: list[VersionRef] = []
+        for path in sorted(p for p in folder.iterdir() if VERSION_NAME.match(p.name)):
+            header, statement = self._parse(path)
+            files.append(VersionRef(sid, 0, header["fetched_at"], header["sha256"], path.name))
+            self._remember(sid, path.name, statement)
+        return files
+
     def _parse(self, path: Path) -> tuple[dict[str, Any], Statement]:
         self.reads["version"] += 1
-        return parse_version(self.read_text(path), str(path))
+        try:
+            text = read_text(path)
+        except FileNotFoundError:
+            raise DamagedFileError(str(path), "removed while being read") from None
+        if not text:
+            raise DamagedFileError(
+                str(path), "empty version file" + _remedy(path.parent, "empty", path)
+            )
+        try:
+            return parse_version(text, str(path))
+        except StoreError as e:
+            raise DamagedFileError(
+                e.path, e.reason + _remedy(path.parent, e.reason, path)
+            ) from None
 
     def _remember(self, sid: str, filename: str, statement: Statement) -> None:
         cache = self._cache
@@ -485,23 +731,25 @@ class Store:
         ref = self.version_ref(sid, n)
         path = self.statement_dir(sid) / RAW_DIR / raw_name(ref.filename)
         self.reads["raw"] += 1
+        if link_below(self.root, path) is not None:
+            raise DamagedFileError(str(path), LINK)
         try:
             return gzip.decompress(path.read_bytes())
         except FileNotFoundError:
             raise InputError(f"{sid}@{ref.number} has no raw page stored") from None
         except (OSError, EOFError, gzip.BadGzipFile) as e:
-            raise StoreError(str(path), f"corrupt raw page ({e})") from None
+            raise DamagedFileError(str(path), f"corrupt raw page ({e})") from None
 
     def add_version(
         self, sid: str, statement: Statement, fetched_at: str, raw: bytes | None = None
     ) -> VersionRef:
         """Store a version; returns its ref. The caller decides whether it is distinct."""
         self._require_lock()
-        folder = self.statement_dir(sid)
+        folder = self._writable(self.statement_dir(sid))
         sha = content_hash(statement.title, statement.paragraphs)
         name = self._free_version_name(folder, parse_timestamp(fetched_at))
-        raw_path = folder / RAW_DIR / raw_name(name)
-        refs = self.versions(sid)  # before the write: from the cache, or read once
+        raw_path = self._writable(folder / RAW_DIR / raw_name(name))
+        files = self._version_files(sid)  # before the write: from the cache, or read once
         if raw is not None:
             # Raw first: a version file never exists without its raw page.
             atomic_write(raw_path, gzip.compress(raw, mtime=0))
@@ -515,12 +763,15 @@ class Store:
             raise
         # What a read of the file gives back, without reading it.
         header, written = parse_version(text, str(folder / name))
-        refs = _numbered([*refs, VersionRef(sid, 0, header["fetched_at"], header["sha256"], name)])
+        files.append(VersionRef(sid, 0, header["fetched_at"], header["sha256"], name))
+        refs = _numbered(files)
         cache = self._cache
         if cache is not None:
+            cache.files[sid] = files
             cache.refs[sid] = list(refs)
             self._remember(sid, name, written)
-        return next(r for r in refs if r.filename == name)
+        # The same text as the version before it is that version (the caller stored it again).
+        return [r for r in refs if r.filename <= name][-1]
 
     def _free_version_name(self, folder: Path, when: datetime) -> str:
         # Two versions in one second (imports, tests): the later name moves on a second,
@@ -533,32 +784,36 @@ class Store:
 
     def read_text(self, path: Path) -> str:
         try:
-            return path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise StoreError(str(path), "not valid UTF-8") from None
-        except OSError as e:
-            raise StoreError(str(path), f"cannot read: {e.strerror}") from None
+            return read_text(path)
+        except FileNotFoundError:
+            raise DamagedFileError(str(path), "cannot read: No such file or directory") from None
 
-    # -- runs log: ``runs.json`` (store/runs.py) ---------------------------------------------
+    # -- run records: ``runs/`` (store/runs.py) ----------------------------------------------
 
     @property
     def runs_path(self) -> Path:
-        return self.root / RUNS
+        return self.root / RUNS_DIR
 
     def _runlog(self) -> RunLog:
         cache = self._cache
         if cache is None:
-            return RunLog(self.runs_path, self.reads)
+            return RunLog(self.root, self.reads)
         if cache.runs is None:
-            cache.runs = RunLog(self.runs_path, self.reads, keep=True)
+            cache.runs = RunLog(self.root, self.reads, keep=True)
         return cache.runs
 
     def runs(self) -> list[RunRecord]:
-        """The recorded runs, oldest first (empty when no ``dipdiff run`` ever ran here)."""
-        return self._runlog().runs()
+        """The recorded runs, oldest first (empty when no ``dipdiff run`` ever ran here).
+
+        A damaged run record is left out and noted in :attr:`damage`."""
+        log = self._runlog()
+        found = log.runs()
+        for line in log.problems():
+            self.damage.setdefault(line.split(": ", 1)[0], line)
+        return found
 
     def store_uid(self) -> str | None:
-        """A random identity given to the store by its first run (stable feed ids)."""
+        """A random identity given to the store when first written (stable feed ids)."""
         return self._runlog().store_uid()
 
     def begin_run(self, started_at: str) -> tuple[RunRecord, list[RunRecord]]:
@@ -567,9 +822,55 @@ class Store:
         return self._runlog().begin(started_at)
 
     def end_run(self, record: RunRecord) -> None:
-        """Replace the log entry of ``record`` (by id) with its final state (needs the lock)."""
+        """Write the final state of ``record`` into its own file (needs the lock)."""
         self._require_lock()
         self._runlog().end(record)
+
+
+def _reserved(name: str) -> bool:
+    """Names at the top of the store that are not sources: its own files and folders."""
+    return name.startswith(".") or name == RUNS_DIR
+
+
+def _holds_a_statement(folder: Path) -> bool:
+    if folder.is_symlink():
+        return True  # damaged, but a statement: its ID stays taken
+    if (folder / META).is_file() or (folder / CHECKS).is_file():
+        return True
+    if not folder.is_dir():
+        return False
+    return any(VERSION_NAME.match(p.name) for p in folder.iterdir())
+
+
+def _cut_off_tail(path: Path) -> bool:
+    """Cut a last line that lost its newline (a write cut off); True if there was one."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with path.open("rb+") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size == 0:
+                return False
+            f.seek(size - 1)
+            if f.read(1) == b"\n":
+                return False
+            f.seek(max(0, size - (1 << 20)))
+            tail = f.read()
+            keep = size - len(tail) + tail.rfind(b"\n") + 1 if b"\n" in tail else 0
+            f.truncate(keep)
+            return True
+    except OSError:
+        return False
+
+
+def _remedy(folder: Path, reason: str, path: Path | None = None) -> str:
+    """What to run about a damaged statement file, for its one-line message."""
+    if "conflict" in reason:
+        return "; `dipdiff verify --repair` keeps both sides"
+    if path is None and (folder / CHECKS).exists() and "meta" in reason:
+        return "; `dipdiff verify --repair` rebuilds it from the version files"
+    target = path or folder / META
+    return f"; restore it from git: `git checkout -- {target}`"
 
 
 def _copy(meta: StatementMeta) -> StatementMeta:
@@ -578,8 +879,13 @@ def _copy(meta: StatementMeta) -> StatementMeta:
 
 
 def _numbered(refs: Iterable[VersionRef]) -> list[VersionRef]:
-    """Version refs in file-name (= time) order, numbered from 1."""
-    return [replace(r, number=n) for n, r in enumerate(sorted(refs, key=lambda r: r.filename), 1)]
+    """Version refs in file-name (= time) order, numbered from 1, as :meth:`Store.versions`
+    reads them: a file with the text of the one before it is that version."""
+    out: list[VersionRef] = []
+    for r in sorted(refs, key=lambda r: r.filename):
+        if not out or out[-1].sha256 != r.sha256:
+            out.append(replace(r, number=len(out) + 1))
+    return out
 
 
 REPAIR_HINT = "removed by the next run or `dipdiff verify --repair`"
