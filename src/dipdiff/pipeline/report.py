@@ -1,7 +1,7 @@
 """Monitoring: what happened in a window of time, read from the store, and the files that say so.
 
-A *run* is one ``dipdiff run``: it is recorded in the store's ``runs.json`` (start, finish,
-status) and every page it checks adds a check to that statement's ``meta.json``. Reports
+A *run* is one ``dipdiff run``: it is recorded in its own file under the store's ``runs/``
+(start, finish, status) and every page it checks adds a check to that statement's history. Reports
 are built from those records, so a run that was killed loses nothing: the next run's report
 includes what the killed one found. What the command itself recorded is not derived again:
 a :class:`History` takes the events its results carry, and describes the other checks with
@@ -39,6 +39,7 @@ from dipdiff.store.store import Store
 FEED_NAME = "feed.xml"
 INDEX_NAME = "README.md"
 FEED_ENTRIES = 50
+REPORTS_GITATTRIBUTES = "* merge=union\n"
 
 #: Finds divergences between the statements of the given events and the rest of the store,
 #: among the statements known by the given time (None: now).
@@ -314,7 +315,14 @@ def write_reports(
     filename: str,
     history: History | None = None,
 ) -> WrittenReport:
-    """Write the report, then regenerate the index and the feed. Each file atomically."""
+    """Write the report, then regenerate the index and the feed. Each file atomically.
+
+    Every run rewrites these files: ``reports/.gitattributes`` has git merge them by union,
+    so that two clones that both ran merge without a conflict (the next report writes them
+    anew from the merged store)."""
+    attributes = reports_dir / ".gitattributes"
+    if not attributes.exists():
+        atomic_write(attributes, REPORTS_GITATTRIBUTES.encode())
     path = out or reports_dir / filename
     atomic_write(path, render_report(report).encode("utf-8"))
     index = reports_dir / INDEX_NAME
