@@ -250,12 +250,17 @@ def build_report(
 
 
 def history_events(
-    store: Store, limit: int = FEED_ENTRIES, history: History | None = None
+    store: Store,
+    limit: int | None = FEED_ENTRIES,
+    history: History | None = None,
+    *,
+    ids: Iterable[str] | None = None,
 ) -> list[Event]:
-    """The newest ``limit`` changes of the whole store, one per stored version or removal."""
+    """The newest ``limit`` changes (None: all) of the whole store, or of the statements
+    ``ids``, one per stored version or removal."""
     history = history or History(store)
     found: list[tuple[str, str, dict[str, Any]]] = []
-    for sid in store.statement_ids():
+    for sid in store.statement_ids() if ids is None else ids:
         prev = None
         for c in store.meta(sid).checks:
             outcome = c.get("outcome")
@@ -285,12 +290,13 @@ def build_feed(store: Store, *, self_link: str = "", history: History | None = N
         # A fixed tag date: the id must never change, and the store's uid makes it unique.
         id=f"tag:dipdiff,2026:store-{uid}",
         title="dipdiff: changes to watched statements",
-        entries=tuple(_entry_with_stable_id(store, e) for e in events),
+        entries=tuple(stable_entry(store, e) for e in events),
         self_link=self_link,
     )
 
 
-def _entry_with_stable_id(store: Store, e: Event) -> FeedEntry:
+def stable_entry(store: Store, e: Event) -> FeedEntry:
+    """The feed entry of an event, its id tied to the version's text (not its number)."""
     entry = feed_entry(e)
     if e.kind == "removed" or e.statement.version is None:
         return entry

@@ -32,14 +32,19 @@ _CSS = (
 def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
     """A standalone HTML page: stances, evidence, redlined shared sentences, one-sided sentences."""
     title = f"{c.a.title or a_label} ↔ {c.b.title or b_label}"
-    out = [
+    head = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{_h(title)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{_h(title)}</h1>",
-        "<ul>",
     ]
+    return "\n".join([*head, compare_fragment(c, a_label, b_label), "</body></html>"]) + "\n"
+
+
+def compare_fragment(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
+    """The body of :func:`compare_html`, for pages that have their own head (the site's)."""
+    out = ["<ul>"]
     for letter, label, st in (("A", a_label, c.a), ("B", b_label, c.b)):
         link = f'<a href="{_h(st.url)}">{_h(label)}</a>' if st.url else _h(label)
         out.append(f"<li>{letter}: {link}{' · ' + _h(st.agency) if st.agency else ''}</li>")
@@ -71,11 +76,10 @@ def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
         out.append(f"<h2>{heading}</h2><ul>")
         out += [f"<li>{_h(t)}</li>" for t in items]
         out.append("</ul>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return "\n".join(out)
 
 
-_HTML_STYLE = (
+DIFF_STYLE = (
     "\n"
     "body{font:16px/1.55 system-ui,-apple-system,Segoe UI,sans-serif;max-width:72rem;"
     "margin:2rem auto;padding:0 1rem;color:#1f2328}\n"
@@ -102,14 +106,26 @@ def diff_html(result: DiffResult, *, context: int = 1, a_label: str = "", b_labe
     """One self-contained HTML page (no scripts, no external assets): inline and side-by-side."""
     esc = html.escape
     title = result.b.title or result.a.title or "Statement"
-    s = result.summary()
-    out = [
+    head = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
-        f"<title>dipdiff: {esc(title)}</title><style>{_HTML_STYLE}</style></head><body>",
+        f"<title>dipdiff: {esc(title)}</title><style>{DIFF_STYLE}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
     ]
+    body = diff_fragment(result, context=context, a_label=a_label, b_label=b_label)
+    return "\n".join([*head, body]) + "</body></html>\n"
+
+
+def diff_fragment(
+    result: DiffResult, *, context: int = 1, a_label: str = "", b_label: str = ""
+) -> str:
+    """The body of :func:`diff_html` (labels, summary, inline and side-by-side views, changes),
+    for pages that have their own head and title: the site's redline permalinks. Styled by
+    :data:`DIFF_STYLE`; the views switch with radio buttons and CSS, no script."""
+    esc = html.escape
+    s = result.summary()
+    out = []
     if a_label or b_label:
         out.append(f'<p class="labels">{esc(a_label)} → {esc(b_label)}</p>')
     out.append(
@@ -183,8 +199,8 @@ def diff_html(result: DiffResult, *, context: int = 1, a_label: str = "", b_labe
                 f'<li class="sig-{c.significance}">[{c.significance}] {c.kind}: {body}{flags}</li>'
             )
         out.append("</ul>")
-    out.append(f"<p>{esc(summary_line(result))}</p></body></html>")
-    return "\n".join(out) + "\n"
+    out.append(f"<p>{esc(summary_line(result))}</p>")
+    return "\n".join(out)
 
 
 def _html_segments(segments: Iterable[Segment]) -> str:
