@@ -195,6 +195,23 @@ def test_setup_commands_exit_0_or_2(cli, server, tmp_path):
     assert (tmp_path / "taken" / "notes.txt").exists()
 
 
+def test_site_exits_0_or_2_naming_what_is_wrong(cli, demo_store, tmp_path):
+    out = tmp_path / "site"
+    r = cli("site", str(out))
+    assert r.exit_code == 0, r.output
+    (out / ".dipdiff-site.json").write_text("{not json", encoding="utf-8")
+    r = cli("site", str(out))
+    assert r.exit_code == 2, r.output
+    assert ".dipdiff-site.json" in r.output and "Traceback" not in r.output
+    (tmp_path / "a-file").write_text("mine", encoding="utf-8")
+    r = cli("site", str(tmp_path / "a-file"))
+    assert r.exit_code == 2, r.output
+    assert "a-file" in r.output and len(r.output.strip().splitlines()) == 1
+    assert (tmp_path / "a-file").read_text(encoding="utf-8") == "mine"
+    r = cli("site", str(out), "--window", "soon")
+    assert r.exit_code == 2, r.output
+
+
 def _command_names() -> set[str]:
     group = typer.main.get_command(app)
     names = set()
@@ -214,6 +231,7 @@ def test_every_command_has_its_exit_codes_tested():
         "sources",
         "sources check",
         "demo",
+        "site",
     }
     assert _command_names() == tested  # a new command gets its statuses tested here
 

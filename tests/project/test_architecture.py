@@ -42,6 +42,8 @@ HOMES = {
     "rich": ("dipdiff.render.terminal", "dipdiff.cli"),
     "subprocess": ("dipdiff.store.git",),
     "fcntl": ("dipdiff.store.",),
+    "jinja2": ("dipdiff.render.site",),
+    "markupsafe": ("dipdiff.render.site",),
 }
 # Pure code: text in, results out. No network, no terminal, no filesystem writes, no processes.
 PURE = (

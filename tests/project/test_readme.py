@@ -159,6 +159,7 @@ SETUPS: dict[str, Setup] = {
     "dipdiff sources": an_init_folder,
     "dipdiff fetch": the_config_example_with_a_typo,
     "dipdiff report": the_demo_folder,
+    "dipdiff site site --window 14d": the_demo_folder,
     "dipdiff --store snapshots verify": a_hand_edited_demo_store,
 }
 

@@ -1,0 +1,43 @@
+"""``dipdiff site`` and ``export``: the store published, as a static site or a SQLite database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from dipdiff.cli.base import app, handle_errors, parse_window, store_from
+from dipdiff.render.terminal import make_console
+
+
+@app.command()
+@handle_errors
+def site(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(help="Folder to write the site into.")],
+    base_url: Annotated[
+        str,
+        typer.Option(
+            "--base-url", help="Where the site is published (absolute links in its feeds)."
+        ),
+    ] = "",
+    title: Annotated[str, typer.Option("--title", help="The site's name.")] = "dipdiff archive",
+    window: Annotated[
+        str, typer.Option("--window", help="How far apart two statements on one event may be.")
+    ] = "7d",
+) -> None:
+    """Build the store's static site: a page per statement, version, redline and event."""
+    from dipdiff.pipeline.site import build_site
+
+    result = build_site(
+        store_from(ctx), out, base_url=base_url, title=title, window=parse_window(window)
+    )
+    removed = f", {len(result.removed)} removed" if result.removed else ""
+    make_console().print(
+        Text(
+            f"{out}: {result.pages} pages, {len(result.written)} written, "
+            f"{result.unchanged} unchanged{removed}"
+        )
+    )
