@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+import tomllib
 
 import pytest
 
 from dipdiff.errors import ExtractError
 from dipdiff.scrape.extract import blocked_reason, decode_html, extract, parse_date, repair_mojibake
+from helpers import CASES
 
 
 def _extract(corpus, rel, url="https://www.example.gov/x"):
@@ -96,3 +99,66 @@ def test_blocked_pages():
         "<html><body><article><p>Too short.</p></article></body></html>", "https://x.gov/s"
     )
     assert "only 2 words" in blocked_reason("<title>ok</title>", st)
+
+
+# --- pages no preset knows: EDGI's labelled pairs are the judge --------------------------------
+
+_ARCHIVES = "edgi-web-monitoring-processing/archives-2017/"
+PAIRS = tomllib.loads((CASES / "extract" / "pairs.toml").read_text(encoding="utf-8"))["pair"]
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("pair", PAIRS, ids=[p["name"] for p in PAIRS])
+def test_labelled_pairs_have_a_substantive_change_exactly_when_analysts_care(cli, corpus, pair):
+    r = cli("diff", str(corpus(pair["a"])), str(corpus(pair["b"])), "--format", "json")
+    assert r.exit_code in (0, 1), r.output
+    doc = json.loads(r.output)
+    assert (doc["summary"]["substantive"] > 0) is pair["substantive"], f"{pair['why']}\n{r.output}"
+    # Repeated link labels ("View Article" under every news item) are no change of their own.
+    assert not any(c["old"] == "View Article" or c["new"] == "View Article" for c in doc["changes"])
+
+
+@pytest.mark.corpus
+def test_a_dataset_link_removed_from_a_highlights_page_is_the_change(cli, corpus):
+    a = corpus(f"{_ARCHIVES}truepos-dataset-removal-a.html")
+    b = corpus(f"{_ARCHIVES}truepos-dataset-removal-b.html")
+    r = cli("diff", str(a), str(b), "--format", "json")
+    assert r.exit_code == 1, r.output
+    (change,) = json.loads(r.output)["changes"]
+    assert change["kind"] == "delete" and change["significance"] == "substantive"
+    assert "View this Dataset" in change["old"]
+    assert "noaa-national-weather-service-national-mosaic" in change["old"]
+    # The whole highlights page is the body, not its first highlight.
+    assert _extract(corpus, f"{_ARCHIVES}truepos-dataset-removal-a.html").words > 5000
+
+
+@pytest.mark.corpus
+def test_rotating_photo_teasers_beside_the_text_are_not_the_body(corpus):
+    for side in "ab":
+        st = _extract(corpus, f"{_ARCHIVES}falsepos-footer-{side}.html")
+        assert not any("Gerber Dam" in p or "Spring is coming" in p for p in st.paragraphs)
+        assert any("Department of the Interior" in p for p in st.paragraphs), st.paragraphs
+
+
+def test_repeated_link_labels_go_unless_they_are_the_only_link_to_their_target():
+    html = """<html><body><main>
+    <h2><a href="/news/one">Ministers agree on a new water-sharing accord for the basin</a></h2>
+    <p>The accord sets quotas for the dry season and a joint commission to watch them.</p>
+    <a href="/news/one">Read more</a>
+    <h2><a href="/news/two">Talks on the border crossing resume in the capital next week</a></h2>
+    <p>Delegations from both countries will meet for three days of technical talks.</p>
+    <a href="https://www.example.gov/news/two">Read more</a>
+    <p>Rainfall records for the basin since 1950. <a href="/data/rain">View this Dataset</a></p>
+    <p>River gauge readings, updated hourly. <a href="/data/gauges">View this Dataset</a></p>
+    </main></body></html>"""
+    st = extract(html, "https://www.example.gov/")
+    assert not any("Read more" in p for p in st.paragraphs), st.paragraphs
+    assert (
+        "Rainfall records for the basin since 1950. View this Dataset (/data/rain)" in st.paragraphs
+    )
+    assert "River gauge readings, updated hourly. View this Dataset (/data/gauges)" in st.paragraphs
+    # A site rule's body is the site's own text: nothing is rewritten there.
+    ruled = extract(
+        html.replace("<main>", '<div class="entry-content">'), "https://www.example.gov/"
+    )
+    assert any(p == "Read more" for p in ruled.paragraphs), ruled.paragraphs

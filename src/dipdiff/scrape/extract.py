@@ -64,10 +64,6 @@ KNOWN_RULES = ExtractRules(
         "div.page-content__content",
         "div.govspeak",
         "div.gem-c-govspeak",
-        "article",
-        "main",
-        '[role="main"]',
-        "#content",
     ),
     agency=(
         "p.article-meta__author-bureau",
@@ -329,7 +325,7 @@ def extract(
     published = _first_date(root, rule_sets)
     found_agency = agency or _first_agency(root, rule_sets) or _agency_from_url(url)
 
-    body_el = _find_body(root, rule_sets)
+    body_el, by_rule = _find_body(root, rule_sets)
     if body_el is None:
         raise ExtractError(url or "<page>", "no statement text found on the page")
     # Chrome is removed inside the body only: on malformed pages lxml can nest the
@@ -342,6 +338,8 @@ def extract(
                 continue
             for el in found:
                 remove(el)
+    if not by_rule:
+        _drop_link_labels(body_el)
     drop = [re.compile(p) for r in rule_sets for p in r.drop_paragraphs]
     paragraphs = [
         p
@@ -538,7 +536,16 @@ def parse_date(raw: str) -> str | None:
     return None
 
 
-def _find_body(root: Element, rule_sets: Sequence[ExtractRules]) -> Element | None:
+# The landmarks of an HTML page that hold its main content, most specific first. Unlike a site
+# rule, a landmark that a page repeats is a list of teasers (a "highlights" page, rotating photos
+# beside the text), never the body: only one standing alone counts.
+_LANDMARKS = ("article", "main", '[role="main"]', "#content")
+_MIN_BODY_WEIGHT = 20
+
+
+def _find_body(root: Element, rule_sets: Sequence[ExtractRules]) -> tuple[Element | None, bool]:
+    """The element holding the statement, and whether a site rule (not the generic strategy)
+    found it."""
     for r in rule_sets:
         for sel in r.body:
             try:
@@ -546,9 +553,58 @@ def _find_body(root: Element, rule_sets: Sequence[ExtractRules]) -> Element | No
             except Exception:  # noqa: BLE001, S112 - a bad selector in user rules must not crash a run
                 continue
             best = max(els, key=_text_weight, default=None)
-            if best is not None and _text_weight(best) >= 20:
-                return best
-    return _densest_block(root)
+            if best is not None and _text_weight(best) >= _MIN_BODY_WEIGHT:
+                return best, True
+    for sel in _LANDMARKS:
+        els = select(root, sel)
+        if len(els) == 1 and _text_weight(els[0]) >= _MIN_BODY_WEIGHT:
+            return els[0], False
+    return _densest_block(root), False
+
+
+# A link label at most this long that several links with different targets share is the page's
+# furniture ("View Article", "Read more", "View this Dataset"), not its text.
+_LABEL_WORDS = 4
+
+
+def _drop_link_labels(body: Element) -> None:
+    """Repeated link labels out of a body the generic strategy found.
+
+    On a listing every item ends with the same "View Article" link, so rotating items make a
+    redline of identical labels. What such a link stands for is its target: one that another
+    link of the body already names (the item's headline) goes; one that nothing else names (the
+    data set behind "View this Dataset") stays, written as its label and target, so that
+    removing it is a change.
+    """
+    links = [
+        (a, clean(text_of(a, " ")), _target(str(a.get("href"))))
+        for a in body.iter("a")
+        if a.get("href") is not None
+    ]
+    labels: dict[str, set[str]] = {}
+    named: dict[str, set[str]] = {}  # target -> the labels that link to it
+    for _, label, href in links:
+        labels.setdefault(label.casefold(), set()).add(href)
+        named.setdefault(href, set()).add(label.casefold())
+    for a, label, href in links:
+        key = label.casefold()
+        if not label or len(label.split()) > _LABEL_WORDS or len(labels[key]) < 2:
+            continue
+        if named[href] - {key}:
+            remove(a)
+        else:
+            tail = a.tail
+            a.clear()  # its markup, attributes and tail: the tail is the next text's, kept
+            a.text, a.tail = f"{label} ({href})", tail
+
+
+def _target(href: str) -> str:
+    """Where a link points, as a page writes it either way: its path and query, without the
+    scheme and host (a site rewriting its links from absolute to relative is no change)."""
+    parts = urlsplit(href.strip())
+    if parts.scheme not in ("", "http", "https"):
+        return href.strip()
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 _PARAGRAPH_LIKE = ("p", "li", "blockquote", "h2", "h3")
