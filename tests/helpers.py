@@ -14,6 +14,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from dipdiff.cli.app import app
+from dipdiff.models import Statement
+from dipdiff.scrape.discover import parse_feed
+from dipdiff.scrape.extract import decode_html, extract
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -58,3 +61,31 @@ def monitoring_folder(folder: Path, config: str) -> Path:
     git(folder, "add", "dipdiff.toml")
     git(folder, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "config")
     return folder
+
+
+# The corpus's real feeds and pages of statements, with the site each came from: for tests that
+# need a store of many real statements on many topics (related, divergences).
+CORPUS_FEEDS = (
+    ("state-gov-press-releases-rss", "https://www.state.gov/feed/", "state-dept"),
+    ("whitehouse-gov-briefing-room-rss", "https://www.whitehouse.gov/feed/", "white-house"),
+    ("whitehouse-briefings-rss-thirdparty-2025", "https://www.whitehouse.gov/feed/", "white-house"),
+)
+OBAMA_BRIEFS = "obama-whitehouse-press-office-2009-2016/briefs"
+
+
+def corpus_statements() -> list[tuple[str, Statement]]:
+    """Every distinct statement of the corpus's feeds (its last version) and Obama-era briefs,
+    as (source, statement); skips the test when the corpus is absent."""
+    corpus_file(CORPUS_FEEDS[0][0])
+    found: dict[tuple[str, str], Statement] = {}
+    for folder, base, source in CORPUS_FEEDS:
+        for path in sorted((CORPUS / folder).rglob("*")):
+            if path.suffix not in (".rss", ".xml"):
+                continue
+            for item in parse_feed(path.read_bytes(), base, full_text=True).items:
+                if item.statement is not None:
+                    found[(source, item.url)] = item.statement
+    for path in sorted((CORPUS / OBAMA_BRIEFS).glob("*.html")):
+        url = "https://obamawhitehouse.archives.gov/the-press-office/" + path.stem
+        found[("obama-white-house", url)] = extract(decode_html(path.read_bytes()), url)
+    return [(source, st) for (source, _), st in sorted(found.items())]

@@ -153,8 +153,8 @@ SETUPS: dict[str, Setup] = {
         "dipdiff compare state-dept/the-situation-in-libya@1 "
         "white-house/statement-from-the-press-secretary-libya"
     ): the_demo_folder,
-    "dipdiff related state-dept/the-situation-in-libya --window 14d": the_demo_folder,
-    "dipdiff divergences --window 14d": the_demo_folder,
+    "dipdiff related state-dept/the-situation-in-libya": the_demo_folder,
+    "dipdiff divergences": the_demo_folder,
     "dipdiff init watch": empty_folder,
     "dipdiff sources": an_init_folder,
     "dipdiff fetch": the_config_example_with_a_typo,

@@ -1,14 +1,19 @@
 """Finding what to compare across a whole store: related statements and divergent pairs.
 
 Works on per-statement analyses, so a store of thousands of statements is never compared
-pair by pair: candidates share an actor or place within a date window, are ranked by how
-rare the shared names are, and only the best few per statement are compared. Pure:
-records in, ranked pairs out.
+pair by pair: candidates share an actor or place (found through an inverted index), are
+ranked by how rare the shared names and terms are and by how close their dates are, and only
+the best few per statement are compared. Pure: records in, ranked pairs out.
+
+Time is a weight, not a cut: statements about one event can be weeks apart (a call readout
+after the statement it contradicts), so a shared name counts less the farther apart the
+dates are, and ``window`` only bounds the search (nothing farther apart is looked at).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -74,6 +79,7 @@ class _Profile:
         default_factory=dict
     )  # key -> how much it says what the text is about
     actor_keys: set[str] = field(default_factory=set)
+    terms: frozenset[str] = frozenset()  # content words, for rare shared terms
 
 
 # A shared person or armed group says more about "the same event" than a shared country or place.
@@ -81,6 +87,21 @@ _KIND_WEIGHT = {"person": 1.5, "force": 1.5, "government": 1.0, "organisation": 
 _PLACE_WEIGHT = 0.5
 MIN_RELATED_SCORE = 1.0
 _RARE_AT = math.log(11)  # names in at most a tenth of the statements count fully
+# How far apart two statements of one event may be at most; within it, closeness is a weight.
+DEFAULT_WINDOW = timedelta(days=60)
+_HALF_WEIGHT_DAYS = 30.0  # a shared name counts half at 30 days apart, a fifth at 60
+# Rare terms ("Gharyan", "ceasefire talks") add to a pair that already shares a name, never
+# make one on their own: a word alone is too weak a sign of one event.
+_TERM_WEIGHT = 0.1
+_MAX_TERM_BONUS = 0.5
+_RARE_TERM_SHARE = 0.005  # a term in at most 0.5% of the statements (at least 2) is rare
+_MIN_TERM_LEN = 5
+_TERM_WORDS = 400
+
+
+def time_weight(days: float) -> float:
+    """How much a shared name counts at ``days`` apart: 1 on the same day, 0.5 at 30 days."""
+    return 1.0 / (1.0 + (days / _HALF_WEIGHT_DAYS) ** 2)
 
 
 def _salience(sentences: Sequence[int], names: Iterable[str], title: str) -> float:
@@ -112,6 +133,7 @@ def _profile(record: Record) -> _Profile:
             p.weights[k] = _PLACE_WEIGHT * _salience(
                 analysis.place_sentences.get(k, []), [name], title
             )
+    p.terms = _terms(record.statement)
     # A list of twenty signatories says little about which event a statement is about.
     countries = [k for k in p.names if k in _COUNTRY_KEYS()]
     if len(countries) > _MAX_COUNTRIES:
@@ -121,6 +143,15 @@ def _profile(record: Record) -> _Profile:
 
 
 _MAX_COUNTRIES = 6
+_TERM = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+def _terms(statement: Statement) -> frozenset[str]:
+    """The longer words of the title and the opening, where a statement says what it is about
+    (bounded, so that a store of long reports does not hold every word of every text)."""
+    text = canonical(" ".join((statement.title, *statement.paragraphs[:6]))).casefold()
+    words = _TERM.findall(text)[:_TERM_WORDS]
+    return frozenset(w for w in words if len(w) >= _MIN_TERM_LEN)
 
 
 @lru_cache(maxsize=1)
@@ -145,6 +176,14 @@ class Index:
         self._rarity = {
             k: min(1.0, math.log(1 + total / len(v)) / _RARE_AT) for k, v in self._postings.items()
         }
+        counts: dict[str, int] = defaultdict(int)
+        for p in self.profiles:
+            for w in p.terms:
+                counts[w] += 1
+        most = max(2, int(_RARE_TERM_SHARE * total))
+        self._rare_terms = frozenset(w for w, c in counts.items() if 2 <= c <= most)
+        for p in self.profiles:
+            p.terms = p.terms & self._rare_terms  # only the rare ones are ever looked at again
 
     def related(self, sid: str, window: timedelta, *, limit: int | None = None) -> list[Related]:
         """Statements of other sources about the same event, best first."""
@@ -171,11 +210,13 @@ class Index:
                 scores[n] += self._rarity[k] * min(p.weights[k], q.weights[k])
                 shared[n].append(name)
         out = []
-        for n, s in scores.items():
+        for n, names in scores.items():
+            q = self.profiles[n]
+            terms = min(_MAX_TERM_BONUS, _TERM_WEIGHT * len(p.terms & q.terms))
+            days = abs(q.record.date.timestamp() - t) / 86400 if q.record.date else None
+            s = (names + terms) * time_weight(days or 0.0)
             if s < MIN_RELATED_SCORE:
                 continue
-            q = self.profiles[n]
-            days = abs(q.record.date.timestamp() - t) / 86400 if q.record.date else None
             out.append((n, Related(q.record, round(s, 2), tuple(dict.fromkeys(shared[n])), days)))
         out.sort(
             key=lambda x: (
@@ -190,7 +231,7 @@ class Index:
         self,
         *,
         since: datetime | None = None,
-        window: timedelta = timedelta(days=7),
+        window: timedelta = DEFAULT_WINDOW,
         per_statement: int = 10,
         involving: Iterable[str] | None = None,
     ) -> list[DivergentPair]:
@@ -233,7 +274,7 @@ def related(
     target: str,
     records: Iterable[Record],
     *,
-    window: timedelta = timedelta(days=7),
+    window: timedelta = DEFAULT_WINDOW,
     limit: int | None = None,
 ) -> list[Related]:
     """Statements in ``records`` from other sources that concern the same event as ``target``."""
@@ -244,7 +285,7 @@ def find_divergences(
     records: Iterable[Record],
     *,
     since: datetime | None = None,
-    window: timedelta = timedelta(days=7),
+    window: timedelta = DEFAULT_WINDOW,
     per_statement: int = 10,
     involving: Iterable[str] | None = None,
 ) -> list[DivergentPair]:
@@ -263,7 +304,7 @@ def within_reach(
     records: Iterable[Record],
     *,
     since: datetime | None = None,
-    window: timedelta = timedelta(days=7),
+    window: timedelta = DEFAULT_WINDOW,
     involving: Iterable[str] | None = None,
     around: datetime | None = None,
 ) -> list[Record]:

@@ -64,8 +64,12 @@ def related(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(metavar="ID", help="Statement ID.")],
     window: Annotated[
-        str, typer.Option("--window", help="How far apart the dates may be: 7d, 48h, 2w.")
-    ] = "7d",
+        str,
+        typer.Option(
+            "--window",
+            help="How far apart the dates may be at most (closer counts more): 60d, 48h, 2w.",
+        ),
+    ] = "60d",
     limit: Annotated[int, typer.Option("--limit", help="Show at most this many.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -108,8 +112,12 @@ def divergences(
         typer.Option("--since", help="Only pairs with a statement dated on or after this date."),
     ] = None,
     window: Annotated[
-        str, typer.Option("--window", help="How far apart related statements may be: 7d, 48h, 2w.")
-    ] = "7d",
+        str,
+        typer.Option(
+            "--window",
+            help="How far apart related statements may be at most (closer counts more): 60d, 2w.",
+        ),
+    ] = "60d",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Related statements of different sources that diverge, most divergent first. Exit 1 if any."""

@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from dipdiff.analyse.related import DivergentPair, Index, Record, Related, within_reach
+from dipdiff.analyse.related import (
+    DEFAULT_WINDOW,
+    DivergentPair,
+    Index,
+    Record,
+    Related,
+    within_reach,
+)
 from dipdiff.analyse.related import find_divergences as compare_find_divergences
 from dipdiff.clock import parse_timestamp
 from dipdiff.errors import InputError
@@ -64,7 +71,7 @@ def find_divergences(
     store: Store,
     *,
     since: datetime | None = None,
-    window: timedelta = timedelta(days=7),
+    window: timedelta = DEFAULT_WINDOW,
     involving: Iterable[str] | None = None,
 ) -> list[DivergentPair]:
     """``dipdiff divergences``: divergent pairs of related statements, most divergent first.
