@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,17 @@ def corpus() -> Callable[[str], Path]:
 def server() -> Iterator[LocalServer]:
     with LocalServer() as srv:
         yield srv
+
+
+@pytest.fixture
+def demo_files(tmp_path: Path) -> dict[str, Path]:
+    """The bundled demo pages as files: ``state-libya.day1`` -> its path."""
+    out = {}
+    for name in ("state-libya.day1.html", "whitehouse-haftar.day1.html", "state-libya.day2.html"):
+        p = tmp_path / name
+        p.write_bytes(resources.files("dipdiff").joinpath("data", "demo", name).read_bytes())
+        out[name.split(".")[0] + "." + name.split(".")[1]] = p
+    return out
 
 
 @pytest.fixture

@@ -78,6 +78,10 @@ def test_golden_pair(case):
     for names in case.get("same_actor", []):
         rows = {x.name for x in c.actors for n in names if n == x.name or n in x.aliases}
         assert len(rows) == 1, (names, rows)
+    if "languages" in case:
+        assert list(c.languages) == case["languages"], c.languages
+    if "not_analysed" in case:
+        assert [s for s, ok in zip("ab", c.analysed, strict=True) if not ok] == case["not_analysed"]
     if "min_shared" in case:
         assert len(c.shared) >= case["min_shared"], [s.a for s in c.shared]
     if "max_shared" in case:

@@ -31,6 +31,7 @@ from typing import Any
 
 from dipdiff.analyse.diff import Change, Segment, diff_pair
 from dipdiff.analyse.entities import Sentence
+from dipdiff.analyse.language import ENGLISH, NOT_ANALYSED
 from dipdiff.analyse.stance import ActorInText, TextAnalysis, analyze
 from dipdiff.models import Statement
 from dipdiff.text import canonical
@@ -65,11 +66,12 @@ class SharedSentence:
 class Side:
     """One actor as one text presents it."""
 
-    stance: str  # supportive | critical | neutral | absent
+    stance: str  # supportive | critical | neutral | absent | not-analysed
     signals: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     demands: tuple[str, ...] = ()
     speaker: bool = False
+    language: str = ENGLISH  # of the text this side is read from
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,10 +80,8 @@ class Side:
             "evidence": list(self.evidence),
             "demands": list(self.demands),
             "speaker": self.speaker,
+            "language": self.language,
         }
-
-
-ABSENT = Side("absent")
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,8 @@ class Comparison:
     only_a: tuple[str, ...]
     only_b: tuple[str, ...]
     actors: tuple[ActorComparison, ...]
+    languages: tuple[str, str] = (ENGLISH, ENGLISH)  # of A and B, detected
+    analysed: tuple[bool, bool] = (True, True)  # whether stances were judged in A and in B
 
     @property
     def divergent(self) -> bool:
@@ -163,7 +165,15 @@ def compare(
         shared, only_a, only_b = align_sentences(ta.sentences, tb.sentences)
         sim = shared_share(shared, ta.sentences, tb.sentences)
     return Comparison(
-        a, b, sim, tuple(shared), tuple(only_a), tuple(only_b), compare_actors(ta, tb)
+        a,
+        b,
+        sim,
+        tuple(shared),
+        tuple(only_a),
+        tuple(only_b),
+        compare_actors(ta, tb),
+        (ta.language, tb.language),
+        (ta.analysed, tb.analysed),
     )
 
 
@@ -239,15 +249,20 @@ def align_sentences(
     return pairs, only_a, only_b
 
 
-def _side(actor: ActorInText | None, sentences: Sequence[Sentence]) -> Side:
+def _side(actor: ActorInText | None, text: TextAnalysis) -> Side:
+    if not text.analysed:
+        # Absent too is unknown: a name may be written otherwise in another language.
+        evidence = tuple(text.sentences[k].text for k in actor.sentences) if actor else ()
+        return Side(NOT_ANALYSED, evidence=evidence, language=text.language)
     if actor is None:
-        return ABSENT
+        return Side("absent", language=text.language)
     return Side(
         actor.stance,
         tuple(actor.signal_labels),
-        tuple(sentences[k].text for k in actor.sentences),
+        tuple(text.sentences[k].text for k in actor.sentences),
         tuple(actor.demands),
         actor.speaker,
+        text.language,
     )
 
 
@@ -258,7 +273,7 @@ def compare_actors(ta: TextAnalysis, tb: TextAnalysis) -> tuple[ActorComparison,
     for group_a, group_b in groups:
         a = _combine(group_a)
         b = _combine(group_b)
-        side_a, side_b = _side(a, ta.sentences), _side(b, tb.sentences)
+        side_a, side_b = _side(a, ta), _side(b, tb)
         reasons = divergence_reasons(side_a, side_b)
         main = group_a + group_b
         name, kind = _display(main)
@@ -276,7 +291,7 @@ def compare_actors(ta: TextAnalysis, tb: TextAnalysis) -> tuple[ActorComparison,
     out.sort(
         key=lambda x: (
             not x.divergent,
-            x.a.stance == "absent" or x.b.stance == "absent",
+            x.a.stance in ("absent", NOT_ANALYSED) or x.b.stance in ("absent", NOT_ANALYSED),
             order.get(x.kind, 5),
             x.name.casefold(),
         )
@@ -291,7 +306,7 @@ def divergence_reasons(a: Side, b: Side) -> list[str]:
     pressing it: its stance is neutral or supportive. Two texts that both criticise an
     actor, one of them adding a demand, differ in degree, not in direction.
     """
-    if a.stance == "absent" or b.stance == "absent" or a.speaker or b.speaker:
+    if {a.stance, b.stance} & {"absent", NOT_ANALYSED} or a.speaker or b.speaker:
         return []
     reasons = []
     if {a.stance, b.stance} == {"supportive", "critical"}:

@@ -158,10 +158,12 @@ class Lexicon:
         *,
         where: str = "signals",
         intensifiers: Intensifiers | None = None,
+        languages: Iterable[str] = ("en",),
     ) -> None:
         self._by_first: dict[str, list[_Entry]] = {}
         self.signals: list[Signal] = []
         self.intensifiers = intensifiers or Intensifiers()
+        self.languages = frozenset(languages)  # the languages its phrases are written in
         for n, raw in enumerate(entries):
             self._add(raw, f"{where}[{n}]")
         for bucket in self._by_first.values():
@@ -207,7 +209,7 @@ class Lexicon:
 
     def extend(self, entries: Iterable[dict[str, Any]], *, where: str = "signals.add") -> Lexicon:
         """A new lexicon with ``entries`` added (user signals from the config)."""
-        new = Lexicon([], where=where, intensifiers=self.intensifiers)
+        new = Lexicon([], where=where, intensifiers=self.intensifiers, languages=self.languages)
         new._by_first = {k: list(v) for k, v in self._by_first.items()}
         new.signals = list(self.signals)
         for n, raw in enumerate(entries):
@@ -299,7 +301,12 @@ def default_lexicon() -> Lexicon:
         frozenset(raw.get("before", [])),
         tuple(tuple(w for w, _, _ in words_of(p)) for p in raw.get("after", [])),
     )
-    return Lexicon(table["signal"], where="data/signals.toml: signal", intensifiers=intensifiers)
+    return Lexicon(
+        table["signal"],
+        where="data/signals.toml: signal",
+        intensifiers=intensifiers,
+        languages=table["languages"],
+    )
 
 
 def lexicon(extra: Iterable[dict[str, Any]] | None = None) -> Lexicon:

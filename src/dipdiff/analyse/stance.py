@@ -46,6 +46,7 @@ from dipdiff.analyse.entities import (
     surnames,
     tokenize,
 )
+from dipdiff.analyse.language import ENGLISH, detect_language
 from dipdiff.analyse.signals import Lexicon, Signal, SignalMatch, default_lexicon
 from dipdiff.models import Statement
 
@@ -374,6 +375,8 @@ class TextAnalysis:
         default_factory=dict
     )  # place key -> sentence indices
     place_names: dict[str, str] = field(default_factory=dict)  # place key -> display name
+    language: str = ENGLISH  # ISO 639-1, detected
+    analysed: bool = True  # False: the lexicon has no phrases in this language; no stance judged
 
     def actor(self, key: str) -> ActorInText | None:
         for a in self.actors:
@@ -413,6 +416,10 @@ def analyze(
     lex = lexicon or default_lexicon()
     gz = gazetteer or default_gazetteer()
     speaker = gz.speaker(statement.url, statement.agency)
+    language = detect_language("\n".join((statement.title, *statement.paragraphs)))
+    # Without phrases in its language, a text signals nothing we can read: its actors are "not
+    # analysed", never neutral (a French translation is not a divergence).
+    analysed = language in lex.languages
     sentences = split_sentences(statement.paragraphs)
     tokenized = [tokenize(s.text) for s in sentences]
     # Headings ("Freedom of Movement", "Basic Services") name no actor and state no position.
@@ -463,7 +470,7 @@ def analyze(
             mentions = [m for m in mentions if toks[m.start].start >= sent.label]
         sigs = (
             []
-            if sent.heading or sent.paragraph in others or _is_question(sent)
+            if not analysed or sent.heading or sent.paragraph in others or _is_question(sent)
             else [
                 s
                 for s in _signals(lex, sent.text, toks)
@@ -566,6 +573,8 @@ def analyze(
         speaker,
         {k: sorted(set(v)) for k, v in places.items()},
         place_names,
+        language,
+        analysed,
     )
 
 

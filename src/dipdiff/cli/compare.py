@@ -13,6 +13,7 @@ from dipdiff.cli.base import (
     app,
     handle_errors,
     make_fetcher,
+    paged,
     parse_since,
     parse_window,
     print_json,
@@ -32,6 +33,9 @@ def compare(
     a: Annotated[str, typer.Argument(metavar="A", help="Statement ID[@N], file or URL.")],
     b: Annotated[str, typer.Argument(metavar="B", help="Statement ID[@N], file or URL.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="term, md, html or json.")] = "term",
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="Never page output taller than the terminal.")
+    ] = False,
 ) -> None:
     """Two statements side by side: shared wording, actors, stances. Exit 1 when divergent."""
     from dipdiff.analyse.compare import compare as compare_statements
@@ -54,7 +58,10 @@ def compare(
     elif fmt == "html":
         sys.stdout.write(safe(compare_html(result, la.label, lb.label)))
     else:
-        render_compare(make_console(), result, labels=(la.label, lb.label))
+        paged(
+            lambda console: render_compare(console, result, labels=(la.label, lb.label)),
+            pager=not no_pager,
+        )
     raise typer.Exit(ExitStatus.found(result.divergent))
 
 

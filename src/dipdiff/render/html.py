@@ -7,7 +7,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from dipdiff.render.common import tagged
-from dipdiff.render.plain import fold_context, moved_note, stance_cell, summary, summary_line
+from dipdiff.render.plain import (
+    fold_context,
+    moved_note,
+    not_analysed_notes,
+    stance_cell,
+    summary,
+    summary_line,
+)
 from dipdiff.text import clip
 
 if TYPE_CHECKING:  # types only: importing the engines costs start-up time
@@ -49,6 +56,7 @@ def compare_fragment(c: Comparison, a_label: str = "A", b_label: str = "B") -> s
         link = f'<a href="{_h(st.url)}">{_h(label)}</a>' if st.url else _h(label)
         out.append(f"<li>{letter}: {link}{' · ' + _h(st.agency) if st.agency else ''}</li>")
     out += ["</ul>", f"<p><strong>{_h(summary(c))}</strong></p>", "<h2>Actors and stances</h2>"]
+    out += [f"<p><em>{_h(note)}</em></p>" for note in not_analysed_notes(c)]
     if c.actors:
         out.append("<table><tr><th>actor</th><th>A</th><th>B</th><th>divergent</th></tr>")
         for x in c.actors:

@@ -25,8 +25,8 @@ def compare_doc(
     Fields: ``a``, ``b``, ``similarity``, ``shared``, ``only_a``, ``only_b``, ``actors``.
     """
     return {
-        "a": statement_meta(c.a, a_version),
-        "b": statement_meta(c.b, b_version),
+        "a": {**statement_meta(c.a, a_version), **_language(c, 0)},
+        "b": {**statement_meta(c.b, b_version), **_language(c, 1)},
         "similarity": c.similarity,
         "shared": [
             {
@@ -48,6 +48,11 @@ def compare_doc(
 
 def compare_json(c: Comparison, a_version: int | None = None, b_version: int | None = None) -> str:
     return json.dumps(compare_doc(c, a_version, b_version), indent=2, ensure_ascii=False) + "\n"
+
+
+def _language(c: Comparison, side: int) -> dict[str, Any]:
+    """ISO 639-1 as detected, and whether stances were judged in it (a lexicon for it exists)."""
+    return {"language": c.languages[side], "analysed": c.analysed[side]}
 
 
 def related_doc(sid: str, items: Sequence[Related]) -> dict[str, Any]:

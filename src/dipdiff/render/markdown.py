@@ -23,7 +23,14 @@ from dipdiff.render.common import (
     tagged,
     where_label,
 )
-from dipdiff.render.plain import change_note, fold_context, moved_note, stance_cell, summary
+from dipdiff.render.plain import (
+    change_note,
+    fold_context,
+    moved_note,
+    not_analysed_notes,
+    stance_cell,
+    summary,
+)
 from dipdiff.text import clip
 
 if TYPE_CHECKING:  # types only: importing the engines costs start-up time
@@ -43,6 +50,7 @@ def compare_markdown(c: Comparison, a_label: str = "A", b_label: str = "B") -> s
         "### Actors and stances",
         "",
     ]
+    lines += [f"*{md_text(note)}*\n" for note in not_analysed_notes(c)]
     if c.actors:
         lines += ["| actor | A | B | divergent |", "|---|---|---|---|"]
         for x in c.actors:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from dipdiff.analyse.language import ENGLISH, NOT_ANALYSED, language_name
 from dipdiff.models import Statement
 from dipdiff.render.common import plural
 
@@ -18,6 +19,8 @@ def stance_cell(side: Side) -> str:
     """ "critical (oppose, urge, halt)" — the stance and the signals behind it."""
     if side.stance == "absent":
         return "absent"
+    if side.stance == NOT_ANALYSED:
+        return f"not analysed ({language_name(side.language)})"
     label = "speaker" if side.speaker else side.stance
     return f"{label} ({', '.join(side.signals)})" if side.signals else label
 
@@ -29,10 +32,68 @@ def summary(c: Comparison) -> str:
         if div
         else "no divergence"
     )
-    return (
+    line = (
         f"{head}; {len(c.shared)} shared sentence(s), {len(c.only_a)} only in A, "
         f"{len(c.only_b)} only in B; similarity {c.similarity:.0%}"
     )
+    if c.languages != (ENGLISH, ENGLISH) or not all(c.analysed):
+        line += "; " + languages_line(c)
+    return line
+
+
+def languages_line(c: Comparison) -> str:
+    """``A English · B French (not analysed)``."""
+    return " · ".join(
+        f"{letter} {language_name(lang)}" + ("" if ok else " (not analysed)")
+        for letter, lang, ok in zip("AB", c.languages, c.analysed, strict=True)
+    )
+
+
+def not_analysed_notes(c: Comparison) -> list[str]:
+    """What was not analysed, said instead of silently reporting nothing (a Bulgarian text)."""
+    return [
+        f"{letter} is in {language_name(lang)}: its stances were not analysed (the stance "
+        f"lexicon has no {language_name(lang)} phrases), so nothing in it is judged or divergent"
+        for letter, lang, ok in zip("AB", c.languages, c.analysed, strict=True)
+        if not ok
+    ]
+
+
+def split_actors(
+    actors: Sequence[ActorComparison],
+) -> tuple[list[ActorComparison], list[ActorComparison]]:
+    """The actors worth a row (divergent, or supportive or critical in either text), and the
+    rest, folded: long reports name dozens of ministries and people they take no stance on."""
+    shown = [x for x in actors if x.divergent or {x.a.stance, x.b.stance} & _STANCES]
+    return shown, [x for x in actors if x not in shown]
+
+
+_STANCES = {"supportive", "critical"}
+
+
+def folded_lines(actors: Sequence[ActorComparison], limit: int) -> list[str]:
+    """``no stance: Donald J. Trump (B only), Ghassan Salamé (A only)`` and the speakers."""
+    speakers = [x for x in actors if x.a.speaker or x.b.speaker]
+    groups = (
+        ("no stance", [x for x in actors if x not in speakers]),
+        ("speaker", speakers),
+    )
+    out = []
+    for label, group in groups:
+        if not group:
+            continue
+        names = [x.name + _only(x) for x in group[:limit]]
+        more = f", and {len(group) - limit} more" if len(group) > limit else ""
+        out.append(f"{label}: {', '.join(names)}{more}")
+    return out
+
+
+def _only(x: ActorComparison) -> str:
+    if x.b.stance == "absent":
+        return " (A only)"
+    if x.a.stance == "absent":
+        return " (B only)"
+    return ""
 
 
 def divergence_line(x: ActorComparison) -> str:

@@ -16,7 +16,16 @@ from rich.console import Console
 from rich.text import Text
 
 from dipdiff.models import SnapshotResult
-from dipdiff.render.plain import fold_context, moved_note, stance_cell, summary, summary_line
+from dipdiff.render.plain import (
+    fold_context,
+    folded_lines,
+    moved_note,
+    not_analysed_notes,
+    split_actors,
+    stance_cell,
+    summary,
+    summary_line,
+)
 from dipdiff.text import clip
 
 if TYPE_CHECKING:
@@ -185,7 +194,9 @@ class FetchProgress:
         target.print(Text(f"dipdiff: warning: {safe(message)}"))
 
 
-_MAX_ACTOR_LINES = 12
+# Quotes per actor and side on the terminal; --format md and json quote every sentence.
+MAX_EVIDENCE = 2
+MAX_FOLDED_NAMES = 30  # names on the folded line; --format json lists every actor
 
 
 def render_compare(
@@ -195,8 +206,8 @@ def render_compare(
     labels: tuple[str, str] = ("A", "B"),
     full: bool = True,
 ) -> None:
-    """Actors and stances first (divergent ones highlighted, with evidence), then shared and
-    one-sided wording.
+    """Actors with a stance first (divergent ones highlighted, with evidence), the others folded
+    into one line, then shared and one-sided wording.
 
     ``full=False`` shows the actors and the summary only (the demo).
     """
@@ -207,17 +218,10 @@ def render_compare(
     console.print(Text(f"B: {safe(labels[1])}  {safe(result.b.title)}", style=bold if full else ""))
     console.print()
     console.print(Text("Actors and stances", style=bold))
-    # Long texts name dozens of ministries and people they say nothing about: they go last, briefly.
-    quiet = [
-        x
-        for x in result.actors
-        if not (x.divergent or x.a.signals or x.b.signals or x.a.speaker or x.b.speaker)
-    ]
-    if len(result.actors) <= _MAX_ACTOR_LINES:
-        quiet = []
-    for x in result.actors:
-        if x in quiet:
-            continue
+    for note in not_analysed_notes(result):
+        console.print(Text(f"  {safe(note)}"))
+    shown, folded = split_actors(result.actors)
+    for x in shown:
         mark = "DIVERGENT " if x.divergent else "          "
         line = Text(mark, style="bold red" if x.divergent and color else "")
         line.append(f"{safe(x.name)}: A {safe(stance_cell(x.a))} · B {safe(stance_cell(x.b))}")
@@ -226,14 +230,15 @@ def render_compare(
             for reason in x.reasons:
                 console.print(Text(f"            {safe(reason)}", style="dim" if color else ""))
             for label, side in (("A", x.a), ("B", x.b)):
-                for e in side.evidence:
+                for e in side.evidence[:MAX_EVIDENCE]:
                     console.print(Text(f"            {label}: “{safe(e)}”"))
-    if quiet:
-        console.print(
-            Text(
-                f"          also named, without a signal: {safe(', '.join(x.name for x in quiet))}"
-            )
-        )
+                if len(side.evidence) > MAX_EVIDENCE:
+                    more = len(side.evidence) - MAX_EVIDENCE
+                    console.print(
+                        Text(f"            {label}: … {more} more (--format md quotes them all)")
+                    )
+    for names in folded_lines(folded, MAX_FOLDED_NAMES):
+        console.print(Text(f"          {safe(names)}"))
     if not result.actors:
         console.print(Text("  no actors named"))
     console.print()
