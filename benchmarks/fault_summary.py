@@ -101,6 +101,9 @@ def main() -> int:
         "core/test_config_faults.py",
         "scrape/test_fuzz_extract.py",
         "store/test_verify.py",
+        "store/test_damaged_files.py",
+        "store/test_git_faults.py",
+        "scenarios/test_two_clones.py",
     ]
     t0 = time.monotonic()
     out = subprocess.run(

@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
@@ -38,7 +39,9 @@ def figures_line(f: Counter[str]) -> str:
     return (
         f"fault suite: {f['fault scenarios']} fault scenarios, {f['kills survived']} SIGKILLs "
         f"survived, {f['pages fuzzed']} damaged pages and {f['configs fuzzed']} damaged configs "
-        f"fuzzed, versions expected {f['versions expected']} / found {f['versions found']} "
+        f"fuzzed, {f['damaged files tried']} damaged store files and git faults tried, "
+        f"{f['runs that went on']} runs went on past them, "
+        f"versions expected {f['versions expected']} / found {f['versions found']} "
         f"({'none' if lost == 0 else lost} lost)"
     )
 
@@ -671,3 +674,43 @@ if __name__ == "__main__":
     sys.path.insert(0, str(HERE))
     command, rest = sys.argv[1], sys.argv[2:]
     sys.exit({"drive": _drive, "hold": _hold, "cli": _cli}[command](rest))
+
+
+_TALKS = (
+    "the united states calls on all parties to respect the ceasefire and return to talks".split()
+)
+
+
+class ListingSite:
+    """Statements on one listing page of a local server, for whole monitoring runs: `edit(i)`
+    changes statement i, `add(i)` publishes one more."""
+
+    def __init__(self, server: Any, pages: int) -> None:
+        self.server = server
+        self.listed: list[int] = []
+        self.texts: dict[int, list[str]] = {}
+        for i in range(pages):
+            self.add(i)
+
+    def path(self, i: int) -> str:
+        return f"/releases/statement-{i}-on-regional-talks/"
+
+    def add(self, i: int) -> None:
+        self.texts[i] = [" ".join(_TALKS[k:] + _TALKS[:k]).capitalize() + "." for k in (i, i + 3)]
+        self.listed.append(i)
+        self._serve(i)
+
+    def edit(self, i: int, words: str) -> None:
+        self.texts[i] = [f"{self.texts[i][0][:-1]} {words}.", *self.texts[i][1:]]
+        self._serve(i)
+
+    def _serve(self, i: int) -> None:
+        from dipdiff.pipeline.server import Response
+
+        self.server.set(
+            self.path(i), Response(statement_html(f"Statement {i} on Talks", self.texts[i]))
+        )
+        items = "".join(
+            f'<li class="item"><a href="{self.path(n)}">{n}</a></li>' for n in self.listed
+        )
+        self.server.set("/releases/", Response(f"<html><ul>{items}</ul></html>".encode()))

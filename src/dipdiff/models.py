@@ -209,6 +209,8 @@ class RunResult:
     # Source-level trouble (a feed or listing that could not be read), one line each.
     problems: tuple[str, ...] = field(default_factory=tuple)
     requests: int = 0  # HTTP requests made, retries and robots.txt included
+    # Damaged files of the store that cost their statement (or run record), one line each.
+    damaged: tuple[str, ...] = field(default_factory=tuple)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)

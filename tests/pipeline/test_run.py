@@ -200,7 +200,10 @@ def test_a_damaged_run_record_costs_that_record_and_verify_names_it(tmp_path):
         store.begin_run("2019-04-21T09:00:00Z")
     (path,) = store.runs_path.glob("2019-04-20T*.json")
     path.write_text('{"id": 1}', encoding="utf-8")
-    problem = f"{path}: corrupt run record (unexpected structure)"
+    problem = (
+        f"{path}: corrupt run record (unexpected structure); "
+        f"restore it from git: `git checkout -- {path}`"
+    )
     assert [r.id for r in store.runs()] == ["2019-04-21T09:00:00Z"]
     assert store.damage == {str(path): problem}
     assert verify(store) == [problem]

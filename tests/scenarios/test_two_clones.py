@@ -15,19 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from dipdiff.pipeline.server import Response
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
-from faultkit import FIGURES, reported_once, statement_html
+from faultkit import FIGURES, ListingSite, reported_once
 from helpers import Cli
 
 pytestmark = pytest.mark.slow  # real git clones, merges and several runs: ~20 s
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 PAGES = 5
-WORDS = (
-    "the united states calls on all parties to respect the ceasefire and return to talks".split()
-)
 
 
 def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -38,38 +34,6 @@ def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
         text=True,
         check=check,
     )
-
-
-class Site:
-    """Five statements on one listing; `edit(i)` changes statement i, `add(i)` publishes one."""
-
-    def __init__(self, server) -> None:
-        self.server = server
-        self.listed: list[int] = []
-        self.texts: dict[int, list[str]] = {}
-        for i in range(PAGES):
-            self.add(i)
-
-    def path(self, i: int) -> str:
-        return f"/releases/statement-{i}-on-regional-talks/"
-
-    def add(self, i: int) -> None:
-        self.texts[i] = [" ".join(WORDS[k:] + WORDS[:k]).capitalize() + "." for k in (i, i + 3)]
-        self.listed.append(i)
-        self._serve(i)
-
-    def edit(self, i: int, words: str) -> None:
-        self.texts[i] = [f"{self.texts[i][0][:-1]} {words}.", *self.texts[i][1:]]
-        self._serve(i)
-
-    def _serve(self, i: int) -> None:
-        self.server.set(
-            self.path(i), Response(statement_html(f"Statement {i} on Talks", self.texts[i]))
-        )
-        items = "".join(
-            f'<li class="item"><a href="{self.path(n)}">{n}</a></li>' for n in self.listed
-        )
-        self.server.set("/releases/", Response(f"<html><ul>{items}</ul></html>".encode()))
 
 
 @pytest.fixture
@@ -117,7 +81,7 @@ def versions(folder: Path) -> dict[str, int]:
 
 def test_two_clones_that_both_ran_merge_without_a_conflict(clones, server):
     _origin, laptop, ci = clones
-    site = Site(server)
+    site = ListingSite(server, PAGES)
     assert run(laptop, "2019-04-20T09:00:00Z") == 1  # day 1: five new statements
     git(laptop, "push", "-q", "origin", "main")
     pull(ci)
@@ -201,7 +165,7 @@ def _to_older_layout(store: Path) -> None:
 
 def test_two_clones_of_an_older_store_move_to_the_new_layout_and_merge(clones, server):
     _origin, laptop, ci = clones
-    site = Site(server)
+    site = ListingSite(server, PAGES)
     assert run(laptop, "2019-04-20T09:00:00Z") == 1
     _to_older_layout(laptop / "snapshots")
     git(laptop, "add", "-A", "snapshots")

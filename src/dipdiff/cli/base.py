@@ -25,7 +25,7 @@ from dipdiff import __version__
 from dipdiff.errors import InputError
 from dipdiff.models import Outcome, SnapshotResult
 from dipdiff.render.terminal import make_console, safe, safe_json
-from dipdiff.status import failure
+from dipdiff.status import ExitStatus, failure
 
 if TYPE_CHECKING:  # the commands import these lazily, for start-up time
     from rich.console import Console
@@ -122,6 +122,16 @@ def store_from(ctx: typer.Context) -> Store:
     from dipdiff.store.store import Store
 
     return Store(ctx.obj["store"])
+
+
+def exit_if_damaged(store: Store) -> None:
+    """Name each damaged file the command left out, and exit 2: the store needs a look
+    (``dipdiff verify``), though every other statement was read."""
+    if store.damage:
+        err = make_console(stderr=True)
+        for line in store.damage.values():
+            err.print(Text(f"dipdiff: left out: {safe(line)}"))
+        raise typer.Exit(ExitStatus.TROUBLE)
 
 
 def make_fetcher() -> Callable[[str], Page]:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from dipdiff.cli.base import app, handle_errors, print_json, store_from
+from dipdiff.cli.base import app, exit_if_damaged, handle_errors, print_json, store_from
 from dipdiff.render.terminal import make_console, safe
 from dipdiff.status import ExitStatus
+
+if TYPE_CHECKING:
+    from dipdiff.store.store import Store
 
 
 @app.command("list")
@@ -24,18 +27,24 @@ def list_(
     store = store_from(ctx)
     rows: list[dict[str, Any]] = []
     for sid in store.statement_ids():
-        meta = store.meta(sid)
-        refs = store.versions(sid)
-        rows.append(
-            {
-                "id": sid,
-                "versions": len(refs),
-                "last_fetched": refs[-1].fetched_at if refs else None,
-                "agency": meta.agency,
-                "title": meta.title,
-                "url": meta.url,
-            }
-        )
+        with store.guard():  # a damaged statement is left out, and named below
+            meta = store.meta(sid)
+            refs = store.versions(sid)
+            rows.append(
+                {
+                    "id": sid,
+                    "versions": len(refs),
+                    "last_fetched": refs[-1].fetched_at if refs else None,
+                    "agency": meta.agency,
+                    "title": meta.title,
+                    "url": meta.url,
+                }
+            )
+    _list_rows(rows, as_json, store)
+    exit_if_damaged(store)
+
+
+def _list_rows(rows: list[dict[str, Any]], as_json: bool, store: Store) -> None:
     if as_json:
         print_json(rows)
         return
@@ -192,17 +201,25 @@ def verify(
         typer.Option(
             "--repair",
             help="First remove what interrupted runs left behind (temp files, raw pages "
-            "without their version, statements with nothing stored); never touches a version.",
+            "without their version, statements with nothing stored) and resolve what a merge "
+            "or a lost file left (conflict markers in metadata, check histories and run "
+            "records: both sides kept; an empty run record; a lost meta.json, rebuilt); never "
+            "touches a version.",
         ),
     ] = False,
 ) -> None:
     """Check every file of the store: headers, hashes, metadata. Exit 2 naming what is wrong."""
     store = store_from(ctx)
     console = make_console()
-    if repair:
+    from dipdiff.store.mend import mend
+    from dipdiff.store.verify import verify as verify_store
+
+    if repair and store.root.is_dir():
         for path in store.repair():
             console.print(Text(f"removed {safe(path)}"))
-    from dipdiff.store.verify import verify as verify_store
+        with store.lock():
+            for line in mend(store):
+                console.print(Text(f"repaired {safe(line)}"))
 
     problems = verify_store(store)
     if problems:

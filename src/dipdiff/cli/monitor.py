@@ -13,6 +13,7 @@ from rich.text import Text
 from dipdiff.cli.base import (
     ConfigOption,
     app,
+    exit_if_damaged,
     handle_errors,
     now,
     parse_day,
@@ -72,6 +73,7 @@ def report(
         )
         if out is not None and str(out) == "-":
             sys.stdout.write(safe(render_report(data)))
+            exit_if_damaged(store)
             return
         written = reports_.write_reports(
             store, reports_dir(store, reports), data, out, filename=window.filename, history=history
@@ -79,6 +81,7 @@ def report(
     make_console().print(
         Text(f"{written.report}  ({', '.join(f'{v} {k}' for k, v in data.counts().items())})")
     )
+    exit_if_damaged(store)
 
 
 class _RunLog:
@@ -232,6 +235,8 @@ def fetch(
     else:
         counts = ", ".join(f"{n} {k}" for k, n in doc["outcomes"].items() if n) or "nothing due"
         trouble = f"; {len(run.problems)} source(s) could not be read" if run.problems else ""
+        if run.damaged:
+            trouble += f"; {len(run.damaged)} damaged file(s) left out (see `dipdiff verify`)"
         make_console(stderr=True).print(
             Text(f"checked {doc['checked']} statement(s): {counts}{trouble}")
         )

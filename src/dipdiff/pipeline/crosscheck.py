@@ -37,18 +37,19 @@ def store_records(store: Store) -> list[Record]:
     """The latest version of every statement in the store, dated, for cross-checking."""
     out = []
     for sid in store.statement_ids():
-        refs = store.versions(sid)
-        if not refs:
-            continue
-        v = store.read_version(sid, refs[-1].number)
-        out.append(
-            Record(
-                sid,
-                v.statement,
-                statement_date(v.statement.published, refs[0].fetched_at),
-                refs[-1].number,
+        with store.guard():  # a damaged statement is left out, and noted
+            refs = store.versions(sid)
+            if not refs:
+                continue
+            v = store.read_version(sid, refs[-1].number)
+            out.append(
+                Record(
+                    sid,
+                    v.statement,
+                    statement_date(v.statement.published, refs[0].fetched_at),
+                    refs[-1].number,
+                )
             )
-        )
     return out
 
 

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from dipdiff.clock import Clock, parse_timestamp, utc_timestamp
 from dipdiff.config import Config, FetchSettings, SourceConfig
-from dipdiff.errors import DipdiffError, ExtractError, FetchError
+from dipdiff.errors import DamagedFileError, DipdiffError, ExtractError, FetchError
 from dipdiff.models import Outcome, RunResult, SnapshotResult, Statement
 from dipdiff.pipeline.plan import Index, Task, content_url, plan_source
 from dipdiff.pipeline.record import Recorder, extract_item
@@ -167,7 +167,16 @@ async def afetch_sources(
             )
     finally:
         await fetcher.aclose()
-    return RunResult(tuple(results), started, clock(), tuple(problems), fetcher.requests)
+    for line in store.damage.values():
+        listener.problem(line)
+    return RunResult(
+        tuple(results),
+        started,
+        clock(),
+        tuple(problems),
+        fetcher.requests,
+        damaged=tuple(store.damage.values()),
+    )
 
 
 async def _check_all(
@@ -228,7 +237,10 @@ async def _check_one(
         except FetchError as e:
             return recorder.failure(task, index, e)
         return recorder.page(task, index, page, listing_urls)
-    except DipdiffError as e:  # a corrupt meta.json, an unwritable folder: this statement only
+    except DamagedFileError as e:  # a damaged file of the store: this statement only
+        recorder.store.damage.setdefault(e.path, str(e))
+        return SnapshotResult(task.sid or "", Outcome.UNAVAILABLE, task.url, message=str(e))
+    except DipdiffError as e:  # an unwritable folder: this statement only
         return SnapshotResult(task.sid or "", Outcome.UNAVAILABLE, task.url, message=str(e))
 
 
@@ -272,8 +284,9 @@ def fetch_sources(
 
 
 def exit_status(run: RunResult) -> ExitStatus:
-    """0 nothing new, 1 new/changed/moved/removed statements, 2 a source could not be read."""
-    if run.problems:
+    """0 nothing new, 1 new/changed/moved/removed statements, 2 a source could not be read
+    or a damaged file of the store cost its statement."""
+    if run.problems or run.damaged:
         return ExitStatus.TROUBLE
     return ExitStatus.found(any(r.outcome in _NEWS for r in run.results))
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from dipdiff.clock import parse_timestamp
 from dipdiff.config import Schedule, SourceConfig
-from dipdiff.errors import DipdiffError
+from dipdiff.errors import DamagedFileError, DipdiffError
 from dipdiff.models import Outcome
 from dipdiff.scrape.discover import Item
 from dipdiff.store.meta import StatementMeta
@@ -70,8 +70,12 @@ def parse_time(value: object) -> datetime | None:
 class Index:
     """Statements of one source by URL and by guid, built from the store at the start of a run."""
 
-    def __init__(self, known: Iterable[Known]) -> None:
+    def __init__(
+        self, known: Iterable[Known], damaged: dict[str, DamagedFileError] | None = None
+    ) -> None:
         self.by_sid: dict[str, Known] = {}
+        # Statements whose record cannot be read: a URL that may be theirs is not a new one.
+        self.damaged = damaged or {}
         self.by_url: dict[str, str] = {}
         self.by_guid: dict[str, str] = {}
         self.by_sha: dict[str, str] = {}
@@ -90,13 +94,17 @@ class Index:
 
     @classmethod
     def load(cls, store: Store, source: str) -> Index:
-        return cls(
-            [
-                summarize(store.meta(sid))
-                for sid in store.statement_ids()
-                if sid.split("/", maxsplit=1)[0] == source
-            ]
-        )
+        """The source's statements; a damaged one is left out (and noted in ``store.damage``)."""
+        known: list[Known] = []
+        damaged: dict[str, DamagedFileError] = {}
+        for sid in store.statement_ids():
+            if sid.split("/", maxsplit=1)[0] == source:
+                try:
+                    known.append(summarize(store.meta(sid)))
+                except DamagedFileError as e:
+                    store.damage.setdefault(e.path, str(e))
+                    damaged[sid] = e
+        return cls(known, damaged)
 
 
 def due(k: Known, now: datetime, schedule: Schedule) -> bool:

@@ -147,6 +147,8 @@ class Recorder:
         candidates.append(hashed_slug(slug, key))
         for c in candidates:
             sid = f"{task.source.name}/{c}"
+            if sid in index.damaged:
+                raise index.damaged[sid]  # perhaps this very statement: never a second copy
             if sid not in index.by_sid and not self.store.exists(sid):
                 return sid
         digest = hashlib.sha1((key + self.clock()).encode(), usedforsecurity=False).hexdigest()

@@ -131,12 +131,10 @@ def latest_run_time(store: Store, run: RunRecord) -> str:
 
 
 def latest_check_time(store: Store) -> datetime | None:
-    times = [
-        parse_timestamp(c["time"])
-        for sid in store.statement_ids()
-        for c in store.meta(sid).checks
-        if c.get("time")
-    ]
+    times: list[datetime] = []
+    for sid in store.statement_ids():
+        with store.guard():
+            times += [parse_timestamp(c["time"]) for c in store.meta(sid).checks if c.get("time")]
     return max(times) if times else None
 
 
@@ -193,16 +191,17 @@ class History:
         n_checks = 0
         sources: set[str] = set()
         for sid in self.store.statement_ids():
-            meta = self.store.meta(sid)
-            checks = [
-                c
-                for c in meta.checks
-                if c.get("time") and window.contains(parse_timestamp(c["time"]))
-            ]
-            n_checks += len(checks)
-            if checks:
-                sources.add(meta.source)
-                event = self.event(sid, checks)
+            with self.store.guard():  # a damaged statement is left out, and noted
+                meta = self.store.meta(sid)
+                checks = [
+                    c
+                    for c in meta.checks
+                    if c.get("time") and window.contains(parse_timestamp(c["time"]))
+                ]
+                event = self.event(sid, checks) if checks else None
+                n_checks += len(checks)
+                if checks:
+                    sources.add(meta.source)
                 if event is not None:
                     events.append(event)
         return WindowEvents(tuple(events), n_checks, tuple(sorted(sources)))
@@ -236,6 +235,8 @@ def build_report(
         if r.id in window.runs and r.status == "interrupted"
     ]
     run_notes += [p for r in runs if r.id in window.runs for p in r.problems]
+    # Damaged files met while building it: the report says what it had to leave out.
+    run_notes += [f"left out: {p}" for p in store.damage.values() if p not in run_notes]
     return ReportInput(
         date=window.label,
         since=utc_timestamp(window.since + timedelta(seconds=1)) if window.since else None,
@@ -262,18 +263,20 @@ def history_events(
     found: list[tuple[str, str, dict[str, Any]]] = []
     for sid in store.statement_ids() if ids is None else ids:
         prev = None
-        for c in store.meta(sid).checks:
-            outcome = c.get("outcome")
-            if outcome in ("new", "changed") or (outcome == "removed" and prev != "removed"):
-                found.append((c["time"], sid, c))
-            if outcome in ("new", "changed", "unchanged", "removed"):
-                prev = outcome
+        with store.guard():
+            for c in store.meta(sid).checks:
+                outcome = c.get("outcome")
+                if outcome in ("new", "changed") or (outcome == "removed" and prev != "removed"):
+                    found.append((c["time"], sid, c))
+                if outcome in ("new", "changed", "unchanged", "removed"):
+                    prev = outcome
     found.sort(key=lambda f: (parse_timestamp(f[0]), f[1]), reverse=True)
     events: list[Event] = []
     for _, sid, c in found[:limit]:
-        event = history.event(sid, [c])
-        if event is not None and event.kind in CHANGE_KINDS:
-            events.append(event)
+        with store.guard():
+            event = history.event(sid, [c])
+            if event is not None and event.kind in CHANGE_KINDS:
+                events.append(event)
     return events
 
 
@@ -282,7 +285,7 @@ def build_feed(store: Store, *, self_link: str = "", history: History | None = N
     uid = (
         store.store_uid()
         or hashlib.sha1(
-            "\n".join(sorted(store.meta(s).url for s in store.statement_ids())).encode(),
+            "\n".join(sorted(_urls(store))).encode(),
             usedforsecurity=False,
         ).hexdigest()[:16]
     )
@@ -293,6 +296,14 @@ def build_feed(store: Store, *, self_link: str = "", history: History | None = N
         entries=tuple(stable_entry(store, e) for e in events),
         self_link=self_link,
     )
+
+
+def _urls(store: Store) -> list[str]:
+    urls: list[str] = []
+    for sid in store.statement_ids():
+        with store.guard():
+            urls.append(store.meta(sid).url)
+    return urls
 
 
 def stable_entry(store: Store, e: Event) -> FeedEntry:

@@ -38,7 +38,7 @@ from dipdiff.pipeline.report import (
 )
 from dipdiff.render.plain import change_note
 from dipdiff.status import ExitStatus
-from dipdiff.store.git import commit_paths, has_uncommitted_versions, repo_root
+from dipdiff.store.git import check_branch, commit_paths, has_uncommitted_versions
 from dipdiff.store.runs import RunRecord
 from dipdiff.store.store import Store
 
@@ -70,7 +70,8 @@ class RunReport:
     def exit_code(self) -> ExitStatus:
         """diff(1) style: 0 nothing changed, 1 changes found, 2 a source or every page failed,
         or the webhook was not reached."""
-        if self.fetched.problems or self.all_failed or (self.delivery and self.delivery.error):
+        trouble = self.fetched.problems or self.fetched.damaged or self.all_failed
+        if trouble or (self.delivery and self.delivery.error):
             return ExitStatus.TROUBLE
         return ExitStatus.found(self.changed)
 
@@ -111,7 +112,7 @@ def run_monitor(
     """
 
     if commit:
-        repo_root(
+        check_branch(
             reports_dir.parent if not reports_dir.exists() else reports_dir
         )  # fail before fetching
     with store.lock(wait=lock_wait):
@@ -154,6 +155,13 @@ def run_monitor(
         )
         divergences = involving(found, changes)
         report = build_report(store, day, history=history, divergences=involving(found, day_events))
+        # A damaged file met while reporting costs its statement too: the run says so.
+        damaged = tuple(store.damage.values())
+        if damaged != fetched.damaged:
+            for line in damaged[len(fetched.damaged) :]:
+                log("warning", line)
+            fetched = replace(fetched, damaged=damaged)
+        record.problems = [*fetched.problems, *damaged]
         path = reports_dir / day.filename
         if any(report.counts().values()) or report.notes or path.exists() or changes:
             written: WrittenReport | None = write_reports(
@@ -176,7 +184,12 @@ def run_monitor(
             if result.changed or has_uncommitted_versions(store.root):
                 try:
                     store.end_run(record)
-                    sha = commit_paths(store.root, paths, commit_message(result))
+                    sha = commit_paths(
+                        store.root,
+                        paths,
+                        commit_message(result),
+                        leave=[Path(p) for p in store.damage],
+                    )
                 except DipdiffError as e:
                     # Not complete after all: the next run folds this one in and commits it.
                     record.status, record.problems = "failed", [str(e)]

@@ -126,6 +126,7 @@ def summary(run: RunResult) -> dict[str, Any]:
         "requests": run.requests,
         "outcomes": counts,
         "problems": list(run.problems),
+        "damaged": list(run.damaged),
         "results": [
             {
                 "id": r.statement_id,

@@ -7,7 +7,9 @@ store's own root may be a link (``snapshots -> /data/snapshots``): only what is 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from dipdiff.errors import DamagedFileError
 
@@ -56,3 +58,51 @@ def no_links(root: Path, path: Path) -> Path:
     if link is not None:
         raise DamagedFileError(str(link), LINK)
     return path
+
+
+def marker_line(text: str) -> int | None:
+    """The line number of the first merge-conflict marker in ``text``, if any."""
+    for i, line in enumerate(text.splitlines(), 1):
+        if line[:7] in ("<" * 7, ">" * 7, "|" * 7) or line.rstrip() == "=" * 7:
+            return i
+    return None
+
+
+def sides(text: str) -> tuple[str, str]:
+    """The two sides of a file git left with conflict markers: each with the lines both share.
+
+    The merge base of a ``diff3`` conflict (between ``|||||||`` and ``=======``) is left out.
+    """
+    ours: list[str] = []
+    theirs: list[str] = []
+    state = "both"
+    for line in text.splitlines(keepends=True):
+        mark = line[:7]
+        if mark == "<" * 7:
+            state = "ours"
+        elif mark == "|" * 7 and state == "ours":
+            state = "base"
+        elif line.rstrip() == "=" * 7 and state in ("ours", "base"):
+            state = "theirs"
+        elif mark == ">" * 7 and state == "theirs":
+            state = "both"
+        else:
+            if state in ("both", "ours"):
+                ours.append(line)
+            if state in ("both", "theirs"):
+                theirs.append(line)
+    return "".join(ours), "".join(theirs)
+
+
+def parse_json(text: str, where: str, what: str) -> Any:
+    """``text`` as JSON; an empty file, conflict markers or bad JSON is a one-line error
+    naming ``where``."""
+    if not text.strip():
+        raise DamagedFileError(where, f"empty {what}")
+    line = marker_line(text)
+    if line is not None:
+        raise DamagedFileError(where, f"git merge conflict markers (line {line})")
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise DamagedFileError(where, f"corrupt {what} (truncated or not JSON: {e})") from None

@@ -19,8 +19,9 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from dipdiff.errors import StoreError
+from dipdiff.errors import DamagedFileError
 from dipdiff.models import STORING_OUTCOMES
+from dipdiff.store.files import marker_line, parse_json
 from dipdiff.text import clip
 
 #: Fields of a statement that a later check may change (carried in that check's line).
@@ -72,30 +73,14 @@ def changes(old: StatementMeta | None, new: StatementMeta) -> dict[str, Any]:
     return {k: v for k, v in new.description().items() if v != base[k]}
 
 
-def marker_line(text: str) -> int | None:
-    """The line number of the first merge-conflict marker in ``text``, if any."""
-    for i, line in enumerate(text.splitlines(), 1):
-        if line[:7] in ("<" * 7, ">" * 7) or line.rstrip() == "=" * 7:
-            return i
-    return None
-
-
 def parse_meta(text: str, where: str) -> dict[str, Any]:
     """``meta.json`` as a dict with the keys and types checked; errors name ``where``."""
-    if not text.strip():
-        raise StoreError(where, "empty metadata file")
-    line = marker_line(text)
-    if line is not None:
-        raise StoreError(where, f"git merge conflict markers (line {line})")
-    try:
-        data = json.loads(text)
-    except ValueError as e:
-        raise StoreError(where, f"corrupt metadata (truncated or not JSON: {e})") from None
+    data = parse_json(text, where, "metadata file")
     if not isinstance(data, dict):
-        raise StoreError(where, "corrupt metadata (not a JSON object)")
+        raise DamagedFileError(where, "corrupt metadata (not a JSON object)")
     unknown = sorted(set(data) - {f.name for f in fields(StatementMeta)})
     if unknown:
-        raise StoreError(where, f"unknown key {unknown[0]!r} in metadata")
+        raise DamagedFileError(where, f"unknown key {unknown[0]!r} in metadata")
     for key, typ in (
         ("id", str),
         ("source", str),
@@ -104,10 +89,10 @@ def parse_meta(text: str, where: str) -> dict[str, Any]:
         ("previous_urls", list),
     ):
         if key in data and not isinstance(data[key], typ):
-            raise StoreError(where, f"key {key!r} should be a {typ.__name__}")
+            raise DamagedFileError(where, f"key {key!r} should be a {typ.__name__}")
     for key in ("id", "source", "url"):
         if key not in data:
-            raise StoreError(where, f"missing key {key!r} in metadata")
+            raise DamagedFileError(where, f"missing key {key!r} in metadata")
     return data
 
 
@@ -119,7 +104,7 @@ def parse_check_lines(text: str, where: str) -> list[dict[str, Any]]:
     """
     line = marker_line(text)
     if line is not None:
-        raise StoreError(where, f"git merge conflict markers (line {line})")
+        raise DamagedFileError(where, f"git merge conflict markers (line {line})")
     lines = text.split("\n")
     lines.pop()  # after the last newline: "" or a line cut off
     out: list[dict[str, Any]] = []
@@ -131,9 +116,11 @@ def parse_check_lines(text: str, where: str) -> list[dict[str, Any]]:
         try:
             doc = json.loads(raw)
         except ValueError:
-            raise StoreError(where, f"line {i} is not a JSON check: {clip(raw, 40)!r}") from None
+            raise DamagedFileError(
+                where, f"line {i} is not a JSON check: {clip(raw, 40)!r}"
+            ) from None
         if not isinstance(doc, dict):
-            raise StoreError(where, f"line {i} is not a JSON object")
+            raise DamagedFileError(where, f"line {i} is not a JSON object")
         out.append(doc)
     return out
 

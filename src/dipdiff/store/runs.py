@@ -21,9 +21,8 @@ from typing import Any
 from dipdiff.clock import parse_timestamp
 from dipdiff.errors import DamagedFileError
 from dipdiff.store.atomic import atomic_write
-from dipdiff.store.files import no_links, read_text
+from dipdiff.store.files import no_links, parse_json, read_text
 from dipdiff.store.layout import LEGACY_RUNS, RUN_NAME, RUNS_DIR, STORE_FILE, version_name
-from dipdiff.store.meta import marker_line
 
 MAX_RUNS = 1000  # run records kept; older ones are removed by the next run
 
@@ -38,6 +37,9 @@ class RunRecord:
     status: str = "running"  # running | complete | failed | interrupted
     counts: dict[str, Any] = field(default_factory=dict[str, Any])
     problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, ensure_ascii=False) + "\n"
 
 
 _FIELDS = set(RunRecord.__dataclass_fields__)
@@ -143,14 +145,14 @@ class RunLog:
                 for r in legacy_runs(self._read(legacy), str(legacy)):
                     records[r.id] = r
             except DamagedFileError as e:
-                problems[str(legacy)] = str(e)
+                problems[str(legacy)] = remedied(e)
         names = sorted(p.name for p in _listing(self.folder) if RUN_NAME.match(p.name))
         for name in names:
             path = self.folder / name
             try:
                 r = parse_run(self._read(path), str(path))
             except DamagedFileError as e:
-                problems[str(path)] = str(e)
+                problems[str(path)] = remedied(e)
                 continue
             records[r.id] = r  # a moved runs.json entry, or the same run merged twice
             files[r.id] = path
@@ -166,9 +168,8 @@ class RunLog:
     # -- writing ---------------------------------------------------------------------------
 
     def _write(self, record: RunRecord, path: Path) -> None:
-        text = json.dumps(asdict(record), indent=1, ensure_ascii=False) + "\n"
         found, self._found = self._found, None  # a failed write: read the files again
-        atomic_write(no_links(self.root, path), text.encode("utf-8"))
+        atomic_write(no_links(self.root, path), record.to_json().encode("utf-8"))
         if found is not None:  # what a read of the files gives now, without reading them
             found[0][record.id] = replace(
                 record, counts=dict(record.counts), problems=list(record.problems)
@@ -187,7 +188,7 @@ class RunLog:
             return  # named by problems() and verify; the runs after it go on
         self.ensure_uid()
         for r in entries:
-            path = self.folder / _file_name(r.started_at, _digest(r.id))
+            path = moved_path(self.root, r)
             if not path.exists():
                 self._write(r, path)
         legacy.unlink()
@@ -204,15 +205,7 @@ class RunLog:
 
 def parse_run(text: str, where: str) -> RunRecord:
     """One run record; errors name ``where``."""
-    if not text.strip():
-        raise DamagedFileError(where, "empty run record (`dipdiff verify --repair` removes it)")
-    line = marker_line(text)
-    if line is not None:
-        raise DamagedFileError(where, f"git merge conflict markers (line {line})")
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        raise DamagedFileError(where, "corrupt run record (truncated or not JSON)") from None
+    doc = parse_json(text, where, "run record")
     if not _valid(doc):
         raise DamagedFileError(where, "corrupt run record (unexpected structure)")
     return RunRecord(**doc)
@@ -220,18 +213,7 @@ def parse_run(text: str, where: str) -> RunRecord:
 
 def legacy_runs(text: str, where: str) -> list[RunRecord]:
     """The entries of an older store's ``runs.json``; errors name ``where`` and the remedy."""
-    repair = "`dipdiff verify --repair` "
-    if not text.strip():
-        raise DamagedFileError(where, f"empty runs log ({repair}removes it)")
-    line = marker_line(text)
-    if line is not None:
-        raise DamagedFileError(
-            where, f"git merge conflict markers (line {line}; {repair}keeps both sides' runs)"
-        )
-    try:
-        doc = json.loads(text)
-    except ValueError as e:
-        raise DamagedFileError(where, f"corrupt runs log ({e.__class__.__name__})") from None
+    doc = parse_json(text, where, "runs log")
     if (
         not isinstance(doc, dict)
         or not isinstance(doc.get("runs"), list)
@@ -239,6 +221,23 @@ def legacy_runs(text: str, where: str) -> list[RunRecord]:
     ):
         raise DamagedFileError(where, "corrupt runs log (unexpected structure)")
     return [RunRecord(**r) for r in doc["runs"]]
+
+
+def remedied(e: DamagedFileError) -> str:
+    """A damaged run record's one line, with what to run about it."""
+    if "conflict" in e.reason:
+        hint = "`dipdiff verify --repair` keeps both sides' runs"
+    elif e.reason.startswith("empty"):
+        hint = "`dipdiff verify --repair` removes it"
+    else:
+        hint = f"restore it from git: `git checkout -- {e.path}`"
+    return f"{e}; {hint}"
+
+
+def moved_path(root: Path, record: RunRecord) -> Path:
+    """Where a run of an older store's ``runs.json`` goes under ``runs/``: a name derived
+    from its ID, so that two clones moving the same ``runs.json`` write the same files."""
+    return root / RUNS_DIR / _file_name(record.started_at, _digest(record.id))
 
 
 def _valid(doc: object) -> bool:

@@ -23,7 +23,9 @@ may be stored twice, by each copy at its own time: a version file with the text 
 one before it is the same version, and readers skip it. File names have one fixed
 length, so ``ls`` sorts them chronologically in every locale.
 
-A damaged file raises :class:`~dipdiff.errors.DamagedFileError`, naming it.
+A damaged file (:class:`~dipdiff.errors.DamagedFileError`) costs the statement it belongs to:
+commands that go over the whole store take each statement in :meth:`Store.guard`, which
+notes the damage in :attr:`Store.damage` and goes on with the next one.
 
 While a command holds the store (:meth:`Store.lock`, or :meth:`Store.reading` for a
 command that only reads), each file is read once: metadata, version lists and parsed
@@ -125,7 +127,7 @@ class Store:
         #: Files read from disk, by kind (meta, checks, versions, version, runs, raw): cache
         #: misses only.
         self.reads: Counter[str] = Counter()
-        #: Damaged files met and left out by this object's commands: path -> one line.
+        #: Damaged files met by this object's commands in :meth:`guard`: path -> one line.
         self.damage: dict[str, str] = {}
 
     # -- locking ---------------------------------------------------------------------------
@@ -505,6 +507,21 @@ class Store:
             raise DamagedFileError(str(folder / META), "missing, and no version file says its URL")
         return data
 
+    def rebuilt_identity(self, sid: str) -> StatementMeta:
+        """The identity a lost or damaged ``meta.json`` held, from the version files (and
+        the check history): what ``verify --repair`` writes back."""
+        lines, _ = self._check_lines(self.statement_dir(sid))
+        return StatementMeta(**self._rebuilt_identity(sid, lines)).identity()
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Go on past a damaged statement: the block ends, and its file's line goes to
+        :attr:`damage` (a command over the whole store reports it, and its exit says so)."""
+        try:
+            yield
+        except DamagedFileError as e:
+            self.damage.setdefault(e.path, str(e))
+
     def write_meta(self, meta: StatementMeta) -> None:
         """Write a statement's record whole: ``meta.json``, and its check history when
         ``meta`` has one (:meth:`record_check` appends a check: what runs do)."""
@@ -523,7 +540,7 @@ class Store:
         cache = self._cache
         if cache is not None:
             if n_lines < 0:
-                self._forget(meta.id)
+                self.forget(meta.id)
             else:
                 cache.meta[meta.id] = _copy(meta)
                 cache.records[meta.id] = _Record(base, None, n_lines)
@@ -560,9 +577,9 @@ class Store:
             for leftover in (folder / RAW_DIR, folder, folder.parent):
                 if leftover.is_dir() and not any(leftover.iterdir()):
                     leftover.rmdir()
-        self._forget(sid)
+        self.forget(sid)
 
-    def _forget(self, sid: str) -> None:
+    def forget(self, sid: str) -> None:
         """Drop a statement from the cache: its files are not what the cache says any more."""
         cache = self._cache
         if cache is None:

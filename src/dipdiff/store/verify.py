@@ -151,7 +151,7 @@ def _verify_statement(store: Store, folder: Path, found: _Findings) -> None:
         try:
             header, st = parse_version(store.read_text(path), str(path))
         except StoreError as e:
-            found.add(str(e))
+            found.add(f"{e}; restore it from git: `git checkout -- {path}`")
             unreadable = True
             continue
         shas.append(str(header["sha256"]))
