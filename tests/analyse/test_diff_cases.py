@@ -28,6 +28,8 @@ def _matches(c: Change, want: dict) -> bool:
             return False
         if key == "no_flags" and c.flags:
             return False
+        if key == "not_flags" and set(value) & set(c.flags):
+            return False
     return True
 
 
