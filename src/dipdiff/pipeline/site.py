@@ -152,9 +152,17 @@ class _Statement:
 
 class _Builder:
     def __init__(
-        self, store: Store, out: Path, base_url: str, title: str, window: timedelta
+        self,
+        store: Store,
+        out: Path,
+        base_url: str,
+        title: str,
+        window: timedelta,
+        cached: dict[str, Any] | None = None,
     ) -> None:
         self.store = store
+        self.cached = cached or {}
+        self.found: dict[str, Any] = {}  # this build's divergences, for the manifest
         self.window = window
         self.out = out
         self.base_url = base_url
@@ -213,9 +221,7 @@ class _Builder:
 
     def pages(self) -> Iterable[_Page]:
         self.read()
-        pairs = find_divergences(self.store, window=self.window)
-        divs = [(p, divergence_record(self.store, p)) for p in pairs]
-        div_rows = [self.divergence_row(d, p.score) for p, d in divs]
+        div_rows, events = self.divergences()
         by_statement: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in div_rows:
             by_statement[row["a_id"]].append(row)
@@ -226,12 +232,34 @@ class _Builder:
             yield from self.agency(source)
         for st in self.statements.values():
             yield from self.statement(st, by_statement.get(st.sid, []))
-        for pair, d in divs:
-            yield self.event(pair, d)
+        yield from events
         for name, data in sorted(assets().items()):
             yield _Page(f"{ASSETS}{name}", "", _const(data))
         # GitHub Pages would hide the `_` folders from Jekyll's build without it.
         yield _Page(".nojekyll", "", _const(b""))
+
+    def divergences(self) -> tuple[list[dict[str, Any]], list[_Page]]:
+        """The divergent pairs and their event pages; found again only when the latest version
+        of some statement changed (finding them analyses every statement's text, which is most
+        of a build's time). Otherwise the previous build's, from the manifest."""
+        records = [
+            [st.sid, st.refs[0].fetched_at, st.refs[-1].sha256, len(st.refs)]
+            for st in self.statements.values()
+        ]
+        key = _hash("divergences", records, self.window.total_seconds(), self.title)
+        old = self.cached
+        if old.get("key") == key and all((self.out / p).is_file() for p in old.get("pages", {})):
+            self.found = old
+            kept = [_Page(p, k, _stale(p)) for p, k in sorted(old["pages"].items())]
+            return list(old["rows"]), kept
+        divs = [
+            (pair, divergence_record(self.store, pair))
+            for pair in find_divergences(self.store, window=self.window)
+        ]
+        rows = [self.divergence_row(d, pair.score) for pair, d in divs]
+        pages = [self.event(pair, d) for pair, d in divs]
+        self.found = {"key": key, "rows": rows, "pages": {pg.path: pg.key for pg in pages}}
+        return rows, pages
 
     def divergence_row(self, d: Divergence, score: float) -> dict[str, Any]:
         return {
@@ -538,6 +566,13 @@ class _Builder:
         )
 
 
+def _stale(path: str) -> Callable[[], bytes]:
+    def render() -> bytes:  # the builder checked that the page exists: never called
+        raise RuntimeError(f"{path}: an event page kept from the last build is missing")
+
+    return render
+
+
 def _const(data: bytes) -> Callable[[], bytes]:
     return lambda: data
 
@@ -569,8 +604,9 @@ def build_site(
 ) -> SiteResult:
     """Build (or bring up to date) the static site of ``store`` in ``out``."""
     manifest_path = out / MANIFEST
-    old = _read_manifest(manifest_path)
-    builder = _Builder(store, out, base_url, title, window)
+    doc = _read_manifest(manifest_path)
+    old: dict[str, str] = doc["pages"]
+    builder = _Builder(store, out, base_url, title, window, doc.get("divergences"))
     written: list[str] = []
     unchanged = 0
     keys: dict[str, str] = {}
@@ -592,24 +628,28 @@ def build_site(
     removed = [p for p in sorted(old) if p not in keys]
     for p in removed:
         _remove(out, p)
-    doc = {"dipdiff-site": 1, "pages": dict(sorted(keys.items()))}
+    doc = {"dipdiff-site": 1, "pages": dict(sorted(keys.items())), "divergences": builder.found}
     atomic_write(manifest_path, (json.dumps(doc, indent=0, sort_keys=True) + "\n").encode())
     os.sync()  # the pages were written without a sync each: one for the whole build
     return SiteResult(out, tuple(written), unchanged, tuple(removed))
 
 
-def _read_manifest(path: Path) -> dict[str, str]:
+def _read_manifest(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {}
+        return {"pages": {}}
     except (OSError, ValueError) as e:
         reason = os_reason(e) if isinstance(e, OSError) else "not JSON"
         raise StoreError(str(path), f"cannot read the site's manifest: {reason}") from None
     pages = doc.get("pages") if isinstance(doc, dict) else None
     if not isinstance(pages, dict):
         raise StoreError(str(path), "not a dipdiff site manifest")
-    return {str(k): str(v) for k, v in pages.items()}
+    found = doc.get("divergences")
+    return {
+        "pages": {str(k): str(v) for k, v in pages.items()},
+        "divergences": found if isinstance(found, dict) else {},
+    }
 
 
 def _remove(out: Path, page: str) -> None:
