@@ -212,6 +212,20 @@ def test_site_exits_0_or_2_naming_what_is_wrong(cli, demo_store, tmp_path):
     assert r.exit_code == 2, r.output
 
 
+def test_export_exits_0_or_2_naming_what_is_wrong(cli, demo_store, tmp_path):
+    r = cli("export", "sqlite", str(tmp_path / "dipdiff.db"))
+    assert r.exit_code == 0, r.output
+    (tmp_path / "notes.db").write_text("mine", encoding="utf-8")
+    r = cli("export", "sqlite", str(tmp_path / "notes.db"))
+    assert r.exit_code == 2, r.output
+    assert "notes.db" in r.output and "Traceback" not in r.output
+    r = cli("export", "sqlite", str(tmp_path / "dipdiff.db"), "--window", "soon")
+    assert r.exit_code == 2, r.output
+    r = cli("export", "sqlite", str(tmp_path / "no" / "such" / "dir.db"))
+    assert r.exit_code == 2, r.output
+    assert "dir.db" in r.output and len(r.output.strip().splitlines()) == 1
+
+
 def _command_names() -> set[str]:
     group = typer.main.get_command(app)
     names = set()
@@ -232,6 +246,8 @@ def test_every_command_has_its_exit_codes_tested():
         "sources check",
         "demo",
         "site",
+        "export",
+        "export sqlite",
     }
     assert _command_names() == tested  # a new command gets its statuses tested here
 

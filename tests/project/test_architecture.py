@@ -44,6 +44,7 @@ HOMES = {
     "fcntl": ("dipdiff.store.",),
     "jinja2": ("dipdiff.render.site",),
     "markupsafe": ("dipdiff.render.site",),
+    "sqlite_utils": ("dipdiff.pipeline.export",),
 }
 # Pure code: text in, results out. No network, no terminal, no filesystem writes, no processes.
 PURE = (

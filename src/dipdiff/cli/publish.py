@@ -41,3 +41,33 @@ def site(
             f"{result.unchanged} unchanged{removed}"
         )
     )
+
+
+export_app = typer.Typer(
+    help="Export the store for other tools.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("sqlite")
+@handle_errors
+def export_sqlite(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="The SQLite database to write (or bring up to date).")
+    ],
+    window: Annotated[
+        str, typer.Option("--window", help="How far apart two statements on one event may be.")
+    ] = "7d",
+) -> None:
+    """The store as a SQLite database for Datasette (full-text search; metadata.json beside)."""
+    from dipdiff.pipeline.export import export_sqlite as export
+
+    r = export(store_from(ctx), file, window=parse_window(window))
+    removed = f", {r.removed} removed" if r.removed else ""
+    make_console().print(
+        Text(
+            f"{file}: {r.statements} statements, {r.exported} exported{removed}, "
+            f"{r.divergences} divergences; {r.metadata} for datasette"
+        )
+    )
