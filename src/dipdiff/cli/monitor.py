@@ -132,6 +132,12 @@ def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every step and every statement.")
     ] = False,
+    site: Annotated[
+        Path | None,
+        typer.Option(
+            "--site", help="Rebuild this static site (dipdiff site) when something changed."
+        ),
+    ] = None,
 ) -> None:
     """For cron: fetch due statements, write the report, optionally commit.
 
@@ -172,6 +178,11 @@ def run(
         log("info", f"run {result.run.id}: {result.summary()}{where}{done}")
         for line in monitor.commit_message(result).splitlines()[2:]:
             log("info", line)
+    if site is not None and (result.changed or not site.is_dir()):
+        from dipdiff.pipeline.site import build_site
+
+        built = build_site(store, site)
+        log("info", f"site {site}: {built.pages} pages, {len(built.written)} written")
     if result.delivery and result.delivery.error:
         from dipdiff.store.outbox import OUTBOX
 

@@ -124,7 +124,8 @@ CRONTAB = """\
 """
 
 WORKFLOW = """\
-# dipdiff on a schedule: fetch, write reports/, commit snapshots/ and reports/, push.
+# dipdiff on a schedule: fetch, write reports/, commit snapshots/ and reports/, push;
+# then build the static site (dipdiff site) and publish it on GitHub Pages when something changed.
 name: dipdiff
 on:
   schedule:
@@ -132,6 +133,8 @@ on:
   workflow_dispatch: {{}}
 permissions:
   contents: write  # to push the commit
+  pages: write  # to publish the site
+  id-token: write  # (GitHub Pages' deployment asks for it)
 concurrency:
   group: dipdiff  # never two runs on one store
   cancel-in-progress: false
@@ -139,6 +142,8 @@ jobs:
   run:
     runs-on: ubuntu-latest
     timeout-minutes: 30
+    outputs:
+      changed: ${{{{ steps.run.outputs.changed }}}}
     steps:
       - uses: actions/checkout@v4
       - uses: actions/setup-python@v5
@@ -146,13 +151,45 @@ jobs:
           python-version: "3.12"
       - run: pip install {package}
       - name: dipdiff run
+        id: run
         # Exit 1 means "changes found": success for this job; 2 is trouble and fails it.
         run: |
           set +e
           dipdiff run --commit --verbose
           status=$?
           if [ "$status" -eq 2 ]; then exit 2; fi
+          echo "changed=$([ "$status" -eq 1 ] && echo true || echo false)" >> "$GITHUB_OUTPUT"
           git push
+  site:
+    needs: run
+    if: needs.run.outputs.changed == 'true' || github.event_name == 'workflow_dispatch'
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deploy.outputs.page_url }}}}
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          ref: ${{{{ github.ref }}}}  # the branch the run job just pushed to, at its new commit
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - run: pip install {package}
+      - id: pages
+        uses: actions/configure-pages@v5
+      # The last build's pages and manifest: the build rewrites only what changed.
+      - uses: actions/cache@v4
+        with:
+          path: _site
+          key: dipdiff-site-${{{{ github.run_id }}}}
+          restore-keys: dipdiff-site-
+      - run: dipdiff site _site --base-url "${{{{ steps.pages.outputs.base_url }}}}"
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: _site
+      - id: deploy
+        uses: actions/deploy-pages@v4
 """
 
 
@@ -187,7 +224,7 @@ def monitoring_files(dipdiff: str = "dipdiff", package: str = "dipdiff") -> list
         ScaffoldFile(
             WORKFLOW_PATH,
             lambda _: WORKFLOW.format(package=package),
-            "a scheduled GitHub Actions workflow running dipdiff run --commit",
+            "a scheduled GitHub Actions workflow: dipdiff run --commit, the site on Pages",
         ),
     ]
 
