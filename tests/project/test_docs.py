@@ -53,7 +53,7 @@ def test_ci_runs_the_readme_development_commands_in_order():
     commands = _console_block_after("## Development")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     run = [line.removesuffix(" || exit 1") for line in ci if line and not line.startswith("#")]
-    setup = ("set ", "cd ", "rm -rf .venv")
+    setup = ("set ", "cd ", "rm -rf .venv", "command -v chromium")  # the browser for the tests
     assert [line for line in run if not line.startswith(setup)] == commands, (
         "update .ci/run and the README's Development section together"
     )

@@ -160,6 +160,7 @@ SETUPS: dict[str, Setup] = {
     "dipdiff fetch": the_config_example_with_a_typo,
     "dipdiff report": the_demo_folder,
     "dipdiff site site --window 14d": the_demo_folder,
+    "dipdiff export sqlite dipdiff.db --window 14d": the_demo_folder,
     "dipdiff --store snapshots verify": a_hand_edited_demo_store,
 }
 

@@ -1,15 +1,25 @@
-"""`dipdiff site`: the static site of a store made of real feed histories, checked as a reader
-and a host would meet it — every link followed, every page parsed by an HTML5 parser, the build
-repeated (same bytes), brought up to date after one new version (only what it touches
-rewritten), and hostile page text kept text.
+"""`dipdiff site` and `dipdiff export sqlite`: a store made of real feed histories, published.
+
+The site is checked as a reader and a host meet it: every link followed, every page parsed by an
+HTML5 parser, the build repeated (same bytes), brought up to date after one new version (only
+what it touches rewritten), hostile page text kept text, and the home, statement, redline and
+search pages opened in Debian's chromium (through Playwright: what is *visible* needs a browser's
+computed styles). The export is queried with sqlite3: counts, foreign keys, full-text search,
+and a re-export after one new version equal to a fresh one.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import http.server
 import json
 import re
+import shutil
+import sqlite3
+import threading
 import xml.etree.ElementTree as ET
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -17,10 +27,18 @@ import html5lib
 import pytest
 
 from dipdiff.config import parse_config
+from dipdiff.pipeline.demo import page_bytes
 from dipdiff.pipeline.fetch import fetch_sources
 from dipdiff.pipeline.server import Response
-from dipdiff.render.permalinks import diff_path, permalink, statement_path, version_path
+from dipdiff.render.permalinks import (
+    diff_path,
+    event_path,
+    permalink,
+    statement_path,
+    version_path,
+)
 from dipdiff.store.store import Store
+from helpers import Cli
 
 pytestmark = pytest.mark.corpus
 
@@ -282,3 +300,274 @@ def test_hostile_titles_and_text_stay_text(cli, server, tmp_path):
             assert not href.startswith(("javascript:", "data:")), (page, href)
     text = (out / "index.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;" in text
+
+
+# -- dipdiff export sqlite ----------------------------------------------------------------------
+
+
+def export(cli, path: Path, *args: str):
+    r = cli("export", "sqlite", str(path), *args)
+    assert r.exit_code == 0, r.output
+    return r
+
+
+def tables(path: Path) -> dict[str, list[tuple]]:
+    with closing(sqlite3.connect(path)) as db:
+        names = [
+            n
+            for (n,) in db.execute("select name from sqlite_master where type = 'table'")
+            if not n.startswith(("sqlite_", "versions_fts", "statements_fts"))
+        ]
+        return {n: sorted(db.execute(f"select * from [{n}]")) for n in sorted(names)}  # noqa: S608
+
+
+def test_export_counts_foreign_keys_and_full_text_search(cli, real_store, tmp_path):
+    path = tmp_path / "dipdiff.db"
+    r = export(cli, path)
+    ids = real_store.statement_ids()
+    assert f"{len(ids)} statements" in r.stdout, r.stdout
+    sid = edited_statement(real_store)
+    with closing(sqlite3.connect(path)) as db:
+        count = lambda sql, *a: db.execute(sql, a).fetchone()[0]  # noqa: E731
+        assert count("select count(*) from statements") == len(ids)
+        assert count("select count(*) from versions") == sum(
+            len(real_store.versions(s)) for s in ids
+        )
+        assert count("select count(*) from checks") == sum(
+            len(real_store.meta(s).checks) for s in ids
+        )
+        n = len(real_store.versions(sid))
+        assert (
+            count("select count(*) from events where statement_id = ? and kind = 'changed'", sid)
+            >= n - 1
+        )
+        assert count("select count(*) from changes where statement_id = ?", sid) > 0
+        assert (
+            count(
+                "select count(*) from changes where significance not in "
+                "('substantive', 'minor', 'cosmetic')"
+            )
+            == 0
+        )
+        # Every foreign key points at a row, and the keys are declared (Datasette links them).
+        assert db.execute("pragma foreign_key_check").fetchall() == []
+        assert db.execute("pragma foreign_key_list(changes)").fetchall()
+        # Full-text search over version text: "every statement that ever said X".
+        hits = db.execute(
+            "select distinct versions.statement_id from versions_fts "
+            "join versions on versions.rowid = versions_fts.rowid "
+            "where versions_fts match ?",
+            ["roadmap"],
+        ).fetchall()
+        assert (sid,) in hits
+        assert len(hits) < len(ids)
+    metadata = json.loads((tmp_path / "metadata.json").read_text(encoding="utf-8"))
+    labels = metadata["databases"]["dipdiff"]["tables"]
+    assert labels["statements"]["label_column"] == "title"
+
+
+def test_re_export_is_incremental_and_equals_a_fresh_export(
+    cli, server, real_store, histories, tmp_path
+):
+    path = tmp_path / "dipdiff.db"
+    export(cli, path)
+    r = export(cli, path)
+    assert ", 0 exported" in r.stdout, r.stdout
+    replay(server, real_store, "state-dept", histories["state-dept"][-1:])
+    r = export(cli, path)
+    checked = {
+        s for s in real_store.statement_ids() if s.startswith("state-dept/")
+    }  # the feed's statements were checked again (their check history grew)
+    exported = int(re.search(r"(\d+) exported", r.stdout).group(1))
+    assert 1 <= exported <= len(checked), r.stdout
+    export(cli, tmp_path / "fresh.db")
+    assert tables(path) == tables(tmp_path / "fresh.db")
+
+
+def test_export_to_a_file_that_is_not_a_database(cli, real_store, tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("my notes", encoding="utf-8")
+    r = cli("export", "sqlite", str(path))
+    assert r.exit_code == 2, r.output
+    assert "notes.db" in r.output and len(r.output.strip().splitlines()) == 1
+    assert path.read_text(encoding="utf-8") == "my notes"
+
+
+# -- in a real browser: Debian's chromium, driven by Playwright -----------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's name
+        pass
+
+
+class _Host(http.server.ThreadingHTTPServer):
+    request_queue_size = 64  # a browser opens several connections at once
+    daemon_threads = True
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Request it last: Playwright runs an event loop in this thread, and the store fixtures'
+    fetches (asyncio.run) must be done by then."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (CI installs it: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def hosted(cli, real_store, tmp_path):
+    """The site built and served over HTTP on 127.0.0.1, as a static host serves it."""
+    out = tmp_path / "site"
+    build(cli, out)
+    handler = functools.partial(_Quiet, directory=str(out))
+    host = _Host(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=host.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{host.server_address[1]}/"
+    finally:
+        host.shutdown()
+        host.server_close()
+
+
+def visible_texts(page, selector: str) -> list[str]:
+    return [el.inner_text() for el in page.locator(selector).all() if el.is_visible()]
+
+
+def test_in_a_browser_home_statement_and_redline(hosted, real_store, browser):
+    sid = edited_statement(real_store)
+    n = len(real_store.versions(sid))
+    title = real_store.meta(sid).title
+    page = browser.new_page()
+    page.goto(hosted)
+    assert page.title().startswith("dipdiff archive")
+    assert title in visible_texts(page, "ol.changes-list a")
+    page.goto(hosted + statement_path(sid))
+    assert page.locator("h1").inner_text() == title
+    rows = visible_texts(page, "table.timeline tbody tr")
+    assert len(rows) == n and rows[0].startswith(f"version {n}"), rows
+    page.goto(hosted + diff_path(sid, n - 1, n))
+    deleted = visible_texts(page, ".view.inline del")
+    inserted = visible_texts(page, ".view.inline ins")
+    assert deleted or inserted
+    words = cli_words(real_store, sid, n)
+    shown = " ".join(deleted + inserted)
+    assert all(w in shown for w in words), (words, shown)
+    # Side by side is one click away, without a script: the inline view goes, the table comes.
+    assert not page.locator(".view.side").is_visible()
+    page.click("label[for=v-side]")
+    assert page.locator(".view.side").is_visible() and not page.locator(".view.inline").is_visible()
+    page.close()
+
+
+def cli_words(store, sid: str, n: int) -> list[str]:
+    """A few words the diff engine says were deleted or inserted between versions n-1 and n."""
+    from dipdiff.analyse.diff import diff_statements
+
+    a, b = store.read_version(sid, n - 1), store.read_version(sid, n)
+    words = []
+    for c in diff_statements(a.statement, b.statement).changes:
+        if c.kind != "move":
+            words += (c.old + " " + c.new).split()[:2]
+    return [w for w in words if w][:6]
+
+
+def test_in_a_browser_search_finds_a_statement(hosted, real_store, browser):
+    sid = edited_statement(real_store)
+    title = real_store.meta(sid).title
+    page = browser.new_page()
+    page.goto(hosted)
+    page.fill("#q", "food security roadmap")
+    page.click("form.search button")
+    page.wait_for_function("document.getElementById('search-status').textContent.includes('match')")
+    found = visible_texts(page, "#statements li a")
+    assert title in found, found
+    assert len(found) < len(real_store.statement_ids())
+    page.fill("#q", "zzzunlikelyword")
+    assert visible_texts(page, "#statements li a") == []
+    page.close()
+
+
+def test_without_javascript_the_search_page_is_the_whole_list(hosted, real_store, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(hosted + "_search/?q=food")
+    assert len(visible_texts(page, "#statements li a")) == len(real_store.statement_ids())
+    context.close()
+
+
+# -- divergences, and `dipdiff run --site` --------------------------------------------------
+
+
+def test_an_event_page_compares_the_two_agencies(cli, tmp_path):
+    r = cli("demo", "--dir", str(tmp_path / "demo"))
+    assert r.exit_code == 0, r.output
+    store = Cli(tmp_path / "demo" / "snapshots")
+    out = tmp_path / "site"
+    r = store("site", str(out), "--window", "14d")
+    assert r.exit_code == 0, r.output
+    libya, haftar = (
+        "state-dept/the-situation-in-libya",
+        "white-house/statement-from-the-press-secretary-libya",
+    )
+    event = out / event_path(libya, haftar) / "index.html"
+    page = event.read_text(encoding="utf-8")
+    assert "Khalifa Haftar" in page and "critical" in page and "supportive" in page
+    for where in ("index.html", f"{statement_path(libya)}index.html"):
+        assert f"{event_path(libya, haftar)}" in (out / where).read_text(encoding="utf-8")
+    # Nothing changed: the divergences are not looked for again, and nothing is written.
+    r = store("site", str(out), "--window", "14d")
+    assert ", 0 written, " in r.stdout, r.stdout
+    # A window too narrow for the pair: its page goes, and so do the links to it.
+    r = store("site", str(out), "--window", "1d")
+    assert "1 removed" in r.stdout, r.stdout
+    assert not event.exists()
+    assert "_events/" not in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_run_rebuilds_the_site_when_something_changed(cli, server, tmp_path):
+    server.set("/state/", Response(b'<html><body><ul><li><a href="/libya/">Libya</a></li></ul>'))
+    server.set("/libya/", Response(page_bytes("state-libya.day1.html")))
+    config = tmp_path / "dipdiff.toml"
+    config.write_text(
+        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+        f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
+        'agency = "U.S. Department of State"\nselector = "li"\nlink = "a"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "site"
+
+    def run(when: str):
+        return cli("run", "--config", str(config), "--site", str(out), env={"DIPDIFF_NOW": when})
+
+    r = run("2019-04-20T09:00:00Z")
+    assert r.exit_code == 1, r.output
+    assert f"site {out}: " in r.stderr, r.stderr
+    [sid] = Store(cli.store).statement_ids()
+    assert (out / version_path(sid, 1) / "index.html").is_file()
+    r = run("2019-04-20T10:00:00Z")  # nothing changed: no rebuild
+    assert r.exit_code == 0, r.output
+    assert "site" not in r.stderr, r.stderr
+    server.set("/libya/", Response(page_bytes("state-libya.day2.html")))
+    r = run("2019-04-21T09:00:00Z")
+    assert r.exit_code == 1, r.output
+    assert (out / diff_path(sid, 1, 2) / "index.html").is_file()
