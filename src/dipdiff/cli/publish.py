@@ -25,8 +25,9 @@ def site(
     ] = "",
     title: Annotated[str, typer.Option("--title", help="The site's name.")] = "dipdiff archive",
     window: Annotated[
-        str, typer.Option("--window", help="How far apart two statements on one event may be.")
-    ] = "7d",
+        str,
+        typer.Option("--window", help="How far apart two statements on one event may be: 60d, 2w."),
+    ] = "60d",
 ) -> None:
     """Build the store's static site: a page per statement, version, redline and event."""
     from dipdiff.pipeline.site import build_site
@@ -57,8 +58,9 @@ def export_sqlite(
         Path, typer.Argument(help="The SQLite database to write (or bring up to date).")
     ],
     window: Annotated[
-        str, typer.Option("--window", help="How far apart two statements on one event may be.")
-    ] = "7d",
+        str,
+        typer.Option("--window", help="How far apart two statements on one event may be: 60d, 2w."),
+    ] = "60d",
 ) -> None:
     """The store as a SQLite database for Datasette (full-text search; metadata.json beside)."""
     from dipdiff.pipeline.export import export_sqlite as export

@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlite_utils
 
+from dipdiff.analyse.related import DEFAULT_WINDOW
 from dipdiff.errors import StoreError
 from dipdiff.pipeline.crosscheck import find_divergences
 from dipdiff.pipeline.report import History, history_events
@@ -174,9 +175,7 @@ def _create(db: sqlite_utils.Database) -> None:
     db.table("statements").enable_fts(["title"], create_triggers=True)
 
 
-def export_sqlite(
-    store: Store, path: Path, *, window: timedelta = timedelta(days=7)
-) -> ExportResult:
+def export_sqlite(store: Store, path: Path, *, window: timedelta = DEFAULT_WINDOW) -> ExportResult:
     """Write (or bring up to date) the SQLite export of ``store`` at ``path``."""
     try:
         db = sqlite_utils.Database(path)

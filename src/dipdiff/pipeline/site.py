@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dipdiff.analyse.diff import DiffResult
-from dipdiff.analyse.related import DivergentPair
+from dipdiff.analyse.related import DEFAULT_WINDOW, DivergentPair
 from dipdiff.errors import StoreError
 from dipdiff.models import SIG_RANK, Divergence, Event, VersionRef
 from dipdiff.pipeline.crosscheck import find_divergences
@@ -557,8 +557,12 @@ class _Builder:
         shas = [self.store.version_ref(r.id, r.version or -1).sha256 for r in (pair.a, pair.b)]
         ctx = self.common(path, f"{row['a_agency']} ↔ {row['b_agency']}")
 
+        # The comparison links to the statements' own pages: only http(s) addresses.
+        c = pair.comparison
+        c = replace(c, a=replace(c.a, url=safe_url(c.a.url)), b=replace(c.b, url=safe_url(c.b.url)))
+
         def render() -> bytes:
-            fragment = compare_fragment(pair.comparison, row["a_agency"], row["b_agency"])
+            fragment = compare_fragment(c, row["a_agency"], row["b_agency"])
             return render_page("event.html", **ctx, **row, comparison=trusted(fragment)).encode()
 
         return _Page(
@@ -600,7 +604,7 @@ def build_site(
     *,
     base_url: str = "",
     title: str = SITE_TITLE,
-    window: timedelta = timedelta(days=7),
+    window: timedelta = DEFAULT_WINDOW,
 ) -> SiteResult:
     """Build (or bring up to date) the static site of ``store`` in ``out``."""
     manifest_path = out / MANIFEST
