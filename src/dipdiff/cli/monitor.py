@@ -1,4 +1,4 @@
-"""``dipdiff fetch``, ``run``, ``report``, ``merge``: watching sources, telling what changed."""
+"""``dipdiff fetch``, ``run`` and ``report``: watching sources and telling what changed."""
 
 from __future__ import annotations
 
@@ -24,14 +24,6 @@ from dipdiff.cli.base import (
 from dipdiff.errors import DipdiffError, InputError
 from dipdiff.render.terminal import make_console, safe
 
-WaitOption = Annotated[
-    float, typer.Option("--wait", min=0, help="Seconds to wait for a run that holds the store.")
-]
-ReportsOption = Annotated[
-    Path | None,
-    typer.Option("--reports", help="Reports folder (default: reports/ beside the store)."),
-]
-
 if TYPE_CHECKING:
     from dipdiff.models import RunResult
     from dipdiff.store.store import Store
@@ -53,7 +45,10 @@ def report(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the report here ('-': print it).")
     ] = None,
-    reports: ReportsOption = None,
+    reports: Annotated[
+        Path | None,
+        typer.Option("--reports", help="Reports folder (default: reports/ beside the store)."),
+    ] = None,
 ) -> None:
     """Write a markdown report of what changed, update reports/README.md and reports/feed.xml."""
     from dipdiff.pipeline import report as reports_
@@ -126,8 +121,13 @@ def run(
             help="POST a JSON summary here when something changed.",
         ),
     ] = None,
-    wait: WaitOption = 30.0,
-    reports: ReportsOption = None,
+    wait: Annotated[
+        float, typer.Option("--wait", min=0, help="Seconds to wait for a run that holds the store.")
+    ] = 30.0,
+    reports: Annotated[
+        Path | None,
+        typer.Option("--reports", help="Reports folder (default: reports/ beside the store)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every step and every statement.")
@@ -138,41 +138,22 @@ def run(
             "--site", help="Rebuild this static site (dipdiff site) when something changed."
         ),
     ] = None,
-    shard: Annotated[
-        str | None,
-        typer.Option(
-            "--shard",
-            help="I/N: only the sources of shard I of N (by host); `dipdiff merge` reports.",
-        ),
-    ] = None,
 ) -> None:
     """For cron: fetch due statements, write the report, optionally commit.
 
     Exit 0 nothing, 1 changes, 2 trouble.
     """
-    from dipdiff import models
     from dipdiff.config import load_config
     from dipdiff.pipeline import run as monitor
     from dipdiff.pipeline.fetch import fetch_sources
-    from dipdiff.pipeline.shard import parse_shard, shard_sources, uid_seed
 
-    part = parse_shard(shard) if shard is not None else None
-    if part is not None and (webhook or site):
-        option = "--webhook" if webhook else "--site"
-        raise InputError(f"{option} with --shard: a shard knows only part of the day; not both")
     cfg = load_config(config)
     store = store_from(ctx)
     folder = reports_dir(store, reports)
     log = _RunLog(quiet, verbose)
-    names = shard_sources(cfg, part) if part is not None else None
-    if part is not None:
-        store.seed_uid(uid_seed(cfg))
 
     def fetch(st: Store) -> RunResult:
-        if names == []:  # a shard whose hosts none of the sources use: nothing to fetch
-            started = now()
-            return models.RunResult(started_at=started, finished_at=started)
-        return fetch_sources(cfg, st, sources=names, clock=now, listener=monitor.LogListener(log))
+        return fetch_sources(cfg, st, clock=now, listener=monitor.LogListener(log))
 
     post = None
     if webhook:
@@ -190,7 +171,6 @@ def run(
         lock_wait=wait,
         log=log,
         webhook=post,
-        shard=part,
     )
     if result.changed:
         where = f"; wrote {result.written.report}" if result.written else ""
@@ -210,43 +190,6 @@ def run(
             f"{result.delivery.error}; {result.delivery.kept} summary(ies) kept in "
             f"{store.root / OUTBOX} for the next run"
         )
-    raise typer.Exit(result.exit_code)
-
-
-@app.command()
-@handle_errors
-def merge(
-    ctx: typer.Context,
-    refs: Annotated[
-        list[str] | None,
-        typer.Argument(help="The shards' branches or commits to merge first (git merge)."),
-    ] = None,
-    commit: Annotated[
-        bool, typer.Option("--commit", help="git-commit the report, index and feed.")
-    ] = False,
-    wait: WaitOption = 30.0,
-    reports: ReportsOption = None,
-) -> None:
-    """After sharded runs: merge their commits, write the day's report once, optionally commit.
-
-    Exit 0 nothing, 1 changes, 2 trouble.
-    """
-    from dipdiff.pipeline.merge import merge_shards
-    from dipdiff.pipeline.run import divergence_finder
-
-    store = store_from(ctx)
-    result = merge_shards(
-        store,
-        reports_dir(store, reports),
-        refs or (),
-        commit=commit,
-        find_divergences=divergence_finder(),
-        lock_wait=wait,
-    )
-    counts = ", ".join(f"{v} {k}" for k, v in result.report.counts().items())
-    where = f"wrote {result.written.report}" if result.written else "nothing to report"
-    done = f"; committed {result.commit[:12]}" if result.commit else ""
-    make_console(stderr=True).print(Text(f"{where} ({counts}){done}"))
     raise typer.Exit(result.exit_code)
 
 

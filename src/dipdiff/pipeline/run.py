@@ -36,7 +36,6 @@ from dipdiff.pipeline.report import (
     run_window,
     write_reports,
 )
-from dipdiff.pipeline.shard import Shard
 from dipdiff.render.plain import change_note
 from dipdiff.status import ExitStatus
 from dipdiff.store.git import check_branch, commit_paths, has_uncommitted_versions
@@ -102,7 +101,6 @@ def run_monitor(
     lock_wait: float = 0.0,
     log: Log = lambda *_: None,
     webhook: Post | None = None,
-    shard: Shard | None = None,
 ) -> RunReport:
     """Fetch, record, report, (optionally) commit and tell the webhook, under the store's lock.
 
@@ -111,10 +109,6 @@ def run_monitor(
     found ``interrupted`` by the next one, whose report and commit include it.
     ``webhook`` gets the run's summary when something changed, after the summaries
     it missed before (:mod:`dipdiff.pipeline.notify`).
-
-    A ``shard`` writes only what is its own: its statements and its run record. The
-    reports, index and feed, which every run rewrites, are written once from the merged
-    store by :func:`dipdiff.pipeline.merge.merge_shards`.
     """
 
     if commit:
@@ -122,7 +116,7 @@ def run_monitor(
             reports_dir.parent if not reports_dir.exists() else reports_dir
         )  # fail before fetching
     with store.lock(wait=lock_wait):
-        record, interrupted = store.begin_run(now(), (shard.label, shard.tag) if shard else None)
+        record, interrupted = store.begin_run(now())
         for r in interrupted:
             log("warning", f"run {r.id} was interrupted; this run includes what it recorded")
         log("debug", f"run {record.id} started")
@@ -160,21 +154,7 @@ def run_monitor(
             else ()
         )
         divergences = involving(found, changes)
-        path = reports_dir / day.filename
-        written: WrittenReport | None = None
-        if shard is not None:
-            log("debug", f"shard {shard.label}: `dipdiff merge` writes {path}")
-        else:
-            report = build_report(
-                store, day, history=history, divergences=involving(found, day_events)
-            )
-            if any(report.counts().values()) or report.notes or path.exists() or changes:
-                written = write_reports(
-                    store, reports_dir, report, filename=day.filename, history=history
-                )
-                log("debug", f"wrote {path}, {INDEX_NAME} and {FEED_NAME}")
-            else:
-                log("debug", f"nothing to report for {day.label}: {path} not written")
+        report = build_report(store, day, history=history, divergences=involving(found, day_events))
         # A damaged file met while reporting costs its statement too: the run says so.
         damaged = tuple(store.damage.values())
         if damaged != fetched.damaged:
@@ -182,6 +162,15 @@ def run_monitor(
                 log("warning", line)
             fetched = replace(fetched, damaged=damaged)
         record.problems = [*fetched.problems, *damaged]
+        path = reports_dir / day.filename
+        if any(report.counts().values()) or report.notes or path.exists() or changes:
+            written: WrittenReport | None = write_reports(
+                store, reports_dir, report, filename=day.filename, history=history
+            )
+            log("debug", f"wrote {path}, {INDEX_NAME} and {FEED_NAME}")
+        else:
+            written = None
+            log("debug", f"nothing to report for {day.label}: {path} not written")
         record.status = "complete"
         record.counts = {
             k: sum(1 for e in changes if e.kind == k) for k in ("new", "changed", "removed")
@@ -191,7 +180,7 @@ def run_monitor(
         result = RunReport(record, fetched, changes, divergences, written, tuple(interrupted))
         if commit:
             # Also commit versions a killed or failed run left uncommitted.
-            paths = [store.root] if shard else [store.root, reports_dir]
+            paths = [store.root, reports_dir]
             if result.changed or has_uncommitted_versions(store.root):
                 try:
                     store.end_run(record)

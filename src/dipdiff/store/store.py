@@ -129,13 +129,6 @@ class Store:
         self.reads: Counter[str] = Counter()
         #: Damaged files met by this object's commands in :meth:`guard`: path -> one line.
         self.damage: dict[str, str] = {}
-        #: Shards set it (:meth:`seed_uid`): the store's uid is then derived, not random.
-        self._uid_seed: str | None = None
-
-    def seed_uid(self, seed: str) -> None:
-        """Derive the uid of a store not yet written from ``seed``, not at random: the
-        shards of one run each write ``store.json`` from the same parent, and must agree."""
-        self._uid_seed = seed
 
     # -- locking ---------------------------------------------------------------------------
 
@@ -249,7 +242,7 @@ class Store:
         if GITATTRIBUTES.strip() not in have.splitlines():
             lines = [*have.splitlines(), GITATTRIBUTES.strip()]  # the user's lines kept
             atomic_write(ga, ("\n".join(lines) + "\n").encode())
-        RunLog(self.root).ensure_uid(self._uid_seed)
+        RunLog(self.root).ensure_uid()
 
     def _require_lock(self) -> None:
         if not self._locked:
@@ -840,14 +833,10 @@ class Store:
         """A random identity given to the store when first written (stable feed ids)."""
         return self._runlog().store_uid()
 
-    def begin_run(
-        self, started_at: str, shard: tuple[str, str] | None = None
-    ) -> tuple[RunRecord, list[RunRecord]]:
-        """Record a run as started (needs the lock); returns it and the runs found interrupted.
-
-        ``shard``: (label, tag) of a sharded run (:meth:`RunLog.begin`)."""
+    def begin_run(self, started_at: str) -> tuple[RunRecord, list[RunRecord]]:
+        """Record a run as started (needs the lock); returns it and the runs found interrupted."""
         self._require_lock()
-        return self._runlog().begin(started_at, shard)
+        return self._runlog().begin(started_at)
 
     def end_run(self, record: RunRecord) -> None:
         """Write the final state of ``record`` into its own file (needs the lock)."""
