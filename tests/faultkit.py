@@ -88,7 +88,7 @@ class Site:
     pages: int
     days: int
     seed: int = 0
-    flips: bool = True  # A->B->A reverts (a quick revert is a flap: recorded, not stored again)
+    flips: bool = True  # A->B->A reverts (a restore: stored again, as the latest version)
     urls: list[str] = field(default_factory=list)
 
     def build(self, base_url: str = "https://www.state.gov/releases/2019/04/") -> Site:
@@ -147,32 +147,61 @@ class Site:
         return f"2019-04-{day:02d}T09:00:00Z"
 
     def expected_versions(self, through_day: int) -> dict[str, int]:
-        """The versions a store must hold up to a day: each new text of a page, except a return
-        to a stored text seen within the flap window (72 h, 3 days here), which every command
-        records as a flap and does not store again."""
+        """The versions a store must hold up to a day, by the recorder's rules: each new text of a
+        page, and each return to an earlier text (a restore), except while the page flaps: its
+        text changed on each of its last checks within the flap window (72 h, 3 days here), back
+        and forth between two stored texts; that is recorded once and stores nothing until one
+        text holds for ``SETTLE_SIGHTINGS`` checks."""
+        from itertools import pairwise
+
         from dipdiff.config import Schedule
         from dipdiff.errors import ExtractError
+        from dipdiff.pipeline.record import FLAP_SIGHTINGS, SETTLE_SIGHTINGS
         from dipdiff.scrape.extract import blocked_reason, decode_html, extract
         from dipdiff.text import content_hash
 
-        flap_days = Schedule().flap_window / 86400
+        window = Schedule().flap_window / 86400
         out: dict[str, int] = {}
         for i, url in enumerate(self.urls):
             stored: list[str] = []
-            seen: dict[str, int] = {}  # text -> the last day a check saw it
+            seen: list[tuple[int, str]] = []  # (day, text) of each check that read the page
+            flapping: set[str] = set()  # the two texts, while the last check saw one of them
             for day in range(1, through_day + 1):
                 html = decode_html(self.page_path(day, i).read_bytes())
                 try:
                     st = extract(html, url)
                 except ExtractError:
-                    continue
-                if blocked_reason(html, st):
+                    st = None
+                if st is None or blocked_reason(html, st):
+                    flapping = set()  # a blocked check ends the spell's state
                     continue
                 sha = content_hash(st.title, st.paragraphs)
-                flap = sha in stored and day - seen[sha] <= flap_days
-                if not stored or (sha != stored[-1] and not flap):
+                texts = [t for _, t in seen]
+                if flapping and sha in flapping:
+                    held = texts[-(SETTLE_SIGHTINGS - 1) :]
+                    if len(held) == SETTLE_SIGHTINGS - 1 and set(held) == {sha}:
+                        flapping = set()
+                        if sha != stored[-1]:
+                            stored.append(sha)
+                elif not stored:
                     stored.append(sha)
-                seen[sha] = day
+                elif sha == stored[-1] or (texts and texts[-1] == sha and not flapping):
+                    flapping = set()
+                elif sha in stored:
+                    recent = [t for d, t in seen if day - d <= window][-(FLAP_SIGHTINGS - 1) :]
+                    both = [*recent, sha]
+                    if (
+                        len(both) >= FLAP_SIGHTINGS
+                        and len(set(both)) == 2
+                        and all(a != b for a, b in pairwise(both))
+                    ):
+                        flapping = set(both)
+                    else:
+                        stored.append(sha)
+                else:
+                    flapping = set()
+                    stored.append(sha)
+                seen.append((day, sha))
             out[url] = len(stored)
         return out
 
@@ -372,16 +401,17 @@ def fetch_step_kills(
 
 
 def reported_once(store: Path) -> list[str]:
-    """Every version was reported exactly once: one ``new``/``changed`` check per version."""
+    """Every version was reported exactly once: one new/changed/restored check per version."""
     from dipdiff.store.store import Store
 
     out = []
     st = Store(store)
     for sid in st.statement_ids():
-        reports = sum(1 for c in st.meta(sid).checks if c["outcome"] in ("new", "changed"))
+        storing = ("new", "changed", "restored")
+        reports = sum(1 for c in st.meta(sid).checks if c["outcome"] in storing)
         versions = len(st.versions(sid))
         if reports != versions:
-            out.append(f"{sid}: {versions} version(s) but {reports} new/changed report(s)")
+            out.append(f"{sid}: {versions} version(s) but {reports} storing report(s)")
     return out
 
 
@@ -635,13 +665,14 @@ def _drive(argv: list[str]) -> int:
             "--fetched-at",
             site.fetched_at(args.day),
         ]
+        # 0 nothing new, 1 a change recorded, 2 trouble (a lock held, a write that failed)
         for _attempt in range(200):
             code = app(cmd, standalone_mode=False)
-            if code not in (None, 0) and args.retry_lock:
+            if code not in (None, 0, 1) and args.retry_lock:
                 time.sleep(0.01)  # another run holds the lock: its error line went to stderr
                 continue
             break
-        failed += code not in (None, 0)
+        failed += code not in (None, 0, 1)
     print(f"steps {steps[0]} failed {failed}")
     return 1 if failed else 0
 

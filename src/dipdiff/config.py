@@ -79,7 +79,26 @@ class Schedule:
     max_interval: float = 7 * 86400
     factor: float = 0.1
     removed_after: int = 3  # consecutive 404/410 checks before a statement is `removed`
-    flap_window: float = 72 * 3600  # a return to a version seen this recently is a flap
+    # Flapping (two texts alternating on each check) is judged on the checks this recent.
+    flap_window: float = 72 * 3600
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    """How statements of different sources are related (``[compare]``)."""
+
+    # How far apart two statements' dates may be to count as related: the default --window of
+    # `related` and `divergences`, and the window of the divergences `report` and `run` find.
+    window: float = 60 * 86400  # analyse.related.DEFAULT_WINDOW (core cannot import analyse)
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Where the reports are published (``[reports]``)."""
+
+    # The public URL of reports/ (e.g. https://github.com/me/watch/blob/main/reports/): the
+    # feed's self link and its entries' links to report sections. Empty: relative links.
+    base_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,6 +139,8 @@ class Config:
     # The user's additions to the diplomatic signal lexicon, passed through as data
     # for signals.py to validate and merge.
     signals: dict[str, Any] = field(default_factory=dict)
+    compare: CompareSettings = field(default_factory=CompareSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -151,6 +172,9 @@ _SCHEDULE_KEYS = {
     "flap_window": "duration",
 }
 
+_COMPARE_KEYS = {"window": "duration"}
+_REPORTS_KEYS = {"base_url": "string"}
+
 _SOURCE_KEYS = {
     "preset": "string",
     "kind": "string",
@@ -177,7 +201,14 @@ _SOURCE_KEYS = {
 }
 
 _EXTRACT_KEYS = {k.name: "list of strings" for k in fields(ExtractRules)}
-_TOP_KEYS = {"dipdiff": "table", "schedule": "table", "sources": "table", "signals": "table"}
+_TOP_KEYS = {
+    "dipdiff": "table",
+    "schedule": "table",
+    "sources": "table",
+    "signals": "table",
+    "compare": "table",
+    "reports": "table",
+}
 
 
 def _suggest(key: str, known: list[str]) -> str:
@@ -397,12 +428,20 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> Config:
     if schedule.min_interval > schedule.max_interval:
         raise ConfigError("[schedule]: 'min_interval' is longer than 'max_interval'", path=path)
     sources = tuple(_source(name, table, path) for name, table in data.get("sources", {}).items())
+    compare = CompareSettings(**_typed(data.get("compare", {}), _COMPARE_KEYS, "[compare]", path))
+    reports = ReportSettings(**_typed(data.get("reports", {}), _REPORTS_KEYS, "[reports]", path))
+    if reports.base_url and not reports.base_url.lower().startswith(("http://", "https://")):
+        raise ConfigError(
+            f"[reports]: 'base_url' must be an http(s) URL, not {reports.base_url!r}", path=path
+        )
     return Config(
         path=path,
         fetch=fetch,
         schedule=schedule,
         sources=sources,
         signals=dict(data.get("signals", {})),
+        compare=compare,
+        reports=reports,
     )
 
 

@@ -10,8 +10,14 @@ if TYPE_CHECKING:  # models are core: the diff engine's result is only named her
     from dipdiff.analyse.diff import DiffResult
 
 
-#: Kinds that count as "something happened" (exit code 1, a commit, a feed entry).
-CHANGE_KINDS = frozenset({"changed", "new", "removed", "moved"})
+#: Events that are news (exit code 1, a commit, a webhook, a feed entry): what a statement says
+#: or where it is changed. The recorder decides each once, when it happens (pipeline/record.py).
+CHANGE_KINDS = frozenset({"new", "changed", "restored", "removed", "back", "moved", "flapping"})
+#: Events that are trouble, not news: a page that cannot be read begins (unavailable, blocked) or
+#: ends (recovered) a spell. Reported under Problems, warned about once; exit code 0.
+PROBLEM_KINDS = frozenset({"unavailable", "blocked", "recovered"})
+#: Events that store a version (each stored version has exactly one).
+STORING_KINDS = frozenset({"new", "changed", "restored"})
 SIG_RANK = {"substantive": 0, "minor": 1, "cosmetic": 2}
 
 
@@ -32,22 +38,50 @@ class StatementRef:
 
 @dataclass(frozen=True)
 class Event:
-    """What happened to one statement within a report's window."""
+    """One thing that happened to one statement, as the recorder recorded it in one check."""
 
-    kind: str  # changed, new, removed, moved, unavailable or blocked
-    statement: StatementRef  # version: the latest version in the window
-    time: str  # when it was detected (the check's time)
-    a_version: int | None = None  # "changed": the version compared from
+    kind: str  # one of CHANGE_KINDS or PROBLEM_KINDS
+    statement: StatementRef  # version: the version the check stored (or saw)
+    time: str  # when it happened (the check's time)
+    a_version: int | None = None  # changed/restored: the version compared from
     a_time: str | None = None
     b_time: str | None = None
-    diff: DiffResult | None = None  # "changed": a_version -> statement.version
+    diff: DiffResult | None = None  # changed/restored: a_version -> statement.version
     note: str = ""
+    # A stable name for the event within the store (the version file it stored, else kind and
+    # time): report anchors and feed links are made from it.
+    key: str = ""
+    sha256: str | None = None  # of the text the check saw
+    restores: int | None = None  # restored: the earlier version whose text is back
+    pair: tuple[int, int] | None = None  # flapping: the two versions whose texts alternate
+    change_note: str = ""  # the site's own edit log for this version (GOV.UK change history)
+    undisclosed: bool = False  # a substantive edit the site's edit log does not mention
+    # A spell of trouble (unavailable, blocked) or its end (recovered): when it began, the last
+    # check within it, and how many checks it lasted.
+    since: str | None = None
+    last: str | None = None
+    checks: int = 0
+    was: str | None = None  # back, recovered: the state that ended
 
     @property
     def worst(self) -> str:
         """The most significant kind of change in the diff (``cosmetic`` when none)."""
         sigs = [c.significance for c in self.diff.changes] if self.diff else []
         return min(sigs, key=SIG_RANK.__getitem__, default="cosmetic")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where one side of a diff or a comparison comes from: a stored version (its ID, number and
+    capture time), a page fetched now (its URL and time), or a file (nothing more)."""
+
+    id: str | None = None
+    version: int | None = None
+    fetched_at: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.id is not None or self.fetched_at is not None
 
 
 @dataclass(frozen=True)
@@ -105,7 +139,9 @@ class Outcome(StrEnum):
 
     NEW = "new"
     CHANGED = "changed"
+    RESTORED = "restored"  # back to the text of an earlier version: stored again, as the latest
     UNCHANGED = "unchanged"
+    FLAPPING = "flapping"  # one of two texts that alternate on most checks: not stored
     UNAVAILABLE = "unavailable"  # timeout, 5xx, connection error: retried later
     BLOCKED = "blocked"  # WAF/captcha page or a body that extracted to nearly nothing
     REMOVED = "removed"  # 404/410 repeatedly, or redirected to a listing page
@@ -113,7 +149,7 @@ class Outcome(StrEnum):
 
 
 #: Outcomes that store a version.
-STORING_OUTCOMES = frozenset({Outcome.NEW, Outcome.CHANGED})
+STORING_OUTCOMES = frozenset({Outcome.NEW, Outcome.CHANGED, Outcome.RESTORED})
 
 
 @dataclass(frozen=True)
@@ -135,6 +171,21 @@ class Check:
     # A stored change: the sha256 of the version it was compared with (its redline's left side).
     # Version numbers shift when an older capture is imported; the hash does not.
     base_sha256: str | None = None
+    # The event this check records, decided once by the recorder (models.CHANGE_KINDS,
+    # PROBLEM_KINDS); absent when nothing happened.
+    event: str | None = None
+    # A state that lasts (unavailable, blocked, removed, flapping): when it began.
+    since: str | None = None
+    # The `dipdiff run` that made the check; a check made by another command names the run
+    # recorded last before it in `after` ("" before any run): a run reports by these, never
+    # by a clock that can go backwards.
+    run: str | None = None
+    after: str | None = None
+    # The site's own edit log (GOV.UK change history): a new note seen, and when it was published.
+    change_note: str | None = None
+    change_note_at: str | None = None
+    # A substantive edit without a new note in the site's edit log.
+    undisclosed: bool | None = None
 
     def entry(self) -> dict[str, Any]:
         """The check as a line of ``meta.json``: only the fields that are set."""
@@ -197,6 +248,11 @@ class SnapshotResult:
     @property
     def diff(self) -> DiffResult | None:
         return self.event.diff if self.event is not None else None
+
+    @property
+    def news(self) -> bool:
+        """Did the check record news (exit code 1): a change, a removal, a move, flapping?"""
+        return self.event is not None and self.event.kind in CHANGE_KINDS
 
 
 @dataclass(frozen=True)

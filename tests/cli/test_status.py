@@ -53,7 +53,7 @@ def _import(cli, page: str, url: str, when: str, source: str, agency: str, tmp: 
         "--agency",
         agency,
     )
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # each import records a new or changed version
 
 
 @pytest.fixture
@@ -155,13 +155,15 @@ def test_fetch_and_run_exit_1_on_news_0_on_nothing_2_on_trouble(cli, server, tmp
     assert "missing.toml" in r.output
 
 
-def test_snapshot_and_import_exit_0_or_2(cli, server, tmp_path):
+def test_snapshot_and_import_exit_0_1_or_2(cli, server, tmp_path):
     server.set("/libya/", Response(page_bytes("state-libya.day1.html")))
     r = cli("snapshot", server.url("/libya/"))
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output
+    r = cli("snapshot", server.url("/libya/"))
+    assert r.exit_code == 0 and r.output.startswith("unchanged"), r.output
     server.set("/libya/", Response(page_bytes("state-libya.day2.html")))
     r = cli("snapshot", server.url("/libya/"))
-    assert r.exit_code == 0 and r.output.startswith("changed"), r.output
+    assert r.exit_code == 1 and r.output.startswith("changed"), r.output
     r = cli("snapshot", server.url("/missing/"))
     assert r.exit_code == 2, r.output
     assert "/missing/" in r.output and "404" in r.output

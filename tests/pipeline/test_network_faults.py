@@ -165,7 +165,7 @@ def test_redirect_to_another_host_is_followed_and_recorded(cli, server, store_di
     server.set("/page", Response(PAGE))
     server.set("/old", redirect(f"http://localhost:{server.port}/page"))
     r = cli("snapshot", server.url("/old"))
-    assert r.exit_code == 0 and r.output.startswith("new"), r.output
+    assert r.exit_code == 1 and r.output.startswith("new"), r.output
     (checks,) = store_dir.glob("*/*/checks.jsonl")
     assert f"redirected to http://localhost:{server.port}/page" in checks.read_text()
 
@@ -182,7 +182,7 @@ def test_redirect_to_another_scheme_is_refused(cli, server, store_dir, target):
 def test_missing_content_type_is_sniffed(cli, server):
     server.set("/untyped", raw(head(Content_Length=str(len(PAGE))), PAGE))
     r = cli("snapshot", server.url("/untyped"))
-    assert r.exit_code == 0 and r.output.startswith("new"), r.output
+    assert r.exit_code == 1 and r.output.startswith("new"), r.output
 
 
 def test_wrong_content_type_is_named(cli, server, store_dir):
@@ -266,7 +266,7 @@ def test_200_error_and_captcha_pages_are_blocked_not_stored(cli, server, store_d
 def _snapshot_text(cli, server, body, content_type):
     server.set("/c", Response(body, headers={"Content-Type": content_type}))
     r = cli("snapshot", server.url("/c"))
-    assert r.exit_code == 0 and r.output.startswith("new"), r.output
+    assert r.exit_code == 1 and r.output.startswith("new"), r.output
     sid = r.output.split()[1].split("@")[0]
     return cli("show", sid).output
 

@@ -84,23 +84,30 @@ HOW = ("snapshot", "import", "fetch")
 
 def story(checks: list[dict]) -> list[tuple[str, str]]:
     """What a reader of the check history learns: each outcome and what its note says."""
-    words = ("flap", "only in case", "change")
+    words = ("restored to the text of @1", "only in case", "change")
     return [(c["outcome"], next((w for w in words if w in c["note"]), "")) for c in checks]
 
 
-def test_a_flap_is_recorded_alike_by_snapshot_import_and_fetch(cli, server, tmp_path):
-    # A, B, back to A within the flap window (a CDN serving two texts), then A four days later.
+def test_a_restore_is_recorded_alike_by_snapshot_import_and_fetch(cli, server, tmp_path):
+    # A, B, back to A an hour later (a deletion reversed), then A four days later.
     stories = {}
     for how in HOW:
         cli.store = tmp_path / how / "snapshots"
         checks = play(how, [A, B, A, A], cli, server, tmp_path / how)
         stories[how] = story(checks)
-        assert checks[-1]["versions"] == 2, (how, checks)  # the return to A was never stored
+        # The return to A is stored again, as the latest version: the page's text is A.
+        assert checks[-1]["versions"] == 3, (how, checks)
+        assert checks[-1]["version"] == 3, (how, checks)
     assert (
         stories["snapshot"]
         == stories["import"]
         == stories["fetch"]
-        == [("new", ""), ("changed", "change"), ("unchanged", "flap"), ("unchanged", "")]
+        == [
+            ("new", ""),
+            ("changed", "change"),
+            ("restored", "restored to the text of @1"),
+            ("unchanged", ""),
+        ]
     ), stories
 
 

@@ -216,7 +216,7 @@ def test_report_command_windows_and_errors(cli, store_dir, tmp_path):
         ("state-libya.day1.html", "2019-04-20T09:00:00Z"),
         ("state-libya.day2.html", "2019-04-21T09:00:00Z"),
     ):
-        assert cli("import", str(demo / name), "--url", url, "--fetched-at", when).exit_code == 0
+        assert cli("import", str(demo / name), "--url", url, "--fetched-at", when).exit_code == 1
 
     r = cli("report")  # the day of the newest check, beside the store
     assert r.exit_code == 0, r.output

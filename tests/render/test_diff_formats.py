@@ -148,9 +148,10 @@ def test_markdown_renders_on_github():
     md = diff_markdown(diff_texts(A, B), a_label="a", b_label="b")
     html = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(md)
     assert "<table>" in html and "|---" not in html
+    # Readable without colour: the insertion is bold and set apart from the deletion.
     assert (
-        "<del>agree to an immediate ceasefire</del><ins>consider a ceasefire, and we will not "
-        "accept delays</ins>" in html
+        "<del>agree to an immediate ceasefire</del> <ins><strong>consider a ceasefire, and we will "
+        "not accept delays</strong></ins>" in html
     )
     assert "&lt;del&gt;" not in html  # tags are tags, not text
     assert "moved here (was paragraph 3)" in html

@@ -65,7 +65,7 @@ class _Page(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
-        if tag == "a":
+        if tag == "a" and "id" not in dict(attrs):  # a report's section anchors link nowhere
             self.hrefs.append(dict(attrs).get("href", ""))
 
     def handle_data(self, data):

@@ -118,13 +118,13 @@ def test_report_orders_substantive_first_and_folds_cosmetic_changes():
     assert text.index("The Situation in Libya") < text.index("Readout")
     # ... and within a statement, substantive changes are listed before the cosmetic ones,
     # which are folded away.
-    libya = text[text.index("### [The Situation in Libya]") : text.index("### [Readout]")]
+    libya = text[text.index("</a>[The Situation in Libya]") : text.index("</a>[Readout]")]
     assert (
         libya.index("**Substantive**") < libya.index("<details>") < libya.index("cosmetic change")
     )
     assert "<del>deeply</del>" in libya
     assert "version 1 (2019-04-20) → version 2 (2019-04-21)" in libya
-    readout = text[text.index("### [Readout]") :]
+    readout = text[text.index("</a>[Readout]") :]
     assert "<summary>2 cosmetic changes and the redline</summary>" in readout
     assert "**Substantive**" not in readout
 
@@ -182,17 +182,26 @@ def test_empty_report_says_nothing_changed():
 
 
 def test_problems_and_notes_are_listed():
+    # A spell of trouble is one line however many checks it lasted: when it began, when it was
+    # last seen, how many checks.
     down = Event(
         "unavailable",
         StatementRef("a-gov/x", "X", "https://a.gov/x"),
         "2019-04-21T09:00:00Z",
         note="HTTP 503",
+        since="2019-04-21T09:00:00Z",
+        last="2019-04-21T11:00:00Z",
+        checks=3,
     )
     text = render_report(
-        _input(events=(down,), notes=("run 2019-04-21T08:00:00Z was interrupted",))
+        _input(spells=(down,), notes=("run 2019-04-21T08:00:00Z was interrupted",))
     )
     problems = text[text.index("## Problems") :]
-    assert "unavailable (2019-04-21T09:00:00Z) — HTTP 503" in problems
+    assert (
+        "unavailable since 2019-04-21T09:00:00Z, last seen 2019-04-21T11:00:00Z (3 checks)"
+        " — HTTP 503" in problems
+    )
+    assert problems.count("`a-gov/x`") == 1
     assert "was interrupted" in problems
 
 

@@ -60,7 +60,7 @@ def hostile_store(cli, server, tmp_path):
     )
     r2 = cli("snapshot", server.url("/evil"))
     for r in (r1, r2):
-        assert r.exit_code == 0, r.output
+        assert r.exit_code == 1, r.output  # new, then changed
         clean_output(r.output, "snapshot")
     assert r2.output.startswith("changed")
     return r2.output.split()[1].split("@")[0]
@@ -202,7 +202,7 @@ def test_hostile_urls_stay_inside_the_store(cli, server, store_dir, path):
 
     server.set(quote(path, safe="/%:"), Response(page(f"Statement at {path[:40]}")))
     r = cli("snapshot", server.url(path))
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output
     clean_output(r.output, "snapshot")
     files = [p.resolve() for p in store_dir.rglob("*")]
     assert files and all(store_dir.resolve() in p.parents for p in files)
@@ -217,7 +217,7 @@ def test_a_long_hostile_title_does_not_break_the_store(cli, server, store_dir):
     title = ("../" * 50) + "A" * 5000 + HOSTILE
     server.set("/long", Response(page(title)))
     r = cli("snapshot", server.url("/long"))
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output
     sid = r.output.split()[1].split("@")[0]
     assert len(sid.split("/")[1]) <= 80
     for args in (("list",), ("show", sid), ("log", sid)):

@@ -30,6 +30,7 @@ from dipdiff.status import ExitStatus, failure
 if TYPE_CHECKING:  # the commands import these lazily, for start-up time
     from rich.console import Console
 
+    from dipdiff.config import Config
     from dipdiff.models import Page
     from dipdiff.store.store import Store
 
@@ -149,6 +150,7 @@ def outcome_line(r: SnapshotResult) -> Text:
     styles = {
         Outcome.NEW: "cyan",
         Outcome.CHANGED: "yellow",
+        Outcome.RESTORED: "yellow",
         Outcome.UNCHANGED: "dim",
         Outcome.BLOCKED: "red",
         Outcome.UNAVAILABLE: "red",
@@ -222,6 +224,24 @@ def parse_since(value: str | None) -> datetime | None:
         raise InputError(
             f"--since {value!r}: expected a date (YYYY-MM-DD) or an ISO 8601 time"
         ) from None
+
+
+def optional_config(path: Path) -> Config | None:
+    """The config file, for commands that run without one (None when it does not exist)."""
+    from dipdiff.config import load_config
+
+    return load_config(path) if path.exists() else None
+
+
+def compare_window(window: str | None, config: Path) -> tuple[timedelta, str]:
+    """``--window``, else the config's ``[compare] window``; and how to say it."""
+    if window is not None:
+        return parse_window(window), window
+    from dipdiff.config import CompareSettings
+
+    cfg = optional_config(config)
+    seconds = (cfg.compare if cfg else CompareSettings()).window
+    return timedelta(seconds=seconds), f"{seconds / 86400:g}d"
 
 
 ConfigOption = Annotated[

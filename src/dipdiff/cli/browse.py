@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dipdiff.cli.base import app, exit_if_damaged, handle_errors, print_json, store_from
+from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe
 from dipdiff.status import ExitStatus
 
@@ -25,6 +26,8 @@ def list_(
 ) -> None:
     """The statements in the store."""
     store = store_from(ctx)
+    if not store.root.is_dir():
+        raise InputError(f"{store.root}: no such store (--store names the snapshots folder)")
     rows: list[dict[str, Any]] = []
     for sid in store.statement_ids():
         with store.guard():  # a damaged statement is left out, and named below
@@ -93,15 +96,18 @@ def log(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The versions of one statement (and with --checks, its check history)."""
+    from dipdiff.pipeline.events import version_events
     from dipdiff.store.ids import parse_ref
 
     store = store_from(ctx)
     sid, _ = parse_ref(statement_id)
     meta = store.meta(sid)
     refs = store.versions(sid)
+    stored_as = version_events(refs, meta.checks)
     versions: list[dict[str, Any]] = []
     for ref in refs:
         st = store.read_version(sid, ref.number).statement
+        event, restores = stored_as.get(ref.filename, (None, None))
         versions.append(
             {
                 "version": ref.number,
@@ -110,6 +116,8 @@ def log(
                 "words": st.words,
                 "title": st.title,
                 "file": ref.filename,
+                "event": event,
+                "restores": restores,
             }
         )
     if as_json:
@@ -124,12 +132,15 @@ def log(
     for col in ("@", "fetched at", "sha256", "words", "title"):
         table.add_column(col, overflow="fold")
     for v in versions:
+        # Only a restore needs saying (the first version is new, the others changed): in the
+        # title's cell, so that the table keeps its width.
+        restored = f"(restored @{v['restores']}) " if v["restores"] else ""
         table.add_row(
             str(v["version"]),
             v["fetched_at"],
             v["sha256"][:12],
             str(v["words"]),
-            Text(safe(v["title"])),
+            Text(restored + safe(v["title"])),
         )
     console.print(table)
     if checks:
@@ -162,6 +173,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The text of one version."""
+    from dipdiff.pipeline.load import stored
     from dipdiff.render.json import statement_meta
     from dipdiff.render.plain import statement_text
     from dipdiff.store.ids import parse_ref
@@ -180,10 +192,11 @@ def show(
             sys.stdout.buffer.write(content)
         return
     v = store.read_version(sid, n)
+    loaded = stored(store, sid, v)
+    if loaded.warning:
+        make_console(stderr=True).print(Text(f"dipdiff: {safe(loaded.warning)}"))
     if as_json:
-        doc = statement_meta(v.statement, v.ref.number) | {
-            "id": sid,
-            "fetched_at": v.ref.fetched_at,
+        doc = statement_meta(v.statement, loaded.origin) | {
             "sha256": v.ref.sha256,
             "paragraphs": list(v.statement.paragraphs),
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,15 +11,17 @@ from rich.table import Table
 from rich.text import Text
 
 from dipdiff.cli.base import (
+    ConfigOption,
     app,
+    compare_window,
     handle_errors,
     make_fetcher,
     paged,
     parse_since,
-    parse_window,
     print_json,
     store_from,
 )
+from dipdiff.cli.diff import warn_tampered
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe, safe_json
 from dipdiff.status import ExitStatus
@@ -50,16 +53,22 @@ def compare(
     store = store_from(ctx)
     fetcher = make_fetcher() if "://" in a or "://" in b else None
     la, lb = load(a, store, fetcher), load(b, store, fetcher)
+    warn_tampered(la, lb)
     result = compare_statements(la.statement, lb.statement)
+    origins = (la.origin, lb.origin)
     if fmt == "json":
-        sys.stdout.write(safe_json(compare_json(result, la.version, lb.version)))
+        sys.stdout.write(
+            safe_json(compare_json(result, la.origin or la.version, lb.origin or lb.version))
+        )
     elif fmt == "md":
-        sys.stdout.write(safe(compare_markdown(result, la.label, lb.label)))
+        sys.stdout.write(safe(compare_markdown(result, la.label, lb.label, origins)))
     elif fmt == "html":
-        sys.stdout.write(safe(compare_html(result, la.label, lb.label)))
+        sys.stdout.write(safe(compare_html(result, la.label, lb.label, origins)))
     else:
         paged(
-            lambda console: render_compare(console, result, labels=(la.label, lb.label)),
+            lambda console: render_compare(
+                console, result, labels=(la.label, lb.label), origins=origins
+            ),
             pager=not no_pager,
         )
     raise typer.Exit(ExitStatus.found(result.divergent))
@@ -71,14 +80,16 @@ def related(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(metavar="ID", help="Statement ID.")],
     window: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--window",
-            help="How far apart the dates may be at most (closer counts more): 60d, 48h, 2w.",
+            help="How far apart the dates may be at most (closer counts more): 60d, 48h, 2w "
+            "(default: [compare] window, 60d).",
         ),
-    ] = "60d",
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Show at most this many.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOption = Path("dipdiff.toml"),
 ) -> None:
     """Statements of other sources about the same event: shared actors and places, close dates."""
     from dipdiff.pipeline.crosscheck import related_in_store
@@ -86,14 +97,15 @@ def related(
 
     if limit < 1:
         raise InputError("--limit must be 1 or more")
-    record, items = related_in_store(store_from(ctx), ref, parse_window(window), limit=limit)
+    span, shown = compare_window(window, config)
+    record, items = related_in_store(store_from(ctx), ref, span, limit=limit)
     if as_json:
         print_json(related_doc(record.id, items))
         return
     console = make_console()
     if not items:
         console.print(
-            Text(f"no related statements from other sources within {window} of {record.id}")
+            Text(f"no related statements from other sources within {shown} of {record.id}")
         )
         return
     table = Table(box=None, pad_edge=False, show_edge=False)
@@ -119,20 +131,23 @@ def divergences(
         typer.Option("--since", help="Only pairs with a statement dated on or after this date."),
     ] = None,
     window: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--window",
-            help="How far apart related statements may be at most (closer counts more): 60d, 2w.",
+            help="How far apart related statements may be at most (closer counts more): 60d, 2w "
+            "(default: [compare] window, 60d).",
         ),
-    ] = "60d",
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOption = Path("dipdiff.toml"),
 ) -> None:
     """Related statements of different sources that diverge, most divergent first. Exit 1 if any."""
     from dipdiff.pipeline.crosscheck import find_divergences
     from dipdiff.render.json import divergences_doc
     from dipdiff.render.plain import divergence_line
 
-    pairs = find_divergences(store_from(ctx), since=parse_since(since), window=parse_window(window))
+    span, _ = compare_window(window, config)
+    pairs = find_divergences(store_from(ctx), since=parse_since(since), window=span)
     if as_json:
         print_json(divergences_doc(pairs))
     else:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.text import Text
 
 from dipdiff.cli.base import app, handle_errors, make_fetcher, store_from
 from dipdiff.errors import InputError
@@ -15,6 +16,7 @@ from dipdiff.status import ExitStatus
 
 if TYPE_CHECKING:
     from dipdiff.analyse.signals import Lexicon
+    from dipdiff.pipeline.load import Loaded
 
 FORMATS = ("term", "md", "html", "json", "unified")
 GRANULARITIES = ("word", "sentence", "paragraph")
@@ -75,21 +77,38 @@ def diff(
     a, b = resolve_pair(
         refs, store_from(ctx), make_fetcher() if any("://" in r for r in refs) else None
     )
+    warn_tampered(a, b)
     result = diff_statements(a.statement, b.statement, lexicon=lexicon, granularity=granularity)
     result = result.filtered(ignore_cosmetic=ignore_cosmetic)
+    sides: dict[str, Any] = {
+        "a_label": a.label,
+        "b_label": b.label,
+        "origins": (a.origin, b.origin),
+    }
     if fmt == "json":
-        sys.stdout.write(safe_json(diff_json(result, a.version, b.version)))
+        sys.stdout.write(safe_json(diff_json(result, a.origin or a.version, b.origin or b.version)))
     elif fmt == "md":
-        sys.stdout.write(
-            safe(diff_markdown(result, context=context, a_label=a.label, b_label=b.label))
-        )
+        sys.stdout.write(safe(diff_markdown(result, context=context, **sides)))
     elif fmt == "html":
-        sys.stdout.write(safe(diff_html(result, context=context, a_label=a.label, b_label=b.label)))
+        sys.stdout.write(safe(diff_html(result, context=context, **sides)))
     elif fmt == "unified":
         sys.stdout.write(safe(diff_unified(result, a.label, b.label)))
     else:
-        render_diff(make_console(), result, context=context, labels=(a.label, b.label))
+        render_diff(
+            make_console(),
+            result,
+            context=context,
+            labels=(a.label, b.label),
+            origins=(a.origin, b.origin),
+        )
     raise typer.Exit(ExitStatus.found(result.changes))
+
+
+def warn_tampered(*loaded: Loaded) -> None:
+    """One line on stderr for each stored version whose text fails its sha256."""
+    for x in loaded:
+        if x.warning:
+            make_console(stderr=True).print(Text(f"dipdiff: {safe(x.warning)}"))
 
 
 def _user_lexicon(config: Path) -> Lexicon | None:

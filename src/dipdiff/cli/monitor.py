@@ -16,6 +16,7 @@ from dipdiff.cli.base import (
     exit_if_damaged,
     handle_errors,
     now,
+    optional_config,
     parse_day,
     print_json,
     reports_dir,
@@ -49,14 +50,21 @@ def report(
         Path | None,
         typer.Option("--reports", help="Reports folder (default: reports/ beside the store)."),
     ] = None,
+    config: ConfigOption = Path("dipdiff.toml"),
 ) -> None:
     """Write a markdown report of what changed, update reports/README.md and reports/feed.xml."""
+    from datetime import timedelta
+
+    from dipdiff.config import CompareSettings, ReportSettings
     from dipdiff.pipeline import report as reports_
     from dipdiff.pipeline.run import divergence_finder
     from dipdiff.render.markdown import render_report
 
     if sum(x is not None for x in (date_, since, run)) > 1:
         raise InputError("use only one of --date, --since and --run")
+    cfg = optional_config(config)
+    window_s = (cfg.compare if cfg else CompareSettings()).window
+    base_url = (cfg.reports if cfg else ReportSettings()).base_url
     store = store_from(ctx)
     with store.reading():  # the report and the feed read the same files: each once
         if date_ is not None:
@@ -69,14 +77,23 @@ def report(
             window = reports_.default_window(store)
         history = reports_.History(store)
         data = reports_.build_report(
-            store, window, find_divergences=divergence_finder(), history=history
+            store,
+            window,
+            find_divergences=divergence_finder(timedelta(seconds=window_s)),
+            history=history,
         )
         if out is not None and str(out) == "-":
             sys.stdout.write(safe(render_report(data)))
             exit_if_damaged(store)
             return
         written = reports_.write_reports(
-            store, reports_dir(store, reports), data, out, filename=window.filename, history=history
+            store,
+            reports_dir(store, reports),
+            data,
+            out,
+            filename=window.filename,
+            history=history,
+            base_url=base_url,
         )
     make_console().print(
         Text(f"{written.report}  ({', '.join(f'{v} {k}' for k, v in data.counts().items())})")
@@ -143,6 +160,8 @@ def run(
 
     Exit 0 nothing, 1 changes, 2 trouble.
     """
+    from datetime import timedelta
+
     from dipdiff.config import load_config
     from dipdiff.pipeline import run as monitor
     from dipdiff.pipeline.fetch import fetch_sources
@@ -167,10 +186,11 @@ def run(
         now=now,
         reports_dir=folder,
         commit=commit,
-        find_divergences=monitor.divergence_finder(),
+        find_divergences=monitor.divergence_finder(timedelta(seconds=cfg.compare.window)),
         lock_wait=wait,
         log=log,
         webhook=post,
+        base_url=cfg.reports.base_url,
     )
     if result.changed:
         where = f"; wrote {result.written.report}" if result.written else ""

@@ -17,6 +17,7 @@ from dipdiff.cli.base import (
     store_from,
 )
 from dipdiff.render.terminal import make_console
+from dipdiff.status import ExitStatus
 
 
 @app.command()
@@ -27,12 +28,16 @@ def snapshot(
     source: Annotated[str | None, typer.Option(help="Source name (default: the host).")] = None,
     agency: Annotated[str | None, typer.Option(help="Agency that issued the statement.")] = None,
 ) -> None:
-    """Fetch one page, extract the statement, store it if its text changed."""
+    """Fetch one page, extract the statement, store it if its text changed.
+
+    Exit 0 nothing new, 1 a change recorded, 2 trouble.
+    """
     from dipdiff.pipeline.snapshot import snapshot_url
 
     check_source_name(source)
     result = snapshot_url(store_from(ctx), make_fetcher(), url, source=source, agency=agency)
     make_console().print(outcome_line(result))
+    raise typer.Exit(ExitStatus.found(result.news))
 
 
 @app.command("import")
@@ -47,7 +52,10 @@ def import_(
     source: Annotated[str | None, typer.Option(help="Source name (default: the host).")] = None,
     agency: Annotated[str | None, typer.Option(help="Agency that issued the statement.")] = None,
 ) -> None:
-    """Store a saved HTML page as a version, as if it had been fetched at that time."""
+    """Store a saved HTML page as a version, as if it had been fetched at that time.
+
+    Exit 0 nothing new, 1 a change recorded, 2 trouble.
+    """
     from dipdiff.pipeline.snapshot import import_file
 
     check_source_name(source)
@@ -55,3 +63,4 @@ def import_(
         store_from(ctx), file, url, fetched_at=fetched_at or now(), source=source, agency=agency
     )
     make_console().print(outcome_line(result))
+    raise typer.Exit(ExitStatus.found(result.news))

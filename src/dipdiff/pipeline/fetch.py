@@ -6,10 +6,11 @@ on a schedule that backs off with the time since they last changed), fetch
 them politely (:class:`dipdiff.scrape.http.Fetcher`) and record what happened in the
 store. Each statement checked gets exactly one :class:`~dipdiff.models.Outcome`:
 
-* ``new`` / ``changed`` — a version was stored;
-* ``unchanged`` — same canonical text (also: a 304, an identical body, a flap
-  back to a version seen within ``flap_window``, a title that changed only in
-  case); the check notes which;
+* ``new`` / ``changed`` / ``restored`` — a version was stored (``restored``: the text of
+  an earlier version is back);
+* ``unchanged`` — same canonical text (also: a 304, an identical body, a title that
+  changed only in case); the check notes which;
+* ``flapping`` — one of two texts the page alternates between on each check; not stored;
 * ``unavailable`` — timeout, connection error, 5xx, 429, or a 404/410 not yet
   seen ``removed_after`` times in a row; retried on the next run;
 * ``blocked`` — a bot wall, a 401/403/451, robots.txt, a body that extracted to
@@ -41,8 +42,6 @@ from dipdiff.scrape.extract import blocked_reason
 from dipdiff.scrape.http import FEED_TYPES, HTML_TYPES, JSON_TYPES, AsyncClient, Fetcher, Sleep
 from dipdiff.status import ExitStatus
 from dipdiff.store.store import Store
-
-_NEWS = frozenset({Outcome.NEW, Outcome.CHANGED, Outcome.MOVED, Outcome.REMOVED})
 
 
 class Listener(Protocol):
@@ -284,11 +283,14 @@ def fetch_sources(
 
 
 def exit_status(run: RunResult) -> ExitStatus:
-    """0 nothing new, 1 new/changed/moved/removed statements, 2 a source could not be read
-    or a damaged file of the store cost its statement."""
+    """0 no news, 1 news (a new, changed or restored statement, a removal, a move, flapping, a
+    removed statement back: the events of models.CHANGE_KINDS), 2 a source could not be read
+    or a damaged file of the store cost its statement.
+
+    A state that goes on (a page still removed, still unavailable) is no news."""
     if run.problems or run.damaged:
         return ExitStatus.TROUBLE
-    return ExitStatus.found(any(r.outcome in _NEWS for r in run.results))
+    return ExitStatus.found(any(r.news for r in run.results))
 
 
 async def acheck_source(

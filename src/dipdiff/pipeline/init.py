@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dipdiff.config import CONFIG_NAME, FetchSettings, Schedule, preset, preset_names
+from dipdiff.config import (
+    CONFIG_NAME,
+    CompareSettings,
+    FetchSettings,
+    Schedule,
+    preset,
+    preset_names,
+)
 from dipdiff.render.markdown import render_index
 
 # Presets that a new config enables; the others are listed, commented out.
@@ -37,7 +44,7 @@ def _duration(seconds: float) -> str:
 
 def config_template() -> str:
     """A commented ``dipdiff.toml`` with every key, its default, and the built-in presets."""
-    f, s = FetchSettings(), Schedule()
+    f, s, cmp = FetchSettings(), Schedule(), CompareSettings()
     lines = [
         '# dipdiff configuration. Documented in README.md ("The config file").',
         '# Durations: seconds (30) or "30s", "15m", "2h", "7d".',
@@ -69,8 +76,18 @@ def config_template() -> str:
         f"# removed_after = {s.removed_after}      # consecutive 404/410 checks before `removed`",
         (
             f"# flap_window = {_duration(s.flap_window)}   "
-            "# a return to a version seen this recently is a flap"
+            "# flapping (two texts alternating on each check) is judged on checks this recent"
         ),
+        "",
+        "[compare]",
+        "# How far apart two statements' dates may be to be related: the default --window of",
+        "# `dipdiff related` and `divergences`, and of the divergences `report` and `run` find.",
+        f"# window = {_duration(cmp.window)}",
+        "",
+        "[reports]",
+        "# The public URL of reports/ (e.g. https://github.com/me/watch/blob/main/reports/):",
+        "# the feed's self link and its links to report sections. Unset: relative links.",
+        '# base_url = ""',
         "",
         "# Your own diplomatic signal phrases, added to dipdiff's lexicon:",
         "# [signals]",

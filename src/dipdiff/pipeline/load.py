@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dipdiff.errors import InputError
-from dipdiff.models import Page, Statement
+from dipdiff.models import Origin, Page, Statement, Version
 from dipdiff.scrape.extract import decode_html, extract
 from dipdiff.store.ids import looks_like_id, parse_ref
 from dipdiff.store.layout import parse_version
 from dipdiff.store.store import Store
-from dipdiff.text import clean
+from dipdiff.text import clean, content_hash
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -36,6 +36,30 @@ class Loaded:
     statement: Statement
     label: str
     version: int | None = None
+    origin: Origin | None = None  # where it comes from (a stored version, a page fetched now)
+    warning: str | None = None  # a stored version that fails its sha256 (edited by hand)
+
+
+def stored(store: Store, sid: str, v: Version) -> Loaded:
+    """A stored version, with where it comes from and a warning if its file was edited."""
+    return Loaded(
+        v.statement,
+        f"{sid}@{v.ref.number}",
+        v.ref.number,
+        Origin(sid, v.ref.number, v.ref.fetched_at),
+        tampered(store, sid, v),
+    )
+
+
+def tampered(store: Store, sid: str, v: Version) -> str | None:
+    """One line when a version's text no longer matches its sha256: not what the page said."""
+    if content_hash(v.statement.title, v.statement.paragraphs) == v.ref.sha256:
+        return None
+    path = store.statement_dir(sid) / v.ref.filename
+    return (
+        f"warning: {path}: text does not match its sha256 (edited by hand?): "
+        "this is not the text dipdiff stored, nor a government edit"
+    )
 
 
 def load(ref: str, store: Store, fetcher: Callable[[str], Page] | None = None) -> Loaded:
@@ -44,14 +68,13 @@ def load(ref: str, store: Store, fetcher: Callable[[str], Page] | None = None) -
         if fetcher is None:
             raise InputError(f"{ref}: URLs cannot be loaded here")
         page = fetcher(ref)
-        return Loaded(extract(page.text, page.url), ref)
+        return Loaded(extract(page.text, page.url), ref, origin=Origin(fetched_at=page.fetched_at))
     path = Path(ref)
     if path.exists() or path.suffix.lower() in TEXT_SUFFIXES + HTML_SUFFIXES:
         return Loaded(load_file(path), str(path))
     if looks_like_id(ref):
         sid, n = parse_ref(ref)
-        v = store.read_version(sid, n if n is not None else -1)
-        return Loaded(v.statement, f"{sid}@{v.ref.number}", v.ref.number)
+        return stored(store, sid, store.read_version(sid, n if n is not None else -1))
     raise InputError(f"{ref!r} is not a statement ID (<source>/<slug>[@N]), a file or a URL")
 
 
@@ -92,10 +115,7 @@ def resolve_pair(
         if b.ref.number < 2:
             raise InputError(f"{sid}@{b.ref.number} is the first version; nothing before it")
         a = store.read_version(sid, b.ref.number - 1)
-        return (
-            Loaded(a.statement, f"{sid}@{a.ref.number}", a.ref.number),
-            Loaded(b.statement, f"{sid}@{b.ref.number}", b.ref.number),
-        )
+        return stored(store, sid, a), stored(store, sid, b)
     if len(refs) != 2:
         raise InputError("diff takes one statement ID or two things to compare")
     return load(refs[0], store, fetcher), load(refs[1], store, fetcher)

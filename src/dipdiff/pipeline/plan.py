@@ -17,7 +17,15 @@ from dipdiff.scrape.discover import Item
 from dipdiff.store.meta import StatementMeta
 from dipdiff.store.store import Store
 
-_SEEN = (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.MOVED)
+_SEEN = (
+    Outcome.NEW,
+    Outcome.CHANGED,
+    Outcome.RESTORED,
+    Outcome.UNCHANGED,
+    Outcome.FLAPPING,
+    Outcome.MOVED,
+)
+_CHANGES = (Outcome.NEW, Outcome.CHANGED, Outcome.RESTORED, Outcome.MOVED)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -45,7 +53,7 @@ def summarize(meta: StatementMeta) -> Known:
         outcome = c.get("outcome")
         when = parse_time(c.get("time"))
         k.last_check, k.last_outcome = when or k.last_check, outcome
-        if outcome in (Outcome.NEW, Outcome.CHANGED, Outcome.MOVED) or k.last_change is None:
+        if outcome in _CHANGES or k.last_change is None:
             k.last_change = when or k.last_change
         if outcome in _SEEN and c.get("sha256"):
             k.sha = c["sha256"]

@@ -1,20 +1,29 @@
 """Recording: one look at a statement (a page fetched or imported, a feed item, a failure)
-becomes one check in the store, and at most one stored version.
+becomes one check in the store, at most one stored version, and at most one event.
 
 One recorder for ``snapshot``, ``import``, ``fetch`` and ``run``, with one set of rules for
-a statement's text, whichever command saw it:
+a statement's text, whichever command saw it. Each event is decided here, once, when it
+happens, and written into the check (``event``); every report renders what was written.
 
 * the text the last check saw: ``unchanged``, decided without reading a version;
-* the text of the version in place at that time (or of the next one, for an older capture
-  imported later): ``unchanged``. When that version is the latest and no check records it, a
-  run was killed between storing it and recording it: it is recorded now, as the change it
-  was, never stored twice;
+* a text stored before, not the latest (A -> B -> A): stored again as the latest version,
+  ``restored`` to the text of the earlier one; unless the page alternates between two texts
+  on each of its last checks (two servers behind a balancer): then it is ``flapping``, one
+  event, and its checks are quiet until a third text appears or one text holds;
+* the latest version's text, when no check records that version: a run was killed between
+  storing it and recording it; it is recorded now, as the change it was, never stored twice;
 * a feed item whose guid now carries a different release: a new statement;
-* a title that changed only in case, or a return to a version seen within ``flap_window``
-  (a flap): ``unchanged``, with a note;
-* anything else is stored, ``new`` or ``changed``, and diffed once against the version in
-  place. If its check cannot be written the version is undone (and a statement left empty
-  removed), so that the next run finds the change again.
+* a title that changed only in case: ``unchanged``, with a note;
+* anything else is stored, ``new`` or ``changed``, and diffed once against the latest version.
+  If its check cannot be written the version is undone (and a statement left empty removed),
+  so that the next run finds the change again.
+
+Removed, unavailable, blocked and flapping are states: an event when they begin (and ``back``
+or ``recovered`` when a check reads the page again), ``since`` on each check while they last.
+A live check is never recorded before the statement's latest check (a clock behind, on another
+host or in a backfill, records at that check's time), so that versions keep the order of what
+happened; only ``import`` places an older capture in the past. A check made by ``dipdiff run``
+names the run; one made by another command, the run recorded last before it.
 
 Every result carries the check it recorded and the event that check makes
 (:func:`dipdiff.pipeline.events.describe`): the reports of the run are rendered from it.
@@ -25,7 +34,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,7 +43,16 @@ from dipdiff.clock import Clock, parse_timestamp, utc_timestamp
 from dipdiff.config import ExtractRules, Schedule, SourceConfig
 from dipdiff.errors import ExtractError, FetchError, RobotsDisallowed, StoreError
 from dipdiff.models import Check, Outcome, Page, SnapshotResult, Statement, VersionRef
-from dipdiff.pipeline.events import DiffCache, describe
+from dipdiff.pipeline.events import (
+    TROUBLE,
+    DiffCache,
+    State,
+    describe,
+    last_sighting,
+    latest_with,
+    sightings,
+    state_of,
+)
 from dipdiff.pipeline.plan import Index, Task, parse_time, summarize
 from dipdiff.render import plain
 from dipdiff.scrape.discover import ContentItem, parse_content_item, same_release, title_case_only
@@ -45,6 +63,12 @@ from dipdiff.store.store import Store
 from dipdiff.text import content_hash, slugify
 
 INTERRUPTED = "stored by an interrupted run, recorded now"
+_STORING = ("new", "changed", "restored")
+_SEEN = (*_STORING, "unchanged", "flapping")
+#: Flapping: the text changed on each of the last checks, back and forth between two texts
+#: (this many sightings, within ``flap_window``). It ends when one text holds this long.
+FLAP_SIGHTINGS = 4
+SETTLE_SIGHTINGS = 6
 
 
 @dataclass(frozen=True)
@@ -57,7 +81,10 @@ class Sighting:
     raw: bytes | None = None  # kept beside a stored version
     raw_sha: str | None = None
     note: str | None = None  # goes with every outcome (a redirect)
-    change_note: str | None = None  # the site's own edit log: only with a stored version
+    # The site's own edit log (GOV.UK change history): its newest note, and when it was published.
+    change_note: str | None = None
+    change_note_at: str | None = None
+    archived: bool = False  # a saved capture (import): placed in the history by its own time
 
     def check(self, outcome: Outcome, **fields: Any) -> Check:
         p = self.page
@@ -72,6 +99,9 @@ class Sighting:
                 **fields,
             }
         )
+
+
+_LIVE = Sighting("", "")
 
 
 @dataclass
@@ -104,8 +134,10 @@ class Recorder:
         source: str | None = None,
         agency: str | None = None,
         rules: ExtractRules | None = None,
+        archived: bool = False,
     ) -> SnapshotResult:
-        """Record a page fetched now or saved earlier (``page.fetched_at``); needs the lock."""
+        """Record a page fetched now, or saved earlier (``archived``: an import, placed in the
+        history at ``page.fetched_at``); needs the lock."""
         source = source or source_for_url(page.url)
         sid = self.store.find_url(page.url, source) or self.store.new_id(page.url, source)
         target = Target(sid, source, page.url, name=lambda _: sid)
@@ -115,6 +147,7 @@ class Recorder:
             page,
             raw=page.content,
             note=f"redirected to {page.final_url}" if page.final_url != page.url else None,
+            archived=archived,
         )
         statement: Statement | None = None
         reason: str | None = None
@@ -124,9 +157,8 @@ class Recorder:
             reason = e.reason
         reason = blocked_reason(page.text, statement) or reason
         if statement is None or reason:
-            return self._record(
-                target, seen.check(Outcome.BLOCKED, note=reason), page.url, message=reason or ""
-            )
+            check = seen.check(Outcome.BLOCKED, note=reason)
+            return self._record(target, check, page.url, message=reason or "", seen=seen)
         return self._text(target, statement, seen)
 
     # -- fetch: a task of a run, with its source's index -------------------------------------
@@ -216,15 +248,20 @@ class Recorder:
             ):  # same page, new address
                 return self._moved(task, index, known.sid, page.final_url, known.sha, seen)
             # Nothing to parse: the page is the one the last check saw.
-            check = seen.check(
-                Outcome.UNCHANGED,
-                sha256=known.sha,
+            seen = replace(
+                seen,
                 note=None,
-                etag=page.etag or (known.etag if page.status == 304 else None),
-                last_modified=page.last_modified
-                or (known.last_modified if page.status == 304 else None),
+                page=replace(
+                    page,
+                    etag=page.etag or (known.etag if page.status == 304 else None),
+                    last_modified=page.last_modified
+                    or (known.last_modified if page.status == 304 else None),
+                ),
             )
-            return self._record(target, check, task.url, message="")
+            meta = self.store.meta(known.sid)
+            seen = self._in_order(meta, seen)
+            quick = self._unchanged(target, meta, known.sha, seen, task.url, None)
+            return quick or self._again(target, meta, known.sha, seen, None, task.url)
         if page.status == 304:  # a 304 without anything to compare to: ask again in full next time
             message = "304 without a stored version"
             return self._record(
@@ -243,9 +280,9 @@ class Recorder:
                 target, seen.check(Outcome.REMOVED, note=message), task.url, message=message
             )
         if govuk is not None and govuk.change_notes:
-            # GOV.UK's own edit log: shown with a new version, never part of the text.
+            # GOV.UK's own edit log: recorded when a new note appears, never part of the text.
             when, text = govuk.change_notes[-1]
-            seen = replace(seen, change_note=f"GOV.UK change note {when}: {text}")
+            seen = replace(seen, change_note=text, change_note_at=when)
         reason = (
             blocked_reason(page.text, statement)
             if task.source.kind != "json" or statement is None
@@ -293,7 +330,9 @@ class Recorder:
             meta.previous_urls.append(old_url)
         meta.url = new_url
         message = f"same text, moved from {old_url}"
-        check = seen.check(Outcome.MOVED, url=task.fetch_url or new_url, sha256=sha, note=message)
+        check = seen.check(
+            Outcome.MOVED, url=task.fetch_url or new_url, sha256=sha, note=message, event="moved"
+        )
         return self._record(target, check, new_url, meta=meta, message=message)
 
     # -- the rules for a statement's text ------------------------------------------------------
@@ -304,14 +343,158 @@ class Recorder:
         store = self.store
         sha = sha or content_hash(statement.title, statement.paragraphs)
         meta = store.meta(target.sid) if target.sid and store.exists(target.sid) else None
-        when = parse_timestamp(seen.time)
-        last = _last_seen(meta, seen.time)
-        if last is not None and last.get("sha256") == sha:
-            check = seen.check(
-                Outcome.UNCHANGED, sha256=sha, version=last.get("version"), note=seen.note
+        if meta is None:
+            return self._store(target, meta, statement, sha, seen, Outcome.NEW, base=None)
+        if seen.archived and any(str(c.get("time", "")) > seen.time for c in meta.checks):
+            return self._archived(target, meta, statement, sha, seen)
+        seen = self._in_order(meta, seen)
+        quick = self._unchanged(target, meta, sha, seen, statement.url, statement.title)
+        if quick is not None:
+            return quick
+        refs = store.versions(meta.id)
+        if not refs:
+            return self._store(target, meta, statement, sha, seen, Outcome.NEW, base=None)
+        state = state_of(meta.checks)
+        latest = refs[-1]
+        if sha == latest.sha256:
+            if self._unrecorded(meta, refs, latest):
+                # Stored by a run killed before it recorded the check: record it now, as the
+                # change it was (storing it again would make a duplicate version).
+                before = refs[-2] if len(refs) > 1 else None
+                kind = (
+                    Outcome.NEW
+                    if before is None
+                    else Outcome.RESTORED
+                    if latest_with(refs, sha, below=latest.number)
+                    else Outcome.CHANGED
+                )
+                return self._store(
+                    target,
+                    meta,
+                    statement,
+                    sha,
+                    seen,
+                    kind,
+                    base=before,
+                    healed=latest,
+                    notes=[seen.note, INTERRUPTED],
+                )
+            return self._again(target, meta, sha, seen, statement)
+        if state.kind == "flapping" and sha in (state.text, state.other):
+            return self._again(target, meta, sha, seen, statement)
+        earlier = latest_with(refs, sha)
+        if earlier is not None:
+            if self._flapping(meta, refs, sha, seen.time):
+                return self._flap(target, meta, refs, sha, seen, statement.url)
+            return self._store(target, meta, statement, sha, seen, Outcome.RESTORED, base=latest)
+        in_place = store.read_version(meta.id, latest.number).statement
+        if target.guid and not same_release(in_place, statement):
+            # The feed reused this guid for a different release: a new statement.
+            note = f"guid {target.guid} reused: a new release, not an edit of {target.sid}"
+            target = replace(target, sid=target.name(statement.title))
+            return self._store(
+                target, None, statement, sha, seen, Outcome.NEW, base=None, notes=[seen.note, note]
             )
-            return self._record(target, check, statement.url, meta=meta, title=statement.title)
-        refs = store.versions(target.sid) if meta is not None and target.sid else []
+        if title_case_only(in_place, statement):
+            return self._case_only(target, meta, in_place, statement, sha, seen)
+        return self._store(target, meta, statement, sha, seen, Outcome.CHANGED, base=latest)
+
+    def _case_only(
+        self,
+        target: Target,
+        meta: StatementMeta,
+        old: Statement,
+        statement: Statement,
+        sha: str,
+        seen: Sighting,
+    ) -> SnapshotResult:
+        """A title that changed only in case: noted, not stored."""
+        note = f"title changed only in case ({old.title!r} -> {statement.title!r}); not stored"
+        check = seen.check(Outcome.UNCHANGED, sha256=sha, note=_join(seen.note, note))
+        return self._record(
+            target, check, statement.url, meta=meta, title=statement.title, seen=seen
+        )
+
+    def _unchanged(
+        self,
+        target: Target,
+        meta: StatementMeta,
+        sha: str,
+        seen: Sighting,
+        url: str,
+        title: str | None,
+    ) -> SnapshotResult | None:
+        """The text the last check saw, outside a flapping spell: ``unchanged``, decided without
+        reading a version (the common case); None when the rules must look further."""
+        last = last_sighting(meta.checks)
+        if last is None or last.get("sha256") != sha or last.get("outcome") == "flapping":
+            return None
+        check = seen.check(
+            Outcome.UNCHANGED, sha256=sha, version=last.get("version"), note=seen.note
+        )
+        return self._record(target, check, url, meta=meta, title=title, seen=seen)
+
+    def _again(
+        self,
+        target: Target,
+        meta: StatementMeta,
+        sha: str,
+        seen: Sighting,
+        statement: Statement | None,
+        url: str | None = None,
+    ) -> SnapshotResult:
+        """A text the statement has now: the latest version's, the last check's, or one of the
+        two a flapping page alternates between."""
+        refs = self.store.versions(meta.id)
+        version = latest_with(refs, sha)
+        number = version.number if version else None
+        url = url or (statement.url if statement else target.url)
+        title = statement.title if statement else None
+        state = state_of(meta.checks)
+        pair = (state.text, state.other)
+        if state.kind == "flapping" and sha in pair:
+            if not self._settled(meta, sha):
+                check = seen.check(
+                    Outcome.FLAPPING,
+                    sha256=sha,
+                    version=number,
+                    base_sha256=pair[0] if sha == pair[1] else pair[1],
+                    since=state.since,
+                    note=seen.note,
+                )
+                return self._record(target, check, url, meta=meta, title=title, seen=seen)
+            if version is not None and version != refs[-1]:
+                # The page settled on the text that is not the latest version: it is back.
+                text = statement or self.store.read_version(meta.id, version.number).statement
+                return self._store(
+                    target,
+                    meta,
+                    text,
+                    sha,
+                    seen,
+                    Outcome.RESTORED,
+                    base=refs[-1],
+                    notes=[seen.note, f"no longer flapping (since {state.since})"],
+                )
+            note = f"no longer flapping (since {state.since})"
+            check = seen.check(
+                Outcome.UNCHANGED, sha256=sha, version=number, note=_join(seen.note, note)
+            )
+            return self._record(target, check, url, meta=meta, title=title, seen=seen)
+        check = seen.check(Outcome.UNCHANGED, sha256=sha, version=number, note=seen.note)
+        return self._record(target, check, url, meta=meta, title=title, seen=seen)
+
+    def _archived(
+        self,
+        target: Target,
+        meta: StatementMeta,
+        statement: Statement,
+        sha: str,
+        seen: Sighting,
+    ) -> SnapshotResult:
+        """An older capture, imported after later checks: its place in the history is its time."""
+        refs = self.store.versions(meta.id)
+        when = parse_timestamp(seen.time)
         before = [r for r in refs if parse_timestamp(r.fetched_at) <= when]
         later = [r for r in refs if parse_timestamp(r.fetched_at) > when]
         in_place = before[-1] if before else None
@@ -323,58 +506,86 @@ class Recorder:
             ),
             None,
         )
-        healed: VersionRef | None = None
-        notes: list[str | None] = [seen.note]
-        if same is not None and meta is not None:
-            if same != refs[-1] or _recorded(meta, sha):
-                if same == refs[-1] and last is not None:  # the other side of an A/B/A flap
-                    notes.append(f"flap: back to the text of @{same.number}; not stored again")
-                check = seen.check(
-                    Outcome.UNCHANGED, sha256=sha, version=same.number, note=_join(*notes)
-                )
-                return self._record(target, check, statement.url, meta=meta, title=statement.title)
-            # Stored by a run killed before it recorded the check: record it now, as the change it
-            # was (storing it again would make a duplicate version).
-            healed, in_place = (
-                same,
-                next((r for r in reversed(refs) if r.number < same.number), None),
+        if same is not None:
+            check = seen.check(Outcome.UNCHANGED, sha256=sha, version=same.number, note=seen.note)
+            return self._record(
+                target, check, statement.url, meta=meta, title=statement.title, seen=seen
             )
-            notes.append(INTERRUPTED)
-        elif in_place is not None and meta is not None:
-            latest = store.read_version(meta.id, in_place.number).statement
-            if target.guid and not same_release(latest, statement):
-                # The feed reused this guid for a different release: a new statement.
-                notes.append(
-                    f"guid {target.guid} reused: a new release, not an edit of {target.sid}"
-                )
-                target = replace(target, sid=target.name(statement.title))
-                meta, refs, later, in_place = None, [], [], None
-            elif title_case_only(latest, statement):
-                note = (
-                    f"title changed only in case ({latest.title!r} -> {statement.title!r});"
-                    " not stored"
-                )
-                check = seen.check(Outcome.UNCHANGED, sha256=sha, note=_join(seen.note, note))
-                return self._record(target, check, statement.url, meta=meta, title=statement.title)
-            else:
-                flap = self._flap(meta, sha, refs, when)
-                if flap:
-                    check = seen.check(Outcome.UNCHANGED, sha256=sha, note=_join(seen.note, flap))
-                    return self._record(
-                        target, check, statement.url, meta=meta, title=statement.title
-                    )
-        return self._store(
-            target,
-            meta,
-            statement,
-            sha,
-            seen,
-            healed=healed,
-            base=in_place,
-            others=[r for r in refs if r != healed],
-            current=not later,
-            notes=notes,
+        if in_place is not None:
+            in_text = self.store.read_version(meta.id, in_place.number).statement
+            if title_case_only(in_text, statement):
+                return self._case_only(target, meta, in_text, statement, sha, seen)
+        kind = (
+            Outcome.NEW
+            if not refs
+            else Outcome.RESTORED
+            if in_place is not None and latest_with(before, sha)
+            else Outcome.CHANGED
         )
+        return self._store(
+            target, meta, statement, sha, seen, kind, base=in_place, current=not later
+        )
+
+    def _in_order(self, meta: StatementMeta, seen: Sighting) -> Sighting:
+        """A live check is never recorded before the statement's latest check."""
+        times = [str(c["time"]) for c in meta.checks if c.get("time")]
+        latest = max(times, default="")
+        if seen.archived or latest <= seen.time:
+            return seen
+        return replace(seen, time=latest, note=_join(seen.note, f"clock behind: {seen.time}"))
+
+    def _unrecorded(self, meta: StatementMeta, refs: list[VersionRef], ref: VersionRef) -> bool:
+        """Is ``ref`` a version that no check records (its run was killed before the check)?"""
+        stored = sum(1 for r in refs if r.sha256 == ref.sha256)
+        recorded = sum(
+            1 for c in meta.checks if c.get("sha256") == ref.sha256 and c.get("outcome") in _STORING
+        )
+        return recorded < stored
+
+    def _flapping(self, meta: StatementMeta, refs: list[VersionRef], sha: str, time: str) -> bool:
+        """Has the text changed on each of the last checks, back and forth between two texts?"""
+        now = parse_timestamp(time)
+        recent = [
+            c
+            for c in sightings(meta.checks)
+            if (when := parse_time(c.get("time"))) is not None
+            and (now - when).total_seconds() <= self.schedule.flap_window
+        ][-(FLAP_SIGHTINGS - 1) :]
+        texts = [str(c["sha256"]) for c in recent] + [sha]
+        if len(texts) < FLAP_SIGHTINGS or len(set(texts)) != 2:
+            return False
+        stored = {r.sha256 for r in refs}
+        return set(texts) <= stored and all(a != b for a, b in pairwise(texts))
+
+    def _flap(
+        self,
+        target: Target,
+        meta: StatementMeta,
+        refs: list[VersionRef],
+        sha: str,
+        seen: Sighting,
+        url: str,
+    ) -> SnapshotResult:
+        """The page alternates between two stored texts: one event, nothing stored."""
+        last = last_sighting(meta.checks)
+        other = str(last["sha256"]) if last else None
+        a, b = latest_with(refs, other), latest_with(refs, sha)
+        pair = sorted(r.number for r in (a, b) if r is not None)
+        note = "flapping between the texts of " + " and ".join(f"@{n}" for n in pair)
+        check = seen.check(
+            Outcome.FLAPPING,
+            sha256=sha,
+            version=b.number if b else None,
+            base_sha256=other,
+            event="flapping",
+            since=seen.time,
+            note=_join(seen.note, note),
+        )
+        return self._record(target, check, url, meta=meta)
+
+    def _settled(self, meta: StatementMeta, sha: str) -> bool:
+        texts = [c.get("sha256") for c in sightings(meta.checks)][-(SETTLE_SIGHTINGS - 1) :]
+        return len(texts) == SETTLE_SIGHTINGS - 1 and all(t == sha for t in texts)
 
     def _store(
         self,
@@ -383,12 +594,12 @@ class Recorder:
         statement: Statement,
         sha: str,
         seen: Sighting,
+        outcome: Outcome,
         *,
-        healed: VersionRef | None,
         base: VersionRef | None,
-        others: list[VersionRef],
-        current: bool,
-        notes: list[str | None],
+        healed: VersionRef | None = None,
+        current: bool = True,
+        notes: list[str | None] | None = None,
     ) -> SnapshotResult:
         """Store the version (unless a killed run did), then its check; if that fails, undo it."""
         store = self.store
@@ -404,7 +615,33 @@ class Recorder:
                 store.discard_empty(sid)
             raise
         diff = self._diff(sid, base, ref) if base is not None else None
-        message = _join(plain.change_note(diff) if diff else None, *notes, seen.change_note) or ""
+        notes = [seen.note] if notes is None else notes
+        back = latest_with(store.versions(sid), sha, below=ref.number)
+        lead = (
+            f"restored to the text of @{back.number}"
+            if outcome is Outcome.RESTORED and back
+            else None
+        )
+        new_note = self._new_change_note(meta, seen)
+        undisclosed = bool(
+            outcome is not Outcome.NEW
+            and diff is not None
+            and seen.change_note_at
+            and not new_note
+            and any(c.significance == "substantive" for c in diff.changes)
+        )
+        message = (
+            _join(
+                lead,
+                plain.change_note(diff) if diff else None,
+                *notes,
+                f"GOV.UK change note {seen.change_note_at}: {seen.change_note}"
+                if new_note
+                else None,
+                "undisclosed edit: no new GOV.UK change note" if undisclosed else None,
+            )
+            or ""
+        )
         if current:  # an older capture (import) does not describe the statement as it is now
             meta.title, meta.agency, meta.published = (
                 statement.title,
@@ -413,14 +650,17 @@ class Recorder:
             )
         if target.guid:
             meta.guid = target.guid
-        outcome = Outcome.CHANGED if others else Outcome.NEW
         check = seen.check(
             outcome,
             sha256=sha,
             version=ref.number,
             base_sha256=base.sha256 if base else None,
+            event=str(outcome),
             note=message or None,
+            undisclosed=True if undisclosed else None,
+            **self._change_note_fields(new_note, seen),
         )
+        check = self._stamped(check)
         try:
             self._write(meta, check, target.index)
         except StoreError:
@@ -440,6 +680,23 @@ class Recorder:
             changes=len(diff.changes) if diff else 0,
         )
 
+    def _new_change_note(self, meta: StatementMeta | None, seen: Sighting) -> bool:
+        """Does the sighting carry a note of the site's edit log that no earlier check saw?"""
+        if not seen.change_note_at:
+            return False
+        known = [
+            parsed
+            for c in (meta.checks if meta else [])
+            if (parsed := parse_time(c.get("change_note_at"))) is not None
+        ]
+        when = parse_time(seen.change_note_at)
+        return when is not None and (not known or when > max(known))
+
+    def _change_note_fields(self, new: bool, seen: Sighting) -> dict[str, Any]:
+        if not new:
+            return {}
+        return {"change_note": seen.change_note, "change_note_at": seen.change_note_at}
+
     def _diff(self, sid: str, a: VersionRef, b: VersionRef) -> DiffResult:
         """The redline of a stored change, between its two versions as stored (cached reads)."""
         numbers = {r.filename: r.number for r in self.store.versions(sid)}
@@ -447,24 +704,6 @@ class Recorder:
             self.store.read_version(sid, numbers[a.filename]),
             self.store.read_version(sid, numbers[b.filename]),
         )
-
-    def _flap(
-        self, meta: StatementMeta, sha: str, refs: list[VersionRef], when: datetime
-    ) -> str | None:
-        """A return to a version seen within ``flap_window``: noted, not stored again."""
-        match = [r for r in refs if r.sha256 == sha]
-        if not match:
-            return None
-        for c in reversed(meta.checks):
-            if c.get("sha256") == sha:
-                seen = parse_time(c.get("time"))
-                if seen and abs((when - seen).total_seconds()) <= self.schedule.flap_window:
-                    return (
-                        f"flap: back to the text of @{match[-1].number} (seen {c.get('time')}); "
-                        "not stored again"
-                    )
-                break
-        return None
 
     # -- writing a check -----------------------------------------------------------------------
 
@@ -484,11 +723,39 @@ class Recorder:
         meta: StatementMeta | None = None,
         message: str | None = None,
         title: str | None = None,
+        seen: Sighting | None = None,
     ) -> SnapshotResult:
-        """Record a check that stores no version."""
+        """Record a check that stores no version: a state begins, lasts or ends with it."""
         meta = meta or self._meta(target)
+        if seen is None or not seen.archived:
+            check = replace(check, time=self._in_order(meta, replace(_LIVE, time=check.time)).time)
+        check = self._stamped(self._state(state_of(meta.checks), check))
+        if seen is not None and self._new_change_note(meta, seen):
+            check = replace(check, **self._change_note_fields(True, seen))
         self._write(meta, check, target.index)
         return self._result(meta, check, url, message=message, title=title)
+
+    def _state(self, state: State, check: Check) -> Check:
+        """The event of a check that stores nothing, from the state the statement was in."""
+        outcome = str(check.outcome)
+        if outcome in TROUBLE:
+            if state.kind == outcome:
+                return replace(check, since=state.since)
+            return replace(check, event=outcome, since=check.time)
+        if state.kind not in TROUBLE:
+            return check
+        ended = f"{state.kind} since {state.since}, {state.checks} check(s)"
+        if check.event:  # a move or flapping found on the way back: that is the news
+            return replace(check, note=_join(check.note, f"readable again after: {ended}"))
+        kind = "back" if state.kind == "removed" else "recovered"
+        return replace(check, event=kind, note=_join(check.note, f"{kind} after: {ended}"))
+
+    def _stamped(self, check: Check) -> Check:
+        """Name the run that made the check, or the run recorded last before it."""
+        run = self.store.active_run()
+        if run is not None:
+            return replace(check, run=run)
+        return replace(check, after=self.store.last_run() or "")
 
     def _write(self, meta: StatementMeta, check: Check, index: Index | None) -> None:
         self.store.record_check(meta.id, check, meta)
@@ -506,12 +773,11 @@ class Recorder:
         changes: int = 0,
     ) -> SnapshotResult:
         """The outcome of a recorded check and the event it makes: the one description of events."""
-        event = describe(self.store, meta.id, [check.entry()], self.diffs)
-        version = (
-            check.version
-            if check.outcome in (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED)
-            else None
+        checks = (
+            meta.checks if meta.checks and meta.checks[-1] == check.entry() else [check.entry()]
         )
+        event = describe(self.store, meta.id, checks, len(checks) - 1, self.diffs)
+        version = check.version if str(check.outcome) in _SEEN else None
         return SnapshotResult(
             meta.id,
             check.outcome,
@@ -534,22 +800,6 @@ def extract_item(task: Task, page: Page) -> tuple[Statement, ContentItem | None]
     return extract(
         page.text, page.final_url, rules=src.extract, agency=src.agency or None, source=src.name
     ), None
-
-
-def _last_seen(meta: StatementMeta | None, time: str) -> dict[str, Any] | None:
-    """The last check that saw a text, if this sighting comes after every check.
-
-    An older capture (an import) has checks after it: the version in place at its time
-    decides instead. Check times are in dipdiff's one timestamp form, so string order is
-    time order, and nothing needs parsing in the common case.
-    """
-    if meta is None or any(str(c.get("time", "")) > time for c in meta.checks):
-        return None
-    return next((c for c in reversed(meta.checks) if c.get("sha256")), None)
-
-
-def _recorded(meta: StatementMeta, sha: str) -> bool:
-    return any(c.get("sha256") == sha for c in meta.checks)
 
 
 def _join(*notes: str | None) -> str | None:

@@ -1,11 +1,15 @@
 """Monitoring: what happened in a window of time, read from the store, and the files that say so.
 
 A *run* is one ``dipdiff run``: it is recorded in its own file under the store's ``runs/``
-(start, finish, status) and every page it checks adds a check to that statement's history. Reports
-are built from those records, so a run that was killed loses nothing: the next run's report
-includes what the killed one found. What the command itself recorded is not derived again:
-a :class:`History` takes the events its results carry, and describes the other checks with
-the recorder's own function (:func:`dipdiff.pipeline.events.describe`), each diff once.
+(start, finish, status) and every page it checks adds a check, naming the run, to that
+statement's history. Each check records at most one event, decided by the recorder when it
+happened. A report shows the events of the checks in its window: a day (by the checks' time:
+which report shows an event, never what happened), or a run (by the runs that made the checks,
+never by a clock that can go backwards). So a run that was killed loses nothing (the next
+run's report includes what it recorded), and every event is reported once. What the command
+itself recorded is not described again: a :class:`History` takes the events its results carry,
+and describes the other checks with the recorder's own function
+(:func:`dipdiff.pipeline.events.describe`), each diff once.
 
 This module reads the store and writes ``reports/`` (through the store's atomic writer);
 the rendering itself is pure (:mod:`dipdiff.render.markdown`, :mod:`dipdiff.render.feed`).
@@ -15,15 +19,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from dipdiff.clock import parse_timestamp, utc_timestamp
 from dipdiff.errors import InputError
-from dipdiff.models import CHANGE_KINDS, Divergence, Event, SnapshotResult
-from dipdiff.pipeline.events import DiffCache, describe, own_event
+from dipdiff.models import CHANGE_KINDS, PROBLEM_KINDS, Divergence, Event, SnapshotResult
+from dipdiff.pipeline.events import DiffCache, describe, event_kind, spells
 from dipdiff.render.feed import Feed, FeedEntry, feed_entry, render_feed
 from dipdiff.render.markdown import (
     IndexEntry,
@@ -40,6 +44,8 @@ FEED_NAME = "feed.xml"
 INDEX_NAME = "README.md"
 FEED_ENTRIES = 50
 REPORTS_GITATTRIBUTES = "* merge=union\n"
+#: Events that give a statement a text to compare with others.
+TEXT_KINDS = ("new", "changed", "restored")
 
 #: Finds divergences between the statements of the given events and the rest of the store,
 #: among the statements known by the given time (None: now).
@@ -48,15 +54,31 @@ DivergenceFinder = Callable[[Store, Sequence[Event], "datetime | None"], Sequenc
 
 @dataclass(frozen=True)
 class Window:
-    """A span of check times: ``since`` exclusive, ``until`` inclusive (both UTC, or None)."""
+    """The checks a report shows.
+
+    A day or a span of days: the checks whose time is within ``since`` (exclusive) and
+    ``until`` (inclusive). A run (``by_run``): the checks made by the runs of ``runs``, and
+    those other commands made after the runs of ``after`` ("" before any run); only checks
+    written before checks named their run are taken by time.
+    """
 
     label: str  # the report's title date
     filename: str  # its default file name under reports/
     since: datetime | None
     until: datetime | None
-    runs: tuple[str, ...] = ()
+    runs: tuple[str, ...] = ()  # the runs it covers (their notes: interrupted, trouble)
+    by_run: bool = False
+    after: tuple[str, ...] = ()
 
-    def contains(self, t: datetime) -> bool:
+    def contains(self, check: dict[str, Any]) -> bool:
+        if self.by_run:
+            if check.get("run") is not None:
+                return check["run"] in self.runs
+            if check.get("after") is not None:
+                return check["after"] in self.after
+        return bool(check.get("time")) and self.covers(parse_timestamp(str(check["time"])))
+
+    def covers(self, t: datetime) -> bool:
         return (self.since is None or t > self.since) and (self.until is None or t <= self.until)
 
 
@@ -70,7 +92,7 @@ def day_window(day: date, store: Store | None = None) -> Window:
         start + timedelta(days=1) - timedelta(seconds=1),
     )
     if store is not None:
-        runs = tuple(r.id for r in store.runs() if w.contains(parse_timestamp(r.started_at)))
+        runs = tuple(r.id for r in store.runs() if w.covers(parse_timestamp(r.started_at)))
         w = Window(w.label, w.filename, w.since, w.until, runs)
     return w
 
@@ -93,9 +115,10 @@ def since_window(day: date, store: Store) -> Window:
 
 
 def run_window(store: Store, run_id: str = "latest") -> Window:
-    """The checks of one run: after the previous *complete* run finished, up to this one's end.
+    """The checks of one run, of the runs since the previous *complete* one (interrupted or
+    failed: folded in, so that their findings are reported), and of other commands since then.
 
-    Runs that were interrupted in between are folded in, so their findings are reported.
+    Runs are taken in the order they were recorded, never by their clocks.
     """
     runs = store.runs()
     if not runs:
@@ -108,20 +131,29 @@ def run_window(store: Store, run_id: str = "latest") -> Window:
             raise InputError(f"--run {run_id!r}: no such run in {store.runs_path}")
         index = matches[0]
     run = runs[index]
-    previous = next(
-        (r for r in reversed(runs[:index]) if r.status == "complete" and r.finished_at), None
+    start = next(
+        (
+            i
+            for i in range(index - 1, -1, -1)
+            if runs[i].status == "complete" and runs[i].finished_at
+        ),
+        None,
     )
+    previous = runs[start] if start is not None else None
+    folded = runs[(start + 1 if start is not None else 0) : index]
     since = parse_timestamp(previous.finished_at) if previous and previous.finished_at else None
     until = parse_timestamp(run.finished_at or latest_run_time(store, run))
-    covered = tuple(
-        r.id
-        for r in runs[: index + 1]
-        if r is run
-        or (r.status != "complete" and (since is None or parse_timestamp(r.started_at) > since))
-    )
+    covered = (*(r.id for r in folded), run.id)
+    after = (previous.id if previous else "", *(r.id for r in folded))
     stamp = run.id.replace(":", "")
     return Window(
-        f"{until.date().isoformat()} (run {run.id})", f"run-{stamp}.md", since, until, covered
+        f"{until.date().isoformat()} (run {run.id})",
+        f"run-{stamp}.md",
+        since,
+        until,
+        covered,
+        by_run=True,
+        after=after,
     )
 
 
@@ -153,9 +185,18 @@ def default_window(store: Store) -> Window:
 
 @dataclass(frozen=True)
 class WindowEvents:
-    events: tuple[Event, ...]  # one per statement that did something in the window
+    events: tuple[Event, ...]  # one per check in the window that recorded one, in their order
+    spells: tuple[Event, ...]  # spells of trouble in the window, one each (Problems)
     checks: int  # checks made within the window
     sources: tuple[str, ...]  # the sources checked
+
+    @property
+    def changes(self) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.kind in CHANGE_KINDS)
+
+    @property
+    def problems(self) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.kind in PROBLEM_KINDS)
 
 
 @dataclass
@@ -174,12 +215,18 @@ class History:
     def __post_init__(self) -> None:
         self.known = tuple(self.known)
         self.diffs.add(self.known)
-        self._own = {r.statement_id: r for r in self.known if r.check is not None}
+        self._own: dict[str, list[tuple[dict[str, Any], Event | None]]] = {}
+        for r in self.known:
+            if r.check is not None:
+                self._own.setdefault(r.statement_id, []).append((r.check.entry(), r.event))
         self._windows: dict[Window, WindowEvents] = {}
 
-    def event(self, sid: str, checks: Sequence[dict[str, Any]]) -> Event | None:
-        mine, event = own_event(self._own.get(sid), checks)
-        return event if mine else describe(self.store, sid, checks, self.diffs)
+    def event(self, sid: str, checks: Sequence[dict[str, Any]], i: int) -> Event | None:
+        """The event check ``i`` of ``sid`` records (the one a result of this command carries)."""
+        for entry, event in self._own.get(sid, ()):
+            if entry == checks[i]:
+                return event
+        return describe(self.store, sid, checks, i, self.diffs)
 
     def window(self, window: Window) -> WindowEvents:
         if window not in self._windows:
@@ -188,28 +235,29 @@ class History:
 
     def _window(self, window: Window) -> WindowEvents:
         events: list[Event] = []
+        found: list[Event] = []
         n_checks = 0
         sources: set[str] = set()
         for sid in self.store.statement_ids():
             with self.store.guard():  # a damaged statement is left out, and noted
                 meta = self.store.meta(sid)
-                checks = [
-                    c
-                    for c in meta.checks
-                    if c.get("time") and window.contains(parse_timestamp(c["time"]))
-                ]
-                event = self.event(sid, checks) if checks else None
-                n_checks += len(checks)
-                if checks:
-                    sources.add(meta.source)
-                if event is not None:
-                    events.append(event)
-        return WindowEvents(tuple(events), n_checks, tuple(sorted(sources)))
+                inside = [i for i, c in enumerate(meta.checks) if window.contains(c)]
+                n_checks += len(inside)
+                if not inside:
+                    continue
+                sources.add(meta.source)
+                for i in inside:
+                    if event_kind(meta.checks, i) is not None:
+                        event = self.event(sid, meta.checks, i)
+                        if event is not None:
+                            events.append(event)
+                found += spells(self.store, sid, meta.checks, window.contains)
+        return WindowEvents(tuple(events), tuple(found), n_checks, tuple(sorted(sources)))
 
 
 def involving(divergences: Iterable[Divergence], events: Iterable[Event]) -> tuple[Divergence, ...]:
-    """The divergences of a statement that is new or changed in ``events``."""
-    ids = {e.statement.id for e in events if e.kind in ("new", "changed")}
+    """The divergences of a statement whose text is new, changed or restored in ``events``."""
+    ids = {e.statement.id for e in events if e.kind in TEXT_KINDS}
     return tuple(d for d in divergences if d.a.id in ids or d.b.id in ids)
 
 
@@ -234,7 +282,7 @@ def build_report(
         for r in runs
         if r.id in window.runs and r.status == "interrupted"
     ]
-    run_notes += [p for r in runs if r.id in window.runs for p in r.problems]
+    run_notes += repeated_problems([r for r in runs if r.id in window.runs])
     # Damaged files met while building it: the report says what it had to leave out.
     run_notes += [f"left out: {p}" for p in store.damage.values() if p not in run_notes]
     return ReportInput(
@@ -242,12 +290,27 @@ def build_report(
         since=utc_timestamp(window.since + timedelta(seconds=1)) if window.since else None,
         until=utc_timestamp(window.until) if window.until else "",
         events=found.events,
+        spells=found.spells,
         divergences=tuple(divergences),
         checks=found.checks,
         runs=window.runs,
         sources=found.sources,
         notes=tuple(run_notes) + tuple(notes),
     )
+
+
+def repeated_problems(runs: Sequence[RunRecord]) -> list[str]:
+    """Each run-level problem once (a source that could not be read), with when it was seen."""
+    seen: dict[str, list[str]] = {}
+    for r in runs:
+        for problem in r.problems:
+            seen.setdefault(problem, []).append(r.id)
+    return [
+        f"{problem} (run {ids[0]})"
+        if len(ids) == 1
+        else f"{problem} ({len(ids)} runs, first {ids[0]}, last {ids[-1]})"
+        for problem, ids in seen.items()
+    ]
 
 
 def history_events(
@@ -257,30 +320,30 @@ def history_events(
     *,
     ids: Iterable[str] | None = None,
 ) -> list[Event]:
-    """The newest ``limit`` changes (None: all) of the whole store, or of the statements
-    ``ids``, one per stored version or removal."""
+    """The newest ``limit`` events (None: all) of the whole store, or of the statements ``ids``,
+    that are news (a version stored, a removal, a move, flapping, a return), newest first."""
     history = history or History(store)
-    found: list[tuple[str, str, dict[str, Any]]] = []
+    found: list[tuple[str, str, int]] = []
     for sid in store.statement_ids() if ids is None else ids:
-        prev = None
         with store.guard():
-            for c in store.meta(sid).checks:
-                outcome = c.get("outcome")
-                if outcome in ("new", "changed") or (outcome == "removed" and prev != "removed"):
-                    found.append((c["time"], sid, c))
-                if outcome in ("new", "changed", "unchanged", "removed"):
-                    prev = outcome
-    found.sort(key=lambda f: (parse_timestamp(f[0]), f[1]), reverse=True)
+            checks = store.meta(sid).checks
+            found += [
+                (str(c["time"]), sid, i)
+                for i, c in enumerate(checks)
+                if event_kind(checks, i) in CHANGE_KINDS
+            ]
+    found.sort(key=lambda f: (f[0], f[1], f[2]), reverse=True)
     events: list[Event] = []
-    for _, sid, c in found[:limit]:
+    for _, sid, i in found[:limit]:
         with store.guard():
-            event = history.event(sid, [c])
-            if event is not None and event.kind in CHANGE_KINDS:
+            event = history.event(sid, store.meta(sid).checks, i)
+            if event is not None:
                 events.append(event)
     return events
 
 
-def build_feed(store: Store, *, self_link: str = "", history: History | None = None) -> Feed:
+def build_feed(store: Store, *, base_url: str = "", history: History | None = None) -> Feed:
+    """The Atom feed; ``base_url``: where ``reports/`` is published (else links are relative)."""
     events = history_events(store, history=history)
     uid = (
         store.store_uid()
@@ -289,12 +352,13 @@ def build_feed(store: Store, *, self_link: str = "", history: History | None = N
             usedforsecurity=False,
         ).hexdigest()[:16]
     )
+    base = base_url.rstrip("/") + "/" if base_url else ""
     return Feed(
         # A fixed tag date: the id must never change, and the store's uid makes it unique.
         id=f"tag:dipdiff,2026:store-{uid}",
         title="dipdiff: changes to watched statements",
-        entries=tuple(stable_entry(store, e) for e in events),
-        self_link=self_link,
+        entries=tuple(feed_entry(e, base) for e in events),
+        self_link=f"{base}{FEED_NAME}",
     )
 
 
@@ -306,14 +370,10 @@ def _urls(store: Store) -> list[str]:
     return urls
 
 
-def stable_entry(store: Store, e: Event) -> FeedEntry:
-    """The feed entry of an event, its id tied to the version's text (not its number)."""
-    entry = feed_entry(e)
-    if e.kind == "removed" or e.statement.version is None:
-        return entry
-    # Version numbers shift when an older capture is imported; the content hash does not.
-    sha = store.version_ref(e.statement.id, e.statement.version).sha256[:12]
-    return type(entry)(**{**entry.__dict__, "id": entry.id.rsplit("@", 1)[0] + f"@{sha}"})
+def site_entry(e: Event) -> FeedEntry:
+    """The feed entry of an event on the site's feeds, which link to the site's own pages (its
+    id is tied to the version's text, not its number, as in the reports' feed)."""
+    return replace(feed_entry(e), report="")
 
 
 @dataclass(frozen=True)
@@ -331,6 +391,7 @@ def write_reports(
     *,
     filename: str,
     history: History | None = None,
+    base_url: str = "",
 ) -> WrittenReport:
     """Write the report, then regenerate the index and the feed. Each file atomically.
 
@@ -345,7 +406,9 @@ def write_reports(
     index = reports_dir / INDEX_NAME
     atomic_write(index, render_index(index_entries(reports_dir), FEED_NAME).encode("utf-8"))
     feed = reports_dir / FEED_NAME
-    atomic_write(feed, render_feed(build_feed(store, history=history)).encode("utf-8"))
+    atomic_write(
+        feed, render_feed(build_feed(store, base_url=base_url, history=history)).encode("utf-8")
+    )
     return WrittenReport(path, index, feed)
 
 

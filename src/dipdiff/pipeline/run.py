@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from dipdiff.analyse.related import DivergentPair, Record
+from dipdiff.analyse.related import DEFAULT_WINDOW, DivergentPair, Record
 from dipdiff.clock import parse_timestamp
 from dipdiff.errors import DipdiffError
 from dipdiff.models import (
-    CHANGE_KINDS,
+    PROBLEM_KINDS,
     Divergence,
     Event,
     Outcome,
@@ -27,6 +27,7 @@ from dipdiff.pipeline.notify import Delivery, Post, deliver
 from dipdiff.pipeline.report import (
     FEED_NAME,
     INDEX_NAME,
+    TEXT_KINDS,
     DivergenceFinder,
     History,
     WrittenReport,
@@ -36,6 +37,7 @@ from dipdiff.pipeline.report import (
     run_window,
     write_reports,
 )
+from dipdiff.render.markdown import event_counts
 from dipdiff.render.plain import change_note
 from dipdiff.status import ExitStatus
 from dipdiff.store.git import check_branch, commit_paths, has_uncommitted_versions
@@ -49,12 +51,13 @@ class RunReport:
 
     run: RunRecord
     fetched: RunResult
-    events: tuple[Event, ...]  # new/changed/removed since the last complete run
+    events: tuple[Event, ...]  # the news of the run's window (models.CHANGE_KINDS)
     divergences: tuple[Divergence, ...]
-    written: WrittenReport | None  # None: nothing to report that day, nothing written
+    written: WrittenReport | None  # None: nothing to report, nothing written
     interrupted: tuple[RunRecord, ...] = ()
     commit: str | None = None
     delivery: Delivery | None = None  # what the webhook got (None: no webhook)
+    problems: tuple[Event, ...] = ()  # spells of trouble that began or ended in the window
 
     @property
     def changed(self) -> bool:
@@ -62,9 +65,16 @@ class RunReport:
 
     @property
     def all_failed(self) -> bool:
-        """Nothing could be checked at all: the network or every source is down."""
+        """Every page failed, and that began now: the network or every source went down.
+
+        A failure that goes on is said once, when it begins, not on every run while it lasts.
+        """
         results = self.fetched.results
-        return bool(results) and all(r.outcome in TROUBLE_OUTCOMES for r in results)
+        return (
+            bool(results)
+            and all(r.outcome in TROUBLE_OUTCOMES for r in results)
+            and any(r.event is not None and r.event.kind in PROBLEM_KINDS for r in results)
+        )
 
     @property
     def exit_code(self) -> ExitStatus:
@@ -76,13 +86,16 @@ class RunReport:
         return ExitStatus.found(self.changed)
 
     def counts(self) -> dict[str, int]:
-        c = {k: sum(1 for e in self.events if e.kind == k) for k in ("new", "changed", "removed")}
-        return c | {"divergent": len(self.divergences)}
+        return event_counts(self.events) | {"divergent": len(self.divergences)}
 
     def summary(self) -> str:
         c = self.counts()
-        moved = sum(1 for e in self.events if e.kind == "moved")
-        return ", ".join(f"{v} {k}" for k, v in c.items()) + (f", {moved} moved" if moved else "")
+        extra = [
+            f"{n} {kind}"
+            for kind in ("restored", "back", "moved", "flapping")
+            if (n := sum(1 for e in self.events if e.kind == kind))
+        ]
+        return ", ".join([*(f"{v} {k}" for k, v in c.items()), *extra])
 
 
 TROUBLE_OUTCOMES = frozenset({Outcome.UNAVAILABLE, Outcome.BLOCKED})
@@ -101,6 +114,7 @@ def run_monitor(
     lock_wait: float = 0.0,
     log: Log = lambda *_: None,
     webhook: Post | None = None,
+    base_url: str = "",
 ) -> RunReport:
     """Fetch, record, report, (optionally) commit and tell the webhook, under the store's lock.
 
@@ -134,17 +148,16 @@ def run_monitor(
         # event and diff); only checks of other runs (a killed one, a `dipdiff fetch` in between)
         # are described from the store, by the same function, and nothing is diffed twice.
         history = History(store, fetched.results)
-        events = history.window(run_window(store, record.id)).events
-        changes = tuple(e for e in events if e.kind in CHANGE_KINDS)
-        for event in events:
-            if event.kind not in CHANGE_KINDS:
-                # Warn when a page goes bad, not on each run while it stays bad: cron mails it.
-                level = "debug" if _was_already(store, event) else "warning"
-                log(
-                    level,
-                    f"{event.kind} {event.statement.id}"
-                    + (f": {event.note}" if event.note else ""),
-                )
+        mine = history.window(run_window(store, record.id))
+        changes = mine.changes
+        for event in mine.problems:
+            # Said when a page goes bad and when it is back, never on each run while it stays
+            # bad: cron mails it.
+            level = "info" if event.kind == "recovered" else "warning"
+            log(
+                level,
+                f"{event.kind} {event.statement.id}" + (f": {event.note}" if event.note else ""),
+            )
         day = day_window(parse_timestamp(record.finished_at).date(), store)
         day_events = history.window(day).events
         # Divergences once, for the run's changes and the day's together; each output takes its own.
@@ -163,21 +176,34 @@ def run_monitor(
             fetched = replace(fetched, damaged=damaged)
         record.problems = [*fetched.problems, *damaged]
         path = reports_dir / day.filename
-        if any(report.counts().values()) or report.notes or path.exists() or changes:
+        # A run in which nothing happened writes nothing (its check lines wait for the next
+        # commit); one with news, trouble that began or ended, or run-level problems does.
+        if changes or mine.problems or interrupted or record.problems:
             written: WrittenReport | None = write_reports(
-                store, reports_dir, report, filename=day.filename, history=history
+                store,
+                reports_dir,
+                report,
+                filename=day.filename,
+                history=history,
+                base_url=base_url,
             )
             log("debug", f"wrote {path}, {INDEX_NAME} and {FEED_NAME}")
         else:
             written = None
-            log("debug", f"nothing to report for {day.label}: {path} not written")
+            log("debug", f"nothing happened: {path} not written")
         record.status = "complete"
-        record.counts = {
-            k: sum(1 for e in changes if e.kind == k) for k in ("new", "changed", "removed")
-        }
+        record.counts = event_counts(changes)
         record.counts["divergent"] = len(divergences)
         record.counts["checked"] = len(fetched.results)
-        result = RunReport(record, fetched, changes, divergences, written, tuple(interrupted))
+        result = RunReport(
+            record,
+            fetched,
+            changes,
+            divergences,
+            written,
+            tuple(interrupted),
+            problems=mine.problems,
+        )
         if commit:
             # Also commit versions a killed or failed run left uncommitted.
             paths = [store.root, reports_dir]
@@ -222,28 +248,36 @@ def _tell(store: Store, webhook: Post, result: RunReport, commit: bool, log: Log
     return delivery
 
 
-def _was_already(store: Store, e: Event) -> bool:
-    """Was the statement's check before this event's already of the same (trouble) kind?"""
-    checks = [c for c in store.meta(e.statement.id).checks if c.get("time")]
-    before = [c for c in checks if parse_timestamp(c["time"]) < parse_timestamp(e.time)]
-    return bool(before) and before[-1].get("outcome") == e.kind
-
-
 def commit_message(result: RunReport) -> str:
     """``dipdiff run <id>: 1 new, 2 changed, ...`` and one line per change."""
     lines = [f"dipdiff run {result.run.id}: {result.summary()}", ""]
-    for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id)):
-        note = (
-            f" ({change_note(e.diff)})"
-            if e.diff is not None
-            else f" ({e.note})"
-            if e.kind == "moved"
-            else ""
-        )
-        version = f"@{e.statement.version}" if e.statement.version and e.kind != "removed" else ""
-        lines.append(f"- {e.kind} {e.statement.id}{version}{note}")
+    lines += [
+        f"- {e.kind} {e.statement.id}{_version(e)}{_note(e)}"
+        for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id))
+    ]
     lines.extend(f"- divergent {d.a.id} <-> {d.b.id}" for d in result.divergences)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _version(e: Event) -> str:
+    shown = e.kind in ("new", "changed", "restored", "back", "moved")
+    return f"@{e.statement.version}" if e.statement.version and shown else ""
+
+
+def _note(e: Event) -> str:
+    """What a commit line says of its change, in parentheses (nothing for a new statement)."""
+    bits = []
+    if e.kind == "restored" and e.restores is not None:
+        bits.append(f"restored to the text of @{e.restores}")
+    if e.kind == "flapping" and e.pair:
+        bits.append(f"between the texts of @{e.pair[0]} and @{e.pair[1]}")
+    if e.diff is not None:
+        bits.append(change_note(e.diff))
+    if e.undisclosed:
+        bits.append("undisclosed edit")
+    if e.kind == "moved" and e.note:
+        bits.append(e.note)
+    return f" ({'; '.join(bits)})" if bits else ""
 
 
 def webhook_payload(result: RunReport) -> dict[str, Any]:
@@ -267,6 +301,10 @@ def webhook_payload(result: RunReport) -> dict[str, Any]:
                 "previous_version": e.a_version,
                 "time": e.time,
                 "summary": e.diff.summary() if e.diff is not None else None,
+                "restores": e.restores,
+                "change_note": e.change_note or None,
+                "undisclosed_edit": e.undisclosed,
+                "note": e.note or None,
             }
             for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id))
         ],
@@ -276,14 +314,15 @@ def webhook_payload(result: RunReport) -> dict[str, Any]:
     }
 
 
-def divergence_finder() -> DivergenceFinder:
-    """Divergences that involve a statement that is new or changed in the events (compare.py)."""
+def divergence_finder(window: timedelta = DEFAULT_WINDOW) -> DivergenceFinder:
+    """Divergences that involve a statement that is new or changed in the events (compare.py),
+    between statements at most ``window`` apart."""
 
     def find(store: Store, events: Sequence[Event], until: datetime | None) -> list[Divergence]:
-        ids = sorted({e.statement.id for e in events if e.kind in ("new", "changed")})
+        ids = sorted({e.statement.id for e in events if e.kind in TEXT_KINDS})
         if not ids:
             return []
-        pairs = find_divergences(store, involving=ids)
+        pairs = find_divergences(store, involving=ids, window=window)
         if until is not None:
             # A report of a past day shows what was known then: a statement first seen later
             # does not add divergences to it (and the report stays the same).

@@ -32,7 +32,7 @@ from dipdiff.analyse.related import DEFAULT_WINDOW, DivergentPair
 from dipdiff.errors import StoreError
 from dipdiff.models import SIG_RANK, Divergence, Event, VersionRef
 from dipdiff.pipeline.crosscheck import find_divergences
-from dipdiff.pipeline.report import History, build_feed, history_events, stable_entry
+from dipdiff.pipeline.report import History, build_feed, history_events, site_entry
 from dipdiff.pipeline.run import divergence_record
 from dipdiff.render.feed import Feed, render_feed
 from dipdiff.render.html import compare_fragment, diff_fragment
@@ -384,7 +384,7 @@ class _Builder:
         yield _Page(feed_path(path), _hash("agency-feed", path, self.base_url, material), feed)
 
     def feed(self, title: str, path: str, events: list[Event]) -> bytes:
-        entries = [stable_entry(self.store, e) for e in events]
+        entries = [site_entry(e) for e in events]
         uid = hashlib.sha256(f"{self.title}\n{path}".encode()).hexdigest()[:16]
         feed = Feed(
             id=f"tag:dipdiff,2026:site-{uid}",

@@ -28,7 +28,8 @@ def snapshot_url(
 ) -> SnapshotResult:
     """Fetch one URL and record it, by the rules of every recorded page.
 
-    See :mod:`dipdiff.pipeline.record`; ``schedule`` gives the flap window. A fetch failure raises
+    See :mod:`dipdiff.pipeline.record`; ``schedule`` gives the flap window (flapping counts the
+    checks within it). A fetch failure raises
     :class:`FetchError` (nothing stored).
     """
     page = fetcher(url)
@@ -66,4 +67,6 @@ def import_file(
         fetched_at=utc_timestamp(parse_timestamp(fetched_at)),
     )
     with store.lock(wait=lock_wait):
-        return Recorder(store, schedule or Schedule()).capture(page, source=source, agency=agency)
+        return Recorder(store, schedule or Schedule()).capture(
+            page, source=source, agency=agency, archived=True
+        )

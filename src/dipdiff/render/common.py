@@ -2,28 +2,73 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from dipdiff.models import SIG_RANK
+from dipdiff.models import SIG_RANK, Event, Origin, Statement
 from dipdiff.text import clip
 
 if TYPE_CHECKING:  # types only: importing the engines costs start-up time
     from dipdiff.analyse.diff import Change, Segment
 
 
-def tagged(segments: Iterable[Segment], escape: Callable[[str], str]) -> str:
-    """A redline with ``<del>``/``<ins>`` tags (markdown on GitHub and HTML alike)."""
-    out = []
+def tagged(
+    segments: Iterable[Segment], escape: Callable[[str], str], *, marked: bool = False
+) -> str:
+    """A redline with ``<del>``/``<ins>`` tags (markdown on GitHub and HTML alike).
+
+    ``marked`` (markdown): readable without colour, as GitHub shows ``<ins>`` plainly, an
+    insertion is also bold and set apart from a deletion just before it by a space.
+    """
+    out: list[str] = []
+    previous = ""
     for s in segments:
-        t = escape(s.text)
         if s.op == "equal":
-            out.append(t)
+            out.append(escape(s.text))
         elif s.text.strip():
-            out.append(f"<del>{t}</del>" if s.op == "delete" else f"<ins>{t}</ins>")
+            if s.op == "delete":
+                out.append(f"<del>{escape(s.text)}</del>")
+            elif marked:
+                out.append(marked_insert(s.text, escape, after_delete=previous == "delete"))
+            else:
+                out.append(f"<ins>{escape(s.text)}</ins>")
         elif s.op == "insert":
-            out.append(t)
+            out.append(escape(s.text))
+        previous = s.op
     return "".join(out)
+
+
+def marked_insert(text: str, escape: Callable[[str], str], *, after_delete: bool) -> str:
+    """``<ins>**new**</ins>``: emphasis must hug the words, so the spaces go outside it."""
+    core = text.strip()
+    lead = text[: len(text) - len(text.lstrip())]
+    tail = text[len(text.rstrip()) :]
+    if after_delete and not lead:
+        lead = " "
+    return f"{escape(lead)}<ins>**{escape(core)}**</ins>{escape(tail)}"
+
+
+def percent(share: float, *, changed: bool) -> str:
+    """A share as a whole percentage, as Python rounds it; never 100% when something changed."""
+    shown = f"{share:.0%}"
+    return "99%" if changed and shown == "100%" else shown
+
+
+def anchor(e: Event) -> str:
+    """The HTML id of an event's section in a report: stable, and unique within the store."""
+    key = e.key or f"{e.kind}-{e.statement.version}-{e.time}"
+    return re.sub(r"[^a-z0-9]+", "-", f"{e.statement.id}-{key}".lower()).strip("-")
+
+
+def provenance(label: str, origin: Origin | None, st: Statement) -> str:
+    """``sid@2 · agency · url · captured 2022-06-12T21:50:06Z``: where one side comes from."""
+    if origin is None or not origin.known:
+        return label
+    bits = [label, st.agency, st.url]
+    if origin.fetched_at:
+        bits.append(f"captured {origin.fetched_at}")
+    return " · ".join(b for b in bits if b)
 
 
 MAX_CHANGE_WORDS = 40  # of a change's old or new text in a list of changes

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dipdiff.models import Event
-from dipdiff.render.common import change_parts, day_of, ordered_changes, where_label
+from dipdiff.render.common import anchor, change_parts, day_of, ordered_changes, where_label
 from dipdiff.render.plain import change_note
 
 if TYPE_CHECKING:  # types only: importing the engines costs start-up time
@@ -20,9 +20,10 @@ class FeedEntry:
     id: str
     title: str
     updated: str
-    link: str
+    link: str  # the government's page
     author: str
     content_html: str
+    report: str = ""  # the report section of the change (relative to the feed, or absolute)
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,12 @@ def event_html(e: Event) -> str:
     s = e.statement
     meta = " · ".join(x for x in (s.agency, s.id, e.time) if x)
     parts = [f"<p>{html.escape(meta)}</p>"]
-    if e.kind == "changed" and e.diff is not None:
+    if e.kind in ("changed", "restored") and e.diff is not None:
         note = html.escape(change_note(e.diff))
-        parts.append(f"<p>version {e.a_version} → version {s.version}: {note}</p>")
+        back = f", restored to the text of version {e.restores}" if e.restores else ""
+        parts.append(f"<p>version {e.a_version} → version {s.version}{back}: {note}</p>")
+        if e.undisclosed:
+            parts.append("<p>Undisclosed edit: no new note in GOV.UK's change history.</p>")
         parts.append(
             "<ul>" + "".join(_change_html(c) for c in ordered_changes(e.diff.changes)) + "</ul>"
         )
@@ -66,17 +70,42 @@ def event_html(e: Event) -> str:
         parts.append(
             "<p>The page was removed." + (f" {html.escape(e.note)}" if e.note else "") + "</p>"
         )
+    elif e.note:
+        parts.append(f"<p>{html.escape(e.note)}</p>")
     return "".join(parts)
 
 
-def feed_entry(e: Event, tag_authority: str = "dipdiff") -> FeedEntry:
-    """A feed entry whose id depends only on the statement, the version and the day."""
+TITLES = {
+    "changed": "Changed",
+    "restored": "Restored",
+    "new": "New",
+    "removed": "Removed",
+    "back": "Back",
+    "moved": "Moved",
+    "flapping": "Flapping",
+}
+
+
+def feed_entry(e: Event, base: str = "", tag_authority: str = "dipdiff") -> FeedEntry:
+    """A feed entry whose id depends only on the statement, its text and the day.
+
+    ``base``: where the reports are published (the entry links to its section of the day's
+    report, ``<base>YYYY-MM-DD.md#<anchor>``; relative to the feed when empty).
+    """
     s = e.statement
-    what = {"changed": "Changed", "new": "New", "removed": "Removed"}.get(e.kind, e.kind)
-    title = f"{what}: {s.title or s.id}"
-    if e.kind == "changed" and e.diff is not None:
+    title = f"{TITLES.get(e.kind, e.kind)}: {s.title or s.id}"
+    if e.kind == "restored" and e.diff is not None:
+        title += f" (restored to the text of version {e.restores}; {change_note(e.diff)})"
+    elif e.kind == "changed" and e.diff is not None:
         title += f" ({change_note(e.diff)})"
-    tail = f"{s.id}@{s.version}" if e.kind != "removed" else f"{s.id}:removed:{e.time}"
+    # Version numbers shift when an older capture is imported; the text's hash does not.
+    text = e.sha256[:12] if e.sha256 else str(s.version)
+    if e.kind in ("new", "changed"):
+        tail = f"{s.id}@{text}"
+    elif e.kind == "restored":
+        tail = f"{s.id}@{text}:restored:{e.time}"
+    else:
+        tail = f"{s.id}:{e.kind}:{e.time}"
     return FeedEntry(
         id=f"tag:{tag_authority},{day_of(e.time)}:{tail}",
         title=title,
@@ -84,6 +113,7 @@ def feed_entry(e: Event, tag_authority: str = "dipdiff") -> FeedEntry:
         link=s.url,
         author=s.agency or s.source,
         content_html=event_html(e),
+        report=f"{base}{day_of(e.time)}.md#{anchor(e)}",
     )
 
 
@@ -110,8 +140,11 @@ def render_feed(feed: Feed) -> str:
             f"    <updated>{_x(e.updated)}</updated>",
             f"    <author><name>{_x(e.author)}</name></author>",
         ]
+        if e.report:
+            out.append(f'    <link rel="alternate" type="text/markdown" href="{_x(e.report)}"/>')
         if e.link:
-            out.append(f'    <link rel="alternate" type="text/html" href="{_x(e.link)}"/>')
+            rel = "related" if e.report else "alternate"
+            out.append(f'    <link rel="{rel}" type="text/html" href="{_x(e.link)}"/>')
         out += [f'    <content type="html">{_x(e.content_html)}</content>', "  </entry>"]
     out.append("</feed>")
     return "\n".join(out) + "\n"

@@ -6,7 +6,8 @@ import html
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from dipdiff.render.common import tagged
+from dipdiff.models import Origin, Statement
+from dipdiff.render.common import percent, tagged
 from dipdiff.render.plain import (
     fold_context,
     moved_note,
@@ -36,7 +37,25 @@ _CSS = (
 )
 
 
-def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
+def _side(label: str, origin: Origin | None, st: Statement) -> str:
+    """One side: its label (linked to its page), agency, and for a stored version or a page
+    fetched now its URL and capture time."""
+    link = f'<a href="{_h(st.url)}">{_h(label)}</a>' if st.url else _h(label)
+    bits = [link] + ([_h(st.agency)] if st.agency else [])
+    if origin is not None and origin.known:
+        if st.url:
+            bits.append(f"<code>{_h(st.url)}</code>")
+        if origin.fetched_at:
+            bits.append(f"captured {_h(origin.fetched_at)}")
+    return " · ".join(bits)
+
+
+def compare_html(
+    c: Comparison,
+    a_label: str = "A",
+    b_label: str = "B",
+    origins: tuple[Origin | None, Origin | None] = (None, None),
+) -> str:
     """A standalone HTML page: stances, evidence, redlined shared sentences, one-sided sentences."""
     title = f"{c.a.title or a_label} ↔ {c.b.title or b_label}"
     head = [
@@ -46,15 +65,23 @@ def compare_html(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{_h(title)}</h1>",
     ]
-    return "\n".join([*head, compare_fragment(c, a_label, b_label), "</body></html>"]) + "\n"
+    body = compare_fragment(c, a_label, b_label, origins)
+    return "\n".join([*head, body, "</body></html>"]) + "\n"
 
 
-def compare_fragment(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
+def compare_fragment(
+    c: Comparison,
+    a_label: str = "A",
+    b_label: str = "B",
+    origins: tuple[Origin | None, Origin | None] = (None, None),
+) -> str:
     """The body of :func:`compare_html`, for pages that have their own head (the site's)."""
     out = ["<ul>"]
-    for letter, label, st in (("A", a_label, c.a), ("B", b_label, c.b)):
-        link = f'<a href="{_h(st.url)}">{_h(label)}</a>' if st.url else _h(label)
-        out.append(f"<li>{letter}: {link}{' · ' + _h(st.agency) if st.agency else ''}</li>")
+    for letter, label, st, origin in (
+        ("A", a_label, c.a, origins[0]),
+        ("B", b_label, c.b, origins[1]),
+    ):
+        out.append(f"<li>{letter}: {_side(label, origin, st)}</li>")
     out += ["</ul>", f"<p><strong>{_h(summary(c))}</strong></p>", "<h2>Actors and stances</h2>"]
     out += [f"<p><em>{_h(note)}</em></p>" for note in not_analysed_notes(c)]
     if c.actors:
@@ -78,7 +105,11 @@ def compare_fragment(c: Comparison, a_label: str = "A", b_label: str = "B") -> s
     else:
         out.append("<p>No actors named.</p>")
     out.append("<h2>Shared wording</h2><ul>")
-    out += [f"<li>({s.match}, {s.similarity:.0%}) {tagged(s.segments, _h)}</li>" for s in c.shared]
+    out += [
+        f"<li>({s.match}, {percent(s.similarity, changed=bool(s.changes))}) "
+        f"{tagged(s.segments, _h)}</li>"
+        for s in c.shared
+    ]
     out.append("</ul>")
     for heading, items in (("Only in A", c.only_a), ("Only in B", c.only_b)):
         out.append(f"<h2>{heading}</h2><ul>")
@@ -110,7 +141,14 @@ DIFF_STYLE = (
 )
 
 
-def diff_html(result: DiffResult, *, context: int = 1, a_label: str = "", b_label: str = "") -> str:
+def diff_html(
+    result: DiffResult,
+    *,
+    context: int = 1,
+    a_label: str = "",
+    b_label: str = "",
+    origins: tuple[Origin | None, Origin | None] = (None, None),
+) -> str:
     """One self-contained HTML page (no scripts, no external assets): inline and side-by-side."""
     esc = html.escape
     title = result.b.title or result.a.title or "Statement"
@@ -121,12 +159,17 @@ def diff_html(result: DiffResult, *, context: int = 1, a_label: str = "", b_labe
         f"<title>dipdiff: {esc(title)}</title><style>{DIFF_STYLE}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
     ]
-    body = diff_fragment(result, context=context, a_label=a_label, b_label=b_label)
+    body = diff_fragment(result, context=context, a_label=a_label, b_label=b_label, origins=origins)
     return "\n".join([*head, body]) + "</body></html>\n"
 
 
 def diff_fragment(
-    result: DiffResult, *, context: int = 1, a_label: str = "", b_label: str = ""
+    result: DiffResult,
+    *,
+    context: int = 1,
+    a_label: str = "",
+    b_label: str = "",
+    origins: tuple[Origin | None, Origin | None] = (None, None),
 ) -> str:
     """The body of :func:`diff_html` (labels, summary, inline and side-by-side views, changes),
     for pages that have their own head and title: the site's redline permalinks. Styled by
@@ -136,11 +179,17 @@ def diff_fragment(
     out = []
     if a_label or b_label:
         out.append(f'<p class="labels">{esc(a_label)} → {esc(b_label)}</p>')
+    if any(o is not None and o.known for o in origins):
+        out.append(
+            f'<ul class="labels"><li>A: {_side(a_label, origins[0], result.a)}</li>'
+            f"<li>B: {_side(b_label, origins[1], result.b)}</li></ul>"
+        )
     out.append(
         '<table class="summary"><tr><th>changes</th><th>substantive</th><th>minor</th>'
         "<th>cosmetic</th><th>moved</th><th>similarity</th></tr>"
         f"<tr><td>{s['changes']}</td><td>{s['substantive']}</td><td>{s['minor']}</td>"
-        f"<td>{s['cosmetic']}</td><td>{s['move']}</td><td>{result.similarity:.0%}</td></tr></table>"
+        f"<td>{s['cosmetic']}</td><td>{s['move']}</td>"
+        f"<td>{percent(result.similarity, changed=bool(result.changes))}</td></tr></table>"
     )
     if result.title_segments:
         out.append(f"<p><strong>Title:</strong> {_html_segments(result.title_segments)}</p>")

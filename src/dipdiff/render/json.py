@@ -9,7 +9,10 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dipdiff.models import Outcome, RunResult, Statement
+from dipdiff.models import Origin, Outcome, RunResult, Statement
+
+#: One side of a diff or a comparison: where it comes from, or (older callers) its version.
+Side = Origin | int | None
 
 if TYPE_CHECKING:  # types only: importing the engines costs start-up time
     from dipdiff.analyse.compare import Comparison
@@ -17,16 +20,14 @@ if TYPE_CHECKING:  # types only: importing the engines costs start-up time
     from dipdiff.analyse.related import DivergentPair, Related
 
 
-def compare_doc(
-    c: Comparison, a_version: int | None = None, b_version: int | None = None
-) -> dict[str, Any]:
+def compare_doc(c: Comparison, a: Side = None, b: Side = None) -> dict[str, Any]:
     """The compare JSON contract.
 
     Fields: ``a``, ``b``, ``similarity``, ``shared``, ``only_a``, ``only_b``, ``actors``.
     """
     return {
-        "a": {**statement_meta(c.a, a_version), **_language(c, 0)},
-        "b": {**statement_meta(c.b, b_version), **_language(c, 1)},
+        "a": {**statement_meta(c.a, a), **_language(c, 0)},
+        "b": {**statement_meta(c.b, b), **_language(c, 1)},
         "similarity": c.similarity,
         "shared": [
             {
@@ -46,8 +47,8 @@ def compare_doc(
     }
 
 
-def compare_json(c: Comparison, a_version: int | None = None, b_version: int | None = None) -> str:
-    return json.dumps(compare_doc(c, a_version, b_version), indent=2, ensure_ascii=False) + "\n"
+def compare_json(c: Comparison, a: Side = None, b: Side = None) -> str:
+    return json.dumps(compare_doc(c, a, b), indent=2, ensure_ascii=False) + "\n"
 
 
 def _language(c: Comparison, side: int) -> dict[str, Any]:
@@ -76,8 +77,8 @@ def related_doc(sid: str, items: Sequence[Related]) -> dict[str, Any]:
 def divergences_doc(pairs: Sequence[DivergentPair]) -> list[dict[str, Any]]:
     return [
         {
-            "a": {"id": d.a.id, **statement_meta(d.a.statement, d.a.version)},
-            "b": {"id": d.b.id, **statement_meta(d.b.statement, d.b.version)},
+            "a": statement_meta(d.a.statement, Origin(d.a.id, d.a.version)),
+            "b": statement_meta(d.b.statement, Origin(d.b.id, d.b.version)),
             "score": d.score,
             "related_score": d.related_score,
             "actors": [x.to_json() for x in d.actors],
@@ -86,28 +87,33 @@ def divergences_doc(pairs: Sequence[DivergentPair]) -> list[dict[str, Any]]:
     ]
 
 
-def statement_meta(s: Statement, version: int | None = None) -> dict[str, Any]:
-    """The ``a``/``b`` object of the diff and compare JSON contracts."""
+def statement_meta(s: Statement, side: Side = None) -> dict[str, Any]:
+    """The ``a``/``b`` object of the diff and compare JSON contracts.
+
+    ``id`` and ``fetched_at`` (the statement's ID and the version's capture time) are null for
+    a file; a page fetched now has its time.
+    """
+    origin = Origin(version=side) if isinstance(side, int) else side or Origin()
     return {
         "title": s.title,
         "url": s.url,
         "agency": s.agency,
         "published": s.published,
-        "version": version,
+        "version": origin.version,
         "words": s.words,
+        "id": origin.id,
+        "fetched_at": origin.fetched_at,
     }
 
 
-def diff_json(
-    result: DiffResult, a_version: int | None = None, b_version: int | None = None
-) -> str:
+def diff_json(result: DiffResult, a: Side = None, b: Side = None) -> str:
     """The diff JSON contract.
 
     Fields: ``a``, ``b``, ``similarity``, ``changes``, ``summary``, ``granularity``.
     """
     doc = {
-        "a": statement_meta(result.a, a_version),
-        "b": statement_meta(result.b, b_version),
+        "a": statement_meta(result.a, a),
+        "b": statement_meta(result.b, b),
         "similarity": result.similarity,
         "changes": [c.to_json() for c in result.changes],
         "summary": result.summary(),
@@ -136,6 +142,9 @@ def summary(run: RunResult) -> dict[str, Any]:
                 "changes": r.changes,
                 "title": r.title,
                 "message": r.message,
+                "event": r.event.kind if r.event else None,
+                "change_note": r.check.change_note if r.check else None,
+                "undisclosed_edit": bool(r.event and r.event.undisclosed),
             }
             for r in run.results
         ],

@@ -14,11 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dipdiff.models import CHANGE_KINDS, SIG_RANK, Divergence, Event
+from dipdiff.models import CHANGE_KINDS, SIG_RANK, Divergence, Event, Origin, Statement
 from dipdiff.render.common import (
+    anchor,
     change_parts,
     day_of,
+    marked_insert,
     ordered_changes,
+    percent,
     plural,
     tagged,
     where_label,
@@ -38,12 +41,17 @@ if TYPE_CHECKING:  # types only: importing the engines costs start-up time
     from dipdiff.analyse.diff import Change, DiffResult, Segment
 
 
-def compare_markdown(c: Comparison, a_label: str = "A", b_label: str = "B") -> str:
+def compare_markdown(
+    c: Comparison,
+    a_label: str = "A",
+    b_label: str = "B",
+    origins: tuple[Origin | None, Origin | None] = (None, None),
+) -> str:
     lines = [
         f"## {md_text(c.a.title or a_label)} ↔ {md_text(c.b.title or b_label)}",
         "",
-        f"- A: {md_text(a_label)}" + (f" · {md_text(c.a.agency)}" if c.a.agency else ""),
-        f"- B: {md_text(b_label)}" + (f" · {md_text(c.b.agency)}" if c.b.agency else ""),
+        f"- A: {_side(a_label, origins[0], c.a)}",
+        f"- B: {_side(b_label, origins[1], c.b)}",
         "",
         f"**{md_text(summary(c))}**",
         "",
@@ -69,12 +77,27 @@ def compare_markdown(c: Comparison, a_label: str = "A", b_label: str = "B") -> s
         lines += ["No actors named.", ""]
     lines += ["### Shared wording", ""]
     lines += [
-        f"- ({s.match}, {s.similarity:.0%}) {tagged(s.segments, md_text)}" for s in c.shared
+        f"- ({s.match}, {percent(s.similarity, changed=bool(s.changes))}) "
+        + tagged(s.segments, md_text, marked=True)
+        for s in c.shared
     ] or ["None."]
     for title, items in (("Only in A", c.only_a), ("Only in B", c.only_b)):
         lines += ["", f"### {title}", ""]
         lines += [f"- {md_text(t)}" for t in items] or ["None."]
     return "\n".join(lines) + "\n"
+
+
+def _side(label: str, origin: Origin | None, st: Statement) -> str:
+    """One side of a diff or comparison: its label, agency, URL and capture time."""
+    bits = [f"`{md_text(label)}`" if origin is not None and origin.known else md_text(label)]
+    if st.agency:
+        bits.append(md_text(st.agency))
+    if origin is not None and origin.known:
+        if st.url:
+            bits.append(md_link(st.url, st.url))
+        if origin.fetched_at:
+            bits.append(f"captured {origin.fetched_at}")
+    return " · ".join(bits)
 
 
 _COUNTS_MARK = "<!-- dipdiff-report "
@@ -87,7 +110,8 @@ class ReportInput:
     date: str  # YYYY-MM-DD, the report's title date
     until: str
     since: str | None = None
-    events: tuple[Event, ...] = ()
+    events: tuple[Event, ...] = ()  # one per check that recorded one, in the order they happened
+    spells: tuple[Event, ...] = ()  # spells of trouble (unavailable, blocked), one each
     divergences: tuple[Divergence, ...] = ()
     checks: int = 0  # checks made within the window
     runs: tuple[str, ...] = ()  # ids of the runs the window covers
@@ -95,8 +119,20 @@ class ReportInput:
     notes: tuple[str, ...] = ()  # run-level trouble: interrupted runs, unreachable sources
 
     def counts(self) -> dict[str, int]:
-        c = {k: sum(1 for e in self.events if e.kind == k) for k in ("new", "changed", "removed")}
-        return c | {"divergent": len(self.divergences)}
+        return event_counts(self.events) | {"divergent": len(self.divergences)}
+
+
+def event_counts(events: Iterable[Event]) -> dict[str, int]:
+    """New, changed (a restore is a change of the text too) and removed statements."""
+    c = {"new": 0, "changed": 0, "removed": 0}
+    for e in events:
+        kind = COUNTED_AS.get(e.kind)
+        if kind:
+            c[kind] += 1
+    return c
+
+
+COUNTED_AS = {"new": "new", "changed": "changed", "restored": "changed", "removed": "removed"}
 
 
 @dataclass(frozen=True)
@@ -149,7 +185,12 @@ def md_link(text: str, url: str) -> str:
 
 def _change_md(c: Change) -> str:
     body = "".join(
-        f"<{op}>{md_text(t)}</{op}>" if op != "text" else md_text(t) for op, t in change_parts(c)
+        marked_insert(t, md_text, after_delete=False)
+        if op == "ins"
+        else f"<del>{md_text(t)}</del>"
+        if op == "del"
+        else md_text(t)
+        for op, t in change_parts(c)
     )
     extra = f" · signals: {md_text(', '.join(c.signals))}" if c.signals else ""
     return f"- {where_label(c)} · {c.kind}: {body}{extra}"
@@ -166,19 +207,13 @@ def render_report(r: ReportInput) -> str:
         "",
     ]
     out += _summary_table(r)
-    changed = sorted(
-        (e for e in r.events if e.kind == "changed"),
-        key=lambda e: (SIG_RANK[e.worst], -len(e.diff.changes) if e.diff else 0, e.statement.id),
-    )
-    if changed:
+    changes = [e for e in r.events if e.kind in ("changed", "restored")]
+    if changes:
         out += ["## Changed statements", ""]
-        for e in changed:
-            out += _changed_section(e)
-    for kind, heading in (
-        ("new", "New statements"),
-        ("removed", "Removed statements"),
-        ("moved", "Moved statements"),
-    ):
+        for group in _by_statement(changes):
+            for e in group:
+                out += _changed_section(e)
+    for kind, heading in SECTIONS:
         events = sorted((e for e in r.events if e.kind == kind), key=lambda e: e.statement.id)
         if events:
             out += [f"## {heading}", ""] + [_event_line(e) for e in events] + [""]
@@ -186,18 +221,40 @@ def render_report(r: ReportInput) -> str:
         out += ["## Divergences", ""]
         for d in sorted(r.divergences, key=lambda d: (-(d.score or 0), d.a.id, d.b.id)):
             out += _divergence_section(d)
-    trouble = sorted(
-        (e for e in r.events if e.kind in ("unavailable", "blocked")),
-        key=lambda e: (e.kind, e.statement.id),
-    )
-    if trouble or r.notes:
+    spells = sorted(r.spells, key=lambda e: (e.statement.id, e.since or ""))
+    if spells or r.notes:
         out += ["## Problems", ""]
-        out += [_event_line(e) for e in trouble]
+        out += [_spell_line(e) for e in spells]
         out += [f"- {md_text(n)}" for n in r.notes]
         out += [""]
     if not any(counts.values()) and not any(e.kind in CHANGE_KINDS for e in r.events):
         out += ["Nothing changed.", ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+UNDISCLOSED = "**undisclosed edit**: substantive, with no new note in GOV.UK's change history"
+SECTIONS = (
+    ("new", "New statements"),
+    ("removed", "Removed statements"),
+    ("back", "Statements published again"),
+    ("moved", "Moved statements"),
+    ("flapping", "Flapping statements"),
+)
+
+
+def _by_statement(events: Sequence[Event]) -> list[list[Event]]:
+    """The changes of each statement, in the order they happened; statements with substantive
+    changes first, then by the number of changes."""
+    groups: dict[str, list[Event]] = {}
+    for e in events:
+        groups.setdefault(e.statement.id, []).append(e)
+
+    def key(sid: str) -> tuple[int, int, str]:
+        group = groups[sid]
+        worst = min(SIG_RANK[e.worst] for e in group)
+        return worst, -sum(len(e.diff.changes) for e in group if e.diff), sid
+
+    return [groups[sid] for sid in sorted(groups, key=key)]
 
 
 def _window_line(r: ReportInput) -> str:
@@ -215,8 +272,9 @@ def _summary_table(r: ReportInput) -> list[str]:
     for source in r.sources:
         row(source)
     for e in r.events:
-        if e.kind in ("new", "changed", "removed"):
-            row(e.statement.source)[e.kind] += 1
+        kind = COUNTED_AS.get(e.kind)
+        if kind:
+            row(e.statement.source)[kind] += 1
         else:
             row(e.statement.source)
     for d in r.divergences:
@@ -240,18 +298,30 @@ def _meta_line(e: Event) -> str:
     s = e.statement
     bits = [md_text(s.agency)] if s.agency else []
     bits.append(f"`{s.id}`")
-    if e.kind == "changed" and e.a_version is not None:
+    if e.a_version is not None:
+        restored = (
+            f", restored to the text of version {e.restores}" if e.restores is not None else ""
+        )
         bits.append(
             f"version {e.a_version}{_on_day(e.a_time)} → version {s.version}{_on_day(e.b_time)}"
+            + restored
         )
     if e.diff is not None:
         bits.append(change_note(e.diff))
     return " · ".join(bits)
 
 
-def _changed_section(e: Event) -> list[str]:
+def _heading(e: Event) -> str:
     s = e.statement
-    out = [f"### {md_link(s.title or s.id, s.url)}", "", _meta_line(e), ""]
+    return f'<a id="{anchor(e)}"></a>{md_link(s.title or s.id, s.url)}'
+
+
+def _changed_section(e: Event) -> list[str]:
+    out = [f"### {_heading(e)}", "", _meta_line(e), ""]
+    if e.change_note:
+        out += [f"Change note (GOV.UK): {md_text(e.change_note)}", ""]
+    if e.undisclosed:
+        out += [UNDISCLOSED, ""]
     if e.diff is None:
         return out
     changes = ordered_changes(e.diff.changes)
@@ -295,15 +365,35 @@ def _redline(e: Event, diff: DiffResult) -> str:
 def _event_line(e: Event) -> str:
     s = e.statement
     what = {
-        "new": f"version {s.version}",
-        "removed": "removed",
-        "moved": "moved",
-        "unavailable": "unavailable",
-        "blocked": "blocked",
+        "new": f"version {s.version} ({e.time})",
+        "removed": f"removed ({e.time})",
+        "back": f"published again, version {s.version} ({e.time})",
+        "moved": f"moved ({e.time})",
+        "flapping": (
+            f"flapping between version {e.pair[0]} and version {e.pair[1]} (since {e.time})"
+            if e.pair
+            else f"flapping (since {e.time})"
+        ),
     }[e.kind]
-    note = f" — {md_text(e.note)}" if e.note else ""
+    note = f" — {md_text(e.note)}" if e.note and e.kind != "flapping" else ""
     agency = f" · {md_text(s.agency)}" if s.agency else ""
-    return f"- {md_link(s.title or s.id, s.url)}{agency} · `{s.id}` · {what} ({e.time}){note}"
+    return f"- {_heading(e)}{agency} · `{s.id}` · {what}{note}"
+
+
+def _spell_line(e: Event) -> str:
+    """A spell of trouble, once however many checks it lasted: when it began, when it was last
+    seen, and when the page could be read again."""
+    s = e.statement
+    was = e.was or e.kind
+    if e.kind == "recovered":
+        what = (
+            f"{was} from {e.since} to {e.last} ({plural(e.checks, 'check')}), "
+            f"readable again at {e.time}"
+        )
+    else:
+        what = f"{was} since {e.since}, last seen {e.last} ({plural(e.checks, 'check')})"
+    note = f" — {md_text(e.note)}" if e.note else ""
+    return f"- {md_link(s.title or s.id, s.url)} · `{s.id}` · {what}{note}"
 
 
 def _divergence_section(d: Divergence) -> list[str]:
@@ -362,34 +452,59 @@ def render_index(entries: Sequence[IndexEntry], feed: str = "feed.xml") -> str:
 
 
 def _md_segments(segments: Iterable[Segment]) -> str:
+    """A redline that reads right on GitHub without colour: struck-through deletions, bold
+    insertions, a space between a deletion and the insertion that replaces it."""
     parts = []
+    previous = ""
     for seg in segments:
         text = md_text(seg.text, keep_lines=True)
         if seg.op == "equal":
             parts.append(text.replace("\n", "\n\n"))
+        elif seg.text.strip() and seg.op == "delete":
+            parts.append(f"<del>{text.replace(chr(10), '<br>')}</del>")
         elif seg.text.strip():
-            tag = "del" if seg.op == "delete" else "ins"
-            parts.append(f"<{tag}>{text.replace(chr(10), '<br>')}</{tag}>")
+            parts.append(
+                marked_insert(
+                    seg.text,
+                    lambda t: md_text(t, keep_lines=True).replace("\n", "<br>"),
+                    after_delete=previous == "delete",
+                )
+            )
         elif seg.op == "insert":  # whitespace: B's layout, a split paragraph breaks here
             parts.append(text.replace("\n", "\n\n"))
+        previous = seg.op
     return "".join(parts)
 
 
 def diff_markdown(
-    result: DiffResult, *, context: int = 1, a_label: str = "", b_label: str = ""
+    result: DiffResult,
+    *,
+    context: int = 1,
+    a_label: str = "",
+    b_label: str = "",
+    origins: tuple[Origin | None, Origin | None] = (None, None),
 ) -> str:
-    """A redline that renders on GitHub: ``<del>``/``<ins>`` inline, a summary table, folds."""
+    """A redline that renders on GitHub: ``<del>``/``<ins>`` inline, a summary table, folds.
+
+    ``origins``: where each side comes from, listed under the title (ID, version, agency, URL,
+    capture time)."""
     title = result.b.title or result.a.title or "Statement"
     lines = [f"## {md_text(title)}", ""]
     if a_label or b_label:
         lines += [f"Comparing {md_text(a_label)} → {md_text(b_label)}", ""]
+    if any(o is not None and o.known for o in origins):
+        lines += [
+            f"- A: {_side(a_label, origins[0], result.a)}",
+            f"- B: {_side(b_label, origins[1], result.b)}",
+            "",
+        ]
     s = result.summary()
     lines += [
         "| changes | substantive | minor | cosmetic | moved | similarity |",
         "|---:|---:|---:|---:|---:|---:|",
         (
             f"| {s['changes']} | {s['substantive']} | {s['minor']} | {s['cosmetic']} "
-            f"| {s['move']} | {result.similarity:.0%} |"
+            f"| {s['move']} | {percent(result.similarity, changed=bool(result.changes))} |"
         ),
         "",
     ]

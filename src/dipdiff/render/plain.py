@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from dipdiff.analyse.language import ENGLISH, NOT_ANALYSED, language_name
 from dipdiff.models import Statement
-from dipdiff.render.common import plural
+from dipdiff.render.common import percent, plural
 
 if TYPE_CHECKING:  # types only: importing the engines costs start-up time
     from dipdiff.analyse.compare import ActorComparison, Comparison, Side
@@ -34,7 +34,8 @@ def summary(c: Comparison) -> str:
     )
     line = (
         f"{head}; {len(c.shared)} shared sentence(s), {len(c.only_a)} only in A, "
-        f"{len(c.only_b)} only in B; similarity {c.similarity:.0%}"
+        f"{len(c.only_b)} only in B; "
+        f"similarity {percent(c.similarity, changed=_differ(c))}"
     )
     if c.languages != (ENGLISH, ENGLISH) or not all(c.analysed):
         line += "; " + languages_line(c)
@@ -96,6 +97,10 @@ def _only(x: ActorComparison) -> str:
     return ""
 
 
+def _differ(c: Comparison) -> bool:
+    return bool(c.only_a or c.only_b or any(s.changes for s in c.shared))
+
+
 def divergence_line(x: ActorComparison) -> str:
     return f"{x.name}: A {stance_cell(x.a)} · B {stance_cell(x.b)}"
 
@@ -130,7 +135,7 @@ def summary_line(result: DiffResult) -> str:
         line += f"; flags: {flags}"
     if s["signals"]:
         line += f"; signals: {', '.join(s['signals'])}"
-    return line + f"; similarity {result.similarity:.0%}"
+    return line + f"; similarity {percent(result.similarity, changed=True)}"
 
 
 def moved_note(block: Block) -> str:

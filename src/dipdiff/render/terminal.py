@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from dipdiff.models import SnapshotResult
+from dipdiff.models import Origin, SnapshotResult
+from dipdiff.render.common import percent, provenance
 from dipdiff.render.plain import (
     fold_context,
     folded_lines,
@@ -93,7 +94,12 @@ def _segments_text(segments: tuple[Segment, ...], color: bool) -> Text:
 
 
 def render_diff(
-    console: Console, result: DiffResult, *, context: int = 1, labels: tuple[str, str] = ("", "")
+    console: Console,
+    result: DiffResult,
+    *,
+    context: int = 1,
+    labels: tuple[str, str] = ("", ""),
+    origins: tuple[Origin | None, Origin | None] = (None, None),
 ) -> None:
     """Inline redline: deletions red and struck through, insertions green, context folded.
 
@@ -105,6 +111,14 @@ def render_diff(
         console.print(Text(title, style="bold" if color else ""))
     if labels[0] or labels[1]:
         console.print(Text(f"{safe(labels[0])} → {safe(labels[1])}", style="dim" if color else ""))
+    if any(o is not None and o.known for o in origins):
+        for letter, label, o, st in (
+            ("A", labels[0], origins[0], result.a),
+            ("B", labels[1], origins[1], result.b),
+        ):
+            console.print(
+                Text(f"{letter}: {safe(provenance(label, o, st))}", style="dim" if color else "")
+            )
     if result.title_segments:
         console.print(Text("title: ") + _segments_text(result.title_segments, color))
     console.print()
@@ -205,6 +219,7 @@ def render_compare(
     *,
     labels: tuple[str, str] = ("A", "B"),
     full: bool = True,
+    origins: tuple[Origin | None, Origin | None] = (None, None),
 ) -> None:
     """Actors with a stance first (divergent ones highlighted, with evidence), the others folded
     into one line, then shared and one-sided wording.
@@ -214,8 +229,16 @@ def render_compare(
 
     color = console.is_terminal and not console.no_color
     bold = "bold" if color else ""
-    console.print(Text(f"A: {safe(labels[0])}  {safe(result.a.title)}", style=bold if full else ""))
-    console.print(Text(f"B: {safe(labels[1])}  {safe(result.b.title)}", style=bold if full else ""))
+    for letter, label, o, st in (
+        ("A", labels[0], origins[0], result.a),
+        ("B", labels[1], origins[1], result.b),
+    ):
+        console.print(
+            Text(f"{letter}: {safe(label)}  {safe(st.title)}", style=bold if full else "")
+        )
+        if o is not None and o.known:
+            where = provenance("", o, st).removeprefix(" · ")
+            console.print(Text(f"   {safe(where)}", style="dim" if color else ""))
     console.print()
     console.print(Text("Actors and stances", style=bold))
     for note in not_analysed_notes(result):
@@ -247,7 +270,8 @@ def render_compare(
         return
     console.print(Text(f"Shared wording ({len(result.shared)})", style=bold))
     for s in result.shared:
-        console.print(Text(f"  {s.match} {s.similarity:.0%}: ") + _segments_text(s.segments, color))
+        similar = percent(s.similarity, changed=bool(s.changes))
+        console.print(Text(f"  {s.match} {similar}: ") + _segments_text(s.segments, color))
     for title, items in (("Only in A", result.only_a), ("Only in B", result.only_b)):
         console.print()
         console.print(Text(f"{title} ({len(items)})", style=bold))

@@ -490,7 +490,8 @@ def parse_content_item(
         title=clean(data["title"]),
         paragraphs=paragraphs,
         url=page_url,
-        agency=agency or (clean(org) if org else ""),
+        # The item's own organisation: one source (a search of GOV.UK) carries many publishers.
+        agency=clean(org) if org else agency,
         published=parse_date(published) if isinstance(published, str) else None,
         source=source,
     )

@@ -64,6 +64,7 @@ from dipdiff.store.layout import (
     META,
     RAW_DIR,
     RUNS_DIR,
+    STORING,
     TMP_SUFFIX,
     VERSION_NAME,
     orphan_raw,
@@ -86,7 +87,10 @@ from dipdiff.store.meta import (
 from dipdiff.store.runs import RunLog, RunRecord
 from dipdiff.text import content_hash
 
-MAX_CHECKS = 1000  # per statement, at least; a history twice as long is cut back to it
+# Uneventful checks per statement (unchanged, a spell of trouble going on), at least: a history
+# twice as long is cut back to the newest of them. A check that stored a version or recorded an
+# event is never cut: what was reported, and what a version is, stay known.
+MAX_CHECKS = 1000
 # Parsed version files kept while a command holds the store. Bounded: a command that reads
 # every statement of a big store (divergences) must not hold every text at once.
 MAX_CACHED_TEXTS = 4096
@@ -123,6 +127,7 @@ class Store:
         self._repaired: list[str] = []
         self._deferred = False
         self._holders = 0  # lock() and reading() blocks in progress: the cache lives while > 0
+        self._run: str | None = None  # the `dipdiff run` begun under the lock held now
         self._cache: _Cache | None = None
         #: Files read from disk, by kind (meta, checks, versions, version, runs, raw): cache
         #: misses only.
@@ -185,6 +190,7 @@ class Store:
                 yield
         finally:
             self._locked = False
+            self._run = None
             os.close(fd)  # closing releases the flock
 
     def writer_active(self) -> bool:
@@ -657,9 +663,10 @@ class Store:
     def _cut_history(
         self, sid: str, meta: StatementMeta, entry: dict[str, Any], record: _Record
     ) -> _Record:
-        """Keep the newest :data:`MAX_CHECKS` checks; what the older ones changed of the
-        statement goes with the first one kept."""
-        kept = [*meta.checks, entry][-MAX_CHECKS:]
+        """Keep every check that stored a version or recorded an event, and the newest
+        :data:`MAX_CHECKS` others; what the older ones changed of the statement goes with the
+        first one kept."""
+        kept = trimmed([*meta.checks, entry], MAX_CHECKS)
         first = check_line(kept[0], changes(record.base, meta))
         text = first + b"".join(check_line(c) for c in kept[1:])
         atomic_write(self._writable(self.statement_dir(sid) / CHECKS), text)
@@ -836,7 +843,18 @@ class Store:
     def begin_run(self, started_at: str) -> tuple[RunRecord, list[RunRecord]]:
         """Record a run as started (needs the lock); returns it and the runs found interrupted."""
         self._require_lock()
-        return self._runlog().begin(started_at)
+        record, interrupted = self._runlog().begin(started_at)
+        self._run = record.id
+        return record, interrupted
+
+    def active_run(self) -> str | None:
+        """The id of the ``dipdiff run`` this process began under the lock it holds, if any."""
+        return self._run
+
+    def last_run(self) -> str | None:
+        """The id of the run recorded last (None: no ``dipdiff run`` ever ran here)."""
+        runs = self.runs()
+        return runs[-1].id if runs else None
 
     def end_run(self, record: RunRecord) -> None:
         """Write the final state of ``record`` into its own file (needs the lock)."""
@@ -888,6 +906,22 @@ def _remedy(folder: Path, reason: str, path: Path | None = None) -> str:
         return "; `dipdiff verify --repair` rebuilds it from the version files"
     target = path or folder / META
     return f"; restore it from git: `git checkout -- {target}`"
+
+
+def trimmed(checks: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """``checks`` with the oldest uneventful ones dropped, so that at most ``limit`` of those stay.
+
+    Checks that stored a version or recorded an event are all kept, whatever their number.
+    """
+    quiet = [i for i, c in enumerate(checks) if not _kept(c)]
+    if len(quiet) <= limit:
+        return checks
+    drop = set(quiet[: len(quiet) - limit])
+    return [c for i, c in enumerate(checks) if i not in drop]
+
+
+def _kept(check: dict[str, Any]) -> bool:
+    return bool(check.get("event")) or check.get("outcome") in STORING
 
 
 def _copy(meta: StatementMeta) -> StatementMeta:
