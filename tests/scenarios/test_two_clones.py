@@ -115,12 +115,13 @@ def test_two_clones_that_both_ran_merge_without_a_conflict(clones, server):
     assert versions(ci) == expected
     assert len(list(store.glob("*/statement-1-*/*.md"))) == 3  # both clones' files are there
 
-    # The day's report, rewritten from the merged store, tells each change once.
+    # The day's report, rewritten from the merged store, tells each change once: statement 0
+    # was edited twice that day (the laptop's edit, then CI's), each a change with its redline.
     cli = Cli(store)
     r = cli("report", "--date", "2019-04-21", "--out", "-")
     assert r.exit_code == 0, r.output
-    for i in (0, 1, 2, 5, 6):
-        assert r.stdout.count(f"[Statement {i} on Talks]") == 1, (i, r.stdout)
+    for i, changes in ((0, 2), (1, 1), (2, 1), (5, 1), (6, 1)):
+        assert r.stdout.count(f"[Statement {i} on Talks]") == changes, (i, r.stdout)
     assert "Statement 3 on Talks" not in r.stdout
     assert cli("report", "--date", "2019-04-21").exit_code == 0
     feed = ET.fromstring((ci / "reports" / "feed.xml").read_bytes())

@@ -176,7 +176,9 @@ def _take(meta: StatementMeta, doc: dict[str, Any]) -> None:
         )
         if entry["sha256"] == stored:
             note = "; ".join(n for n in (entry.get("note"), MERGED_NOTE) if n)
-            entry = {k: v for k, v in entry.items() if k != "base_sha256"}
+            # The other copy's check recorded the event: this one is no news.
+            merged = ("base_sha256", "event", "undisclosed")
+            entry = {k: v for k, v in entry.items() if k not in merged}
             entry |= {"outcome": "unchanged", "note": note}
     meta.checks.append(entry)
 
