@@ -281,10 +281,10 @@ def test_hostile_titles_and_text_stay_text(cli, server, tmp_path):
     )
     server.set("/evil", Response(html.encode()))
     r = cli("snapshot", server.url("/evil"), env={"DIPDIFF_NOW": "2026-01-01T00:00:00Z"})
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # new
     server.set("/evil", Response(html.replace("calls for talks", "urges talks").encode()))
     r = cli("snapshot", server.url("/evil"), env={"DIPDIFF_NOW": "2026-01-02T00:00:00Z"})
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # changed
     out = tmp_path / "site"
     build(cli, out)
     found = pages(out)

@@ -306,8 +306,15 @@ class _Builder:
             counts=counts,
         )
         yield _Page(_index(""), "", _const(html.encode()))
-        feed = build_feed(self.store, self_link=self.link(feed_path()), history=self.history)
-        feed = replace(feed, title=self.title, entries=tuple(self.linked(feed.entries, latest)))
+        feed = build_feed(self.store, history=self.history)
+        # The site's feed links to the site's pages, not to sections of reports/.
+        entries = [replace(entry, report="") for entry in feed.entries]
+        feed = replace(
+            feed,
+            title=self.title,
+            self_link=self.link(feed_path()),
+            entries=tuple(self.linked(entries, latest)),
+        )
         yield _Page(feed_path(), "", lambda: render_feed(feed).encode())
 
     def link(self, path: str) -> str:
