@@ -21,6 +21,8 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from dipdiff.store.meta import StatementMeta
+
 YEAR_START = datetime(2025, 1, 1, 9, tzinfo=UTC)
 DAYS = 365
 
@@ -277,3 +279,16 @@ def check_times(spec: Spec) -> list[tuple[datetime, int]]:
             break
         out.append((when, sum(1 for e in edits if e <= k)))
     return out
+
+
+def synthetic_meta(s: int) -> StatementMeta:
+    """The metadata of bench_report's and bench_site's numbered stand-in statement ``s`` (five
+    sources and agencies in turn): one definition, so both benchmarks measure the same stores."""
+    sid = f"src-{s % 5}/statement-{s:05d}"
+    return StatementMeta(
+        id=sid,
+        source=sid.split("/", maxsplit=1)[0],
+        url=f"https://example.gov/{s}",
+        title=f"Statement {s}",
+        agency=f"Agency {s % 5}",
+    )

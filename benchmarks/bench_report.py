@@ -19,12 +19,12 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import _statements as gen
 from dipdiff.clock import utc_timestamp
 from dipdiff.models import Outcome, Statement
 from dipdiff.pipeline import report as monitor
 from dipdiff.render.feed import render_feed
 from dipdiff.render.markdown import render_report
-from dipdiff.store.meta import StatementMeta
 from dipdiff.store.store import Store
 
 WORDS = (
@@ -42,14 +42,8 @@ def build(root: Path, statements: int, checks: int) -> date:
     start = datetime(2026, 1, 1, 9, tzinfo=UTC)
     with store.lock():
         for s in range(statements):
-            sid = f"src-{s % 5}/statement-{s:05d}"
-            meta = StatementMeta(
-                id=sid,
-                source=sid.split("/", maxsplit=1)[0],
-                url=f"https://example.gov/{s}",
-                title=f"Statement {s}",
-                agency=f"Agency {s % 5}",
-            )
+            meta = gen.synthetic_meta(s)
+            sid = meta.id
             store.write_meta(meta)
             version = 0
             for c in range(checks):

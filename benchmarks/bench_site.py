@@ -21,6 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import _statements as gen
 from dipdiff.clock import utc_timestamp
 from dipdiff.models import Outcome, Statement
 from dipdiff.pipeline.crosscheck import find_divergences
@@ -72,14 +73,7 @@ def add(root: Path, meta: StatementMeta, s: int, version: int, when: datetime) -
 
 def make_store(root: Path, statements: int) -> Store:
     for s in range(statements):
-        sid = f"src-{s % 5}/statement-{s:05d}"
-        meta = StatementMeta(
-            id=sid,
-            source=sid.split("/", maxsplit=1)[0],
-            url=f"https://example.gov/{s}",
-            title=f"Statement {s}",
-            agency=f"Agency {s % 5}",
-        )
+        meta = gen.synthetic_meta(s)
         add(root, meta, s, 1, START + timedelta(minutes=s))
         if s % 3 == 0:
             add(root, meta, s, 2, START + timedelta(days=1, minutes=s))
