@@ -222,7 +222,8 @@ def _figures(c: Counters, seconds: float, edited: tuple[bytes, bytes] | None = N
     f["most diff calls of one pair"] = max(c.pairs.values(), default=0)
     f["most analyses of one text"] = max(c.texts.values(), default=0)
     if edited is not None:
-        from dipdiff.scrape.extract import decode_html, extract
+        from dipdiff.scrape.charset import decode_html
+        from dipdiff.scrape.extract import extract
         from dipdiff.text import content_hash
 
         a, b = (extract(decode_html(x), "https://example.gov/") for x in edited)

@@ -14,8 +14,9 @@ from dipdiff.analyse.compare import Comparison, compare
 from dipdiff.analyse.related import Record, related
 from dipdiff.models import Statement
 from dipdiff.pipeline.crosscheck import statement_date
+from dipdiff.scrape.charset import decode_html
 from dipdiff.scrape.discover import parse_content_item, parse_feed
-from dipdiff.scrape.extract import decode_html, extract
+from dipdiff.scrape.extract import extract
 from dipdiff.text import canonical
 from helpers import CASES, CORPUS, corpus_file
 

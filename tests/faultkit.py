@@ -157,7 +157,8 @@ class Site:
         from dipdiff.config import Schedule
         from dipdiff.errors import ExtractError
         from dipdiff.pipeline.record import FLAP_SIGHTINGS, SETTLE_SIGHTINGS
-        from dipdiff.scrape.extract import blocked_reason, decode_html, extract
+        from dipdiff.scrape.charset import decode_html
+        from dipdiff.scrape.extract import blocked_reason, extract
         from dipdiff.text import content_hash
 
         window = Schedule().flap_window / 86400

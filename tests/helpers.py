@@ -15,8 +15,9 @@ from typer.testing import CliRunner, Result
 
 from dipdiff.cli.app import app
 from dipdiff.models import Statement
+from dipdiff.scrape.charset import decode_html
 from dipdiff.scrape.discover import parse_feed
-from dipdiff.scrape.extract import decode_html, extract
+from dipdiff.scrape.extract import extract
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

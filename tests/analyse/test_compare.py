@@ -12,7 +12,8 @@ from hypothesis import strategies as hs
 
 from dipdiff.analyse.compare import compare
 from dipdiff.models import Statement
-from dipdiff.scrape.extract import decode_html, extract
+from dipdiff.scrape.charset import decode_html
+from dipdiff.scrape.extract import extract
 
 
 def demo(name: str, url: str) -> Statement:

@@ -85,7 +85,8 @@ def test_real_edit_from_the_feed_histories(case, corpus):
 
 
 def _page(corpus, relative: str) -> Statement:
-    from dipdiff.scrape.extract import decode_html, extract
+    from dipdiff.scrape.charset import decode_html
+    from dipdiff.scrape.extract import extract
 
     return extract(decode_html(corpus(relative).read_bytes()))
 
@@ -114,7 +115,8 @@ def test_fema_pair_with_mojibake_keeps_real_changes_and_calls_the_damage_cosmeti
 def test_identical_captures_hours_apart_have_no_changes(corpus):
     folder = corpus("edgi-web-monitoring-processing/wayback-mementos")
     first, second = sorted(p for p in folder.iterdir() if "hfstudy" in p.name)
-    from dipdiff.scrape.extract import decode_html, extract
+    from dipdiff.scrape.charset import decode_html
+    from dipdiff.scrape.extract import extract
 
     a, b = (extract(decode_html(p.read_bytes())) for p in (first, second))
     r = diff_statements(a, b)

@@ -9,7 +9,8 @@ import tomllib
 import pytest
 
 from dipdiff.errors import ExtractError
-from dipdiff.scrape.extract import blocked_reason, decode_html, extract, parse_date, repair_mojibake
+from dipdiff.scrape.charset import decode_html
+from dipdiff.scrape.extract import blocked_reason, extract, parse_date, repair_mojibake
 from helpers import CASES
 
 

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from dipdiff.errors import ExtractError
 from dipdiff.render.terminal import UNSAFE
-from dipdiff.scrape.extract import blocked_reason, decode_html, extract
+from dipdiff.scrape.charset import decode_html
+from dipdiff.scrape.extract import blocked_reason, extract
 from dipdiff.store.verify import verify
 from faultkit import FIGURES
 from helpers import CORPUS

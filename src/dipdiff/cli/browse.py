@@ -185,7 +185,7 @@ def show(
         content = store.read_raw(sid, n)
         if sys.stdout.isatty():
             # A page can carry escape sequences; only a pipe or a file gets the bytes as fetched.
-            from dipdiff.scrape.extract import decode_html
+            from dipdiff.scrape.charset import decode_html
 
             make_console().print(Text(safe(decode_html(content))))
         else:

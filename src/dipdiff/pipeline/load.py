@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dipdiff.errors import InputError
 from dipdiff.models import Origin, Page, Statement, Version
-from dipdiff.scrape.extract import decode_html, extract
+from dipdiff.scrape.charset import decode_html
 from dipdiff.store.ids import looks_like_id, parse_ref
 from dipdiff.store.layout import parse_version
 from dipdiff.store.store import Store
@@ -68,6 +68,8 @@ def load(ref: str, store: Store, fetcher: Callable[[str], Page] | None = None) -
         if fetcher is None:
             raise InputError(f"{ref}: URLs cannot be loaded here")
         page = fetcher(ref)
+        from dipdiff.scrape.extract import extract  # lazy: lxml only where a page is read
+
         return Loaded(extract(page.text, page.url), ref, origin=Origin(fetched_at=page.fetched_at))
     path = Path(ref)
     if path.exists() or path.suffix.lower() in TEXT_SUFFIXES + HTML_SUFFIXES:
@@ -82,6 +84,8 @@ def load_file(path: Path) -> Statement:
     content = read_file(path)
     suffix = path.suffix.lower()
     if suffix in HTML_SUFFIXES:
+        from dipdiff.scrape.extract import extract  # lazy: lxml only where a page is read
+
         return extract(decode_html(content), path.resolve().as_uri())
     if suffix in TEXT_SUFFIXES:
         text = decode_html(content)

@@ -11,7 +11,7 @@ from dipdiff.errors import InputError
 from dipdiff.models import Page, SnapshotResult
 from dipdiff.pipeline.load import read_file
 from dipdiff.pipeline.record import Recorder
-from dipdiff.scrape.extract import decode_html
+from dipdiff.scrape.charset import decode_html
 from dipdiff.store.store import Store
 
 

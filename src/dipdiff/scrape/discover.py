@@ -25,9 +25,9 @@ from lxml import etree
 from dipdiff.config import ExtractRules, SourceConfig
 from dipdiff.errors import ExtractError
 from dipdiff.models import Statement
+from dipdiff.scrape.charset import decode_html
 from dipdiff.scrape.extract import (
     body_of,
-    decode_html,
     paragraphs_of,
     parse,
     parse_date,

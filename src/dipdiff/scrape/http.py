@@ -35,7 +35,7 @@ from dipdiff.config import MAX_BYTES, USER_AGENT, FetchSettings
 from dipdiff.errors import FetchError, RobotsDisallowed
 from dipdiff.models import Page
 from dipdiff.scrape import net
-from dipdiff.scrape.extract import decode_html
+from dipdiff.scrape.charset import decode_html
 from dipdiff.scrape.net import Deadline
 from dipdiff.text import clip
 
