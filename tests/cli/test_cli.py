@@ -87,6 +87,13 @@ def test_list_log_show(cli, server, corpus):
     (row,) = json.loads(r.output)
     assert row["id"] == sid and row["versions"] == 1 and row["agency"] == "The White House"
 
+    r = cli("list")  # piped: one line per statement, tab-separated, for `cut -f1`
+    assert r.exit_code == 0, r.output
+    assert r.output.split("\n") == [
+        "\t".join([sid, "1", row["last_fetched"], row["title"]]),
+        "",
+    ], r.output
+
     r = cli("log", sid, "--checks")
     assert r.exit_code == 0, r.output
     assert "Statement by NSC Spokesperson" in r.output and "new" in r.output
