@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from dipdiff.store.index import INDEX_NAME
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
 from faultkit import FIGURES, Site, dipdiff, stored_versions
@@ -97,7 +98,8 @@ def _in_namespace(script: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def _same_tree(a: Path, b: Path) -> bool:
-    cmp = filecmp.dircmp(a, b, ignore=[".lock"])
+    # The lock and the derived index are no part of what a store holds.
+    cmp = filecmp.dircmp(a, b, ignore=[".lock", INDEX_NAME])
     stack = [cmp]
     while stack:
         c = stack.pop()

@@ -29,20 +29,21 @@ def list_(
     if not store.root.is_dir():
         raise InputError(f"{store.root}: no such store (--store names the snapshots folder)")
     rows: list[dict[str, Any]] = []
-    for sid in store.statement_ids():
-        with store.guard():  # a damaged statement is left out, and named below
-            meta = store.meta(sid)
-            refs = store.versions(sid)
-            rows.append(
-                {
-                    "id": sid,
-                    "versions": len(refs),
-                    "last_fetched": refs[-1].fetched_at if refs else None,
-                    "agency": meta.agency,
-                    "title": meta.title,
-                    "url": meta.url,
-                }
-            )
+    with store.reading():  # one index transaction for the whole listing
+        for sid in store.statement_ids():
+            with store.guard():  # a damaged statement is left out, and named below
+                meta = store.meta(sid)
+                refs = store.versions(sid)
+                rows.append(
+                    {
+                        "id": sid,
+                        "versions": len(refs),
+                        "last_fetched": refs[-1].fetched_at if refs else None,
+                        "agency": meta.agency,
+                        "title": meta.title,
+                        "url": meta.url,
+                    }
+                )
     _list_rows(rows, as_json, store)
     exit_if_damaged(store)
 

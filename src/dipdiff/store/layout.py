@@ -20,7 +20,8 @@ TMP_SUFFIX = ".tmp"  # temp files are hidden: ".<name>.<random>.tmp"
 RUNS_DIR = "runs"  # one file per `dipdiff run`
 LEGACY_RUNS = "runs.json"  # the one file of every run, before runs/; read, then moved
 STORE_FILE = "store.json"  # the store's own identity, written once
-GITIGNORE = f"{LOCK_NAME}\n.*{TMP_SUFFIX}\n"
+INDEX_NAME = ".index.sqlite"  # the derived index (store/index.py): a cache, never committed
+GITIGNORE = f"{LOCK_NAME}\n.*{TMP_SUFFIX}\n{INDEX_NAME}*\n"
 # Both copies' check lines after a merge, never a conflict: readers sort and de-duplicate them.
 GITATTRIBUTES = f"*/*/{CHECKS} merge=union\n"
 RUN_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z-[0-9a-f]{8}\.json$")

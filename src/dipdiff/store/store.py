@@ -3,7 +3,8 @@
 Layout (meant to be committed to git, and to merge without conflicts)::
 
     snapshots/
-      .gitignore                     # keeps the lock and temp files out of git
+      .gitignore                     # keeps the lock, temp files and the index out of git
+      .index.sqlite                  # derived, never committed: what version files say (index.py)
       .gitattributes                 # check histories merge by union: both sides' lines
       store.json                     # the store's identity (stable feed ids), written once
       runs/2026-11-25T120000Z-1a2b3c4d.json   # one file per `dipdiff run`
@@ -30,7 +31,9 @@ notes the damage in :attr:`Store.damage` and goes on with the next one.
 While a command holds the store (:meth:`Store.lock`, or :meth:`Store.reading` for a
 command that only reads), each file is read once: metadata, version lists and parsed
 version files are cached, and the store's own writes keep the cache true.
-``Store.reads`` counts the files actually read.
+``Store.reads`` counts the files actually read. Across commands, the derived index
+(:mod:`dipdiff.store.index`) saves re-reading the version files of a statement whose files
+have not changed since a command last read them.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from dipdiff.models import Check, Statement, Version, VersionRef
 from dipdiff.store.atomic import append_line, atomic_write, os_reason
 from dipdiff.store.files import LINK, link_below, no_links, read_text
 from dipdiff.store.ids import hashed_slug, slug_for_url, valid_id
+from dipdiff.store.index import GITIGNORE_LINE, Rows, StoreIndex, signature
 from dipdiff.store.layout import (
     CHECKS,
     GITATTRIBUTES,
@@ -134,6 +138,7 @@ class Store:
         self.reads: Counter[str] = Counter()
         #: Damaged files met by this object's commands in :meth:`guard`: path -> one line.
         self.damage: dict[str, str] = {}
+        self.index = StoreIndex(self.root)
 
     # -- locking ---------------------------------------------------------------------------
 
@@ -226,6 +231,7 @@ class Store:
             self._holders -= 1
             if self._holders == 0:
                 self._cache = None
+                self.index.flush()
 
     def _ensure_root(self) -> None:
         try:
@@ -238,6 +244,9 @@ class Store:
         gi = no_links(self.root, self.root / ".gitignore")
         if not gi.exists():
             atomic_write(gi, GITIGNORE.encode())
+            self.index.ignored_by_git = True
+        else:
+            self._add_index_to_gitignore(gi)
         ga = no_links(self.root, self.root / ".gitattributes")
         try:
             have = ga.read_text(encoding="utf-8")
@@ -249,6 +258,16 @@ class Store:
             lines = [*have.splitlines(), GITATTRIBUTES.strip()]  # the user's lines kept
             atomic_write(ga, ("\n".join(lines) + "\n").encode())
         RunLog(self.root).ensure_uid()
+
+    def _add_index_to_gitignore(self, gi: Path) -> None:
+        """A store made before the index: its ``.gitignore`` names it too. Best effort (a full
+        disk must not stop a run over a cache): without the line, no index is created."""
+        with contextlib.suppress(OSError, UnicodeDecodeError, StoreError):
+            text = gi.read_text(encoding="utf-8")
+            if GITIGNORE_LINE not in text.splitlines():
+                sep = "" if not text or text.endswith("\n") else "\n"
+                atomic_write(gi, f"{text}{sep}{GITIGNORE_LINE}\n".encode())
+            self.index.ignored_by_git = True
 
     def _require_lock(self) -> None:
         if not self._locked:
@@ -685,6 +704,8 @@ class Store:
         if cache is not None:
             cache.files[sid] = files
             cache.refs[sid] = list(refs)
+        else:
+            self.index.flush(batch=True)
         return refs
 
     def _version_files(self, sid: str) -> list[VersionRef]:
@@ -698,12 +719,30 @@ class Store:
         if link is not None:
             raise DamagedFileError(str(link), LINK)
         self.reads["versions"] += 1
-        files: list[VersionRef] = []
-        for path in sorted(p for p in folder.iterdir() if VERSION_NAME.match(p.name)):
-            header, statement = self._parse(path)
-            files.append(VersionRef(sid, 0, header["fetched_at"], header["sha256"], path.name))
-            self._remember(sid, path.name, statement)
-        return files
+        names = sorted(p.name for p in folder.iterdir() if VERSION_NAME.match(p.name))
+        return [
+            VersionRef(sid, 0, fetched_at, sha, name)
+            for name, fetched_at, sha in self._version_rows(sid, folder, names)
+        ]
+
+    def _version_rows(self, sid: str, folder: Path, names: list[str]) -> Rows:
+        """(name, fetched_at, sha256) of each version file: from the index while the files
+        are the ones it saw, else read (and the index told, once the files have settled)."""
+        try:
+            sig, settled = signature(folder, names)
+        except OSError:  # a file went away meanwhile: reading says what is wrong
+            sig, settled = "", False
+        found = self.index.lookup(sid, sig) if sig else None
+        if found is not None:
+            return found
+        rows: Rows = []
+        for name in names:
+            header, statement = self._parse(folder / name)
+            rows.append((name, header["fetched_at"], header["sha256"]))
+            self._remember(sid, name, statement)
+        if sig and settled:
+            self.index.remember(sid, sig, rows)
+        return rows
 
     def _parse(self, path: Path) -> tuple[dict[str, Any], Statement]:
         self.reads["version"] += 1

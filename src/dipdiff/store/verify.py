@@ -4,7 +4,8 @@ Checks: each statement folder has a valid ``meta.json`` and a well-formed check 
 whose stored versions all exist; each version file has a complete header, a text matching
 its sha256 and a name in time order; each raw page belongs to a version and decompresses;
 nothing is left half-written, and nothing is a link. Works on a read-only store: it only
-reads.
+reads (the store's files; an entry of the derived index that contradicts them is dropped,
+silently: the index is a cache, rebuilt from the files).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dipdiff.errors import InputError, StoreError
 from dipdiff.models import Check, Outcome
 from dipdiff.store.files import LINK
 from dipdiff.store.ids import valid_id
+from dipdiff.store.index import Rows, signature
 from dipdiff.store.layout import (
     CHECKS,
     META,
@@ -144,6 +146,7 @@ def _verify_statement(store: Store, folder: Path, found: _Findings) -> None:
         )
     shas: list[str] = []
     readable: list[str] = []
+    rows: Rows = []  # what the files say, for the index
     unreadable = False  # then a "lost" version may only be unreadable: said once, above
     previous: tuple[str, datetime] | None = None
     for name in version_names:
@@ -156,6 +159,7 @@ def _verify_statement(store: Store, folder: Path, found: _Findings) -> None:
             continue
         shas.append(str(header["sha256"]))
         readable.append(name)
+        rows.append((name, header["fetched_at"], header["sha256"]))
         controls = sorted(
             {f"U+{ord(c):04X}" for c in _CONTROLS.findall(st.title + "".join(st.paragraphs))}
         )
@@ -188,6 +192,8 @@ def _verify_statement(store: Store, folder: Path, found: _Findings) -> None:
                     "interrupted; the next check of the page records it)",
                     transient=True,
                 )
+    if not unreadable:
+        _check_index(store, sid, folder, rows)
     for line in _verify_checks(checks_path, meta, None if unreadable else set(shas)):
         found.add(line)
     for line in _missing_raw(folder, meta, readable, shas):
@@ -224,6 +230,17 @@ def _cut_off(path: Path) -> bool:
             return f.read(1) != b"\n"
     except OSError:
         return False
+
+
+def _check_index(store: Store, sid: str, folder: Path, rows: Rows) -> None:
+    """Drop the index entry of a statement if it says other than its files (a damaged index)."""
+    try:
+        sig, _ = signature(folder, [r[0] for r in rows])
+    except OSError:
+        return
+    cached = store.index.lookup(sid, sig) if rows else None
+    if cached is not None and cached != rows:
+        store.index.forget(sid)
 
 
 def _verify_checks(meta_path: Path, meta: StatementMeta, shas: set[str] | None) -> list[str]:

@@ -1,0 +1,190 @@
+"""The store's derived index: ``snapshots/.index.sqlite``, a cache of what version files say.
+
+Listing a statement's versions means reading and parsing every version file of it (the
+header holds the time and the sha256); at 50,000 statements that is 150,000 files for one
+``dipdiff list``. The index keeps, per statement, the refs that parsing gave, under the
+*signature* of the files they came from: the name, size and mtime of every version file.
+A command lists the folder (it must, to know which files exist), compares the signature and
+reads the files only when it differs.
+
+The files stay the truth. The index is never committed (the store's ``.gitignore`` names it,
+and it is only created once it does), never required (a missing, unreadable, corrupt or
+stale index is rebuilt silently; a store it cannot be written in simply goes without), and
+never written inside a version or meta write: a run killed at any point leaves at worst a
+stale entry, which the signature exposes. A folder whose newest file is younger than
+:data:`SETTLE_NS` is not indexed: a file rewritten within the file system's timestamp
+granularity could otherwise keep its old signature ("racy git").
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from dipdiff.store.layout import INDEX_NAME
+
+GITIGNORE_LINE = f"{INDEX_NAME}*"  # the database and its journal (a line of layout.GITIGNORE)
+SCHEMA = 1
+SETTLE_NS = 2_000_000_000
+BATCH = 500  # entries per transaction when a command reads statement after statement
+
+Signature = str
+# (filename, fetched_at, sha256) of each version file, in file-name order.
+Rows = list[tuple[str, str, str]]
+
+
+def signature(folder: Path, names: list[str]) -> tuple[Signature, bool]:
+    """The signature of a statement's version files, and whether it is settled (old enough
+    that a later write must change it)."""
+    parts = []
+    newest = 0
+    for name in names:
+        st = (folder / name).stat()
+        newest = max(newest, st.st_mtime_ns)
+        parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    return ";".join(parts), newest < time.time_ns() - SETTLE_NS
+
+
+class StoreIndex:
+    """Version refs by statement, valid while their files' signature holds."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / INDEX_NAME
+        self._root = root
+        self._db: sqlite3.Connection | None = None
+        self._broken = False  # could not be opened or written: the command goes without
+        self._rebuilt = False
+        self._pending = 0
+        self._committed = False  # the first entry is committed at once, later ones in batches
+        #: Whether the store's .gitignore names the index (None: not looked yet). The store
+        #: sets it when it has just made sure, so that the file is read once per command.
+        self.ignored_by_git: bool | None = None
+        self._at_exit = False
+
+    def lookup(self, sid: str, sig: Signature) -> Rows | None:
+        """The rows remembered for ``sid`` if its files still have signature ``sig``."""
+        db = self._open(create=False)
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT sig, refs FROM versions WHERE sid = ?", (sid,)).fetchone()
+            if row is None or row[0] != sig:
+                return None
+            rows = [(a, b, c) for a, b, c in json.loads(row[1])]
+        except (sqlite3.Error, ValueError, TypeError):
+            self._rebuild()
+            return None
+        if [r[0] for r in rows] != [p.split(":", 1)[0] for p in sig.split(";")]:
+            self._rebuild()  # an entry that does not match its own signature: a damaged index
+            return None
+        return rows
+
+    def remember(self, sid: str, sig: Signature, rows: Rows) -> None:
+        db = self._open(create=True)
+        if db is None:
+            return
+        try:
+            db.execute(
+                "INSERT OR REPLACE INTO versions (sid, sig, refs) VALUES (?, ?, ?)",
+                (sid, sig, json.dumps(rows)),
+            )
+            self._pending += 1
+        except sqlite3.Error:
+            self._give_up()
+            return
+        if not self._at_exit:
+            atexit.register(self.flush)  # the last batch of a command that never said it ended
+            self._at_exit = True
+
+    def flush(self, *, batch: bool = False) -> None:
+        """Commit what was remembered; with ``batch``, only a full batch (a commit costs about
+        as much as reading a version file) or the first entry."""
+        if self._db is None or not self._pending:
+            return
+        if batch and self._committed and self._pending < BATCH:
+            return
+        try:
+            self._db.commit()
+        except sqlite3.Error:
+            self._give_up()
+        self._pending = 0
+        self._committed = True
+
+    def forget(self, sid: str) -> None:
+        """Drop an entry found wrong (``verify``): it is rebuilt from the files."""
+        db = self._open(create=False)
+        if db is None:
+            return
+        try:
+            db.execute("DELETE FROM versions WHERE sid = ?", (sid,))
+            db.commit()
+        except sqlite3.Error:
+            self._give_up()
+
+    # -- opening, and going without --------------------------------------------------------
+
+    def _open(self, *, create: bool) -> sqlite3.Connection | None:
+        if self._db is not None or self._broken:
+            return self._db
+        if not self.path.exists() and (not create or not self._is_ignored_by_git()):
+            return None
+        try:
+            self._db = self._connect()
+        except sqlite3.Error:
+            self._rebuild()
+        return self._db
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=1.0)
+        try:
+            # A cache: losing the last transaction to a power cut costs a re-read, nothing else.
+            db.execute("PRAGMA synchronous = OFF")
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                db.execute("DROP TABLE IF EXISTS versions")
+                db.execute(
+                    "CREATE TABLE versions (sid TEXT PRIMARY KEY, sig TEXT NOT NULL, "
+                    "refs TEXT NOT NULL)"
+                )
+                db.execute(f"PRAGMA user_version = {SCHEMA}")
+                db.commit()
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
+
+    def _is_ignored_by_git(self) -> bool:
+        """Only an index the store's ``.gitignore`` keeps out of commits may be created."""
+        if self.ignored_by_git is None:
+            try:
+                lines = (self._root / ".gitignore").read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                lines = []
+            self.ignored_by_git = GITIGNORE_LINE in lines
+        return self.ignored_by_git
+
+    def _rebuild(self) -> None:
+        """A corrupt index is deleted, to be created anew by the next write; a second
+        failure in one command means it cannot be had here (the command goes without)."""
+        self._close()
+        if self._rebuilt:
+            self._broken = True
+            return
+        self._rebuilt = True
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+    def _give_up(self) -> None:
+        """The index cannot be written (read-only store, disk full, locked): go without it."""
+        self._close()
+        self._broken = True
+
+    def _close(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
+        self._pending = 0
