@@ -203,6 +203,7 @@ class VersionRef:
     fetched_at: str
     sha256: str
     filename: str
+    published: str | None = None  # the version's own published date (its header)
 
 
 @dataclass(frozen=True)

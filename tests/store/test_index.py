@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
@@ -125,7 +126,7 @@ def test_verify_drops_an_entry_that_contradicts_the_files(store, cli):
     with sqlite3.connect(store.root / INDEX_NAME) as db:
         (refs,) = db.execute("SELECT refs FROM versions").fetchone()
         rows = json.loads(refs)
-        rows[0][2] = "0" * 64
+        rows[0][2] = "0" * 64  # (name, fetched_at, sha256, published)
         db.execute("UPDATE versions SET refs = ?", (json.dumps(rows),))
     assert log_json(cli)[0]["sha256"] == "0" * 64  # the cache is trusted while its files hold
     r = cli("verify")
@@ -171,3 +172,48 @@ def test_fresh_files_are_not_indexed(store_dir, cli):
     with fresh.reading():
         fresh.versions(SID)
     assert fresh.reads["version"] == 1  # written within SETTLE_NS: read again, not trusted
+
+
+def test_divergences_since_reads_the_texts_of_recent_statements_only(store_dir, cli, monkeypatch):
+    """The index dates each statement (its latest version's published date, else its first
+    fetch): `divergences --since` reads the texts that can be part of a pair, no others."""
+    store = Store(store_dir)
+    with store.lock():
+        for day in range(1, 31):
+            for source in ("state-gov", "un-org"):
+                url = f"https://{source}.example/statement-{day}"
+                sid = f"{source}/statement-{day}"
+                store.write_meta(StatementMeta(id=sid, source=source, url=url))
+                st = Statement(
+                    f"Statement on Libya {day}",
+                    (f"We condemn the attack on Tripoli of day {day}.",),
+                    url=url,
+                    published=f"2024-05-{day:02d}T09:00:00+00:00",
+                )
+                ref = store.add_version(sid, st, "2024-06-01T10:00:00Z")
+                store.record_check(
+                    sid,
+                    Check(
+                        time="2024-06-01T10:00:00Z",
+                        outcome=Outcome.NEW,
+                        url=url,
+                        status=200,
+                        sha256=ref.sha256,
+                    ),
+                )
+    age(store_dir)
+    first = cli("divergences", "--since", "2024-05-28", "--window", "7d")  # indexes the store
+    assert first.exit_code in (0, 1), first.output
+    read: list[str] = []
+    real = Path.read_bytes
+
+    def counted(path, *a, **kw):
+        if VERSION_NAME.match(path.name):
+            read.append(path.parent.name)
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    r = cli("divergences", "--since", "2024-05-28", "--window", "7d", "--json")
+    assert r.exit_code in (0, 1), r.output
+    # From day 28, pairs reach back the window of 7 days: days 21 to 30, of both sources.
+    assert sorted(set(read)) == sorted(f"statement-{d}" for d in range(21, 31)), read

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Protocol, TypeVar
 
 from dipdiff.analyse.compare import ActorComparison, Comparison, compare, compare_actors
 from dipdiff.analyse.entities import default_gazetteer
@@ -300,15 +301,29 @@ def find_divergences(
     )
 
 
+class Dated(Protocol):
+    """What :func:`within_reach` needs of a record: a :class:`Record`, or less (its text unread)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def date(self) -> datetime | None: ...
+
+
+D = TypeVar("D", bound=Dated)
+
+
 def within_reach(
-    records: Iterable[Record],
+    records: Iterable[D],
     *,
     since: datetime | None = None,
     window: timedelta = DEFAULT_WINDOW,
     involving: Iterable[str] | None = None,
     around: datetime | None = None,
-) -> list[Record]:
-    """The records that can be part of a pair asked for, so that only they are analysed.
+) -> list[D]:
+    """The records that can be part of a pair asked for, so that only they are analysed (and,
+    over a store, only their texts read).
 
     A pair needs both dates within ``window``: with ``since``, nothing dated before
     ``since - window`` can take part; with ``involving``, nothing farther than ``window`` from

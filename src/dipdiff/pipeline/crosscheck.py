@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dipdiff.analyse.related import (
@@ -33,24 +34,37 @@ def statement_date(published: str | None, fetched_at: str | None) -> datetime | 
     return None
 
 
-def store_records(store: Store) -> list[Record]:
-    """The latest version of every statement in the store, dated, for cross-checking."""
-    out = []
-    for sid in store.statement_ids():
-        with store.guard():  # a damaged statement is left out, and noted
-            refs = store.versions(sid)
-            if not refs:
-                continue
-            v = store.read_version(sid, refs[-1].number)
-            out.append(
-                Record(
-                    sid,
-                    v.statement,
-                    statement_date(v.statement.published, refs[0].fetched_at),
-                    refs[-1].number,
-                )
-            )
-    return out
+@dataclass(frozen=True)
+class Latest:
+    """A statement's latest version as its refs tell it: enough to date it, its text unread."""
+
+    id: str
+    date: datetime | None
+    version: int
+
+
+def store_records(
+    store: Store, reach: Callable[[list[Latest]], list[Latest]] | None = None
+) -> list[Record]:
+    """The latest version of every statement in the store (of those that ``reach`` keeps),
+    dated, for cross-checking. Only the texts of the statements kept are read."""
+    # One hold of the store: each statement's files listed once, the index written once.
+    with store.reading():
+        latest = []
+        for sid in store.statement_ids():
+            with store.guard():  # a damaged statement is left out, and noted
+                refs = store.versions(sid)
+                if refs:
+                    date = statement_date(refs[-1].published, refs[0].fetched_at)
+                    latest.append(Latest(sid, date, refs[-1].number))
+        if reach is not None:
+            latest = reach(latest)
+        out = []
+        for x in latest:
+            with store.guard():
+                statement = store.read_version(x.id, x.version).statement
+                out.append(Record(x.id, statement, x.date, x.version))
+        return out
 
 
 def related_in_store(
@@ -60,7 +74,14 @@ def related_in_store(
     sid, _ = parse_ref(ref)
     if not store.exists(sid):
         raise InputError(f"no statement {sid!r} in {store.root}")
-    records = store_records(store)
+
+    def near_target(latest: list[Latest]) -> list[Latest]:
+        target = next(x for x in latest if x.id == sid)
+        if target.date is None:
+            return [target]
+        return within_reach(latest, window=window, around=target.date)
+
+    records = store_records(store, near_target)
     target = next(r for r in records if r.id == sid)
     if target.date is None:
         return target, []
@@ -80,6 +101,8 @@ def find_divergences(
     ``involving`` restricts the result to pairs that include one of these statement IDs
     (for a run: the statements that are new or changed).
     """
-    return compare_find_divergences(
-        store_records(store), since=since, window=window, involving=involving
+    wanted = set(involving) if involving is not None else None
+    records = store_records(
+        store, lambda latest: within_reach(latest, since=since, window=window, involving=wanted)
     )
+    return compare_find_divergences(records, since=since, window=window, involving=wanted)

@@ -28,13 +28,13 @@ from pathlib import Path
 from dipdiff.store.layout import INDEX_NAME
 
 GITIGNORE_LINE = f"{INDEX_NAME}*"  # the database and its journal (a line of layout.GITIGNORE)
-SCHEMA = 1
+SCHEMA = 2
 SETTLE_NS = 2_000_000_000
 BATCH = 500  # entries per transaction when a command reads statement after statement
 
 Signature = str
-# (filename, fetched_at, sha256) of each version file, in file-name order.
-Rows = list[tuple[str, str, str]]
+# (filename, fetched_at, sha256, published) of each version file, in file-name order.
+Rows = list[tuple[str, str, str, str | None]]
 
 
 def signature(folder: Path, names: list[str]) -> tuple[Signature, bool]:
@@ -74,7 +74,7 @@ class StoreIndex:
             row = db.execute("SELECT sig, refs FROM versions WHERE sid = ?", (sid,)).fetchone()
             if row is None or row[0] != sig:
                 return None
-            rows = [(a, b, c) for a, b, c in json.loads(row[1])]
+            rows = [(a, b, c, d) for a, b, c, d in json.loads(row[1])]
         except (sqlite3.Error, ValueError, TypeError):
             self._rebuild()
             return None

@@ -721,13 +721,13 @@ class Store:
         self.reads["versions"] += 1
         names = sorted(p.name for p in folder.iterdir() if VERSION_NAME.match(p.name))
         return [
-            VersionRef(sid, 0, fetched_at, sha, name)
-            for name, fetched_at, sha in self._version_rows(sid, folder, names)
+            VersionRef(sid, 0, fetched_at, sha, name, published)
+            for name, fetched_at, sha, published in self._version_rows(sid, folder, names)
         ]
 
     def _version_rows(self, sid: str, folder: Path, names: list[str]) -> Rows:
-        """(name, fetched_at, sha256) of each version file: from the index while the files
-        are the ones it saw, else read (and the index told, once the files have settled)."""
+        """(name, fetched_at, sha256, published) of each version file: from the index while
+        the files are the ones it saw, else read (and the index told, once they have settled)."""
         try:
             sig, settled = signature(folder, names)
         except OSError:  # a file went away meanwhile: reading says what is wrong
@@ -738,7 +738,7 @@ class Store:
         rows: Rows = []
         for name in names:
             header, statement = self._parse(folder / name)
-            rows.append((name, header["fetched_at"], header["sha256"]))
+            rows.append((name, header["fetched_at"], header["sha256"], header["published"]))
             self._remember(sid, name, statement)
         if sig and settled:
             self.index.remember(sid, sig, rows)
@@ -826,7 +826,10 @@ class Store:
             raise
         # What a read of the file gives back, without reading it.
         header, written = parse_version(text, str(folder / name))
-        files.append(VersionRef(sid, 0, header["fetched_at"], header["sha256"], name))
+        added = VersionRef(
+            sid, 0, header["fetched_at"], header["sha256"], name, header["published"]
+        )
+        files.append(added)
         refs = _numbered(files)
         cache = self._cache
         if cache is not None:

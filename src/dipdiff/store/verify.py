@@ -159,7 +159,7 @@ def _verify_statement(store: Store, folder: Path, found: _Findings) -> None:
             continue
         shas.append(str(header["sha256"]))
         readable.append(name)
-        rows.append((name, header["fetched_at"], header["sha256"]))
+        rows.append((name, header["fetched_at"], header["sha256"], header["published"]))
         controls = sorted(
             {f"U+{ord(c):04X}" for c in _CONTROLS.findall(st.title + "".join(st.paragraphs))}
         )
