@@ -11,11 +11,11 @@ store's layout and the recorder); ``--reuse`` takes the newest store of a size w
 
 Every command runs as a subprocess (``dipdiff --store ...``, start-up included) and so does
 its *floor*: a small Python process that reads and parses exactly the data the command needs
-and nothing else (every ``meta.json`` for ``list``; the checks of one day and the versions they
-stored for a day's report; every file, hashed and gunzipped, for ``verify``; git's word diff
-for ``diff``). Commands and floors take turns, round after round, and the medians are
-printed with the peak RSS of each child and the ratio command / floor, then a growth table
-(1k -> 10k -> 50k) in which linear growth reads 10x and 5x.
+and nothing else (every ``meta.json`` and ``checks.jsonl`` for ``list``; the checks of one day
+and the versions they stored for a day's report; every file, hashed and gunzipped, for
+``verify``; git's word diff for ``diff``). Commands and floors take turns, round after round,
+and the medians are printed with the peak RSS of each child and the ratio command / floor,
+then a growth table (1k -> 10k -> 50k) in which linear growth reads 10x and 5x.
 
 Before the rounds any derived index (``snapshots/.index*``) is deleted and rebuilt by one
 command (``cold``), and ``divergences`` runs once with no stance cached (``cold``); the
@@ -196,6 +196,23 @@ def cached_store(n: int, reuse: bool) -> Path:
 # -- floors: the least reading and parsing each command's data takes (in a child process) ---------
 
 
+def _history(folder: Path) -> None:
+    """A statement's identity and check history: ``meta.json`` and ``checks.jsonl``."""
+    _json(folder / "meta.json")
+    checks = folder / "checks.jsonl"
+    if checks.exists():
+        for line in checks.read_bytes().splitlines():
+            json.loads(line)
+
+
+def _runs(store: Path) -> None:
+    """The runs log: one file per run under ``runs/``."""
+    runs = store / "runs"
+    if runs.is_dir():
+        for p in runs.iterdir():
+            _json(p)
+
+
 def _json(path: Path) -> object:
     return json.loads(path.read_bytes())
 
@@ -221,20 +238,20 @@ def _folders(store: Path) -> list[Path]:
 
 def floor_list(store: Path, _: dict) -> None:
     for d in _folders(store):
-        _json(d / "meta.json")
+        _history(d)
         _versions(d)
 
 
 def floor_run(store: Path, _: dict) -> None:
     # What `run` must know of every statement to tell what is due: its check history.
     for d in _folders(store):
-        _json(d / "meta.json")
-    _json(store / "runs.json")
+        _history(d)
+    _runs(store)
 
 
 def floor_log(store: Path, args: dict) -> None:
     d = store / args["sid"]
-    _json(d / "meta.json")
+    _history(d)
     for p in _versions(d):
         _version(p)
 
@@ -248,11 +265,11 @@ def floor_checked(store: Path, args: dict) -> None:
     versions their checks stored (and the ones those are compared with), the runs log."""
     for sid, versions in args["checked"].items():
         d = store / sid
-        _json(d / "meta.json")
+        _history(d)
         names = _versions(d)
         for k in versions:
             _version(names[k])
-    _json(store / "runs.json")
+    _runs(store)
 
 
 def floor_latest(store: Path, args: dict) -> None:
@@ -265,7 +282,7 @@ def floor_verify(store: Path, _: dict) -> None:
     from dipdiff.text import content_hash
 
     for d in _folders(store):
-        _json(d / "meta.json")
+        _history(d)
         for p in _versions(d):
             header, paras = _version(p)
             assert content_hash(str(header["title"]), paras[1:]) == header["sha256"], p
@@ -273,7 +290,7 @@ def floor_verify(store: Path, _: dict) -> None:
         if raw.is_dir():
             for r in raw.iterdir():
                 gzip.decompress(r.read_bytes())
-    _json(store / "runs.json")
+    _runs(store)
 
 
 def floor_files(_: Path, args: dict) -> None:
@@ -513,7 +530,7 @@ def bench_size(n: int, rounds: int, only: set[str] | None, reuse: bool) -> dict[
     folder = cached_store(n, reuse)
     manifest = json.loads((folder / "manifest.json").read_text())
     store = folder / "snapshots"
-    runs = (store / "runs.json").read_bytes()
+    runs_before = set((store / "runs").iterdir()) if (store / "runs").is_dir() else set()
     results: dict[str, dict] = {}
     try:
         with listing_server(folder, manifest) as listing:
@@ -554,9 +571,10 @@ def bench_size(n: int, rounds: int, only: set[str] | None, reuse: bool) -> dict[
                     "floor_cpu": statistics.median(f.cpu for f in floors[c.name]),
                 }
     finally:
-        (store / "runs.json").write_bytes(
-            runs
-        )  # `run` appended to the log: the store stays as built
+        # `run` added its record to the log: the store stays as built.
+        if (store / "runs").is_dir():
+            for p in set((store / "runs").iterdir()) - runs_before:
+                p.unlink()
     return results
 
 
