@@ -103,6 +103,7 @@ def main() -> int:
         "store/test_verify.py",
         "store/test_damaged_files.py",
         "store/test_git_faults.py",
+        "store/test_links_and_losses.py",
         "scenarios/test_two_clones.py",
     ]
     t0 = time.monotonic()
