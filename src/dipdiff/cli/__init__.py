@@ -34,6 +34,7 @@ COMMAND_MODULES = {
     "init": "setup",
     "sources": "setup",
     "site": "publish",
+    "export": "publish",
 }
 _VALUED = ("--store",)  # global options that take a value (the next argument)
 
