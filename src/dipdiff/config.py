@@ -130,6 +130,43 @@ class SourceConfig:
     extract: ExtractRules = field(default_factory=ExtractRules)
 
 
+SIGNIFICANCES = ("cosmetic", "minor", "substantive")
+#: What a notification target may ask for (``kinds``), and the event kinds each word stands for.
+NOTIFY_KINDS = {
+    "edits": "changed",
+    "new": "new",
+    "removals": "removed",
+    "moves": "moved",
+    "divergences": "divergent",
+}
+DIGESTS = ("run", "daily")
+NOTIFY_FORMATS = ("markdown", "text")
+
+
+@dataclass(frozen=True)
+class NotifyTarget:
+    """One ``[notify.targets.NAME]``: where to send (Apprise URLs or a tag) and what passes."""
+
+    name: str
+    urls: tuple[str, ...] = ()  # Apprise URLs (json://, slack://, mailto://, ...)
+    tag: str = ""  # or: the URLs of the Apprise config file that carry this tag
+    min_significance: str = "minor"  # an edit with only cosmetic changes is not news
+    kinds: tuple[str, ...] = tuple(NOTIFY_KINDS)
+    sources: tuple[str, ...] = ()  # empty: every source
+    agencies: tuple[str, ...] = ()  # empty: every agency
+    digest: str = "run"  # one message per run, or one per UTC day
+    format: str = ""  # markdown | text; empty: what the service takes
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """``[notify]``: the Apprise targets and their routing rules."""
+
+    targets: tuple[NotifyTarget, ...] = ()
+    apprise_config: str = ""  # an Apprise config file (YAML or text) holding tagged URLs
+    report_url: str = ""  # where reports/ is published: messages link to the report section
+
+
 @dataclass(frozen=True)
 class Config:
     path: str
@@ -141,6 +178,7 @@ class Config:
     signals: dict[str, Any] = field(default_factory=dict)
     compare: CompareSettings = field(default_factory=CompareSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -208,6 +246,19 @@ _TOP_KEYS = {
     "signals": "table",
     "compare": "table",
     "reports": "table",
+    "notify": "table",
+}
+_SIGNALS_KEYS = {"add": "list of tables"}
+_NOTIFY_KEYS = {"config": "string", "report_url": "string", "targets": "table"}
+_TARGET_KEYS = {
+    "url": "list of strings",
+    "tag": "string",
+    "min_significance": "string",
+    "kinds": "list of strings",
+    "sources": "list of strings",
+    "agencies": "list of strings",
+    "digest": "string",
+    "format": "string",
 }
 
 
@@ -291,6 +342,10 @@ def _coerce(value: Any, kind: str, where: str, key: str, path: str) -> Any:
         return tuple(value)
     if kind == "table":
         if not isinstance(value, dict):
+            raise bad()
+        return value
+    if kind == "list of tables":
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise bad()
         return value
     raise AssertionError(kind)
@@ -434,15 +489,89 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> Config:
         raise ConfigError(
             f"[reports]: 'base_url' must be an http(s) URL, not {reports.base_url!r}", path=path
         )
+    # [signals] holds only [[signals.add]] tables: anything else would be ignored without a word.
+    signals = _typed(data.get("signals", {}), _SIGNALS_KEYS, "[signals]", path)
     return Config(
         path=path,
         fetch=fetch,
         schedule=schedule,
         sources=sources,
-        signals=dict(data.get("signals", {})),
         compare=compare,
         reports=reports,
+        signals=signals,
+        notify=_notify(data.get("notify", {}), {s.name for s in sources}, path),
     )
+
+
+def _one_of(value: str, allowed: tuple[str, ...], where: str, key: str, path: str) -> str:
+    if value not in allowed:
+        raise ConfigError(
+            f"{where}: {key!r} must be one of {', '.join(allowed)}, not "
+            f"{value!r}{_suggest(value, list(allowed))}",
+            path=path,
+        )
+    return value
+
+
+def _notify(table: dict[str, Any], source_names: set[str], path: str) -> NotifyConfig:
+    own = _typed(table, _NOTIFY_KEYS, "[notify]", path)
+    targets = []
+    for name, raw in own.get("targets", {}).items():
+        where = f"[notify.targets.{name}]"
+        if not _NAME.match(name):
+            raise ConfigError(
+                f"{where}: target names use lowercase letters, digits and dashes", path=path
+            )
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where} must be a table", path=path)
+        t = _typed(raw, _TARGET_KEYS, where, path)
+        urls = t.pop("url", ())
+        if not urls and not t.get("tag"):
+            raise ConfigError(
+                f"{where}: give 'url' (one or more Apprise URLs) or 'tag' (of the Apprise "
+                "config file's URLs)",
+                path=path,
+            )
+        if t.get("tag") and not own.get("config"):
+            raise ConfigError(
+                f"{where}: 'tag' needs an Apprise config file: [notify] config = \"...\"",
+                path=path,
+            )
+        for url in urls:
+            if "://" not in url:
+                raise ConfigError(
+                    f"{where}: 'url' {url!r} is not an Apprise URL (like json://host/path, "
+                    "slack://..., mailto://...)",
+                    path=path,
+                )
+        _one_of(t.get("min_significance", "minor"), SIGNIFICANCES, where, "min_significance", path)
+        for kind in t.get("kinds", ()):
+            _one_of(kind, tuple(NOTIFY_KINDS), where, "kinds", path)
+        for source in t.get("sources", ()):
+            if source not in source_names:
+                raise ConfigError(
+                    f"{where}: 'sources': no source {source!r} in [sources]"
+                    f"{_suggest(source, sorted(source_names))}",
+                    path=path,
+                )
+        _one_of(t.get("digest", "run"), DIGESTS, where, "digest", path)
+        if "format" in t:
+            _one_of(t["format"], NOTIFY_FORMATS, where, "format", path)
+        targets.append(NotifyTarget(name=name, urls=urls, **t))
+    if own.get("config") and not targets:
+        raise ConfigError(
+            "[notify]: 'config' has no effect without a [notify.targets.NAME] table (tag = ...)",
+            path=path,
+        )
+    report_url = own.get("report_url", "")
+    if report_url and not report_url.lower().startswith(("http://", "https://")):
+        raise ConfigError(
+            f"[notify]: 'report_url' must be an http(s) URL, not {report_url!r}", path=path
+        )
+    config_file = own.get("config", "")
+    if config_file and not Path(config_file).is_absolute():
+        config_file = str(Path(path).parent / config_file)  # beside dipdiff.toml, like git's
+    return NotifyConfig(tuple(targets), config_file, report_url)
 
 
 def load_config(path: Path | str) -> Config:

@@ -228,6 +228,22 @@ def test_export_exits_0_or_2_naming_what_is_wrong(cli, demo_store, tmp_path):
     assert "dir.db" in r.output and len(r.output.strip().splitlines()) == 1
 
 
+def test_notify_exits_0_or_2(cli, server, tmp_path):
+    config = tmp_path / "dipdiff.toml"
+    config.write_text("", encoding="utf-8")
+    r = cli("notify", "--config", str(config), "--test")
+    assert r.exit_code == 0 and "no [notify] targets" in r.output, r.output
+    server.set("/ok", Response(b"ok"))
+    server.set("/down", Response(b"down", 503))
+    for path, status in (("/ok", 0), ("/down", 2)):
+        url = server.url(path).replace("http://", "json://")
+        config.write_text(f'[notify.targets.t]\nurl = "{url}"\n', encoding="utf-8")
+        r = cli("notify", "--config", str(config), "--test")
+        assert r.exit_code == status, r.output
+    r = cli("notify", "--config", str(tmp_path / "missing.toml"))
+    assert r.exit_code == 2 and "missing.toml" in r.output, r.output
+
+
 def _command_names() -> set[str]:
     group = typer.main.get_command(app)
     names = set()
@@ -250,6 +266,7 @@ def test_every_command_has_its_exit_codes_tested():
         "site",
         "export",
         "export sqlite",
+        "notify",
     }
     assert _command_names() == tested  # a new command gets its statuses tested here
 

@@ -44,9 +44,12 @@ def test_defaults_and_durations():
     )
 
 
-def test_signals_table_is_passed_through():
-    cfg = parse_config('[signals.concern]\nphrases = ["gravely concerned"]\n')
-    assert cfg.signals == {"concern": {"phrases": ["gravely concerned"]}}
+def test_signals_add_tables_are_passed_through_and_nothing_else_is_accepted():
+    cfg = parse_config('[[signals.add]]\nphrase = "gravely concerned"\n')
+    assert cfg.signals == {"add": [{"phrase": "gravely concerned"}]}
+    # Nothing reads [signals.concern]: accepting it would ignore the user without a word.
+    with pytest.raises(ConfigError, match=r"unknown key 'concern' in \[signals\]"):
+        parse_config('[signals.concern]\nphrases = ["gravely concerned"]\n')
 
 
 @pytest.mark.parametrize(

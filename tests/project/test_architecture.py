@@ -39,6 +39,7 @@ HOMES = {
     "typer": ("dipdiff.cli",),
     "httpx": ("dipdiff.scrape.http",),
     "httpcore": ("dipdiff.scrape.net",),
+    "apprise": ("dipdiff.scrape.notifiers",),
     "rich": ("dipdiff.render.terminal", "dipdiff.cli"),
     "subprocess": ("dipdiff.store.git",),
     "fcntl": ("dipdiff.store.",),

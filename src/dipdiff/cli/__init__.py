@@ -28,6 +28,7 @@ COMMAND_MODULES = {
     "report": "monitor",
     "run": "monitor",
     "fetch": "monitor",
+    "notify": "monitor",
     "snapshot": "record",
     "import": "record",
     "demo": "setup",

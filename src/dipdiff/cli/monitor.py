@@ -24,9 +24,12 @@ from dipdiff.cli.base import (
 )
 from dipdiff.errors import DipdiffError, InputError
 from dipdiff.render.terminal import make_console, safe
+from dipdiff.status import ExitStatus
 
 if TYPE_CHECKING:
+    from dipdiff.config import Config
     from dipdiff.models import RunResult
+    from dipdiff.pipeline.notify import Targets
     from dipdiff.store.store import Store
 
 
@@ -179,6 +182,7 @@ def run(
         from dipdiff.scrape.http import post_json
 
         post = functools.partial(post_json, webhook, timeout=cfg.fetch.timeout)
+    targets = _targets(cfg)  # before fetching: a target that cannot be sent to is a config error
 
     result = monitor.run_monitor(
         store,
@@ -191,6 +195,7 @@ def run(
         log=log,
         webhook=post,
         base_url=cfg.reports.base_url,
+        targets=targets,
     )
     if result.changed:
         where = f"; wrote {result.written.report}" if result.written else ""
@@ -203,14 +208,76 @@ def run(
 
         built = build_site(store, site)
         log("info", f"site {site}: {built.pages} pages, {len(built.written)} written")
-    if result.delivery and result.delivery.error:
+    if result.undelivered:
         from dipdiff.store.outbox import OUTBOX
 
-        raise DipdiffError(
-            f"{result.delivery.error}; {result.delivery.kept} summary(ies) kept in "
-            f"{store.root / OUTBOX} for the next run"
-        )
+        kept_in = store.root / OUTBOX
+        lines = []
+        if result.delivery and result.delivery.error:
+            lines.append(
+                f"{result.delivery.error}; {result.delivery.kept} summary(ies) kept in "
+                f"{kept_in} for the next run"
+            )
+        lines += [
+            f"{d.error}; {d.kept} message(s) kept in {kept_in} for the next run"
+            for d in result.notified.values()
+            if d.error
+        ]
+        raise DipdiffError("; ".join(lines))
     raise typer.Exit(result.exit_code)
+
+
+def _targets(cfg: Config) -> Targets | None:
+    """The ``[notify]`` targets with their channels (None: the config has none)."""
+    if not cfg.notify.targets:
+        return None
+    from dipdiff.pipeline.notify import Targets
+    from dipdiff.scrape.notifiers import open_channels
+
+    channels = open_channels(cfg.notify, timeout=cfg.fetch.timeout, path=cfg.path)
+    return Targets(cfg.notify.targets, channels, cfg.notify.report_url)
+
+
+@app.command()
+@handle_errors
+def notify(
+    ctx: typer.Context,
+    config: ConfigOption = Path("dipdiff.toml"),
+    test: Annotated[
+        bool, typer.Option("--test", help="Send a sample message to every [notify] target.")
+    ] = False,
+) -> None:
+    """The [notify] targets and the messages waiting for them; --test sends each a sample.
+
+    Exit 2 when a sample did not arrive.
+    """
+    from dipdiff.config import load_config
+    from dipdiff.pipeline.notify import sender, test_payload
+    from dipdiff.store.outbox import Outbox
+
+    cfg = load_config(config)
+    targets = _targets(cfg)
+    console = make_console()
+    if targets is None:
+        console.print(Text(f"no [notify] targets in {config}"))
+        raise typer.Exit(ExitStatus.SUCCESS)
+    failed = False
+    outbox = Outbox(store_from(ctx).root)
+    for t in targets.targets:
+        waiting = len(outbox.pending(t.name)[0])
+        rules = f"digest {t.digest}, {t.min_significance} and up, {', '.join(t.kinds)}"
+        if t.sources or t.agencies:
+            rules += f"; only {', '.join((*t.sources, *t.agencies))}"
+        line = f"{t.name:<16} {rules}; {waiting} waiting"
+        if test:
+            try:
+                sender(targets.channels[t.name], t)(test_payload())
+                line += "; sample sent"
+            except DipdiffError as e:
+                failed = True
+                line += f"; sample NOT sent: {e}"
+        console.print(Text(safe(line)))
+    raise typer.Exit(ExitStatus.TROUBLE if failed else ExitStatus.SUCCESS)
 
 
 @app.command()

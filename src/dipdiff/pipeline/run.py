@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from dipdiff.models import (
     StatementRef,
 )
 from dipdiff.pipeline.crosscheck import find_divergences
-from dipdiff.pipeline.notify import Delivery, Post, deliver
+from dipdiff.pipeline.notify import Delivery, Post, Targets, deliver, notify_targets
 from dipdiff.pipeline.report import (
     FEED_NAME,
     INDEX_NAME,
@@ -38,6 +38,7 @@ from dipdiff.pipeline.report import (
     write_reports,
 )
 from dipdiff.render.markdown import event_counts
+from dipdiff.render.notification import divergence_item, event_item, report_anchor
 from dipdiff.render.plain import change_note
 from dipdiff.status import ExitStatus
 from dipdiff.store.git import check_branch, commit_paths, has_uncommitted_versions
@@ -58,6 +59,7 @@ class RunReport:
     commit: str | None = None
     delivery: Delivery | None = None  # what the webhook got (None: no webhook)
     problems: tuple[Event, ...] = ()  # spells of trouble that began or ended in the window
+    notified: Mapping[str, Delivery] = field(default_factory=dict)  # by [notify] target
 
     @property
     def changed(self) -> bool:
@@ -81,9 +83,15 @@ class RunReport:
         """diff(1) style: 0 nothing changed, 1 changes found, 2 a source or every page failed,
         or the webhook was not reached."""
         trouble = self.fetched.problems or self.fetched.damaged or self.all_failed
-        if trouble or (self.delivery and self.delivery.error):
+        if trouble or self.undelivered:
             return ExitStatus.TROUBLE
         return ExitStatus.found(self.changed)
+
+    @property
+    def undelivered(self) -> list[str]:
+        """Why the webhook or a ``[notify]`` target did not get its message, one line each."""
+        deliveries = [*([self.delivery] if self.delivery else []), *self.notified.values()]
+        return [d.error for d in deliveries if d.error]
 
     def counts(self) -> dict[str, int]:
         return event_counts(self.events) | {"divergent": len(self.divergences)}
@@ -115,6 +123,7 @@ def run_monitor(
     log: Log = lambda *_: None,
     webhook: Post | None = None,
     base_url: str = "",
+    targets: Targets | None = None,
 ) -> RunReport:
     """Fetch, record, report, (optionally) commit and tell the webhook, under the store's lock.
 
@@ -122,7 +131,8 @@ def run_monitor(
     ``complete`` once its report is written, so a run killed at any point is
     found ``interrupted`` by the next one, whose report and commit include it.
     ``webhook`` gets the run's summary when something changed, after the summaries
-    it missed before (:mod:`dipdiff.pipeline.notify`).
+    it missed before (:mod:`dipdiff.pipeline.notify`); so does each of ``targets`` (the
+    ``[notify]`` targets), with what passes its rules.
     """
 
     if commit:
@@ -227,7 +237,55 @@ def run_monitor(
         store.end_run(record)
         if webhook is not None:
             result = replace(result, delivery=_tell(store, webhook, result, commit, log))
+        if targets is not None and targets.targets:
+            result = replace(result, notified=_notify(store, targets, result, now(), commit, log))
     return result
+
+
+def notification_items(result: RunReport, report_url: str = "") -> list[dict[str, Any]]:
+    """The run's events and divergences as message items, linked to the day's report."""
+    written = result.written
+    page = f"{report_url.rstrip('/')}/{written.report.name}" if report_url and written else ""
+
+    def link(title: str, section: bool) -> str:
+        return f"{page}#{report_anchor(title)}" if page and section else page
+
+    items = [
+        event_item(e, link(e.statement.title or e.statement.id, e.kind == "changed"))
+        for e in result.events
+    ]
+    return items + [
+        divergence_item(d, link(f"{d.a.agency or d.a.source} ↔ {d.b.agency or d.b.source}", True))
+        for d in result.divergences
+    ]
+
+
+def _notify(
+    store: Store, targets: Targets, result: RunReport, now: str, commit: bool, log: Log
+) -> dict[str, Delivery]:
+    """Each ``[notify]`` target gets what passes its rules, after what it missed before."""
+    deliveries = notify_targets(
+        store,
+        targets.targets,
+        targets.channels,
+        notification_items(result, targets.report_url),
+        period=result.run.id,
+        started_at=result.run.started_at,
+        now=now,
+    )
+    for name, d in deliveries.items():
+        for problem in d.problems:
+            log("warning", problem)
+        if d.delivered:
+            log("debug", f"notify target {name!r} got {d.delivered} message(s)")
+    if commit and any(d.outbox_changed for d in deliveries.values()):
+        kept = sum(d.kept for d in deliveries.values())
+        commit_paths(
+            store.root,
+            [store.root],
+            f"dipdiff run {result.run.id}: notifications; {kept} message(s) kept in the outbox\n",
+        )
+    return deliveries
 
 
 def _tell(store: Store, webhook: Post, result: RunReport, commit: bool, log: Log) -> Delivery:
