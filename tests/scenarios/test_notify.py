@@ -98,7 +98,8 @@ def test_each_target_gets_what_its_rules_allow_over_several_runs(tmp_path, endpo
     r = run(folder, "2019-04-20T09:00:00Z")
     assert r.exit_code == 1, r.output
     (first,) = received(server, "everything")
-    assert first["title"] == "dipdiff run 2019-04-20T09:00:00Z: 2 new"
+    assert first["title"] == "dipdiff run 2019-04-20T09:00:00Z: 2 new, 1 divergent"
+    assert "Divergent: U.S. Department of State ↔ The White House" in first["message"]
     assert "New: The Situation in Libya" in first["message"]
     assert "U.S. Department of State · state-dept/the-situation-in-libya" in first["message"]
     assert received(server, "substantive") == []  # no edit yet
@@ -123,7 +124,7 @@ def test_each_target_gets_what_its_rules_allow_over_several_runs(tmp_path, endpo
         "#the-situation-in-libya" in body
     )
     (both,) = received(server, "everything")
-    assert both["title"] == "dipdiff run 2019-04-21T09:00:00Z: 1 changed, 1 new"
+    assert both["title"] == "dipdiff run 2019-04-21T09:00:00Z: 1 changed, 1 new, 1 divergent"
     assert "[-offer-]{+offers+}" in both["message"]  # this target takes minor changes too
     assert received(server, "wh-new") == []  # the White House page did not change
 
@@ -157,7 +158,7 @@ def test_a_failed_delivery_waits_in_the_outbox_and_is_sent_by_the_next_run(tmp_p
     r = run(folder, "2019-04-20T15:00:00Z")  # nothing new: only the kept message goes
     assert r.exit_code == 0, r.output
     (late,) = received(server, "flaky")
-    assert late["title"] == "dipdiff run 2019-04-20T09:00:00Z: 2 new"
+    assert late["title"] == "dipdiff run 2019-04-20T09:00:00Z: 2 new, 1 divergent"
     assert outbox(folder) == []
     assert git(folder, "status", "--porcelain", "snapshots") == ""
 
@@ -173,12 +174,14 @@ def test_a_daily_digest_gathers_the_days_runs_and_is_sent_once_after_the_day(tmp
     assert run(folder, "2019-04-20T18:00:00Z").exit_code == 1
     assert received(server, "daily") == []  # the day is not over
     (gathering,) = outbox(folder)
-    assert len(json.loads(gathering.read_text(encoding="utf-8"))["payload"]["items"]) == 4
+    # Both runs found the divergence: gathered twice, told once.
+    assert len(json.loads(gathering.read_text(encoding="utf-8"))["payload"]["items"]) == 6
 
     r = run(folder, "2019-04-21T09:00:00Z")  # the first run of the next day sends it
     assert r.exit_code == 0, r.output
     (digest,) = received(server, "daily")
-    assert digest["title"] == "dipdiff digest of 2019-04-20: 1 changed, 3 new"
+    assert digest["title"] == "dipdiff digest of 2019-04-20: 1 changed, 3 new, 1 divergent"
+    assert digest["message"].count("Divergent: ") == 1
     assert digest["message"].count("New: ") == 3
     assert "[-urge the immediate-]{+call for a+} halt" in digest["message"]
     assert outbox(folder) == []
@@ -226,8 +229,8 @@ def test_a_plain_https_target_is_the_built_in_webhook_and_gets_the_items(tmp_pat
     assert run(folder, "2019-04-20T09:00:00Z").exit_code == 1
     (doc,) = received(server, "everything")
     assert doc["event"] == "dipdiff.notify" and doc["period"] == "2019-04-20T09:00:00Z"
-    assert sorted(it["id"] for it in doc["items"]) == [
+    assert sorted(it["id"] for it in doc["items"] if it["kind"] == "new") == [
         "state-dept/the-situation-in-libya",
         "white-house/statement-from-the-press-secretary-libya",
     ]
-    assert doc["title"] == "dipdiff run 2019-04-20T09:00:00Z: 2 new"
+    assert doc["title"] == "dipdiff run 2019-04-20T09:00:00Z: 2 new, 1 divergent"

@@ -153,10 +153,17 @@ def _runs(sentence: Sequence[Segment]) -> list[list[str]]:
     return runs
 
 
+def told(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items a message tells: a divergence that several runs of a digest found, once."""
+    items: list[dict[str, Any]] = payload.get("items", [])
+    last = {it["id"]: n for n, it in enumerate(items) if it["kind"] == "divergent"}
+    return [it for n, it in enumerate(items) if it["kind"] != "divergent" or last[it["id"]] == n]
+
+
 def payload_title(payload: dict[str, Any]) -> str:
     """``Changed: The Situation in Libya (U.S. Department of State)`` for one item; counts for
     several."""
-    items = payload.get("items", [])
+    items = told(payload)
     test = "[test] " if payload.get("test") else ""
     if len(items) == 1:
         it = items[0]
@@ -188,9 +195,7 @@ def render_message(
     Items go in whole, in order, until the next would not fit; the rest are counted at the end
     ("… and 3 more"), with the report's address when there is one.
     """
-    items = sorted(
-        payload.get("items", []), key=lambda it: (ITEM_KINDS.index(it["kind"]), it["id"])
-    )
+    items = sorted(told(payload), key=lambda it: (ITEM_KINDS.index(it["kind"]), it["id"]))
     blocks = [_item_block(it, markdown=markdown, min_significance=min_significance) for it in items]
     title = clip(payload_title(payload), title_max)
     report = next((it["report"].split("#")[0] for it in items if it.get("report")), "")
