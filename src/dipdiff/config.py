@@ -574,6 +574,43 @@ def _notify(table: dict[str, Any], source_names: set[str], path: str) -> NotifyC
     return NotifyConfig(tuple(targets), config_file, report_url)
 
 
+# Keys that only some kinds of source read: on another kind they would be ignored (or, for
+# full_text, change what is re-checked), so `dipdiff config check` names them.
+_KIND_KEYS = {
+    "full_text": ("feed",),
+    "selector": ("listing",),
+    "link": ("listing",),
+    "item_date": ("listing",),
+    "next_page": ("listing",),
+    "items": ("json",),
+    "link_field": ("json",),
+    "content_api": ("json",),
+    "base_url": ("listing", "json"),
+    "pages": ("listing", "json", "sitemap"),
+}
+
+
+def check_config(path: Path | str) -> Config:
+    """Load a config file as :func:`load_config` does, and also refuse keys without effect.
+
+    A key a source's kind does not read is accepted by a run (a preset may carry keys for
+    another kind); ``dipdiff config check`` makes it an error, naming the table and the key.
+    """
+    cfg = load_config(path)
+    data = tomllib.loads(Path(path).read_bytes().decode("utf-8"))
+    for name, table in data.get("sources", {}).items():
+        kind = cfg.source(name).kind
+        for key in table:
+            kinds = _KIND_KEYS.get(key, KINDS)
+            if kind not in kinds:
+                raise ConfigError(
+                    f"[sources.{name}]: {key!r} has no effect on a {kind} source "
+                    f"(only on {' and '.join(kinds)} sources)",
+                    path=cfg.path,
+                )
+    return cfg
+
+
 def load_config(path: Path | str) -> Config:
     """Read and parse a config file."""
     p = Path(path)

@@ -244,6 +244,18 @@ def test_notify_exits_0_or_2(cli, server, tmp_path):
     assert r.exit_code == 2 and "missing.toml" in r.output, r.output
 
 
+def test_config_check_exits_0_or_2(cli, tmp_path):
+    config = tmp_path / "dipdiff.toml"
+    config.write_text('[sources.state-dept]\npreset = "state-dept"\n', encoding="utf-8")
+    r = cli("config", "check", "--config", str(config))
+    assert r.exit_code == 0, r.output
+    config.write_text("[signals]\nadd = 'oops'\n", encoding="utf-8")
+    r = cli("config", "check", "--config", str(config))
+    assert r.exit_code == 2 and "'add'" in r.output, r.output
+    r = cli("config", "check", "--config", str(tmp_path / "missing.toml"))
+    assert r.exit_code == 2 and "missing.toml" in r.output, r.output
+
+
 def _command_names() -> set[str]:
     group = typer.main.get_command(app)
     names = set()
@@ -267,6 +279,8 @@ def test_every_command_has_its_exit_codes_tested():
         "export",
         "export sqlite",
         "notify",
+        "config",
+        "config check",
     }
     assert _command_names() == tested  # a new command gets its statuses tested here
 

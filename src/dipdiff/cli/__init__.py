@@ -34,6 +34,7 @@ COMMAND_MODULES = {
     "demo": "setup",
     "init": "setup",
     "sources": "setup",
+    "config": "setup",
     "site": "publish",
     "export": "publish",
 }

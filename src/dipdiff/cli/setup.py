@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from dipdiff.models import Page
+    from dipdiff.pipeline.health import SourceHealth
     from dipdiff.scrape.http import Client
     from dipdiff.store.store import Store
 
@@ -151,6 +152,7 @@ def sources_list(
     from dipdiff.config import load_config, preset, preset_names
 
     configured = load_config(config).sources if config.exists() else ()
+    health = _health(ctx, [s.name for s in configured])
     rows: list[dict[str, Any]] = [
         {
             "name": s.name,
@@ -160,6 +162,7 @@ def sources_list(
             "url": s.url,
             "preset": s.preset,
             "agency": s.agency,
+            "health": health[s.name].as_dict(),
         }
         for s in configured
     ]
@@ -191,10 +194,42 @@ def sources_list(
         )
         table.add_row(Text(r["name"]), where, r["kind"], Text(safe(r["url"])))
     console.print(table)
+    if configured:
+        console.print()
+    for s in configured:
+        console.print(Text(_health_line(health[s.name])))
     if not configured:
         console.print(
             Text(f"({config} not found: showing the built-in presets; `dipdiff init` creates one)")
         )
+
+
+def _health(ctx: typer.Context, names: list[str]) -> dict[str, SourceHealth]:
+    from dipdiff.cli.base import now, store_from
+    from dipdiff.pipeline.health import source_health
+
+    store = store_from(ctx)
+    with store.reading():
+        return {h.name: h for h in source_health(store, names, now())}
+
+
+def _health_line(h: SourceHealth) -> str:
+    """``state-dept: 10 statements · last success … · last failure …: why · … · extraction ok``"""
+    if h.last_success is None and h.last_failure is None:
+        return f"{h.name}: not checked yet"
+    parts = [
+        f"{h.name}: {h.statements} statement{'' if h.statements == 1 else 's'}",
+        f"last success {h.last_success}" if h.last_success else "no success yet",
+        f"last failure {h.last_failure}: {safe(h.failure_reason)}"
+        if h.last_failure
+        else "no failure",
+        f"{h.checks_last_day} check(s) in the last day",
+        f"extraction BROKEN: the last {h.no_body_streak} pages had no body (try `dipdiff sources "
+        f"check {h.name}`)"
+        if h.extraction_broken
+        else "extraction ok",
+    ]
+    return " · ".join(parts)
 
 
 @sources_app.command("check")
@@ -252,3 +287,40 @@ def _print_source_check(report: dict[str, Any]) -> None:
             console.print(Text(f"  | … {len(st['paragraphs']) - 3} more paragraph(s)"))
     for problem in report["problems"]:
         make_console(stderr=True).print(Text(f"dipdiff: problem: {safe(problem)}"))
+
+
+config_app = typer.Typer(
+    help="Check dipdiff.toml without fetching anything.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("check")
+@handle_errors
+def config_check(config: ConfigOption = Path("dipdiff.toml")) -> None:
+    """Validate dipdiff.toml: every source and preset, the signals, the notify targets.
+
+    Nothing is fetched. An unknown key, or one that has no effect, is an error (exit 2).
+    """
+    from dipdiff.analyse.signals import lexicon
+    from dipdiff.config import check_config
+    from dipdiff.errors import ConfigError
+    from dipdiff.scrape.notifiers import open_channels
+
+    cfg = check_config(config)
+    added = cfg.signals.get("add") or []
+    try:
+        lexicon(added)
+    except ConfigError as e:
+        raise ConfigError(e.message, path=str(config)) from None
+    open_channels(cfg.notify, timeout=cfg.fetch.timeout, path=cfg.path)  # URLs, tags, the extra
+    names = ", ".join(s.name for s in cfg.sources) or "none"
+    make_console().print(
+        Text(
+            f"{config}: ok: {len(cfg.sources)} source(s) ({names}), "
+            f"{len(cfg.notify.targets)} notify target(s), {len(added)} signal(s) added"
+        )
+    )

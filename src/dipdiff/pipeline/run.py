@@ -23,6 +23,7 @@ from dipdiff.models import (
     StatementRef,
 )
 from dipdiff.pipeline.crosscheck import find_divergences
+from dipdiff.pipeline.health import newly_broken
 from dipdiff.pipeline.notify import Delivery, Post, Targets, deliver, notify_targets
 from dipdiff.pipeline.report import (
     FEED_NAME,
@@ -157,6 +158,7 @@ def run_monitor(
         # Everything below is rendered from what the fetch step recorded (its results carry each
         # event and diff); only checks of other runs (a killed one, a `dipdiff fetch` in between)
         # are described from the store, by the same function, and nothing is diffed twice.
+        _warn_broken(store, fetched, record.started_at, log)
         history = History(store, fetched.results)
         mine = history.window(run_window(store, record.id))
         changes = mine.changes
@@ -304,6 +306,17 @@ def _tell(store: Store, webhook: Post, result: RunReport, commit: bool, log: Log
         )
         commit_paths(store.root, [store.root], f"dipdiff run {result.run.id}: {what}\n")
     return delivery
+
+
+def _warn_broken(store: Store, fetched: RunResult, started_at: str, log: Log) -> None:
+    """Once, on the run that shows it: a source whose pages no longer extract to a body."""
+    sources = sorted({r.statement_id.split("/", 1)[0] for r in fetched.results})
+    for name, pages in newly_broken(store, sources, started_at):
+        log(
+            "warning",
+            f"source {name}: extraction broken: the last {pages} pages extracted to no body "
+            f"(has the site changed? try `dipdiff sources check {name}`)",
+        )
 
 
 def commit_message(result: RunReport) -> str:
