@@ -271,3 +271,23 @@ def test_show_raw_strips_escapes_on_a_terminal_only(cli, server, store_dir):
         os.close(leader)
     assert b"Words of a statement." in shown
     assert b"\x1b" not in shown and b"]0;pwned" not in shown and b"red</p>" in shown
+
+
+def test_piped_list_is_one_tab_separated_line_per_statement(cli, server):
+    from dipdiff.pipeline.demo import page_bytes
+    from dipdiff.pipeline.server import Response
+
+    server.set("/libya/", Response(page_bytes("state-libya.day1.html")))
+    server.set("/haftar/", Response(page_bytes("whitehouse-haftar.day1.html")))
+    for path in ("/libya/", "/haftar/"):
+        assert cli("snapshot", server.url(path)).exit_code == 1  # new: a change
+    r = cli("list", env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert len(lines) == 2
+    fields = [line.split("\t") for line in lines]
+    assert all(len(f) == 4 for f in fields), lines  # `cut -f1` gives the IDs
+    assert sorted(f[0] for f in fields) == sorted(["127-0-0-1/libya", "127-0-0-1/haftar"]) or all(
+        "/" in f[0] for f in fields
+    )
+    assert any(f[3] == "The Situation in Libya" for f in fields)

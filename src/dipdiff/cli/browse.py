@@ -6,12 +6,11 @@ import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from dipdiff.cli.base import app, exit_if_damaged, handle_errors, print_json, store_from
 from dipdiff.errors import InputError
-from dipdiff.render.terminal import make_console, safe
+from dipdiff.render.terminal import Column, make_console, print_table, safe
 from dipdiff.status import ExitStatus
 
 if TYPE_CHECKING:
@@ -56,34 +55,32 @@ def _list_rows(rows: list[dict[str, Any]], as_json: bool, store: Store) -> None:
     if not rows:
         console.print(Text(f"no statements in {store.root}"))
         return
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    # IDs are what users copy into the next command: keep each on one line, and give
-    # the title whatever width is left (never less than a readable column).
-    id_width = max(len(r["id"]) for r in rows)
-    title_min = 24
-    fixed = 2 + 8 + 2 + 20 + 2  # versions, last fetched and the gaps between columns
     if not console.is_terminal:
-        # Piped: one tab-separated line per statement, nothing cut, easy to `cut -f1`. Written
-        # as is: rich would expand the tabs to spaces, at a millisecond a line.
+        # Piped: one tab-separated line per statement, nothing cut, so that `cut -f1` works: a
+        # tab inside a title becomes a space. Written as is: rich would expand the tabs to
+        # spaces, at a millisecond a line.
         sys.stdout.write(
             "".join(
-                "\t".join([r["id"], str(r["versions"]), r["last_fetched"] or "-", safe(r["title"])])
-                + "\n"
-                for r in rows
+                safe("\t".join(" ".join(f.split("\t")) for f in fields)) + "\n"
+                for fields in (
+                    [r["id"], str(r["versions"]), r["last_fetched"] or "-", r["title"]]
+                    for r in rows
+                )
             )
         )
         return
-    table.add_column(
-        "id", overflow="fold", max_width=max(20, min(id_width, console.width - fixed - title_min))
+    # IDs are what users copy into the next command: whole, on one line; titles wrap.
+    columns = [
+        Column("id", whole=True),
+        Column("versions", whole=True, right=True),
+        Column("last fetched", whole=True, optional=True),
+        Column("title"),
+    ]
+    print_table(
+        console,
+        columns,
+        [[r["id"], str(r["versions"]), r["last_fetched"] or "-", r["title"]] for r in rows],
     )
-    table.add_column("versions", justify="right", no_wrap=True)
-    table.add_column("last fetched", no_wrap=True)
-    table.add_column("title", overflow="fold", min_width=min(title_min, console.width // 3))
-    for r in rows:
-        table.add_row(
-            Text(r["id"]), str(r["versions"]), r["last_fetched"] or "-", Text(safe(r["title"]))
-        )
-    console.print(table)
 
 
 @app.command()
@@ -129,35 +126,34 @@ def log(
         return
     console = make_console()
     console.print(Text(f"{sid}  {safe(meta.url)}"))
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    for col in ("@", "fetched at", "sha256", "words", "title"):
-        table.add_column(col, overflow="fold")
-    for v in versions:
-        # Only a restore needs saying (the first version is new, the others changed): in the
-        # title's cell, so that the table keeps its width.
-        restored = f"(restored @{v['restores']}) " if v["restores"] else ""
-        table.add_row(
-            str(v["version"]),
-            v["fetched_at"],
-            v["sha256"][:12],
-            str(v["words"]),
-            Text(restored + safe(v["title"])),
-        )
-    console.print(table)
+    whole = [Column(c, whole=True) for c in ("@", "fetched at", "sha256", "words")]
+    # Only a restore needs saying (the first version is new, the others changed): in the
+    # title's cell, so that the table keeps its width.
+    print_table(
+        console,
+        [*whole, Column("title")],
+        [
+            [
+                str(v["version"]),
+                v["fetched_at"],
+                v["sha256"][:12],
+                str(v["words"]),
+                (f"(restored @{v['restores']}) " if v["restores"] else "") + v["title"],
+            ]
+            for v in versions
+        ],
+    )
     if checks:
         console.print()
-        table = Table(box=None, pad_edge=False, show_edge=False)
-        for col in ("checked at", "outcome", "status", "version", "note"):
-            table.add_column(col, overflow="fold")
-        for c in meta.checks:
-            table.add_row(
-                str(c.get("time", "")),
-                str(c.get("outcome", "")),
-                str(c.get("status", "")),
-                str(c.get("version", "")),
-                Text(safe(str(c.get("note", "")))),
-            )
-        console.print(table)
+        whole = [Column(c, whole=True) for c in ("checked at", "outcome", "status", "version")]
+        print_table(
+            console,
+            [*whole, Column("note")],
+            [
+                [str(c.get(k, "")) for k in ("time", "outcome", "status", "version", "note")]
+                for c in meta.checks
+            ],
+        )
 
 
 @app.command()

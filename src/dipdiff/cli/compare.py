@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from dipdiff.cli.base import (
@@ -23,7 +22,7 @@ from dipdiff.cli.base import (
 )
 from dipdiff.cli.diff import warn_tampered
 from dipdiff.errors import InputError
-from dipdiff.render.terminal import make_console, safe, safe_json
+from dipdiff.render.terminal import Column, make_console, print_table, safe, safe_json
 from dipdiff.status import ExitStatus
 
 COMPARE_FORMATS = ("term", "md", "html", "json")
@@ -108,18 +107,24 @@ def related(
             Text(f"no related statements from other sources within {shown} of {record.id}")
         )
         return
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    for col in ("score", "days", "id", "shared", "title"):
-        table.add_column(col, overflow="fold", no_wrap=col in ("score", "days", "id"))
-    for r in items:
-        table.add_row(
+    columns = [
+        Column("score", whole=True, right=True),
+        Column("days", whole=True, right=True),
+        Column("id", whole=True),
+        Column("shared", optional=True),
+        Column("title"),
+    ]
+    rows = [
+        [
             f"{r.score:.2f}",
             f"{r.days:.1f}" if r.days is not None else "-",
-            Text(r.record.id),
-            Text(safe(", ".join(r.shared))),
-            Text(safe(r.record.statement.title)),
-        )
-    console.print(table)
+            r.record.id,
+            ", ".join(r.shared),
+            r.record.statement.title,
+        ]
+        for r in items
+    ]
+    print_table(console, columns, rows)
 
 
 @app.command()

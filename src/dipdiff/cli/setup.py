@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from dipdiff.cli.base import ConfigOption, app, handle_errors, outcome_line, print_json
 from dipdiff.errors import InputError
-from dipdiff.render.terminal import make_console, safe
+from dipdiff.render.terminal import Column, make_console, print_table, safe
 from dipdiff.status import ExitStatus
 from dipdiff.text import clip
 
@@ -183,17 +182,24 @@ def sources_list(
         print_json(rows)
         return
     console = make_console()
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    for col in ("name", "from", "kind", "url"):
-        table.add_column(col, overflow="fold", no_wrap=col == "name")
-    for r in rows:
-        where = (
+    columns = [
+        Column("name", whole=True),
+        Column("from"),
+        Column("kind"),
+        Column("url", whole=True),
+    ]
+    rows_shown = [
+        [
+            r["name"],
             r["where"]
             if r["where"] == "preset"
-            else ("config" if r["enabled"] else "config (disabled)")
-        )
-        table.add_row(Text(r["name"]), where, r["kind"], Text(safe(r["url"])))
-    console.print(table)
+            else ("config" if r["enabled"] else "config (disabled)"),
+            r["kind"],
+            r["url"],
+        ]
+        for r in rows
+    ]
+    print_table(console, columns, rows_shown)
     if configured:
         console.print()
     for s in configured:

@@ -36,8 +36,9 @@ class InitFile:
 
 
 def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
+    """``"7d"``, ``"72h"``, ``"15m"``: days from a week up, as the README writes them."""
+    for unit, size, least in (("d", 86400, 7 * 86400), ("h", 3600, 3600), ("m", 60, 60)):
+        if seconds >= least and seconds % size == 0:
             return f'"{int(seconds // size)}{unit}"'
     return f"{seconds:g}"
 

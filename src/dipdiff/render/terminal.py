@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -279,3 +281,57 @@ def render_compare(
             console.print(Text(f"  {safe(t)}"))
     console.print()
     console.print(Text(summary(result), style=bold))
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of :func:`print_table`: ``whole`` values (IDs, URLs, numbers) are never wrapped
+    or cut; the others (titles) wrap at words. ``optional`` columns go first when it is narrow."""
+
+    name: str
+    whole: bool = False
+    optional: bool = False
+    right: bool = False
+
+
+_GAP = 2
+_MIN_WRAPPED = 20  # a title narrower than this reads one word a line: drop a column instead
+
+
+def print_table(console: Console, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
+    """A table that fits: piped, every value whole on one line (aligned, never wrapped or cut);
+    on a terminal, whole columns kept whole, optional columns dropped until the others fit,
+    and the rest wrapping at words."""
+    from rich.table import Table  # lazy: only commands that print tables need it
+
+    cells = [[safe(c) for c in row] for row in rows]
+    keep = list(range(len(columns)))
+    if console.is_terminal:
+        widths = [max([len(columns[i].name), *(len(r[i]) for r in cells)]) for i in keep]
+        for i in sorted(keep, key=lambda i: not columns[i].optional, reverse=False):
+            need = sum(widths[k] for k in keep if columns[k].whole) + _GAP * (len(keep) - 1)
+            wrapped = [k for k in keep if not columns[k].whole]
+            if not columns[i].optional or need + _MIN_WRAPPED * len(wrapped) <= console.width:
+                break
+            keep.remove(i)
+    table = Table(box=None, pad_edge=False, show_edge=False, padding=(0, _GAP, 0, 0))
+    for i in keep:
+        c = columns[i]
+        table.add_column(
+            c.name,
+            no_wrap=c.whole or not console.is_terminal,
+            overflow="ignore" if c.whole or not console.is_terminal else "fold",
+            justify="right" if c.right else "left",
+            min_width=len(c.name) if c.whole else None,
+        )
+    for r in cells:
+        table.add_row(*(Text(r[i]) for i in keep))
+    if console.is_terminal:
+        console.print(table)
+        return
+    # Piped: as wide as the widest row, then the padding rich adds to the last column cut off.
+    wide = Console(width=100_000, no_color=True, highlight=False, emoji=False, markup=False)
+    with wide.capture() as captured:
+        wide.print(table)
+    for line in captured.get().splitlines():
+        console.file.write(line.rstrip() + "\n")
