@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from dipdiff.clock import parse_timestamp
+from dipdiff.errors import StoreError
 from dipdiff.store.store import Store
 
 EXTRACTION_BROKEN_AFTER = 3  # pages in a row with no body: one or two can be odd pages
@@ -70,14 +71,17 @@ def no_body_streak(checks: Iterable[dict[str, Any]]) -> int:
 
 
 def source_checks(store: Store, name: str) -> tuple[list[dict[str, Any]], int]:
-    """Every check of the source's statements, and how many statements have a version."""
+    """Every check of the source's readable statements, and how many have a version."""
     checks: list[dict[str, Any]] = []
     stored = 0
     for sid in store.statement_ids():
         if sid.split("/", 1)[0] != name:
             continue
-        checks += store.meta(sid).checks
-        stored += bool(store.versions(sid))
+        try:
+            checks += store.meta(sid).checks
+            stored += bool(store.versions(sid))
+        except StoreError:
+            continue  # a damaged statement costs itself only; the run and verify name it
     return checks, stored
 
 
