@@ -102,6 +102,19 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class BackfillSettings:
+    """Where ``dipdiff backfill`` reads web archives, and how gently (``[backfill]``).
+
+    The Wayback Machine allows about one CDX query per 2.5 s and a few mementos a second from
+    one address, and answers a client that ignores its 429s by blocking it for an hour, then
+    longer: the defaults stay well below."""
+
+    archive: str = "https://web.archive.org"
+    cdx_delay: float = 5.0  # seconds between two CDX queries (after any request to the archive)
+    memento_delay: float = 1.0  # seconds between two capture fetches
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     """One source: how to discover its statements and how to extract them."""
 
@@ -179,6 +192,7 @@ class Config:
     compare: CompareSettings = field(default_factory=CompareSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    backfill: BackfillSettings = field(default_factory=BackfillSettings)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -212,6 +226,7 @@ _SCHEDULE_KEYS = {
 
 _COMPARE_KEYS = {"window": "duration"}
 _REPORTS_KEYS = {"base_url": "string"}
+_BACKFILL_KEYS = {"archive": "string", "cdx_delay": "duration", "memento_delay": "duration"}
 
 _SOURCE_KEYS = {
     "preset": "string",
@@ -247,6 +262,7 @@ _TOP_KEYS = {
     "compare": "table",
     "reports": "table",
     "notify": "table",
+    "backfill": "table",
 }
 _SIGNALS_KEYS = {"add": "list of tables"}
 _NOTIFY_KEYS = {"config": "string", "report_url": "string", "targets": "table"}
@@ -491,6 +507,13 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> Config:
         )
     # [signals] holds only [[signals.add]] tables: anything else would be ignored without a word.
     signals = _typed(data.get("signals", {}), _SIGNALS_KEYS, "[signals]", path)
+    backfill = BackfillSettings(
+        **_typed(data.get("backfill", {}), _BACKFILL_KEYS, "[backfill]", path)
+    )
+    if not backfill.archive.lower().startswith(("http://", "https://")):
+        raise ConfigError(
+            f"[backfill]: 'archive' must be an http(s) URL, not {backfill.archive!r}", path=path
+        )
     return Config(
         path=path,
         fetch=fetch,
@@ -500,6 +523,7 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> Config:
         reports=reports,
         signals=signals,
         notify=_notify(data.get("notify", {}), {s.name for s in sources}, path),
+        backfill=backfill,
     )
 
 

@@ -62,6 +62,8 @@ class Event:
     last: str | None = None
     checks: int = 0
     was: str | None = None  # back, recovered: the state that ended
+    # Seen in a web archive (backfill, WARC import), not live: its origin ("wayback", a file).
+    archive: str = ""
 
     @property
     def worst(self) -> str:
@@ -186,12 +188,35 @@ class Check:
     change_note_at: str | None = None
     # A substantive edit without a new note in the site's edit log.
     undisclosed: bool | None = None
+    # A capture taken from a web archive (backfill, WARC import): "wayback" or the file's name,
+    # and the capture's address there. Such a check was never a live sighting.
+    archive: str | None = None
+    memento: str | None = None
 
     def entry(self) -> dict[str, Any]:
         """The check as a line of ``meta.json``: only the fields that are set."""
         entry = {k: v for k, v in asdict(self).items() if v is not None}
         entry["outcome"] = str(self.outcome)
         return entry
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a version taken from a web archive came from: it was never seen live."""
+
+    origin: str  # "wayback", or the name of the WARC/WACZ file it was imported from
+    memento: str  # the capture's address in the archive (a WARC record: its target URI)
+    captured_at: str  # the capture time as the archive writes it (14 digits, WARC-Date)
+    digest: str = ""  # the archive's digest of the captured bytes
+
+    def header(self) -> dict[str, str]:
+        """The version file's header lines for it (``origin``, ``memento``, ...)."""
+        return {
+            "origin": self.origin,
+            "memento": self.memento,
+            "captured_at": self.captured_at,
+            "archive_digest": self.digest,
+        }
 
 
 @dataclass(frozen=True)
@@ -204,6 +229,7 @@ class VersionRef:
     sha256: str
     filename: str
     published: str | None = None  # the version's own published date (its header)
+    provenance: Provenance | None = None  # taken from a web archive, not fetched live
 
 
 @dataclass(frozen=True)

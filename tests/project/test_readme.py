@@ -171,6 +171,13 @@ UNCHECKED = {
     "dipdiff run --commit": (
         "fetches the configured sources, and commit hashes depend on the time of the commit"
     ),
+    (
+        "dipdiff backfill https://www.fema.gov/hurricane-maria --archive http://127.0.0.1:8750 "
+        "--to 2017-12-31"
+    ): (
+        "needs the local archive of tests/archive.py serving the corpus's FEMA pages; "
+        "tests/scenarios/test_backfill.py runs the same backfill and checks these counts"
+    ),
     "python benchmarks/bench_diff.py": "timings",
     "python benchmarks/fault_summary.py": "timings",
 }

@@ -31,6 +31,7 @@ COMMAND_MODULES = {
     "notify": "monitor",
     "snapshot": "record",
     "import": "record",
+    "backfill": "archive",
     "demo": "setup",
     "init": "setup",
     "sources": "setup",

@@ -83,6 +83,15 @@ def _list_rows(rows: list[dict[str, Any]], as_json: bool, store: Store) -> None:
     )
 
 
+def _provenance(version: dict[str, Any]) -> str:
+    """What the title's cell says before the title: only an archive origin and a restore need
+    saying (the first version is new, the others changed), so that the table keeps its width."""
+    said = f"(restored @{version['restores']}) " if version["restores"] else ""
+    if version["archive"]:
+        said = f"(from the archive: {version['archive']['origin']}) " + said
+    return said
+
+
 @app.command()
 @handle_errors
 def log(
@@ -116,6 +125,8 @@ def log(
                 "file": ref.filename,
                 "event": event,
                 "restores": restores,
+                # Taken from a web archive: where, so that it is never read as seen live.
+                "archive": ref.provenance.header() if ref.provenance else None,
             }
         )
     if as_json:
@@ -127,8 +138,6 @@ def log(
     console = make_console()
     console.print(Text(f"{sid}  {safe(meta.url)}"))
     whole = [Column(c, whole=True) for c in ("@", "fetched at", "sha256", "words")]
-    # Only a restore needs saying (the first version is new, the others changed): in the
-    # title's cell, so that the table keeps its width.
     print_table(
         console,
         [*whole, Column("title")],
@@ -138,7 +147,7 @@ def log(
                 v["fetched_at"],
                 v["sha256"][:12],
                 str(v["words"]),
-                (f"(restored @{v['restores']}) " if v["restores"] else "") + v["title"],
+                _provenance(v) + v["title"],
             ]
             for v in versions
         ],

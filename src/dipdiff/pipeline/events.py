@@ -174,6 +174,7 @@ def describe(store: Store, sid: str, checks: Checks, i: int, diffs: DiffCache) -
         "note": note,
         "sha256": c.get("sha256"),
         "change_note": str(c.get("change_note") or ""),
+        "archive": str(c.get("archive") or ""),
     }
     if kind not in STORING_KINDS:
         latest = refs[-1].number if refs else None

@@ -42,7 +42,15 @@ from dipdiff.analyse.diff import DiffResult
 from dipdiff.clock import Clock, parse_timestamp, utc_timestamp
 from dipdiff.config import ExtractRules, Schedule, SourceConfig
 from dipdiff.errors import ExtractError, FetchError, RobotsDisallowed, StoreError
-from dipdiff.models import Check, Outcome, Page, SnapshotResult, Statement, VersionRef
+from dipdiff.models import (
+    Check,
+    Outcome,
+    Page,
+    Provenance,
+    SnapshotResult,
+    Statement,
+    VersionRef,
+)
 from dipdiff.pipeline.events import (
     TROUBLE,
     DiffCache,
@@ -85,10 +93,13 @@ class Sighting:
     change_note: str | None = None
     change_note_at: str | None = None
     archived: bool = False  # a saved capture (import): placed in the history by its own time
+    provenance: Provenance | None = None  # a web archive's capture (backfill, WARC import)
 
     def check(self, outcome: Outcome, **fields: Any) -> Check:
         p = self.page
         http = {"status": p.status, "etag": p.etag, "last_modified": p.last_modified} if p else {}
+        if self.provenance is not None:
+            http |= {"archive": self.provenance.origin, "memento": self.provenance.memento}
         return Check(
             **{
                 "time": self.time,
@@ -135,9 +146,11 @@ class Recorder:
         agency: str | None = None,
         rules: ExtractRules | None = None,
         archived: bool = False,
+        provenance: Provenance | None = None,
     ) -> SnapshotResult:
         """Record a page fetched now, or saved earlier (``archived``: an import, placed in the
-        history at ``page.fetched_at``); needs the lock."""
+        history at ``page.fetched_at``; ``provenance``: the web archive it came from); needs
+        the lock."""
         source = source or source_for_url(page.url)
         sid = self.store.find_url(page.url, source) or self.store.new_id(page.url, source)
         target = Target(sid, source, page.url, name=lambda _: sid)
@@ -147,7 +160,8 @@ class Recorder:
             page,
             raw=page.content,
             note=f"redirected to {page.final_url}" if page.final_url != page.url else None,
-            archived=archived,
+            archived=archived or provenance is not None,
+            provenance=provenance,
         )
         statement: Statement | None = None
         reason: str | None = None
@@ -609,7 +623,7 @@ class Recorder:
             meta = StatementMeta(id=sid, source=target.source, url=target.url, guid=target.guid)
             store.write_meta(meta)  # the folder's identity first; a crash here leaves 0 versions
         try:
-            ref = healed or store.add_version(sid, statement, seen.time, seen.raw)
+            ref = healed or store.add_version(sid, statement, seen.time, seen.raw, seen.provenance)
         except StoreError:
             if created:  # disk full, read-only: leave no empty statement behind
                 store.discard_empty(sid)

@@ -112,3 +112,9 @@ def change_parts(c: Change) -> list[tuple[str, str]]:
     if not parts:  # whitespace only
         parts.append(("text", "whitespace"))
     return parts
+
+
+def archive_note(e: Event) -> str:
+    """What a report says of an event seen in a web archive, not live: where it was seen."""
+    where = "the Wayback Machine" if e.archive == "wayback" else e.archive
+    return f"from the archive ({where}, captured {e.time})"

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dipdiff.models import Event
-from dipdiff.render.common import anchor, change_parts, day_of, ordered_changes, where_label
+from dipdiff.render.common import (
+    anchor,
+    archive_note,
+    change_parts,
+    day_of,
+    ordered_changes,
+    where_label,
+)
 from dipdiff.render.plain import change_note
 
 if TYPE_CHECKING:  # types only: importing the engines costs start-up time
@@ -55,6 +62,8 @@ def event_html(e: Event) -> str:
     s = e.statement
     meta = " · ".join(x for x in (s.agency, s.id, e.time) if x)
     parts = [f"<p>{html.escape(meta)}</p>"]
+    if e.archive:  # a backfilled edit is never presented as one seen live
+        parts.append(f"<p>{html.escape(archive_note(e))}.</p>")
     if e.kind in ("changed", "restored") and e.diff is not None:
         note = html.escape(change_note(e.diff))
         back = f", restored to the text of version {e.restores}" if e.restores else ""
@@ -94,6 +103,8 @@ def feed_entry(e: Event, base: str = "", tag_authority: str = "dipdiff") -> Feed
     """
     s = e.statement
     title = f"{TITLES.get(e.kind, e.kind)}: {s.title or s.id}"
+    if e.archive:
+        title += " [from the archive]"
     if e.kind == "restored" and e.diff is not None:
         title += f" (restored to the text of version {e.restores}; {change_note(e.diff)})"
     elif e.kind == "changed" and e.diff is not None:

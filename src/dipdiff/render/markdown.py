@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from dipdiff.models import CHANGE_KINDS, SIG_RANK, Divergence, Event, Origin, Statement
 from dipdiff.render.common import (
     anchor,
+    archive_note,
     change_parts,
     day_of,
     marked_insert,
@@ -308,6 +309,8 @@ def _meta_line(e: Event) -> str:
         )
     if e.diff is not None:
         bits.append(change_note(e.diff))
+    if e.archive:
+        bits.append(md_text(archive_note(e)))
     return " · ".join(bits)
 
 
@@ -377,7 +380,8 @@ def _event_line(e: Event) -> str:
     }[e.kind]
     note = f" — {md_text(e.note)}" if e.note and e.kind != "flapping" else ""
     agency = f" · {md_text(s.agency)}" if s.agency else ""
-    return f"- {_heading(e)}{agency} · `{s.id}` · {what}{note}"
+    archived = f" · {md_text(archive_note(e))}" if e.archive else ""
+    return f"- {_heading(e)}{agency} · `{s.id}` · {what}{archived}{note}"
 
 
 def _spell_line(e: Event) -> str:

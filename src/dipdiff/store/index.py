@@ -24,17 +24,33 @@ import json
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
-from dipdiff.store.layout import INDEX_NAME
+from dipdiff.models import Provenance
+from dipdiff.store.layout import INDEX_NAME, provenance_of
 
 GITIGNORE_LINE = f"{INDEX_NAME}*"  # the database and its journal (a line of layout.GITIGNORE)
-SCHEMA = 2
+SCHEMA = 3  # 3: a version's provenance (a web archive's capture)
 SETTLE_NS = 2_000_000_000
 BATCH = 500  # entries per transaction when a command reads statement after statement
 
 Signature = str
-# (filename, fetched_at, sha256, published) of each version file, in file-name order.
-Rows = list[tuple[str, str, str, str | None]]
+# (filename, fetched_at, sha256, published, provenance) of each version file, in file-name
+# order; provenance is [origin, memento, captured_at, digest] or None (fetched live).
+Row = tuple[str, str, str, str | None, list[str] | None]
+Rows = list[Row]
+
+
+def row_of(name: str, header: dict[str, Any]) -> Row:
+    """What the index keeps of a version file's header."""
+    p = provenance_of(header)
+    archived = [p.origin, p.memento, p.captured_at, p.digest] if p else None
+    return (name, header["fetched_at"], header["sha256"], header["published"], archived)
+
+
+def from_row(archived: list[str] | None) -> Provenance | None:
+    """A row's provenance as the version file's header gave it."""
+    return Provenance(*archived) if archived else None
 
 
 def signature(folder: Path, names: list[str]) -> tuple[Signature, bool]:
@@ -74,7 +90,7 @@ class StoreIndex:
             row = db.execute("SELECT sig, refs FROM versions WHERE sid = ?", (sid,)).fetchone()
             if row is None or row[0] != sig:
                 return None
-            rows = [(a, b, c, d) for a, b, c, d in json.loads(row[1])]
+            rows: Rows = [(a, b, c, d, e) for a, b, c, d, e in json.loads(row[1])]
         except (sqlite3.Error, ValueError, TypeError):
             self._rebuild()
             return None

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dipdiff.errors import StoreError
-from dipdiff.models import STORING_OUTCOMES, Statement
+from dipdiff.models import STORING_OUTCOMES, Provenance, Statement
 from dipdiff.text import clip
 
 META = "meta.json"
@@ -26,12 +26,17 @@ GITIGNORE = f"{LOCK_NAME}\n.*{TMP_SUFFIX}\n{INDEX_NAME}*\n"
 GITATTRIBUTES = f"*/*/{CHECKS} merge=union\n"
 RUN_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z-[0-9a-f]{8}\.json$")
 HEADER_FIELDS = ("title", "url", "agency", "published", "fetched_at", "sha256")
+# A version taken from a web archive says so, after the fields every version has: files
+# written before these existed read as before.
+PROVENANCE_FIELDS = ("origin", "memento", "captured_at", "archive_digest")
 VERSION_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.md$")
 
 
-def render_version(statement: Statement, fetched_at: str, sha256: str) -> str:
+def render_version(
+    statement: Statement, fetched_at: str, sha256: str, provenance: Provenance | None = None
+) -> str:
     """The text of a version file: a small header, the title, one paragraph per block."""
-    values = {
+    values: dict[str, str | None] = {
         "title": statement.title,
         "url": statement.url,
         "agency": statement.agency,
@@ -41,6 +46,10 @@ def render_version(statement: Statement, fetched_at: str, sha256: str) -> str:
     }
     lines = ["---"]
     lines += [f"{k}: {json.dumps(values[k], ensure_ascii=False)}" for k in HEADER_FIELDS]
+    if provenance is not None:
+        lines += [
+            f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in provenance.header().items()
+        ]
     lines += ["---", "", f"# {statement.title}", ""]
     for p in statement.paragraphs:
         lines += [p, ""]
@@ -56,7 +65,7 @@ def parse_version(text: str, where: str) -> tuple[dict[str, Any], Statement]:
     i = 1
     while i < len(lines) and lines[i] != "---":
         key, sep, raw = lines[i].partition(": ")
-        if not sep or key not in HEADER_FIELDS:
+        if not sep or key not in HEADER_FIELDS + PROVENANCE_FIELDS:
             raise StoreError(where, f"bad header line {i + 1}: {clip(lines[i], 60)!r}")
         try:
             header[key] = json.loads(raw)
@@ -78,6 +87,18 @@ def parse_version(text: str, where: str) -> tuple[dict[str, Any], Statement]:
         published=header["published"],
     )
     return header, statement
+
+
+def provenance_of(header: dict[str, Any]) -> Provenance | None:
+    """The archive a version file's header names, None for a version fetched live."""
+    if not header.get("origin"):
+        return None
+    return Provenance(
+        str(header["origin"]),
+        str(header.get("memento") or ""),
+        str(header.get("captured_at") or ""),
+        str(header.get("archive_digest") or ""),
+    )
 
 
 STORING = {str(o) for o in STORING_OUTCOMES}

@@ -55,11 +55,18 @@ from typing import Any
 
 from dipdiff.clock import parse_timestamp, utc_timestamp
 from dipdiff.errors import DamagedFileError, InputError, LockError, StoreError
-from dipdiff.models import Check, Statement, Version, VersionRef
+from dipdiff.models import Check, Provenance, Statement, Version, VersionRef
 from dipdiff.store.atomic import append_line, atomic_write, os_reason
 from dipdiff.store.files import LINK, link_below, no_links, read_text
 from dipdiff.store.ids import hashed_slug, slug_for_url, valid_id
-from dipdiff.store.index import GITIGNORE_LINE, Rows, StoreIndex, signature
+from dipdiff.store.index import (
+    GITIGNORE_LINE,
+    Rows,
+    StoreIndex,
+    from_row,
+    row_of,
+    signature,
+)
 from dipdiff.store.layout import (
     CHECKS,
     GITATTRIBUTES,
@@ -721,13 +728,14 @@ class Store:
         self.reads["versions"] += 1
         names = sorted(p.name for p in folder.iterdir() if VERSION_NAME.match(p.name))
         return [
-            VersionRef(sid, 0, fetched_at, sha, name, published)
-            for name, fetched_at, sha, published in self._version_rows(sid, folder, names)
+            VersionRef(sid, 0, fetched_at, sha, name, published, from_row(archived))
+            for name, fetched_at, sha, published, archived in self._version_rows(sid, folder, names)
         ]
 
     def _version_rows(self, sid: str, folder: Path, names: list[str]) -> Rows:
-        """(name, fetched_at, sha256, published) of each version file: from the index while
-        the files are the ones it saw, else read (and the index told, once they have settled)."""
+        """(name, fetched_at, sha256, published, provenance) of each version file: from the
+        index while the files are the ones it saw, else read (and the index told, once they
+        have settled)."""
         try:
             sig, settled = signature(folder, names)
         except OSError:  # a file went away meanwhile: reading says what is wrong
@@ -738,7 +746,7 @@ class Store:
         rows: Rows = []
         for name in names:
             header, statement = self._parse(folder / name)
-            rows.append((name, header["fetched_at"], header["sha256"], header["published"]))
+            rows.append(row_of(name, header))
             self._remember(sid, name, statement)
         if sig and settled:
             self.index.remember(sid, sig, rows)
@@ -804,9 +812,16 @@ class Store:
             raise DamagedFileError(str(path), f"corrupt raw page ({e})") from None
 
     def add_version(
-        self, sid: str, statement: Statement, fetched_at: str, raw: bytes | None = None
+        self,
+        sid: str,
+        statement: Statement,
+        fetched_at: str,
+        raw: bytes | None = None,
+        provenance: Provenance | None = None,
     ) -> VersionRef:
-        """Store a version; returns its ref. The caller decides whether it is distinct."""
+        """Store a version; returns its ref. The caller decides whether it is distinct.
+
+        ``provenance``: the version was taken from a web archive, and its header says where."""
         self._require_lock()
         folder = self._writable(self.statement_dir(sid))
         sha = content_hash(statement.title, statement.paragraphs)
@@ -816,7 +831,7 @@ class Store:
         if raw is not None:
             # Raw first: a version file never exists without its raw page.
             atomic_write(raw_path, gzip.compress(raw, mtime=0))
-        text = render_version(statement, fetched_at, sha)
+        text = render_version(statement, fetched_at, sha, provenance)
         try:
             atomic_write(folder / name, text.encode("utf-8"))
         except StoreError:
@@ -826,10 +841,8 @@ class Store:
             raise
         # What a read of the file gives back, without reading it.
         header, written = parse_version(text, str(folder / name))
-        added = VersionRef(
-            sid, 0, header["fetched_at"], header["sha256"], name, header["published"]
-        )
-        files.append(added)
+        name_, fetched_at, sha, published, archived = row_of(name, header)
+        files.append(VersionRef(sid, 0, fetched_at, sha, name_, published, from_row(archived)))
         refs = _numbered(files)
         cache = self._cache
         if cache is not None:

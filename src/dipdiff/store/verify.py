@@ -21,7 +21,7 @@ from dipdiff.errors import InputError, StoreError
 from dipdiff.models import Check, Outcome
 from dipdiff.store.files import LINK
 from dipdiff.store.ids import valid_id
-from dipdiff.store.index import Rows, signature
+from dipdiff.store.index import Rows, row_of, signature
 from dipdiff.store.layout import (
     CHECKS,
     META,
@@ -159,7 +159,7 @@ def _verify_statement(store: Store, folder: Path, found: _Findings) -> None:
             continue
         shas.append(str(header["sha256"]))
         readable.append(name)
-        rows.append((name, header["fetched_at"], header["sha256"], header["published"]))
+        rows.append(row_of(name, header))
         controls = sorted(
             {f"U+{ord(c):04X}" for c in _CONTROLS.findall(st.title + "".join(st.paragraphs))}
         )
