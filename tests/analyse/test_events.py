@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 import pytest
 
+from dipdiff.analyse import serial
 from dipdiff.clock import utc_timestamp
 from dipdiff.models import Statement
+from dipdiff.pipeline import crosscheck
 from dipdiff.pipeline.crosscheck import statement_date
 from dipdiff.store.meta import StatementMeta
 from dipdiff.store.store import Store
@@ -93,3 +96,48 @@ def test_divergences_over_every_real_feed_item_reports_nothing_false(cli):
     r = cli("divergences")
     assert r.exit_code == 0, r.output
     assert r.output.strip() == "no divergences", r.output
+
+
+def test_divergences_from_stored_readings_are_the_same_and_read_no_text_again(cli, monkeypatch):
+    """The store keeps what reading each text gave (store/index.py): a second run over a real
+    store reads no text again and answers byte for byte what the first, reading all, answered;
+    a changed analyser, or a damaged entry, reads again."""
+    _store_of(cli, corpus_statements(), redate=True)
+    _import_demo(cli)
+    cold = cli("divergences", "--json")
+    cold_related = cli("related", STATE, "--json")
+    assert cold.exit_code == 1 and json.loads(cold.output), cold.output
+    db = cli.store / ".index.sqlite"
+    with sqlite3.connect(db) as con:
+        (stored,) = con.execute("SELECT count(*) FROM readings").fetchone()
+    assert stored >= 200, stored
+
+    calls: list[str] = []
+    real = crosscheck.read
+
+    def counted(statement: Statement):
+        calls.append(statement.url)
+        return real(statement)
+
+    monkeypatch.setattr(crosscheck, "read", counted)
+    warm = cli("divergences", "--json")
+    assert (warm.exit_code, warm.output) == (1, cold.output)
+    assert cli("related", STATE, "--json").output == cold_related.output
+    assert calls == []
+
+    with sqlite3.connect(db) as con:
+        con.execute(
+            "UPDATE readings SET doc = '{' WHERE rowid IN (SELECT rowid FROM readings LIMIT 5)"
+        )
+    damaged = cli("divergences", "--json")
+    assert (damaged.exit_code, damaged.output) == (1, cold.output)
+    assert len(calls) == 5, calls
+
+    for module in (serial, crosscheck):  # the key and the entry's analyser column
+        monkeypatch.setattr(module, "analyser_version", lambda: "a new analyser")
+    calls.clear()
+    assert cli("divergences", "--json").output == cold.output
+    assert len(calls) == stored, len(calls)
+    with sqlite3.connect(db) as con:
+        analysers = {a for (a,) in con.execute("SELECT DISTINCT analyser FROM readings")}
+    assert analysers == {"a new analyser"}

@@ -31,16 +31,32 @@ from dipdiff.text import canonical
 
 @dataclass(frozen=True)
 class Record:
-    """One statement to cross-check: its store ID, text and date (published, else first fetched)."""
+    """One statement to cross-check: its store ID, text and date (published, else first fetched),
+    and what is read of its text when already known (a store keeps it), else read here."""
 
     id: str
     statement: Statement
     date: datetime | None
     version: int | None = None
+    reading: Reading | None = field(default=None, compare=False, repr=False)
 
     @property
     def source(self) -> str:
         return self.id.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What cross-checking reads of one text: its analysis and its content words (the longer
+    words of the title and the opening, where a statement says what it is about)."""
+
+    analysis: TextAnalysis
+    terms: frozenset[str]
+
+
+def read(statement: Statement) -> Reading:
+    """The costly part of cross-checking a statement, the same whatever it is compared with."""
+    return Reading(analyze(statement), _terms(statement))
 
 
 @dataclass(frozen=True)
@@ -116,7 +132,8 @@ def _salience(sentences: Sequence[int], names: Iterable[str], title: str) -> flo
 
 
 def _profile(record: Record) -> _Profile:
-    analysis = analyze(record.statement)
+    reading = record.reading or read(record.statement)
+    analysis = reading.analysis
     p = _Profile(record, analysis)
     title = record.statement.title
     for a in analysis.actors:
@@ -134,7 +151,7 @@ def _profile(record: Record) -> _Profile:
             p.weights[k] = _PLACE_WEIGHT * _salience(
                 analysis.place_sentences.get(k, []), [name], title
             )
-    p.terms = _terms(record.statement)
+    p.terms = reading.terms
     # A list of twenty signatories says little about which event a statement is about.
     countries = [k for k in p.names if k in _COUNTRY_KEYS()]
     if len(countries) > _MAX_COUNTRIES:
@@ -148,8 +165,8 @@ _TERM = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 
 
 def _terms(statement: Statement) -> frozenset[str]:
-    """The longer words of the title and the opening, where a statement says what it is about
-    (bounded, so that a store of long reports does not hold every word of every text)."""
+    """The longer words of the title and the opening (bounded, so that a store of long
+    reports does not hold every word of every text)."""
     text = canonical(" ".join((statement.title, *statement.paragraphs[:6]))).casefold()
     words = _TERM.findall(text)[:_TERM_WORDS]
     return frozenset(w for w in words if len(w) >= _MIN_TERM_LEN)

@@ -12,13 +12,17 @@ from dipdiff.analyse.related import (
     DEFAULT_WINDOW,
     DivergentPair,
     Index,
+    Reading,
     Record,
     Related,
+    read,
     within_reach,
 )
 from dipdiff.analyse.related import find_divergences as compare_find_divergences
+from dipdiff.analyse.serial import analyser_version, dumps, loads, reading_key
 from dipdiff.clock import parse_timestamp
 from dipdiff.errors import InputError
+from dipdiff.models import Statement
 from dipdiff.store.ids import parse_ref
 from dipdiff.store.store import Store
 
@@ -47,7 +51,8 @@ def store_records(
     store: Store, reach: Callable[[list[Latest]], list[Latest]] | None = None
 ) -> list[Record]:
     """The latest version of every statement in the store (of those that ``reach`` keeps),
-    dated, for cross-checking. Only the texts of the statements kept are read."""
+    dated and analysed, for cross-checking. Only the texts of the statements kept are read,
+    and only those the store's index has no analysis of are analysed."""
     # One hold of the store: each statement's files listed once, the index written once.
     with store.reading():
         latest = []
@@ -63,8 +68,22 @@ def store_records(
         for x in latest:
             with store.guard():
                 statement = store.read_version(x.id, x.version).statement
-                out.append(Record(x.id, statement, x.date, x.version))
+                out.append(Record(x.id, statement, x.date, x.version, _read(store, statement)))
         return out
+
+
+def _read(store: Store, statement: Statement) -> Reading:
+    """``read(statement)``, from the store's index when it has it (and kept there if not)."""
+    key = reading_key(statement)
+    doc = store.index.reading(key)
+    if doc is not None:
+        try:
+            return loads(doc)
+        except (ValueError, KeyError, TypeError, IndexError):
+            pass  # a damaged entry: read again and replaced
+    reading = read(statement)
+    store.index.remember_reading(key, analyser_version(), dumps(reading))
+    return reading
 
 
 def related_in_store(

@@ -14,6 +14,12 @@ never written inside a version or meta write: a run killed at any point leaves a
 stale entry, which the signature exposes. A folder whose newest file is younger than
 :data:`SETTLE_NS` is not indexed: a file rewritten within the file system's timestamp
 granularity could otherwise keep its old signature ("racy git").
+
+It also keeps what ``divergences`` and ``related`` read of every text in reach (its
+analysis: actors, stances, language; and its content words), under a key that hashes the
+text and the analyser (:mod:`dipdiff.analyse.serial`): a text or an analyser that changed
+finds no entry and is read again. Entries of another analyser are dropped when the first new
+one is written.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from dipdiff.models import Provenance
 from dipdiff.store.layout import INDEX_NAME, provenance_of
 
 GITIGNORE_LINE = f"{INDEX_NAME}*"  # the database and its journal (a line of layout.GITIGNORE)
-SCHEMA = 3  # 3: a version's provenance (a web archive's capture)
+SCHEMA = 4  # 3: a version's provenance (a web archive's capture); 4: each text's reading
 SETTLE_NS = 2_000_000_000
 BATCH = 500  # entries per transaction when a command reads statement after statement
 
@@ -80,6 +86,7 @@ class StoreIndex:
         #: sets it when it has just made sure, so that the file is read once per command.
         self.ignored_by_git: bool | None = None
         self._at_exit = False
+        self._analyser = ""  # the analyser whose entries this command keeps (once it wrote one)
 
     def lookup(self, sid: str, sig: Signature) -> Rows | None:
         """The rows remembered for ``sid`` if its files still have signature ``sig``."""
@@ -108,10 +115,13 @@ class StoreIndex:
                 "INSERT OR REPLACE INTO versions (sid, sig, refs) VALUES (?, ?, ?)",
                 (sid, sig, json.dumps(rows)),
             )
-            self._pending += 1
         except sqlite3.Error:
             self._give_up()
             return
+        self._written()
+
+    def _written(self) -> None:
+        self._pending += 1
         if not self._at_exit:
             atexit.register(self.flush)  # the last batch of a command that never said it ended
             self._at_exit = True
@@ -129,6 +139,37 @@ class StoreIndex:
             self._give_up()
         self._pending = 0
         self._committed = True
+
+    def reading(self, key: str) -> str | None:
+        """The reading remembered under ``key`` (a document of :mod:`dipdiff.analyse.serial`)."""
+        db = self._open(create=False)
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT doc FROM readings WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            self._rebuild()
+            return None
+        return None if row is None else str(row[0])
+
+    def remember_reading(self, key: str, analyser: str, doc: str) -> None:
+        db = self._open(create=True)
+        if db is None:
+            return
+        try:
+            if self._analyser != analyser:
+                # What an older analyser found is never looked up again: no dead weight.
+                db.execute("DELETE FROM readings WHERE analyser != ?", (analyser,))
+                self._analyser = analyser
+            db.execute(
+                "INSERT OR REPLACE INTO readings (key, analyser, doc) VALUES (?, ?, ?)",
+                (key, analyser, doc),
+            )
+        except sqlite3.Error:
+            self._give_up()
+            return
+        self._written()
+        self.flush(batch=True)
 
     def forget(self, sid: str) -> None:
         """Drop an entry found wrong (``verify``): it is rebuilt from the files."""
@@ -161,9 +202,14 @@ class StoreIndex:
             db.execute("PRAGMA synchronous = OFF")
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                 db.execute("DROP TABLE IF EXISTS versions")
+                db.execute("DROP TABLE IF EXISTS readings")
                 db.execute(
                     "CREATE TABLE versions (sid TEXT PRIMARY KEY, sig TEXT NOT NULL, "
                     "refs TEXT NOT NULL)"
+                )
+                db.execute(
+                    "CREATE TABLE readings (key TEXT PRIMARY KEY, analyser TEXT NOT NULL, "
+                    "doc TEXT NOT NULL)"
                 )
                 db.execute(f"PRAGMA user_version = {SCHEMA}")
                 db.commit()

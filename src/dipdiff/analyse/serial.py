@@ -1,0 +1,131 @@
+"""What cross-checking reads of a text (:class:`~dipdiff.analyse.related.Reading`: its
+analysis and content words) as JSON, so that a store can keep it.
+
+Analysing a statement (sentences, actors, stances, language) costs tens of milliseconds;
+``divergences`` over a year's store analyses every statement, and the next run would analyse
+the same texts again. A stored reading is valid for exactly one text and one analyser: its
+key (:func:`analysis_key`) hashes the text as written and everything ``analyze`` reads of the
+statement, with :func:`analyser_version`, a hash of the analyser's own code and data, so that
+an edit to the lexicon, the gazetteer or the code retires every stored reading without anyone
+having to remember to bump a number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sys
+from functools import lru_cache
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+from dipdiff.analyse.entities import Sentence
+from dipdiff.analyse.related import Reading
+from dipdiff.analyse.signals import Signal
+from dipdiff.analyse.stance import ActorInText, Attached, TextAnalysis
+from dipdiff.models import Statement
+
+FORMAT = 1  # of the document below
+
+
+@lru_cache(maxsize=1)
+def analyser_version() -> str:
+    """A hash of what decides an analysis: the code of ``dipdiff.analyse`` and ``dipdiff.text``,
+    the data files (lexicons, gazetteer) and the language identifier's version."""
+    package = Path(str(resources.files("dipdiff")))
+    files = [
+        *sorted((package / "analyse").glob("*.py")),
+        package / "text.py",
+        *sorted((package / "data").rglob("*.toml")),
+    ]
+    h = hashlib.sha256(f"{FORMAT}".encode())
+    for path in files:
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(path.read_bytes())
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        h.update(metadata.version("py3langid").encode())
+    return h.hexdigest()
+
+
+def reading_key(statement: Statement) -> str:
+    """The identity of ``read(statement)``: the text as written (the store's version hash
+    is of the canonical text, and evidence quotes the text as written), the URL and agency
+    (they name the speaker) and the analyser."""
+    h = hashlib.sha256(analyser_version().encode())
+    for part in (statement.url, statement.agency, statement.title, *statement.paragraphs):
+        h.update(b"\0")
+        h.update(part.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def dumps(reading: Reading) -> str:
+    analysis = reading.analysis
+    signals: dict[Signal, int] = {}
+
+    def signal(s: Signal) -> int:
+        return signals.setdefault(s, len(signals))
+
+    actors = [
+        [
+            a.key,
+            a.name,
+            a.kind,
+            list(a.keys),
+            a.aliases,
+            a.sentences,
+            [[signal(x.signal), x.text, x.negated, x.sentence] for x in a.signals],
+            a.acting,
+            a.speaker,
+        ]
+        for a in analysis.actors
+    ]
+    doc = {
+        "sentences": [
+            [s.text, s.paragraph, s.index, s.label, s.heading] for s in analysis.sentences
+        ],
+        "actors": actors,
+        "signals": [[s.phrase, s.category, s.polarity, s.demand] for s in signals],
+        "places": list(analysis.places),
+        "speaker": analysis.speaker,
+        "place_sentences": analysis.place_sentences,
+        "place_names": analysis.place_names,
+        "language": analysis.language,
+        "analysed": analysis.analysed,
+        "terms": sorted(reading.terms),
+    }
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str) -> Reading:
+    """The reading :func:`dumps` wrote; ValueError (or KeyError, TypeError, IndexError) when
+    it is not one."""
+    doc: dict[str, Any] = json.loads(text)
+    signals = [Signal(p, c, pol, bool(d)) for p, c, pol, d in doc["signals"]]
+    actors = tuple(
+        ActorInText(
+            key,
+            name,
+            kind,
+            set(keys),
+            list(aliases),
+            list(sentences),
+            [Attached(signals[s], t, bool(neg), n) for s, t, neg, n in attached],
+            bool(acting),
+            bool(speaker),
+        )
+        for key, name, kind, keys, aliases, sentences, attached, acting, speaker in doc["actors"]
+    )
+    analysis = TextAnalysis(
+        tuple(Sentence(t, p, i, lab, bool(h)) for t, p, i, lab, h in doc["sentences"]),
+        actors,
+        tuple(doc["places"]),
+        doc["speaker"],
+        {k: list(v) for k, v in doc["place_sentences"].items()},
+        dict(doc["place_names"]),
+        doc["language"],
+        bool(doc["analysed"]),
+    )
+    # A year of statements shares its words: one string each, not one per statement.
+    return Reading(analysis, frozenset(map(sys.intern, doc["terms"])))
