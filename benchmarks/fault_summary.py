@@ -105,6 +105,9 @@ def main() -> int:
         "store/test_git_faults.py",
         "store/test_links_and_losses.py",
         "scenarios/test_two_clones.py",
+        "pipeline/test_deadlines.py",
+        "scenarios/test_webhook_outbox.py",
+        "scenarios/test_hostile_pages.py",
     ]
     t0 = time.monotonic()
     out = subprocess.run(

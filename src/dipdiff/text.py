@@ -78,9 +78,19 @@ _SPACE_RUN = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+# Lone UTF-16 surrogates ("\ud800"): JSON's \u escapes can carry them (a gov.uk content item
+# did), and they are not characters: no version holding one can be written as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def no_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, as an undecodable byte is."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
 def clean(text: str) -> str:
     """Fold layout whitespace and drop control characters; keep everything a reader sees."""
-    text = _CONTROL.sub("", text)
+    text = no_surrogates(_CONTROL.sub("", text))
     # \s matches NBSP too; keep NBSP so that a later diff can call its removal cosmetic.
     return re.sub(r"[ \t\r\n\f\v\u2028\u2029]+", " ", text).strip()
 
@@ -88,7 +98,9 @@ def clean(text: str) -> str:
 def canonical(text: str) -> str:
     """The comparison form of ``text``: equal canonical forms mean no real edit."""
     if not text.isascii():  # ASCII has nothing to normalise or translate (the common case)
-        text = unicodedata.normalize("NFKC", text)  # NBSP -> space, ligatures, full-width forms
+        text = unicodedata.normalize(
+            "NFKC", no_surrogates(text)
+        )  # NBSP -> space, ligatures, full-width forms
         # The same as text.translate(_INVISIBLE).translate(_QUOTES), and much faster on long
         # text that holds a few such characters.
         text = _SPECIAL.sub(_special, text)

@@ -42,6 +42,7 @@ from dipdiff.scrape.extract import blocked_reason
 from dipdiff.scrape.http import FEED_TYPES, HTML_TYPES, JSON_TYPES, AsyncClient, Fetcher, Sleep
 from dipdiff.status import ExitStatus
 from dipdiff.store.store import Store
+from dipdiff.text import clip
 
 
 class Listener(Protocol):
@@ -102,6 +103,9 @@ async def _discover(
             )
         except (FetchError, ExtractError) as e:
             problems.append(f"{source.name}: {e}")
+            continue
+        except Exception as e:  # noqa: BLE001 - one hostile document costs its source only
+            problems.append(f"{source.name}: {internal_error(url, e)}")
             continue
         items += found.items
         urls += [u for u in found.next_urls if u not in visited]
@@ -241,6 +245,15 @@ async def _check_one(
         return SnapshotResult(task.sid or "", Outcome.UNAVAILABLE, task.url, message=str(e))
     except DipdiffError as e:  # an unwritable folder: this statement only
         return SnapshotResult(task.sid or "", Outcome.UNAVAILABLE, task.url, message=str(e))
+    except Exception as e:  # noqa: BLE001 - a bug met on one hostile page costs that page only
+        return SnapshotResult(
+            task.sid or "", Outcome.UNAVAILABLE, task.url, message=internal_error(task.url, e)
+        )
+
+
+def internal_error(where: str, e: Exception) -> str:
+    """One line for an exception dipdiff did not expect: what it was, and where."""
+    return f"{where}: internal error ({e.__class__.__name__}: {clip(str(e), 160)}); please report"
 
 
 def fetch_sources(

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from html.entities import html5
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -36,7 +37,7 @@ from dipdiff.scrape.extract import (
     select_one,
     text_of,
 )
-from dipdiff.text import canonical, clean
+from dipdiff.text import canonical, clean, clip
 
 _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 _DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -155,7 +156,7 @@ def parse_listing(
     next_page: str = "",
 ) -> Discovery:
     """Statement links from a listing page: one per ``selector`` match (every link without one)."""
-    root = parse(html)
+    root = parse(html, base_url)
     items: list[Item] = []
     blocks = select(root, selector) if selector else [root]
     for block in blocks:
@@ -190,15 +191,44 @@ def _strip_fragment(url: str) -> str:
     return url.split("#", 1)[0]
 
 
+# An entity reference, outside the CDATA sections and comments that keep their text as it is.
+_REFERENCE = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|&([A-Za-z][A-Za-z0-9]{0,31});", re.DOTALL)
+_XML_ENTITIES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+
+
+def _reference(m: re.Match[bytes]) -> bytes:
+    name = m.group(1)
+    if name is None or name in _XML_ENTITIES:
+        return m.group(0)
+    chars = html5.get(name.decode("ascii") + ";")
+    if chars is None:  # no such entity: shown as written
+        return b"&amp;" + name + b";"
+    return "".join(f"&#{ord(c)};" for c in chars).encode("ascii")
+
+
+def xml_references(data: bytes) -> bytes:
+    """HTML's named entities (``&rsquo;``, ``&nbsp;``) as the numeric references XML knows.
+
+    Feeds use them outside CDATA, and XML without a DTD does not define them: lxml's recovering
+    parser ends the element's text at the first one ("Secretary&rsquo;s Call with Foreign
+    Minister Ali" read as "Secretary"), and a truncated text stored as a version is a false edit.
+    """
+    return _REFERENCE.sub(_reference, data) if b"&" in data else data
+
+
 def _xml(content: bytes | str, url: str) -> etree._Element:
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    data = xml_references(content.encode("utf-8") if isinstance(content, str) else content)
     # recover: real feeds carry stray bytes and unescaped ampersands. No entities, no
     # network: a feed must never make the parser read files or URLs.
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.fromstring(data.lstrip(), parser=parser)
-    except etree.XMLSyntaxError as e:
-        raise ExtractError(url, f"not an XML document ({e})") from None
+        # Every name read once: a name the recovering parser kept with bytes that are not UTF-8
+        # (a reference to a surrogate) raises only when read, which would be mid-feed.
+        for el in root.iter() if root is not None else ():
+            _ = el.tag, el.text, el.tail, el.attrib.items()
+    except (etree.XMLSyntaxError, ValueError) as e:  # ValueError: bytes that are not UTF-8
+        raise ExtractError(url, f"not an XML document ({clip(str(e), 200)})") from None
     if root is None:
         raise ExtractError(url, "not an XML document")
     return root
@@ -312,11 +342,16 @@ def feed_statement(
     Scripts, the White House topper, the ``###`` end marker and the "The post …
     appeared first on …" trailer are removed. A first paragraph that repeats the
     item's byline (``dc:creator``, e.g. state.gov's "Office of the Spokesperson")
-    is dropped too, so that a byline change alone is not recorded as an edit.
+    is dropped too, so that a byline change alone is not recorded as an edit. An item too large
+    to read (over ``MAX_ELEMENTS``) carries no text either: its page is fetched and bounded as
+    every page is.
     """
     if not html.strip():
         return None
-    root = parse(html)
+    try:
+        root = parse(html, item.url)
+    except ExtractError:
+        return None
     for sel in FEED_REMOVE + tuple((rules or ExtractRules()).remove):
         try:
             found = select(root, sel)
@@ -467,7 +502,7 @@ def parse_content_item(
         )
     if not isinstance(body, str) or not body.strip():
         raise ExtractError(url, "the content item has no details.body")
-    root = parse(body)
+    root = parse(body, url)
     found = body_of(root)
     paragraphs = tuple(
         p for p in paragraphs_of(found if found is not None else root) if re.search(r"\w", p)
@@ -506,7 +541,9 @@ def parse_content_item(
     return ContentItem(
         statement=statement,
         change_notes=tuple(sorted(notes)),
-        withdrawn=clean(text_of(parse(withdrawn), " ")) if isinstance(withdrawn, str) else None,
+        withdrawn=clean(text_of(parse(withdrawn, url), " "))
+        if isinstance(withdrawn, str)
+        else None,
     )
 
 

@@ -28,7 +28,7 @@ from lxml.cssselect import CSSSelector
 from dipdiff.config import ExtractRules
 from dipdiff.errors import ExtractError
 from dipdiff.models import Statement
-from dipdiff.text import clean, clip
+from dipdiff.text import clean, clip, no_surrogates
 
 # Selectors for the government sites dipdiff knows, verified on saved pages where
 # ../shared/corpus/NOTES.md says so. They are tried before the generic strategy.
@@ -196,15 +196,42 @@ if TYPE_CHECKING:
     from lxml.etree import _Element as Element
 
 
-def parse(html: str) -> Element:
-    """The page's ``<html>`` element (an empty one for an empty or unparseable page)."""
+# Elements parsed from one document at most: ten times the largest statement page seen (the
+# 2023 Libya human rights report, about 2,000). Work and memory grow with the elements (the CSS
+# rules match each of them): 700,000 tiny paragraphs within the 10 MB size cap cost half a
+# CPU-minute and 320 MB; 20,000 about a CPU-second and 30 MB.
+MAX_ELEMENTS = 20_000
+# libxml2 drops whatever is nested deeper than 256 elements (2,048 with XML_PARSE_HUGE, which the
+# size cap and MAX_ELEMENTS make safe to use): a page is read whole or not at all.
+MAX_DEPTH = 2_048
+
+
+def parse(html: str, url: str = "") -> Element:
+    """The page's ``<html>`` element (an empty one for an empty or unparseable page).
+
+    Raises :class:`ExtractError` for a document of more than ``MAX_ELEMENTS`` elements, or nested
+    deeper than ``MAX_DEPTH``: a text the parser would cut short is never stored as a version.
+    """
+    where = url or "<page>"
+    # Start tags, counted without parsing: a bound has to be cheaper than the work it bounds.
+    elements = html.count("<") - html.count("</")
+    if elements > MAX_ELEMENTS:
+        raise ExtractError(
+            where, f"too many elements (about {elements:,}; at most {MAX_ELEMENTS:,} are read)"
+        )
     # As bytes with the encoding named: a page decoded to text may still declare another
     # encoding (``<?xml encoding=...?>``, ``<meta charset>``), which lxml would otherwise obey.
-    data = html.encode("utf-8", "replace")
+    data = no_surrogates(html).encode("utf-8")
+    parser = lxml_html.HTMLParser(encoding="utf-8", huge_tree=True)
     try:
-        return lxml_html.document_fromstring(data, parser=lxml_html.HTMLParser(encoding="utf-8"))
+        root = lxml_html.document_fromstring(data, parser=parser)
     except (etree.ParserError, ValueError):
         return etree.Element("html")
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        raise ExtractError(
+            where, f"nested too deep (over {MAX_DEPTH:,} elements): the page cannot be read whole"
+        )
+    return root
 
 
 @functools.lru_cache(maxsize=512)
@@ -255,11 +282,20 @@ def _strings(el: Element) -> Iterator[str]:
         return
     if el.text:
         yield el.text
-    for child in el:
-        if _is_element(child) and child.tag not in _NO_TEXT:
-            yield from _strings(child)
-        if child.tail:
-            yield child.tail
+    # A loop, as in paragraphs_of(): a child iterator, or a tail due once its child is done.
+    stack: list[Iterator[Element] | str] = [iter(el)]
+    while stack:
+        top = stack.pop()
+        if isinstance(top, str):
+            yield top
+        elif (child := next(top, None)) is not None:
+            stack.append(top)
+            if child.tail:
+                stack.append(child.tail)
+            if _is_element(child) and child.tag not in _NO_TEXT:
+                if child.text:
+                    yield child.text
+                stack.append(iter(child))
 
 
 def text_of(el: Element, separator: str = "", *, strip: bool = False) -> str:
@@ -279,7 +315,7 @@ def extract(
     source: str = "",
 ) -> Statement:
     """Extract the statement from a page. Raises :class:`ExtractError` when there is none."""
-    root = parse(html)
+    root = parse(html, url)
     rule_sets = [r for r in (rules, KNOWN_RULES) if r is not None]
 
     title = _first_title(root, rule_sets)
@@ -353,21 +389,30 @@ def paragraphs_of(el: Element) -> list[str]:
                 out.append(text)
             buf.clear()
 
-    def walk(node: Element) -> None:
-        if node.text:
-            buf.append(node.text)
-        for child in node:
+    # A loop over a stack, not recursion: a page nested a few thousand elements deep (55 KB is
+    # enough) would overflow Python's stack and fail the whole run. On the stack: an element's
+    # child iterator, a tail to add once the child before it is done, or None, the end of a
+    # block element (its text ends a paragraph).
+    if el.text:
+        buf.append(el.text)
+    stack: list[Iterator[Element] | str | None] = [iter(el)]
+    while stack:
+        top = stack.pop()
+        if top is None:
+            flush()
+        elif isinstance(top, str):
+            buf.append(top)
+        elif (child := next(top, None)) is not None:
+            stack.append(top)  # its next child, after this one
+            if child.tail:
+                stack.append(child.tail)
             if _is_element(child):
                 if child.tag in _BLOCK_TAGS:
                     flush()
-                    walk(child)
-                    flush()
-                else:
-                    walk(child)
-            if child.tail:
-                buf.append(child.tail)
-
-    walk(el)
+                    stack.append(None)
+                if child.text:
+                    buf.append(child.text)
+                stack.append(iter(child))
     flush()
     return out
 
