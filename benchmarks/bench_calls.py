@@ -174,7 +174,7 @@ def measure(statements: int) -> dict:
             server.set(f"/{'state' if i < half else 'wh'}/statement-{i}/", Response(page(i, 0)))
         config = folder / "dipdiff.toml"
         config.write_text(
-            "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+            "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
             # every statement is due on every run
             "[schedule]\nmin_interval = 0\nmax_interval = 0\n"
             f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url(STATE)}"\n'

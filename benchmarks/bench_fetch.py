@@ -105,6 +105,7 @@ def dipdiff_setup(folder: Path, site: Site) -> list[str]:
     folder.mkdir(parents=True)
     (folder / "dipdiff.toml").write_text(f"""
 [dipdiff]
+allow_private = true
 delay = 0
 concurrency = 8
 per_host = 8

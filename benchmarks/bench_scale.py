@@ -67,7 +67,7 @@ def config_text(listing: Callable[[str], str]) -> str:
     """The monitoring folder's config: one listing source per agency, a schedule for a big
     store (checks back off with a statement's age, up to a year: the doubling of the data)."""
     out = [
-        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n",
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n",
         '[schedule]\nmin_interval = "1h"\nmax_interval = "366d"\nfactor = 1.1\n',
     ]
     for a in gen.AGENCIES:

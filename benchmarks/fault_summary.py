@@ -108,6 +108,7 @@ def main() -> int:
         "pipeline/test_deadlines.py",
         "scenarios/test_webhook_outbox.py",
         "scenarios/test_hostile_pages.py",
+        "scenarios/test_network_policy.py",
     ]
     t0 = time.monotonic()
     out = subprocess.run(

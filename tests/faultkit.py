@@ -262,7 +262,8 @@ def run_driver(store: Path, site: Site, day: int, **kw) -> subprocess.CompletedP
 def fetch_config(path: Path, server, listing: str = "/releases/", timeout: float = 5) -> Path:
     """A ``dipdiff.toml`` with one listing source: the site served by ``server``."""
     path.write_text(
-        f"[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\nretries = 0\ntimeout = {timeout}\n"
+        "[dipdiff]\nallow_private = true\n"
+        f"delay = 0\nrobots = false\nbackoff = 0.001\nretries = 0\ntimeout = {timeout}\n"
         f'[sources.fault-site]\nkind = "listing"\nurl = "{server.url(listing)}"\n'
         'selector = "li.item"\n'
         'agency = "Fault Site"\n',

@@ -27,6 +27,7 @@ USER_AGENT = f"dipdiff/{__version__} (+https://github.com/dipdiff/dipdiff; state
 MAX_BYTES = 10 * 1024 * 1024  # a statement page is never 10 MB; a bigger body is a mistake
 KINDS = ("feed", "listing", "sitemap", "json")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")  # allow_hosts
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 _MAX_DURATION = 366 * 86400  # a year
@@ -63,6 +64,8 @@ class FetchSettings:
     max_retry_after: float = 120.0  # a longer Retry-After gives up for this run instead
     max_bytes: int = MAX_BYTES  # of a response body, decompressed
     robots: bool = True  # respect robots.txt
+    # Connect to private, loopback and link-local addresses (a source may say so for itself).
+    allow_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,8 @@ class SourceConfig:
     content_api: str = ""  # json: fetch each statement from <content_api><path> (gov.uk)
     robots: bool | None = None  # None: the [dipdiff] setting
     delay: float | None = None  # None: the [dipdiff] setting
+    allow_private: bool | None = None  # None: the [dipdiff] setting
+    allow_hosts: tuple[str, ...] = ()  # hosts (and their subdomains) beyond the source's own site
     extract: ExtractRules = field(default_factory=ExtractRules)
 
 
@@ -214,6 +219,7 @@ _FETCH_KEYS = {
     "max_retry_after": "duration",
     "max_bytes": "positive integer",
     "robots": "boolean",
+    "allow_private": "boolean",
 }
 
 _SCHEDULE_KEYS = {
@@ -250,6 +256,8 @@ _SOURCE_KEYS = {
     "content_api": "string",
     "robots": "boolean",
     "delay": "duration",
+    "allow_private": "boolean",
+    "allow_hosts": "list of strings",
     "extract": "table",
 }
 
@@ -448,6 +456,12 @@ def _source(name: str, table: dict[str, Any], path: str) -> SourceConfig:
                 raise ConfigError(
                     f"{where}: {key!r}: bad regular expression {pattern!r} ({e})", path=path
                 ) from None
+    for host in values.get("allow_hosts", ()):
+        if not _HOST.match(host):
+            raise ConfigError(
+                f"{where}: 'allow_hosts' lists host names like \"www.state.gov\", not {host!r}",
+                path=path,
+            )
     for key in ("selector", "link", "item_date", "next_page"):
         _check_selector(values.get(key, ""), where, key, path)
     for key, selectors in extract.items():

@@ -70,6 +70,13 @@ class RobotsDisallowed(FetchError):  # noqa: N818 - public since 0.1; it names t
         super().__init__(url, "disallowed by robots.txt", transient=False)
 
 
+class NotAllowed(FetchError):  # noqa: N818 - it names the outcome, as RobotsDisallowed does
+    """The network policy refuses the request: another site, or a private address."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(url, reason, transient=False)
+
+
 class ExtractError(DipdiffError):
     """A page was fetched but no statement could be extracted from it."""
 

@@ -58,7 +58,8 @@ def test_sources_check_a_listing_shows_what_the_selectors_extracted(tmp_path, se
     server.set(first, Response(brief.read_bytes()))
     config = tmp_path / "dipdiff.toml"
     config.write_text(
-        f'[dipdiff]\ndelay = 0\nrobots = false\n[sources.white-house]\npreset = "white-house"\n'
+        "[dipdiff]\nallow_private = true\n"
+        f'delay = 0\nrobots = false\n[sources.white-house]\npreset = "white-house"\n'
         f'url = "{server.url("/briefings-statements/")}"\ninclude = []\n'
     )
     r = invoke("sources", "--config", str(config), "check", "white-house", "--json")
@@ -79,7 +80,8 @@ def test_sources_check_a_full_text_feed(tmp_path, server, corpus):
     server.set("/feed/", Response(feed.read_bytes(), headers=RSS))
     config = tmp_path / "dipdiff.toml"
     config.write_text(
-        f'[dipdiff]\ndelay = 0\nrobots = false\n[sources.state-dept]\npreset = "state-dept"\n'
+        "[dipdiff]\nallow_private = true\n"
+        f'delay = 0\nrobots = false\n[sources.state-dept]\npreset = "state-dept"\n'
         f'url = "{server.url("/feed/")}"\n'
     )
     r = invoke("sources", "--config", str(config), "check", "state-dept", "--json")
@@ -96,7 +98,8 @@ def test_sources_check_reports_a_broken_preset(tmp_path, server):
     )
     config = tmp_path / "dipdiff.toml"
     config.write_text(
-        f'[dipdiff]\ndelay = 0\nrobots = false\n[sources.ministry]\nkind = "listing"\n'
+        "[dipdiff]\nallow_private = true\n"
+        f'delay = 0\nrobots = false\n[sources.ministry]\nkind = "listing"\n'
         f'url = "{server.url("/list/")}"\nselector = "li.news-item"\n'
     )
     r = invoke("sources", "--config", str(config), "check", "ministry")

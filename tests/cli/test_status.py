@@ -129,7 +129,7 @@ def _site(server, pages: dict[str, Response]) -> None:
 def _config(tmp_path: Path, server, listing: str = "/releases/") -> Path:
     path = tmp_path / "dipdiff.toml"
     path.write_text(
-        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\nbackoff = 0.001\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\nbackoff = 0.001\n"
         f'[sources.site]\nkind = "listing"\nurl = "{server.url(listing)}"\nselector = "li.item"\n'
         'agency = "U.S. Department of State"\n',
         encoding="utf-8",
@@ -179,7 +179,7 @@ def test_setup_commands_exit_0_or_2(cli, server, tmp_path):
     r = cli("sources", "--config", str(folder / "dipdiff.toml"))
     assert r.exit_code == 0, r.output
     bad = tmp_path / "bad.toml"
-    bad.write_text("[dipdiff]\ndelay = 'soon'\n", encoding="utf-8")
+    bad.write_text("[dipdiff]\nallow_private = true\ndelay = 'soon'\n", encoding="utf-8")
     r = cli("sources", "--config", str(bad))
     assert r.exit_code == 2, r.output
     assert "bad.toml" in r.output

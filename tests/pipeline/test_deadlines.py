@@ -32,7 +32,8 @@ def drip_headers(pause: float = 0.1):
 def config(tmp_path, server, *, robots: bool = False, timeout: float = 0.5, url="/releases/"):
     path = tmp_path / "dipdiff.toml"
     path.write_text(
-        f"[dipdiff]\ndelay = 0\nrobots = {'true' if robots else 'false'}\nbackoff = 0.001\n"
+        "[dipdiff]\nallow_private = true\n"
+        f"delay = 0\nrobots = {'true' if robots else 'false'}\nbackoff = 0.001\n"
         f"retries = 2\ntimeout = {timeout}\n"
         f'[sources.slow-site]\nkind = "listing"\nurl = "{server.url(url)}"\n'
         'selector = "li.item"\nagency = "Slow Site"\n',

@@ -15,7 +15,7 @@ RSS = {"Content-Type": "application/rss+xml; charset=UTF-8"}
 
 def feed_config(server, name="wh", extra=""):
     return parse_config(
-        f"[dipdiff]\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
+        f"[dipdiff]\nallow_private = true\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
         f'[sources.{name}]\nkind = "feed"\nurl = "{server.url("/feed/")}"\n'
         f"full_text = true\n{extra}"
     )
@@ -184,7 +184,7 @@ def test_cli_fetch_json_and_exit_codes(cli, server, tmp_path, corpus):
     files = sorted(folder.glob("*.rss"))
     config = tmp_path / "dipdiff.toml"
     config.write_text(
-        "[dipdiff]\ndelay = 0\nrobots = false\nbackoff = 0.001\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nbackoff = 0.001\n"
         f'[sources.state-dept]\npreset = "state-dept"\n'
         f'url = "{server.url("/feed/")}"\n'
     )

@@ -56,7 +56,7 @@ def listing_site(server, corpus):
 
 def listing_config(server, extra=""):
     return parse_config(
-        "[dipdiff]\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
         "[schedule]\nremoved_after = 3\n"
         '[sources.white-house]\npreset = "white-house"\n'
         f'url = "{server.url("/briefings-statements/")}"\n'
@@ -145,7 +145,7 @@ def test_every_outcome_on_a_real_listing(server, store_dir, corpus):
 def test_one_failing_source_does_not_stop_the_run(server, store_dir, corpus):
     listing_site(server, corpus)
     cfg = parse_config(
-        "[dipdiff]\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
         f'[sources.broken]\nkind = "feed"\nurl = "{server.url("/no-feed/")}"\n'
         '[sources.white-house]\npreset = "white-house"\n'
         f'url = "{server.url("/briefings-statements/")}"\n'
@@ -195,7 +195,7 @@ def govuk_site(server, corpus, files):
 
 def govuk_config(server):
     return parse_config(
-        "[dipdiff]\ndelay = 0\nrobots = false\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\n"
         f'[sources.fcdo]\npreset = "fcdo"\nurl = "{server.url("/api/search.json")}"\n'
         f'base_url = "{server.url("/")}"\ncontent_api = "{server.url("/api/content")}"\n'
     )
@@ -252,7 +252,7 @@ def test_sitemap_discovery(server, store_dir, corpus):
         ),
     )
     cfg = parse_config(
-        "[dipdiff]\ndelay = 0\nrobots = false\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\n"
         f'[sources.press]\nkind = "sitemap"\nurl = "{server.url("/sitemap.xml")}"\n'
         "include = ['/press/']\n"
     )
@@ -302,7 +302,8 @@ def test_slow_pages_429_and_robots_at_the_service_level(server, store_dir, corpu
     )
     server.set("/press/", Response(f"<html><body><ul>{links}</ul></body></html>".encode()))
     cfg = parse_config(
-        "[dipdiff]\ndelay = 0\ntimeout = 0.3\nretries = 1\nbackoff = 0.001\nmax_retry_after = 5\n"
+        "[dipdiff]\nallow_private = true\n"
+        "delay = 0\ntimeout = 0.3\nretries = 1\nbackoff = 0.001\nmax_retry_after = 5\n"
         f'[sources.press]\nkind = "listing"\nurl = "{server.url("/press/")}"\n'
         'selector = "li.item"\n'
     )

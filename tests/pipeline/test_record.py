@@ -36,7 +36,7 @@ def _config(tmp_path: Path, server) -> Path:
     server.set("/state/", Response(listing))
     path = tmp_path / "dipdiff.toml"
     path.write_text(
-        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
         "[schedule]\nmin_interval = 0\nmax_interval = 0\n"
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
         'selector = "li"\nlink = "a"\n',

@@ -30,7 +30,8 @@ def test_every_output_notes_a_change_in_the_same_words(cli, server, tmp_path):
     _publish(server, 1)
     config = tmp_path / "dipdiff.toml"
     config.write_text(
-        '[dipdiff]\ndelay = 0\nrobots = false\n[sources.state]\nkind = "listing"\n'
+        "[dipdiff]\nallow_private = true\n"
+        'delay = 0\nrobots = false\n[sources.state]\nkind = "listing"\n'
         f'url = "{server.url("/releases/")}"\nselector = "li.item"\n',
         encoding="utf-8",
     )

@@ -160,7 +160,7 @@ def test_a_lone_surrogate_in_a_govuk_item_is_stored_as_a_replacement_character(
         server.set("/api/content" + path, Response(f"{{{fields}}}".encode(), headers=json_type))
     config = tmp_path / "dipdiff.toml"
     config.write_text(
-        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
         f'[sources.fcdo]\npreset = "fcdo"\nurl = "{server.url("/api/search.json")}"\n'
         f'base_url = "{server.url("/")}"\ncontent_api = "{server.url("/api/content")}"\n',
         encoding="utf-8",
@@ -210,7 +210,7 @@ def test_a_feed_with_html_named_entities_is_read_whole(server, tmp_path, corpus)
         server.set("/feed/", Response(feed, headers={"Content-Type": "application/rss+xml"}))
         config = tmp_path / f"{name}.toml"
         config.write_text(
-            "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+            "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
             f'[sources.state-dept]\nkind = "feed"\nurl = "{server.url("/feed/")}"\n'
             "full_text = true\n",
             encoding="utf-8",

@@ -71,7 +71,7 @@ def publish(server, day: str) -> None:
 def folder(tmp_path: Path, server) -> Path:
     return monitoring_folder(
         tmp_path,
-        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
         "[schedule]\nremoved_after = 1\n"
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
         'agency = "U.S. Department of State"\nselector = "li"\nlink = "a"\n'

@@ -27,7 +27,7 @@ READOUT = "/state/secretary-pompeos-call-with-un-special-representative-salame/"
 def folder(tmp_path: Path, server) -> Path:
     return monitoring_folder(
         tmp_path,
-        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\ntimeout = 0.5\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\ntimeout = 0.5\n"
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
         'agency = "U.S. Department of State"\nselector = "li"\nlink = "a"\n',
     )

@@ -229,7 +229,8 @@ def test_the_configs_settings_are_what_a_fetch_run_uses(cli, server, tmp_path):
     )
     config = tmp_path / "dipdiff.toml"
     config.write_text(
-        f'[dipdiff]\nuser_agent = "watcher/9"\nmax_bytes = {len(PAGE.body) + 100}\ndelay = 0\n'
+        "[dipdiff]\nallow_private = true\n"
+        f'user_agent = "watcher/9"\nmax_bytes = {len(PAGE.body) + 100}\ndelay = 0\n'
         f'robots = false\nretries = 0\n[sources.site]\nkind = "listing"\n'
         f'url = "{server.url("/releases/")}"\nselector = "li.item"\n',
         encoding="utf-8",

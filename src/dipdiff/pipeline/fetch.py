@@ -37,9 +37,11 @@ from dipdiff.errors import DamagedFileError, DipdiffError, ExtractError, FetchEr
 from dipdiff.models import Outcome, RunResult, SnapshotResult, Statement
 from dipdiff.pipeline.plan import Index, Task, content_url, plan_source
 from dipdiff.pipeline.record import Recorder, extract_item
+from dipdiff.render.common import plural
 from dipdiff.scrape.discover import Item, discover
 from dipdiff.scrape.extract import blocked_reason
 from dipdiff.scrape.http import FEED_TYPES, HTML_TYPES, JSON_TYPES, AsyncClient, Fetcher, Sleep
+from dipdiff.scrape.policy import NetPolicy, is_web_url
 from dipdiff.status import ExitStatus
 from dipdiff.store.store import Store
 from dipdiff.text import clip
@@ -74,8 +76,44 @@ class _Unheard:
 _ACCEPT = {"feed": FEED_TYPES, "sitemap": FEED_TYPES, "json": JSON_TYPES, "listing": HTML_TYPES}
 
 
+def source_policy(source: SourceConfig, settings: FetchSettings) -> NetPolicy:
+    """Where ``source``'s requests may go: its own site (that of its url, base_url and
+    content_api), its ``allow_hosts``, and private addresses only with ``allow_private``."""
+    return NetPolicy.for_urls(
+        (source.url, source.base_url, source.content_api),
+        source.allow_hosts,
+        allow_private=settings.allow_private
+        if source.allow_private is None
+        else source.allow_private,
+    )
+
+
+def _followed(
+    source: SourceConfig, policy: NetPolicy, items: list[Item]
+) -> tuple[list[Item], str | None]:
+    """The items whose links the policy lets dipdiff follow, and one line about the others.
+
+    A full-text feed item is not fetched: its link (a mirror's feed names the original site's
+    pages) needs only to be a web link, never ``javascript:`` or ``data:``.
+    """
+    kept: list[Item] = []
+    refused: list[str] = []
+    for item in items:
+        fetched = item.fetch_url or (item.url if item.statement is None else None)
+        if not is_web_url(item.url):
+            refused.append(f"{item.url}: only http:// and https:// links are stored")
+        elif fetched is not None and (why := policy.refusal(fetched)):
+            refused.append(why)
+        else:
+            kept.append(item)
+    if not refused:
+        return kept, None
+    more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+    return kept, f"{source.name}: {plural(len(refused), 'link')} not followed: {refused[0]}{more}"
+
+
 async def _discover(
-    source: SourceConfig, fetcher: Fetcher, clock: Clock
+    source: SourceConfig, fetcher: Fetcher, clock: Clock, policy: NetPolicy
 ) -> tuple[list[Item], set[str], list[str]]:
     """All items of a source (following next pages / child sitemaps up to ``pages``)."""
 
@@ -97,6 +135,7 @@ async def _discover(
                 robots=source.robots,
                 delay=source.delay,
                 fetched_at=clock(),
+                policy=policy,
             )
             found = discover(
                 source, page.content if source.kind != "listing" else page.text, page.final_url
@@ -107,8 +146,11 @@ async def _discover(
         except Exception as e:  # noqa: BLE001 - one hostile document costs its source only
             problems.append(f"{source.name}: {internal_error(url, e)}")
             continue
-        items += found.items
-        urls += [u for u in found.next_urls if u not in visited]
+        followed, refused = _followed(source, policy, list(found.items))
+        if refused:
+            problems.append(refused)
+        items += followed
+        urls += [u for u in found.next_urls if u not in visited and policy.allows(u)]
     return items[: source.max_items], visited, problems
 
 
@@ -145,7 +187,8 @@ async def afetch_sources(
     try:
         budget = limit if limit is not None else None
         for source in selected:
-            items, listing_urls, trouble = await _discover(source, fetcher, clock)
+            policy = source_policy(source, config.fetch)
+            items, listing_urls, trouble = await _discover(source, fetcher, clock, policy)
             for p in trouble:
                 problems.append(p)
                 listener.problem(p)
@@ -167,6 +210,7 @@ async def afetch_sources(
                 results,
                 listener,
                 config.fetch.concurrency,
+                policy,
             )
     finally:
         await fetcher.aclose()
@@ -192,6 +236,7 @@ async def _check_all(
     results: list[SnapshotResult],
     listener: Listener,
     workers: int,
+    policy: NetPolicy,
 ) -> None:
     queue: asyncio.Queue[Task] = asyncio.Queue()
     for t in tasks:
@@ -204,7 +249,7 @@ async def _check_all(
             except asyncio.QueueEmpty:
                 return
             result = await _check_one(
-                task, index, recorder, fetcher, listing_urls, clock, JSON_TYPES
+                task, index, recorder, fetcher, listing_urls, clock, JSON_TYPES, policy
             )
             results.append(result)
             listener.checked(result)
@@ -220,6 +265,7 @@ async def _check_one(
     listing_urls: set[str],
     clock: Clock,
     json_types: tuple[str, ...],
+    policy: NetPolicy,
 ) -> SnapshotResult:
     """One statement, one outcome; never raises for a page-level problem."""
     try:
@@ -236,6 +282,7 @@ async def _check_one(
                 robots=src.robots,
                 delay=src.delay,
                 fetched_at=clock(),
+                policy=policy,
             )
         except FetchError as e:
             return recorder.failure(task, index, e)
@@ -330,9 +377,10 @@ async def acheck_source(
         "problems": [],
     }
     fetcher = Fetcher(settings, client=client)
+    policy = source_policy(source, fetcher.p)
     try:
         one = replace(source, pages=1)
-        items, _, problems = await _discover(one, fetcher, clock)
+        items, _, problems = await _discover(one, fetcher, clock, policy)
         report["problems"] += problems
         report["found"] = len(items)
         report["items"] = [
@@ -367,6 +415,7 @@ async def acheck_source(
                     accept_types=JSON_TYPES
                     if fetch_url
                     else ("text/html", "application/xhtml+xml", "text/plain", ""),
+                    policy=policy,
                 )
                 task = Task(source, target, fetch_url=fetch_url)
                 statement = extract_item(task, page)[0]

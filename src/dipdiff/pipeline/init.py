@@ -67,6 +67,12 @@ def config_template() -> str:
             f"# robots = {str(f.robots).lower()}         "
             "# respect robots.txt (per source: robots = false)"
         ),
+        (
+            f"# allow_private = {str(f.allow_private).lower()}  "
+            "# private, loopback, link-local addresses (per source too)"
+        ),
+        "# A source's links and redirects are followed within its own site (state.gov for",
+        '# www.state.gov) and to the hosts it lists: allow_hosts = ["media.example.gov"].',
         "",
         "[schedule]",
         "# Known statements are re-checked every factor x (time since they last changed),",

@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 from dipdiff.analyse.diff import DiffResult
 from dipdiff.clock import Clock, parse_timestamp, utc_timestamp
 from dipdiff.config import ExtractRules, Schedule, SourceConfig
-from dipdiff.errors import ExtractError, FetchError, RobotsDisallowed, StoreError
+from dipdiff.errors import ExtractError, FetchError, NotAllowed, RobotsDisallowed, StoreError
 from dipdiff.models import (
     Check,
     Outcome,
@@ -214,7 +214,7 @@ class Recorder:
         target = self._target(task, index)
         meta = self._meta(target)
         status = error.status
-        if isinstance(error, RobotsDisallowed) or status in (401, 403, 451):
+        if isinstance(error, (RobotsDisallowed, NotAllowed)) or status in (401, 403, 451):
             outcome, message = Outcome.BLOCKED, error.reason
         elif status in (404, 410):
             gone = 1

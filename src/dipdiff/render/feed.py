@@ -17,6 +17,7 @@ from dipdiff.render.common import (
     where_label,
 )
 from dipdiff.render.plain import change_note
+from dipdiff.scrape.policy import is_web_url
 
 if TYPE_CHECKING:  # types only: importing the engines costs start-up time
     from dipdiff.analyse.diff import Change
@@ -153,7 +154,7 @@ def render_feed(feed: Feed) -> str:
         ]
         if e.report:
             out.append(f'    <link rel="alternate" type="text/markdown" href="{_x(e.report)}"/>')
-        if e.link:
+        if is_web_url(e.link):  # never a javascript: or data: link, whatever a page said
             rel = "related" if e.report else "alternate"
             out.append(f'    <link rel="{rel}" type="text/html" href="{_x(e.link)}"/>')
         out += [f'    <content type="html">{_x(e.content_html)}</content>', "  </entry>"]

@@ -16,6 +16,7 @@ from dipdiff.render.plain import (
     summary,
     summary_line,
 )
+from dipdiff.scrape.policy import is_web_url
 from dipdiff.text import clip
 
 if TYPE_CHECKING:  # types only: importing the engines costs start-up time
@@ -40,7 +41,8 @@ _CSS = (
 def _side(label: str, origin: Origin | None, st: Statement) -> str:
     """One side: its label (linked to its page), agency, and for a stored version or a page
     fetched now its URL and capture time."""
-    link = f'<a href="{_h(st.url)}">{_h(label)}</a>' if st.url else _h(label)
+    # never a javascript: or data: link, whatever a page said
+    link = f'<a href="{_h(st.url)}">{_h(label)}</a>' if is_web_url(st.url) else _h(label)
     bits = [link] + ([_h(st.agency)] if st.agency else [])
     if origin is not None and origin.known:
         if st.url:

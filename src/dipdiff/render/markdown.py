@@ -35,6 +35,7 @@ from dipdiff.render.plain import (
     stance_cell,
     summary,
 )
+from dipdiff.scrape.policy import is_web_url
 from dipdiff.text import clip
 
 if TYPE_CHECKING:  # types only: importing the engines costs start-up time
@@ -181,7 +182,8 @@ def md_url(url: str) -> str:
 
 
 def md_link(text: str, url: str) -> str:
-    return f"[{md_text(text)}]({md_url(url)})" if url else md_text(text)
+    """A link to ``url``, or just the text when ``url`` is not http(s) (``javascript:``...)."""
+    return f"[{md_text(text)}]({md_url(url)})" if is_web_url(url) else md_text(text)
 
 
 def _change_md(c: Change) -> str:

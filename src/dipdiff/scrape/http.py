@@ -21,6 +21,7 @@ so that one connection pool serves a whole run.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 import urllib.robotparser
 import zlib
@@ -32,11 +33,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from dipdiff.config import MAX_BYTES, USER_AGENT, FetchSettings
-from dipdiff.errors import FetchError, RobotsDisallowed
+from dipdiff.errors import FetchError, NotAllowed, RobotsDisallowed
 from dipdiff.models import Page
 from dipdiff.scrape import net
 from dipdiff.scrape.charset import decode_html
 from dipdiff.scrape.net import Deadline
+from dipdiff.scrape.policy import NetPolicy, public_address
 from dipdiff.text import clip
 
 ROBOTS_AGENT = "dipdiff"  # the product token robots.txt rules name
@@ -80,21 +82,50 @@ def _limits(limits: httpx.Limits) -> net.Limits:
 
 
 class _Transport(httpx.HTTPTransport):
-    """httpx's transport on the bounded network of :mod:`dipdiff.scrape.net`."""
+    """httpx's transport on the bounded network of :mod:`dipdiff.scrape.net`; every request it
+    sends, each redirect's included, is checked against the current network policy."""
 
     def __init__(self, limits: httpx.Limits) -> None:
         context = httpx.create_ssl_context()
         super().__init__(verify=context, limits=limits)
         self._pool = net.sync_pool(context, _limits(limits))
 
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        net.check_request(str(request.url))
+        return super().handle_request(request)
+
 
 class _AsyncTransport(httpx.AsyncHTTPTransport):
-    """httpx's asynchronous transport on the bounded network of :mod:`dipdiff.scrape.net`."""
+    """httpx's asynchronous transport on the bounded network of :mod:`dipdiff.scrape.net`; every
+    request it sends, each redirect's included, is checked against the current network policy."""
 
     def __init__(self, limits: httpx.Limits) -> None:
         context = httpx.create_ssl_context()
         super().__init__(verify=context, limits=limits)
         self._pool = net.async_pool(context, _limits(limits))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        net.check_request(str(request.url))
+        return await super().handle_async_request(request)
+
+
+def not_allowed(url: str, e: NotAllowed) -> NotAllowed:
+    """The refusal, said of the URL asked for (a redirect or a connection may have been refused)."""
+    if e.url == url or "://" not in e.url:
+        return e if e.url == url else NotAllowed(url, e.reason)
+    return NotAllowed(url, f"redirected to {e.url}: {e.reason}")
+
+
+def one_off_policy(url: str) -> NetPolicy:
+    """A URL given on the command line: redirects anywhere public; a private address only when
+    the URL itself is one (the user asked for it by name, a server did not send them there)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM) if host else []
+    except OSError:
+        infos = []
+    private = any(not public_address(str(i[4][0])) for i in infos)
+    return NetPolicy(allow_private=private)
 
 
 def make_client(
@@ -330,7 +361,7 @@ def fetch_page(
     body: BodyReader | None = None
     try:
         with (
-            net.bounded(deadline),
+            net.bounded(deadline, one_off_policy(url)),
             client.stream("GET", url, headers=dict(headers or {})) as response,
         ):
             deadline.body_started()
@@ -340,6 +371,8 @@ def fetch_page(
             for chunk in response.iter_raw():
                 body.add(chunk)
             return make_page(url, response, body.content(), content_type, fetched_at)
+    except NotAllowed as e:
+        raise not_allowed(url, e) from None
     except FetchError:
         raise
     except httpx.HTTPError as e:
@@ -496,11 +529,17 @@ class Fetcher:
         robots: bool | None = None,
         delay: float | None = None,
         fetched_at: str = "",
+        policy: NetPolicy | None = None,
     ) -> Page:
-        """GET ``url`` politely. Raises :class:`FetchError` (``status`` None: transport failure)."""
+        """GET ``url`` politely. Raises :class:`FetchError` (``status`` None: transport failure).
+
+        ``policy``: where the request (and robots.txt's) may go; None, anywhere.
+        """
         _check_scheme(url)
+        if policy is not None:  # refused before robots.txt is asked about it
+            policy.check_url(url)
         if (self.p.robots if robots is None else robots) and not await self.allowed(
-            url, delay=delay
+            url, delay=delay, policy=policy
         ):
             raise RobotsDisallowed(url)
         headers = {}
@@ -511,7 +550,7 @@ class Fetcher:
         attempt = 0
         while True:
             try:
-                return await self._once(url, headers, accept_types, delay, fetched_at)
+                return await self._once(url, headers, accept_types, delay, fetched_at, policy)
             except FetchError as e:
                 wait = self._retry_wait(e, attempt)
                 if wait is None:
@@ -539,6 +578,7 @@ class Fetcher:
         accept_types: tuple[str, ...],
         delay: float | None,
         fetched_at: str,
+        policy: NetPolicy | None,
     ) -> Page:
         host = self._host(url)
         async with host.slots:
@@ -555,7 +595,7 @@ class Fetcher:
                 deadline = Deadline(self.p.timeout, BODY_TIMEOUTS * self.p.timeout)
                 body: BodyReader | None = None
                 try:
-                    with net.bounded(deadline):
+                    with net.bounded(deadline, policy):
                         async with self.client.stream("GET", url, headers=headers) as response:
                             deadline.body_started()
                             try:
@@ -577,26 +617,32 @@ class Fetcher:
                             return make_page(
                                 url, response, body.content(), content_type, fetched_at
                             )
+                except NotAllowed as e:
+                    raise not_allowed(url, e) from None
                 except httpx.HTTPError as e:
                     raise _translate(url, e, deadline, body) from None
 
-    async def allowed(self, url: str, *, delay: float | None = None) -> bool:
+    async def allowed(
+        self, url: str, *, delay: float | None = None, policy: NetPolicy | None = None
+    ) -> bool:
         """Does robots.txt let dipdiff fetch ``url``? FetchError if robots.txt is unreachable."""
         host = self._host(url)
         async with host.robots_lock:
             if not host.robots_loaded:
-                await self._load_robots(url, host, delay)
+                await self._load_robots(url, host, delay, policy)
         if host.robots_error:
             raise FetchError(url, f"robots.txt is unreachable ({host.robots_error}); not fetching")
         return host.robots is None or host.robots.can_fetch(ROBOTS_AGENT, url)
 
-    async def _load_robots(self, url: str, host: _Host, delay: float | None) -> None:
+    async def _load_robots(
+        self, url: str, host: _Host, delay: float | None, policy: NetPolicy | None
+    ) -> None:
         parts = urlsplit(url)
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
         attempt = 0
         while True:
             try:
-                page = await self._once(robots_url, {}, ANY_TYPE, delay, "")
+                page = await self._once(robots_url, {}, ANY_TYPE, delay, "", policy)
                 parser = urllib.robotparser.RobotFileParser(robots_url)
                 parser.parse(page.text.splitlines())
                 host.robots = parser

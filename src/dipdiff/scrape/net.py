@@ -6,7 +6,9 @@ as long as it likes. The network backends here wrap httpcore's and give every st
 left of the current request's :class:`Deadline`, a context variable that the caller sets with
 :func:`bounded` around the request. One mechanism serves the synchronous client (``snapshot``,
 webhooks) and the asynchronous one (``fetch``, ``run``), and every request: pages, feeds,
-robots.txt, webhooks.
+robots.txt, webhooks. The same context carries the request's :class:`NetPolicy`: each request
+(a redirect's too) is checked before it is sent, and each connection's address once its host is
+resolved, before connecting.
 
 The only module that imports httpcore; :mod:`dipdiff.scrape.http` builds its transports on the
 pools made here.
@@ -14,6 +16,8 @@ pools made here.
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import ssl
 import time
 from collections.abc import Iterable, Iterator
@@ -23,6 +27,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpcore
+
+from dipdiff.scrape.policy import NetPolicy
 
 SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
@@ -61,19 +67,49 @@ class Deadline:
 
 
 _CURRENT: ContextVar[Deadline | None] = ContextVar("dipdiff_deadline", default=None)
+_POLICY: ContextVar[NetPolicy | None] = ContextVar("dipdiff_policy", default=None)
 
 
 @contextmanager
-def bounded(deadline: Deadline) -> Iterator[Deadline]:
-    """Every network step of the requests made inside the block is bounded by ``deadline``.
+def bounded(deadline: Deadline, policy: NetPolicy | None = None) -> Iterator[Deadline]:
+    """Every network step of the requests made inside the block is bounded by ``deadline``,
+    and every request and connection is checked against ``policy`` (None: no check).
 
-    A context variable: each asyncio task of a fetch run sees only its own request's deadline.
+    Context variables: each asyncio task of a fetch run sees only its own request's.
     """
-    token = _CURRENT.set(deadline)
+    token, policy_token = _CURRENT.set(deadline), _POLICY.set(policy)
     try:
         yield deadline
     finally:
+        _POLICY.reset(policy_token)
         _CURRENT.reset(token)
+
+
+def check_request(url: str) -> None:
+    """The current policy's verdict on a request about to be sent (a redirect's too)."""
+    policy = _POLICY.get()
+    if policy is not None:
+        policy.check_url(url)
+
+
+def _checked(host: str, infos: list[tuple[Any, ...]]) -> list[str]:
+    """The addresses ``host`` resolved to, once every one of them is allowed.
+
+    Connecting to the addresses that were checked, not to the name again, leaves no second
+    lookup for a rebinding DNS server to answer differently.
+    """
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    policy = _POLICY.get()
+    if policy is not None:
+        policy.check_addresses(host, addresses)
+    if not addresses:
+        raise httpcore.ConnectError(f"{host}: no address")
+    return addresses
+
+
+def _needs_check() -> bool:
+    policy = _POLICY.get()
+    return policy is not None and not policy.allow_private
 
 
 def _bound(timeout: float | None, late: type[Exception]) -> float | None:
@@ -126,6 +162,21 @@ class _Backend(httpcore.NetworkBackend):
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.NetworkStream:
         bound = _bound(timeout, httpcore.ConnectTimeout)
+        if _needs_check():
+            try:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except OSError as e:
+                raise httpcore.ConnectError(str(e)) from None
+            *others, host = _checked(host, infos)
+            for address in others:  # each address in turn, as the name would have been tried
+                try:
+                    inner = self._inner.connect_tcp(
+                        address, port, bound, local_address, socket_options
+                    )
+                except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                    bound = _bound(timeout, httpcore.ConnectTimeout)  # what is left for the next
+                    continue
+                return _Stream(inner)
         return _Stream(self._inner.connect_tcp(host, port, bound, local_address, socket_options))
 
     def connect_unix_socket(
@@ -180,6 +231,26 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         bound = _bound(timeout, httpcore.ConnectTimeout)
+        if _needs_check():
+            try:
+                infos = await asyncio.wait_for(
+                    asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM),
+                    bound,
+                )
+            except TimeoutError:
+                raise httpcore.ConnectTimeout(f"{host}: no address in time") from None
+            except OSError as e:
+                raise httpcore.ConnectError(str(e)) from None
+            *others, host = _checked(host, infos)
+            for address in others:  # each address in turn, as the name would have been tried
+                try:
+                    inner = await self._inner.connect_tcp(
+                        address, port, bound, local_address, socket_options
+                    )
+                except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                    bound = _bound(timeout, httpcore.ConnectTimeout)  # what is left for the next
+                    continue
+                return _AsyncStream(inner)
         inner = await self._inner.connect_tcp(host, port, bound, local_address, socket_options)
         return _AsyncStream(inner)
 
