@@ -70,7 +70,7 @@ def versions(corpus, folder: str) -> list[tuple[Path, str]]:
 
 def replay(server, store: Store, source: str, files: list[tuple[Path, str]]) -> None:
     cfg = parse_config(
-        f"[dipdiff]\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
+        f"[dipdiff]\nallow_private = true\ndelay = 0\nbackoff = 0.001\nrobots = false\n"
         f'[sources.{source}]\nkind = "feed"\nurl = "{server.url(f"/{source}/")}"\n'
         "full_text = true\n"
     )

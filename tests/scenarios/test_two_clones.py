@@ -44,7 +44,7 @@ def clones(tmp_path, server):
     laptop = tmp_path / "laptop"
     git(tmp_path, "clone", "-q", str(origin), str(laptop))
     (laptop / "dipdiff.toml").write_text(
-        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/releases/")}"\n'
         'agency = "U.S. Department of State"\nselector = "li.item"\n',
         encoding="utf-8",

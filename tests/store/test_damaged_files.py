@@ -167,7 +167,7 @@ def monitored(tmp_path, server):
     site = ListingSite(server, pages=5)
     folder = monitoring_folder(
         tmp_path,
-        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/releases/")}"\n'
         'agency = "U.S. Department of State"\nselector = "li.item"\n',
     )

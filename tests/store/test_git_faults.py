@@ -21,7 +21,7 @@ from helpers import git, monitoring_folder
 pytestmark = pytest.mark.slow  # real dipdiff processes and git repositories
 
 CONFIG = (
-    "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+    "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
     '[sources.state-dept]\nkind = "listing"\nurl = "{url}"\n'
     'agency = "U.S. Department of State"\nselector = "li.item"\n'
 )
