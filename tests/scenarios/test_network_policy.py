@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -218,8 +219,14 @@ def test_a_hostile_statement_url_is_never_a_link_in_any_output(url):
         assert 'href="' + url.strip() not in rendered
     page = compare_html(compare(a, b))
     assert f'href="{url.strip()}' not in page and 'href="https://www.state.gov/b/"' in page
-    atom = render_feed(Feed("tag:x", "t", (feed_entry(Event("new", ref, "2024-01-01T00:00:00Z")),)))
-    assert 'rel="alternate"' not in atom
+    healthy = replace(ref, url="https://www.state.gov/x/")
+    entries = tuple(feed_entry(Event("new", r, "2024-01-01T00:00:00Z")) for r in (ref, healthy))
+    atom = render_feed(Feed("tag:x", "t", entries))
+    # the entry's link to the day's report stays; only the statement's own page is left out
+    page_links = [line for line in atom.splitlines() if 'type="text/html"' in line]
+    assert page_links == [
+        '    <link rel="related" type="text/html" href="https://www.state.gov/x/"/>'
+    ], atom
 
 
 @pytest.mark.parametrize(

@@ -549,7 +549,7 @@ def test_run_rebuilds_the_site_when_something_changed(cli, server, tmp_path):
     server.set("/libya/", Response(page_bytes("state-libya.day1.html")))
     config = tmp_path / "dipdiff.toml"
     config.write_text(
-        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
         'agency = "U.S. Department of State"\nselector = "li"\nlink = "a"\n',
         encoding="utf-8",

@@ -100,9 +100,8 @@ class Watch:
         git(root, "init", "-q", "-b", "main")
         self.config = root / "dipdiff.toml"
         self.config.write_text(
-            "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\nbackoff = 0.001\n"
-            + extra
-            + sources,
+            "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
+            "backoff = 0.001\n" + extra + sources,
             encoding="utf-8",
         )
         git(root, "add", "dipdiff.toml")

@@ -22,7 +22,7 @@ from routes import slow
 pytestmark = pytest.mark.slow  # several runs per test
 
 CONFIG = (
-    "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+    "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
     '[sources.state-dept]\nkind = "listing"\nurl = "{url}"\n'
     'agency = "U.S. Department of State"\nselector = "li.item"\n'
 )

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from dipdiff import __version__
 from dipdiff.models import Statement
 from dipdiff.render.html import DIFF_STYLE
+from dipdiff.scrape.policy import is_web_url
 from dipdiff.text import canonical
 
 TEMPLATES = (
@@ -61,8 +62,9 @@ def trusted(fragment: str) -> Markup:
 
 
 def safe_url(url: str) -> str:
-    """``url`` when it is an http(s) URL, else "": a stored URL never becomes a script link."""
-    return url if re.match(r"https?://", url.strip(), flags=re.IGNORECASE) else ""
+    """``url`` when it is an http(s) URL, else "": a stored URL never becomes a script link
+    (the network policy's rule, so that what is followed and what is linked are one set)."""
+    return url if is_web_url(url) else ""
 
 
 def _data(name: str) -> bytes:
