@@ -155,6 +155,30 @@ def test_fetch_and_run_exit_1_on_news_0_on_nothing_2_on_trouble(cli, server, tmp
     assert "missing.toml" in r.output
 
 
+def test_merge_exits_1_on_a_day_with_changes_0_on_none_2_on_a_bad_merge(cli, server, tmp_path):
+    _site(server, {"/libya/": Response(page_bytes("state-libya.day1.html"))})
+    config = _config(tmp_path, server)
+    reports = ("--reports", str(tmp_path / "reports"))
+
+    def shard(day: str):  # one sharded run on that day
+        return cli("run", "--config", str(config), "--shard", "1/1", env={"DIPDIFF_NOW": day})
+
+    r = shard("2019-04-20T09:00:00Z")
+    assert r.exit_code == 1, r.output
+    assert not (tmp_path / "reports").exists()  # a shard leaves the report to the merge
+    r = cli("merge", *reports)
+    assert r.exit_code == 1, r.output
+    assert (tmp_path / "reports" / "2019-04-20.md").exists()
+    r = shard("2019-04-21T09:00:00Z")
+    assert r.exit_code == 0, r.output
+    r = cli("merge", *reports)
+    assert r.exit_code == 0, r.output
+    assert not (tmp_path / "reports" / "2019-04-21.md").exists()  # a quiet day: no report
+    r = cli("merge", "no-such-branch", *reports)  # tmp_path is no git repository
+    assert r.exit_code == 2, r.output
+    assert "not a git repository" in r.output and len(r.output.strip().splitlines()) == 1
+
+
 def test_snapshot_and_import_exit_0_1_or_2(cli, server, tmp_path):
     server.set("/libya/", Response(page_bytes("state-libya.day1.html")))
     r = cli("snapshot", server.url("/libya/"))
@@ -269,6 +293,7 @@ def test_every_command_has_its_exit_codes_tested():
     tested = set(READING) | {
         "fetch",
         "run",
+        "merge",
         "snapshot",
         "import",
         "init",

@@ -1,4 +1,4 @@
-"""``dipdiff fetch``, ``run`` and ``report``: watching sources and telling what changed."""
+"""``dipdiff fetch``, ``run``, ``report``, ``merge``: watching sources, telling what changed."""
 
 from __future__ import annotations
 
@@ -26,6 +26,14 @@ from dipdiff.errors import DipdiffError, InputError
 from dipdiff.render.terminal import make_console, safe
 from dipdiff.status import ExitStatus
 
+WaitOption = Annotated[
+    float, typer.Option("--wait", min=0, help="Seconds to wait for a run that holds the store.")
+]
+ReportsOption = Annotated[
+    Path | None,
+    typer.Option("--reports", help="Reports folder (default: reports/ beside the store)."),
+]
+
 if TYPE_CHECKING:
     from dipdiff.config import Config
     from dipdiff.models import RunResult
@@ -49,10 +57,7 @@ def report(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the report here ('-': print it).")
     ] = None,
-    reports: Annotated[
-        Path | None,
-        typer.Option("--reports", help="Reports folder (default: reports/ beside the store)."),
-    ] = None,
+    reports: ReportsOption = None,
     config: ConfigOption = Path("dipdiff.toml"),
 ) -> None:
     """Write a markdown report of what changed, update reports/README.md and reports/feed.xml."""
@@ -141,13 +146,8 @@ def run(
             help="POST a JSON summary here when something changed.",
         ),
     ] = None,
-    wait: Annotated[
-        float, typer.Option("--wait", min=0, help="Seconds to wait for a run that holds the store.")
-    ] = 30.0,
-    reports: Annotated[
-        Path | None,
-        typer.Option("--reports", help="Reports folder (default: reports/ beside the store)."),
-    ] = None,
+    wait: WaitOption = 30.0,
+    reports: ReportsOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every step and every statement.")
@@ -158,6 +158,13 @@ def run(
             "--site", help="Rebuild this static site (dipdiff site) when something changed."
         ),
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="I/N: only the sources of shard I of N (by host); `dipdiff merge` reports.",
+        ),
+    ] = None,
 ) -> None:
     """For cron: fetch due statements, write the report, optionally commit.
 
@@ -165,17 +172,29 @@ def run(
     """
     from datetime import timedelta
 
+    from dipdiff import models
     from dipdiff.config import load_config
     from dipdiff.pipeline import run as monitor
     from dipdiff.pipeline.fetch import fetch_sources
+    from dipdiff.pipeline.shard import parse_shard, shard_sources, uid_seed
 
+    part = parse_shard(shard) if shard is not None else None
+    if part is not None and (webhook or site):
+        option = "--webhook" if webhook else "--site"
+        raise InputError(f"{option} with --shard: a shard knows only part of the day; not both")
     cfg = load_config(config)
     store = store_from(ctx)
     folder = reports_dir(store, reports)
     log = _RunLog(quiet, verbose)
+    names = shard_sources(cfg, part) if part is not None else None
+    if part is not None:
+        store.seed_uid(uid_seed(cfg))
 
     def fetch(st: Store) -> RunResult:
-        return fetch_sources(cfg, st, clock=now, listener=monitor.LogListener(log))
+        if names == []:  # a shard whose hosts none of the sources use: nothing to fetch
+            started = now()
+            return models.RunResult(started_at=started, finished_at=started)
+        return fetch_sources(cfg, st, sources=names, clock=now, listener=monitor.LogListener(log))
 
     post = None
     if webhook:
@@ -196,6 +215,7 @@ def run(
         webhook=post,
         base_url=cfg.reports.base_url,
         targets=targets,
+        shard=part,
     )
     if result.changed:
         where = f"; wrote {result.written.report}" if result.written else ""
@@ -278,6 +298,51 @@ def notify(
                 line += f"; sample NOT sent: {e}"
         console.print(Text(safe(line)))
     raise typer.Exit(ExitStatus.TROUBLE if failed else ExitStatus.SUCCESS)
+
+
+@app.command()
+@handle_errors
+def merge(
+    ctx: typer.Context,
+    refs: Annotated[
+        list[str] | None,
+        typer.Argument(help="The shards' branches or commits to merge first (git merge)."),
+    ] = None,
+    commit: Annotated[
+        bool, typer.Option("--commit", help="git-commit the report, index and feed.")
+    ] = False,
+    wait: WaitOption = 30.0,
+    reports: ReportsOption = None,
+    config: ConfigOption = Path("dipdiff.toml"),
+) -> None:
+    """After sharded runs: merge their commits, write the day's report once, optionally commit.
+
+    Exit 0 nothing, 1 changes, 2 trouble.
+    """
+    from datetime import timedelta
+
+    from dipdiff.config import CompareSettings, ReportSettings
+    from dipdiff.pipeline.merge import merge_shards
+    from dipdiff.pipeline.run import divergence_finder
+
+    cfg = optional_config(config)
+    window_s = (cfg.compare if cfg else CompareSettings()).window
+    store = store_from(ctx)
+    result = merge_shards(
+        store,
+        reports_dir(store, reports),
+        refs or (),
+        commit=commit,
+        find_divergences=divergence_finder(timedelta(seconds=window_s)),
+        lock_wait=wait,
+        base_url=(cfg.reports if cfg else ReportSettings()).base_url,
+    )
+    counts = ", ".join(f"{v} {k}" for k, v in result.counts().items())
+    where = f"wrote {result.written.report}" if result.written else "nothing new: no report"
+    done = f"; committed {result.commit[:12]}" if result.commit else ""
+    make_console(stderr=True).print(Text(f"{where} ({counts}){done}"))
+    exit_if_damaged(store)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()

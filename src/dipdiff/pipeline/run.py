@@ -38,6 +38,7 @@ from dipdiff.pipeline.report import (
     run_window,
     write_reports,
 )
+from dipdiff.pipeline.shard import Shard
 from dipdiff.render.markdown import event_counts
 from dipdiff.render.notification import divergence_item, event_item, report_anchor
 from dipdiff.render.plain import change_note
@@ -125,6 +126,7 @@ def run_monitor(
     webhook: Post | None = None,
     base_url: str = "",
     targets: Targets | None = None,
+    shard: Shard | None = None,
 ) -> RunReport:
     """Fetch, record, report, (optionally) commit and tell the webhook, under the store's lock.
 
@@ -134,6 +136,10 @@ def run_monitor(
     ``webhook`` gets the run's summary when something changed, after the summaries
     it missed before (:mod:`dipdiff.pipeline.notify`); so does each of ``targets`` (the
     ``[notify]`` targets), with what passes its rules.
+
+    A ``shard`` writes only what is its own: its statements and its run record. The
+    reports, index and feed, which every run rewrites, are written once from the merged
+    store by :func:`dipdiff.pipeline.merge.merge_shards`.
     """
 
     if commit:
@@ -141,7 +147,7 @@ def run_monitor(
             reports_dir.parent if not reports_dir.exists() else reports_dir
         )  # fail before fetching
     with store.lock(wait=lock_wait):
-        record, interrupted = store.begin_run(now())
+        record, interrupted = store.begin_run(now(), (shard.label, shard.tag) if shard else None)
         for r in interrupted:
             log("warning", f"run {r.id} was interrupted; this run includes what it recorded")
         log("debug", f"run {record.id} started")
@@ -171,7 +177,10 @@ def run_monitor(
                 f"{event.kind} {event.statement.id}" + (f": {event.note}" if event.note else ""),
             )
         day = day_window(parse_timestamp(record.finished_at).date(), store)
-        day_events = history.window(day).events
+        path = reports_dir / day.filename
+        # A shard knows only its part of the day: the day's report (and the divergences it
+        # shows) is the merge's, from the merged store.
+        day_events = history.window(day).events if shard is None else ()
         # Divergences once, for the run's changes and the day's together; each output takes its own.
         found = (
             tuple(find_divergences(store, changes + day_events, day.until))
@@ -179,7 +188,11 @@ def run_monitor(
             else ()
         )
         divergences = involving(found, changes)
-        report = build_report(store, day, history=history, divergences=involving(found, day_events))
+        report = (
+            build_report(store, day, history=history, divergences=involving(found, day_events))
+            if shard is None
+            else None
+        )
         # A damaged file met while reporting costs its statement too: the run says so.
         damaged = tuple(store.damage.values())
         if damaged != fetched.damaged:
@@ -187,11 +200,13 @@ def run_monitor(
                 log("warning", line)
             fetched = replace(fetched, damaged=damaged)
         record.problems = [*fetched.problems, *damaged]
-        path = reports_dir / day.filename
+        written: WrittenReport | None = None
         # A run in which nothing happened writes nothing (its check lines wait for the next
         # commit); one with news, trouble that began or ended, or run-level problems does.
-        if changes or mine.problems or interrupted or record.problems:
-            written: WrittenReport | None = write_reports(
+        if report is None:
+            log("debug", f"a shard: `dipdiff merge` writes {path}")
+        elif changes or mine.problems or interrupted or record.problems:
+            written = write_reports(
                 store,
                 reports_dir,
                 report,
@@ -201,7 +216,6 @@ def run_monitor(
             )
             log("debug", f"wrote {path}, {INDEX_NAME} and {FEED_NAME}")
         else:
-            written = None
             log("debug", f"nothing happened: {path} not written")
         record.status = "complete"
         record.counts = event_counts(changes)
@@ -218,7 +232,7 @@ def run_monitor(
         )
         if commit:
             # Also commit versions a killed or failed run left uncommitted.
-            paths = [store.root, reports_dir]
+            paths = [store.root] if shard else [store.root, reports_dir]
             if result.changed or has_uncommitted_versions(store.root):
                 try:
                     store.end_run(record)
@@ -322,12 +336,18 @@ def _warn_broken(store: Store, fetched: RunResult, started_at: str, log: Log) ->
 def commit_message(result: RunReport) -> str:
     """``dipdiff run <id>: 1 new, 2 changed, ...`` and one line per change."""
     lines = [f"dipdiff run {result.run.id}: {result.summary()}", ""]
-    lines += [
-        f"- {e.kind} {e.statement.id}{_version(e)}{_note(e)}"
-        for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id))
-    ]
-    lines.extend(f"- divergent {d.a.id} <-> {d.b.id}" for d in result.divergences)
+    lines += event_lines(result.events, result.divergences)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def event_lines(events: Sequence[Event], divergences: Sequence[Divergence]) -> list[str]:
+    """One line per change (``- changed ID@2 (...)``) and per divergence, as commits list them."""
+    lines = [
+        f"- {e.kind} {e.statement.id}{_version(e)}{_note(e)}"
+        for e in sorted(events, key=lambda e: (e.kind, e.statement.id))
+    ]
+    lines.extend(f"- divergent {d.a.id} <-> {d.b.id}" for d in divergences)
+    return lines
 
 
 def _version(e: Event) -> str:

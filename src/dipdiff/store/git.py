@@ -154,3 +154,25 @@ def has_uncommitted_versions(store_root: Path) -> bool:
         if re.search(r"/\d{4}-\d{2}-\d{2}T\d{6}Z\.md$", name):
             return True
     return False
+
+
+def merge_refs(path: Path, refs: Sequence[str]) -> str | None:
+    """Merge ``refs`` (the shards' branches) into the checked-out branch in one commit.
+
+    Returns the new HEAD, or None when every ref was already merged. A merge that
+    conflicts is aborted, leaving the work tree as it was, and named in one line.
+    """
+    root = repo_root(path)
+    before = _git(root, "rev-parse", "HEAD").stdout.strip()
+    identity: list[str] = []
+    if not _git(root, "config", "user.email", check=False).stdout.strip():
+        identity = ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
+    proc = _git(root, *identity, "merge", "--quiet", "--no-edit", *refs, check=False)
+    if proc.returncode != 0:
+        _git(root, "merge", "--abort", check=False)
+        lines = (
+            proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}"
+        ).splitlines()
+        raise GitError(f"{root}: git merge {' '.join(refs)} failed: {lines[-1]}")
+    after = _git(root, "rev-parse", "HEAD").stdout.strip()
+    return after if after != before else None

@@ -37,9 +37,13 @@ class RunRecord:
     status: str = "running"  # running | complete | failed | interrupted
     counts: dict[str, Any] = field(default_factory=dict[str, Any])
     problems: list[str] = field(default_factory=list)
+    shard: str | None = None  # "2/4" for `dipdiff run --shard 2/4`; None: the whole config
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1, ensure_ascii=False) + "\n"
+        doc = asdict(self)
+        if doc["shard"] is None:  # records of unsharded runs stay as they were
+            del doc["shard"]
+        return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
 _FIELDS = set(RunRecord.__dataclass_fields__)
@@ -94,31 +98,41 @@ class RunLog:
                     return uid
         return None
 
-    def ensure_uid(self) -> None:
-        """Give the store its identity once (from ``runs.json`` when an older store has one)."""
+    def ensure_uid(self, seed: str | None = None) -> None:
+        """Give the store its identity once (from ``runs.json`` when an older store has one);
+        random, or derived from ``seed`` (:meth:`dipdiff.store.store.Store.seed_uid`)."""
         if not (self.root / STORE_FILE).exists():
-            uid = self._read_uid() or uuid.uuid4().hex
+            derived = hashlib.sha256(seed.encode()).hexdigest()[:32] if seed else None
+            uid = self._read_uid() or derived or uuid.uuid4().hex
             path = no_links(self.root, self.root / STORE_FILE)
             atomic_write(path, (json.dumps({"uid": uid}) + "\n").encode())
             self._uid = uid
 
-    def begin(self, started_at: str) -> tuple[RunRecord, list[RunRecord]]:
+    def begin(
+        self, started_at: str, shard: tuple[str, str] | None = None
+    ) -> tuple[RunRecord, list[RunRecord]]:
         """Record a run as started; returns it and the earlier runs found interrupted.
 
         Holding the lock proves that no other run is alive, so a ``running`` record left
-        behind is a run that was killed: it is marked ``interrupted``.
+        behind is a run that was killed: it is marked ``interrupted``. ``shard`` (label,
+        tag): a shard marks only its own shard's records, and its run ID carries the tag,
+        so that shards started in the same second on other machines never meet in a file.
         """
         self._migrate()
         records, files, _ = self._scan()
-        interrupted = [r for r in records.values() if r.status == "running"]
+        label = shard[0] if shard else None
+        interrupted = [
+            r for r in records.values() if r.status == "running" and (not shard or r.shard == label)
+        ]
         for r in sorted(interrupted, key=lambda r: (r.started_at, r.id)):
             r.status = "interrupted"
             self._write(r, files[r.id])
-        run_id, n = started_at, 1
+        base = f"{started_at}-{shard[1]}" if shard else started_at
+        run_id, n = base, 1
         while run_id in records:  # two runs in one second (an injected clock)
             n += 1
-            run_id = f"{started_at}-{n}"
-        record = RunRecord(id=run_id, started_at=started_at)
+            run_id = f"{base}-{n}"
+        record = RunRecord(id=run_id, started_at=started_at, shard=label)
         self._write(record, self.folder / _file_name(started_at, uuid.uuid4().hex[:8]))
         self._prune()
         return record, sorted(interrupted, key=lambda r: (r.started_at, r.id))

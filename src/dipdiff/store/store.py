@@ -146,6 +146,13 @@ class Store:
         #: Damaged files met by this object's commands in :meth:`guard`: path -> one line.
         self.damage: dict[str, str] = {}
         self.index = StoreIndex(self.root)
+        #: Shards set it (:meth:`seed_uid`): the store's uid is then derived, not random.
+        self._uid_seed: str | None = None
+
+    def seed_uid(self, seed: str) -> None:
+        """Derive the uid of a store not yet written from ``seed``, not at random: the
+        shards of one run each write ``store.json`` from the same parent, and must agree."""
+        self._uid_seed = seed
 
     # -- locking ---------------------------------------------------------------------------
 
@@ -264,7 +271,7 @@ class Store:
         if GITATTRIBUTES.strip() not in have.splitlines():
             lines = [*have.splitlines(), GITATTRIBUTES.strip()]  # the user's lines kept
             atomic_write(ga, ("\n".join(lines) + "\n").encode())
-        RunLog(self.root).ensure_uid()
+        RunLog(self.root).ensure_uid(self._uid_seed)
 
     def _add_index_to_gitignore(self, gi: Path) -> None:
         """A store made before the index: its ``.gitignore`` names it too. Best effort (a full
@@ -895,10 +902,14 @@ class Store:
         """A random identity given to the store when first written (stable feed ids)."""
         return self._runlog().store_uid()
 
-    def begin_run(self, started_at: str) -> tuple[RunRecord, list[RunRecord]]:
-        """Record a run as started (needs the lock); returns it and the runs found interrupted."""
+    def begin_run(
+        self, started_at: str, shard: tuple[str, str] | None = None
+    ) -> tuple[RunRecord, list[RunRecord]]:
+        """Record a run as started (needs the lock); returns it and the runs found interrupted.
+
+        ``shard``: (label, tag) of a sharded run (:meth:`RunLog.begin`)."""
         self._require_lock()
-        record, interrupted = self._runlog().begin(started_at)
+        record, interrupted = self._runlog().begin(started_at, shard)
         self._run = record.id
         return record, interrupted
 
