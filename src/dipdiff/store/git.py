@@ -60,6 +60,13 @@ def _reason(proc: subprocess.CompletedProcess[str]) -> str:
     return "; ".join(lines[-6:]) if lines else f"exit {proc.returncode}"
 
 
+def _identity(root: Path) -> list[str]:
+    """The bot's name for a commit when the repository has no identity configured."""
+    if _git(root, "config", "user.email", check=False).stdout.strip():
+        return []
+    return ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
+
+
 def repo_root(path: Path) -> Path:
     """The top of the git work tree containing ``path``; a one-line error if there is none."""
     folder = path if path.is_dir() else path.parent
@@ -137,10 +144,7 @@ def commit_paths(
         _git(root, "add", "--all", "--", *rel)
         if _git(root, "diff", "--cached", "--quiet", "--", *rel, check=False).returncode == 0:
             return None
-        identity: list[str] = []
-        if not _git(root, "config", "user.email", check=False).stdout.strip():
-            identity = ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
-        _git(root, *identity, "commit", "--quiet", "--no-verify", "-m", message, "--", *rel)
+        _git(root, *_identity(root), "commit", "--quiet", "--no-verify", "-m", message, "--", *rel)
         return _git(root, "rev-parse", "HEAD").stdout.strip()
 
 
@@ -164,15 +168,9 @@ def merge_refs(path: Path, refs: Sequence[str]) -> str | None:
     """
     root = repo_root(path)
     before = _git(root, "rev-parse", "HEAD").stdout.strip()
-    identity: list[str] = []
-    if not _git(root, "config", "user.email", check=False).stdout.strip():
-        identity = ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
-    proc = _git(root, *identity, "merge", "--quiet", "--no-edit", *refs, check=False)
+    proc = _git(root, *_identity(root), "merge", "--quiet", "--no-edit", *refs, check=False)
     if proc.returncode != 0:
         _git(root, "merge", "--abort", check=False)
-        lines = (
-            proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}"
-        ).splitlines()
-        raise GitError(f"{root}: git merge {' '.join(refs)} failed: {lines[-1]}")
+        raise GitError(f"{root}: git merge {' '.join(refs)} failed: {_reason(proc)}")
     after = _git(root, "rev-parse", "HEAD").stdout.strip()
     return after if after != before else None
