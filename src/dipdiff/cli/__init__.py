@@ -29,6 +29,7 @@ COMMAND_MODULES = {
     "run": "monitor",
     "fetch": "monitor",
     "notify": "monitor",
+    "merge": "monitor",
     "snapshot": "record",
     "import": "record",
     "backfill": "archive",
