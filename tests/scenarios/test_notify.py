@@ -24,7 +24,7 @@ HAFTAR = "/wh/statement-from-the-press-secretary-libya/"
 
 def config(server, targets: str) -> str:
     return (
-        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\ntimeout = 2\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\ntimeout = 2\n"
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
         'agency = "U.S. Department of State"\nselector = "li"\nlink = "a"\n'
         f'[sources.white-house]\nkind = "listing"\nurl = "{server.url("/wh/")}"\n'

@@ -71,7 +71,7 @@ def origin(tmp_path: Path, hosts: list[LocalServer]) -> Path:
     bare = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
     setup = clone(bare, tmp_path / "setup")
-    config = "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\n"
+    config = "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
     for h, srv in enumerate(hosts):
         for src in "ab":
             config += (

@@ -45,7 +45,7 @@ def white_house(server, redesigned: bool, count: int = 3) -> None:
 def test_a_redesigned_source_is_reported_once_and_shown_by_sources(tmp_path: Path, server):
     folder = monitoring_folder(
         tmp_path,
-        "[dipdiff]\ndelay = 0\nrobots = false\nretries = 0\ntimeout = 2\n"
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\ntimeout = 2\n"
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
         'selector = "li"\nlink = "a"\n'
         f'[sources.white-house]\nkind = "listing"\nurl = "{server.url("/wh/")}"\n'
