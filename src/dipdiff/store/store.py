@@ -127,6 +127,25 @@ class _Cache:
     files: dict[str, list[VersionRef]] = field(default_factory=dict)  # one per version file
     texts: OrderedDict[tuple[str, str], Statement] = field(default_factory=OrderedDict)
     runs: RunLog | None = None
+    # ``ids`` as a set, made when first asked: a command that checks every statement of a
+    # big store would otherwise search the list once per statement.
+    id_set: set[str] | None = None
+
+    def listed(self, sid: str) -> bool:
+        """Whether ``sid`` is in ``ids`` (which must have been listed)."""
+        if self.id_set is None:
+            self.id_set = set(self.ids or ())
+        return sid in self.id_set
+
+    def add_id(self, sid: str) -> None:
+        if self.ids is not None and not self.listed(sid):
+            bisect.insort(self.ids, sid)
+            self.id_set = None
+
+    def drop_id(self, sid: str) -> None:
+        if self.ids is not None and self.listed(sid):
+            self.ids.remove(sid)
+            self.id_set = None
 
 
 class Store:
@@ -430,7 +449,7 @@ class Store:
                 if valid_id(sid) and _holds_a_statement(d):
                     ids.append(sid)
         if cache is not None:
-            cache.ids = list(ids)
+            cache.ids, cache.id_set = list(ids), None
         return ids
 
     def exists(self, sid: str) -> bool:
@@ -440,7 +459,7 @@ class Store:
             if sid in cache.meta:
                 return True
             if cache.ids is not None:
-                return sid in cache.ids
+                return cache.listed(sid)
         return _holds_a_statement(folder)
 
     def find_url(self, url: str, source: str) -> str | None:
@@ -583,8 +602,7 @@ class Store:
             else:
                 cache.meta[meta.id] = _copy(meta)
                 cache.records[meta.id] = _Record(base, None, n_lines)
-                if cache.ids is not None and meta.id not in cache.ids:
-                    bisect.insort(cache.ids, meta.id)
+                cache.add_id(meta.id)
 
     @contextlib.contextmanager
     def deferred_sync(self) -> Iterator[None]:
@@ -627,8 +645,7 @@ class Store:
         cache.records.pop(sid, None)
         cache.refs.pop(sid, None)
         cache.files.pop(sid, None)
-        if cache.ids is not None and sid in cache.ids:
-            cache.ids.remove(sid)
+        cache.drop_id(sid)
 
     def undo_version(self, sid: str, ref: VersionRef) -> None:
         """Remove a version just added when what must follow it (its check) could not be written."""
@@ -678,8 +695,7 @@ class Store:
         if cache is not None:
             cache.meta[sid] = _copy(merged)
             cache.records[sid] = record
-            if cache.ids is not None and sid not in cache.ids:
-                bisect.insort(cache.ids, sid)
+            cache.add_id(sid)
 
     def _on_record(self, sid: str) -> tuple[StatementMeta | None, _Record]:
         """The statement as the store has it (None: not recorded yet), and how it lies on disk."""
