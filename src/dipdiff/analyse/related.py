@@ -12,9 +12,11 @@ dates are, and ``window`` only bounds the search (nothing farther apart is looke
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Protocol, TypeVar
 
-from dipdiff.analyse.compare import ActorComparison, Comparison, compare, compare_actors
+from dipdiff.analyse.compare import ActorComparison, Comparison, compare, diverges
 from dipdiff.analyse.entities import default_gazetteer
 from dipdiff.analyse.stance import TextAnalysis, analyze
 from dipdiff.models import Statement
@@ -97,6 +99,10 @@ class _Profile:
     )  # key -> how much it says what the text is about
     actor_keys: set[str] = field(default_factory=set)
     terms: frozenset[str] = frozenset()  # content words, for rare shared terms
+
+    @property
+    def source(self) -> str:
+        return self.record.source
 
 
 # A shared person or armed group says more about "the same event" than a shared country or place.
@@ -177,12 +183,104 @@ def _COUNTRY_KEYS() -> frozenset[str]:  # noqa: N802 - a constant, computed once
     return frozenset(k for k, e in default_gazetteer().entries.items() if e.kind == "country")
 
 
+def _threshold(best: list[float], limit: int | None) -> float:
+    """The score a statement not yet scored must be able to reach to change the answer: the
+    minimum, or, once ``limit`` were found, what still outranks the last of them. Scores are
+    compared rounded to two decimals: a score below the last one's minus 0.006 rounds below it."""
+    if limit and len(best) >= limit:
+        return max(MIN_RELATED_SCORE, best[0] - 0.006)
+    return MIN_RELATED_SCORE
+
+
+class _Walk:
+    """The statements that share a name with one statement, nearest in time first, skipping
+    those that cannot matter (the "max-score" pruning of search engines).
+
+    A shared name adds at most its rarity times this statement's weight for it, and the
+    terms at most their cap; the sum is multiplied by the time weight, which only falls with
+    distance. So, walking outwards in time, once the names that add least cannot together
+    reach the threshold at the current distance, a statement that shares only those names
+    cannot either: their postings are no longer walked, and once no name is left, nothing
+    farther can. Every statement that can reach the threshold is scored in full, so the
+    answer is the one scoring every candidate gives.
+    """
+
+    def __init__(
+        self,
+        t: float,
+        window: float,
+        names: list[tuple[float, list[tuple[float, int]]]],
+        terms: float,
+    ) -> None:
+        """``names``: for each name, the most it can add and its postings (time, statement);
+        ``terms``: the most the shared terms can add."""
+        self.t = t
+        self._low, self._high = t - window, t + window
+        names = sorted(names, key=lambda x: x[0])
+        # _reach[j]: the most the names before j, with the terms, can add (before time weight)
+        self._reach = list(itertools.accumulate((b for b, _ in names), initial=terms))
+        self._posts = [post for _, post in names]
+        self._left = []
+        self._right = []
+        for post in self._posts:
+            i = bisect_left(post, (t, -1))
+            self._left.append(i - 1)
+            self._right.append(i)
+        self._skip = 0  # the names before this one are no longer walked
+        self._seen: set[int] = set()
+
+    def next(self, threshold: float) -> int | None:
+        """The nearest statement not yet given that may still reach ``threshold``."""
+        while True:
+            nearest = self._nearest()
+            if nearest is None:
+                return None
+            gap, j, right = nearest
+            weight = time_weight(gap / 86400) * (1 + 1e-9)  # a margin for rounding errors
+            skip = self._skip
+            while skip < len(self._posts) and self._reach[skip + 1] * weight < threshold:
+                skip += 1
+            if skip > self._skip:
+                self._skip = skip
+                continue  # the nearest may be on a name no longer walked
+            post = self._posts[j]
+            if right:
+                n = post[self._right[j]][1]
+                self._right[j] += 1
+            else:
+                n = post[self._left[j]][1]
+                self._left[j] -= 1
+            if n not in self._seen:
+                self._seen.add(n)
+                return n
+
+    def _nearest(self) -> tuple[float, int, bool] | None:
+        """(distance, name, whether later) of the nearest entry still walked, within the window."""
+        best: tuple[float, int, bool] | None = None
+        t = self.t
+        for j in range(self._skip, len(self._posts)):
+            post = self._posts[j]
+            i = self._left[j]
+            # The window's bounds as the postings were always cut: t - window <= time <= t + window
+            if i >= 0 and post[i][0] >= self._low:
+                gap = t - post[i][0]
+                if best is None or gap < best[0]:
+                    best = (gap, j, False)
+            i = self._right[j]
+            if i < len(post) and post[i][0] <= self._high:
+                gap = post[i][0] - t
+                if best is None or gap < best[0]:
+                    best = (gap, j, True)
+        return best
+
+
 class Index:
     """Per-statement analyses and an inverted index of actors and places, built once."""
 
     def __init__(self, records: Iterable[Record]) -> None:
         self.profiles = [_profile(r) for r in records]
         self.by_id = {p.record.id: p for p in self.profiles}
+        self._sources = [p.source for p in self.profiles]
         self._postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
         for n, p in enumerate(self.profiles):
             t = p.record.date.timestamp() if p.record.date else math.inf
@@ -211,31 +309,29 @@ class Index:
     def _related(
         self, p: _Profile, window: timedelta, limit: int | None
     ) -> list[tuple[int, Related]]:
+        """The statements of other sources that score at least MIN_RELATED_SCORE with ``p``
+        (the best ``limit`` of them), found without scoring every statement that shares a
+        common name with ``p``: see :class:`_Walk`."""
         if p.record.date is None:
             return []
-        t = p.record.date.timestamp()
-        w = window.total_seconds()
-        scores: dict[int, float] = defaultdict(float)
-        shared: dict[int, list[str]] = defaultdict(list)
-        for k, name in p.names.items():
-            post = self._postings.get(k, ())
-            lo = bisect_left(post, (t - w, -1))
-            hi = bisect_right(post, (t + w, math.inf))
-            for _, n in post[lo:hi]:
-                q = self.profiles[n]
-                if q is p or q.record.source == p.record.source:
-                    continue
-                scores[n] += self._rarity[k] * min(p.weights[k], q.weights[k])
-                shared[n].append(name)
-        out = []
-        for n, names in scores.items():
-            q = self.profiles[n]
-            terms = min(_MAX_TERM_BONUS, _TERM_WEIGHT * len(p.terms & q.terms))
-            days = abs(q.record.date.timestamp() - t) / 86400 if q.record.date else None
-            s = (names + terms) * time_weight(days or 0.0)
-            if s < MIN_RELATED_SCORE:
+        walk = _Walk(
+            p.record.date.timestamp(),
+            window.total_seconds(),
+            [(self._rarity[k] * p.weights[k], self._postings[k]) for k in p.names],
+            min(_MAX_TERM_BONUS, _TERM_WEIGHT * len(p.terms)),
+        )
+        out: list[tuple[int, Related]] = []
+        best: list[float] = []  # with a limit: the best ``limit`` scores so far, a min-heap
+        while (n := walk.next(_threshold(best, limit))) is not None:
+            found = self._score(p, n, walk.t)
+            if found is None:
                 continue
-            out.append((n, Related(q.record, round(s, 2), tuple(dict.fromkeys(shared[n])), days)))
+            out.append((n, found))
+            if limit:
+                if len(best) < limit:
+                    heapq.heappush(best, found.score)
+                elif found.score > best[0]:
+                    heapq.heapreplace(best, found.score)
         out.sort(
             key=lambda x: (
                 -x[1].score,
@@ -244,6 +340,26 @@ class Index:
             )
         )
         return out[:limit] if limit else out
+
+    def _score(self, p: _Profile, n: int, t: float) -> Related | None:
+        """How related statement ``n`` is to ``p`` (None: below MIN_RELATED_SCORE)."""
+        q = self.profiles[n]
+        if q is p or self._sources[n] == p.source:
+            return None
+        names = 0.0
+        shared = []
+        for k, name in p.names.items():
+            if k in q.weights:
+                names += self._rarity[k] * min(p.weights[k], q.weights[k])
+                shared.append(name)
+        if not shared:
+            return None
+        terms = min(_MAX_TERM_BONUS, _TERM_WEIGHT * len(p.terms & q.terms))
+        days = abs(q.record.date.timestamp() - t) / 86400 if q.record.date else None
+        s = (names + terms) * time_weight(days or 0.0)
+        if s < MIN_RELATED_SCORE:
+            return None
+        return Related(q.record, round(s, 2), tuple(dict.fromkeys(shared)), days)
 
     def divergences(
         self,
@@ -274,8 +390,7 @@ class Index:
                     if (p.record.date, p.record.id) <= (q.record.date, q.record.id)
                     else (q, p)
                 )
-                actors = compare_actors(first.analysis, second.analysis)
-                if not any(x.divergent for x in actors):
+                if not diverges(first.analysis, second.analysis):
                     continue
                 full = compare(
                     first.record.statement,
