@@ -118,6 +118,15 @@ class BackfillSettings:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    """Where the static site is published (``[site]``)."""
+
+    # Its public URL (e.g. https://desk.github.io/watch/): `run --site` builds with it, and
+    # notifications link to the site's pages instead of the report's sections.
+    base_url: str = ""
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     """One source: how to discover its statements and how to extract them."""
 
@@ -151,11 +160,13 @@ class SourceConfig:
 SIGNIFICANCES = ("cosmetic", "minor", "substantive")
 #: What a notification target may ask for (``kinds``), and the event kinds each word stands for.
 NOTIFY_KINDS = {
-    "edits": "changed",
-    "new": "new",
-    "removals": "removed",
-    "moves": "moved",
-    "divergences": "divergent",
+    "edits": ("changed", "flapping"),
+    "new": ("new",),
+    "removals": ("removed",),
+    # A text back to an earlier version's, or a removed statement readable again.
+    "restores": ("restored", "back"),
+    "moves": ("moved",),
+    "divergences": ("divergent",),
 }
 DIGESTS = ("run", "daily")
 NOTIFY_FORMATS = ("markdown", "text")
@@ -182,7 +193,6 @@ class NotifyConfig:
 
     targets: tuple[NotifyTarget, ...] = ()
     apprise_config: str = ""  # an Apprise config file (YAML or text) holding tagged URLs
-    report_url: str = ""  # where reports/ is published: messages link to the report section
 
 
 @dataclass(frozen=True)
@@ -196,6 +206,7 @@ class Config:
     signals: dict[str, Any] = field(default_factory=dict)
     compare: CompareSettings = field(default_factory=CompareSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
+    site: SiteSettings = field(default_factory=SiteSettings)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     backfill: BackfillSettings = field(default_factory=BackfillSettings)
 
@@ -233,6 +244,7 @@ _SCHEDULE_KEYS = {
 _COMPARE_KEYS = {"window": "duration"}
 _REPORTS_KEYS = {"base_url": "string"}
 _BACKFILL_KEYS = {"archive": "string", "cdx_delay": "duration", "memento_delay": "duration"}
+_SITE_KEYS = {"base_url": "string"}
 
 _SOURCE_KEYS = {
     "preset": "string",
@@ -269,11 +281,12 @@ _TOP_KEYS = {
     "signals": "table",
     "compare": "table",
     "reports": "table",
+    "site": "table",
     "notify": "table",
     "backfill": "table",
 }
 _SIGNALS_KEYS = {"add": "list of tables"}
-_NOTIFY_KEYS = {"config": "string", "report_url": "string", "targets": "table"}
+_NOTIFY_KEYS = {"config": "string", "targets": "table"}
 _TARGET_KEYS = {
     "url": "list of strings",
     "tag": "string",
@@ -515,10 +528,10 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> Config:
     sources = tuple(_source(name, table, path) for name, table in data.get("sources", {}).items())
     compare = CompareSettings(**_typed(data.get("compare", {}), _COMPARE_KEYS, "[compare]", path))
     reports = ReportSettings(**_typed(data.get("reports", {}), _REPORTS_KEYS, "[reports]", path))
-    if reports.base_url and not reports.base_url.lower().startswith(("http://", "https://")):
-        raise ConfigError(
-            f"[reports]: 'base_url' must be an http(s) URL, not {reports.base_url!r}", path=path
-        )
+    site = SiteSettings(**_typed(data.get("site", {}), _SITE_KEYS, "[site]", path))
+    for where, url in (("[reports]", reports.base_url), ("[site]", site.base_url)):
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise ConfigError(f"{where}: 'base_url' must be an http(s) URL, not {url!r}", path=path)
     # [signals] holds only [[signals.add]] tables: anything else would be ignored without a word.
     signals = _typed(data.get("signals", {}), _SIGNALS_KEYS, "[signals]", path)
     backfill = BackfillSettings(
@@ -535,6 +548,7 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> Config:
         sources=sources,
         compare=compare,
         reports=reports,
+        site=site,
         signals=signals,
         notify=_notify(data.get("notify", {}), {s.name for s in sources}, path),
         backfill=backfill,
@@ -601,15 +615,10 @@ def _notify(table: dict[str, Any], source_names: set[str], path: str) -> NotifyC
             "[notify]: 'config' has no effect without a [notify.targets.NAME] table (tag = ...)",
             path=path,
         )
-    report_url = own.get("report_url", "")
-    if report_url and not report_url.lower().startswith(("http://", "https://")):
-        raise ConfigError(
-            f"[notify]: 'report_url' must be an http(s) URL, not {report_url!r}", path=path
-        )
     config_file = own.get("config", "")
     if config_file and not Path(config_file).is_absolute():
         config_file = str(Path(path).parent / config_file)  # beside dipdiff.toml, like git's
-    return NotifyConfig(tuple(targets), config_file, report_url)
+    return NotifyConfig(tuple(targets), config_file)
 
 
 # Keys that only some kinds of source read: on another kind they would be ignored (or, for

@@ -19,7 +19,8 @@ TARGET = '[notify.targets.news]\nurl = "json://127.0.0.1:9/"\n'
             "dipdiff.toml: [signals]: 'add' must be a list of tables, not 'oops'",
         ),
         ("[signals]\nadds = []\n", "unknown key 'adds' in [signals]; did you mean 'add'?"),
-        (TARGET + 'kinds = ["edit"]\n', "'kinds' must be one of edits, new, removals, moves, "),
+        (TARGET + 'kinds = ["edit"]\n', "'kinds' must be one of edits, new, removals, restores, "),
+        (TARGET + 'kinds = ["restore"]\n', "not 'restore'; did you mean 'restores'?"),
         (TARGET + 'digest = "dayly"\n', "not 'dayly'; did you mean 'daily'?"),
         (TARGET + 'min_significance = "big"\n', "'min_significance' must be one of cosmetic"),
         (TARGET + 'sources = ["state-dpt"]\n', "no source 'state-dpt' in [sources]; did you mean"),
@@ -28,7 +29,12 @@ TARGET = '[notify.targets.news]\nurl = "json://127.0.0.1:9/"\n'
         ('[notify.targets.news]\nurl = "slack"\n', "'url' 'slack' is not an Apprise URL"),
         ('[notify.targets.news]\ntag = "desk"\n', "'tag' needs an Apprise config file"),
         ('[notify]\nconfig = "apprise.yml"\n', "'config' has no effect without a [notify.targets"),
-        ('[notify]\nreport_url = "reports/"\n' + TARGET, "'report_url' must be an http(s) URL"),
+        (
+            '[site]\nbase_url = "_site/"\n',
+            "[site]: 'base_url' must be an http(s) URL, not '_site/'",
+        ),
+        ('[notify]\nreport_url = "https://x/"\n', "unknown key 'report_url' in [notify]"),
+        ("[site]\nbaseurl = 1\n", "unknown key 'baseurl' in [site]; did you mean 'base_url'?"),
     ],
 )
 def test_a_bad_notify_or_signals_table_is_one_line_naming_it(text, message):
@@ -51,4 +57,4 @@ def test_targets_and_their_rules_load():
         "daily",
     )
     assert every.urls == ("json://127.0.0.1:9/a", "https://x/")
-    assert every.kinds == ("edits", "new", "removals", "moves", "divergences")
+    assert every.kinds == ("edits", "new", "removals", "restores", "moves", "divergences")

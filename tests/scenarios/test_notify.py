@@ -9,6 +9,7 @@ POST. The targets are Apprise `json://` URLs on 127.0.0.1 (Apprise's JSON plugin
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,20 +17,22 @@ import pytest
 from dipdiff.pipeline.demo import page_bytes
 from dipdiff.pipeline.server import Response
 from helpers import Cli, git, monitoring_folder
+from routes import dripped
 
 LIBYA = "/state/the-situation-in-libya/"
 READOUT = "/state/secretary-pompeos-call-with-un-special-representative-salame/"
 HAFTAR = "/wh/statement-from-the-press-secretary-libya/"
 
 
-def config(server, targets: str) -> str:
+def config(server, targets: str, site: str = "") -> str:
     return (
-        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\ntimeout = 2\n"
+        (f'[site]\nbase_url = "{site}"\n' if site else "")
+        + "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\ntimeout = 2\n"
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/state/")}"\n'
         'agency = "U.S. Department of State"\nselector = "li"\nlink = "a"\n'
         f'[sources.white-house]\nkind = "listing"\nurl = "{server.url("/wh/")}"\n'
         'agency = "The White House"\nselector = "li"\nlink = "a"\n'
-        '[notify]\nreport_url = "https://github.com/desk/watch/blob/main/reports"\n' + targets
+        '[reports]\nbase_url = "https://github.com/desk/watch/blob/main/reports"\n' + targets
     )
 
 
@@ -46,9 +49,14 @@ def publish(server, listing: str, *pages: tuple[str, bytes]) -> None:
         server.set(path, Response(body))
 
 
-def run(folder: Path, when: str):
+def run(folder: Path, when: str, *extra: str):
     return Cli(folder / "snapshots")(
-        "run", "--config", str(folder / "dipdiff.toml"), "--commit", env={"DIPDIFF_NOW": when}
+        "run",
+        "--config",
+        str(folder / "dipdiff.toml"),
+        "--commit",
+        *extra,
+        env={"DIPDIFF_NOW": when},
     )
 
 
@@ -62,7 +70,7 @@ def outbox(folder: Path) -> list[Path]:
 
 @pytest.fixture
 def endpoints(server):
-    for name in ("everything", "substantive", "wh-new", "flaky", "daily"):
+    for name in ("everything", "substantive", "wh-new", "flaky", "daily", "restores", "edits"):
         server.set(f"/{name}", Response(b"ok"))
     return server
 
@@ -234,3 +242,79 @@ def test_a_plain_https_target_is_the_built_in_webhook_and_gets_the_items(tmp_pat
         "white-house/statement-from-the-press-secretary-libya",
     ]
     assert doc["title"] == "dipdiff run 2019-04-20T09:00:00Z: 2 new, 1 divergent"
+
+
+SITE = "https://desk.example/archive/"
+
+
+def test_a_restore_goes_to_the_targets_that_take_restores_linked_to_the_sites_pages(
+    tmp_path, endpoints
+):
+    server = endpoints
+    folder = monitoring_folder(
+        tmp_path,
+        config(
+            server,
+            target(server, "restores", 'kinds = ["restores"]')
+            + target(server, "edits", 'kinds = ["edits", "new", "divergences"]'),
+            site=SITE,
+        ),
+    )
+    site = tmp_path / "_site"
+    day1(server)
+    assert run(folder, "2019-04-20T09:00:00Z", "--site", str(site)).exit_code == 1
+    (first,) = received(server, "edits")
+    # With the site's address known, each item links to its page on the site, which the run
+    # has just built: the version first seen, the event page of the divergence.
+    libya = "state-dept/the-situation-in-libya"
+    assert f"site: {SITE}{libya}/v/1/" in first["message"], first["message"]
+    (event_page,) = [
+        line.split("site: ")[1] for line in first["message"].splitlines() if "/_events/" in line
+    ]
+    assert (site / event_page.removeprefix(SITE) / "index.html").is_file()
+    assert received(server, "restores") == []
+
+    server.posted.clear()
+    day2(server)
+    assert run(folder, "2019-04-21T09:00:00Z", "--site", str(site)).exit_code == 1
+    (edit,) = received(server, "edits")
+    assert f"site: {SITE}{libya}/diff/1..2/" in edit["message"], edit["message"]
+    assert (site / libya / "diff" / "1..2" / "index.html").is_file()
+    assert received(server, "restores") == []
+
+    server.posted.clear()
+    publish(  # the State Department puts the first text back
+        server,
+        "/state/",
+        (LIBYA, page_bytes("state-libya.day1.html")),
+        (READOUT, page_bytes("state-readout.day2.html")),
+    )
+    r = run(folder, "2019-04-22T09:00:00Z", "--site", str(site))
+    assert r.exit_code == 1, r.output
+    (restore,) = received(server, "restores")
+    assert restore["title"] == "Restored: The Situation in Libya (U.S. Department of State)"
+    body = restore["message"]
+    assert "version 2 → 3 (the text of version 1)" in body, body
+    assert "[-call for a-]{+urge the immediate+} halt" in body, body
+    assert f"site: {SITE}{libya}/diff/2..3/" in body, body
+    assert (site / libya / "diff" / "2..3" / "index.html").is_file()
+    # A restore is not an edit: that target is told only of the divergence the old text has.
+    (again,) = received(server, "edits")
+    assert again["title"].startswith("Divergent: "), again["title"]
+    assert "Restored" not in again["message"] and "Changed" not in again["message"]
+
+
+def test_a_slow_apprise_target_is_one_deadline_for_the_whole_exchange(tmp_path, endpoints):
+    server = endpoints
+    folder = monitoring_folder(tmp_path, config(server, target(server, "flaky")))
+    # The answer comes a byte every 0.3 s: each read gets something, so no read timeout trips;
+    # only a deadline for the whole exchange ends it (timeout = 2 in the config).
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    server.set("/flaky", dripped(answer, 1, 0.3))
+    day1(server)
+    r = run(folder, "2019-04-20T09:00:00Z")
+    assert r.exit_code == 2, r.output
+    # Cut at the deadline (2 s, and Apprise's 0.1 s of grace), not after the 12 s of the drip.
+    assert re.search(r"notify target 'flaky' not reached \(Service 'JSON' did not finish "
+                     r"within 2\.1\d*s\.\)", r.stderr), r.stderr  # fmt: skip
+    assert len(outbox(folder)) == 1  # kept for the next run

@@ -226,7 +226,7 @@ def run(
     if site is not None and (result.changed or not site.is_dir()):
         from dipdiff.pipeline.site import build_site
 
-        built = build_site(store, site)
+        built = build_site(store, site, base_url=cfg.site.base_url)
         log("info", f"site {site}: {built.pages} pages, {len(built.written)} written")
     if result.undelivered:
         from dipdiff.store.outbox import OUTBOX
@@ -255,7 +255,7 @@ def _targets(cfg: Config) -> Targets | None:
     from dipdiff.scrape.notifiers import open_channels
 
     channels = open_channels(cfg.notify, timeout=cfg.fetch.timeout, path=cfg.path)
-    return Targets(cfg.notify.targets, channels, cfg.notify.report_url)
+    return Targets(cfg.notify.targets, channels, cfg.reports.base_url, cfg.site.base_url)
 
 
 @app.command()

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from dipdiff.cli.base import app, handle_errors, parse_window, store_from
+from dipdiff.cli.base import (
+    ConfigOption,
+    app,
+    handle_errors,
+    optional_config,
+    parse_window,
+    store_from,
+)
 from dipdiff.render.terminal import make_console
 
 
@@ -20,7 +27,9 @@ def site(
     base_url: Annotated[
         str,
         typer.Option(
-            "--base-url", help="Where the site is published (absolute links in its feeds)."
+            "--base-url",
+            help="Where the site is published (absolute links in its feeds; default: "
+            "[site] base_url).",
         ),
     ] = "",
     title: Annotated[str, typer.Option("--title", help="The site's name.")] = "dipdiff archive",
@@ -28,12 +37,18 @@ def site(
         str,
         typer.Option("--window", help="How far apart two statements on one event may be: 60d, 2w."),
     ] = "60d",
+    config: ConfigOption = Path("dipdiff.toml"),
 ) -> None:
     """Build the store's static site: a page per statement, version, redline and event."""
     from dipdiff.pipeline.site import build_site
 
+    cfg = optional_config(config)
     result = build_site(
-        store_from(ctx), out, base_url=base_url, title=title, window=parse_window(window)
+        store_from(ctx),
+        out,
+        base_url=base_url or (cfg.site.base_url if cfg else ""),
+        title=title,
+        window=parse_window(window),
     )
     removed = f", {len(result.removed)} removed" if result.removed else ""
     make_console().print(

@@ -38,7 +38,8 @@ class Targets:
 
     targets: tuple[NotifyTarget, ...]
     channels: Mapping[str, Channel]
-    report_url: str = ""
+    report_url: str = ""  # [reports] base_url: messages link to the report's sections
+    site_url: str = ""  # [site] base_url: ... or to the site's pages
 
 
 @dataclass(frozen=True)
@@ -108,14 +109,14 @@ def _keep(
 
 def passes(target: NotifyTarget, item: Mapping[str, Any]) -> bool:
     """Does the item pass the target's rules (kind, significance, source, agency)?"""
-    wanted = {NOTIFY_KINDS[k] for k in target.kinds}
+    wanted = {kind for k in target.kinds for kind in NOTIFY_KINDS[k]}
     if item["kind"] not in wanted:
         return False
     if target.sources and not set(item["sources"]) & set(target.sources):
         return False
     if target.agencies and not set(item["agencies"]) & set(target.agencies):
         return False
-    if item["kind"] == "changed":
+    if item["kind"] in ("changed", "restored"):  # an edit or a restore: how much it changed
         return SIG_RANK[item.get("significance", "cosmetic")] <= SIG_RANK[target.min_significance]
     return True
 

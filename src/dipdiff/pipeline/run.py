@@ -258,8 +258,11 @@ def run_monitor(
     return result
 
 
-def notification_items(result: RunReport, report_url: str = "") -> list[dict[str, Any]]:
-    """The run's events and divergences as message items, linked to the day's report."""
+def notification_items(
+    result: RunReport, report_url: str = "", site_url: str = ""
+) -> list[dict[str, Any]]:
+    """The run's events (as the recorder decided them) and divergences as message items,
+    linked to the day's report and, when its address is known, to the site's pages."""
     written = result.written
     page = f"{report_url.rstrip('/')}/{written.report.name}" if report_url and written else ""
 
@@ -267,11 +270,17 @@ def notification_items(result: RunReport, report_url: str = "") -> list[dict[str
         return f"{page}#{report_anchor(title)}" if page and section else page
 
     items = [
-        event_item(e, link(e.statement.title or e.statement.id, e.kind == "changed"))
+        event_item(
+            e,
+            link(e.statement.title or e.statement.id, e.kind in ("changed", "restored")),
+            site_url,
+        )
         for e in result.events
     ]
     return items + [
-        divergence_item(d, link(f"{d.a.agency or d.a.source} ↔ {d.b.agency or d.b.source}", True))
+        divergence_item(
+            d, link(f"{d.a.agency or d.a.source} ↔ {d.b.agency or d.b.source}", True), site_url
+        )
         for d in result.divergences
     ]
 
@@ -284,7 +293,7 @@ def _notify(
         store,
         targets.targets,
         targets.channels,
-        notification_items(result, targets.report_url),
+        notification_items(result, targets.report_url, targets.site_url),
         period=result.run.id,
         started_at=result.run.started_at,
         now=now,

@@ -14,16 +14,20 @@ from typing import Any
 from dipdiff.analyse.diff import Block, DiffResult, Segment
 from dipdiff.models import SIG_RANK, Divergence, Event
 from dipdiff.render.markdown import md_link, md_text, md_url
+from dipdiff.render.permalinks import event_path, permalink
 from dipdiff.render.plain import change_note
 from dipdiff.text import clip
 
 #: The event kinds a message tells, in the order it tells them.
-ITEM_KINDS = ("changed", "new", "removed", "moved", "divergent")
+ITEM_KINDS = ("changed", "restored", "new", "removed", "back", "moved", "flapping", "divergent")
 _HEADINGS = {
     "changed": "Changed",
+    "restored": "Restored",
     "new": "New",
     "removed": "Removed",
+    "back": "Published again",
     "moved": "Moved",
+    "flapping": "Flapping",
     "divergent": "Divergent",
 }
 MAX_SENTENCES = 4  # of one statement's redline in a message: the editor opens the link for more
@@ -32,8 +36,12 @@ _CONTEXT = 90  # characters of unchanged text kept on each side of a sentence's 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[”’\"')]?\s+(?=[“‘\"'(A-Z0-9])")
 
 
-def event_item(event: Event, report_link: str = "") -> dict[str, Any]:
-    """One event as a message item: who said it, what changed, where to read it."""
+def event_item(event: Event, report_link: str = "", site_url: str = "") -> dict[str, Any]:
+    """One event as a message item: who said it, what changed, where to read it.
+
+    Its ``permalink`` is the site's page of the change when the site's address is known (the
+    redline of an edit, the version a statement was first seen with), else ``report_link``.
+    """
     s = event.statement
     item: dict[str, Any] = {
         "kind": event.kind,
@@ -48,7 +56,10 @@ def event_item(event: Event, report_link: str = "") -> dict[str, Any]:
         "agencies": [s.agency] if s.agency else [],
         "note": event.note,
         "report": report_link,
+        "permalink": _site_page(event, site_url) if site_url else report_link,
     }
+    if event.restores is not None:
+        item["restores"] = event.restores
     if event.diff is not None:
         summary = event.diff.summary()
         item |= {
@@ -61,8 +72,19 @@ def event_item(event: Event, report_link: str = "") -> dict[str, Any]:
     return item
 
 
-def divergence_item(d: Divergence, report_link: str = "") -> dict[str, Any]:
-    """A divergence between two agencies as a message item."""
+def _site_page(event: Event, site_url: str) -> str:
+    s = event.statement
+    if event.a_version is not None and s.version is not None:
+        return permalink(site_url, s.id, diff=(event.a_version, s.version))
+    if event.kind == "new" and s.version is not None:
+        return permalink(site_url, s.id, version=s.version)
+    return permalink(site_url, s.id)
+
+
+def divergence_item(d: Divergence, report_link: str = "", site_url: str = "") -> dict[str, Any]:
+    """A divergence between two agencies as a message item (``permalink``: the site's page of
+    the event when the site's address is known)."""
+    event_page = f"{site_url.rstrip('/')}/{event_path(d.a.id, d.b.id)}" if site_url else ""
     return {
         "kind": "divergent",
         "id": f"{d.a.id} ↔ {d.b.id}",
@@ -74,6 +96,7 @@ def divergence_item(d: Divergence, report_link: str = "") -> dict[str, Any]:
         "note": d.summary,
         "stances": [[r.actor, r.a, r.b] for r in d.stances],
         "report": report_link,
+        "permalink": event_page or report_link,
     }
 
 
@@ -228,8 +251,9 @@ def _item_block(it: dict[str, Any], *, markdown: bool, min_significance: str) ->
     else:
         lines = [f"{heading}: {name}"]
     meta = [x for x in (it.get("agency"), it["id"] if it["kind"] != "divergent" else "") if x]
-    if it["kind"] == "changed" and it.get("previous_version") is not None:
-        meta.append(f"version {it['previous_version']} → {it['version']}")
+    if it["kind"] in ("changed", "restored") and it.get("previous_version") is not None:
+        back_to = f" (the text of version {it['restores']})" if it.get("restores") else ""
+        meta.append(f"version {it['previous_version']} → {it['version']}{back_to}")
     elif it["kind"] == "new" and it.get("version"):
         meta.append(f"version {it['version']}")
     if it.get("summary"):
@@ -259,8 +283,11 @@ def _item_block(it: dict[str, Any], *, markdown: bool, min_significance: str) ->
     if len(shown) > MAX_SENTENCES:
         lines.append(f"  … {len(shown) - MAX_SENTENCES} more changed sentence(s)")
     links = [it["url"]] if it.get("url") and not markdown else []
-    if it.get("report"):
-        links.append(f"[report]({md_url(it['report'])})" if markdown else f"report: {it['report']}")
+    # Items kept in an outbox before permalinks existed have only their report link.
+    page = it.get("permalink", it.get("report", ""))
+    if page:
+        what = "report" if page == it.get("report") else "site"
+        links.append(f"[{what}]({md_url(page)})" if markdown else f"{what}: {page}")
     if links:
         lines.append(" · ".join(links))
     return "\n".join(lines)
