@@ -7,7 +7,9 @@ paths import them from here (``tests/`` is on ``sys.path`` through pytest's ``py
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ SRC = ROOT / "src" / "dipdiff"
 README = ROOT / "README.md"
 CASES = TESTS / "cases"
 CORPUS = Path(os.environ.get("DIPDIFF_CORPUS", ROOT.parent / "shared" / "corpus"))
+BIN = Path(sys.executable).parent  # the virtualenv's scripts: the installed `dipdiff`
 
 
 def corpus_file(relative: str) -> Path:
@@ -90,3 +93,30 @@ def corpus_statements() -> list[tuple[str, Statement]]:
         url = "https://obamawhitehouse.archives.gov/the-press-office/" + path.stem
         found[("obama-white-house", url)] = extract(decode_html(path.read_bytes()), url)
     return [(source, st) for (source, _), st in sorted(found.items())]
+
+
+def run_in_terminal(args: list[str], env: dict[str, str], rows: int = 24) -> str:
+    """Run dipdiff with stdin/stdout on a pseudo-terminal ``rows`` high; what it printed."""
+    main, secondary = pty.openpty()
+    full_env = {**os.environ, "LINES": str(rows), "COLUMNS": "100", "NO_COLOR": "1", **env}
+    proc = subprocess.Popen(
+        [str(BIN / "dipdiff"), *args],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=full_env,
+        close_fds=True,
+    )
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # the terminal closed: the process is gone
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(main)
+    return b"".join(chunks).decode("utf-8", "replace")

@@ -9,20 +9,16 @@ never when piped, never with ``--no-pager``.
 from __future__ import annotations
 
 import os
-import pty
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from dipdiff.cli.base import screen_lines
+from dipdiff.cli.pager import screen_lines
 from dipdiff.render.terminal import MAX_EVIDENCE
-from helpers import corpus_file
+from helpers import BIN, corpus_file, run_in_terminal
 
 pytestmark = pytest.mark.corpus
 
-BIN = Path(sys.executable).parent
 REPORTS = "state-gov-human-rights-reports/{}/libya.html"
 
 
@@ -78,47 +74,20 @@ def test_evidence_is_capped_per_actor_and_side(cli, demo_files, tmp_path):
     assert md.output.count("> — A") == 6, md.output
 
 
-def _run_in_terminal(args: list[str], env: dict[str, str], rows: int = 24) -> str:
-    """Run dipdiff with stdin/stdout on a pseudo-terminal ``rows`` high; what it printed."""
-    main, secondary = pty.openpty()
-    full_env = {**os.environ, "LINES": str(rows), "COLUMNS": "100", "NO_COLOR": "1", **env}
-    proc = subprocess.Popen(
-        [str(BIN / "dipdiff"), *args],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=full_env,
-        close_fds=True,
-    )
-    os.close(secondary)
-    chunks = []
-    while True:
-        try:
-            data = os.read(main, 65536)
-        except OSError:  # the terminal closed: the process is gone
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait(timeout=120)
-    os.close(main)
-    return b"".join(chunks).decode("utf-8", "replace")
-
-
 def test_long_output_is_paged_on_a_terminal_never_piped_never_with_no_pager(tmp_path):
     a, b = _reports()
     paged = tmp_path / "paged.txt"
     pager = {"PAGER": f"cat > {paged}"}
     store = ["--store", str(tmp_path / "snapshots")]
 
-    shown = _run_in_terminal([*store, "compare", a, b], pager)
+    shown = run_in_terminal([*store, "compare", a, b], pager)
     assert paged.exists(), shown
     text = paged.read_text(encoding="utf-8")
     assert "Actors and stances" in text and "Only in B" in text
     assert "Actors and stances" not in shown  # all of it went through the pager
 
     paged.unlink()
-    shown = _run_in_terminal([*store, "compare", a, b, "--no-pager"], pager)
+    shown = run_in_terminal([*store, "compare", a, b, "--no-pager"], pager)
     assert not paged.exists() and "Actors and stances" in shown
 
     piped = subprocess.run(
@@ -133,7 +102,7 @@ def test_long_output_is_paged_on_a_terminal_never_piped_never_with_no_pager(tmp_
 
 def test_short_output_is_not_paged_on_a_terminal(tmp_path, demo_files):
     paged = tmp_path / "paged.txt"
-    shown = _run_in_terminal(
+    shown = run_in_terminal(
         [
             "--store",
             str(tmp_path / "snapshots"),

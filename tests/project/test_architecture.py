@@ -41,7 +41,8 @@ HOMES = {
     "httpcore": ("dipdiff.scrape.net",),
     "apprise": ("dipdiff.scrape.notifiers",),
     "rich": ("dipdiff.render.terminal", "dipdiff.cli"),
-    "subprocess": ("dipdiff.store.git",),
+    # git, and the user's $PAGER for long output on a terminal
+    "subprocess": ("dipdiff.store.git", "dipdiff.cli.pager"),
     "fcntl": ("dipdiff.store.",),
     "jinja2": ("dipdiff.render.site",),
     "markupsafe": ("dipdiff.render.site",),

@@ -11,25 +11,22 @@ import functools
 import json
 import os
 import re
-import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.cells import cell_len
 from rich.text import Text
 
 from dipdiff import __version__
+from dipdiff.cli.helptext import PlainHelpGroup
 from dipdiff.errors import InputError
 from dipdiff.models import Outcome, SnapshotResult
 from dipdiff.render.terminal import make_console, safe, safe_json
 from dipdiff.status import ExitStatus, failure
 
 if TYPE_CHECKING:  # the commands import these lazily, for start-up time
-    from rich.console import Console
-
     from dipdiff.config import Config
     from dipdiff.models import Page
     from dipdiff.store.store import Store
@@ -39,9 +36,9 @@ app = typer.Typer(
     help="Watch what governments say: snapshot official statements, redline silent edits, "
     "compare what agencies said.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=PlainHelpGroup,
 )
 
 
@@ -65,30 +62,6 @@ def handle_errors(fn: F) -> F:
             raise typer.Exit(end.status) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def paged(render: Callable[[Console], None], *, pager: bool = True) -> None:
-    """Print what ``render`` writes; taller than the terminal, through ``$PAGER`` (``less`` with
-    ``LESS=FRX`` unless set), as git does. Never when stdout is not a terminal (piped)."""
-    console = make_console()
-    if not (pager and sys.stdout.isatty()):
-        render(console)
-        return
-    with console.capture() as captured:
-        render(console)
-    text = captured.get()
-    if screen_lines(text, console.width) <= console.height:
-        console.file.write(text)
-        return
-    import pydoc  # lazy: the pager is needed only for long output on a terminal
-
-    os.environ.setdefault("LESS", "FRX")  # as git: quit if one screen, keep colour, no clear
-    pydoc.pager(text)
-
-
-def screen_lines(text: str, width: int) -> int:
-    """How many rows ``text`` takes on a terminal ``width`` columns wide (long lines wrap)."""
-    return sum(max(1, -(-cell_len(line) // max(width, 1))) for line in text.splitlines())
 
 
 def print_json(doc: Any) -> None:

@@ -9,11 +9,16 @@ import typer
 from rich.text import Text
 
 from dipdiff.cli.base import app, exit_if_damaged, handle_errors, print_json, store_from
+from dipdiff.cli.complete import statement_ids
+from dipdiff.cli.pager import NoPager, paged
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import Column, make_console, print_table, safe
 from dipdiff.status import ExitStatus
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dipdiff.store.meta import StatementMeta
     from dipdiff.store.store import Store
 
 
@@ -98,18 +103,24 @@ def _provenance(version: dict[str, Any]) -> str:
 @handle_errors
 def log(
     ctx: typer.Context,
-    statement_id: Annotated[str, typer.Argument(metavar="ID", help="<source>/<slug>")],
+    statement_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="<source>/<slug>, or its beginning", autocompletion=statement_ids
+        ),
+    ],
     checks: Annotated[
         bool, typer.Option("--checks", help="Show every check, not only versions.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    no_pager: NoPager = False,
 ) -> None:
     """The versions of one statement (and with --checks, its check history)."""
     from dipdiff.pipeline.events import version_events
-    from dipdiff.store.ids import parse_ref
+    from dipdiff.store.lookup import resolve_ref
 
     store = store_from(ctx)
-    sid, _ = parse_ref(statement_id)
+    sid, _ = resolve_ref(store, statement_id)
     meta = store.meta(sid)
     refs = store.versions(sid)
     stored_as = version_events(refs, meta.checks)
@@ -137,7 +148,16 @@ def log(
             doc["checks"] = meta.checks
         print_json(doc)
         return
-    console = make_console()
+    paged(lambda console: _print_log(console, sid, meta, versions, checks), pager=not no_pager)
+
+
+def _print_log(
+    console: Console,
+    sid: str,
+    meta: StatementMeta,
+    versions: list[dict[str, Any]],
+    checks: bool,
+) -> None:
     console.print(Text(f"{sid}  {safe(meta.url)}"))
     whole = [Column(c, whole=True) for c in ("@", "fetched at", "sha256", "words")]
     print_table(
@@ -174,20 +194,24 @@ def show(
     ref: Annotated[
         str,
         typer.Argument(
-            metavar="ID[@N]", help="Statement, optionally a version (1 = first, -1 = latest)."
+            metavar="ID[@N]",
+            help="Statement (or the beginning of its ID), optionally a version (1 = first, "
+            "-1 = latest).",
+            autocompletion=statement_ids,
         ),
     ],
     raw: Annotated[bool, typer.Option("--raw", help="Print the raw HTML as fetched.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    no_pager: NoPager = False,
 ) -> None:
     """The text of one version."""
     from dipdiff.pipeline.load import stored
     from dipdiff.render.json import statement_meta
     from dipdiff.render.plain import statement_text
-    from dipdiff.store.ids import parse_ref
+    from dipdiff.store.lookup import resolve_ref
 
     store = store_from(ctx)
-    sid, n = parse_ref(ref)
+    sid, n = resolve_ref(store, ref)
     n = -1 if n is None else n
     if raw:
         content = store.read_raw(sid, n)
@@ -210,7 +234,8 @@ def show(
         }
         print_json(doc)
         return
-    make_console().print(Text(safe(statement_text(v.statement))), end="")
+    text = Text(safe(statement_text(v.statement)))
+    paged(lambda console: console.print(text, end=""), pager=not no_pager)
 
 
 @app.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -15,12 +14,13 @@ from dipdiff.cli.base import (
     compare_window,
     handle_errors,
     make_fetcher,
-    paged,
     parse_since,
     print_json,
     store_from,
 )
+from dipdiff.cli.complete import statement_ids
 from dipdiff.cli.diff import warn_tampered
+from dipdiff.cli.pager import NoPager, paged, paged_text
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import Column, make_console, print_table, safe, safe_json
 from dipdiff.status import ExitStatus
@@ -32,12 +32,20 @@ COMPARE_FORMATS = ("term", "md", "html", "json")
 @handle_errors
 def compare(
     ctx: typer.Context,
-    a: Annotated[str, typer.Argument(metavar="A", help="Statement ID[@N], file or URL.")],
-    b: Annotated[str, typer.Argument(metavar="B", help="Statement ID[@N], file or URL.")],
+    a: Annotated[
+        str,
+        typer.Argument(
+            metavar="A", help="Statement ID[@N], file or URL.", autocompletion=statement_ids
+        ),
+    ],
+    b: Annotated[
+        str,
+        typer.Argument(
+            metavar="B", help="Statement ID[@N], file or URL.", autocompletion=statement_ids
+        ),
+    ],
     fmt: Annotated[str, typer.Option("--format", "-f", help="term, md, html or json.")] = "term",
-    no_pager: Annotated[
-        bool, typer.Option("--no-pager", help="Never page output taller than the terminal.")
-    ] = False,
+    no_pager: NoPager = False,
 ) -> None:
     """Two statements side by side: shared wording, actors, stances. Exit 1 when divergent."""
     from dipdiff.analyse.compare import compare as compare_statements
@@ -55,20 +63,20 @@ def compare(
     warn_tampered(la, lb)
     result = compare_statements(la.statement, lb.statement)
     origins = (la.origin, lb.origin)
+    pager = not no_pager
     if fmt == "json":
-        sys.stdout.write(
-            safe_json(compare_json(result, la.origin or la.version, lb.origin or lb.version))
-        )
+        doc = compare_json(result, la.origin or la.version, lb.origin or lb.version)
+        paged_text(safe_json(doc), pager=pager)
     elif fmt == "md":
-        sys.stdout.write(safe(compare_markdown(result, la.label, lb.label, origins)))
+        paged_text(safe(compare_markdown(result, la.label, lb.label, origins)), pager=pager)
     elif fmt == "html":
-        sys.stdout.write(safe(compare_html(result, la.label, lb.label, origins)))
+        paged_text(safe(compare_html(result, la.label, lb.label, origins)), pager=pager)
     else:
         paged(
             lambda console: render_compare(
                 console, result, labels=(la.label, lb.label), origins=origins
             ),
-            pager=not no_pager,
+            pager=pager,
         )
     raise typer.Exit(ExitStatus.found(result.divergent))
 
@@ -77,7 +85,9 @@ def compare(
 @handle_errors
 def related(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="ID", help="Statement ID.")],
+    ref: Annotated[
+        str, typer.Argument(metavar="ID", help="Statement ID.", autocompletion=statement_ids)
+    ],
     window: Annotated[
         str | None,
         typer.Option(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,6 +9,8 @@ import typer
 from rich.text import Text
 
 from dipdiff.cli.base import app, handle_errors, make_fetcher, store_from
+from dipdiff.cli.complete import statement_ids
+from dipdiff.cli.pager import NoPager, paged, paged_text
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import make_console, safe, safe_json
 from dipdiff.status import ExitStatus
@@ -28,7 +29,11 @@ def diff(
     ctx: typer.Context,
     refs: Annotated[
         list[str],
-        typer.Argument(metavar="A [B]", help="ID (latest two versions), ID@N ID@M, files or URLs."),
+        typer.Argument(
+            metavar="A [B]",
+            help="ID (latest two versions), ID@N ID@M, files or URLs.",
+            autocompletion=statement_ids,
+        ),
     ],
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="term, md, html, json or unified.")
@@ -57,6 +62,7 @@ def diff(
             help="Config file whose [[signals.add]] extend the signal lexicon (if it exists).",
         ),
     ] = Path("dipdiff.toml"),
+    no_pager: NoPager = False,
 ) -> None:
     """Word-level redline of two versions, files or URLs. Exit 0 same, 1 different, 2 trouble."""
     from dipdiff.analyse.diff import diff_statements
@@ -85,21 +91,26 @@ def diff(
         "b_label": b.label,
         "origins": (a.origin, b.origin),
     }
+    pager = not no_pager
     if fmt == "json":
-        sys.stdout.write(safe_json(diff_json(result, a.origin or a.version, b.origin or b.version)))
+        doc = diff_json(result, a.origin or a.version, b.origin or b.version)
+        paged_text(safe_json(doc), pager=pager)
     elif fmt == "md":
-        sys.stdout.write(safe(diff_markdown(result, context=context, **sides)))
+        paged_text(safe(diff_markdown(result, context=context, **sides)), pager=pager)
     elif fmt == "html":
-        sys.stdout.write(safe(diff_html(result, context=context, **sides)))
+        paged_text(safe(diff_html(result, context=context, **sides)), pager=pager)
     elif fmt == "unified":
-        sys.stdout.write(safe(diff_unified(result, a.label, b.label)))
+        paged_text(safe(diff_unified(result, a.label, b.label)), pager=pager)
     else:
-        render_diff(
-            make_console(),
-            result,
-            context=context,
-            labels=(a.label, b.label),
-            origins=(a.origin, b.origin),
+        paged(
+            lambda console: render_diff(
+                console,
+                result,
+                context=context,
+                labels=(a.label, b.label),
+                origins=(a.origin, b.origin),
+            ),
+            pager=pager,
         )
     raise typer.Exit(ExitStatus.found(result.changes))
 

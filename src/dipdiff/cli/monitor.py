@@ -22,6 +22,7 @@ from dipdiff.cli.base import (
     reports_dir,
     store_from,
 )
+from dipdiff.cli.complete import source_names
 from dipdiff.errors import DipdiffError, InputError
 from dipdiff.render.terminal import make_console, safe
 from dipdiff.status import ExitStatus
@@ -351,7 +352,13 @@ def fetch(
     ctx: typer.Context,
     config: ConfigOption = Path("dipdiff.toml"),
     source: Annotated[
-        list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help="Only this source (repeatable).",
+            autocompletion=source_names,
+        ),
     ] = None,
     check_all: Annotated[
         bool, typer.Option("--all", help="Re-check every known statement, ignoring the schedule.")

@@ -16,6 +16,7 @@ from dipdiff.cli.base import (
     outcome_line,
     store_from,
 )
+from dipdiff.cli.complete import source_names
 from dipdiff.render.terminal import make_console
 from dipdiff.status import ExitStatus
 
@@ -25,7 +26,10 @@ from dipdiff.status import ExitStatus
 def snapshot(
     ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="Page to fetch.")],
-    source: Annotated[str | None, typer.Option(help="Source name (default: the host).")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Source name (default: the host).", autocompletion=source_names),
+    ] = None,
     agency: Annotated[str | None, typer.Option(help="Agency that issued the statement.")] = None,
 ) -> None:
     """Fetch one page, extract the statement, store it if its text changed.
@@ -49,7 +53,10 @@ def import_(
     fetched_at: Annotated[
         str | None, typer.Option("--fetched-at", help="ISO 8601 capture time (default: now).")
     ] = None,
-    source: Annotated[str | None, typer.Option(help="Source name (default: the host).")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Source name (default: the host).", autocompletion=source_names),
+    ] = None,
     agency: Annotated[str | None, typer.Option(help="Agency that issued the statement.")] = None,
 ) -> None:
     """Store a saved HTML page as a version, as if it had been fetched at that time.

@@ -10,6 +10,7 @@ import typer
 from rich.text import Text
 
 from dipdiff.cli.base import ConfigOption, app, handle_errors, outcome_line, print_json
+from dipdiff.cli.complete import source_names
 from dipdiff.errors import InputError
 from dipdiff.render.terminal import Column, make_console, print_table, safe
 from dipdiff.status import ExitStatus
@@ -242,7 +243,12 @@ def _health_line(h: SourceHealth) -> str:
 @handle_errors
 def sources_check(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="A configured source or a built-in preset.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A configured source or a built-in preset.", autocompletion=source_names
+        ),
+    ],
     url: Annotated[
         str | None,
         typer.Option("--url", help="Check this statement URL instead of the first one found."),

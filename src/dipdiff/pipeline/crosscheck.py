@@ -23,7 +23,7 @@ from dipdiff.analyse.serial import analyser_version, dumps, loads, reading_key
 from dipdiff.clock import parse_timestamp
 from dipdiff.errors import InputError
 from dipdiff.models import Statement
-from dipdiff.store.ids import parse_ref
+from dipdiff.store.lookup import resolve_ref
 from dipdiff.store.store import Store
 
 
@@ -90,9 +90,7 @@ def related_in_store(
     store: Store, ref: str, window: timedelta, *, limit: int | None = None
 ) -> tuple[Record, list[Related]]:
     """``dipdiff related``: the statements of other sources about the same event as ``ref``."""
-    sid, _ = parse_ref(ref)
-    if not store.exists(sid):
-        raise InputError(f"no statement {sid!r} in {store.root}")
+    sid, _ = resolve_ref(store, ref)
 
     def near_target(latest: list[Latest]) -> list[Latest]:
         target = next(x for x in latest if x.id == sid)

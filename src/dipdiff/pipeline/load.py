@@ -9,8 +9,8 @@ from pathlib import Path
 from dipdiff.errors import InputError
 from dipdiff.models import Origin, Page, Statement, Version
 from dipdiff.scrape.charset import decode_html
-from dipdiff.store.ids import looks_like_id, parse_ref
 from dipdiff.store.layout import parse_version
+from dipdiff.store.lookup import could_be_id, resolve_ref
 from dipdiff.store.store import Store
 from dipdiff.text import clean, content_hash
 
@@ -74,8 +74,8 @@ def load(ref: str, store: Store, fetcher: Callable[[str], Page] | None = None) -
     path = Path(ref)
     if path.exists() or path.suffix.lower() in TEXT_SUFFIXES + HTML_SUFFIXES:
         return Loaded(load_file(path), str(path))
-    if looks_like_id(ref):
-        sid, n = parse_ref(ref)
+    if could_be_id(ref):
+        sid, n = resolve_ref(store, ref)
         return stored(store, sid, store.read_version(sid, n if n is not None else -1))
     raise InputError(f"{ref!r} is not a statement ID (<source>/<slug>[@N]), a file or a URL")
 
@@ -110,7 +110,7 @@ def resolve_pair(
 ) -> tuple[Loaded, Loaded]:
     """``diff ID`` (latest two versions) or ``diff A B``."""
     if len(refs) == 1:
-        sid, n = parse_ref(refs[0])
+        sid, n = resolve_ref(store, refs[0])
         refs_ = store.versions(sid)
         if len(refs_) < 2 and n is None:
             raise InputError(f"{sid} has only {len(refs_)} version(s); nothing to diff")

@@ -15,16 +15,19 @@ _STATEMENT_ID = re.compile(r"^(?P<sid>[^@\s]+)(?:@(?P<n>-?\d+))?$")
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
     """Split ``source/slug@N`` into the statement ID and the version number (or None)."""
-    m = _STATEMENT_ID.match(ref)
-    if not m or not valid_id(m.group("sid")):
+    sid, n = split_ref(ref)
+    if not valid_id(sid):
         raise InputError(f"not a statement ID: {ref!r} (expected <source>/<slug>[@N])")
+    return sid, n
+
+
+def split_ref(ref: str) -> tuple[str, int | None]:
+    """``text@N`` as (text, N); ``text`` alone as (text, None). Nothing is checked."""
+    m = _STATEMENT_ID.match(ref)
+    if not m:
+        return ref, None
     n = m.group("n")
     return m.group("sid"), (int(n) if n is not None else None)
-
-
-def looks_like_id(ref: str) -> bool:
-    m = _STATEMENT_ID.match(ref)
-    return bool(m and valid_id(m.group("sid")))
 
 
 def valid_id(sid: str) -> bool:
