@@ -318,3 +318,27 @@ def test_a_slow_apprise_target_is_one_deadline_for_the_whole_exchange(tmp_path, 
     assert re.search(r"notify target 'flaky' not reached \(Service 'JSON' did not finish "
                      r"within 2\.1\d*s\.\)", r.stderr), r.stderr  # fmt: skip
     assert len(outbox(folder)) == 1  # kept for the next run
+
+
+def test_a_target_by_tag_gets_the_urls_of_the_apprise_config_file_that_carry_it(
+    tmp_path, endpoints
+):
+    server = endpoints
+    json_url = server.url("/{}").replace("http://", "json://")
+    (tmp_path / "apprise.yml").write_text(
+        "urls:\n"
+        f"  - {json_url.format('daily')}:\n      tag: desk\n"
+        f"  - {json_url.format('wh-new')}:\n      tag: desk\n"
+        f"  - {json_url.format('flaky')}:\n      tag: other\n",
+        encoding="utf-8",
+    )
+    folder = monitoring_folder(
+        tmp_path,
+        config(server, '[notify]\nconfig = "apprise.yml"\n[notify.targets.desk]\ntag = "desk"\n'),
+    )
+    day1(server)
+    assert run(folder, "2019-04-20T09:00:00Z").exit_code == 1
+    (one,) = received(server, "daily")
+    (two,) = received(server, "wh-new")
+    assert one["title"] == two["title"] == "dipdiff run 2019-04-20T09:00:00Z: 2 new, 1 divergent"
+    assert received(server, "flaky") == []  # tagged "other": not this target's
