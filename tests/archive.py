@@ -37,7 +37,8 @@ class Row:
     body: bytes = b""
     status: str = "200"
     mimetype: str = "text/html"
-    redirect: str | None = None  # the memento answers 302 to the capture at this timestamp
+    # The memento answers 302 to the capture at this timestamp (or to this URL, anywhere).
+    redirect: str | None = None
     digest: str = ""
 
     def fields(self) -> list[str]:
@@ -138,7 +139,11 @@ class ArchiveServer:
                 if row is None:
                     self._send(404, b"<h1>Not in the archive</h1>")
                 elif row.redirect:
-                    to = f"/web/{row.redirect}id_/{row.original}"
+                    to = (
+                        row.redirect
+                        if "://" in row.redirect
+                        else f"/web/{row.redirect}id_/{row.original}"
+                    )
                     self._send(302, b"", {"Location": to})
                 else:
                     self._send(200, row.body)

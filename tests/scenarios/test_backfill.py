@@ -30,6 +30,7 @@ CHALLENGE = (
 )
 CONFIG = """
 [dipdiff]
+allow_private = true
 delay = 0
 retries = 1
 backoff = 0
@@ -267,3 +268,18 @@ def test_provenance_survives_the_store_index(arc: ArchiveServer, config: Path, c
     assert outputs[0] == outputs[1]
     versions = json.loads(outputs[1])["versions"]
     assert [v["archive"]["origin"] for v in versions] == ["wayback", "wayback"]
+
+
+def test_the_archive_is_the_only_host_asked(arc: ArchiveServer, cli: Cli, tmp_path: Path) -> None:
+    """A capture redirected off the archive (to the cloud metadata address) is not followed: the
+    archive is the one host a backfill may ask, whatever its captures say."""
+    url = arc.page("/live/mission")
+    arc.add(Row("20170120000000", url, corpus_file(DOI_A).read_bytes()))
+    arc.add(Row("20170201000000", url, redirect="http://169.254.169.254/latest/meta-data/"))
+    config = tmp_path / "quick.toml"  # no allow_private: the archive named is private, that is all
+    config.write_text(CONFIG.replace("allow_private = true\n", "").format(archive=arc.url))
+    r = cli("backfill", url, "--config", str(config), "--json")
+    assert r.exit_code == 1, r.output
+    item = json.loads(r.stdout)["statements"][0]
+    assert (item["fetched"], item["stored"], item["failed"]) == (1, 1, 1), item
+    assert "169.254.169.254" in item["note"] and "outside the source's site" in item["note"]

@@ -29,7 +29,15 @@ from dipdiff.config import BackfillSettings, Config, ExtractRules, FetchSettings
 from dipdiff.errors import FetchError
 from dipdiff.models import Outcome, Page, Provenance, SnapshotResult
 from dipdiff.pipeline.record import Recorder
-from dipdiff.scrape.http import HTML_TYPES, JSON_TYPES, AsyncClient, Fetcher, Sleep
+from dipdiff.scrape.http import (
+    HTML_TYPES,
+    JSON_TYPES,
+    AsyncClient,
+    Fetcher,
+    Sleep,
+    one_off_policy,
+)
+from dipdiff.scrape.policy import NetPolicy
 from dipdiff.scrape.wayback import (
     Capture,
     cdx_query,
@@ -140,17 +148,29 @@ def backfill(
     lock_wait: float = 0.0,
 ) -> BackfillResult:
     """Backfill each target from the archive (``settings.archive``); holds the store's lock."""
+    settings = settings or BackfillSettings()
+    fetch = fetch or FetchSettings()
     run = _Backfill(
         store,
         Recorder(store, schedule or Schedule()),
-        settings or BackfillSettings(),
+        settings,
+        archive_policy(settings.archive, fetch),
         start,
         end,
         limit,
         listener,
     )
     with store.lock(wait=lock_wait), store.deferred_sync():
-        return asyncio.run(run.all(targets, fetch or FetchSettings(), client, sleep))
+        return asyncio.run(run.all(targets, fetch, client, sleep))
+
+
+def archive_policy(archive: str, fetch: FetchSettings) -> NetPolicy:
+    """A backfill asks the archive only, and follows its redirects only within the archive's
+    site (a capture's page is never fetched from the site itself, nor from where a redirect
+    points). The user named the archive (``--archive``, ``[backfill] archive``): like a URL given
+    on the command line, it may be a private address (a local mirror, the tests' archive)."""
+    named = one_off_policy(archive).allow_private
+    return NetPolicy.for_urls([archive], allow_private=fetch.allow_private or named)
 
 
 @dataclass
@@ -158,6 +178,7 @@ class _Backfill:
     store: Store
     recorder: Recorder
     settings: BackfillSettings
+    policy: NetPolicy
     start: datetime | None
     end: datetime | None
     limit: int | None
@@ -267,7 +288,7 @@ class _Backfill:
 
     async def _get(self, fetcher: Fetcher, url: str, delay: float, types: tuple[str, ...]) -> Page:
         try:
-            return await fetcher.get(url, delay=delay, accept_types=types)
+            return await fetcher.get(url, delay=delay, accept_types=types, policy=self.policy)
         except FetchError as e:
             if e.status == 429:
                 raise _LimitedError(
