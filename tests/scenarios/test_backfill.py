@@ -283,3 +283,47 @@ def test_the_archive_is_the_only_host_asked(arc: ArchiveServer, cli: Cli, tmp_pa
     item = json.loads(r.stdout)["statements"][0]
     assert (item["fetched"], item["stored"], item["failed"]) == (1, 1, 1), item
     assert "169.254.169.254" in item["note"] and "outside the source's site" in item["note"]
+
+
+def test_older_captures_take_their_place_before_live_versions(
+    arc: ArchiveServer, config: Path, cli: Cli
+) -> None:
+    """Watched live since 2026 under --source fema; the archive's 2017 captures go before it."""
+    url, _ = maria(arc)
+    arc.live["/live/maria"] = corpus_file(DOI_A).read_bytes().replace(b"Mission", b"Maria", 1)
+    r = cli("snapshot", url, "--source", "fema", env={"DIPDIFF_NOW": "2026-11-30T09:00:00Z"})
+    assert r.exit_code == 1, r.output
+    r = cli("backfill", "--source", "fema", "--to", "2017-12-31", "--config", str(config))
+    assert r.exit_code == 1, r.output
+    s = Store(cli.store)
+    (sid,) = s.statement_ids()
+    refs = s.versions(sid)
+    assert [r.fetched_at for r in refs] == [
+        "2017-10-03T12:00:00Z",
+        "2017-10-05T12:00:00Z",
+        "2026-11-30T09:00:00Z",
+    ]
+    assert [bool(r.provenance) for r in refs] == [True, True, False]
+    assert s.meta(sid).title == s.read_version(sid, 3).statement.title  # the live one still
+
+
+def test_a_progress_bar_on_a_terminal() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from dipdiff.cli.archive import BackfillProgress
+    from dipdiff.pipeline.backfill import StatementBackfill
+
+    out = StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    item = StatementBackfill("https://www.fema.gov/hurricane-maria", "fema-gov/hurricane-maria")
+    with BackfillProgress(console) as progress:
+        assert progress.bar is not None
+        progress.found(item, 3)
+        item.counts.update(found=3, fetched=3, stored=1, duplicates=2)
+        for _ in range(3):
+            progress.fetched(item, None)
+        assert progress.bar.tasks[0].completed == 3 and progress.bar.tasks[0].total == 3
+        progress.done(item)
+    assert "fema-gov/hurricane-maria: 3 found, 3 fetched, 1 stored, 2 duplicates" in out.getvalue()
