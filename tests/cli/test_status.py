@@ -196,6 +196,27 @@ def test_snapshot_and_import_exit_0_1_or_2(cli, server, tmp_path):
     assert "none.html" in r.output
 
 
+def test_backfill_exits_1_on_versions_0_on_nothing_new_2_when_the_archive_stops_it(cli, tmp_path):
+    from archive import ArchiveServer, Row
+
+    with ArchiveServer() as arc:
+        url = "https://www.state.gov/the-situation-in-libya/"
+        arc.add(Row("20190407163000", url, page_bytes("state-libya.day1.html")))
+        arc.add(Row("20190420090000", url, page_bytes("state-libya.day2.html")))
+        config = tmp_path / "dipdiff.toml"
+        config.write_text(
+            "[dipdiff]\ndelay = 0\nretries = 0\n[backfill]\ncdx_delay = 0\nmemento_delay = 0\n"
+        )
+        args = ("backfill", url, "--archive", arc.url, "--config", str(config))
+        r = cli(*args)
+        assert r.exit_code == 1, r.output
+        r = cli(*args)
+        assert r.exit_code == 0, r.output
+        arc.too_many, arc.retry_after = 5, "0"
+        r = cli(*args)
+        assert r.exit_code == 2 and "the archive is limiting requests" in r.output, r.output
+
+
 def test_setup_commands_exit_0_or_2(cli, server, tmp_path):
     folder = tmp_path / "project"
     r = cli("init", str(folder))
@@ -297,6 +318,7 @@ def test_every_command_has_its_exit_codes_tested():
         "backfill",  # 0/1/2 against a local archive: tests/scenarios/test_backfill.py
         "snapshot",
         "import",
+        "backfill",
         "init",
         "sources",
         "sources check",

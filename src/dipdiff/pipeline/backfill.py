@@ -290,7 +290,8 @@ class _Backfill:
         try:
             return await fetcher.get(url, delay=delay, accept_types=types, policy=self.policy)
         except FetchError as e:
-            if e.status == 429:
+            # The archive's robots.txt answered 429 too: the Fetcher says so in its reason.
+            if e.status == 429 or "HTTP 429" in e.reason:
                 raise _LimitedError(
                     f"the archive is limiting requests ({e.reason}); stopped, "
                     "run the same backfill later to go on"
