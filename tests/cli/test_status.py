@@ -315,7 +315,6 @@ def test_every_command_has_its_exit_codes_tested():
         "fetch",
         "run",
         "merge",
-        "backfill",  # 0/1/2 against a local archive: tests/scenarios/test_backfill.py
         "snapshot",
         "import",
         "backfill",

@@ -219,6 +219,14 @@ def test_reports_and_log_say_from_the_archive(arc: ArchiveServer, config: Path, 
     r = cli("log", sid, "--json")
     versions = json.loads(r.stdout)["versions"]
     assert versions[0]["archive"]["memento"].endswith(f"/web/20171003120000id_/{url}")
+    report = cli.store.parent / "r.md"
+    r = cli("report", "--date", "2017-10-05", "--out", str(report))
+    assert r.exit_code in (0, 1), r.output
+    text = report.read_text(encoding="utf-8")
+    assert "from the archive (the Wayback Machine, captured 2017-10-05T12:00:00Z)" in text, text
+    feed = (cli.store.parent / "reports" / "feed.xml").read_text(encoding="utf-8")
+    assert "Changed: Hurricane Maria [from the archive]" in feed, feed
+    assert "from the archive (the Wayback Machine, captured 2017-10-05T12:00:00Z)." in feed
 
 
 def test_bad_input_is_one_line(cli: Cli, config: Path) -> None:
