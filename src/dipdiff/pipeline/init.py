@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dipdiff.config import (
     CONFIG_NAME,
+    BackfillSettings,
     CompareSettings,
     FetchSettings,
     Schedule,
@@ -45,7 +46,7 @@ def _duration(seconds: float) -> str:
 
 def config_template() -> str:
     """A commented ``dipdiff.toml`` with every key, its default, and the built-in presets."""
-    f, s, cmp = FetchSettings(), Schedule(), CompareSettings()
+    f, s, cmp, b = FetchSettings(), Schedule(), CompareSettings(), BackfillSettings()
     lines = [
         '# dipdiff configuration. Documented in README.md ("The config file").',
         '# Durations: seconds (30) or "30s", "15m", "2h", "7d".',
@@ -100,6 +101,13 @@ def config_template() -> str:
         "# The public URL of the static site (e.g. https://me.github.io/watch/): `run --site`",
         "# and `dipdiff site` build with it, and notifications link to its pages.",
         '# base_url = ""',
+        "",
+        "[backfill]",
+        "# `dipdiff backfill`: statements' history from a web archive, and how gently to ask it",
+        "# (the Wayback Machine allows about one CDX query per 2.5 s).",
+        f'# archive = "{b.archive}"',
+        f"# cdx_delay = {_duration(b.cdx_delay)}",
+        f"# memento_delay = {_duration(b.memento_delay)}",
         "",
         "# Your own diplomatic signal phrases, added to dipdiff's lexicon:",
         "# [signals]",
