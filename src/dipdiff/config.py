@@ -154,6 +154,9 @@ class SourceConfig:
     delay: float | None = None  # None: the [dipdiff] setting
     allow_private: bool | None = None  # None: the [dipdiff] setting
     allow_hosts: tuple[str, ...] = ()  # hosts (and their subdomains) beyond the source's own site
+    # run --shard: its statements go to the shards of their own hosts, not all to the shard
+    # of the source's host (one big source whose statements live on several hosts).
+    split: bool = False
     extract: ExtractRules = field(default_factory=ExtractRules)
 
 
@@ -270,6 +273,7 @@ _SOURCE_KEYS = {
     "delay": "duration",
     "allow_private": "boolean",
     "allow_hosts": "list of strings",
+    "split": "boolean",
     "extract": "table",
 }
 

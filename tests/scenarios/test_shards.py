@@ -8,15 +8,25 @@ must never write the same file, and merging again must change nothing.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
+import sys
+import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from dipdiff.errors import InputError
-from dipdiff.pipeline.server import LocalServer, Response
+from dipdiff.pipeline.init import WORKFLOW_PATH, sharded_workflow
+from dipdiff.pipeline.server import LocalServer, Response, Route
 from dipdiff.pipeline.shard import Shard, parse_shard, shard_of
 from faultkit import statement_html
 from helpers import Cli
@@ -71,18 +81,23 @@ def origin(tmp_path: Path, hosts: list[LocalServer]) -> Path:
     bare = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
     setup = clone(bare, tmp_path / "setup")
-    config = "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
+    (setup / "dipdiff.toml").write_text(config_text(hosts), encoding="utf-8")
+    git(setup, "add", "dipdiff.toml")
+    git(setup, "commit", "-qm", "config")
+    git(setup, "push", "-q", "origin", "main")
+    return bare
+
+
+def config_text(hosts: list[LocalServer], fetch: str = "") -> str:
+    """Eight sources, two on each host; ``fetch``: more [dipdiff] keys."""
+    config = f"[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n{fetch}"
     for h, srv in enumerate(hosts):
         for src in "ab":
             config += (
                 f'[sources.host{h}-{src}]\nkind = "listing"\nurl = "{srv.url(f"/{src}/")}"\n'
                 f'agency = "Agency {h}"\nselector = "li.item"\n'
             )
-    (setup / "dipdiff.toml").write_text(config, encoding="utf-8")
-    git(setup, "add", "dipdiff.toml")
-    git(setup, "commit", "-qm", "config")
-    git(setup, "push", "-q", "origin", "main")
-    return bare
+    return config
 
 
 def clone(bare: Path, folder: Path) -> Path:
@@ -221,3 +236,246 @@ def test_shard_option_errors_are_one_line(tmp_path):
     r = cli("run", "--config", str(tmp_path / "dipdiff.toml"), "--shard", "3/2")
     assert r.exit_code == 2, r.output
     assert "--shard '3/2'" in r.output and "Traceback" not in r.output
+
+
+def workflow_jobs(n: int) -> dict[str, Any]:
+    doc = yaml.safe_load(sharded_workflow(n))
+    assert doc["on"] if "on" in doc else doc[True]  # YAML 1.1 reads the key `on` as true
+    jobs: dict[str, Any] = doc["jobs"]
+    return jobs
+
+
+def step_script(job: dict[str, Any], command: str) -> str:
+    scripts = [s["run"] for s in job["steps"] if command in s.get("run", "")]
+    assert len(scripts) == 1, job["steps"]
+    return str(scripts[0])
+
+
+@pytest.mark.parametrize("n", [1, 3, 8])
+def test_init_shards_writes_a_matrix_of_shards_and_one_merge_that_retries(tmp_path, n):
+    r = Cli(tmp_path / "watch" / "snapshots")("init", str(tmp_path / "watch"), "--shards", str(n))
+    assert r.exit_code == 0, r.output
+    text = (tmp_path / "watch" / WORKFLOW_PATH).read_text(encoding="utf-8")
+    assert text == sharded_workflow(n)
+    jobs = workflow_jobs(n)
+    assert list(jobs) == ["shard", "merge", "site"]
+    shard, merge_job = jobs["shard"], jobs["merge"]
+    assert shard["strategy"] == {"fail-fast": False, "matrix": {"shard": list(range(1, n + 1))}}
+    run = step_script(shard, "dipdiff run")
+    assert f'--shard "${{{{ matrix.shard }}}}/{n}" --commit' in run
+    assert 'git push -q -f origin "$branch"' in run  # each shard its own branch
+    assert merge_job["needs"] == "shard" and "always()" in merge_job["if"]
+    assert merge_job["concurrency"] == {"group": "dipdiff-merge", "cancel-in-progress": False}
+    script = step_script(merge_job, "dipdiff merge")
+    # The retry loop: a refused push is followed by a fetch, a rebase and the report again,
+    # before the next push; never the same push twice in a row.
+    loop = script[script.index("for attempt in") : script.index("done\n")]
+    push, fetch, rebase = (loop.index(s) for s in ("git push", "git fetch", "git rebase"))
+    assert push < fetch < rebase < loop.index("dipdiff merge --commit")
+    assert jobs["site"]["needs"] == "merge"
+    cron = (tmp_path / "watch" / "crontab.example").read_text(encoding="utf-8")
+    assert f"run --shard K/{n} --commit" in cron and "merge $(git branch -r" in cron
+
+
+def test_the_readme_shows_the_workflow_init_shards_writes():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert sharded_workflow(4) in readme
+
+
+def test_the_workflow_steps_run_against_a_bare_remote_and_retry_a_refused_push(tmp_path, origin):
+    n = 2
+    jobs = workflow_jobs(n)
+    home = tmp_path / "home"  # no global git identity, as on a runner
+    home.mkdir()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    other = clone(origin, tmp_path / "other")
+    race = tmp_path / "raced"
+    # dipdiff as the steps call it, and someone pushing main just after the merge job's merge.
+    (bin_dir / "dipdiff").write_text(
+        f'#!/bin/sh\n"{sys.executable}" -m dipdiff "$@"\nstatus=$?\n'
+        f'if [ "$1" = merge ] && [ ! -e "{race}" ]; then\n'
+        f'  touch "{race}"\n'
+        f'  cd "{other}" && git pull -q --ff-only origin main && echo note > NOTES.md'
+        " && git add NOTES.md && git -c user.name=o -c user.email=o@example.org"
+        ' commit -qm "someone else" && git push -q origin main\n'
+        "fi\nexit $status\n",
+        encoding="utf-8",
+    )
+    (bin_dir / "dipdiff").chmod(0o755)
+    output = tmp_path / "github_output"
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "DIPDIFF_NOW": DAY1,
+        "GITHUB_OUTPUT": str(output),
+    }
+
+    def step(script: str, folder: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-e", "-c", script],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    for i in range(1, n + 1):  # actions/checkout: a clone at main
+        folder = clone(origin, tmp_path / f"runner{i}")
+        script = step_script(jobs["shard"], "dipdiff run").replace("${{ matrix.shard }}", str(i))
+        done = step(script, folder)
+        assert done.returncode == 0, done.stdout + done.stderr
+    merger = clone(origin, tmp_path / "runner-merge")
+    done = step(step_script(jobs["merge"], "dipdiff merge"), merger)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert race.exists()  # the first push was refused: main had moved
+    assert output.read_text(encoding="utf-8") == "changed=true\n"
+    check = clone(origin, tmp_path / "check")
+    log = git(check, "log", "--format=%s", "main").splitlines()
+    # Rebased onto the other push, the round's report last; nothing of the other push lost.
+    assert log[0].startswith("dipdiff merge: report of 2026-11-20"), log
+    assert "someone else" in log
+    assert (check / "NOTES.md").exists() and (check / "reports" / "2026-11-20.md").exists()
+    metas = list((check / "snapshots").rglob("meta.json"))
+    assert len(metas) == 2 * 2 * HOSTS
+    assert git(check, "ls-remote", "origin", "refs/heads/shard-*") == ""  # each branch used once
+
+
+def test_the_merge_tells_the_webhook_and_rebuilds_the_site_once_for_the_round(tmp_path, hosts):
+    config = tmp_path / "dipdiff.toml"
+    config.write_text(config_text(hosts), encoding="utf-8")
+    cli = Cli(tmp_path / "snapshots")
+    hook = hosts[0].url("/hook")
+    hosts[0].set("/hook", Response(b"ok"))
+    run = ("run", "--config", str(config))
+    r = cli(*run, "--shard", "1/2", "--webhook", hook, env={"DIPDIFF_NOW": DAY1})
+    assert r.exit_code == 2 and "give it to dipdiff merge" in r.output, r.output
+    # DIPDIFF_WEBHOOK in the environment is the merge's: the shards run and leave it alone.
+    for i in (1, 2):
+        r = cli(*run, "--shard", f"{i}/2", env={"DIPDIFF_NOW": DAY1, "DIPDIFF_WEBHOOK": hook})
+        assert r.exit_code in (0, 1), r.output
+    assert hosts[0].posted == []
+    site = tmp_path / "site"
+    merge_args = ("merge", "--config", str(config), "--webhook", hook, "--site", str(site))
+    r = cli(*merge_args, env={"DIPDIFF_NOW": DAY1})
+    assert r.exit_code == 1, r.output
+    assert len(hosts[0].posted) == 1
+    body = json.loads(hosts[0].posted[0][1])
+    assert body["event"] == "dipdiff.merge" and body["counts"]["new"] == 2 * 2 * HOSTS
+    assert len(body["runs"]) == 2 and body["run"] == body["runs"][-1]
+    assert {c["kind"] for c in body["changes"]} == {"new"}
+    assert (site / "index.html").is_file()
+    # The next round finds nothing: nothing posted, the site left as it is.
+    before = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    for i in (1, 2):
+        r = cli(*run, "--shard", f"{i}/2", env={"DIPDIFF_NOW": DAY2})
+        assert r.exit_code == 0, r.output
+    r = cli(*merge_args, env={"DIPDIFF_NOW": DAY2})
+    assert r.exit_code == 0, r.output
+    assert len(hosts[0].posted) == 1
+    assert {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()} == before
+
+
+class HostCounter:
+    """Requests in flight per Host header, as the servers see them; ``company``: how long a
+    request waits for a second one to the same host (to show that two processes overlap)."""
+
+    def __init__(self, hosts: list[LocalServer], company: float = 0.0) -> None:
+        self.now: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self.cond = threading.Condition()
+        self.company = company
+        for srv in hosts:
+            for path, route in list(srv.routes.items()):
+                assert isinstance(route, Response)
+                srv.set(path, self.counted(route))
+
+    def counted(self, response: Response) -> Route:
+        def serve(handler: BaseHTTPRequestHandler) -> Response:
+            host = handler.headers["Host"]
+            with self.cond:
+                self.now[host] += 1
+                self.peak[host] = max(self.peak[host], self.now[host])
+                self.cond.notify_all()
+                if self.company:
+                    self.cond.wait_for(lambda: self.now[host] >= 2, timeout=self.company)
+            time.sleep(0.05)
+            with self.cond:
+                self.now[host] -= 1
+            return response
+
+        return serve
+
+
+def processes(tmp_path: Path, commands: list[list[str]]) -> None:
+    """Start every command at once, each with a store of its own (a machine of its own)."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "dipdiff", "--store", str(tmp_path / f"m{i}"), *cmd],
+            env={**os.environ, "DIPDIFF_NOW": DAY1},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i, cmd in enumerate(commands)
+    ]
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode in (0, 1), out
+
+
+def test_the_per_host_limit_holds_across_shards_counted_by_the_servers(tmp_path, hosts):
+    config = tmp_path / "dipdiff.toml"
+    config.write_text(config_text(hosts, "per_host = 1\n"), encoding="utf-8")
+    counter = HostCounter(hosts)
+    shards = [["run", "--config", str(config), "--shard", f"{i}/4"] for i in range(1, 5)]
+    processes(tmp_path, shards)
+    assert set(counter.peak) == {srv.url("/").split("/")[2] for srv in hosts}
+    assert max(counter.peak.values()) == 1, counter.peak
+
+
+def test_the_host_counter_sees_two_processes_on_one_host(tmp_path, hosts):
+    # What a split by source would do: two sources of one host fetched by two processes.
+    config = tmp_path / "dipdiff.toml"
+    config.write_text(config_text(hosts, "per_host = 1\n"), encoding="utf-8")
+    counter = HostCounter(hosts, company=5.0)
+    processes(tmp_path, [["fetch", "--config", str(config), "-s", f"host0-{s}"] for s in "ab"])
+    assert counter.peak[hosts[0].url("/").split("/")[2]] == 2, counter.peak
+
+
+def test_one_big_source_is_split_across_shards_by_its_statements_hosts(tmp_path, hosts):
+    # One listing on host 0 names four statements on each of hosts 1-3 (an aggregator, or a
+    # ministry with one site per embassy); with `split = true` each shard checks those of its
+    # own hosts, each statement is fetched once, and no host sees two requests at a time.
+    items = ""
+    for h, srv in enumerate(hosts[1:], 1):
+        for i in range(4):
+            path = f"/big/statement-{h}-{i}-on-talks/"
+            text = [f"Embassy {h} statement {i}: {' '.join(WORDS[i:] + WORDS[:i])}."]
+            srv.set(path, Response(statement_html(f"Embassy {h} {i}", text)))
+            items += f'<li class="item"><a href="{srv.url(path)}">{h}{i}</a></li>'
+    hosts[0].set("/big/", Response(f"<html><ul>{items}</ul></html>".encode()))
+    config = tmp_path / "dipdiff.toml"
+    config.write_text(
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\nper_host = 1\n"
+        f'[sources.big]\nkind = "listing"\nurl = "{hosts[0].url("/big/")}"\n'
+        'agency = "Ministry"\nselector = "li.item"\nsplit = true\n',
+        encoding="utf-8",
+    )
+    n = next(n for n in range(2, 9) if len({shard_of(s.url("/"), n) for s in hosts[1:]}) == 3)
+    counter = HostCounter(hosts)
+    for srv in hosts:
+        srv.requests.clear()
+    processes(
+        tmp_path, [["run", "--config", str(config), "--shard", f"{i}/{n}"] for i in range(1, n + 1)]
+    )
+    stored = [{p.parent.name for p in (tmp_path / f"m{i}").rglob("meta.json")} for i in range(n)]
+    assert sum(len(s) for s in stored) == 3 * 4 == len(set().union(*stored))  # disjoint, all
+    fetched = [path for srv in hosts[1:] for _, path, _ in srv.requests]
+    assert sorted(fetched) == sorted(set(fetched)) and len(fetched) == 3 * 4
+    assert max(counter.peak[s.url("/").split("/")[2]] for s in hosts[1:]) == 1, counter.peak
+    # The listing is the one page each shard reads.
+    assert sum(1 for _, path, _ in hosts[0].requests if path == "/big/") == n

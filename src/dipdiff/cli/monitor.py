@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ClassVar
 
@@ -27,6 +29,18 @@ from dipdiff.errors import DipdiffError, InputError
 from dipdiff.render.terminal import make_console, safe
 from dipdiff.status import ExitStatus
 
+WebhookOption = Annotated[
+    str | None,
+    typer.Option(
+        "--webhook",
+        envvar="DIPDIFF_WEBHOOK",
+        help="POST a JSON summary here when something changed.",
+    ),
+]
+SiteOption = Annotated[
+    Path | None,
+    typer.Option("--site", help="Rebuild this static site (dipdiff site) when something changed."),
+]
 WaitOption = Annotated[
     float, typer.Option("--wait", min=0, help="Seconds to wait for a run that holds the store.")
 ]
@@ -38,7 +52,7 @@ ReportsOption = Annotated[
 if TYPE_CHECKING:
     from dipdiff.config import Config
     from dipdiff.models import RunResult
-    from dipdiff.pipeline.notify import Targets
+    from dipdiff.pipeline.notify import Delivery, Post, Targets
     from dipdiff.store.store import Store
 
 
@@ -139,26 +153,14 @@ def run(
         bool,
         typer.Option("--commit", help="git-commit snapshots/ and reports/ when something changed."),
     ] = False,
-    webhook: Annotated[
-        str | None,
-        typer.Option(
-            "--webhook",
-            envvar="DIPDIFF_WEBHOOK",
-            help="POST a JSON summary here when something changed.",
-        ),
-    ] = None,
+    webhook: WebhookOption = None,
     wait: WaitOption = 30.0,
     reports: ReportsOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every step and every statement.")
     ] = False,
-    site: Annotated[
-        Path | None,
-        typer.Option(
-            "--site", help="Rebuild this static site (dipdiff site) when something changed."
-        ),
-    ] = None,
+    site: SiteOption = None,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -180,9 +182,13 @@ def run(
     from dipdiff.pipeline.shard import parse_shard, shard_sources, uid_seed
 
     part = parse_shard(shard) if shard is not None else None
+    if part is not None and webhook and webhook == os.environ.get("DIPDIFF_WEBHOOK"):
+        webhook = None  # the environment's webhook is the merge's: a shard leaves it alone
     if part is not None and (webhook or site):
         option = "--webhook" if webhook else "--site"
-        raise InputError(f"{option} with --shard: a shard knows only part of the day; not both")
+        raise InputError(
+            f"{option} with --shard: a shard knows only part of the day; give it to dipdiff merge"
+        )
     cfg = load_config(config)
     store = store_from(ctx)
     folder = reports_dir(store, reports)
@@ -195,14 +201,19 @@ def run(
         if names == []:  # a shard whose hosts none of the sources use: nothing to fetch
             started = now()
             return models.RunResult(started_at=started, finished_at=started)
-        return fetch_sources(cfg, st, sources=names, clock=now, listener=monitor.LogListener(log))
+        return fetch_sources(
+            cfg,
+            st,
+            sources=names,
+            clock=now,
+            listener=monitor.LogListener(log),
+            keep=part.keeps if part is not None else None,
+        )
 
-    post = None
-    if webhook:
-        from dipdiff.scrape.http import post_json
-
-        post = functools.partial(post_json, webhook, timeout=cfg.fetch.timeout)
-    targets = _targets(cfg)  # before fetching: a target that cannot be sent to is a config error
+    post = _poster(webhook, cfg.fetch.timeout)
+    # Before fetching: a target that cannot be sent to is a config error. A shard's [notify]
+    # targets are the merge's: it knows only part of the day.
+    targets = _targets(cfg) if part is None else None
 
     result = monitor.run_monitor(
         store,
@@ -224,28 +235,48 @@ def run(
         log("info", f"run {result.run.id}: {result.summary()}{where}{done}")
         for line in monitor.commit_message(result).splitlines()[2:]:
             log("info", line)
-    if site is not None and (result.changed or not site.is_dir()):
+    _publish(store, site, result.changed, result.delivery, result.notified, log)
+    raise typer.Exit(result.exit_code)
+
+
+def _poster(webhook: str | None, timeout: float) -> Post | None:
+    if not webhook:
+        return None
+    from dipdiff.scrape.http import post_json
+
+    return functools.partial(post_json, webhook, timeout=timeout)
+
+
+def _publish(
+    store: Store,
+    site: Path | None,
+    changed: bool,
+    delivery: Delivery | None,
+    notified: Mapping[str, Delivery],
+    log: _RunLog,
+) -> None:
+    """After a run or a merge: the site rebuilt when something changed; a webhook or target
+    not reached is trouble, said in one line (their messages wait in the outbox)."""
+    if site is not None and (changed or not site.is_dir()):
         from dipdiff.pipeline.site import build_site
 
         built = build_site(store, site, base_url=cfg.site.base_url)
         log("info", f"site {site}: {built.pages} pages, {len(built.written)} written")
-    if result.undelivered:
-        from dipdiff.store.outbox import OUTBOX
+    from dipdiff.store.outbox import OUTBOX
 
-        kept_in = store.root / OUTBOX
-        lines = []
-        if result.delivery and result.delivery.error:
-            lines.append(
-                f"{result.delivery.error}; {result.delivery.kept} summary(ies) kept in "
-                f"{kept_in} for the next run"
-            )
-        lines += [
-            f"{d.error}; {d.kept} message(s) kept in {kept_in} for the next run"
-            for d in result.notified.values()
-            if d.error
-        ]
+    kept_in = store.root / OUTBOX
+    lines = []
+    if delivery and delivery.error:
+        lines.append(
+            f"{delivery.error}; {delivery.kept} summary(ies) kept in {kept_in} for the next run"
+        )
+    lines += [
+        f"{d.error}; {d.kept} message(s) kept in {kept_in} for the next run"
+        for d in notified.values()
+        if d.error
+    ]
+    if lines:
         raise DipdiffError("; ".join(lines))
-    raise typer.Exit(result.exit_code)
 
 
 def _targets(cfg: Config) -> Targets | None:
@@ -315,6 +346,8 @@ def merge(
     wait: WaitOption = 30.0,
     reports: ReportsOption = None,
     config: ConfigOption = Path("dipdiff.toml"),
+    webhook: WebhookOption = None,
+    site: SiteOption = None,
 ) -> None:
     """After sharded runs: merge their commits, write the day's report once, optionally commit.
 
@@ -322,13 +355,14 @@ def merge(
     """
     from datetime import timedelta
 
-    from dipdiff.config import CompareSettings, ReportSettings
+    from dipdiff.config import CompareSettings, FetchSettings, ReportSettings
     from dipdiff.pipeline.merge import merge_shards
     from dipdiff.pipeline.run import divergence_finder
 
     cfg = optional_config(config)
     window_s = (cfg.compare if cfg else CompareSettings()).window
     store = store_from(ctx)
+    log = _RunLog(quiet=False, verbose=False)
     result = merge_shards(
         store,
         reports_dir(store, reports),
@@ -337,11 +371,16 @@ def merge(
         find_divergences=divergence_finder(timedelta(seconds=window_s)),
         lock_wait=wait,
         base_url=(cfg.reports if cfg else ReportSettings()).base_url,
+        webhook=_poster(webhook, (cfg.fetch if cfg else FetchSettings()).timeout),
+        targets=_targets(cfg) if cfg else None,
+        now=now(),
+        log=log,
     )
     counts = ", ".join(f"{v} {k}" for k, v in result.counts().items())
     where = f"wrote {result.written.report}" if result.written else "nothing new: no report"
     done = f"; committed {result.commit[:12]}" if result.commit else ""
     make_console(stderr=True).print(Text(f"{where} ({counts}){done}"))
+    _publish(store, site, result.changed, result.delivery, result.notified, log)
     exit_if_damaged(store)
     raise typer.Exit(result.exit_code)
 

@@ -109,12 +109,20 @@ def init(
     folder: Annotated[
         Path, typer.Argument(help="Folder to set up (default: the current one).")
     ] = Path(),
+    shards: Annotated[
+        int | None,
+        typer.Option(
+            "--shards",
+            min=1,
+            help="Crontab and CI workflow for N shards (run --shard I/N, then dipdiff merge).",
+        ),
+    ] = None,
 ) -> None:
     """Create dipdiff.toml (with the built-in presets), snapshots/, reports/, cron/CI examples."""
     from dipdiff.pipeline.init import init_project
 
     console = make_console()
-    for path, created, description in init_project(folder):
+    for path, created, description in init_project(folder, shards):
         verb = "created" if created else "kept   "
         console.print(Text(f"{verb} {path}  ({description})"))
     console.print(

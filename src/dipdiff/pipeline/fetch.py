@@ -27,6 +27,7 @@ in ``RunResult.problems`` and its known statements are still re-checked.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -45,6 +46,9 @@ from dipdiff.scrape.policy import NetPolicy, is_web_url
 from dipdiff.status import ExitStatus
 from dipdiff.store.store import Store
 from dipdiff.text import clip
+
+#: Whether to check a statement of a source, by the URL it is fetched from (a shard's choice).
+Keep = Callable[[SourceConfig, str], bool]
 
 
 class Listener(Protocol):
@@ -166,6 +170,7 @@ async def afetch_sources(
     client: AsyncClient | None = None,
     listener: Listener | None = None,
     sleep: Sleep | None = None,
+    keep: Keep | None = None,
 ) -> RunResult:
     """The asynchronous form of :func:`fetch_sources` (the caller holds the store's lock)."""
 
@@ -196,6 +201,8 @@ async def afetch_sources(
             tasks = plan_source(
                 source, items, index, now, config.schedule, check_all=check_all, since=since_dt
             )
+            if keep is not None:
+                tasks = [t for t in tasks if keep(source, t.fetch_url or t.url)]
             if budget is not None:
                 tasks, budget = tasks[:budget], max(0, budget - len(tasks))
             listener.planned(source.name, len(tasks))
@@ -316,6 +323,7 @@ def fetch_sources(
     listener: Listener | None = None,
     lock_wait: float = 0.0,
     sleep: Sleep | None = None,
+    keep: Keep | None = None,
 ) -> RunResult:
     """Discover and check the statements of ``config``'s sources; one outcome per statement.
 
@@ -323,7 +331,9 @@ def fetch_sources(
     known statement whatever the schedule says; ``since`` skips statements published
     before it; ``limit`` caps the number of statements checked. ``clock`` returns the
     time of each check (``2026-11-25T12:00:00Z``); ``client`` is an
-    ``httpx.AsyncClient`` to use (tests). Takes the store's lock for the whole run.
+    ``httpx.AsyncClient`` to use (tests); ``keep`` says which statements (by the URL
+    fetched) of a source to check, the others are left alone (a shard's, :mod:`.shard`).
+    Takes the store's lock for the whole run.
     """
     with store.lock(wait=lock_wait), store.deferred_sync():
         return asyncio.run(
@@ -338,6 +348,7 @@ def fetch_sources(
                 client=client,
                 listener=listener,
                 sleep=sleep,
+                keep=keep,
             )
         )
 

@@ -23,6 +23,7 @@ from dipdiff.config import (
     preset_names,
 )
 from dipdiff.render.markdown import render_index
+from dipdiff.store.git import BOT_EMAIL, BOT_NAME
 
 # Presets that a new config enables; the others are listed, commented out.
 ENABLED_PRESETS = ("state-dept", "white-house", "fcdo", "un-press")
@@ -122,7 +123,7 @@ def config_template() -> str:
         "# Sources. `preset` starts from a built-in preset (dipdiff sources); any key",
         "# overrides it. Keys: kind (feed|listing|sitemap|json), url, agency, full_text,",
         "# selector, link, item_date, next_page, pages, include, exclude, max_items, items,",
-        "# link_field, base_url, content_api, robots, delay, enabled;",
+        "# link_field, base_url, content_api, robots, delay, enabled, split;",
         "# [sources.NAME.extract]: title, date, body, agency, remove, drop_paragraphs.",
     ]
     for name in preset_names():
@@ -167,9 +168,33 @@ CRONTAB = """\
 17 * * * * cd {folder} && {dipdiff} run --commit
 """
 
-WORKFLOW = """\
-# dipdiff on a schedule: fetch, write reports/, commit snapshots/ and reports/, push;
-# then build the static site (dipdiff site) and publish it on GitHub Pages when something changed.
+SHARDED_CRONTAB = (
+    "# dipdiff in {shards} shards (dipdiff init --shards {shards}), from cron on several hosts\n"
+    "# sharing one git remote. Host K (K = 1..{shards}), in its own clone, runs shard K on a\n"
+    "# branch of its own and pushes it; one host merges the branches after them, writes the\n"
+    "# report and pushes main. Exit codes: 0 nothing changed, 1 changes found, 2 trouble.\n"
+    "# On host K (write its number for K):\n"
+    "# 17 * * * * cd {folder} && git fetch -q origin && git checkout -q -B shard-K origin/main"
+    " && {dipdiff} run --shard K/{shards} --commit; git push -q -f origin shard-K\n"
+    "# On the merging host, after the shards:\n"
+    "47 * * * * cd {folder} && git checkout -q main && git pull -q --ff-only"
+    " && git fetch -q origin '+refs/heads/shard-*:refs/remotes/origin/shard-*'"
+    " && {{ {dipdiff} merge $(git branch -r --list 'origin/shard-*') --commit; [ $? -ne 2 ]; }}"
+    " && git push -q origin main"
+    " && for b in $(git branch -r --list 'origin/shard-*');"
+    ' do git push -q origin --delete "${{b#origin/}}"; done\n'
+)
+
+# What both workflows start with: when they run, what they may do, one run at a time.
+# Every job installs dipdiff the same way.
+_SETUP = """\
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - run: pip install {package}
+"""
+
+_HEAD = """\
 name: dipdiff
 on:
   schedule:
@@ -183,6 +208,15 @@ concurrency:
   group: dipdiff  # never two runs on one store
   cancel-in-progress: false
 jobs:
+"""
+
+_WORKFLOW_RUN = (
+    """\
+# dipdiff on a schedule: fetch, write reports/, commit snapshots/ and reports/, push;
+# then build the static site (dipdiff site) and publish it on GitHub Pages when something changed.
+"""
+    + _HEAD
+    + """\
   run:
     runs-on: ubuntu-latest
     timeout-minutes: 30
@@ -190,10 +224,9 @@ jobs:
       changed: ${{{{ steps.run.outputs.changed }}}}
     steps:
       - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.12"
-      - run: pip install {package}
+"""
+    + _SETUP
+    + """\
       - name: dipdiff run
         id: run
         # Exit 1 means "changes found": success for this job; 2 is trouble and fails it.
@@ -204,9 +237,15 @@ jobs:
           if [ "$status" -eq 2 ]; then exit 2; fi
           echo "changed=$([ "$status" -eq 1 ] && echo true || echo false)" >> "$GITHUB_OUTPUT"
           git push
+"""
+)
+
+# The site job of both workflows; {needs}: the job that says whether something changed.
+_SITE_JOB = (
+    """\
   site:
-    needs: run
-    if: needs.run.outputs.changed == 'true' || github.event_name == 'workflow_dispatch'
+    needs: {needs}
+    if: needs.{needs}.outputs.changed == 'true' || github.event_name == 'workflow_dispatch'
     runs-on: ubuntu-latest
     timeout-minutes: 30
     environment:
@@ -215,11 +254,10 @@ jobs:
     steps:
       - uses: actions/checkout@v4
         with:
-          ref: ${{{{ github.ref }}}}  # the branch the run job just pushed to, at its new commit
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.12"
-      - run: pip install {package}
+          ref: ${{{{ github.ref }}}}  # the branch the job before just pushed to, at its new commit
+"""
+    + _SETUP
+    + """\
       - id: pages
         uses: actions/configure-pages@v5
       # The last build's pages and manifest: the build rewrites only what changed.
@@ -235,6 +273,99 @@ jobs:
       - id: deploy
         uses: actions/deploy-pages@v4
 """
+)
+
+WORKFLOW = _WORKFLOW_RUN + _SITE_JOB.replace("{needs}", "run")
+
+SHARDED_WORKFLOW = (
+    """\
+# dipdiff in {shards} shards (dipdiff init --shards {shards}): each shard job runs the sources of
+# one shard of the hosts (dipdiff run --shard I/{shards}) and pushes its commit to a branch of its
+# own; one merge job then merges the branches, writes the day's report once (dipdiff merge) and
+# pushes main, retrying a refused push on the new main; the site is rebuilt when something changed.
+"""
+    + _HEAD
+    + """\
+  shard:
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    strategy:
+      fail-fast: false  # the other shards go on; a failed one is picked up by the next round
+      matrix:
+        shard: {matrix}
+    steps:
+      - uses: actions/checkout@v4
+"""
+    + _SETUP
+    + """\
+      - name: dipdiff run --shard
+        # Exit 1 means "changes found"; 2 is trouble and fails the job, after the push: what
+        # the shard recorded is merged all the same.
+        run: |
+          set +e
+          branch="shard-${{{{ matrix.shard }}}}"
+          git checkout -q -B "$branch"
+          dipdiff run --shard "${{{{ matrix.shard }}}}/{shards}" --commit --verbose
+          status=$?
+          git push -q -f origin "$branch" || exit 2
+          if [ "$status" -eq 2 ]; then exit 2; fi
+  merge:
+    needs: shard
+    if: ${{{{ always() }}}}  # merge the shards that pushed, even when one failed
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    concurrency:
+      group: dipdiff-merge  # one writer of main's reports at a time
+      cancel-in-progress: false
+    outputs:
+      changed: ${{{{ steps.merge.outputs.changed }}}}
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0  # the shards' branches need their merge base
+"""
+    + _SETUP
+    + """\
+      - name: dipdiff merge
+        id: merge
+        # A push refused because main moved meanwhile is not pushed again as it is: the new
+        # main is fetched, this round rebased onto it and its report written again from the
+        # rebased store.
+        run: |
+          set +e
+          git config user.name "{bot_name}"
+          git config user.email "{bot_email}"
+          git fetch -q origin '+refs/heads/shard-*:refs/remotes/origin/shard-*'
+          branches=$(git branch -r --list 'origin/shard-*')
+          if [ -z "$branches" ]; then echo "changed=false" >> "$GITHUB_OUTPUT"; exit 0; fi
+          dipdiff merge $branches --commit
+          status=$?
+          if [ "$status" -eq 2 ]; then exit 2; fi
+          for attempt in 1 2 3 4 5; do
+            git push -q origin HEAD:main && break
+            if [ "$attempt" -eq 5 ]; then exit 2; fi
+            sleep "$attempt"
+            git fetch -q origin main
+            git rebase -q origin/main || {{ git rebase --abort; exit 2; }}
+            dipdiff merge --commit --webhook ""  # the report again; the webhook was told
+            if [ "$?" -eq 2 ]; then exit 2; fi
+          done
+          for b in $branches; do git push -q origin --delete "${{b#origin/}}"; done
+          echo "changed=$([ "$status" -eq 1 ] && echo true || echo false)" >> "$GITHUB_OUTPUT"
+"""
+    + _SITE_JOB.replace("{needs}", "merge")
+)
+
+
+def sharded_workflow(shards: int, package: str = "dipdiff") -> str:
+    """The GitHub Actions workflow of ``dipdiff init --shards N``: N shard jobs, one merge."""
+    return SHARDED_WORKFLOW.format(
+        shards=shards,
+        matrix="[" + ", ".join(str(i) for i in range(1, shards + 1)) + "]",
+        package=package,
+        bot_name=BOT_NAME,
+        bot_email=BOT_EMAIL,
+    )
 
 
 @dataclass(frozen=True)
@@ -244,15 +375,34 @@ class ScaffoldFile:
     description: str
 
 
-def crontab(folder: Path, dipdiff: str = "dipdiff") -> str:
-    return CRONTAB.format(folder=shlex.quote(str(folder)), dipdiff=shlex.quote(dipdiff))
+def crontab(folder: Path, dipdiff: str = "dipdiff", shards: int | None = None) -> str:
+    where = {"folder": shlex.quote(str(folder)), "dipdiff": shlex.quote(dipdiff)}
+    if shards is None:
+        return CRONTAB.format(**where)
+    return SHARDED_CRONTAB.format(shards=shards, **where)
 
 
-def monitoring_files(dipdiff: str = "dipdiff", package: str = "dipdiff") -> list[ScaffoldFile]:
+def monitoring_files(
+    dipdiff: str = "dipdiff", package: str = "dipdiff", shards: int | None = None
+) -> list[ScaffoldFile]:
     """The files ``dipdiff init`` adds so that a folder can be monitored from cron or CI.
 
-    ``dipdiff`` is the command the crontab runs (an absolute path: cron's PATH is short).
+    ``dipdiff`` is the command the crontab runs (an absolute path: cron's PATH is short);
+    ``shards``: the crontab and workflow of a run in that many shards (``init --shards``).
     """
+    if shards is not None:
+        return [
+            ScaffoldFile(
+                CRONTAB_PATH,
+                lambda folder: crontab(folder, dipdiff, shards),
+                f"example crontab lines: {shards} shard hosts and one that merges",
+            ),
+            ScaffoldFile(
+                WORKFLOW_PATH,
+                lambda _: sharded_workflow(shards, package),
+                f"a scheduled GitHub Actions workflow: {shards} shard jobs, one merge, the site",
+            ),
+        ]
     return [
         ScaffoldFile(
             "reports/README.md",
@@ -279,21 +429,28 @@ INIT_FILES: list[InitFile] = [
 ]
 
 
-def _monitoring_files() -> list[InitFile]:
-    """reports/, .gitignore, a crontab line and a CI workflow, for ``dipdiff run``."""
+def _monitoring_files(shards: int | None = None) -> list[InitFile]:
+    """reports/, .gitignore, a crontab line and a CI workflow, for ``dipdiff run`` (with
+    ``shards``: the crontab and workflow of a sharded run only)."""
 
     dipdiff = shutil.which("dipdiff") or "dipdiff"
-    return [InitFile(f.path, None, f.description, f.content) for f in monitoring_files(dipdiff)]
+    return [
+        InitFile(f.path, None, f.description, f.content)
+        for f in monitoring_files(dipdiff, shards=shards)
+    ]
 
 
 INIT_FILES += _monitoring_files()
 
 
-def init_project(folder: Path) -> list[tuple[str, bool, str]]:
-    """Create the files of :data:`INIT_FILES` in ``folder``; returns (path, created, what it is)."""
+def init_project(folder: Path, shards: int | None = None) -> list[tuple[str, bool, str]]:
+    """Create the files of :data:`INIT_FILES` in ``folder``; returns (path, created, what it is).
+
+    ``shards``: the crontab and workflow run the sources in that many shards, merged once."""
     folder.mkdir(parents=True, exist_ok=True)
+    sharded = {f.path: f for f in _monitoring_files(shards)} if shards is not None else {}
     done = []
-    for item in INIT_FILES:
+    for item in (sharded.get(i.path, i) for i in INIT_FILES):
         target = folder / item.path
         if item.path.endswith("/"):
             created = not target.exists()

@@ -15,11 +15,13 @@ interrupted or met trouble. A quiet round writes nothing and commits nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from dipdiff.models import CHANGE_KINDS, Divergence, Event
+from dipdiff.pipeline.notify import Delivery, Post, Targets
 from dipdiff.pipeline.report import (
     DivergenceFinder,
     History,
@@ -30,7 +32,15 @@ from dipdiff.pipeline.report import (
     involving,
     write_reports,
 )
-from dipdiff.pipeline.run import event_lines
+from dipdiff.pipeline.run import (
+    Log,
+    event_lines,
+    news_payload,
+    notification_items,
+    notify,
+    tell,
+    undelivered,
+)
 from dipdiff.render.markdown import ReportInput, event_counts
 from dipdiff.status import ExitStatus
 from dipdiff.store.git import commit_paths, merge_refs
@@ -48,6 +58,8 @@ class MergeReport:
     divergences: tuple[Divergence, ...]  # the divergences of their changes
     written: WrittenReport | None  # None: the round found nothing, nothing written
     commit: str | None = None
+    delivery: Delivery | None = None  # what the webhook got (None: no webhook)
+    notified: Mapping[str, Delivery] = field(default_factory=dict)  # by [notify] target
 
     @property
     def changed(self) -> bool:
@@ -55,8 +67,15 @@ class MergeReport:
 
     @property
     def exit_code(self) -> ExitStatus:
-        """diff(1) style: 1 when the round's runs recorded changes or divergences."""
+        """diff(1) style: 1 when the round's runs recorded changes or divergences, 2 when the
+        webhook was not reached."""
+        if self.undelivered:
+            return ExitStatus.TROUBLE
         return ExitStatus.found(self.changed)
+
+    @property
+    def undelivered(self) -> list[str]:
+        return undelivered(self.delivery, self.notified)
 
     def counts(self) -> dict[str, int]:
         return event_counts(self.events) | {"divergent": len(self.divergences)}
@@ -71,6 +90,10 @@ def merge_shards(
     find_divergences: DivergenceFinder | None = None,
     lock_wait: float = 0.0,
     base_url: str = "",
+    webhook: Post | None = None,
+    targets: Targets | None = None,
+    now: str = "",
+    log: Log = lambda *_: None,
 ) -> MergeReport:
     """Merge ``refs`` into the store's repository, then write (and commit) the day's report.
 
@@ -78,6 +101,9 @@ def merge_shards(
     its killed run ``interrupted``); without ``refs`` (the branches merged by plain git
     already), the runs of the latest run's day. Running it again changes nothing: the
     merge finds nothing new, and the report, built from the same store, is the same file.
+    ``webhook`` gets the round's summary when it found something (after what it missed), as
+    it would get an unsharded run's, and so do the ``[notify]`` ``targets`` (``now``: the
+    time they are told): the merge is the one place that knows the whole round.
     """
     before = {r.id: r.status for r in store.runs()} if refs else None
     # git first: the lock would create the store's own files, and git does not merge
@@ -112,7 +138,53 @@ def merge_shards(
         if commit and written is not None:
             sha = commit_paths(store.root, [reports_dir], merge_message(result, day))
             result = replace(result, commit=sha)
+        if webhook is not None:
+            delivery = tell(
+                store,
+                webhook,
+                webhook_payload(result) if result.changed else None,
+                started_at=_last_start(store, runs),
+                label=f"dipdiff merge {day.label}",
+                commit=commit,
+                log=log,
+            )
+            result = replace(result, delivery=delivery)
+        if targets is not None and targets.targets and runs:
+            items = notification_items(
+                events, divergences, written, targets.report_url, targets.site_url
+            )
+            notified = notify(
+                store,
+                targets,
+                items,
+                period=runs[-1],
+                started_at=_last_start(store, runs),
+                now=now,
+                label=f"dipdiff merge {day.label}",
+                commit=commit,
+                log=log,
+            )
+            result = replace(result, notified=notified)
     return result
+
+
+def _last_start(store: Store, runs: Sequence[str]) -> str:
+    starts = [r.started_at for r in store.runs() if r.id in runs]
+    return max(starts) if starts else ""
+
+
+def webhook_payload(result: MergeReport) -> dict[str, Any]:
+    """What ``dipdiff merge --webhook`` posts: a run's summary (:func:`run.webhook_payload`)
+    for the whole round, ``run`` being its last run and ``runs`` all of them."""
+    return {
+        "event": "dipdiff.merge",
+        "run": result.runs[-1] if result.runs else None,
+        "runs": list(result.runs),
+        "counts": result.counts(),
+        "report": str(result.written.report) if result.written else None,
+        "commit": result.commit,
+        **news_payload(result.events, result.divergences),
+    }
 
 
 def merge_message(result: MergeReport, day: Window) -> str:

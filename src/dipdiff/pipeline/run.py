@@ -91,9 +91,7 @@ class RunReport:
 
     @property
     def undelivered(self) -> list[str]:
-        """Why the webhook or a ``[notify]`` target did not get its message, one line each."""
-        deliveries = [*([self.delivery] if self.delivery else []), *self.notified.values()]
-        return [d.error for d in deliveries if d.error]
+        return undelivered(self.delivery, self.notified)
 
     def counts(self) -> dict[str, int]:
         return event_counts(self.events) | {"divergent": len(self.divergences)}
@@ -106,6 +104,12 @@ class RunReport:
             if (n := sum(1 for e in self.events if e.kind == kind))
         ]
         return ", ".join([*(f"{v} {k}" for k, v in c.items()), *extra])
+
+
+def undelivered(delivery: Delivery | None, notified: Mapping[str, Delivery]) -> list[str]:
+    """Why the webhook or a ``[notify]`` target did not get its message, one line each."""
+    deliveries = [*([delivery] if delivery else []), *notified.values()]
+    return [d.error for d in deliveries if d.error]
 
 
 TROUBLE_OUTCOMES = frozenset({Outcome.UNAVAILABLE, Outcome.BLOCKED})
@@ -251,19 +255,50 @@ def run_monitor(
             else:
                 log("debug", "nothing changed: no commit")
         store.end_run(record)
+        label = f"dipdiff run {record.id}"
         if webhook is not None:
-            result = replace(result, delivery=_tell(store, webhook, result, commit, log))
+            delivery = tell(
+                store,
+                webhook,
+                webhook_payload(result) if result.changed else None,
+                started_at=record.started_at,
+                label=label,
+                commit=commit,
+                log=log,
+            )
+            result = replace(result, delivery=delivery)
         if targets is not None and targets.targets:
-            result = replace(result, notified=_notify(store, targets, result, now(), commit, log))
+            items = notification_items(
+                result.events,
+                result.divergences,
+                result.written,
+                targets.report_url,
+                targets.site_url,
+            )
+            notified = notify(
+                store,
+                targets,
+                items,
+                period=record.id,
+                started_at=record.started_at,
+                now=now(),
+                label=label,
+                commit=commit,
+                log=log,
+            )
+            result = replace(result, notified=notified)
     return result
 
 
 def notification_items(
-    result: RunReport, report_url: str = "", site_url: str = ""
+    events: Sequence[Event],
+    divergences: Sequence[Divergence],
+    written: WrittenReport | None,
+    report_url: str = "",
+    site_url: str = "",
 ) -> list[dict[str, Any]]:
-    """The run's events (as the recorder decided them) and divergences as message items,
-    linked to the day's report and, when its address is known, to the site's pages."""
-    written = result.written
+    """Events (as the recorder decided them) and divergences as message items, linked to the
+    day's report (a run's or a merge's) and, when its address is known, to the site's pages."""
     page = f"{report_url.rstrip('/')}/{written.report.name}" if report_url and written else ""
 
     def link(title: str, section: bool) -> str:
@@ -275,27 +310,37 @@ def notification_items(
             link(e.statement.title or e.statement.id, e.kind in ("changed", "restored")),
             site_url,
         )
-        for e in result.events
+        for e in events
     ]
     return items + [
         divergence_item(
             d, link(f"{d.a.agency or d.a.source} ↔ {d.b.agency or d.b.source}", True), site_url
         )
-        for d in result.divergences
+        for d in divergences
     ]
 
 
-def _notify(
-    store: Store, targets: Targets, result: RunReport, now: str, commit: bool, log: Log
+def notify(
+    store: Store,
+    targets: Targets,
+    items: list[dict[str, Any]],
+    *,
+    period: str,
+    started_at: str,
+    now: str,
+    label: str,
+    commit: bool,
+    log: Log,
 ) -> dict[str, Delivery]:
-    """Each ``[notify]`` target gets what passes its rules, after what it missed before."""
+    """Each ``[notify]`` target gets what passes its rules, after what it missed before; the
+    outbox's changes committed with ``label`` (``dipdiff run ID``) when ``commit``."""
     deliveries = notify_targets(
         store,
         targets.targets,
         targets.channels,
-        notification_items(result, targets.report_url, targets.site_url),
-        period=result.run.id,
-        started_at=result.run.started_at,
+        items,
+        period=period,
+        started_at=started_at,
         now=now,
     )
     for name, d in deliveries.items():
@@ -308,15 +353,24 @@ def _notify(
         commit_paths(
             store.root,
             [store.root],
-            f"dipdiff run {result.run.id}: notifications; {kept} message(s) kept in the outbox\n",
+            f"{label}: notifications; {kept} message(s) kept in the outbox\n",
         )
     return deliveries
 
 
-def _tell(store: Store, webhook: Post, result: RunReport, commit: bool, log: Log) -> Delivery:
-    """The webhook gets what it missed and this run's summary; the outbox keeps the rest."""
-    payload = webhook_payload(result) if result.changed else None
-    delivery = deliver(store, webhook, payload, result.run.started_at)
+def tell(
+    store: Store,
+    webhook: Post,
+    payload: dict[str, Any] | None,
+    *,
+    started_at: str,
+    label: str,
+    commit: bool,
+    log: Log,
+) -> Delivery:
+    """The webhook gets what it missed and ``payload`` (None: nothing new); the outbox keeps
+    the rest, committed with ``label`` (``dipdiff run ID``) when ``commit``."""
+    delivery = deliver(store, webhook, payload, started_at)
     for problem in delivery.problems:
         log("warning", problem)
     if delivery.delivered:
@@ -327,7 +381,7 @@ def _tell(store: Store, webhook: Post, result: RunReport, commit: bool, log: Log
             if delivery.error
             else f"webhook reached; {delivery.delivered} kept summary(ies) delivered"
         )
-        commit_paths(store.root, [store.root], f"dipdiff run {result.run.id}: {what}\n")
+        commit_paths(store.root, [store.root], f"{label}: {what}\n")
     return delivery
 
 
@@ -390,6 +444,13 @@ def webhook_payload(result: RunReport) -> dict[str, Any]:
         "counts": result.counts(),
         "report": str(result.written.report) if result.written else None,
         "commit": result.commit,
+        **news_payload(result.events, result.divergences),
+    }
+
+
+def news_payload(events: Sequence[Event], divergences: Sequence[Divergence]) -> dict[str, Any]:
+    """The ``changes`` and ``divergences`` of a webhook's summary (run's or merge's)."""
+    return {
         "changes": [
             {
                 "kind": e.kind,
@@ -406,11 +467,9 @@ def webhook_payload(result: RunReport) -> dict[str, Any]:
                 "undisclosed_edit": e.undisclosed,
                 "note": e.note or None,
             }
-            for e in sorted(result.events, key=lambda e: (e.kind, e.statement.id))
+            for e in sorted(events, key=lambda e: (e.kind, e.statement.id))
         ],
-        "divergences": [
-            {"a": d.a.id, "b": d.b.id, "summary": d.summary} for d in result.divergences
-        ],
+        "divergences": [{"a": d.a.id, "b": d.b.id, "summary": d.summary} for d in divergences],
     }
 
 

@@ -4,6 +4,8 @@ A source belongs to shard ``hash(host) mod N``, the host being what
 :class:`dipdiff.scrape.http.Fetcher` is polite to (scheme and authority), so that all
 requests to one host come from one process and its per-host limit holds across shards.
 The hash is SHA-256, not Python's ``hash()``: every machine must assign the same sources.
+A source marked ``split`` is read by every shard, each checking only the statements whose
+own host is in it (one big source whose statements live on several hosts).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from dipdiff.config import Config
+from dipdiff.config import Config, SourceConfig
 from dipdiff.errors import InputError
 
 _SPEC = re.compile(r"(\d+)/(\d+)")
@@ -38,6 +40,11 @@ class Shard:
     def owns(self, url: str) -> bool:
         return shard_of(url, self.count) == self.index
 
+    def keeps(self, source: SourceConfig, url: str) -> bool:
+        """Whether this shard checks the statement at ``url`` of ``source``: a split source's
+        statements go by their own host, the others with their source (all of them)."""
+        return self.owns(url) if source.split else True
+
 
 def parse_shard(spec: str) -> Shard:
     """``I/N`` with 1 <= I <= N; a one-line error naming the option otherwise."""
@@ -60,8 +67,10 @@ def shard_of(url: str, count: int) -> int:
 
 
 def shard_sources(config: Config, shard: Shard) -> list[str]:
-    """The names of the enabled sources whose host falls in ``shard``, in config order."""
-    return [s.name for s in config.sources if s.enabled and shard.owns(s.url)]
+    """The names of the enabled sources whose host falls in ``shard``, in config order, and
+    of every split source: each shard reads its listing and checks its own hosts' statements
+    (:meth:`Shard.keeps`)."""
+    return [s.name for s in config.sources if s.enabled and (s.split or shard.owns(s.url))]
 
 
 def uid_seed(config: Config) -> str:
