@@ -346,7 +346,9 @@ def test_the_workflow_steps_run_against_a_bare_remote_and_retry_a_refused_push(t
 
 def test_the_merge_tells_the_webhook_and_rebuilds_the_site_once_for_the_round(tmp_path, hosts):
     config = tmp_path / "dipdiff.toml"
-    config.write_text(config_text(hosts), encoding="utf-8")
+    target = f'[notify.targets.desk]\nurl = "{hosts[0].url("/desk")}"\n'
+    config.write_text(config_text(hosts) + target, encoding="utf-8")
+    hosts[0].set("/desk", Response(b"ok"))
     cli = Cli(tmp_path / "snapshots")
     hook = hosts[0].url("/hook")
     hosts[0].set("/hook", Response(b"ok"))
@@ -357,14 +359,17 @@ def test_the_merge_tells_the_webhook_and_rebuilds_the_site_once_for_the_round(tm
     for i in (1, 2):
         r = cli(*run, "--shard", f"{i}/2", env={"DIPDIFF_NOW": DAY1, "DIPDIFF_WEBHOOK": hook})
         assert r.exit_code in (0, 1), r.output
-    assert hosts[0].posted == []
+    assert hosts[0].posted == []  # neither the webhook nor the [notify] target heard a shard
     site = tmp_path / "site"
     merge_args = ("merge", "--config", str(config), "--webhook", hook, "--site", str(site))
     r = cli(*merge_args, env={"DIPDIFF_NOW": DAY1})
     assert r.exit_code == 1, r.output
-    assert len(hosts[0].posted) == 1
-    body = json.loads(hosts[0].posted[0][1])
+    hook = [json.loads(b) for path, b in hosts[0].posted if path == "/hook"]
+    desk = [json.loads(b) for path, b in hosts[0].posted if path == "/desk"]
+    assert len(hook) == 1 and len(desk) == 1, hosts[0].posted
+    body = hook[0]
     assert body["event"] == "dipdiff.merge" and body["counts"]["new"] == 2 * 2 * HOSTS
+    assert sum(1 for it in desk[0]["items"] if it["kind"] == "new") == 2 * 2 * HOSTS
     assert len(body["runs"]) == 2 and body["run"] == body["runs"][-1]
     assert {c["kind"] for c in body["changes"]} == {"new"}
     assert (site / "index.html").is_file()
@@ -375,7 +380,7 @@ def test_the_merge_tells_the_webhook_and_rebuilds_the_site_once_for_the_round(tm
         assert r.exit_code == 0, r.output
     r = cli(*merge_args, env={"DIPDIFF_NOW": DAY2})
     assert r.exit_code == 0, r.output
-    assert len(hosts[0].posted) == 1
+    assert len(hosts[0].posted) == 2  # nothing new: nothing told
     assert {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()} == before
 
 
