@@ -1,9 +1,10 @@
 """What the fault suite tries, at a larger scale than the tests: SIGKILL campaigns against real
-dipdiff processes, and the fault test files themselves. Prints the figures; every campaign must
-end with versions expected == found.
+dipdiff processes, and the fault test files themselves, one area of issue #13 at a time (faults
+tried, runs that went on past them, versions lost). Prints the figures; every campaign and every
+area must end with no version lost.
 
-    python benchmarks/fault_summary.py            # ~2 minutes
-    python benchmarks/fault_summary.py --quick    # ~30 seconds
+    python benchmarks/fault_summary.py            # ~4 minutes on an idle machine
+    python benchmarks/fault_summary.py --quick    # smaller kill campaigns; the same test files
 
 Baseline for the recovery cost: a clean run of the same day, measured in the same campaign.
 """
@@ -11,11 +12,15 @@ Baseline for the recovery cost: a clean run of the same day, measured in the sam
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,8 +34,81 @@ from faultkit import (  # noqa: E402
     fetch_config,
     fetch_kill_campaign,
     fetch_step_kills,
+    figures_line,
     kill_campaign,
 )
+
+# The fault test files by the part of issue #13 ("Monitoring never stops") each holds.
+AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "one damaged store file costs one statement",
+        (
+            "store/test_damaged_files.py",
+            "store/test_verify.py",
+            "store/test_links_and_losses.py",
+            "scenarios/test_two_clones.py",
+        ),
+    ),
+    (
+        "a killed or interrupted run loses nothing",
+        ("store/test_crash.py", "store/test_store_faults.py", "cli/test_status.py"),
+    ),
+    (
+        "one hostile page costs one page",
+        (
+            "scenarios/test_hostile_pages.py",
+            "scrape/test_fuzz_extract.py",
+            "scenarios/test_hostile.py",
+        ),
+    ),
+    (
+        "one slow or faulty server costs one request",
+        (
+            "pipeline/test_network_faults.py",
+            "pipeline/test_deadlines.py",
+            "scenarios/test_webhook_outbox.py",
+        ),
+    ),
+    ("where dipdiff goes on the network", ("scenarios/test_network_policy.py",)),
+    ("git faults", ("store/test_git_faults.py",)),
+    ("markdown that cannot lie", ("render/test_markdown_escape.py",)),
+    ("a damaged config", ("core/test_config_faults.py",)),
+)
+TRIED = ("fault scenarios", "pages fuzzed", "configs fuzzed")
+# A run that succeeded after a SIGKILL went on too: monitoring did not stop.
+WENT_ON = (
+    "runs that went on",
+    "runs past a hostile page",
+    "runs past a network fault",
+    "kills survived",
+)
+
+
+def run_area(files: tuple[str, ...]) -> tuple[Counter[str], str, list[str]]:
+    """Run one area's test files: its figures (written by tests/conftest.py), its result, and
+    what failed (a failed run with no FAILED line is one "pytest failed")."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                *[str(ROOT / "tests" / f) for f in files],
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+            env={**os.environ, "DIPDIFF_FAULT_FIGURES": out.name},
+        )
+        text = Path(out.name).read_text(encoding="utf-8")
+    figures: Counter[str] = Counter(json.loads(text) if text else {})
+    counts = re.findall(r"(\d+) (passed|failed|skipped|errors?)", proc.stdout)
+    result = ", ".join(f"{n} {what}" for n, what in counts[-3:]) or "no result"
+    failed = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    return figures, result, (failed or ["pytest failed"]) if proc.returncode else []
 
 
 def row(name: str, r: CampaignResult) -> str:
@@ -92,49 +170,24 @@ def main() -> int:
         f"{FIGURES['versions expected']} / found {FIGURES['versions found']} ({lost} lost)"
     )
     print()
-    print("fault test files (pytest):")
-    files = [
-        "store/test_crash.py",
-        "store/test_store_faults.py",
-        "pipeline/test_network_faults.py",
-        "scenarios/test_hostile.py",
-        "core/test_config_faults.py",
-        "scrape/test_fuzz_extract.py",
-        "store/test_verify.py",
-        "store/test_damaged_files.py",
-        "store/test_git_faults.py",
-        "store/test_links_and_losses.py",
-        "scenarios/test_two_clones.py",
-        "pipeline/test_deadlines.py",
-        "scenarios/test_webhook_outbox.py",
-        "scenarios/test_hostile_pages.py",
-        "scenarios/test_network_policy.py",
-    ]
+    print("fault test files (pytest), one area of issue #13 at a time:")
+    total: Counter[str] = Counter()
     t0 = time.monotonic()
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            *[str(ROOT / "tests" / f) for f in files],
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    lines = out.stdout.strip().splitlines()
-    summary = [line for line in lines if line.startswith("fault suite:")]
-    result = [line.strip("= ") for line in lines if " passed" in line or " failed" in line]
-    print(
-        f"  {result[-1] if result else 'no result line'}  ({time.monotonic() - t0:.1f} s wall "
-        f"clock)"
-    )
-    print(f"  {summary[0] if summary else 'no fault summary line'}")
-    if out.returncode:
-        problems.append("the fault test files failed")
+    for name, files in AREAS:
+        figures, result, failed = run_area(files)
+        total += figures
+        tried = sum(figures[k] for k in TRIED)
+        went_on = sum(figures[k] for k in WENT_ON)
+        lost = figures["versions expected"] - figures["versions found"]
+        print(
+            f"  {name:<44} {result:<22} faults tried {tried:>4}  runs went on {went_on:>3}  "
+            f"versions lost {lost}"
+        )
+        problems += [f"{name}: {line}" for line in failed]
+        if lost:
+            problems.append(f"{name}: {lost} version(s) lost")
+    print(f"  ({time.monotonic() - t0:.1f} s wall clock)")
+    print(f"  {figures_line(total)}")
     print()
     print(
         f"done in {time.monotonic() - started:.0f} s: "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -46,7 +48,12 @@ def cli(store_dir: Path) -> Cli:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """What the fault suite tried (tests/faultkit.py counts it): printed when any of it ran."""
+    """What the fault suite tried (tests/faultkit.py counts it): printed when any of it ran; and
+    written as JSON where DIPDIFF_FAULT_FIGURES says, for benchmarks/fault_summary.py, which runs
+    the suite one area at a time (a line of text would have to be parsed back)."""
+    out = os.environ.get("DIPDIFF_FAULT_FIGURES")
+    if out:
+        Path(out).write_text(json.dumps(dict(FIGURES)), encoding="utf-8")
     if (
         FIGURES.get("fault scenarios")
         or FIGURES.get("pages fuzzed")

@@ -38,7 +38,8 @@ def figures_line(f: Counter[str]) -> str:
     lost = f["versions expected"] - f["versions found"]
     return (
         f"fault suite: {f['fault scenarios']} fault scenarios "
-        f"({f['runs past a hostile page']} runs went on past a hostile page), "
+        f"({f['runs past a hostile page']} runs went on past a hostile page, "
+        f"{f['runs past a network fault']} past a slow, faulty or refused request), "
         f"{f['kills survived']} SIGKILLs "
         f"survived, {f['pages fuzzed']} damaged pages and {f['configs fuzzed']} damaged configs "
         f"fuzzed, {f['damaged files tried']} damaged store files and git faults tried, "

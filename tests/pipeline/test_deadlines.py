@@ -106,6 +106,7 @@ def test_a_run_with_a_header_dripping_page_costs_one_request_and_releases_the_lo
     assert {got[p]["outcome"] for p in (paths[0], paths[2])} == {"unchanged"}
     assert len(list(store_dir.glob("*/*/*.md"))) == 2
     FIGURES["fault scenarios"] += 1
+    FIGURES["runs past a network fault"] += 1
 
 
 def test_a_body_dripped_past_the_whole_response_deadline(cli, server, tmp_path):

@@ -26,6 +26,7 @@ from dipdiff.render.markdown import (
     render_index,
     render_report,
 )
+from faultkit import FIGURES
 
 HOSTILE = (
     "[click here](https://evil.example/phish) and ![pixel](https://evil.example/p.png)",
@@ -124,6 +125,7 @@ def test_the_redline_shows_inserted_deleted_and_unchanged_page_text_literally():
         diff_statements(around, changed), context=100, a_label=HOSTILE[3], b_label=HOSTILE[10]
     )
     assert_literal(md, (*HOSTILE, "Comparing " + HOSTILE[3] + " → " + HOSTILE[10]))
+    FIGURES["fault scenarios"] += len(HOSTILE)
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
@@ -134,6 +136,7 @@ def test_a_hostile_title_is_one_heading_of_text(hostile):
     page = gfm(diff_markdown(result))
     assert page.tags.count("h2") == 1 and page.tags[0] == "h2"
     assert_literal(diff_markdown(result), (hostile,))
+    FIGURES["fault scenarios"] += 1
 
 
 def test_the_comparison_shows_page_text_literally():
@@ -142,6 +145,7 @@ def test_the_comparison_shows_page_text_literally():
     for x, y in ((a, b), (b, a)):  # the hostile sentences only in A, then only in B
         md = compare_markdown(compare(x, y), HOSTILE[11], HOSTILE[1])
         assert_literal(md, (*HOSTILE, f"A: {HOSTILE[11]} · {x.agency}"))
+    FIGURES["fault scenarios"] += len(HOSTILE)
 
 
 def _ref(n: int, title: str, version: int = 1) -> StatementRef:
@@ -186,9 +190,11 @@ def test_the_report_shows_page_text_literally_and_links_only_statements():
     )
     md = render_report(report)
     assert_literal(md, HOSTILE, hrefs={f"https://www.state.gov/s{n}/" for n in range(8)})
+    FIGURES["fault scenarios"] += len(HOSTILE)
 
 
 def test_the_index_links_only_reports_and_the_feed():
     entries = [IndexEntry(h, f"2019-04-{n + 10:02d}.md", {"new": 1}) for n, h in enumerate(HOSTILE)]
     md = render_index(entries)
     assert_literal(md, HOSTILE, hrefs={"feed.xml"} | {e.filename for e in entries})
+    FIGURES["fault scenarios"] += len(HOSTILE)
