@@ -235,7 +235,7 @@ def run(
         log("info", f"run {result.run.id}: {result.summary()}{where}{done}")
         for line in monitor.commit_message(result).splitlines()[2:]:
             log("info", line)
-    _publish(store, site, result.changed, result.delivery, result.notified, log)
+    _publish(store, site, cfg.site.base_url, result.changed, result.delivery, result.notified, log)
     raise typer.Exit(result.exit_code)
 
 
@@ -250,6 +250,7 @@ def _poster(webhook: str | None, timeout: float) -> Post | None:
 def _publish(
     store: Store,
     site: Path | None,
+    site_url: str,
     changed: bool,
     delivery: Delivery | None,
     notified: Mapping[str, Delivery],
@@ -260,7 +261,7 @@ def _publish(
     if site is not None and (changed or not site.is_dir()):
         from dipdiff.pipeline.site import build_site
 
-        built = build_site(store, site, base_url=cfg.site.base_url)
+        built = build_site(store, site, base_url=site_url)
         log("info", f"site {site}: {built.pages} pages, {len(built.written)} written")
     from dipdiff.store.outbox import OUTBOX
 
@@ -380,7 +381,8 @@ def merge(
     where = f"wrote {result.written.report}" if result.written else "nothing new: no report"
     done = f"; committed {result.commit[:12]}" if result.commit else ""
     make_console(stderr=True).print(Text(f"{where} ({counts}){done}"))
-    _publish(store, site, result.changed, result.delivery, result.notified, log)
+    site_url = cfg.site.base_url if cfg else ""
+    _publish(store, site, site_url, result.changed, result.delivery, result.notified, log)
     exit_if_damaged(store)
     raise typer.Exit(result.exit_code)
 
