@@ -3,8 +3,8 @@ dipdiff processes, and the fault test files themselves, one area of issue #13 at
 tried, runs that went on past them, versions lost). Prints the figures; every campaign and every
 area must end with no version lost.
 
-    python benchmarks/fault_summary.py            # ~4 minutes on an idle machine
-    python benchmarks/fault_summary.py --quick    # smaller kill campaigns; the same test files
+    python benchmarks/fault_summary.py            # the larger kill campaigns
+    python benchmarks/fault_summary.py --quick    # smaller ones (9 minutes on the shared machine)
 
 Baseline for the recovery cost: a clean run of the same day, measured in the same campaign.
 """
