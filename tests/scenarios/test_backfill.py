@@ -335,3 +335,25 @@ def test_a_progress_bar_on_a_terminal() -> None:
         assert progress.bar.tasks[0].completed == 3 and progress.bar.tasks[0].total == 3
         progress.done(item)
     assert "fema-gov/hurricane-maria: 3 found, 3 fetched, 1 stored, 2 duplicates" in out.getvalue()
+
+
+def test_a_window_reaching_further_back_is_read_again(
+    arc: ArchiveServer, config: Path, cli: Cli
+) -> None:
+    """The resume state of a backfill from 5 October is no reason to skip 3 October later."""
+    url, _ = maria(arc)
+    args = ("backfill", url, "--to", "2017-12-31", "--config", str(config), "--json")
+    r = cli(*args[:2], "--from", "2017-10-05", *args[2:])
+    assert r.exit_code == 1, r.output
+    assert json.loads(r.stdout)["stored"] == 1  # FEMA's page after its edit
+    arc.requests.clear()
+    r = cli(*args)
+    assert r.exit_code == 1, r.output
+    doc = json.loads(r.stdout)
+    assert doc["stored"] == 1 and doc["skipped"] >= 3, doc  # the page before the edit, only
+    again = [p for p in arc.requests if p.startswith("/web/")]
+    assert "/web/20171003120000id_/" + url in again
+    for recorded in ("20171005120000", "20171006000000", "20171007000000"):
+        assert not any(recorded in p for p in again), again
+    refs = Store(cli.store).versions(Store(cli.store).statement_ids()[0])
+    assert [r.fetched_at for r in refs] == ["2017-10-03T12:00:00Z", "2017-10-05T12:00:00Z"]

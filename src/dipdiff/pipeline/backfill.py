@@ -215,8 +215,15 @@ class _Backfill:
 
     async def one(self, fetcher: Fetcher, target: Target, item: StatementBackfill) -> None:
         archive = self.settings.archive
+        asked = wayback_time(self.start) if self.start else ""
         state = read_state(self.store.root, archive, target.url)
+        # Where the last backfill stopped, if its window began no later than this one's: a
+        # window reaching further back asks the archive for all of it again (the captures
+        # already recorded are still not fetched again: see _recorded).
+        if state is not None and state.start > asked:
+            state = None
         through = state.through if state else ""
+        covered = state.start if state else asked
         start = self.start
         if through and (start is None or parse_wayback_time(through) > start):
             start = parse_wayback_time(through)
@@ -241,7 +248,7 @@ class _Backfill:
             if (last and last != through) or item.complete:
                 write_state(
                     self.store.root,
-                    ResumeState(target.url, archive, last, item.complete),
+                    ResumeState(target.url, archive, last, item.complete, covered),
                 )
 
     async def _list(

@@ -25,6 +25,7 @@ class ResumeState:
     archive: str
     through: str  # the archive timestamp of the last capture read, in capture order
     complete: bool  # every capture listed then was read
+    start: str = ""  # where the window read began (archive timestamp; "": the first capture)
 
 
 def _path(root: Path, archive: str, url: str) -> Path:
@@ -37,7 +38,11 @@ def read_state(root: Path, archive: str, url: str) -> ResumeState | None:
     try:
         data = json.loads(_path(root, archive, url).read_text(encoding="utf-8"))
         state = ResumeState(
-            str(data["url"]), str(data["archive"]), str(data["through"]), bool(data["complete"])
+            str(data["url"]),
+            str(data["archive"]),
+            str(data["through"]),
+            bool(data["complete"]),
+            str(data.get("start", "")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
