@@ -24,6 +24,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, NamedTuple
 
+from dipdiff.analyse.lexicons import foreign_names
+from dipdiff.analyse.scripts import HAN_CHAR, WORD_CHARS, elision_cut, proclitic_forms, word_key
 from dipdiff.errors import ConfigError
 from dipdiff.text import canonical
 
@@ -32,7 +34,10 @@ ACTOR_KINDS = frozenset({"person", "force", "government", "organisation", "count
 
 # Tokens: abbreviations with dots ("U.S."), words with inner apostrophes or hyphens
 # ("Haftar’s", "al-Sarraj", "Kata'ib"), a trailing plural-possessive apostrophe, punctuation.
-_TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:[’'\-]\w+)*[’']?|[^\w\s]")
+# A Han character is a token of its own (:mod:`dipdiff.analyse.scripts`).
+_TOKEN = re.compile(
+    rf"(?:[A-Za-z]\.){{2,}}|{HAN_CHAR}|{WORD_CHARS}+(?:[’'\-]{WORD_CHARS}+)*[’']?|[^\w\s]"
+)
 _POSSESSIVE = re.compile(r"(?:[’']s|(?<=s)[’'])$")
 
 # Words that never start or continue a name, even capitalised at the start of a sentence.
@@ -228,6 +233,11 @@ def tokenize(text: str) -> list[Token]:
         # "Haftar-led", "UN-facilitated", "Unity-recognized": a name and a participle. Split, the
         # name matches the gazetteer as written ("Government of National Unity") and ends a
         # capitalised run there, instead of gluing itself to the words after the participle.
+        # "l’offensive", "d’Haftar": the elided article is a token, the word after it another.
+        elided = elision_cut(raw)
+        if elided:
+            out.append(_token(raw[:elided], start, start + elided))
+            raw, start = raw[elided:], start + elided
         cut = _compound_cut(raw)
         if cut:
             out.append(_token(raw[:cut], start, start + cut))
@@ -240,9 +250,7 @@ def tokenize(text: str) -> list[Token]:
 def _token(raw: str, start: int, end: int) -> Token:
     poss = len(raw) > 2 and raw[-1] in "s’'" and bool(_POSSESSIVE.search(raw))
     word = _POSSESSIVE.sub("", raw) if poss else raw
-    # canonical() is a no-op on ASCII words; skipping it keeps large stores fast.
-    lower = word.lower() if word.isascii() else canonical(word).casefold()
-    return Token(word, start, end, lower, poss, word[:1].isupper())
+    return Token(word, start, end, word_key(word), poss, word[:1].isupper())
 
 
 def _compound_cut(raw: str) -> int:
@@ -259,6 +267,7 @@ class Gazetteer:
 
     def __init__(self, data: Mapping[str, Any], *, where: str = "gazetteer") -> None:
         self.entries: dict[str, Entry] = {}
+        self.places: dict[str, Entry] = {}  # the cities and regions of countries, by key
         self._phrases: dict[str, list[_Phrase]] = {}
         self._titles: dict[str, list[tuple[str, ...]]] = {}
         self.issuers: list[Issuer] = []
@@ -291,7 +300,8 @@ class Gazetteer:
                 for dem in _strings(raw, "demonyms", here):
                     self._add(dem, entry, "demonym", here)
                 for place in _strings(raw, "places", here):
-                    self._add(place, Entry(fold(place), place, "place", key), "place", here)
+                    self.places[fold(place)] = Entry(fold(place), place, "place", key)
+                    self._add(place, self.places[fold(place)], "place", here)
                 for seat in _strings(raw, "seats", here):
                     self._add(seat, entry, "seat", here)
                 for word in _strings(raw, "descriptions", here):
@@ -353,9 +363,27 @@ class Gazetteer:
         if not toks:
             raise ConfigError(f"empty name {phrase!r}", key=where)
         words = tuple(t.lower for t in toks)
-        self._phrases.setdefault(words[0], []).append(
-            _Phrase(words, tuple(canonical(t.text) for t in toks), entry, role, phrase)
-        )
+        exact = tuple(canonical(t.text) for t in toks)
+        # Arabic: the name with a conjunction or preposition joined to it too ("وحفتر")
+        for first in (words[0], *proclitic_forms(words[0])):
+            self._phrases.setdefault(first, []).append(
+                _Phrase((first, *words[1:]), exact, entry, role, phrase)
+            )
+
+    def add_names(self, names: Iterable[tuple[str, str, str, str]]) -> None:
+        """Names in other languages for entries of this gazetteer: (its name, the name as that
+        language writes it, ``name`` or ``demonym``, where it is written)."""
+        for name, written, role, where in names:
+            entry = self.entries.get(fold(name))
+            place = self.places.get(fold(name))
+            if entry is None and place is None:
+                raise ConfigError(f"{name!r} is not in the gazetteer", key=where)
+            if entry is not None:
+                self._add(written, entry, role, where)
+            elif place is not None:
+                self._add(written, place, "place", where)
+        for bucket in self._phrases.values():
+            bucket.sort(key=lambda p: -len(p.words))
 
     def match(self, tokens: Sequence[Token], i: int) -> tuple[int, _Phrase] | None:
         """The longest gazetteer phrase starting at token ``i``: (end index, phrase).
@@ -428,8 +456,8 @@ class Gazetteer:
 
 
 def _same_name(written: str, name: str) -> bool:
-    if written == name:
-        return True
+    if written == name or name.lower() == name.upper():
+        return True  # the same, or in a script without case (Arabic, Chinese): keys decided
     if len(name) > 1 and (name.isupper() or any(c.isupper() for c in name[1:])):
         return False  # "US", "WHO", "LeT": case matters
     return written[:1].lower() == name[:1].lower() and written[1:] == name[1:]
@@ -446,7 +474,9 @@ def _strings(raw: Mapping[str, Any], key: str, where: str) -> list[str]:
 def default_gazetteer() -> Gazetteer:
     """The gazetteer shipped with dipdiff (``data/gazetteer.toml``)."""
     text = resources.files("dipdiff").joinpath("data", "gazetteer.toml").read_text(encoding="utf-8")
-    return Gazetteer(tomllib.loads(text), where="data/gazetteer.toml")
+    gz = Gazetteer(tomllib.loads(text), where="data/gazetteer.toml")
+    gz.add_names(foreign_names())
+    return gz
 
 
 _ABBREVIATIONS = frozenset(
@@ -459,7 +489,8 @@ jan feb mar apr jun jul aug sep sept oct nov dec approx est
 _NUMBER_ABBREVIATIONS = frozenset(
     {"no", "nos", "fig", "vol", "art", "p", "pp"}
 )  # "No. 5", not "No. It is"
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+")
+# Chinese ends a sentence with 。！？ and no space after; Arabic asks with ؟.
+_SENTENCE_END = re.compile(r"[.!?؟]+[\"'”’)\]]*\s+|[。！？]+[”’」』）)]*\s*")
 
 
 def split_sentences(paragraphs: Iterable[str]) -> list[Sentence]:
@@ -506,7 +537,13 @@ def _split(text: str, p_index: int, out: list[Sentence]) -> None:
             )
         ):
             continue
-        if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"“‘'(["):
+        # A letter without case (Arabic, Chinese) may start a sentence as a capital does.
+        if nxt and not (
+            nxt.isupper()
+            or nxt.isdigit()
+            or nxt in "\"“‘'(["
+            or (nxt.isalpha() and not nxt.islower())
+        ):
             continue
         piece = text[start : m.end()].strip()
         if piece:

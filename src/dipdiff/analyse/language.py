@@ -8,6 +8,9 @@ Pure: text in, an ISO 639-1 code out.
 from __future__ import annotations
 
 import math
+import re
+
+from dipdiff.analyse.scripts import HAN_CHAR
 
 ENGLISH = "en"
 NOT_ANALYSED = "not-analysed"  # an actor's stance in a language the lexicon has no phrases for
@@ -16,6 +19,7 @@ NOT_ANALYSED = "not-analysed"  # an actor's stance in a language the lexicon has
 # Dutch at 18%, and a heading ("Section 1.") is no evidence of anything.
 _MIN_CONFIDENCE = 0.9
 _MIN_LETTERS = 40
+_HAN = re.compile(HAN_CHAR)
 _SAMPLE = 5000  # characters: enough to tell, bounded on a 100-page report
 
 NAMES = {
@@ -99,7 +103,9 @@ def language_name(code: str) -> str:
 def detect_language(text: str) -> str:
     """The ISO 639-1 code of the language ``text`` is written in; English when unsure."""
     sample = text[:_SAMPLE]
-    if sum(c.isalpha() for c in sample) < _MIN_LETTERS:
+    # A Han character says as much as a short word: it counts as three letters.
+    letters = sum(c.isalpha() for c in sample) + 2 * len(_HAN.findall(sample))
+    if letters < _MIN_LETTERS:
         return ENGLISH
     ranked = _rank(sample)
     best, top = ranked[0]

@@ -15,8 +15,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from dipdiff.analyse.lexicons import Grammar, grammar_of, language_tables
+from dipdiff.analyse.scripts import HAN_CHAR, WORD_CHARS, elision_cut, proclitic_forms, word_key
 from dipdiff.errors import ConfigError
-from dipdiff.text import canonical
 
 POLARITIES = ("supportive", "critical", "neutral")
 
@@ -29,9 +30,11 @@ _KEYS = {
     "inflect",
     "except_followed_by",
     "except_preceded_by",
+    "means",
 }
 
-_WORD = re.compile(r"[\w]+(?:[-'][\w]+)*")
+# A Han character is a word of its own (:mod:`dipdiff.analyse.scripts`).
+_WORD = re.compile(rf"{HAN_CHAR}|{WORD_CHARS}+(?:[-']{WORD_CHARS}+)*")
 
 # Negators that turn "we support" into "we do not support" within a few words before a signal.
 NEGATORS = frozenset(
@@ -66,6 +69,9 @@ class Signal:
     category: str
     polarity: str  # supportive | critical | neutral
     demand: bool = False
+    # A signal of another language: ``phrase`` is the English signal it means (so that the stance
+    # rules, which know English phrases, read it as they read English), ``native`` its own words.
+    native: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,11 +148,15 @@ def inflections(phrase: str) -> list[str]:
 
 def words_of(text: str) -> list[tuple[str, int, int]]:
     """Canonical, case-folded words with their character offsets in ``text``."""
-    # canonical() leaves ASCII words as they are; skipping it keeps scans of large stores fast.
-    return [
-        ((w.lower() if (w := m.group()).isascii() else canonical(w).casefold()), m.start(), m.end())
-        for m in _WORD.finditer(text)
-    ]
+    out = []
+    for m in _WORD.finditer(text):
+        w, start, end = m.group(), m.start(), m.end()
+        cut = elision_cut(w) if "'" in w else 0
+        if cut:  # "l'arrêt": the elided article, then the word
+            out.append((word_key(w[:cut]), start, start + cut))
+            w, start = w[cut:], start + cut
+        out.append((word_key(w), start, end))
+    return out
 
 
 class Lexicon:
@@ -159,11 +169,21 @@ class Lexicon:
         where: str = "signals",
         intensifiers: Intensifiers | None = None,
         languages: Iterable[str] = ("en",),
+        language: str = "en",
+        negators: frozenset[str] = NEGATORS,
+        grammar: Grammar | None = None,
+        meanings: Mapping[str, Signal] | None = None,
     ) -> None:
         self._by_first: dict[str, list[_Entry]] = {}
         self.signals: list[Signal] = []
         self.intensifiers = intensifiers or Intensifiers()
         self.languages = frozenset(languages)  # the languages its phrases are written in
+        self.language = language  # the language of this lexicon's own phrases
+        self.negators = negators
+        self.grammar = grammar or Grammar()
+        # the English signals by phrase, which another language's signals say they mean
+        self._meanings = dict(meanings or {})
+        self.translations: dict[str, Lexicon] = {}  # language -> its lexicon (data/lexicons/)
         for n, raw in enumerate(entries):
             self._add(raw, f"{where}[{n}]")
         for bucket in self._by_first.values():
@@ -177,9 +197,21 @@ class Lexicon:
             raise ConfigError(
                 f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})", key=where
             )
+        means = raw.get("means")
+        meant = None
+        if means is not None:
+            meant = self._meanings.get(str(means).lower())
+            if meant is None:
+                raise ConfigError(f"'means' {means!r} is no English signal", key=where)
+        forms = raw.get("forms")
         phrase = raw.get("phrase")
+        if phrase is None and meant is not None and isinstance(forms, list) and forms:
+            phrase = forms[0]
         if not isinstance(phrase, str) or not phrase.strip():
             raise ConfigError("'phrase' must be a non-empty string", key=where)
+        if meant is not None or self.language != "en":
+            self._add_native(raw, phrase, meant, where)
+            return
         polarity = raw.get("polarity", "neutral")
         if polarity not in POLARITIES:
             raise ConfigError(
@@ -191,32 +223,70 @@ class Lexicon:
         demand = raw.get("demand", False)
         if not isinstance(demand, bool):
             raise ConfigError("'demand' must be true or false", key=where)
-        forms = raw.get("forms")
         if forms is None:
             forms = inflections(phrase.lower()) if raw.get("inflect", True) else [phrase]
+        self._index(Signal(phrase.strip().lower(), category, polarity, demand), raw, forms, where)
+
+    def _add_native(
+        self, raw: Mapping[str, Any], phrase: str, meant: Signal | None, where: str
+    ) -> None:
+        """A signal of another language: what it means is an English signal's, unless it says."""
+        polarity = raw.get("polarity", meant.polarity if meant else "neutral")
+        if polarity not in POLARITIES:
+            raise ConfigError(
+                f"'polarity' must be one of {', '.join(POLARITIES)}, not {polarity!r}", key=where
+            )
+        category = raw.get("category", meant.category if meant else "custom")
+        demand = raw.get("demand", meant.demand if meant else False)
+        if not isinstance(category, str) or not isinstance(demand, bool):
+            raise ConfigError("'category' must be a string, 'demand' true or false", key=where)
+        english = meant.phrase if meant else phrase.strip().lower()
+        signal = Signal(english, category, polarity, demand, phrase.strip().lower())
+        # English inflection rules would be wrong here: the forms are listed, or the phrase only.
+        self._index(signal, raw, raw.get("forms") or [phrase], where)
+
+    def _index(self, signal: Signal, raw: Mapping[str, Any], forms: object, where: str) -> None:
         if not isinstance(forms, list) or not all(isinstance(f, str) for f in forms):
             raise ConfigError("'forms' must be a list of strings", key=where)
-        signal = Signal(phrase.strip().lower(), category, polarity, demand)
         self.signals.append(signal)
-        follow = frozenset(w.casefold() for w in raw.get("except_followed_by", []))
-        precede = frozenset(w.casefold() for w in raw.get("except_preceded_by", []))
+        follow = frozenset(word_key(w) for w in raw.get("except_followed_by", []))
+        precede = frozenset(word_key(w) for w in raw.get("except_preceded_by", []))
         for form in forms:
             words = tuple(w for w, _, _ in words_of(form))
-            if words:
-                self._by_first.setdefault(words[0], []).append(
-                    _Entry(signal, words, follow, precede)
+            if not words:
+                continue
+            # Arabic: the phrase with a conjunction or preposition joined to its first word too
+            for first in (words[0], *proclitic_forms(words[0])):
+                self._by_first.setdefault(first, []).append(
+                    _Entry(signal, (first, *words[1:]), follow, precede)
                 )
 
     def extend(self, entries: Iterable[dict[str, Any]], *, where: str = "signals.add") -> Lexicon:
         """A new lexicon with ``entries`` added (user signals from the config)."""
-        new = Lexicon([], where=where, intensifiers=self.intensifiers, languages=self.languages)
+        new = Lexicon(
+            [],
+            where=where,
+            intensifiers=self.intensifiers,
+            languages=self.languages,
+            language=self.language,
+            negators=self.negators,
+            grammar=self.grammar,
+            meanings=self._meanings,
+        )
         new._by_first = {k: list(v) for k, v in self._by_first.items()}
         new.signals = list(self.signals)
+        new.translations = dict(self.translations)
         for n, raw in enumerate(entries):
             new._add(raw, f"{where}[{n}]")
         for bucket in new._by_first.values():
             bucket.sort(key=lambda e: -len(e.words))
         return new
+
+    def for_language(self, code: str) -> Lexicon | None:
+        """The lexicon that reads texts in ``code``; None when there is none for it."""
+        if code == self.language:
+            return self
+        return self.translations.get(code)
 
     def find(self, text: str) -> list[SignalMatch]:
         """Every signal in ``text``, left to right, without overlaps (longest phrase wins)."""
@@ -232,7 +302,7 @@ class Lexicon:
             entry = match
             end = i + len(entry.words)
             start_char, end_char = words[i][1], words[end - 1][2]
-            negated = any(w in NEGATORS for w in plain[max(0, i - _NEGATION_WINDOW) : i])
+            negated = any(w in self.negators for w in plain[max(0, i - _NEGATION_WINDOW) : i])
             out.append(
                 SignalMatch(
                     entry.signal,
@@ -291,22 +361,39 @@ class Lexicon:
         return None
 
 
-@lru_cache(maxsize=1)
-def default_lexicon() -> Lexicon:
-    """The lexicon shipped with dipdiff (``data/signals.toml``)."""
-    data = resources.files("dipdiff").joinpath("data", "signals.toml").read_text(encoding="utf-8")
-    table = tomllib.loads(data)
-    raw = table.get("intensifiers", {})
-    intensifiers = Intensifiers(
-        frozenset(raw.get("before", [])),
+def _intensifiers(raw: Mapping[str, Any]) -> Intensifiers:
+    return Intensifiers(
+        frozenset(word_key(w) for w in raw.get("before", [])),
         tuple(tuple(w for w, _, _ in words_of(p)) for p in raw.get("after", [])),
     )
-    return Lexicon(
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    """The lexicon shipped with dipdiff: English (``data/signals.toml``) and, for each other
+    language, ``data/lexicons/<code>.toml``."""
+    data = resources.files("dipdiff").joinpath("data", "signals.toml").read_text(encoding="utf-8")
+    table = tomllib.loads(data)
+    others = {code: (where, t) for code, where, t in language_tables()}
+    english = Lexicon(
         table["signal"],
         where="data/signals.toml: signal",
-        intensifiers=intensifiers,
-        languages=table["languages"],
+        intensifiers=_intensifiers(table.get("intensifiers", {})),
+        languages=[*table["languages"], *others],
     )
+    meanings = {s.phrase: s for s in english.signals}
+    for code, (where, t) in others.items():
+        english.translations[code] = Lexicon(
+            t.get("signal", []),
+            where=f"{where}: signal",
+            intensifiers=_intensifiers(t.get("intensifiers", {})),
+            languages=english.languages,
+            language=code,
+            negators=frozenset(word_key(w) for w in t.get("negators", [])),
+            grammar=grammar_of(t, where),
+            meanings=meanings,
+        )
+    return english
 
 
 def lexicon(extra: Iterable[dict[str, Any]] | None = None) -> Lexicon:

@@ -47,6 +47,7 @@ from dipdiff.analyse.entities import (
     tokenize,
 )
 from dipdiff.analyse.language import ENGLISH, detect_language
+from dipdiff.analyse.lexicons import Grammar
 from dipdiff.analyse.signals import Lexicon, Signal, SignalMatch, default_lexicon
 from dipdiff.models import Statement
 
@@ -325,7 +326,8 @@ class Attached:
 
     @property
     def label(self) -> str:
-        return ("not " if self.negated else "") + self.signal.phrase
+        """The signal as its language writes it ("not condemn", "salue", "не поддерживает")."""
+        return ("not " if self.negated else "") + (self.signal.native or self.signal.phrase)
 
 
 @dataclass
@@ -418,8 +420,11 @@ def analyze(
     speaker = gz.speaker(statement.url, statement.agency)
     language = detect_language("\n".join((statement.title, *statement.paragraphs)))
     # Without phrases in its language, a text signals nothing we can read: its actors are "not
-    # analysed", never neutral (a French translation is not a divergence).
-    analysed = language in lex.languages
+    # analysed", never neutral (a Bulgarian translation is not a divergence).
+    own = lex.for_language(language)
+    analysed = own is not None
+    lex = own or lex
+    glosses = lex.grammar.glosses
     sentences = split_sentences(statement.paragraphs)
     tokenized = [tokenize(s.text) for s in sentences]
     # Headings ("Freedom of Movement", "Basic Services") name no actor and state no position.
@@ -480,8 +485,11 @@ def analyze(
                 )
             ]
         )
+        # The rules read English function words: another language's are read as the English
+        # ones they stand for ("de" as "of", "contre" as "against").
+        read = [t._replace(lower=glosses.get(t.lower, t.lower)) for t in toks] if glosses else toks
         acting = _attribute(
-            toks,
+            read,
             mentions,
             sigs,
             _NO_SPEAKER
@@ -493,6 +501,7 @@ def analyze(
                     or gz.is_issuer_body(m.name, speaker)
                 )
             ),
+            lex.grammar,
         )
         per_sentence.append((mentions, sigs, acting))
         for m, is_acting in zip(mentions, acting, strict=True):
@@ -519,7 +528,7 @@ def analyze(
             if sent.index not in a.sentences:
                 a.sentences.append(sent.index)
             a.acting = a.acting or is_acting or m.actor_form or m.kind in ACTOR_KINDS - {"country"}
-        for x, y in _ties(toks, mentions):
+        for x, y in _ties(read, mentions):
             if x in actors and y in actors:
                 union(x, y)
 
@@ -663,9 +672,10 @@ def _attribute(
     mentions: list[Mention],
     sigs: list[_Sig],
     is_speaker: Callable[[Mention], bool] = _NO_SPEAKER,
+    grammar: Grammar | None = None,
 ) -> list[bool]:
     """Fill each signal's targets; returns, per mention, whether it is named as acting."""
-    return _Attribution(tokens, mentions, sigs, is_speaker).run()
+    return _Attribution(tokens, mentions, sigs, is_speaker, grammar).run()
 
 
 class _Attribution:
@@ -677,8 +687,11 @@ class _Attribution:
         mentions: list[Mention],
         sigs: list[_Sig],
         is_speaker: Callable[[Mention], bool],
+        grammar: Grammar | None = None,
     ) -> None:
         self.tokens, self.mentions, self.sigs, self.is_speaker = tokens, mentions, sigs, is_speaker
+        g = grammar or Grammar()
+        self.verb_first, self.own_voice = g.verb_first, g.own_voice
         self.clause = _clauses(tokens)
         # Prepositions inside a stance verb ("call *on* X") belong to the verb, not to X.
         self.verb_tokens = frozenset(
@@ -735,7 +748,7 @@ class _Attribution:
             c = self.clause_of(s.start)
             if s.role == "verb":
                 # The subject: the nearest actors before the verb in its clause hold the stance.
-                subject = self.subject(s, c)
+                subject = self.subject(s, c) or self.subject_after(s, c)
                 for k in subject:
                     if _targetable(mentions[k]) or mentions[k].kind == "country":
                         acting[k] = True
@@ -750,7 +763,7 @@ class _Attribution:
                         for k in subject
                     )
                 )
-                s.targets = [] if s.reported else self.forward(s, c)
+                s.targets = [] if s.reported else self.forward(s, c, frozenset(subject))
             elif s.role == "evaluation":
                 s.targets = self.evaluated(s, c)
             elif s.role == "action":
@@ -802,6 +815,16 @@ class _Attribution:
             out.append(k)
         return out
 
+    def subject_after(self, s: _Sig, c: int) -> list[int]:
+        """Where the verb comes first, the actors right after it are its subject ("تدين المملكة
+        المتحدة ..."), unless the verb says who speaks ("ندعو", we call on)."""
+        if not self.verb_first or self.tokens[s.start].lower in self.own_voice:
+            return []
+        for k, m in enumerate(self.mentions):
+            if m.start >= s.end and self.clause_of(m.start) == c:
+                return [k, *self.coordinated(k)] if m.start - s.end <= 1 else []
+        return []
+
     def inherit(self) -> None:
         """An action with no actor of its own continues its clause's critical signal."""
         sigs = self.sigs
@@ -829,7 +852,7 @@ class _Attribution:
                         prev.targets = list(s.targets)
                         break
 
-    def forward(self, s: _Sig, c: int) -> list[int]:
+    def forward(self, s: _Sig, c: int, subject: frozenset[int] = frozenset()) -> list[int]:
         """A stance verb is about the first actor after it in its clause, unless a preposition says
         otherwise."""
         signal = s.match.signal
@@ -845,7 +868,7 @@ class _Attribution:
             allowed = allowed | {"on", "against"}
         passed_victim = False
         for k, m in enumerate(self.mentions):
-            if m.start < s.end or self.clause_of(m.start) != c or m.modifier:
+            if m.start < s.end or self.clause_of(m.start) != c or m.modifier or k in subject:
                 continue
             reach = _MAX_FORWARD + (6 if passed_victim else 0)
             if m.start - s.end > reach or self.verb_between(s.end, m.start, ("verb", "action"), s):
