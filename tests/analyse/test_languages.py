@@ -159,3 +159,44 @@ def test_bad_lexicon_entries_are_one_line_errors():
 def test_grammar_words_must_be_single_words():
     with pytest.raises(ConfigError, match="not one word"):
         grammar_of({"grammar": {"of": ["à la"]}}, "data/lexicons/xx.toml")
+
+
+def test_a_translation_is_its_statements_closest_relative():
+    # The State statement, its French translation on the same site, and the White House's own
+    # statement on Haftar two days later: the translation shares every name and figure.
+    from datetime import UTC, datetime, timedelta
+
+    from dipdiff.analyse.related import Record, related
+
+    def rec(sid: str, day: int, *paragraphs: str) -> Record:
+        return Record(sid, Statement("", paragraphs), datetime(2019, 4, day, tzinfo=UTC))
+
+    en = rec(
+        "state-dept/the-situation-in-libya",
+        7,
+        "The United States is deeply concerned about the fighting near Tripoli.",
+        "We oppose the military offensive by Khalifa Haftar's forces and urge the immediate halt "
+        "to these military operations. More than 2,800 people have fled since April 4.",
+    )
+    fr = rec(
+        "state-dept/la-situation-en-libye",
+        7,
+        "Les États-Unis sont profondément préoccupés par les combats près de Tripoli.",
+        "Nous nous opposons à l’offensive militaire des forces de Khalifa Haftar et demandons "
+        "l’arrêt immédiat de ces opérations. Plus de 2 800 personnes ont fui depuis le 4 avril.",
+    )
+    wh = rec(
+        "white-house/statement-libya",
+        9,
+        "President Donald J. Trump spoke with Field Marshal Khalifa Haftar on Monday to discuss "
+        "counterterrorism efforts and the need to achieve peace and stability in Libya.",
+    )
+    other = rec(
+        "state-dept/sudan",
+        7,
+        "The United States condemns the attacks by the Rapid Support Forces in Darfur.",
+    )
+    found = related(en.id, [en, fr, wh, other], window=timedelta(days=30))
+    assert [r.record.id for r in found][:2] == [fr.id, wh.id], found
+    # a statement of the same source in the same language is still no relative
+    assert other.id not in [r.record.id for r in found]

@@ -146,6 +146,8 @@ def a_hand_edited_demo_store(folder: Path, demo: Path) -> Path:
 SETUPS: dict[str, Setup] = {
     "dipdiff demo": empty_folder,
     "cat before.txt": empty_folder,
+    "cat en.txt": empty_folder,  # needs the multilingual extra, which the test extra installs
+    "cat paris.txt": empty_folder,
     (
         "dipdiff diff whitehouse-haftar.day1.html whitehouse-haftar.day2.html | tail -1"
     ): the_demo_pages,

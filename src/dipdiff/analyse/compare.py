@@ -5,6 +5,10 @@ Pure: statements in, a :class:`Comparison` out. No I/O, no clock.
 * **Shared wording**: each sentence of A is aligned with its counterpart in B (exact,
   near-identical, or a paraphrase with substantial word overlap), one-to-one, best pairs
   first; each pair carries its word-level changes from the diff engine.
+* **Across languages** (a statement and its translation, two governments' readouts): sentences are
+  aligned by the multilingual encoder (:mod:`dipdiff.analyse.crosslingual`), each pair with its
+  score and the numbers and names it does not share; without the encoder nothing is aligned, and
+  nothing is "only in" one text for want of it.
 * **Only in A / only in B**: the sentences without a counterpart.
 * **Actors and stances**: the actors of both texts (:mod:`dipdiff.analyse.stance`), matched across
   texts by identity (a gazetteer entry, a person's surname, an organisation's name) and by
@@ -30,6 +34,15 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
+from dipdiff.analyse import crosslingual
+from dipdiff.analyse.crosslingual import (
+    MULTILINGUAL,
+    UNAVAILABLE,
+    Difference,
+    Encode,
+    encoder,
+    sentence_names,
+)
 from dipdiff.analyse.diff import Change, Segment, diff_pair
 from dipdiff.analyse.entities import Sentence
 from dipdiff.analyse.language import ENGLISH, NOT_ANALYSED
@@ -37,6 +50,8 @@ from dipdiff.analyse.stance import ActorInText, TextAnalysis, analyze
 from dipdiff.models import Statement
 from dipdiff.text import canonical
 
+WORDS = "words"  # Comparison.alignment: one language, sentences aligned by their words
+TRANSLATION = "translation"  # SharedSentence.match across languages
 _NEAR = 0.8  # word similarity at or above which two sentences are "near-identical"
 # word similarity, or content-word overlap, at or above which two sentences are counterparts
 _PAIR = 0.5
@@ -56,11 +71,18 @@ class SharedSentence:
     a: str
     b: str
     similarity: float
-    match: str  # exact | near | paraphrase
+    match: str  # exact | near | paraphrase | translation (across languages)
     changes: tuple[Change, ...]
     segments: tuple[Segment, ...]  # the redline a -> b
     a_index: int
     b_index: int
+    # Across languages: the numbers and names the two sentences do not share
+    differences: tuple[Difference, ...] = ()
+
+    @property
+    def translated(self) -> bool:
+        """Aligned across languages (by the encoder, with a score, not a redline)."""
+        return self.match == TRANSLATION
 
 
 @dataclass(frozen=True)
@@ -130,6 +152,9 @@ class Comparison:
     actors: tuple[ActorComparison, ...]
     languages: tuple[str, str] = (ENGLISH, ENGLISH)  # of A and B, detected
     analysed: tuple[bool, bool] = (True, True)  # whether stances were judged in A and in B
+    # How sentences were aligned: "words" (one language), "multilingual" (the encoder), or
+    # "unavailable" (two languages, no encoder installed: nothing aligned, nothing "only in")
+    alignment: str = WORDS
 
     @property
     def divergent(self) -> bool:
@@ -162,7 +187,14 @@ def compare(
     only_a: Sequence[str] = ()
     only_b: Sequence[str] = ()
     sim = 0.0
-    if align:
+    method = WORDS
+    if align and ta.language != tb.language:
+        encode = encoder()
+        method = UNAVAILABLE if encode is None else MULTILINGUAL
+        if encode is not None:
+            shared, only_a, only_b = align_languages(ta, tb, encode)
+            sim = shared_share(shared, ta.sentences, tb.sentences)
+    elif align:
         shared, only_a, only_b = align_sentences(ta.sentences, tb.sentences)
         sim = shared_share(shared, ta.sentences, tb.sentences)
     return Comparison(
@@ -175,7 +207,37 @@ def compare(
         compare_actors(ta, tb),
         (ta.language, tb.language),
         (ta.analysed, tb.analysed),
+        method,
     )
+
+
+def align_languages(
+    ta: TextAnalysis, tb: TextAnalysis, encode: Encode
+) -> tuple[list[SharedSentence], list[str], list[str]]:
+    """Sentences of texts in two languages aligned by the multilingual encoder, each pair with the
+    numbers and names it does not share; the rest are only in A or only in B."""
+    sa, sb = ta.sentences, tb.sentences
+    pairs = crosslingual.align([s.text for s in sa], [s.text for s in sb], encode)
+    names = (sentence_names(ta), sentence_names(tb))
+    shared = [
+        SharedSentence(
+            sa[p.a_index].text,
+            sb[p.b_index].text,
+            p.score,
+            TRANSLATION,
+            (),
+            (),
+            p.a_index,
+            p.b_index,
+            crosslingual.differences(p.a_index, p.b_index, ta, tb, names),
+        )
+        for p in pairs
+    ]
+    used_a = {p.a_index for p in pairs}
+    used_b = {p.b_index for p in pairs}
+    only_a = [s.text for i, s in enumerate(sa) if i not in used_a]
+    only_b = [s.text for j, s in enumerate(sb) if j not in used_b]
+    return shared, only_a, only_b
 
 
 def shared_share(

@@ -2,7 +2,7 @@
 
 py3langid's model ships inside its wheel (no download at run time). A stance is judged only in a
 language the lexicon has: a French or Bulgarian text is *not analysed*, never read as neutral.
-Pure: text in, an ISO 639-1 code out.
+Pure: text in, an ISO 639-1 code out. A statement's language is stored in its version header.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import math
 import re
 
 from dipdiff.analyse.scripts import HAN_CHAR
+from dipdiff.models import Statement
 
 ENGLISH = "en"
 NOT_ANALYSED = "not-analysed"  # an actor's stance in a language the lexicon has no phrases for
@@ -98,6 +99,12 @@ NAMES = {
 def language_name(code: str) -> str:
     """``"fr"`` -> ``"French"``; a code without a name here is shown as it is."""
     return NAMES.get(code, code)
+
+
+def language_of(statement: Statement) -> str:
+    """The language of a statement, from its title and text: what is stored in its version
+    header, shown for each side of ``diff`` and ``compare``, and what its stances are read in."""
+    return detect_language("\n".join((statement.title, *statement.paragraphs)))
 
 
 def detect_language(text: str) -> str:

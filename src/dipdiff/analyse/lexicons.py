@@ -26,6 +26,7 @@ _FILE_KEYS = {
     "negators",
     "verb_first",
     "own_voice",
+    "script",
     "intensifiers",
     "grammar",
     "names",

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Protocol, TypeVar
 
+from dipdiff.analyse import crosslingual
 from dipdiff.analyse.compare import ActorComparison, Comparison, compare, diverges
 from dipdiff.analyse.entities import default_gazetteer
 from dipdiff.analyse.stance import TextAnalysis, analyze
@@ -54,11 +55,13 @@ class Reading:
 
     analysis: TextAnalysis
     terms: frozenset[str]
+    # the figures of the title and opening: what a translation keeps when it shares no word
+    numbers: frozenset[str] = frozenset()
 
 
 def read(statement: Statement) -> Reading:
     """The costly part of cross-checking a statement, the same whatever it is compared with."""
-    return Reading(analyze(statement), _terms(statement))
+    return Reading(analyze(statement), _terms(statement), _numbers(statement))
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class _Profile:
     )  # key -> how much it says what the text is about
     actor_keys: set[str] = field(default_factory=set)
     terms: frozenset[str] = frozenset()  # content words, for rare shared terms
+    numbers: frozenset[str] = frozenset()  # of the title and opening: what a translation keeps
 
     @property
     def source(self) -> str:
@@ -158,6 +162,7 @@ def _profile(record: Record) -> _Profile:
                 analysis.place_sentences.get(k, []), [name], title
             )
     p.terms = reading.terms
+    p.numbers = reading.numbers
     # A list of twenty signatories says little about which event a statement is about.
     countries = [k for k in p.names if k in _COUNTRY_KEYS()]
     if len(countries) > _MAX_COUNTRIES:
@@ -176,6 +181,34 @@ def _terms(statement: Statement) -> frozenset[str]:
     text = canonical(" ".join((statement.title, *statement.paragraphs[:6]))).casefold()
     words = _TERM.findall(text)[:_TERM_WORDS]
     return frozenset(w for w in words if len(w) >= _MIN_TERM_LEN)
+
+
+def _numbers(statement: Statement) -> frozenset[str]:
+    text = " ".join((statement.title, *statement.paragraphs[:6]))
+    return frozenset(n for n in crosslingual.numbers(text) if len(n) >= 2)
+
+
+def translation_bonus(p: _Profile, q: _Profile, days: float | None) -> float:
+    """How surely ``q`` is ``p`` in another language: the same names (and numbers) within days.
+
+    Words cannot link a statement to its translation (no term is shared), so what it does share
+    must: the actors and places it names, its figures and dates, on (nearly) the same day.
+    """
+    if p.analysis.language == q.analysis.language or days is None or days > _TRANSLATION_DAYS:
+        return 0.0
+    names = set(p.names) | set(q.names)
+    if not names:
+        return 0.0
+    overlap = len(set(p.names) & set(q.names)) / len(names)
+    figures = p.numbers | q.numbers
+    if figures:
+        overlap = (overlap + len(p.numbers & q.numbers) / len(figures)) / 2
+    return _TRANSLATION_WEIGHT * overlap if overlap >= _TRANSLATION_OVERLAP else 0.0
+
+
+_TRANSLATION_DAYS = 3.0
+_TRANSLATION_OVERLAP = 0.6
+_TRANSLATION_WEIGHT = 3.0
 
 
 @lru_cache(maxsize=1)
@@ -211,10 +244,13 @@ class _Walk:
         window: float,
         names: list[tuple[float, list[tuple[float, int]]]],
         terms: float,
+        translation: float = 0.0,
     ) -> None:
         """``names``: for each name, the most it can add and its postings (time, statement);
-        ``terms``: the most the shared terms can add."""
+        ``terms``: the most the shared terms can add; ``translation``: the most a translation's
+        bonus can add, within its days."""
         self.t = t
+        self._translation = translation
         self._low, self._high = t - window, t + window
         names = sorted(names, key=lambda x: x[0])
         # _reach[j]: the most the names before j, with the terms, can add (before time weight)
@@ -237,8 +273,10 @@ class _Walk:
                 return None
             gap, j, right = nearest
             weight = time_weight(gap / 86400) * (1 + 1e-9)  # a margin for rounding errors
+            # within a translation's days its bonus may come on top (it only ends, walking out)
+            extra = self._translation if gap <= _TRANSLATION_DAYS * 86400 else 0.0
             skip = self._skip
-            while skip < len(self._posts) and self._reach[skip + 1] * weight < threshold:
+            while skip < len(self._posts) and (self._reach[skip + 1] + extra) * weight < threshold:
                 skip += 1
             if skip > self._skip:
                 self._skip = skip
@@ -281,6 +319,7 @@ class Index:
         self.profiles = [_profile(r) for r in records]
         self.by_id = {p.record.id: p for p in self.profiles}
         self._sources = [p.source for p in self.profiles]
+        self._languages = len({p.analysis.language for p in self.profiles})
         self._postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
         for n, p in enumerate(self.profiles):
             t = p.record.date.timestamp() if p.record.date else math.inf
@@ -319,6 +358,8 @@ class Index:
             window.total_seconds(),
             [(self._rarity[k] * p.weights[k], self._postings[k]) for k in p.names],
             min(_MAX_TERM_BONUS, _TERM_WEIGHT * len(p.terms)),
+            # a translation may add its bonus within its days, in a store of several languages
+            _TRANSLATION_WEIGHT if self._languages > 1 else 0.0,
         )
         out: list[tuple[int, Related]] = []
         best: list[float] = []  # with a limit: the best ``limit`` scores so far, a min-heap
@@ -344,7 +385,9 @@ class Index:
     def _score(self, p: _Profile, n: int, t: float) -> Related | None:
         """How related statement ``n`` is to ``p`` (None: below MIN_RELATED_SCORE)."""
         q = self.profiles[n]
-        if q is p or self._sources[n] == p.source:
+        # One source's own translation is its closest relative; its other statements are not
+        # "another source on the same event".
+        if q is p or (self._sources[n] == p.source and q.analysis.language == p.analysis.language):
             return None
         names = 0.0
         shared = []
@@ -356,7 +399,7 @@ class Index:
             return None
         terms = min(_MAX_TERM_BONUS, _TERM_WEIGHT * len(p.terms & q.terms))
         days = abs(q.record.date.timestamp() - t) / 86400 if q.record.date else None
-        s = (names + terms) * time_weight(days or 0.0)
+        s = (names + terms + translation_bonus(p, q, days)) * time_weight(days or 0.0)
         if s < MIN_RELATED_SCORE:
             return None
         return Related(q.record, round(s, 2), tuple(dict.fromkeys(shared)), days)
@@ -410,7 +453,8 @@ def related(
     window: timedelta = DEFAULT_WINDOW,
     limit: int | None = None,
 ) -> list[Related]:
-    """Statements in ``records`` from other sources that concern the same event as ``target``."""
+    """Statements in ``records`` from other sources that concern the same event as ``target``,
+    and its translations (of any source)."""
     return Index(records).related(target, window, limit=limit)
 
 

@@ -86,7 +86,7 @@ def dumps(reading: Reading) -> str:
             [s.text, s.paragraph, s.index, s.label, s.heading] for s in analysis.sentences
         ],
         "actors": actors,
-        "signals": [[s.phrase, s.category, s.polarity, s.demand] for s in signals],
+        "signals": [[s.phrase, s.category, s.polarity, s.demand, s.native] for s in signals],
         "places": list(analysis.places),
         "speaker": analysis.speaker,
         "place_sentences": analysis.place_sentences,
@@ -94,6 +94,7 @@ def dumps(reading: Reading) -> str:
         "language": analysis.language,
         "analysed": analysis.analysed,
         "terms": sorted(reading.terms),
+        "numbers": sorted(reading.numbers),
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
@@ -102,7 +103,7 @@ def loads(text: str) -> Reading:
     """The reading :func:`dumps` wrote; ValueError (or KeyError, TypeError, IndexError) when
     it is not one."""
     doc: dict[str, Any] = json.loads(text)
-    signals = [Signal(p, c, pol, bool(d)) for p, c, pol, d in doc["signals"]]
+    signals = [Signal(p, c, pol, bool(d), native) for p, c, pol, d, native in doc["signals"]]
     actors = tuple(
         ActorInText(
             key,
@@ -128,4 +129,4 @@ def loads(text: str) -> Reading:
         bool(doc["analysed"]),
     )
     # A year of statements shares its words: one string each, not one per statement.
-    return Reading(analysis, frozenset(map(sys.intern, doc["terms"])))
+    return Reading(analysis, frozenset(map(sys.intern, doc["terms"])), frozenset(doc["numbers"]))

@@ -46,7 +46,7 @@ from dipdiff.analyse.entities import (
     surnames,
     tokenize,
 )
-from dipdiff.analyse.language import ENGLISH, detect_language
+from dipdiff.analyse.language import ENGLISH, language_of
 from dipdiff.analyse.lexicons import Grammar
 from dipdiff.analyse.signals import Lexicon, Signal, SignalMatch, default_lexicon
 from dipdiff.models import Statement
@@ -418,7 +418,7 @@ def analyze(
     lex = lexicon or default_lexicon()
     gz = gazetteer or default_gazetteer()
     speaker = gz.speaker(statement.url, statement.agency)
-    language = detect_language("\n".join((statement.title, *statement.paragraphs)))
+    language = language_of(statement)
     # Without phrases in its language, a text signals nothing we can read: its actors are "not
     # analysed", never neutral (a Bulgarian translation is not a divergence).
     own = lex.for_language(language)

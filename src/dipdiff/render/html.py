@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 from dipdiff.models import Origin, Statement
 from dipdiff.render.common import percent, tagged
 from dipdiff.render.plain import (
+    alignment_note,
     fold_context,
     moved_note,
     not_analysed_notes,
+    pair_lines,
     stance_cell,
     summary,
     summary_line,
@@ -106,10 +108,18 @@ def compare_fragment(
                 ]
     else:
         out.append("<p>No actors named.</p>")
-    out.append("<h2>Shared wording</h2><ul>")
+    out.append("<h2>Shared wording</h2>")
+    note = alignment_note(c)
+    if note:
+        out.append(f"<p><em>{_h(note)}</em></p>")
+    out.append("<ul>")
     out += [
-        f"<li>({s.match}, {percent(s.similarity, changed=bool(s.changes))}) "
-        f"{tagged(s.segments, _h)}</li>"
+        (
+            "<li>" + "<br>".join(_h(x) for x in pair_lines(s)) + "</li>"
+            if s.translated
+            else f"<li>({s.match}, {percent(s.similarity, changed=bool(s.changes))}) "
+            f"{tagged(s.segments, _h)}</li>"
+        )
         for s in c.shared
     ]
     out.append("</ul>")

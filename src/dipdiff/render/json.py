@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # types only: importing the engines costs start-up time
 def compare_doc(c: Comparison, a: Side = None, b: Side = None) -> dict[str, Any]:
     """The compare JSON contract.
 
-    Fields: ``a``, ``b``, ``similarity``, ``shared``, ``only_a``, ``only_b``, ``actors``.
+    Fields: ``a``, ``b``, ``similarity``, ``shared``, ``only_a``, ``only_b``, ``actors``,
+    ``divergent``, ``score``, ``alignment``.
     """
     return {
         "a": {**statement_meta(c.a, a), **_language(c, 0)},
@@ -36,6 +37,7 @@ def compare_doc(c: Comparison, a: Side = None, b: Side = None) -> dict[str, Any]
                 "similarity": s.similarity,
                 "match": s.match,
                 "changes": [ch.to_json() for ch in s.changes],
+                "differences": [d.to_json() for d in s.differences],
             }
             for s in c.shared
         ],
@@ -44,6 +46,7 @@ def compare_doc(c: Comparison, a: Side = None, b: Side = None) -> dict[str, Any]
         "actors": [x.to_json() for x in c.actors],
         "divergent": c.divergent,
         "score": c.score,
+        "alignment": c.alignment,
     }
 
 
@@ -109,11 +112,14 @@ def statement_meta(s: Statement, side: Side = None) -> dict[str, Any]:
 def diff_json(result: DiffResult, a: Side = None, b: Side = None) -> str:
     """The diff JSON contract.
 
-    Fields: ``a``, ``b``, ``similarity``, ``changes``, ``summary``, ``granularity``.
+    Fields: ``a``, ``b`` (each with its ``language``, ISO 639-1), ``similarity``, ``changes``,
+    ``summary``, ``granularity``.
     """
+    from dipdiff.analyse.language import language_of  # lazy: a 4 MB model, for this only
+
     doc = {
-        "a": statement_meta(result.a, a),
-        "b": statement_meta(result.b, b),
+        "a": {**statement_meta(result.a, a), "language": language_of(result.a)},
+        "b": {**statement_meta(result.b, b), "language": language_of(result.b)},
         "similarity": result.similarity,
         "changes": [c.to_json() for c in result.changes],
         "summary": result.summary(),

@@ -28,10 +28,12 @@ from dipdiff.render.common import (
     where_label,
 )
 from dipdiff.render.plain import (
+    alignment_note,
     change_note,
     fold_context,
     moved_note,
     not_analysed_notes,
+    pair_lines,
     stance_cell,
     summary,
 )
@@ -78,9 +80,16 @@ def compare_markdown(
     else:
         lines += ["No actors named.", ""]
     lines += ["### Shared wording", ""]
+    note = alignment_note(c)
+    if note:
+        lines += [f"*{md_text(note)}*", ""]
     lines += [
-        f"- ({s.match}, {percent(s.similarity, changed=bool(s.changes))}) "
-        + tagged(s.segments, md_text, marked=True)
+        (
+            "- " + "  \n  ".join(md_text(x) for x in pair_lines(s))
+            if s.translated
+            else f"- ({s.match}, {percent(s.similarity, changed=bool(s.changes))}) "
+            + tagged(s.segments, md_text, marked=True)
+        )
         for s in c.shared
     ] or ["None."]
     for title, items in (("Only in A", c.only_a), ("Only in B", c.only_b)):

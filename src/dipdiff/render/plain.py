@@ -11,7 +11,7 @@ from dipdiff.models import Statement
 from dipdiff.render.common import percent, plural
 
 if TYPE_CHECKING:  # types only: importing the engines costs start-up time
-    from dipdiff.analyse.compare import ActorComparison, Comparison, Side
+    from dipdiff.analyse.compare import ActorComparison, Comparison, SharedSentence, Side
     from dipdiff.analyse.diff import Block, DiffResult
 
 
@@ -60,6 +60,28 @@ def not_analysed_notes(c: Comparison) -> list[str]:
     ]
 
 
+def alignment_note(c: Comparison) -> str | None:
+    """Why two texts in different languages have no aligned sentences, when that is so."""
+    from dipdiff.analyse.crosslingual import EXTRA, UNAVAILABLE  # lazy: start-up time
+
+    if c.alignment != UNAVAILABLE:
+        return None
+    a, b = (language_name(x) for x in c.languages)
+    return (
+        f"A is in {a} and B in {b}: aligning their sentences needs the multilingual encoder "
+        f"({EXTRA}); no sentence is reported as only in A or only in B"
+    )
+
+
+def pair_lines(s: SharedSentence) -> list[str]:
+    """A pair aligned across languages: its score, both sentences, what they do not share."""
+    out = [f"{s.match}, score {s.similarity:.2f}", f"A: {s.a}", f"B: {s.b}"]
+    for d in s.differences:
+        what = "numbers" if d.kind == "number" else "names"
+        out.append(f"{what} differ: A {', '.join(d.a) or '—'} · B {', '.join(d.b) or '—'}")
+    return out
+
+
 def split_actors(
     actors: Sequence[ActorComparison],
 ) -> tuple[list[ActorComparison], list[ActorComparison]]:
@@ -98,7 +120,7 @@ def _only(x: ActorComparison) -> str:
 
 
 def _differ(c: Comparison) -> bool:
-    return bool(c.only_a or c.only_b or any(s.changes for s in c.shared))
+    return bool(c.only_a or c.only_b or any(s.changes or s.differences for s in c.shared))
 
 
 def divergence_line(x: ActorComparison) -> str:

@@ -20,10 +20,12 @@ from rich.text import Text
 from dipdiff.models import Origin, SnapshotResult
 from dipdiff.render.common import percent, provenance
 from dipdiff.render.plain import (
+    alignment_note,
     fold_context,
     folded_lines,
     moved_note,
     not_analysed_notes,
+    pair_lines,
     split_actors,
     stance_cell,
     summary,
@@ -271,7 +273,16 @@ def render_compare(
         console.print(Text(summary(result), style=bold))
         return
     console.print(Text(f"Shared wording ({len(result.shared)})", style=bold))
+    why = alignment_note(result)
+    if why:
+        console.print(Text(f"  {safe(why)}"))
     for s in result.shared:
+        if s.translated:
+            first, *rest = pair_lines(s)
+            console.print(Text(f"  {first}"))
+            for row in rest:
+                console.print(Text(f"    {safe(row)}"))
+            continue
         similar = percent(s.similarity, changed=bool(s.changes))
         console.print(Text(f"  {s.match} {similar}: ") + _segments_text(s.segments, color))
     for title, items in (("Only in A", result.only_a), ("Only in B", result.only_b)):

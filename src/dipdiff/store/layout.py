@@ -29,11 +29,18 @@ HEADER_FIELDS = ("title", "url", "agency", "published", "fetched_at", "sha256")
 # A version taken from a web archive says so, after the fields every version has: files
 # written before these existed read as before.
 PROVENANCE_FIELDS = ("origin", "memento", "captured_at", "archive_digest")
+# Written by this version of dipdiff, absent from older files (which read as before): the
+# statement's language, ISO 639-1, as detected when it was stored.
+OPTIONAL_FIELDS = ("language",)
 VERSION_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z\.md$")
 
 
 def render_version(
-    statement: Statement, fetched_at: str, sha256: str, provenance: Provenance | None = None
+    statement: Statement,
+    fetched_at: str,
+    sha256: str,
+    provenance: Provenance | None = None,
+    language: str | None = None,
 ) -> str:
     """The text of a version file: a small header, the title, one paragraph per block."""
     values: dict[str, str | None] = {
@@ -43,6 +50,7 @@ def render_version(
         "published": statement.published,
         "fetched_at": fetched_at,
         "sha256": sha256,
+        "language": language,
     }
     lines = ["---"]
     lines += [f"{k}: {json.dumps(values[k], ensure_ascii=False)}" for k in HEADER_FIELDS]
@@ -50,6 +58,8 @@ def render_version(
         lines += [
             f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in provenance.header().items()
         ]
+    if language is not None:
+        lines.append(f"language: {json.dumps(language)}")
     lines += ["---", "", f"# {statement.title}", ""]
     for p in statement.paragraphs:
         lines += [p, ""]
@@ -65,7 +75,7 @@ def parse_version(text: str, where: str) -> tuple[dict[str, Any], Statement]:
     i = 1
     while i < len(lines) and lines[i] != "---":
         key, sep, raw = lines[i].partition(": ")
-        if not sep or key not in HEADER_FIELDS + PROVENANCE_FIELDS:
+        if not sep or key not in HEADER_FIELDS + PROVENANCE_FIELDS + OPTIONAL_FIELDS:
             raise StoreError(where, f"bad header line {i + 1}: {clip(lines[i], 60)!r}")
         try:
             header[key] = json.loads(raw)

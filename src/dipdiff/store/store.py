@@ -53,6 +53,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from dipdiff.analyse.language import language_of
 from dipdiff.clock import parse_timestamp, utc_timestamp
 from dipdiff.errors import DamagedFileError, InputError, LockError, StoreError
 from dipdiff.models import Check, Provenance, Statement, Version, VersionRef
@@ -146,6 +147,16 @@ class _Cache:
         if self.ids is not None and self.listed(sid):
             self.ids.remove(sid)
             self.id_set = None
+
+
+def _language(statement: Statement) -> str | None:
+    """The language for a version header; None (no header line, as in older files) when it
+    cannot be detected: py3langid unpacks its model into a temporary file, which a full disk
+    refuses. The version itself must still be stored, or refused for its own write."""
+    try:
+        return language_of(statement)
+    except OSError:
+        return None
 
 
 class Store:
@@ -854,7 +865,7 @@ class Store:
         if raw is not None:
             # Raw first: a version file never exists without its raw page.
             atomic_write(raw_path, gzip.compress(raw, mtime=0))
-        text = render_version(statement, fetched_at, sha, provenance)
+        text = render_version(statement, fetched_at, sha, provenance, _language(statement))
         try:
             atomic_write(folder / name, text.encode("utf-8"))
         except StoreError:

@@ -1,0 +1,39 @@
+"""A statement's language is recorded where it is stored and shown where it is compared: the
+version header (older files without it read as before), and each side of the diff JSON."""
+
+from __future__ import annotations
+
+import json
+
+from dipdiff.store.layout import parse_version
+
+PAGE = """<html><head><title>Libye</title></head><body><article><h1>La situation en Libye</h1>
+<p>Les États-Unis sont profondément préoccupés par les combats près de Tripoli et appellent toutes
+les parties à reprendre les négociations politiques sous l’égide des Nations unies.</p>
+<p>Il n’y a pas de solution militaire au conflit libyen.{extra}</p></article></body></html>"""
+URL = "https://fr.usembassy.gov/fr/la-situation-en-libye/"
+
+
+def test_the_version_header_records_the_language_and_diff_json_shows_it(cli, tmp_path):
+    for n, extra in enumerate(("", " Nous resterons vigilants.")):
+        page = tmp_path / f"p{n}.html"
+        page.write_text(PAGE.format(extra=extra), encoding="utf-8")
+        r = cli("import", str(page), "--url", URL, "--fetched-at", f"2019-04-0{n + 7}T09:00:00Z")
+        assert r.exit_code == 1, r.output
+    [sid] = [p.parent.relative_to(cli.store).as_posix() for p in cli.store.glob("*/*/meta.json")]
+    files = sorted((cli.store / sid).glob("*.md"))
+    header, _ = parse_version(files[0].read_text(encoding="utf-8"), str(files[0]))
+    assert header["language"] == "fr"
+    r = cli("diff", f"{sid}@1", f"{sid}@2", "--format", "json")
+    assert r.exit_code == 1, r.output
+    doc = json.loads(r.output)
+    assert (doc["a"]["language"], doc["b"]["language"]) == ("fr", "fr")
+
+
+def test_a_version_file_without_a_language_reads_as_before(tmp_path):
+    text = (
+        '---\ntitle: "T"\nurl: "https://x.gov/a"\nagency: ""\npublished: null\n'
+        'fetched_at: "2019-04-07T09:00:00Z"\nsha256: "00"\n---\n\n# T\n\nBody text.\n'
+    )
+    header, statement = parse_version(text, "old.md")
+    assert "language" not in header and statement.paragraphs == ("Body text.",)
