@@ -30,6 +30,7 @@ class StatementRef:
     url: str
     agency: str = ""
     version: int | None = None
+    language: str = ""  # ISO 639-1 of the version shown, when known
 
     @property
     def source(self) -> str:

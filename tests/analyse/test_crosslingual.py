@@ -121,6 +121,16 @@ def test_a_number_changed_in_translation_is_a_difference_of_its_pair(cli, tmp_pa
     assert "numbers differ: A 2000 · B 200" in r.output, r.output
 
 
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_markdown_and_html_show_the_pairs_side_by_side(cli, tmp_path, encode, fmt):
+    changed = [*FR[:4], "Plus de 200 personnes ont fui leur domicile depuis le 4 avril."]
+    a, b = write(tmp_path, "en.txt", EN), write(tmp_path, "fr.txt", changed)
+    r = cli("compare", a, b, "--format", fmt)
+    assert r.exit_code == 0, r.output
+    assert r.output.count("translation, score 0.") == 5, r.output
+    assert "numbers differ: A 2000 · B 200" in r.output
+
+
 def test_a_name_missing_from_a_translated_sentence_is_a_difference(cli, tmp_path, encode):
     # The Russian sentence leaves out Tripoli, which the Russian file knows how to write
     # ("Триполи"), so its absence is reported; Haftar is in both.

@@ -200,3 +200,16 @@ def test_a_translation_is_its_statements_closest_relative():
     assert [r.record.id for r in found][:2] == [fr.id, wh.id], found
     # a statement of the same source in the same language is still no relative
     assert other.id not in [r.record.id for r in found]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "中方不断支持民族团结政府为实现和平稳定所作的努力，愿同各方一道推动政治进程。",
+        "España no solo apoya al Gobierno de Acuerdo Nacional sino que también lo respalda.",
+        "La France soutient non seulement le Gouvernement d’entente nationale, mais aussi l’ONU.",
+    ],
+)
+def test_a_negator_that_starts_another_word_negates_nothing(text):
+    # 不断 (continuously), "no solo" / "non seulement" (not only): still support
+    assert stances(text)["Government of National Accord"][0] == "supportive", stances(text)

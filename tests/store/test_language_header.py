@@ -1,5 +1,6 @@
 """A statement's language is recorded where it is stored and shown where it is compared: the
-version header (older files without it read as before), and each side of the diff JSON."""
+version header (older files without it read as before), each side of the diff JSON, and the
+report's line for a statement not in English."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ def test_the_version_header_records_the_language_and_diff_json_shows_it(cli, tmp
     assert r.exit_code == 1, r.output
     doc = json.loads(r.output)
     assert (doc["a"]["language"], doc["b"]["language"]) == ("fr", "fr")
+    r = cli(
+        "report", "--since", "2019-04-01", "--out", "-", env={"DIPDIFF_NOW": "2019-04-09T00:00:00Z"}
+    )
+    assert r.exit_code == 0, r.output
+    assert f"`{sid}` · in French · version 1" in r.output, r.output
 
 
 def test_a_version_file_without_a_language_reads_as_before(tmp_path):

@@ -24,6 +24,7 @@ _FILE_KEYS = {
     "language",
     "name",
     "negators",
+    "not_negation",
     "verb_first",
     "own_voice",
     "script",

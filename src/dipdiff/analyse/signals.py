@@ -171,6 +171,7 @@ class Lexicon:
         languages: Iterable[str] = ("en",),
         language: str = "en",
         negators: frozenset[str] = NEGATORS,
+        not_negation: tuple[tuple[str, ...], ...] = (),
         grammar: Grammar | None = None,
         meanings: Mapping[str, Signal] | None = None,
     ) -> None:
@@ -180,6 +181,7 @@ class Lexicon:
         self.languages = frozenset(languages)  # the languages its phrases are written in
         self.language = language  # the language of this lexicon's own phrases
         self.negators = negators
+        self.not_negation = not_negation  # phrases that start with a negator and negate nothing
         self.grammar = grammar or Grammar()
         # the English signals by phrase, which another language's signals say they mean
         self._meanings = dict(meanings or {})
@@ -270,6 +272,7 @@ class Lexicon:
             languages=self.languages,
             language=self.language,
             negators=self.negators,
+            not_negation=self.not_negation,
             grammar=self.grammar,
             meanings=self._meanings,
         )
@@ -302,7 +305,10 @@ class Lexicon:
             entry = match
             end = i + len(entry.words)
             start_char, end_char = words[i][1], words[end - 1][2]
-            negated = any(w in self.negators for w in plain[max(0, i - _NEGATION_WINDOW) : i])
+            negated = any(
+                plain[k] in self.negators and not self._not_negation(plain, k, i)
+                for k in range(max(0, i - _NEGATION_WINDOW), i)
+            )
             out.append(
                 SignalMatch(
                     entry.signal,
@@ -348,6 +354,13 @@ class Lexicon:
                 break  # another signal: what follows intensifies that one
         return "", None
 
+    def _not_negation(self, plain: Sequence[str], k: int, end: int) -> bool:
+        """Does the negator at ``k`` start a word that negates nothing ("不断", continuously;
+        "no solo", not only), within the words before ``end``?"""
+        return any(
+            tuple(plain[k : k + len(p)]) == p and k + len(p) <= end for p in self.not_negation
+        )
+
     def _match_at(self, plain: Sequence[str], i: int) -> _Entry | None:
         for entry in self._by_first.get(plain[i], ()):
             n = len(entry.words)
@@ -390,6 +403,9 @@ def default_lexicon() -> Lexicon:
             languages=english.languages,
             language=code,
             negators=frozenset(word_key(w) for w in t.get("negators", [])),
+            not_negation=tuple(
+                tuple(w for w, _, _ in words_of(p)) for p in t.get("not_negation", [])
+            ),
             grammar=grammar_of(t, where),
             meanings=meanings,
         )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dipdiff.analyse.diff import DiffResult, diff_statements
+from dipdiff.analyse.language import language_of
 from dipdiff.models import STORING_KINDS, Event, SnapshotResult, StatementRef, Version, VersionRef
 from dipdiff.store.store import Store
 
@@ -205,6 +206,7 @@ def describe(store: Store, sid: str, checks: Checks, i: int, diffs: DiffCache) -
         meta.url,
         b.statement.agency or meta.agency,
         ref.number,
+        language_of(b.statement),
     )
     base = (
         latest_with(refs, c.get("base_sha256"), below=ref.number) if c.get("base_sha256") else None

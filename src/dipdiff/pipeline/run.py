@@ -503,14 +503,21 @@ def _first_seen(store: Store, sid: str) -> datetime:
 def divergence_record(store: Store, pair: DivergentPair) -> Divergence:
     """A :class:`dipdiff.analyse.related.DivergentPair` as the report shows it."""
 
-    def ref(record: Record) -> StatementRef:
+    def ref(record: Record, language: str) -> StatementRef:
         meta = store.meta(record.id)
         st = record.statement
         return StatementRef(
-            record.id, st.title or meta.title, meta.url, st.agency or meta.agency, record.version
+            record.id,
+            st.title or meta.title,
+            meta.url,
+            st.agency or meta.agency,
+            record.version,
+            language,
         )
 
-    a, b = ref(pair.a), ref(pair.b)
+    a, b = (
+        ref(r, lang) for r, lang in zip((pair.a, pair.b), pair.comparison.languages, strict=True)
+    )
     actors = pair.actors
     stances = tuple(StanceRow(x.name, x.a.stance, x.b.stance) for x in actors)
     evidence = tuple(

@@ -14,7 +14,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dipdiff.models import CHANGE_KINDS, SIG_RANK, Divergence, Event, Origin, Statement
+from dipdiff.analyse.language import ENGLISH, language_name
+from dipdiff.models import (
+    CHANGE_KINDS,
+    SIG_RANK,
+    Divergence,
+    Event,
+    Origin,
+    Statement,
+    StatementRef,
+)
 from dipdiff.render.common import (
     anchor,
     archive_note,
@@ -306,10 +315,15 @@ def _on_day(time: str | None) -> str:
     return f" ({day_of(time)})" if time else ""
 
 
+def _in_language(ref: StatementRef) -> str:
+    """`` · in French`` for a statement not in English; nothing for English or unknown."""
+    return f" · in {language_name(ref.language)}" if ref.language not in ("", ENGLISH) else ""
+
+
 def _meta_line(e: Event) -> str:
     s = e.statement
     bits = [md_text(s.agency)] if s.agency else []
-    bits.append(f"`{s.id}`")
+    bits.append(f"`{s.id}`{_in_language(s)}")
     if e.a_version is not None:
         restored = (
             f", restored to the text of version {e.restores}" if e.restores is not None else ""
@@ -392,7 +406,7 @@ def _event_line(e: Event) -> str:
     note = f" — {md_text(e.note)}" if e.note and e.kind != "flapping" else ""
     agency = f" · {md_text(s.agency)}" if s.agency else ""
     archived = f" · {md_text(archive_note(e))}" if e.archive else ""
-    return f"- {_heading(e)}{agency} · `{s.id}` · {what}{archived}{note}"
+    return f"- {_heading(e)}{agency} · `{s.id}`{_in_language(s)} · {what}{archived}{note}"
 
 
 def _spell_line(e: Event) -> str:
@@ -416,7 +430,9 @@ def _divergence_section(d: Divergence) -> list[str]:
     out = [f"### {md_text(a_name)} ↔ {md_text(b_name)}", ""]
     for side, ref in (("A", d.a), ("B", d.b)):
         at = f"@{ref.version}" if ref.version else ""
-        out.append(f"- {side}: {md_link(ref.title or ref.id, ref.url)} · `{ref.id}{at}`")
+        out.append(
+            f"- {side}: {md_link(ref.title or ref.id, ref.url)} · `{ref.id}{at}`{_in_language(ref)}"
+        )
     out.append("")
     if d.summary:
         out += [md_text(d.summary), ""]
