@@ -55,9 +55,15 @@ def test_the_codec_knows_every_field_of_what_it_stores():
         "speaker",
     ]
     assert [f.name for f in fields(Attached)] == ["signal", "text", "negated", "sentence"]
-    assert [f.name for f in fields(Signal)] == ["phrase", "category", "polarity", "demand"]
+    assert [f.name for f in fields(Signal)] == [
+        "phrase",
+        "category",
+        "polarity",
+        "demand",
+        "native",
+    ]
     assert [f.name for f in fields(Sentence)] == ["text", "paragraph", "index", "label", "heading"]
-    assert [f.name for f in fields(Reading)] == ["analysis", "terms"]
+    assert [f.name for f in fields(Reading)] == ["analysis", "terms", "numbers"]
 
 
 def test_a_demo_statement_read_back_is_the_reading():
