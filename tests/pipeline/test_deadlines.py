@@ -51,6 +51,12 @@ def good_page(server, path, n):
     server.set(path, Response(statement_html(f"Good Statement {n}", [f"Number {n}. " + TEXT])))
 
 
+# drip_headers() takes about 43 s to send its headers, so finishing well before that shows the
+# deadline held (the message asserted beside each bound says which one); 15 s leaves room for a
+# loaded machine's start-up and the other pages (5 s failed at a load average of 24).
+BOUND = 15
+
+
 def timed(cli, *args):
     started = time.monotonic()
     r = cli(*args)
@@ -96,8 +102,11 @@ def test_a_run_with_a_header_dripping_page_costs_one_request_and_releases_the_lo
 
     r, seconds = timed(cli, "run", "--config", cfg, "--wait", "0")
     assert r.exit_code == 1, r.output  # two new statements; the slow one is left for next run
-    assert seconds < 5, seconds
-    assert server.hits(paths[1]) == 1  # retries = 2, but a server that slow is not asked again
+    assert seconds < BOUND, seconds
+    # retries = 2, but a server that slow is not asked again. At most once, not exactly once: on
+    # a loaded machine the server's thread may not read the request before the client gives up
+    # (the "unavailable ... after 0.5 s" below shows the request was made and timed out).
+    assert server.hits(paths[1]) <= 1
     r = cli("fetch", "--config", cfg, "--json", "--all")  # the lock is free at once
     doc = json.loads(r.stdout)
     got = {res["url"].removeprefix(server.url("")): res for res in doc["results"]}
@@ -129,7 +138,7 @@ def test_a_dripping_robots_txt_costs_one_request(cli, server, tmp_path):
     listing(server, ["/releases/a/"])
     server.set("/robots.txt", drip_headers())
     r, seconds = timed(cli, "fetch", "--config", config(tmp_path, server, robots=True), "--json")
-    assert seconds < 5, seconds
+    assert seconds < BOUND, seconds
     assert server.hits("/robots.txt") == 1
     doc = json.loads(r.stdout)
     # robots.txt unreachable allows nothing (RFC 9309): the listing is a problem, nothing stored.
@@ -147,7 +156,7 @@ def test_a_dripping_feed_is_a_problem_of_its_source_only(cli, server, tmp_path):
     server.set("/releases/", drip_headers())
     r, seconds = timed(cli, "run", "--config", config(tmp_path, server), "--wait", "0")
     assert r.exit_code == 2, r.output
-    assert seconds < 5, seconds
+    assert seconds < BOUND, seconds
     assert "timed out: no complete response headers after 0.5 s" in r.stderr
     FIGURES["fault scenarios"] += 1
 
@@ -158,7 +167,7 @@ def test_a_webhook_dripping_its_status_line_holds_the_run_one_timeout(cli, serve
     server.set("/hook", dripped(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1, 0.2))
     hook = server.url("/hook")
     r, seconds = timed(cli, "run", "--config", config(tmp_path, server), "--webhook", hook)
-    assert seconds < 5, seconds
+    assert seconds < 7, seconds  # the whole answer would take 7.6 s
     assert r.exit_code == 2, r.output  # the change was found, but it was not told: trouble
     assert f"{hook}: webhook timed out (no complete answer after 0.5 s)" in r.stderr
     FIGURES["fault scenarios"] += 1
