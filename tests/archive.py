@@ -24,8 +24,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from dipdiff.pipeline.server import QuietServer
 
 FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 
@@ -65,12 +67,6 @@ def urlkey(url: str) -> str:
     host = ",".join(reversed((parts.hostname or "").split(".")))
     port = f":{parts.port}" if parts.port else ""
     return f"{host}{port}){parts.path or '/'}".lower()
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 64
-    daemon_threads = True
-    allow_reuse_address = True
 
 
 class ArchiveServer:
@@ -151,7 +147,7 @@ class ArchiveServer:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
 
-        self._httpd = _Server(("127.0.0.1", 0), Handler)
+        self._httpd = QuietServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

@@ -26,7 +26,10 @@ class Response:
 Route = Response | Callable[[BaseHTTPRequestHandler], Response | None]
 
 
-class _Server(ThreadingHTTPServer):
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server for tests and the demo: a deep backlog, and quiet about clients
+    that hang up early."""
+
     # The default backlog of 5 makes concurrent clients stall about a second on connect.
     request_queue_size = 128
     daemon_threads = True
@@ -86,7 +89,7 @@ class LocalServer:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass  # quiet: the demo and tests print what matters
 
-        self._httpd = _Server(("127.0.0.1", 0), Handler)
+        self._httpd = QuietServer(("127.0.0.1", 0), Handler)
         # A short poll interval: shutdown() waits for the poll loop (0.5 s by default, per server).
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
