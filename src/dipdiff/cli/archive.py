@@ -18,49 +18,30 @@ from dipdiff.cli.base import (
     store_from,
 )
 from dipdiff.errors import InputError
-from dipdiff.render.terminal import make_console, safe
+from dipdiff.render.terminal import BarProgress, make_console, safe
 from dipdiff.status import ExitStatus
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from rich.console import Console
-    from rich.progress import Progress, TaskID
 
     from dipdiff.models import SnapshotResult
     from dipdiff.pipeline.backfill import StatementBackfill
 
 
-class BackfillProgress:
+class BackfillProgress(BarProgress):
     """On a terminal, a bar of captures (found / fetched, stored so far); piped, one line per
     statement. On stderr, so that ``--json`` on stdout stays clean."""
 
     def __init__(self, console: Console) -> None:
-        self.console = console
-        self.bar: Progress | None = None
-        self.task: TaskID | None = None
+        super().__init__(console)
         self.stored = 0
         if console.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+            from rich.progress import TextColumn
 
-            self.bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("fetched, {task.fields[stored]} stored"),
-                console=console,
-                transient=True,
-            )
-            self.task = self.bar.add_task("captures", total=0, stored=0)
-
-    def __enter__(self) -> BackfillProgress:
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+            bar = self._draw(TextColumn("fetched, {task.fields[stored]} stored"))
+            self.task = bar.add_task("captures", total=0, stored=0)
 
     def found(self, item: StatementBackfill, count: int) -> None:
         if self.bar is not None and self.task is not None:
@@ -77,8 +58,7 @@ class BackfillProgress:
     def done(self, item: StatementBackfill) -> None:
         from dipdiff.pipeline.backfill import statement_line
 
-        target = self.bar.console if self.bar is not None else self.console
-        target.print(Text(safe(statement_line(item))))
+        self.say(Text(safe(statement_line(item))))
 
 
 def _day(value: str | None, option: str, *, end: bool = False) -> datetime | None:

@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from rich.console import Console
 from rich.text import Text
@@ -34,7 +34,7 @@ from dipdiff.render.plain import (
 from dipdiff.text import clip
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
+    from rich.progress import Progress, ProgressColumn, TaskID
 
     from dipdiff.analyse.compare import Comparison
     from dipdiff.analyse.diff import DiffResult, Segment
@@ -146,36 +146,36 @@ def render_diff(
     console.print(Text(summary_line(result), style="bold" if color else ""))
 
 
-class FetchProgress:
-    """A ``dipdiff fetch`` listener: a rich progress bar on a TTY, plain log lines otherwise.
+class BarProgress:
+    """What a progress listener shares: on a terminal a transient rich bar (``bar``, None when
+    piped), and lines said above it (or plainly when piped). The caller passes a stderr console,
+    so that ``--json`` output on stdout stays clean."""
 
-    Everything goes to stderr, so that ``--json`` output on stdout stays clean.
-    """
-
-    def __init__(self, console: Console, *, verbose: bool = False) -> None:
+    def __init__(self, console: Console) -> None:
         self.console = console
-        self.verbose = verbose
         self.bar: Progress | None = None
         self.task: TaskID | None = None
-        if console.is_terminal:
-            from rich.progress import (  # lazy: only a terminal draws it
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
 
-            self.bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            )
+    def _draw(self, last: ProgressColumn) -> Progress:
+        """The bar: description, bar, done/total, then ``last``."""
+        from rich.progress import (  # lazy: only a terminal draws it
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+        )
 
-    def __enter__(self) -> FetchProgress:
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            last,
+            console=self.console,
+            transient=True,
+        )
+        return self.bar
+
+    def __enter__(self) -> Self:
         if self.bar is not None:
             self.bar.start()
         return self
@@ -183,6 +183,22 @@ class FetchProgress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+    def say(self, line: Text) -> None:
+        """A line above the bar on a terminal, on its own when piped."""
+        (self.bar.console if self.bar is not None else self.console).print(line)
+
+
+class FetchProgress(BarProgress):
+    """A ``dipdiff fetch`` listener: a rich progress bar on a TTY, plain log lines otherwise."""
+
+    def __init__(self, console: Console, *, verbose: bool = False) -> None:
+        super().__init__(console)
+        self.verbose = verbose
+        if console.is_terminal:
+            from rich.progress import TimeElapsedColumn  # lazy: only a terminal draws it
+
+            self._draw(TimeElapsedColumn())
 
     def planned(self, source: str, count: int) -> None:
         if self.bar is not None:
@@ -202,14 +218,11 @@ class FetchProgress:
             line.append(f"  ({safe(result.message)})")
         if self.bar is not None and self.task is not None:
             self.bar.advance(self.task)
-            if self.verbose or result.outcome.value != "unchanged":
-                self.bar.console.print(line)
-        elif self.verbose or result.outcome.value != "unchanged":
-            self.console.print(line)
+        if self.verbose or result.outcome.value != "unchanged":
+            self.say(line)
 
     def problem(self, message: str) -> None:
-        target = self.bar.console if self.bar is not None else self.console
-        target.print(Text(f"dipdiff: warning: {safe(message)}"))
+        self.say(Text(f"dipdiff: warning: {safe(message)}"))
 
 
 # Quotes per actor and side on the terminal; --format md and json quote every sentence.
