@@ -7,22 +7,25 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from dipdiff.analyse.entities import Sentence
+from dipdiff.analyse.reading import Reading
 from dipdiff.analyse.related import (
     _MAX_TERM_BONUS,
     _TERM_WEIGHT,
     MIN_RELATED_SCORE,
     Index,
-    Reading,
     Record,
     Related,
+    Stored,
     time_weight,
 )
-from dipdiff.analyse.stance import ActorInText, TextAnalysis
+from dipdiff.analyse.signals import Signal
+from dipdiff.analyse.stance import ActorInText, Attached, TextAnalysis
 from dipdiff.models import Statement
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -66,19 +69,19 @@ def every_pair(index: Index, sid: str, window: timedelta) -> list[Related]:
     """The definition: score ``sid`` against every other statement within the window, keep
     those at or above the minimum, best first."""
     p = index.by_id[sid]
-    assert p.record.date is not None
-    t = p.record.date.timestamp()
+    assert p.date is not None
+    t = p.date.timestamp()
     w = window.total_seconds()
     out = []
     for q in index.profiles:
-        if q is p or q.record.source == p.record.source or q.record.date is None:
+        if q is p or q.source == p.source or q.date is None:
             continue
-        tq = q.record.date.timestamp()
+        tq = q.date.timestamp()
         if not t - w <= tq <= t + w:
             continue
         names, shared = 0.0, []
-        for k, name in p.names.items():
-            if k in q.names:
+        for k, name in zip(p.weights, p.names, strict=True):
+            if k in q.weights:
                 names += index._rarity[k] * min(p.weights[k], q.weights[k])
                 shared.append(name)
         if not shared:
@@ -87,7 +90,7 @@ def every_pair(index: Index, sid: str, window: timedelta) -> list[Related]:
         days = abs(tq - t) / 86400
         s = (names + terms) * time_weight(days)
         if s >= MIN_RELATED_SCORE:
-            out.append(Related(q.record, round(s, 2), tuple(dict.fromkeys(shared)), days))
+            out.append(Related(index.record(q.id), round(s, 2), tuple(dict.fromkeys(shared)), days))
     out.sort(key=lambda r: (-r.score, r.days if r.days is not None else math.inf, r.record.id))
     return out
 
@@ -136,4 +139,66 @@ def test_rare_terms_lift_a_pair_that_shares_only_a_common_name():
     assert 1.0 <= found.score < 1.2, found  # names alone: below the minimum
     assert index.related("alpha/a", timedelta(days=60)) == every_pair(
         index, "alpha/a", timedelta(days=60)
+    )
+
+
+SIGNALS = (
+    Signal("condemn", "condemnation", "critical"),
+    Signal("welcome", "praise", "supportive"),
+    Signal("halt", "demand", "neutral", demand=True),
+    Signal("urge", "appeal", "neutral"),
+)
+
+
+def with_stances(records: list[Record], seed: int) -> list[Record]:
+    """The synthetic store's actors with signals (condemned, welcomed, told to halt), some of
+    them the speaker: pairs that diverge and pairs that do not."""
+    rng = random.Random(seed)
+    out = []
+    for r in records:
+        assert r.reading is not None
+        actors = tuple(
+            replace(
+                a,
+                signals=[
+                    Attached(rng.choice(SIGNALS), "x", rng.random() < 0.1, 0)
+                    for _ in range(rng.randint(0, 3))
+                ],
+                speaker=rng.random() < 0.05,
+            )
+            for a in r.reading.analysis.actors
+        )
+        analysis = replace(r.reading.analysis, actors=actors)
+        out.append(replace(r, reading=replace(r.reading, analysis=analysis)))
+    return out
+
+
+def test_an_index_that_reads_texts_again_answers_what_one_holding_them_answers():
+    """Given ``reread``, the index keeps no text or analysis (a store's records stream through
+    it) and reads again only the statements of the pairs that diverge and those it returns:
+    the answers are the ones of an index that holds every record."""
+    records = with_stances(synthetic_store(5, 600, 40, 60), 5)
+    by_id = {r.id: r for r in records}
+    held = Index(records)
+    asked: list[str] = []
+
+    def reread(x: Stored) -> Record:
+        asked.append(x.id)
+        return by_id[x.id]
+
+    streamed = Index(iter(records), reread=reread)
+    expected = held.divergences()
+    assert len(expected) > 20, len(expected)  # divergent pairs, and non-divergent ones below
+    assert streamed.divergences() == expected
+    in_pairs = {r.id for d in expected for r in (d.a, d.b)}
+    assert set(asked) == in_pairs and len(asked) < 2 * len(expected), len(asked)
+    asked.clear()
+    for r in records[::40]:
+        assert streamed.related(r.id, timedelta(days=60), limit=10) == held.related(
+            r.id, timedelta(days=60), limit=10
+        )
+    assert len(asked) <= 10 * len(records[::40]), len(asked)
+    since = START + timedelta(days=30)
+    assert streamed.divergences(since=since, per_statement=3) == held.divergences(
+        since=since, per_statement=3
     )

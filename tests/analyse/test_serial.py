@@ -10,7 +10,7 @@ from importlib import resources
 import pytest
 
 from dipdiff.analyse.entities import Sentence
-from dipdiff.analyse.related import Reading, read
+from dipdiff.analyse.reading import Reading, read
 from dipdiff.analyse.serial import dumps, loads, reading_key
 from dipdiff.analyse.signals import Signal
 from dipdiff.analyse.stance import ActorInText, Attached, TextAnalysis

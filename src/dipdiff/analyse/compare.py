@@ -29,10 +29,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from dipdiff.analyse import crosslingual
 from dipdiff.analyse.crosslingual import (
@@ -46,7 +47,7 @@ from dipdiff.analyse.crosslingual import (
 from dipdiff.analyse.diff import Change, Segment, diff_pair
 from dipdiff.analyse.entities import Sentence
 from dipdiff.analyse.language import ENGLISH, NOT_ANALYSED
-from dipdiff.analyse.stance import ActorInText, TextAnalysis, analyze
+from dipdiff.analyse.stance import ActorInText, TextAnalysis, analyze, stance_of
 from dipdiff.models import Statement
 from dipdiff.text import canonical
 
@@ -329,25 +330,93 @@ def _side(actor: ActorInText | None, text: TextAnalysis) -> Side:
     )
 
 
-def diverges(ta: TextAnalysis, tb: TextAnalysis) -> bool:
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What deciding a divergence reads of one actor of one text: how it is named (to match it
+    across texts), how many supportive and critical signals it has, its demands and whether
+    it is the speaker. Small and hashable, so that a store's statements, which name the same
+    actors the same way, share them: ``divergences`` holds one set per statement."""
+
+    key: str
+    name: str
+    kind: str
+    keys: frozenset[str]
+    supportive: int
+    critical: int
+    demands: tuple[str, ...]
+    speaker: bool
+
+    @property
+    def stance(self) -> str:
+        return stance_of(self.supportive, self.critical)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """The :class:`Verdict` of every actor of one text, and whether its stances were judged."""
+
+    actors: tuple[Verdict, ...]
+    analysed: bool
+
+
+def verdicts(text: TextAnalysis) -> Verdicts:
+    """What :func:`diverges` reads of an analysis."""
+    return Verdicts(
+        tuple(
+            Verdict(
+                a.key,
+                a.name,
+                a.kind,
+                frozenset(a.keys),
+                sum(1 for s in a.signals if s.polarity == "supportive"),
+                sum(1 for s in a.signals if s.polarity == "critical"),
+                tuple(a.demands),
+                a.speaker,
+            )
+            for a in text.actors
+        ),
+        text.analysed,
+    )
+
+
+def diverges(ta: TextAnalysis | Verdicts, tb: TextAnalysis | Verdicts) -> bool:
     """Whether :func:`compare_actors` would find a divergent actor, at a fraction of its cost
     (no evidence or signal labels gathered): ``divergences`` asks it of every candidate pair,
-    and most pairs do not diverge."""
-    for group_a, group_b in _match_actors(ta.actors, tb.actors):
-        side_a = _verdict_side(_combine(group_a), ta)
-        side_b = _verdict_side(_combine(group_b), tb)
+    and most pairs do not diverge. Reads only the texts' :func:`verdicts`."""
+    va = ta if isinstance(ta, Verdicts) else verdicts(ta)
+    vb = tb if isinstance(tb, Verdicts) else verdicts(tb)
+    for group_a, group_b in _match_actors(va.actors, vb.actors):
+        side_a = _verdict_side(_combine_verdicts(group_a), va.analysed)
+        side_b = _verdict_side(_combine_verdicts(group_b), vb.analysed)
         if divergence_reasons(side_a, side_b):
             return True
     return False
 
 
-def _verdict_side(actor: ActorInText | None, text: TextAnalysis) -> Side:
+def _combine_verdicts(group: list[Verdict]) -> Verdict | None:
+    """The verdict of one actor named several ways in one text: what :func:`_combine` gives."""
+    if len(group) <= 1:
+        return group[0] if group else None
+    first = group[0]
+    return Verdict(
+        first.key,
+        first.name,
+        first.kind,
+        frozenset().union(*(g.keys for g in group)),
+        sum(g.supportive for g in group),
+        sum(g.critical for g in group),
+        tuple(dict.fromkeys(d for g in group for d in g.demands)),
+        any(g.speaker for g in group),
+    )
+
+
+def _verdict_side(actor: Verdict | None, analysed: bool) -> Side:
     """What :func:`divergence_reasons` reads of :func:`_side`: the stance, demands, speaker."""
-    if not text.analysed:
+    if not analysed:
         return Side(NOT_ANALYSED)
     if actor is None:
         return Side("absent")
-    return Side(actor.stance, demands=tuple(actor.demands), speaker=actor.speaker)
+    return Side(actor.stance, demands=actor.demands, speaker=actor.speaker)
 
 
 def compare_actors(ta: TextAnalysis, tb: TextAnalysis) -> tuple[ActorComparison, ...]:
@@ -426,9 +495,23 @@ def _display(actors: Sequence[ActorInText]) -> tuple[str, str]:
     return best.name, best.kind
 
 
-def _match_actors(
-    xs: Sequence[ActorInText], ys: Sequence[ActorInText]
-) -> list[tuple[list[ActorInText], list[ActorInText]]]:
+class _Named(Protocol):
+    """How an actor is named in a text: what matching it across texts reads."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def keys(self) -> AbstractSet[str]: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def _match_actors(xs: Sequence[N], ys: Sequence[N]) -> list[tuple[list[N], list[N]]]:
     """Group the actors of two texts: one group per real-world actor (union over shared keys)."""
     nodes = [("a", n) for n in range(len(xs))] + [("b", n) for n in range(len(ys))]
     parent = list(range(len(nodes)))
@@ -454,7 +537,7 @@ def _match_actors(
                 nx, ny = _name_words(x.name), _name_words(y.name)
                 if nx and ny and (nx <= ny or ny <= nx):
                     parent[find(len(xs) + j)] = find(i)
-    groups: dict[int, tuple[list[ActorInText], list[ActorInText]]] = {}
+    groups: dict[int, tuple[list[N], list[N]]] = {}
     for k, (side, n) in enumerate(nodes):
         g = groups.setdefault(find(k), ([], []))
         (g[0] if side == "a" else g[1]).append(xs[n] if side == "a" else ys[n])

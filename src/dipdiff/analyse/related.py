@@ -15,19 +15,26 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-import re
+import sys
+from array import array
 from bisect import bisect_left
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar, cast
 
-from dipdiff.analyse import crosslingual
-from dipdiff.analyse.compare import ActorComparison, Comparison, compare, diverges
+from dipdiff.analyse.compare import (
+    ActorComparison,
+    Comparison,
+    Verdicts,
+    compare,
+    diverges,
+    verdicts,
+)
 from dipdiff.analyse.entities import default_gazetteer
-from dipdiff.analyse.stance import TextAnalysis, analyze
+from dipdiff.analyse.reading import Reading, read
 from dipdiff.models import Statement
 from dipdiff.text import canonical
 
@@ -46,22 +53,6 @@ class Record:
     @property
     def source(self) -> str:
         return self.id.split("/", 1)[0]
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What cross-checking reads of one text: its analysis and its content words (the longer
-    words of the title and the opening, where a statement says what it is about)."""
-
-    analysis: TextAnalysis
-    terms: frozenset[str]
-    # the figures of the title and opening: what a translation keeps when it shares no word
-    numbers: frozenset[str] = frozenset()
-
-
-def read(statement: Statement) -> Reading:
-    """The costly part of cross-checking a statement, the same whatever it is compared with."""
-    return Reading(analyze(statement), _terms(statement), _numbers(statement))
 
 
 @dataclass(frozen=True)
@@ -92,21 +83,49 @@ class DivergentPair:
         return self.comparison.divergent_actors
 
 
-@dataclass
+class Dated(Protocol):
+    """What :func:`within_reach` needs of a record: a :class:`Record`, or less (its text unread)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def date(self) -> datetime | None: ...
+
+
+class Stored(Dated, Protocol):
+    """A statement's version in a store, its text unread: what :data:`Reread` is given."""
+
+    @property
+    def version(self) -> int | None: ...
+
+
+#: The record of a stored version, read again (its text, and what was read of it): an
+#: :class:`Index` given one keeps no text, and asks for the few that it compares in full or
+#: returns.
+Reread = Callable[[Stored], Record]
+
+
+@dataclass(slots=True)
 class _Profile:
-    record: Record
-    analysis: TextAnalysis
-    names: dict[str, str] = field(default_factory=dict)  # key -> display name (actors and places)
-    weights: dict[str, float] = field(
-        default_factory=dict
-    )  # key -> how much it says what the text is about
-    actor_keys: set[str] = field(default_factory=set)
-    terms: frozenset[str] = frozenset()  # content words, for rare shared terms
-    numbers: frozenset[str] = frozenset()  # of the title and opening: what a translation keeps
+    """What ranking candidates and the quick verdict read of one statement: a few hundred
+    bytes, where its text and analysis take tens of kilobytes."""
+
+    id: str
+    date: datetime | None
+    version: int | None
+    language: str
+    # key -> how much it says what the text is about (actors and places), and each key's
+    # display name, in the same order
+    weights: dict[str, float]
+    names: tuple[str, ...]
+    terms: frozenset[str]  # content words; once the index is built, only the rare ones
+    numbers: tuple[str, ...]  # of the title and opening: what a translation keeps
+    verdicts: Verdicts
 
     @property
     def source(self) -> str:
-        return self.record.source
+        return self.id.split("/", 1)[0]
 
 
 # A shared person or armed group says more about "the same event" than a shared country or place.
@@ -122,8 +141,6 @@ _HALF_WEIGHT_DAYS = 30.0  # a shared name counts half at 30 days apart, a fifth 
 _TERM_WEIGHT = 0.1
 _MAX_TERM_BONUS = 0.5
 _RARE_TERM_SHARE = 0.005  # a term in at most 0.5% of the statements (at least 2) is rare
-_MIN_TERM_LEN = 5
-_TERM_WORDS = 400
 
 
 def time_weight(days: float) -> float:
@@ -141,51 +158,61 @@ def _salience(sentences: Sequence[int], names: Iterable[str], title: str) -> flo
     return 0.5 if len(sentences) >= 2 else 0.25
 
 
-def _profile(record: Record) -> _Profile:
-    reading = record.reading or read(record.statement)
+class _Shared:
+    """One copy of what many statements' profiles hold alike (names, weights, verdicts): a
+    year of statements names the same actors, the same way, again and again."""
+
+    def __init__(self) -> None:
+        self._objects: dict[Any, Any] = {}
+
+    def __call__(self, x: H) -> H:
+        return cast("H", self._objects.setdefault(x, x))
+
+    def text(self, s: str) -> str:
+        return sys.intern(s)
+
+
+H = TypeVar("H", bound=Hashable)
+
+
+def _profile(record: Record, reading: Reading, shared: _Shared) -> _Profile:
     analysis = reading.analysis
-    p = _Profile(record, analysis)
+    names: dict[str, str] = {}
+    weights: dict[str, float] = {}
     title = record.statement.title
     for a in analysis.actors:
         if a.speaker:
             continue
         w = _KIND_WEIGHT.get(a.kind, 1.0) * _salience(a.sentences, [a.name, *a.aliases], title)
         for k in a.keys:
-            p.names[k] = a.name
-            p.actor_keys.add(k)
-            p.weights[k] = max(p.weights.get(k, 0.0), w)
+            names[k] = a.name
+            weights[k] = max(weights.get(k, 0.0), w)
     for k in analysis.places:
-        if k != analysis.speaker and k not in p.names:
+        if k != analysis.speaker and k not in names:
             name = analysis.place_names.get(k, k)
-            p.names[k] = name
-            p.weights[k] = _PLACE_WEIGHT * _salience(
+            names[k] = name
+            weights[k] = _PLACE_WEIGHT * _salience(
                 analysis.place_sentences.get(k, []), [name], title
             )
-    p.terms = reading.terms
-    p.numbers = reading.numbers
     # A list of twenty signatories says little about which event a statement is about.
-    countries = [k for k in p.names if k in _COUNTRY_KEYS()]
+    countries = [k for k in names if k in _COUNTRY_KEYS()]
     if len(countries) > _MAX_COUNTRIES:
         for k in countries:
-            p.weights[k] *= _MAX_COUNTRIES / len(countries)
-    return p
+            weights[k] *= _MAX_COUNTRIES / len(countries)
+    return _Profile(
+        record.id,
+        record.date,
+        record.version,
+        shared.text(analysis.language),
+        {shared.text(k): shared(w) for k, w in weights.items()},
+        shared(tuple(shared.text(n) for n in names.values())),
+        frozenset(map(shared.text, reading.terms)),
+        tuple(map(shared.text, sorted(reading.numbers))),
+        shared(Verdicts(tuple(map(shared, verdicts(analysis).actors)), analysis.analysed)),
+    )
 
 
 _MAX_COUNTRIES = 6
-_TERM = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
-
-
-def _terms(statement: Statement) -> frozenset[str]:
-    """The longer words of the title and the opening (bounded, so that a store of long
-    reports does not hold every word of every text)."""
-    text = canonical(" ".join((statement.title, *statement.paragraphs[:6]))).casefold()
-    words = _TERM.findall(text)[:_TERM_WORDS]
-    return frozenset(w for w in words if len(w) >= _MIN_TERM_LEN)
-
-
-def _numbers(statement: Statement) -> frozenset[str]:
-    text = " ".join((statement.title, *statement.paragraphs[:6]))
-    return frozenset(n for n in crosslingual.numbers(text) if len(n) >= 2)
 
 
 def translation_bonus(p: _Profile, q: _Profile, days: float | None) -> float:
@@ -194,15 +221,15 @@ def translation_bonus(p: _Profile, q: _Profile, days: float | None) -> float:
     Words cannot link a statement to its translation (no term is shared), so what it does share
     must: the actors and places it names, its figures and dates, on (nearly) the same day.
     """
-    if p.analysis.language == q.analysis.language or days is None or days > _TRANSLATION_DAYS:
+    if p.language == q.language or days is None or days > _TRANSLATION_DAYS:
         return 0.0
-    names = set(p.names) | set(q.names)
+    names = set(p.weights) | set(q.weights)
     if not names:
         return 0.0
-    overlap = len(set(p.names) & set(q.names)) / len(names)
-    figures = p.numbers | q.numbers
+    overlap = len(set(p.weights) & set(q.weights)) / len(names)
+    figures = set(p.numbers) | set(q.numbers)
     if figures:
-        overlap = (overlap + len(p.numbers & q.numbers) / len(figures)) / 2
+        overlap = (overlap + len(set(p.numbers) & set(q.numbers)) / len(figures)) / 2
     return _TRANSLATION_WEIGHT * overlap if overlap >= _TRANSLATION_OVERLAP else 0.0
 
 
@@ -225,6 +252,10 @@ def _threshold(best: list[float], limit: int | None) -> float:
     return MIN_RELATED_SCORE
 
 
+#: The statements that name one key: their times (ascending) and their numbers in the index.
+Posting: TypeAlias = "tuple[array[float], array[int]]"
+
+
 class _Walk:
     """The statements that share a name with one statement, nearest in time first, skipping
     those that cannot matter (the "max-score" pruning of search engines).
@@ -242,11 +273,11 @@ class _Walk:
         self,
         t: float,
         window: float,
-        names: list[tuple[float, list[tuple[float, int]]]],
+        names: list[tuple[float, Posting]],
         terms: float,
         translation: float = 0.0,
     ) -> None:
-        """``names``: for each name, the most it can add and its postings (time, statement);
+        """``names``: for each name, the most it can add and its postings;
         ``terms``: the most the shared terms can add; ``translation``: the most a translation's
         bonus can add, within its days."""
         self.t = t
@@ -258,8 +289,8 @@ class _Walk:
         self._posts = [post for _, post in names]
         self._left = []
         self._right = []
-        for post in self._posts:
-            i = bisect_left(post, (t, -1))
+        for times, _ in self._posts:
+            i = bisect_left(times, t)
             self._left.append(i - 1)
             self._right.append(i)
         self._skip = 0  # the names before this one are no longer walked
@@ -281,12 +312,12 @@ class _Walk:
             if skip > self._skip:
                 self._skip = skip
                 continue  # the nearest may be on a name no longer walked
-            post = self._posts[j]
+            ids = self._posts[j][1]
             if right:
-                n = post[self._right[j]][1]
+                n = ids[self._right[j]]
                 self._right[j] += 1
             else:
-                n = post[self._left[j]][1]
+                n = ids[self._left[j]]
                 self._left[j] -= 1
             if n not in self._seen:
                 self._seen.add(n)
@@ -297,112 +328,151 @@ class _Walk:
         best: tuple[float, int, bool] | None = None
         t = self.t
         for j in range(self._skip, len(self._posts)):
-            post = self._posts[j]
+            times = self._posts[j][0]
             i = self._left[j]
             # The window's bounds as the postings were always cut: t - window <= time <= t + window
-            if i >= 0 and post[i][0] >= self._low:
-                gap = t - post[i][0]
+            if i >= 0 and times[i] >= self._low:
+                gap = t - times[i]
                 if best is None or gap < best[0]:
                     best = (gap, j, False)
             i = self._right[j]
-            if i < len(post) and post[i][0] <= self._high:
-                gap = post[i][0] - t
+            if i < len(times) and times[i] <= self._high:
+                gap = times[i] - t
                 if best is None or gap < best[0]:
                     best = (gap, j, True)
         return best
 
 
 class Index:
-    """Per-statement analyses and an inverted index of actors and places, built once."""
+    """What cross-checking reads of each statement and an inverted index of its actors and
+    places, built once.
 
-    def __init__(self, records: Iterable[Record]) -> None:
-        self.profiles = [_profile(r) for r in records]
-        self.by_id = {p.record.id: p for p in self.profiles}
-        self._sources = [p.source for p in self.profiles]
-        self._languages = len({p.analysis.language for p in self.profiles})
-        self._postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    Given ``reread``, the index keeps of each statement only what ranking candidates and the
+    quick verdict read, and reads a text again (``reread``) for a pair it compares in full
+    or a statement it returns: ``records`` may then be a generator, and a store of 50,000
+    statements is never held in memory at once.
+    """
+
+    def __init__(self, records: Iterable[Record], *, reread: Reread | None = None) -> None:
+        self._reread = reread
+        # the records and their readings, when they cannot be read again
+        self._kept: dict[str, tuple[Record, Reading]] = {}
+        shared = _Shared()
+        self.profiles = []
+        for r in records:
+            reading = r.reading or read(r.statement)
+            self.profiles.append(_profile(r, reading, shared))
+            if reread is None:
+                self._kept[r.id] = (r, reading)
+        self.by_id = {p.id: p for p in self.profiles}
+        self._languages = len({p.language for p in self.profiles})
+        times = [p.date.timestamp() if p.date else math.inf for p in self.profiles]
+        numbers: dict[str, list[int]] = defaultdict(list)
         for n, p in enumerate(self.profiles):
-            t = p.record.date.timestamp() if p.record.date else math.inf
-            for k in p.names:
-                self._postings[k].append((t, n))
-        for v in self._postings.values():
-            v.sort()
+            for k in p.weights:
+                numbers[k].append(n)
+        self._postings: dict[str, Posting] = {}
+        for k, ns in numbers.items():
+            ns.sort(key=times.__getitem__)  # stable: by time, then by number
+            self._postings[k] = (array("d", map(times.__getitem__, ns)), array("l", ns))
         total = max(len(self.profiles), 50)  # a small store cannot tell rare names from common ones
         self._rarity = {
-            k: min(1.0, math.log(1 + total / len(v)) / _RARE_AT) for k, v in self._postings.items()
+            k: min(1.0, math.log(1 + total / len(v[1])) / _RARE_AT)
+            for k, v in self._postings.items()
         }
-        counts: dict[str, int] = defaultdict(int)
+        counts: Counter[str] = Counter()
         for p in self.profiles:
-            for w in p.terms:
-                counts[w] += 1
+            counts.update(p.terms)
         most = max(2, int(_RARE_TERM_SHARE * total))
-        self._rare_terms = frozenset(w for w, c in counts.items() if 2 <= c <= most)
         for p in self.profiles:
-            p.terms = p.terms & self._rare_terms  # only the rare ones are ever looked at again
+            # only the rare ones are ever looked at again
+            p.terms = shared(frozenset(w for w in p.terms if 2 <= counts[w] <= most))
+
+    def record(self, sid: str) -> Record:
+        """The record of statement ``sid``, with its text and reading."""
+        return self._full(self.by_id[sid])[0]
+
+    def _full(self, p: _Profile) -> tuple[Record, Reading]:
+        if self._reread is None:
+            return self._kept[p.id]
+        record = self._reread(p)
+        return record, record.reading or read(record.statement)
 
     def related(self, sid: str, window: timedelta, *, limit: int | None = None) -> list[Related]:
         """Statements of other sources about the same event, best first."""
         p = self.by_id[sid]
-        return [r for _, r in self._related(p, window, limit)]
+        return [
+            Related(
+                self._full(self.profiles[n])[0],
+                score,
+                self._shared_names(p, self.profiles[n]),
+                days,
+            )
+            for n, score, days in self._related(p, window, limit)
+        ]
+
+    @staticmethod
+    def _shared_names(p: _Profile, q: _Profile) -> tuple[str, ...]:
+        """The display names (in ``p``) of the actors and places that ``p`` and ``q`` share."""
+        return tuple(
+            dict.fromkeys(n for k, n in zip(p.weights, p.names, strict=True) if k in q.weights)
+        )
 
     def _related(
         self, p: _Profile, window: timedelta, limit: int | None
-    ) -> list[tuple[int, Related]]:
-        """The statements of other sources that score at least MIN_RELATED_SCORE with ``p``
-        (the best ``limit`` of them), found without scoring every statement that shares a
-        common name with ``p``: see :class:`_Walk`."""
-        if p.record.date is None:
+    ) -> list[tuple[int, float, float | None]]:
+        """The statements (number, score, days apart) of other sources that score at least
+        MIN_RELATED_SCORE with ``p`` (the best ``limit`` of them), found without scoring every
+        statement that shares a common name with ``p``: see :class:`_Walk`."""
+        if p.date is None:
             return []
         walk = _Walk(
-            p.record.date.timestamp(),
+            p.date.timestamp(),
             window.total_seconds(),
-            [(self._rarity[k] * p.weights[k], self._postings[k]) for k in p.names],
+            [(self._rarity[k] * w, self._postings[k]) for k, w in p.weights.items()],
             min(_MAX_TERM_BONUS, _TERM_WEIGHT * len(p.terms)),
             # a translation may add its bonus within its days, in a store of several languages
             _TRANSLATION_WEIGHT if self._languages > 1 else 0.0,
         )
-        out: list[tuple[int, Related]] = []
+        out: list[tuple[int, float, float | None]] = []
         best: list[float] = []  # with a limit: the best ``limit`` scores so far, a min-heap
         while (n := walk.next(_threshold(best, limit))) is not None:
             found = self._score(p, n, walk.t)
             if found is None:
                 continue
-            out.append((n, found))
+            out.append((n, *found))
             if limit:
                 if len(best) < limit:
-                    heapq.heappush(best, found.score)
-                elif found.score > best[0]:
-                    heapq.heapreplace(best, found.score)
-        out.sort(
-            key=lambda x: (
-                -x[1].score,
-                x[1].days if x[1].days is not None else math.inf,
-                x[1].record.id,
-            )
-        )
+                    heapq.heappush(best, found[0])
+                elif found[0] > best[0]:
+                    heapq.heapreplace(best, found[0])
+        profiles = self.profiles
+        out.sort(key=lambda x: (-x[1], x[2] if x[2] is not None else math.inf, profiles[x[0]].id))
         return out[:limit] if limit else out
 
-    def _score(self, p: _Profile, n: int, t: float) -> Related | None:
-        """How related statement ``n`` is to ``p`` (None: below MIN_RELATED_SCORE)."""
+    def _score(self, p: _Profile, n: int, t: float) -> tuple[float, float | None] | None:
+        """How related statement ``n`` is to ``p``, and how many days apart (None: below
+        MIN_RELATED_SCORE)."""
         q = self.profiles[n]
         # One source's own translation is its closest relative; its other statements are not
         # "another source on the same event".
-        if q is p or (self._sources[n] == p.source and q.analysis.language == p.analysis.language):
+        if q is p or (q.source == p.source and q.language == p.language):
             return None
         names = 0.0
-        shared = []
-        for k, name in p.names.items():
-            if k in q.weights:
-                names += self._rarity[k] * min(p.weights[k], q.weights[k])
-                shared.append(name)
+        shared = False
+        theirs = q.weights
+        for k, w in p.weights.items():
+            if k in theirs:
+                names += self._rarity[k] * min(w, theirs[k])
+                shared = True
         if not shared:
             return None
         terms = min(_MAX_TERM_BONUS, _TERM_WEIGHT * len(p.terms & q.terms))
-        days = abs(q.record.date.timestamp() - t) / 86400 if q.record.date else None
+        days = abs(q.date.timestamp() - t) / 86400 if q.date else None
         s = (names + terms + translation_bonus(p, q, days)) * time_weight(days or 0.0)
         if s < MIN_RELATED_SCORE:
             return None
-        return Related(q.record, round(s, 2), tuple(dict.fromkeys(shared)), days)
+        return round(s, 2), days
 
     def divergences(
         self,
@@ -412,38 +482,66 @@ class Index:
         per_statement: int = 10,
         involving: Iterable[str] | None = None,
     ) -> list[DivergentPair]:
-        """Each statement against its best related ones: divergent pairs, most divergent first."""
+        """Each statement against its best related ones: divergent pairs, most divergent first.
+
+        The quick verdict (:func:`~dipdiff.analyse.compare.diverges`) reads only what the index
+        keeps; only the pairs that diverge are compared in full, their texts read again."""
         wanted = set(involving) if involving is not None else None
         seen: set[tuple[str, str]] = set()
-        out = []
+        found: list[tuple[_Profile, _Profile, float]] = []
         for p in self.profiles:
-            if wanted is not None and p.record.id not in wanted:
+            if wanted is not None and p.id not in wanted:
                 continue
-            if since is not None and (p.record.date is None or p.record.date < since):
+            if since is not None and (p.date is None or p.date < since):
                 continue
-            for n, rel in self._related(p, window, per_statement):
+            for n, score, _ in self._related(p, window, per_statement):
                 q = self.profiles[n]
-                ids = (p.record.id, q.record.id)
-                pair = ids if ids[0] <= ids[1] else (ids[1], ids[0])
+                pair = (p.id, q.id) if p.id <= q.id else (q.id, p.id)
                 if pair in seen:
                     continue
                 seen.add(pair)
-                first, second = (
-                    (p, q)
-                    if (p.record.date, p.record.id) <= (q.record.date, q.record.id)
-                    else (q, p)
-                )
-                if not diverges(first.analysis, second.analysis):
-                    continue
-                full = compare(
-                    first.record.statement,
-                    second.record.statement,
-                    analyses=(first.analysis, second.analysis),
-                    align=False,
-                )
-                out.append(DivergentPair(first.record, second.record, full, rel.score))
+                first, second = (p, q) if (p.date, p.id) <= (q.date, q.id) else (q, p)
+                if diverges(first.verdicts, second.verdicts):
+                    found.append((first, second, score))
+        out = []
+        full = _Recent(self._full)
+        for first, second, score in found:
+            (a, reading_a), (b, reading_b) = full(first), full(second)
+            comparison = compare(
+                a.statement,
+                b.statement,
+                analyses=(reading_a.analysis, reading_b.analysis),
+                align=False,
+            )
+            # what was read of the texts is in the comparison: the pair need not hold it
+            out.append(DivergentPair(_bare(a), _bare(b), comparison, score))
         out.sort(key=lambda d: (-d.score, -d.related_score, d.a.id, d.b.id))
         return out
+
+
+def _bare(record: Record) -> Record:
+    return replace(record, reading=None) if record.reading is not None else record
+
+
+class _Recent:
+    """A statement's record and reading, read again at most once while it is among the last
+    few asked for: the pairs of one statement are found together."""
+
+    def __init__(self, read_again: Callable[[_Profile], tuple[Record, Reading]]) -> None:
+        self._read = read_again
+        self._last: OrderedDict[str, tuple[Record, Reading]] = OrderedDict()
+
+    def __call__(self, p: _Profile) -> tuple[Record, Reading]:
+        if p.id in self._last:
+            self._last.move_to_end(p.id)
+            return self._last[p.id]
+        got = self._last[p.id] = self._read(p)
+        if len(self._last) > _RECENT:
+            self._last.popitem(last=False)
+        return got
+
+
+_RECENT = 64
 
 
 def related(
@@ -475,16 +573,6 @@ def find_divergences(
     return Index(within_reach(records, since=since, window=window, involving=wanted)).divergences(
         since=since, window=window, per_statement=per_statement, involving=wanted
     )
-
-
-class Dated(Protocol):
-    """What :func:`within_reach` needs of a record: a :class:`Record`, or less (its text unread)."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def date(self) -> datetime | None: ...
 
 
 D = TypeVar("D", bound=Dated)

@@ -1,4 +1,4 @@
-"""What cross-checking reads of a text (:class:`~dipdiff.analyse.related.Reading`: its
+"""What cross-checking reads of a text (:class:`~dipdiff.analyse.reading.Reading`: its
 analysis and content words) as JSON, so that a store can keep it.
 
 Analysing a statement (sentences, actors, stances, language) costs tens of milliseconds;
@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import sys
 from functools import lru_cache
 from importlib import metadata, resources
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dipdiff.analyse.entities import Sentence
-from dipdiff.analyse.related import Reading
+from dipdiff.analyse.reading import Reading
 from dipdiff.analyse.signals import Signal
 from dipdiff.analyse.stance import ActorInText, Attached, TextAnalysis
 from dipdiff.models import Statement
@@ -32,21 +33,57 @@ FORMAT = 1  # of the document below
 
 @lru_cache(maxsize=1)
 def analyser_version() -> str:
-    """A hash of what decides an analysis: the code of ``dipdiff.analyse`` and ``dipdiff.text``,
-    the data files (lexicons, gazetteer) and the language identifier's version."""
+    """A hash of what decides a reading: the code of :mod:`dipdiff.analyse.reading` and of every
+    dipdiff module it imports, this codec, the data files (lexicons, gazetteer) and the
+    language identifier's version. Code a reading does not import (ranking candidates,
+    comparing a pair) is left out: changing it retires no stored reading."""
     package = Path(str(resources.files("dipdiff")))
     files = [
-        *sorted((package / "analyse").glob("*.py")),
-        package / "text.py",
-        *sorted((package / "data").rglob("*.toml")),
+        *sorted(_imported(package, "analyse/reading.py") | {Path("analyse/serial.py")}),
+        *sorted(p.relative_to(package) for p in (package / "data").rglob("*.toml")),
     ]
     h = hashlib.sha256(f"{FORMAT}".encode())
     for path in files:
-        h.update(path.relative_to(package).as_posix().encode())
-        h.update(path.read_bytes())
+        h.update(path.as_posix().encode())
+        h.update((package / path).read_bytes())
     with contextlib.suppress(metadata.PackageNotFoundError):
         h.update(metadata.version("py3langid").encode())
     return h.hexdigest()
+
+
+def _imported(package: Path, start: str) -> set[Path]:
+    """``start`` and the dipdiff modules it imports, and theirs, lazy imports too (paths
+    under ``package``). Imports for type checkers only run no code: they are left out.
+    Read with patterns, not parsed: parsing the analyser's code costs a tenth of a second."""
+    seen: set[Path] = set()
+    todo = [Path(start)]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        code = _TYPE_CHECKING.sub("", (package / path).read_text(encoding="utf-8"))
+        for m in _IMPORT.finditer(code):
+            parts = [p for p in (m.group(1) or m.group(3)).split(".") if p]
+            # a name imported from a package (``from dipdiff.analyse import stance``): a module?
+            names = re.findall(r"\w+", re.sub(r"#[^\n]*", "", m.group(2) or ""))
+            for c in [parts, *([*parts, n] for n in names)]:
+                stem = package.joinpath(*c) if c else package / "__init__"
+                todo.extend(
+                    p.relative_to(package)
+                    for p in (stem.with_suffix(".py"), stem / "__init__.py")
+                    if p.is_file()
+                )
+    return seen
+
+
+# ``from dipdiff.x import a, b`` (or ``(a,\n b)``) and ``import dipdiff.x``, indented (lazy) too
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+dipdiff((?:\.\w+)*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)"
+    r"|import[ \t]+dipdiff((?:\.\w+)+))",
+    re.MULTILINE,
+)
+_TYPE_CHECKING = re.compile(r"^if TYPE_CHECKING:[^\n]*\n(?:[ \t]+[^\n]*\n|[ \t]*\n)*", re.MULTILINE)
 
 
 def reading_key(statement: Statement) -> str:

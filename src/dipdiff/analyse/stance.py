@@ -350,11 +350,7 @@ class ActorInText:
         a mixed picture is ``neutral`` (its signals are still listed)."""
         sup = sum(1 for s in self.signals if s.polarity == "supportive")
         crit = sum(1 for s in self.signals if s.polarity == "critical")
-        if sup and sup >= 2 * crit:
-            return "supportive"
-        if crit and crit >= 2 * sup:
-            return "critical"
-        return "neutral"
+        return stance_of(sup, crit)
 
     @property
     def demands(self) -> list[str]:
@@ -363,6 +359,15 @@ class ActorInText:
     @property
     def signal_labels(self) -> list[str]:
         return _unique(s.label for s in self.signals)
+
+
+def stance_of(supportive: int, critical: int) -> str:
+    """The stance of so many supportive and critical signals: see :attr:`ActorInText.stance`."""
+    if supportive and supportive >= 2 * critical:
+        return "supportive"
+    if critical and critical >= 2 * supportive:
+        return "critical"
+    return "neutral"
 
 
 @dataclass(frozen=True)

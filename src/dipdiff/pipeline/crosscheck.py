@@ -4,21 +4,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from dipdiff.analyse.reading import Reading, read
 from dipdiff.analyse.related import (
     DEFAULT_WINDOW,
     DivergentPair,
     Index,
-    Reading,
     Record,
     Related,
-    read,
+    Stored,
     within_reach,
 )
-from dipdiff.analyse.related import find_divergences as compare_find_divergences
 from dipdiff.analyse.serial import analyser_version, dumps, loads, reading_key
 from dipdiff.clock import parse_timestamp
 from dipdiff.errors import InputError
@@ -53,23 +52,33 @@ def store_records(
     """The latest version of every statement in the store (of those that ``reach`` keeps),
     dated and analysed, for cross-checking. Only the texts of the statements kept are read,
     and only those the store's index has no analysis of are analysed."""
-    # One hold of the store: each statement's files listed once, the index written once.
     with store.reading():
-        latest = []
-        for sid in store.statement_ids():
-            with store.guard():  # a damaged statement is left out, and noted
-                refs = store.versions(sid)
-                if refs:
-                    date = statement_date(refs[-1].published, refs[0].fetched_at)
-                    latest.append(Latest(sid, date, refs[-1].number))
-        if reach is not None:
-            latest = reach(latest)
-        out = []
-        for x in latest:
-            with store.guard():
-                statement = store.read_version(x.id, x.version).statement
-                out.append(Record(x.id, statement, x.date, x.version, _read(store, statement)))
-        return out
+        return list(_records(store, _latest(store, reach)))
+
+
+def _latest(store: Store, reach: Callable[[list[Latest]], list[Latest]] | None) -> list[Latest]:
+    """Every statement's latest version, dated (of those that ``reach`` keeps)."""
+    latest = []
+    for sid in store.statement_ids():
+        with store.guard():  # a damaged statement is left out, and noted
+            refs = store.versions(sid)
+            if refs:
+                date = statement_date(refs[-1].published, refs[0].fetched_at)
+                latest.append(Latest(sid, date, refs[-1].number))
+    return reach(latest) if reach is not None else latest
+
+
+def _records(store: Store, latest: Iterable[Latest]) -> Iterator[Record]:
+    """The records of ``latest``, one text at a time (a damaged one is left out, and noted)."""
+    for x in latest:
+        with store.guard():
+            yield _record(store, x)
+
+
+def _record(store: Store, x: Stored) -> Record:
+    """The record of one stored version: its text, and its reading from the store's index."""
+    statement = store.read_version(x.id, x.version or -1).statement
+    return Record(x.id, statement, x.date, x.version, _read(store, statement))
 
 
 def _read(store: Store, statement: Statement) -> Reading:
@@ -86,6 +95,12 @@ def _read(store: Store, statement: Statement) -> Reading:
     return reading
 
 
+def _index(store: Store, latest: Iterable[Latest]) -> Index:
+    """The index of ``latest``, reading one text at a time and keeping none: a pair compared
+    in full, or a statement shown, is read again (inside the same hold of the store)."""
+    return Index(_records(store, latest), reread=lambda x: _record(store, x))
+
+
 def related_in_store(
     store: Store, ref: str, window: timedelta, *, limit: int | None = None
 ) -> tuple[Record, list[Related]]:
@@ -98,12 +113,16 @@ def related_in_store(
             return [target]
         return within_reach(latest, window=window, around=target.date)
 
-    records = store_records(store, near_target)
-    target = next(r for r in records if r.id == sid)
-    if target.date is None:
-        return target, []
-    index = Index(within_reach(records, window=window, around=target.date))
-    return index.by_id[sid].record, index.related(sid, window, limit=limit)
+    # One hold of the store: each statement's files listed once, the index written once.
+    with store.reading():
+        latest = _latest(store, near_target)
+        target = next(x for x in latest if x.id == sid)
+        if target.date is None:
+            return _record(store, target), []
+        index = _index(store, within_reach(latest, window=window, around=target.date))
+        if sid not in index.by_id:  # its text could not be read (the store's damage says why)
+            raise InputError(f"{sid}: its latest version cannot be read")
+        return index.record(sid), index.related(sid, window, limit=limit)
 
 
 def find_divergences(
@@ -119,7 +138,8 @@ def find_divergences(
     (for a run: the statements that are new or changed).
     """
     wanted = set(involving) if involving is not None else None
-    records = store_records(
-        store, lambda latest: within_reach(latest, since=since, window=window, involving=wanted)
-    )
-    return compare_find_divergences(records, since=since, window=window, involving=wanted)
+    with store.reading():
+        latest = _latest(
+            store, lambda xs: within_reach(xs, since=since, window=window, involving=wanted)
+        )
+        return _index(store, latest).divergences(since=since, window=window, involving=wanted)
