@@ -127,11 +127,21 @@ def test_divergences_from_stored_readings_are_the_same_and_read_no_text_again(cl
 
     with sqlite3.connect(db) as con:
         con.execute(
-            "UPDATE readings SET doc = '{' WHERE rowid IN (SELECT rowid FROM readings LIMIT 5)"
+            "UPDATE readings SET doc = '{', brief = '[' "
+            "WHERE rowid IN (SELECT rowid FROM readings LIMIT 5)"
         )
     damaged = cli("divergences", "--json")
     assert (damaged.exit_code, damaged.output) == (1, cold.output)
     assert len(calls) == 5, calls
+
+    # Candidates are ranked and judged from the briefs: only the texts of the pairs that
+    # diverge are read in full (each once: a damaged reading is replaced).
+    calls.clear()
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE readings SET doc = '{'")
+    assert cli("divergences", "--json").output == cold.output
+    in_pairs = {d[side]["url"] for d in json.loads(cold.output) for side in ("a", "b")}
+    assert sorted(calls) == sorted(in_pairs), (len(calls), len(in_pairs))
 
     for module in (serial, crosscheck):  # the key and the entry's analyser column
         monkeypatch.setattr(module, "analyser_version", lambda: "a new analyser")

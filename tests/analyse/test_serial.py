@@ -9,9 +9,11 @@ from importlib import resources
 
 import pytest
 
+from dipdiff.analyse.compare import verdicts
 from dipdiff.analyse.entities import Sentence
-from dipdiff.analyse.reading import Reading, read
-from dipdiff.analyse.serial import dumps, loads, reading_key
+from dipdiff.analyse.reading import Brief, Reading, brief, read
+from dipdiff.analyse.related import Record, _profile, _Shared
+from dipdiff.analyse.serial import dumps, loads, loads_brief, reading_key
 from dipdiff.analyse.signals import Signal
 from dipdiff.analyse.stance import ActorInText, Attached, TextAnalysis
 from dipdiff.scrape.charset import decode_html
@@ -64,6 +66,7 @@ def test_the_codec_knows_every_field_of_what_it_stores():
     ]
     assert [f.name for f in fields(Sentence)] == ["text", "paragraph", "index", "label", "heading"]
     assert [f.name for f in fields(Reading)] == ["analysis", "terms", "numbers"]
+    assert [f.name for f in fields(Brief)] == ["analysis", "terms", "numbers"]
 
 
 def test_a_demo_statement_read_back_is_the_reading():
@@ -71,6 +74,23 @@ def test_a_demo_statement_read_back_is_the_reading():
         reading = read(st)
         assert reading.analysis.actors and reading.terms, st.url  # something to get wrong
         assert loads(dumps(reading)) == reading, st.url
+
+
+def test_a_brief_read_back_is_the_brief_and_ranks_and_judges_as_the_reading():
+    """``divergences`` ranks candidates and gives the quick verdict from briefs: what they
+    read of a text (names, weights, verdicts) must be what the full reading gives."""
+    shared = _Shared()
+    for st in demo_statements():
+        reading = read(st)
+        short = brief(reading)
+        assert not short.analysis.sentences and short.analysis.actors, st.url
+        assert len(dumps(short)) < len(dumps(reading)), st.url
+        assert loads_brief(dumps(short)) == short, st.url
+        record = Record("x/y", st, None)
+        assert _profile(record, short, shared) == _profile(record, reading, shared), st.url
+        assert verdicts(short.analysis) == verdicts(reading.analysis), st.url
+    with pytest.raises(ValueError, match="brief"):
+        loads_brief(dumps(reading))
 
 
 @pytest.mark.corpus

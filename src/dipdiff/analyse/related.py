@@ -34,7 +34,7 @@ from dipdiff.analyse.compare import (
     verdicts,
 )
 from dipdiff.analyse.entities import default_gazetteer
-from dipdiff.analyse.reading import Reading, read
+from dipdiff.analyse.reading import Brief, Reading, read
 from dipdiff.models import Statement
 from dipdiff.text import canonical
 
@@ -42,13 +42,14 @@ from dipdiff.text import canonical
 @dataclass(frozen=True)
 class Record:
     """One statement to cross-check: its store ID, text and date (published, else first fetched),
-    and what is read of its text when already known (a store keeps it), else read here."""
+    and what is read of its text when already known (a store keeps it), else read here (a
+    brief is enough for an :class:`Index` that can read the record again)."""
 
     id: str
     statement: Statement
     date: datetime | None
     version: int | None = None
-    reading: Reading | None = field(default=None, compare=False, repr=False)
+    reading: Reading | Brief | None = field(default=None, compare=False, repr=False)
 
     @property
     def source(self) -> str:
@@ -175,7 +176,7 @@ class _Shared:
 H = TypeVar("H", bound=Hashable)
 
 
-def _profile(record: Record, reading: Reading, shared: _Shared) -> _Profile:
+def _profile(record: Record, reading: Reading | Brief, shared: _Shared) -> _Profile:
     analysis = reading.analysis
     names: dict[str, str] = {}
     weights: dict[str, float] = {}
@@ -360,10 +361,13 @@ class Index:
         shared = _Shared()
         self.profiles = []
         for r in records:
-            reading = r.reading or read(r.statement)
-            self.profiles.append(_profile(r, reading, shared))
+            reading: Reading | Brief
             if reread is None:
+                reading = _full_reading(r)
                 self._kept[r.id] = (r, reading)
+            else:
+                reading = r.reading or read(r.statement)
+            self.profiles.append(_profile(r, reading, shared))
         self.by_id = {p.id: p for p in self.profiles}
         self._languages = len({p.language for p in self.profiles})
         times = [p.date.timestamp() if p.date else math.inf for p in self.profiles]
@@ -396,7 +400,7 @@ class Index:
         if self._reread is None:
             return self._kept[p.id]
         record = self._reread(p)
-        return record, record.reading or read(record.statement)
+        return record, _full_reading(record)
 
     def related(self, sid: str, window: timedelta, *, limit: int | None = None) -> list[Related]:
         """Statements of other sources about the same event, best first."""
@@ -517,6 +521,10 @@ class Index:
             out.append(DivergentPair(_bare(a), _bare(b), comparison, score))
         out.sort(key=lambda d: (-d.score, -d.related_score, d.a.id, d.b.id))
         return out
+
+
+def _full_reading(record: Record) -> Reading:
+    return record.reading if isinstance(record.reading, Reading) else read(record.statement)
 
 
 def _bare(record: Record) -> Record:

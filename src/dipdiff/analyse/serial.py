@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dipdiff.analyse.entities import Sentence
-from dipdiff.analyse.reading import Reading
+from dipdiff.analyse.reading import Brief, Reading
 from dipdiff.analyse.signals import Signal
 from dipdiff.analyse.stance import ActorInText, Attached, TextAnalysis
 from dipdiff.models import Statement
@@ -97,7 +97,9 @@ def reading_key(statement: Statement) -> str:
     return h.hexdigest()
 
 
-def dumps(reading: Reading) -> str:
+def dumps(reading: Reading | Brief) -> str:
+    """A reading, or its brief, as a document (the brief has no sentences, and no words of
+    its signals)."""
     analysis = reading.analysis
     signals: dict[Signal, int] = {}
 
@@ -167,3 +169,12 @@ def loads(text: str) -> Reading:
     )
     # A year of statements shares its words: one string each, not one per statement.
     return Reading(analysis, frozenset(map(sys.intern, doc["terms"])), frozenset(doc["numbers"]))
+
+
+def loads_brief(text: str) -> Brief:
+    """The brief :func:`dumps` wrote; ValueError (or KeyError, TypeError, IndexError) when it
+    is not one."""
+    reading = loads(text)
+    if reading.analysis.sentences:
+        raise ValueError("a reading, not its brief")
+    return Brief(reading.analysis, reading.terms, reading.numbers)

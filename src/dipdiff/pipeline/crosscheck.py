@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dipdiff.analyse.reading import Reading, read
+from dipdiff.analyse.reading import Brief, Reading, brief, read
 from dipdiff.analyse.related import (
     DEFAULT_WINDOW,
     DivergentPair,
@@ -18,7 +18,7 @@ from dipdiff.analyse.related import (
     Stored,
     within_reach,
 )
-from dipdiff.analyse.serial import analyser_version, dumps, loads, reading_key
+from dipdiff.analyse.serial import analyser_version, dumps, loads, loads_brief, reading_key
 from dipdiff.clock import parse_timestamp
 from dipdiff.errors import InputError
 from dipdiff.models import Statement
@@ -69,10 +69,12 @@ def _latest(store: Store, reach: Callable[[list[Latest]], list[Latest]] | None) 
 
 
 def _records(store: Store, latest: Iterable[Latest]) -> Iterator[Record]:
-    """The records of ``latest``, one text at a time (a damaged one is left out, and noted)."""
+    """The records of ``latest`` with the brief of their readings, one text at a time (a
+    damaged one is left out, and noted)."""
     for x in latest:
         with store.guard():
-            yield _record(store, x)
+            statement = store.read_version(x.id, x.version).statement
+            yield Record(x.id, statement, x.date, x.version, _brief(store, statement))
 
 
 def _record(store: Store, x: Stored) -> Record:
@@ -81,8 +83,20 @@ def _record(store: Store, x: Stored) -> Record:
     return Record(x.id, statement, x.date, x.version, _read(store, statement))
 
 
+def _brief(store: Store, statement: Statement) -> Brief:
+    """The brief of ``read(statement)``, from the store's index when it has it."""
+    doc = store.index.brief(reading_key(statement))
+    if doc is not None:
+        try:
+            return loads_brief(doc)
+        except (ValueError, KeyError, TypeError, IndexError):
+            pass  # a damaged entry: read again and replaced
+    return brief(_read(store, statement))
+
+
 def _read(store: Store, statement: Statement) -> Reading:
-    """``read(statement)``, from the store's index when it has it (and kept there if not)."""
+    """``read(statement)``, from the store's index when it has it (and kept there, with its
+    brief, if not)."""
     key = reading_key(statement)
     doc = store.index.reading(key)
     if doc is not None:
@@ -91,7 +105,7 @@ def _read(store: Store, statement: Statement) -> Reading:
         except (ValueError, KeyError, TypeError, IndexError):
             pass  # a damaged entry: read again and replaced
     reading = read(statement)
-    store.index.remember_reading(key, analyser_version(), dumps(reading))
+    store.index.remember_reading(key, analyser_version(), dumps(reading), dumps(brief(reading)))
     return reading
 
 

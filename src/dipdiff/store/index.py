@@ -16,7 +16,9 @@ stale entry, which the signature exposes. A folder whose newest file is younger 
 granularity could otherwise keep its old signature ("racy git").
 
 It also keeps what ``divergences`` and ``related`` read of every text in reach (its
-analysis: actors, stances, language; and its content words), under a key that hashes the
+analysis: actors, stances, language; and its content words), and its brief (the same without
+the sentences: what ranking candidates reads of every statement, where the full reading is
+read only for the pairs compared in full), under a key that hashes the
 text and the analyser (:mod:`dipdiff.analyse.serial`): a text or an analyser that changed
 finds no entry and is read again. Entries of another analyser are dropped when the first new
 one is written.
@@ -36,7 +38,8 @@ from dipdiff.models import Provenance
 from dipdiff.store.layout import INDEX_NAME, provenance_of
 
 GITIGNORE_LINE = f"{INDEX_NAME}*"  # the database and its journal (a line of layout.GITIGNORE)
-SCHEMA = 4  # 3: a version's provenance (a web archive's capture); 4: each text's reading
+SCHEMA = 5  # 3: a version's provenance (a web archive's capture); 4: each text's reading;
+# 5: and its brief
 SETTLE_NS = 2_000_000_000
 BATCH = 500  # entries per transaction when a command reads statement after statement
 
@@ -69,6 +72,12 @@ def signature(folder: Path, names: list[str]) -> tuple[Signature, bool]:
         newest = max(newest, st.st_mtime_ns)
         parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
     return ";".join(parts), newest < time.time_ns() - SETTLE_NS
+
+
+_SELECT_READING = {
+    "doc": "SELECT doc FROM readings WHERE key = ?",
+    "brief": "SELECT brief FROM readings WHERE key = ?",
+}
 
 
 class StoreIndex:
@@ -142,17 +151,25 @@ class StoreIndex:
 
     def reading(self, key: str) -> str | None:
         """The reading remembered under ``key`` (a document of :mod:`dipdiff.analyse.serial`)."""
+        return self._reading("doc", key)
+
+    def brief(self, key: str) -> str | None:
+        """The brief of the reading remembered under ``key``: what ranking candidates reads."""
+        return self._reading("brief", key)
+
+    def _reading(self, column: str, key: str) -> str | None:
         db = self._open(create=False)
         if db is None:
             return None
         try:
-            row = db.execute("SELECT doc FROM readings WHERE key = ?", (key,)).fetchone()
+            row = db.execute(_SELECT_READING[column], (key,)).fetchone()
         except sqlite3.Error:
             self._rebuild()
             return None
         return None if row is None else str(row[0])
 
-    def remember_reading(self, key: str, analyser: str, doc: str) -> None:
+    def remember_reading(self, key: str, analyser: str, doc: str, brief: str) -> None:
+        """Keep a text's reading and its brief (documents of :mod:`dipdiff.analyse.serial`)."""
         db = self._open(create=True)
         if db is None:
             return
@@ -162,8 +179,8 @@ class StoreIndex:
                 db.execute("DELETE FROM readings WHERE analyser != ?", (analyser,))
                 self._analyser = analyser
             db.execute(
-                "INSERT OR REPLACE INTO readings (key, analyser, doc) VALUES (?, ?, ?)",
-                (key, analyser, doc),
+                "INSERT OR REPLACE INTO readings (key, analyser, doc, brief) VALUES (?, ?, ?, ?)",
+                (key, analyser, doc, brief),
             )
         except sqlite3.Error:
             self._give_up()
@@ -209,7 +226,7 @@ class StoreIndex:
                 )
                 db.execute(
                     "CREATE TABLE readings (key TEXT PRIMARY KEY, analyser TEXT NOT NULL, "
-                    "doc TEXT NOT NULL)"
+                    "doc TEXT NOT NULL, brief TEXT NOT NULL)"
                 )
                 db.execute(f"PRAGMA user_version = {SCHEMA}")
                 db.commit()
