@@ -70,7 +70,8 @@ def outbox(folder: Path) -> list[Path]:
 
 @pytest.fixture
 def endpoints(server):
-    for name in ("everything", "substantive", "wh-new", "flaky", "daily", "restores", "edits"):
+    names = ("everything", "substantive", "wh-new", "wh-agency", "flaky", "daily", "restores")
+    for name in (*names, "edits"):
         server.set(f"/{name}", Response(b"ok"))
     return server
 
@@ -99,7 +100,12 @@ def test_each_target_gets_what_its_rules_allow_over_several_runs(tmp_path, endpo
             server,
             target(server, "everything", 'min_significance = "cosmetic"')
             + target(server, "substantive", 'min_significance = "substantive"\nkinds = ["edits"]')
-            + target(server, "wh-new", 'sources = ["white-house"]\nkinds = ["new"]'),
+            + target(server, "wh-new", 'sources = ["white-house"]\nkinds = ["new"]')
+            # By the agency's name, as statements carry it: the State Department's edit is not
+            # the White House's business, whatever source recorded it.
+            + target(
+                server, "wh-agency", 'agencies = ["The White House"]\nkinds = ["new", "edits"]'
+            ),
         ),
     )
     day1(server)
@@ -114,6 +120,8 @@ def test_each_target_gets_what_its_rules_allow_over_several_runs(tmp_path, endpo
     (wh,) = received(server, "wh-new")
     assert wh["title"] == "New: Statement from the Press Secretary (The White House)"
     assert "state-dept" not in wh["message"]
+    (agency,) = received(server, "wh-agency")
+    assert agency["title"] == wh["title"]
 
     server.posted.clear()
     day2(server)
@@ -135,6 +143,7 @@ def test_each_target_gets_what_its_rules_allow_over_several_runs(tmp_path, endpo
     assert both["title"] == "dipdiff run 2019-04-21T09:00:00Z: 1 changed, 1 new, 1 divergent"
     assert "[-offer-]{+offers+}" in both["message"]  # this target takes minor changes too
     assert received(server, "wh-new") == []  # the White House page did not change
+    assert received(server, "wh-agency") == []  # the edit is the State Department's
 
     server.posted.clear()
     r = run(folder, "2019-04-21T15:00:00Z")  # nothing changed: nothing is sent, to anyone
