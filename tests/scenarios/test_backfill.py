@@ -208,6 +208,18 @@ def test_repeated_429_stops_and_the_next_backfill_resumes(
     assert json.loads(r.stdout)["statements"][0]["complete"] is True
 
 
+def test_an_archive_whose_robots_txt_answers_429_stops_the_backfill_cleanly(
+    arc: ArchiveServer, config: Path, cli: Cli
+) -> None:
+    url, _ = maria(arc)
+    arc.limit_after, arc.too_many, arc.retry_after = 0, 10, "0"  # robots.txt is asked first
+    r = cli("backfill", url, "--to", "2017-12-31", "--config", str(config))
+    assert r.exit_code == 2, r.output
+    assert "the archive is limiting requests" in r.stderr, r.stderr
+    assert [p for p in arc.requests if not p.startswith("/robots.txt")] == [], arc.requests
+    assert Store(cli.store).statement_ids() == []
+
+
 def test_reports_and_log_say_from_the_archive(arc: ArchiveServer, config: Path, cli: Cli) -> None:
     url, _ = maria(arc)
     r = cli("backfill", url, "--to", "2017-12-31", "--config", str(config))

@@ -297,8 +297,8 @@ class _Backfill:
         try:
             return await fetcher.get(url, delay=delay, accept_types=types, policy=self.policy)
         except FetchError as e:
-            # The archive's robots.txt answered 429 too: the Fetcher says so in its reason.
-            if e.status == 429 or "HTTP 429" in e.reason:
+            # A 429 on the page or on the archive's robots.txt (the Fetcher passes its status on).
+            if e.status == 429:
                 raise _LimitedError(
                     f"the archive is limiting requests ({e.reason}); stopped, "
                     "run the same backfill later to go on"

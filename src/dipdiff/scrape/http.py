@@ -450,6 +450,7 @@ class _Host:
         self.last_start = float("-inf")
         self.robots: urllib.robotparser.RobotFileParser | None = None
         self.robots_error: str | None = None
+        self.robots_status: int | None = None  # the HTTP status behind robots_error, if any
         self.robots_loaded = False
         self.robots_lock = asyncio.Lock()
 
@@ -631,7 +632,13 @@ class Fetcher:
             if not host.robots_loaded:
                 await self._load_robots(url, host, delay, policy)
         if host.robots_error:
-            raise FetchError(url, f"robots.txt is unreachable ({host.robots_error}); not fetching")
+            # The status travels with the refusal: a caller that stops on 429 (an archive
+            # limiting requests) must not have to read it out of the reason's words.
+            raise FetchError(
+                url,
+                f"robots.txt is unreachable ({host.robots_error}); not fetching",
+                status=host.robots_status,
+            )
         return host.robots is None or host.robots.can_fetch(ROBOTS_AGENT, url)
 
     async def _load_robots(
@@ -653,7 +660,7 @@ class Fetcher:
                     break
                 wait = self._retry_wait(e, attempt)
                 if wait is None:
-                    host.robots_error = e.reason
+                    host.robots_error, host.robots_status = e.reason, e.status
                     break
             attempt += 1
             await self._sleep(wait)
