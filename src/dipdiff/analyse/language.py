@@ -11,6 +11,7 @@ import math
 import re
 
 from dipdiff.analyse.scripts import HAN_CHAR
+from dipdiff.langmodel import identifier
 from dipdiff.models import Statement
 
 ENGLISH = "en"
@@ -122,6 +123,4 @@ def detect_language(text: str) -> str:
 
 def _rank(text: str) -> list[tuple[str, float]]:
     """Every language py3langid knows, most likely first, with its log-probability."""
-    import py3langid  # lazy: loads a 4 MB model; only commands that judge stances need it
-
-    return [(str(lang), float(score)) for lang, score in py3langid.rank(text)]
+    return [(str(lang), float(score)) for lang, score in identifier().rank(text)]
