@@ -1,6 +1,6 @@
 """``--help`` as a reader expects it, without typer's artefacts.
 
-typer 0.2x writes a required argument ``{A [B]}...`` in the usage line and ``A [B] <list[str]>``
+typer 0.28 writes a required argument ``{A [B]}...`` in the usage line and ``A [B] <list[str]>``
 in the argument list, and an option's value as its Python type (``--format <str>``). Here the
 usage reads ``dipdiff diff [OPTIONS] A [B]``, an argument is its name, and an option's value is
 named after the option (``--format FORMAT``), as click and most Unix tools write them.
@@ -23,21 +23,17 @@ class _Argument(TyperArgument):
         name = (self.name or "").upper()
         return f"{name}..." if self.nargs != 1 else name
 
-    def _usage_display_name(self) -> str:
-        return self._shown() if self.required else f"[{self._shown()}]"
-
-    def _rich_display_name(self) -> str:
+    def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:  # noqa: ARG002 - typer's
+        if usage and not self.required:
+            return f"[{self._shown()}]"
         return self._shown()
-
-    def display_type_rich(self, ctx: Any) -> str | None:  # noqa: ARG002 - typer's (vendored click)
-        return None
 
 
 class _Option(TyperOption):
-    def display_type_rich(self, ctx: Any) -> str | None:  # noqa: ARG002 - typer's (vendored click)
+    def make_metavar(self, ctx: Any) -> str:  # noqa: ARG002 - typer's (vendored click)
         if self.metavar is not None:
             return self.metavar
-        if self.bare_type() in ("int", "float"):
+        if self.type.name in ("int", "float"):
             return "N"
         longest = max(self.opts, key=len).lstrip("-")
         return longest.upper()
