@@ -23,7 +23,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-_ARRAYS = ("ptc", "pc", "nextmove", "nextmove_row", "out_feat")
+_ARRAYS = ("ptc", "pc", "nextmove", "rowbase", "out_feat")
+_FORMAT = 1  # in the folder's name: a cache written in another layout is never read as this one
 
 
 def cache_root() -> Path:
@@ -41,7 +42,7 @@ def identifier() -> Any:
 
     source = Path(langid.MODEL_DIR) / langid.MODEL_FILE
     stat = source.stat()
-    folder = cache_root() / f"langid-{stat.st_size}-{stat.st_mtime_ns}"
+    folder = cache_root() / f"langid-{_FORMAT}-{stat.st_size}-{stat.st_mtime_ns}"
     if not (folder / "classes.json").exists():
         try:
             _build(source, folder)
@@ -56,15 +57,18 @@ def _mapped(langid: Any, folder: Path) -> Any:
     arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
     classes = json.loads((folder / "classes.json").read_text(encoding="utf-8"))
     # The state machine is walked one byte at a time in Python: memoryviews index like the
-    # stdlib arrays py3langid builds from the same data, without copying 40 MB first.
-    return langid.LanguageIdentifier(
+    # stdlib arrays py3langid builds from the same data, without copying 40 MB first. Its row
+    # offsets (py3langid shifts 100,000 of them into a list on every load) are stored shifted.
+    found = langid.LanguageIdentifier(
         arrays["ptc"],
         arrays["pc"],
         classes,
         memoryview(arrays["nextmove"]),
         memoryview(arrays["out_feat"]),
-        tk_row=memoryview(arrays["nextmove_row"]),
+        tk_row=(),
     )
+    found._rowbase = memoryview(arrays["rowbase"])  # noqa: SLF001 - py3langid <0.5, tested
+    return found
 
 
 def _build(source: Path, folder: Path) -> None:
@@ -75,9 +79,11 @@ def _build(source: Path, folder: Path) -> None:
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         with np.load(_decompressed(source, work), allow_pickle=False) as data:
-            for name in _ARRAYS:
-                np.save(work / f"{name}.npy", data[name], allow_pickle=False)
+            arrays = {name: data[name] for name in ("ptc", "pc", "nextmove", "out_feat")}
+            arrays["rowbase"] = data["nextmove_row"].astype(np.uint32) << 8
             classes = data["classes"].tolist()
+        for name in _ARRAYS:
+            np.save(work / f"{name}.npy", arrays[name], allow_pickle=False)
         (work / "model.npz").unlink()
         (work / "classes.json").write_text(json.dumps(classes), encoding="utf-8")
         try:

@@ -106,3 +106,32 @@ def test_help_and_unknown_commands_still_see_every_command(tmp_path):
     assert "divergences" in r.stdout and "fetch" in r.stdout, r.stdout + r.stderr
     r = run_dipdiff("fecth", cwd=tmp_path)
     assert "No such command" in r.stderr and "fetch" in r.stderr, r.stderr
+
+
+def _modules_of_a_run(tmp_path, *args: str) -> set[str]:
+    (tmp_path / "a.txt").write_text("The United States is deeply concerned.\n")
+    (tmp_path / "b.txt").write_text("The United States is concerned.\n")
+    code = (
+        "import sys, atexit; "
+        "atexit.register(lambda: open('modules', 'w').write('\\n'.join(sys.modules))); "
+        f"sys.argv = ['dipdiff', *{list(args)!r}]; from dipdiff.cli import main; main()"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert r.returncode == 1, r.stderr  # the two files differ
+    return set((tmp_path / "modules").read_text().split())
+
+
+@pytest.mark.parametrize("fmt", ["term", "json", "md"])
+def test_a_file_diff_imports_what_its_format_needs_and_nothing_more(tmp_path, fmt):
+    """No network stack, no page parser, no other format's renderer; pydantic (which typer 0.29
+    coerced every option with) and numpy (the language model) never for a short text."""
+    loaded = _modules_of_a_run(tmp_path, "diff", "a.txt", "b.txt", "--format", fmt, "--no-pager")
+    heavy = {"httpx", "httpcore", "lxml", "bs4", "pydantic", "numpy", "py3langid", "jinja2"}
+    assert not heavy & loaded
+    renderers = {"md": "dipdiff.render.markdown", "json": "dipdiff.render.json"}
+    assert {m for m in renderers.values() if m in loaded} == (
+        {renderers[fmt]} if fmt in renderers else set()
+    )
+    assert "dipdiff.render.html" not in loaded

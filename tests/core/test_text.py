@@ -8,7 +8,15 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dipdiff.text import _INVISIBLE, _QUOTES, canonical, clip, comparable, fold_mojibake
+from dipdiff.text import (
+    _INVISIBLE,
+    _QUOTES,
+    canonical,
+    clean,
+    clip,
+    comparable,
+    fold_mojibake,
+)
 
 
 def _reference_canonical(text: str) -> str:
@@ -28,6 +36,24 @@ def _reference_canonical(text: str) -> str:
 )
 def test_canonical_is_unchanged_by_its_fast_paths(text):
     assert canonical(text) == _reference_canonical(text)
+
+
+def _reference_clean(text: str) -> str:
+    # clean() as first written, with a regex: what every stored version's text was made with.
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", "", text)
+    text = re.sub("[\ud800-\udfff]", "\ufffd", text)
+    return re.sub(r"[ \t\r\n\f\v\u2028\u2029]+", " ", text).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.characters(codec="utf-8")
+        | st.sampled_from(list(" \t\r\n\f\v\u2028\u2029\u00a0\u3000\x00\x85\u202e\ud800"))
+    )
+)
+def test_clean_folds_layout_as_the_regex_did(text):
+    assert clean(text) == _reference_clean(text)
 
 
 def test_noise_that_no_reader_would_call_an_edit():

@@ -67,11 +67,6 @@ def diff(
     """Word-level redline of two versions, files or URLs. Exit 0 same, 1 different, 2 trouble."""
     from dipdiff.analyse.diff import diff_statements
     from dipdiff.pipeline.load import resolve_pair
-    from dipdiff.render.html import diff_html
-    from dipdiff.render.json import diff_json
-    from dipdiff.render.markdown import diff_markdown
-    from dipdiff.render.plain import diff_unified
-    from dipdiff.render.terminal import render_diff
 
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -92,16 +87,28 @@ def diff(
         "origins": (a.origin, b.origin),
     }
     pager = not no_pager
+    # Each format's renderer is imported only when asked for: markdown's and html's modules
+    # cost a tiny diff more than its whole diff did.
     if fmt == "json":
+        from dipdiff.render.json import diff_json
+
         doc = diff_json(result, a.origin or a.version, b.origin or b.version)
         paged_text(safe_json(doc), pager=pager)
     elif fmt == "md":
+        from dipdiff.render.markdown import diff_markdown
+
         paged_text(safe(diff_markdown(result, context=context, **sides)), pager=pager)
     elif fmt == "html":
+        from dipdiff.render.html import diff_html
+
         paged_text(safe(diff_html(result, context=context, **sides)), pager=pager)
     elif fmt == "unified":
+        from dipdiff.render.plain import diff_unified
+
         paged_text(safe(diff_unified(result, a.label, b.label)), pager=pager)
     else:
+        from dipdiff.render.terminal import render_diff
+
         paged(
             lambda console: render_diff(
                 console,
