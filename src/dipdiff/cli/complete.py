@@ -9,7 +9,6 @@ read completes nothing: a Tab never prints an error into the command line being 
 from __future__ import annotations
 
 import contextlib
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +54,8 @@ def statement_ids(ctx: typer.Context, incomplete: str) -> list[str]:
 
 def source_names(ctx: typer.Context, incomplete: str) -> list[str]:
     """Configured sources, then the built-in presets and the store's sources, as typed."""
+    import tomllib  # lazy: only when the shell asks (commands import this module at start-up)
+
     from dipdiff.config import preset_names  # lazy: only when the shell asks
     from dipdiff.store.lookup import ids_beginning  # lazy: as above
 
