@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 from dipdiff.analyse.scripts import HAN_CHAR
 from dipdiff.langmodel import identifier
@@ -110,7 +111,13 @@ def language_of(statement: Statement) -> str:
 
 def detect_language(text: str) -> str:
     """The ISO 639-1 code of the language ``text`` is written in; English when unsure."""
-    sample = text[:_SAMPLE]
+    return _language_of_sample(text[:_SAMPLE])
+
+
+# A recording run asks twice for each new version's language (its header, then its event), and
+# a report asks again for every event it lists: the answer of the same text is remembered.
+@lru_cache(maxsize=256)
+def _language_of_sample(sample: str) -> str:
     # A Han character says as much as a short word: it counts as three letters.
     letters = sum(c.isalpha() for c in sample) + 2 * len(_HAN.findall(sample))
     if letters < _MIN_LETTERS:
