@@ -119,7 +119,7 @@ def detect_language(text: str) -> str:
 @lru_cache(maxsize=256)
 def _language_of_sample(sample: str) -> str:
     # A Han character says as much as a short word: it counts as three letters.
-    letters = sum(c.isalpha() for c in sample) + 2 * len(_HAN.findall(sample))
+    letters = sum(map(str.isalpha, sample)) + 2 * len(_HAN.findall(sample))
     if letters < _MIN_LETTERS:
         return ENGLISH
     ranked = _rank(sample)
