@@ -60,13 +60,16 @@ def baseline_source(rev: str, into: Path) -> Path:
     return into / "src"
 
 
-def entry(src: Path) -> list[str]:
-    """``dipdiff`` as the console script runs it, from the package under ``src``."""
-    code = f"import sys; sys.path.insert(0, {str(src)!r}); from dipdiff.cli import main; main()"
+def entry(*paths: Path) -> list[str]:
+    """``dipdiff`` as the console script runs it, with ``paths`` first on ``sys.path``."""
+    first = [str(p) for p in paths]
+    code = f"import sys; sys.path[:0] = {first!r}; from dipdiff.cli import main; main()"
     return [sys.executable, "-c", code]
 
 
-def commands(folder: Path, src: Path, baseline: Path | None) -> dict[str, list[str]]:
+def commands(
+    folder: Path, src: Path, baseline: Path | None, libraries: Path | None
+) -> dict[str, list[str]]:
     dd = entry(src)
     tiny = [str(folder / "tiny-a.txt"), str(folder / "tiny-b.txt")]
     long = [str(folder / "long-a.txt"), str(folder / "long-b.txt")]
@@ -86,7 +89,7 @@ def commands(folder: Path, src: Path, baseline: Path | None) -> dict[str, list[s
     }
     if baseline is None:
         return cmds
-    old = entry(baseline)
+    old = entry(baseline, *([libraries] if libraries else []))
     return cmds | {
         "baseline: diff tiny": [*old, "diff", *tiny],
         "baseline: diff long json": [*old, "diff", *long, "--format", "json"],
@@ -112,6 +115,13 @@ def main() -> int:
     ap.add_argument(
         "--baseline", metavar="REV", help="also run diff and list with the code of REV (e.g. main)"
     )
+    ap.add_argument(
+        "--baseline-libraries",
+        metavar="DIR",
+        type=Path,
+        help="libraries the baseline runs with, first on its path (pip install --target DIR "
+        "--no-deps typer==0.29.2: main before typer was held below 0.29)",
+    )
     ns = ap.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env |= {"NO_COLOR": "1", "COLUMNS": "100"}
@@ -123,7 +133,7 @@ def main() -> int:
         if ns.baseline:
             (folder / "baseline").mkdir()
             old = baseline_source(ns.baseline, folder / "baseline")
-        cmds = commands(folder, src, old)
+        cmds = commands(folder, src, old, ns.baseline_libraries)
         for cmd in cmds.values():  # warm: byte code written, pages cached, the model's cache built
             run_once(cmd, env, folder)
         walls: dict[str, list[float]] = {name: [] for name in cmds}
