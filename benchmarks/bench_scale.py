@@ -74,6 +74,8 @@ def config_text(listing: Callable[[str], str]) -> str:
         out.append(
             f'[sources.{a.source}]\nkind = "listing"\nurl = "{listing(a.source)}"\n'
             f'agency = "{a.name}"\nselector = "li"\nlink = "a"\n'
+            # The listing is served locally, its links name the agency's site.
+            f'allow_hosts = ["{a.host}"]\n'
         )
         if a.template == "un":
             out.append(
