@@ -20,12 +20,11 @@ from typing import Any
 from dipdiff.analyse.diff import DiffResult, diff_statements
 from dipdiff.analyse.language import language_of
 from dipdiff.models import STORING_KINDS, Event, SnapshotResult, StatementRef, Version, VersionRef
+from dipdiff.store.meta import TROUBLE, event_kind
 from dipdiff.store.store import Store
 
 Checks = Sequence[dict[str, Any]]
 
-#: States that last over many checks: an event when they begin, ``since`` on the checks after.
-TROUBLE = ("unavailable", "blocked", "removed")
 STATES = (*TROUBLE, "flapping")
 #: Outcomes of a check that read the statement's text.
 SIGHTINGS = ("new", "changed", "restored", "unchanged", "flapping", "moved")
@@ -103,25 +102,6 @@ def sightings(checks: Checks) -> list[dict[str, Any]]:
     return [
         c for _, c in in_time_order(checks) if c.get("sha256") and c.get("outcome") in SIGHTINGS
     ]
-
-
-def event_kind(checks: Checks, i: int) -> str | None:
-    """The event check ``i`` records (None: nothing happened).
-
-    What the recorder wrote in ``event``; checks written before it existed are read by the rules
-    the recorder had then: each stored version is new or changed, a move is one, and a spell of
-    trouble is an event when it begins.
-    """
-    c = checks[i]
-    if c.get("event"):
-        return str(c["event"])
-    outcome = c.get("outcome")
-    if "since" in c or outcome not in (*STORING_KINDS, *TROUBLE, "moved"):
-        return None
-    if outcome in TROUBLE:
-        before = checks[i - 1].get("outcome") if i else None
-        return str(outcome) if before != outcome else None
-    return str(outcome)
 
 
 def stored_by(refs: Sequence[VersionRef], check: dict[str, Any]) -> VersionRef | None:

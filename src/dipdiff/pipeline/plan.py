@@ -4,6 +4,7 @@ and the schedule that decides which known statements are due.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,8 @@ _SEEN = (
 )
 _CHANGES = (Outcome.NEW, Outcome.CHANGED, Outcome.RESTORED, Outcome.MOVED)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: The index's name for a statement's :class:`Known` (a new name when its fields change).
+KNOWN_DOC = "plan.known.1"
 
 
 @dataclass
@@ -66,6 +69,28 @@ def summarize(meta: StatementMeta) -> Known:
     return k
 
 
+def to_doc(k: Known) -> str:
+    """A summary as the index keeps it (:meth:`Index.load`)."""
+    times = [t.isoformat() if t else None for t in (k.last_check, k.last_change)]
+    described = [k.url, k.guid, k.published, k.previous_urls]
+    seen = [k.last_outcome, k.sha, k.raw_sha, k.etag, k.last_modified]
+    return json.dumps([*described, *times, *seen])
+
+
+def from_doc(sid: str, doc: str) -> Known:
+    url, guid, published, previous, check, change, outcome, sha, raw, etag, modified = json.loads(
+        doc
+    )
+    k = Known(sid, url, guid, published, tuple(previous), last_outcome=outcome, sha=sha)
+    k.last_check, k.last_change = (_when(t) for t in (check, change))
+    k.raw_sha, k.etag, k.last_modified = raw, etag, modified
+    return k
+
+
+def _when(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
+
+
 def parse_time(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -102,16 +127,32 @@ class Index:
 
     @classmethod
     def load(cls, store: Store, source: str) -> Index:
-        """The source's statements; a damaged one is left out (and noted in ``store.damage``)."""
+        """The source's statements; a damaged one is left out (and noted in ``store.damage``).
+
+        What planning needs of a statement whose record has not changed since a command last
+        summarized it comes from the index: a run with nothing due reads no history."""
         known: list[Known] = []
         damaged: dict[str, DamagedFileError] = {}
+        recent = store.recent()
+        kept = recent.docs(KNOWN_DOC, source) if recent is not None else {}
         for sid in store.statement_ids():
-            if sid.split("/", maxsplit=1)[0] == source:
-                try:
-                    known.append(summarize(store.meta(sid)))
-                except DamagedFileError as e:
-                    store.damage.setdefault(e.path, str(e))
-                    damaged[sid] = e
+            if sid.split("/", maxsplit=1)[0] != source:
+                continue
+            doc = kept.get(sid)
+            if doc is not None:
+                known.append(from_doc(sid, doc))
+                continue
+            try:
+                k = summarize(store.meta(sid))
+            except DamagedFileError as e:
+                store.damage.setdefault(e.path, str(e))
+                damaged[sid] = e
+                continue
+            known.append(k)
+            if recent is not None:
+                recent.remember(KNOWN_DOC, sid, to_doc(k))
+        if recent is not None:
+            recent.commit()
         return cls(known, damaged)
 
 

@@ -52,7 +52,6 @@ from dipdiff.models import (
     VersionRef,
 )
 from dipdiff.pipeline.events import (
-    TROUBLE,
     DiffCache,
     State,
     describe,
@@ -66,7 +65,7 @@ from dipdiff.render import plain
 from dipdiff.scrape.discover import ContentItem, parse_content_item, same_release, title_case_only
 from dipdiff.scrape.extract import blocked_reason, extract
 from dipdiff.store.ids import hashed_slug, slug_for_url, source_for_url
-from dipdiff.store.meta import StatementMeta
+from dipdiff.store.meta import TROUBLE, StatementMeta
 from dipdiff.store.store import Store
 from dipdiff.text import content_hash, slugify
 

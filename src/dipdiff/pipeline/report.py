@@ -27,7 +27,7 @@ from typing import Any
 from dipdiff.clock import parse_timestamp, utc_timestamp
 from dipdiff.errors import InputError
 from dipdiff.models import CHANGE_KINDS, PROBLEM_KINDS, Divergence, Event, SnapshotResult
-from dipdiff.pipeline.events import DiffCache, describe, event_kind, spells
+from dipdiff.pipeline.events import DiffCache, describe, spells
 from dipdiff.render.feed import Feed, FeedEntry, feed_entry, render_feed
 from dipdiff.render.markdown import (
     IndexEntry,
@@ -37,6 +37,8 @@ from dipdiff.render.markdown import (
     report_counts,
 )
 from dipdiff.store.atomic import atomic_write
+from dipdiff.store.meta import event_kind
+from dipdiff.store.recent import Recent
 from dipdiff.store.runs import RunRecord
 from dipdiff.store.store import Store
 
@@ -69,6 +71,12 @@ class Window:
     runs: tuple[str, ...] = ()  # the runs it covers (their notes: interrupted, trouble)
     by_run: bool = False
     after: tuple[str, ...] = ()
+
+    def candidates(self, recent: Recent) -> set[str]:
+        """The statements the index knows to have a check this window may contain."""
+        if self.by_run:
+            return recent.checked(self.since, self.until, self.runs, self.after)
+        return recent.checked(self.since, self.until)
 
     def contains(self, check: dict[str, Any]) -> bool:
         if self.by_run:
@@ -164,7 +172,7 @@ def latest_run_time(store: Store, run: RunRecord) -> str:
 
 def latest_check_time(store: Store) -> datetime | None:
     times: list[datetime] = []
-    for sid in store.statement_ids():
+    for sid in store.candidates(lambda recent: recent.latest()):
         with store.guard():
             times += [parse_timestamp(c["time"]) for c in store.meta(sid).checks if c.get("time")]
     return max(times) if times else None
@@ -238,7 +246,8 @@ class History:
         found: list[Event] = []
         n_checks = 0
         sources: set[str] = set()
-        for sid in self.store.statement_ids():
+        # Only the statements that may have a check in the window: the others add nothing.
+        for sid in self.store.candidates(window.candidates):
             with self.store.guard():  # a damaged statement is left out, and noted
                 meta = self.store.meta(sid)
                 inside = [i for i, c in enumerate(meta.checks) if window.contains(c)]
@@ -324,7 +333,9 @@ def history_events(
     that are news (a version stored, a removal, a move, flapping, a return), newest first."""
     history = history or History(store)
     found: list[tuple[str, str, int]] = []
-    for sid in store.statement_ids() if ids is None else ids:
+    if ids is None:  # the statements of the newest events, as far as the index knows them
+        ids = store.candidates(lambda recent: recent.newest(CHANGE_KINDS, limit))
+    for sid in ids:
         with store.guard():
             checks = store.meta(sid).checks
             found += [

@@ -199,6 +199,21 @@ class StoreIndex:
         except sqlite3.Error:
             self._give_up()
 
+    def connection(self) -> sqlite3.Connection | None:
+        """The open index, created if it may be (the tables of :mod:`dipdiff.store.recent`)."""
+        db = self._open(create=True)
+        if db is None and not self._broken:  # a damaged file, deleted just now: a new one
+            db = self._open(create=True)
+        return db
+
+    def failed(self, error: sqlite3.Error) -> None:
+        """An error of the database met by another module: an index that is damaged is
+        deleted (rebuilt by the next write); one that is locked or read-only is done without."""
+        if isinstance(error, sqlite3.OperationalError):
+            self._give_up()
+        else:
+            self._rebuild()
+
     # -- opening, and going without --------------------------------------------------------
 
     def _open(self, *, create: bool) -> sqlite3.Connection | None:

@@ -16,11 +16,12 @@ the first check recorded under the lock.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from dipdiff.errors import DamagedFileError
-from dipdiff.models import STORING_OUTCOMES
+from dipdiff.models import STORING_KINDS, STORING_OUTCOMES
 from dipdiff.store.files import marker_line, parse_json
 from dipdiff.text import clip
 
@@ -31,6 +32,8 @@ DESCRIBES = "statement"
 _STORING = {str(o) for o in STORING_OUTCOMES}
 #: The note given to a second storing check of one version, after two copies were merged.
 MERGED_NOTE = "the same version, stored again by another copy of the store (merged)"
+#: States that last over many checks: an event when they begin, ``since`` on the checks after.
+TROUBLE = ("unavailable", "blocked", "removed")
 
 
 @dataclass
@@ -196,3 +199,23 @@ def _apply(meta: StatementMeta, changed: dict[str, Any]) -> None:
             setattr(meta, key, value)
     if meta.url in meta.previous_urls:
         meta.previous_urls.remove(meta.url)
+
+
+def event_kind(checks: Sequence[dict[str, Any]], i: int) -> str | None:
+    """The event check ``i`` records (None: nothing happened). Here, below the reports that
+    show events, so that the index (:mod:`dipdiff.store.recent`) keeps them by the same rule.
+
+    What the recorder wrote in ``event``; checks written before it existed are read by the rules
+    the recorder had then: each stored version is new or changed, a move is one, and a spell of
+    trouble is an event when it begins.
+    """
+    c = checks[i]
+    if c.get("event"):
+        return str(c["event"])
+    outcome = c.get("outcome")
+    if "since" in c or outcome not in (*STORING_KINDS, *TROUBLE, "moved"):
+        return None
+    if outcome in TROUBLE:
+        before = checks[i - 1].get("outcome") if i else None
+        return str(outcome) if before != outcome else None
+    return str(outcome)

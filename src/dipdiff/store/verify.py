@@ -79,6 +79,7 @@ def verify(store: Store) -> list[str]:
         found.add(f"{link}: {LINK}")
     for folder in store.statement_folders():
         _verify_statement(store, folder, found)
+    store.check_recent()
     for tmp in store.temp_files():
         found.add(
             f"{tmp}: leftover temporary file (a run was interrupted; {REPAIR_HINT})",
