@@ -15,7 +15,7 @@ from dipdiff.models import Check, Outcome, Statement
 from dipdiff.pipeline.report import History, day_window
 from dipdiff.store.index import INDEX_NAME
 from dipdiff.store.meta import StatementMeta
-from dipdiff.store.store import Store
+from dipdiff.store.store import RELEASED, Store
 
 DAYS = ("2024-05-01", "2024-05-02", "2024-05-03")
 
@@ -102,3 +102,26 @@ def test_verify_drops_check_rows_that_contradict_the_files(store, cli):
     r = cli("verify")
     assert r.exit_code == 0, r.output  # the index is a cache: its faults are no store problem
     assert report(cli, DAYS[2]) == expected
+
+
+def test_a_clean_release_spares_the_next_writer_the_sweep(store, cli):
+    assert (store.root / ".lock").read_text().startswith(RELEASED)
+    leftover = store.root / sid(0) / ".meta.json.abc123.tmp"
+    leftover.write_text("{", encoding="utf-8")  # not made by dipdiff: no writer stopped halfway
+    with store.lock():
+        pass
+    assert leftover.exists()
+    r = cli("verify")
+    assert r.exit_code == 2 and "leftover temporary file" in r.stderr, r.output
+    r = cli("verify", "--repair")  # always sweeps
+    assert r.exit_code == 0 and f"removed {leftover}" in r.stdout, r.output
+
+
+def test_a_writer_that_stopped_halfway_is_swept_after(store):
+    leftover = store.root / sid(0) / ".meta.json.abc123.tmp"
+    leftover.write_text("{", encoding="utf-8")
+    # What a holder killed halfway leaves in the lock file: its own note.
+    (store.root / ".lock").write_text("pid 1 on elsewhere since 2024-05-03T10:00:00Z")
+    with store.lock():
+        pass
+    assert not leftover.exists()

@@ -188,6 +188,8 @@ def test_verify_finds_hand_edits_and_leftovers(tmp_path):
     path = tmp_path / sid / ref.filename
     path.write_text(path.read_text(encoding="utf-8").replace("First", "Fist"), encoding="utf-8")
     (tmp_path / sid / ".meta.json.x.tmp").write_text("half", encoding="utf-8")
+    # What a writer killed halfway leaves in the lock file: its own note, never "released".
+    (tmp_path / ".lock").write_text("pid 1 on elsewhere since 2024-05-01T10:00:01Z")
     problems = verify(store)
     assert any(ref.filename in p and "sha256" in p for p in problems)
     assert any(".tmp" in p for p in problems)

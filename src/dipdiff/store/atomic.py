@@ -16,6 +16,11 @@ _UMASK = os.umask(0o022)  # read once, at import (os.umask can only be read by s
 
 os.umask(_UMASK)
 
+#: Failed writes whose cleanup failed too (a temp file, a cut line or a half-written pair left
+#: behind), in this process. The store's lock is then not released as clean, and the next
+#: writer sweeps the whole store (:meth:`dipdiff.store.store.Store.lock`).
+left_behind = 0
+
 
 def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
@@ -41,8 +46,7 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
         raise StoreError(str(path), f"cannot write: {os_reason(e)}") from None
     finally:
         if tmp is not None:
-            with contextlib.suppress(OSError):
-                Path(tmp).unlink()
+            discard(Path(tmp))
     if sync:
         fsync_dir(path.parent)
 
@@ -68,14 +72,31 @@ def append_line(path: Path, line: bytes, *, sync: bool = True) -> None:
             os.fsync(fd)
     except OSError as e:
         if fd is not None:
-            with contextlib.suppress(OSError):
+            try:
                 os.ftruncate(fd, size)
+            except OSError:
+                note_left_behind()
         raise StoreError(str(path), f"cannot write: {os_reason(e)}") from None
     finally:
         if fd is not None:
             os.close(fd)
     if sync and created:
         fsync_dir(path.parent)
+
+
+def discard(path: Path) -> None:
+    """Remove what a failed write made (a temp file, a raw page without its version); what
+    cannot be removed is counted in :data:`left_behind`."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        note_left_behind()
+
+
+def note_left_behind() -> None:
+    """Count a leftover that could not be removed (see :data:`left_behind`)."""
+    global left_behind  # noqa: PLW0603 - one count per process, read by the store's lock
+    left_behind += 1
 
 
 def os_reason(e: OSError) -> str:

@@ -57,7 +57,8 @@ from dipdiff.analyse.language import language_of
 from dipdiff.clock import parse_timestamp, utc_timestamp
 from dipdiff.errors import DamagedFileError, InputError, LockError, StoreError
 from dipdiff.models import Check, Provenance, Statement, Version, VersionRef
-from dipdiff.store.atomic import append_line, atomic_write, os_reason
+from dipdiff.store import atomic
+from dipdiff.store.atomic import append_line, atomic_write, discard, note_left_behind, os_reason
 from dipdiff.store.files import LINK, link_below, no_links, read_text
 from dipdiff.store.ids import hashed_slug, slug_for_url, valid_id
 from dipdiff.store.index import (
@@ -104,6 +105,8 @@ from dipdiff.text import content_hash
 # twice as long is cut back to the newest of them. A check that stored a version or recorded an
 # event is never cut: what was reported, and what a version is, stay known.
 MAX_CHECKS = 1000
+#: How the lock file begins once its holder released it with nothing left half-written.
+RELEASED = "released cleanly"
 # Parsed version files kept while a command holds the store. Bounded: a command that reads
 # every statement of a big store (divergences) must not hold every text at once.
 MAX_CACHED_TEXTS = 4096
@@ -194,13 +197,14 @@ class Store:
         return self.root / LOCK_NAME
 
     @contextlib.contextmanager
-    def lock(self, wait: float = 0.0) -> Iterator[None]:
+    def lock(self, wait: float = 0.0, *, sweep: bool = False) -> Iterator[None]:
         """Hold the store's write lock; waits up to ``wait`` seconds for another run.
 
         ``flock`` is released by the kernel when a process dies, so a run killed
         with SIGKILL never leaves a lock that blocks the next one. Re-entrant on
         one ``Store`` object, so that a whole ``dipdiff run`` can hold the lock
-        while the steps it calls take it too.
+        while the steps it calls take it too. ``sweep``: remove leftovers even after a
+        clean release (:meth:`repair`).
         """
         if self._locked:
             yield
@@ -230,16 +234,23 @@ class Store:
                             f"another dipdiff run holds the lock ({holder or 'unknown holder'})",
                         ) from None
                     time.sleep(0.1)
-            info = f"pid {os.getpid()} on {socket.gethostname()} since {utc_timestamp()}"
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, info.encode(), 0)
+            # What the last holder left in the file: its note (killed, failed, or an older
+            # dipdiff, which never says it released), or that it released cleanly.
+            clean = os.pread(fd, len(RELEASED), 0) == RELEASED.encode() and not sweep
+            whom = f"pid {os.getpid()} on {socket.gethostname()}"
+            _note(fd, f"{whom} since {utc_timestamp()}")
             self._locked = True
             self._ensure_store_files()
-            self._repaired = self._sweep_leftovers()
+            # Leftovers (temp files, cut check lines, raw pages without their version) are made
+            # only by a writer that stopped halfway: after a clean release there are none, and
+            # the store is not walked, so that a run with nothing to do touches little.
+            self._repaired = [] if clean else self._sweep_leftovers()
+            failures = atomic.left_behind
             # Another process may have written before we got the lock: read afresh from here.
             with self._held(fresh=True):
                 yield
+            if atomic.left_behind == failures:  # every failed write cleaned up after itself
+                _note(fd, f"{RELEASED} by {whom} at {utc_timestamp()}")
         finally:
             self._locked = False
             self._run = None
@@ -394,7 +405,7 @@ class Store:
         """Remove what interrupted runs left behind (what taking the lock does); returns it."""
         if not self.root.is_dir():
             return []
-        with self.lock():
+        with self.lock(sweep=True):
             return list(self._repaired)
 
     def temp_files(self) -> list[Path]:
@@ -679,12 +690,14 @@ class Store:
         folder = self._writable(self.statement_dir(sid))
         if any(VERSION_NAME.match(p.name) for p in folder.iterdir()) or self.meta(sid).checks:
             return
-        with contextlib.suppress(OSError):
+        try:
             (folder / CHECKS).unlink(missing_ok=True)
             (folder / META).unlink()
             for leftover in (folder / RAW_DIR, folder, folder.parent):
                 if leftover.is_dir() and not any(leftover.iterdir()):
                     leftover.rmdir()
+        except OSError:
+            note_left_behind()
         self.forget(sid)
 
     def forget(self, sid: str) -> None:
@@ -703,9 +716,8 @@ class Store:
         """Remove a version just added when what must follow it (its check) could not be written."""
         self._require_lock()
         folder = self._writable(self.statement_dir(sid))
-        with contextlib.suppress(OSError):
-            (folder / ref.filename).unlink()
-            (folder / RAW_DIR / raw_name(ref.filename)).unlink(missing_ok=True)
+        discard(folder / ref.filename)
+        discard(folder / RAW_DIR / raw_name(ref.filename))
         cache = self._cache
         if cache is not None:
             cache.texts.pop((sid, ref.filename), None)
@@ -912,8 +924,7 @@ class Store:
             atomic_write(folder / name, text.encode("utf-8"))
         except StoreError:
             if raw is not None:  # no raw page without its version either
-                with contextlib.suppress(OSError):
-                    raw_path.unlink()
+                discard(raw_path)
             raise
         # What a read of the file gives back, without reading it.
         header, written = parse_version(text, str(folder / name))
@@ -995,6 +1006,13 @@ class Store:
         """Write the final state of ``record`` into its own file (needs the lock)."""
         self._require_lock()
         self._runlog().end(record)
+
+
+def _note(fd: int, text: str) -> None:
+    """Say in the lock file who holds the lock (or that it was released cleanly)."""
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, text.encode(), 0)
 
 
 def _reserved(name: str) -> bool:
