@@ -25,14 +25,23 @@ def _env(home) -> dict[str, str]:
     return {**os.environ, "HOME": str(home), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
 
 
+def typed_in_bash(command: str, home) -> subprocess.CompletedProcess[str]:
+    """``command`` as a bash user types it. Typer takes the shell to complete for from the
+    processes above dipdiff (shellingham; a shell name after the option is ignored), so dipdiff
+    must run under a bash, not straight under pytest, which may have no shell above it (CI, a run
+    in the background: "Shell  not supported"). ``exit $?`` after it: bash would otherwise exec
+    a lone command in place of itself, and dipdiff's parent would be pytest again."""
+    return subprocess.run(
+        ["bash", "--norc", "-c", f"{command}\nexit $?"],
+        capture_output=True, text=True, env=_env(home), check=False,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def installed(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    r = subprocess.run(
-        [str(BIN / "dipdiff"), "--install-completion", "bash"],
-        capture_output=True, text=True, env=_env(home), check=False,
-    )  # fmt: skip
+    r = typed_in_bash("dipdiff --install-completion", home)
     assert r.returncode == 0, r.stderr
     assert "bash completion installed" in r.stdout, r.stdout
     script = home / ".bash_completions" / "dipdiff.sh"
@@ -109,10 +118,7 @@ def test_source_names_complete_from_the_config_presets_and_store(installed, fold
 
 
 def test_show_completion_prints_the_script(tmp_path):
-    r = subprocess.run(
-        [str(BIN / "dipdiff"), "--show-completion", "bash"],
-        capture_output=True, text=True, env=_env(tmp_path), check=False,
-    )  # fmt: skip
+    r = typed_in_bash("dipdiff --show-completion", tmp_path)
     assert r.returncode == 0, r.stderr
     assert "_DIPDIFF_COMPLETE=complete_bash" in r.stdout
     assert "complete -o default -F _dipdiff_completion dipdiff" in r.stdout
