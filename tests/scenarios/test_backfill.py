@@ -133,10 +133,18 @@ def test_backfill_records_what_live_fetching_would_have(
 
     live_store = tmp_path / "live"
     live_cli = Cli(live_store)
+    said = []
     for stamp, body in live:
         arc.live["/live/maria"] = body
         r = live_cli("snapshot", url, env={"DIPDIFF_NOW": iso(stamp)})
-        assert r.exit_code in (0, 1, 2), r.output
+        said.append((r.exit_code, r.output.split(" ", 1)[0], r.output))
+    # What a user saw live, capture by capture: a blocked page is a state that goes on (0).
+    assert [(code, word) for code, word, _ in said] == [
+        (1, "new"),
+        (1, "changed"),
+        (0, "blocked"),
+        (0, "unchanged"),  # the rotated token: new bytes, the same statement
+    ], said
     assert history(cli.store) == history(live_store)
 
     # Every version and check says where it came from.
