@@ -261,8 +261,11 @@ def run_driver(store: Path, site: Site, day: int, **kw) -> subprocess.CompletedP
     )
 
 
-def fetch_config(path: Path, server, listing: str = "/releases/", timeout: float = 5) -> Path:
-    """A ``dipdiff.toml`` with one listing source: the site served by ``server``."""
+def fetch_config(path: Path, server, listing: str = "/releases/", timeout: float = 30) -> Path:
+    """A ``dipdiff.toml`` with one listing source: the site served by ``server``. The timeout is
+    long (a test that wants one passes its own): a page of the local server that is not slow by
+    design must never time out, and 5 s did on a loaded machine (load 9, the suite on 4 workers),
+    which lost a version a kill campaign then counted as lost."""
     path.write_text(
         "[dipdiff]\nallow_private = true\n"
         f"delay = 0\nrobots = false\nbackoff = 0.001\nretries = 0\ntimeout = {timeout}\n"
