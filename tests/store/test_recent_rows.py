@@ -125,3 +125,17 @@ def test_a_writer_that_stopped_halfway_is_swept_after(store):
     with store.lock():
         pass
     assert not leftover.exists()
+
+
+def test_a_second_listing_reads_no_record(store, cli):
+    from dipdiff.pipeline.listing import statement_rows
+
+    r = cli("list", "--json")
+    assert r.exit_code == 0, r.output
+    fresh = Store(store.root)
+    assert [row["id"] for row in statement_rows(fresh)] == [sid(i) for i in range(3)]
+    assert fresh.reads["meta"] == 0, fresh.reads
+    with sqlite3.connect(store.root / INDEX_NAME) as db:  # damaged summaries: read again
+        db.execute("UPDATE recent_docs SET doc = '[1, 2'")
+    again = cli("list", "--json")
+    assert again.exit_code == 0 and again.stdout == r.stdout, again.output

@@ -32,23 +32,11 @@ def list_(
     store = store_from(ctx)
     if not store.root.is_dir():
         raise InputError(f"{store.root}: no such store (--store names the snapshots folder)")
-    rows: list[dict[str, Any]] = []
+    from dipdiff.pipeline.listing import statement_rows
+
     # Not inside store.reading(): that would hold every statement's record and history
     # until the end (hundreds of MB at 50,000); the index commits its entries in batches.
-    for sid in store.statement_ids():
-        with store.guard():  # a damaged statement is left out, and named below
-            meta = store.meta(sid)
-            refs = store.versions(sid)
-            rows.append(
-                {
-                    "id": sid,
-                    "versions": len(refs),
-                    "last_fetched": refs[-1].fetched_at if refs else None,
-                    "agency": meta.agency,
-                    "title": meta.title,
-                    "url": meta.url,
-                }
-            )
+    rows = statement_rows(store)
     store.index.flush()
     _list_rows(rows, as_json, store)
     exit_if_damaged(store)

@@ -4,6 +4,7 @@ and the schedule that decides which known statements are due.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -135,13 +136,16 @@ class Index:
         damaged: dict[str, DamagedFileError] = {}
         recent = store.recent()
         kept = recent.docs(KNOWN_DOC, source) if recent is not None else {}
-        for sid in store.statement_ids():
-            if sid.split("/", maxsplit=1)[0] != source:
-                continue
+        ids = store.statement_ids()  # sorted: the source's statements are one slice of it
+        first = bisect.bisect_left(ids, f"{source}/")
+        for sid in ids[first : bisect.bisect_left(ids, f"{source}0", first)]:  # "0" follows "/"
             doc = kept.get(sid)
             if doc is not None:
-                known.append(from_doc(sid, doc))
-                continue
+                try:
+                    known.append(from_doc(sid, doc))
+                    continue
+                except (ValueError, TypeError):
+                    pass  # a damaged summary: the record is read again
             try:
                 k = summarize(store.meta(sid))
             except DamagedFileError as e:

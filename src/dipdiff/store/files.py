@@ -8,6 +8,7 @@ store's own root may be a link (``snapshots -> /data/snapshots``): only what is 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,11 @@ def link_below(root: Path, path: Path) -> Path | None:
         parts = path.relative_to(root).parts
     except ValueError:
         return None
-    here = root
+    here = str(root)  # strings: asked for every statement of `list` (pathlib costs more)
     for part in parts:
-        here = here / part
-        if here.is_symlink():
-            return here
+        here = f"{here}/{part}"
+        if os.path.islink(here):  # noqa: PTH114
+            return Path(here)
     return None
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -67,8 +68,9 @@ def signature(folder: Path, names: list[str]) -> tuple[Signature, bool]:
     that a later write must change it)."""
     parts = []
     newest = 0
+    where = str(folder)
     for name in names:
-        st = (folder / name).stat()
+        st = os.stat(f"{where}/{name}")  # noqa: PTH116 - every version file of `list`: no pathlib
         newest = max(newest, st.st_mtime_ns)
         parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
     return ";".join(parts), newest < time.time_ns() - SETTLE_NS

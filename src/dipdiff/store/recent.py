@@ -62,26 +62,31 @@ _CHUNK = 500  # parameters per IN (...) list
 CheckRow = tuple[int, str | None, float | None, str | None, str | None, str | None]
 
 
-def stamp(folder: str) -> tuple[str, bool] | None:
-    """The stamp of a statement's record files and whether it has settled; None: not
-    indexable (no ``meta.json``: its identity is rebuilt from the version files)."""
-    parts = []
-    newest = 0
-    for name in (META, CHECKS):
-        try:
-            # Strings, not pathlib: two stats per statement of the store, in every command
-            # that needs only recent data; pathlib's objects cost more than the calls.
-            st = os.stat(f"{folder}/{name}")  # noqa: PTH116
-        except FileNotFoundError:
-            if name == META:
-                return None
-            parts.append("-")
-            continue
-        except OSError:
-            return None
-        newest = max(newest, st.st_mtime_ns)
-        parts.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
-    return ";".join(parts), newest < time.time_ns() - SETTLE_NS
+def stamp(folder: str, settled_before: int | None = None) -> tuple[str, bool] | None:
+    """The stamp of a statement's record files and whether it has settled (written before
+    ``settled_before``, in ns; by default :data:`SETTLE_NS` ago); None: not indexable (no
+    ``meta.json``: its identity is rebuilt from the version files)."""
+    # Strings, not pathlib: two stats per statement of the store, in every command that
+    # needs only recent data; pathlib's objects cost more than the calls.
+    try:
+        m = os.stat(f"{folder}/{META}")  # noqa: PTH116
+    except OSError:
+        return None
+    try:
+        c = os.stat(f"{folder}/{CHECKS}")  # noqa: PTH116
+    except FileNotFoundError:
+        c = None
+    except OSError:
+        return None
+    if settled_before is None:
+        settled_before = time.time_ns() - SETTLE_NS
+    if c is None:
+        return f"{m.st_ino}:{m.st_size}:{m.st_mtime_ns};-", m.st_mtime_ns < settled_before
+    newest = max(m.st_mtime_ns, c.st_mtime_ns)
+    return (
+        f"{m.st_ino}:{m.st_size}:{m.st_mtime_ns};{c.st_ino}:{c.st_size}:{c.st_mtime_ns}",
+        newest < settled_before,
+    )
 
 
 def check_rows(checks: Sequence[dict[str, Any]]) -> list[CheckRow] | None:
@@ -194,13 +199,14 @@ class Recent:
             found.add(sid)
         return found
 
-    def docs(self, kind: str, source: str) -> dict[str, str]:
-        """What a command derived of the record of each vouched statement of ``source``
+    def docs(self, kind: str, source: str | None = None) -> dict[str, str]:
+        """What a command derived of the record of each vouched statement (of ``source``)
         (:meth:`remember`)."""
+        low, high = (f"{source}/", f"{source}0") if source else ("", "\U0010ffff")
         try:
             rows = self._db.execute(
                 "SELECT sid, doc FROM recent_docs WHERE kind = ? AND sid > ? AND sid < ?",
-                (kind, f"{source}/", f"{source}0"),  # "0" follows "/"
+                (kind, low, high),  # "0" follows "/"
             ).fetchall()
         except sqlite3.Error as e:
             self._fail(e)
@@ -276,10 +282,10 @@ def refresh(
     db.executescript(TABLES)
     known = {sid: (st, odd) for sid, st, odd in db.execute("SELECT * FROM recent_records")}
     vouched: set[str] = set()
-    present: set[str] = set()
-    for sid in ids:
-        present.add(sid)
-        stamped = stamp(f"{root}/{sid}")
+    present = set(ids)
+    settled_before = time.time_ns() - SETTLE_NS
+    for sid in present:
+        stamped = stamp(f"{root}/{sid}", settled_before)
         if stamped is None:
             continue
         st, settled = stamped
