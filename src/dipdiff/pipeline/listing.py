@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dipdiff.store.meta import StatementMeta
 from dipdiff.store.store import Store
 
 #: The index's name for a statement's listed fields (a new name when they change).
@@ -19,7 +20,7 @@ ROW_DOC = "list.row.1"
 def statement_rows(store: Store) -> list[dict[str, Any]]:
     """One row per statement, in ID order; a damaged statement is left out (and noted in
     ``store.damage``)."""
-    recent = store.recent()
+    recent = store.recent({ROW_DOC: _summary})
     kept = recent.docs(ROW_DOC) if recent is not None else {}
     rows: list[dict[str, Any]] = []
     for sid in store.statement_ids():
@@ -28,8 +29,6 @@ def statement_rows(store: Store) -> list[dict[str, Any]]:
             if found is None:
                 meta = store.meta(sid)
                 found = [meta.agency, meta.title, meta.url]
-                if recent is not None:
-                    recent.remember(ROW_DOC, sid, json.dumps(found))
             agency, title, url = found
             refs = store.versions(sid)
             rows.append(
@@ -42,9 +41,11 @@ def statement_rows(store: Store) -> list[dict[str, Any]]:
                     "url": url,
                 }
             )
-    if recent is not None:
-        recent.commit()
     return rows
+
+
+def _summary(meta: StatementMeta) -> str:
+    return json.dumps([meta.agency, meta.title, meta.url])
 
 
 def _row(doc: str | None) -> list[str] | None:

@@ -134,7 +134,7 @@ class Index:
         summarized it comes from the index: a run with nothing due reads no history."""
         known: list[Known] = []
         damaged: dict[str, DamagedFileError] = {}
-        recent = store.recent()
+        recent = store.recent({KNOWN_DOC: lambda meta: to_doc(summarize(meta))})
         kept = recent.docs(KNOWN_DOC, source) if recent is not None else {}
         ids = store.statement_ids()  # sorted: the source's statements are one slice of it
         first = bisect.bisect_left(ids, f"{source}/")
@@ -147,16 +147,10 @@ class Index:
                 except (ValueError, TypeError):
                     pass  # a damaged summary: the record is read again
             try:
-                k = summarize(store.meta(sid))
+                known.append(summarize(store.meta(sid)))
             except DamagedFileError as e:
                 store.damage.setdefault(e.path, str(e))
                 damaged[sid] = e
-                continue
-            known.append(k)
-            if recent is not None:
-                recent.remember(KNOWN_DOC, sid, to_doc(k))
-        if recent is not None:
-            recent.commit()
         return cls(known, damaged)
 
 

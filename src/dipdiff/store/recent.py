@@ -29,7 +29,7 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ from dipdiff.clock import parse_timestamp
 from dipdiff.errors import DipdiffError
 from dipdiff.store.index import SETTLE_NS, StoreIndex
 from dipdiff.store.layout import CHECKS, META
-from dipdiff.store.meta import event_kind
+from dipdiff.store.meta import StatementMeta, event_kind
 
 # Tables of their own, beside the index's: created when missing, so that no schema change of
 # the version and reading tables is needed (and none of theirs drops these). A row is true
@@ -60,6 +60,11 @@ SLACK = 1.0
 _CHUNK = 500  # parameters per IN (...) list
 # (index in the sorted history, time as written, its epoch seconds, run, after, event)
 CheckRow = tuple[int, str | None, float | None, str | None, str | None, str | None]
+#: A statement's record as the store reads it, past its cache (it may raise).
+Read = Callable[[str], StatementMeta]
+#: What a command keeps of a record, by the name it keeps it under (``recent_docs.kind``):
+#: planning's summary, the listing's fields. A new name when what is kept changes.
+Summaries = Mapping[str, Callable[[StatementMeta], str]]
 
 
 def stamp(folder: str, settled_before: int | None = None) -> tuple[str, bool] | None:
@@ -122,10 +127,14 @@ class Recent:
     a statement the command writes leaves it (:meth:`touched`).
     """
 
-    def __init__(self, index: StoreIndex, db: sqlite3.Connection, vouched: set[str]) -> None:
+    def __init__(
+        self, index: StoreIndex, db: sqlite3.Connection, vouched: set[str], read: Read
+    ) -> None:
         self._index = index
         self._db = db
+        self._read = read
         self.vouched = vouched
+        self._summarized: set[str] = set()
 
     def touched(self, sid: str) -> None:
         self.vouched.discard(sid)
@@ -213,23 +222,30 @@ class Recent:
             return {}
         return {sid: doc for sid, doc in rows if sid in self.vouched}
 
-    def remember(self, kind: str, sid: str, doc: str) -> None:
-        """Keep ``doc``, derived from the record of ``sid`` as read now, under its stamp."""
-        if sid not in self.vouched:
-            return
-        try:
-            self._db.execute(
-                "INSERT OR REPLACE INTO recent_docs (kind, sid, doc) VALUES (?, ?, ?)",
-                (kind, sid, doc),
-            )
-        except sqlite3.Error as e:
-            self._fail(e)
-
-    def commit(self) -> None:
-        try:
-            self._db.commit()
-        except sqlite3.Error as e:
-            self._fail(e)
+    def summarize(self, summaries: Summaries) -> None:
+        """Keep each of ``summaries`` of every vouched statement that has none yet (an index
+        another command built): read once, past the store's cache, so that a command over
+        every statement never holds every record."""
+        for kind, summary in summaries.items():
+            if kind in self._summarized:
+                continue
+            try:
+                rows = self._db.execute("SELECT sid FROM recent_docs WHERE kind = ?", (kind,))
+                have = {sid for (sid,) in rows}
+                for sid in sorted(self.vouched - have):
+                    try:
+                        doc = summary(self._read(sid))
+                    except (DipdiffError, OSError):
+                        continue  # the command's own reading says what is wrong
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO recent_docs (kind, sid, doc) VALUES (?, ?, ?)",
+                        (kind, sid, doc),
+                    )
+                self._db.commit()
+            except sqlite3.Error as e:
+                self._fail(e)
+                return
+            self._summarized.add(kind)
 
     def _fail(self, error: sqlite3.Error) -> None:
         self._index.failed(error)
@@ -250,20 +266,17 @@ class Recent:
 
 
 def view(
-    index: StoreIndex,
-    root: str,
-    ids: Sequence[str],
-    read: Callable[[str], Sequence[dict[str, Any]]],
+    index: StoreIndex, root: str, ids: Sequence[str], read: Read, summaries: Summaries
 ) -> Recent | None:
     """The index's view of the statements ``ids`` (None: no index can be had here), brought up
-    to date with their files. ``read`` gives a statement's history as the store reads it (it
-    may raise: a statement that cannot be read is simply not vouched for)."""
+    to date with their files, with ``summaries`` of each. A statement that cannot be read is
+    simply not vouched for."""
     for _ in range(2):  # a damaged index is deleted by the first failure, and made anew
         db = index.connection()
         if db is None:
             return None
         try:
-            return Recent(index, db, refresh(db, root, ids, read))
+            return Recent(index, db, refresh(db, root, ids, read, summaries), read)
         except sqlite3.Error as e:
             with contextlib.suppress(sqlite3.Error):
                 db.rollback()
@@ -272,10 +285,7 @@ def view(
 
 
 def refresh(
-    db: sqlite3.Connection,
-    root: str,
-    ids: Iterable[str],
-    read: Callable[[str], Sequence[dict[str, Any]]],
+    db: sqlite3.Connection, root: str, ids: Iterable[str], read: Read, summaries: Summaries
 ) -> set[str]:
     """Stamp every statement of ``ids`` and re-index those whose files changed; returns the
     statements whose rows are true."""
@@ -297,9 +307,11 @@ def refresh(
         if not settled:
             continue
         try:
-            rows = check_rows(read(sid))
+            meta = read(sid)
+            docs = [(kind, sid, summary(meta)) for kind, summary in summaries.items()]
         except (DipdiffError, OSError):
             continue  # the command's own reading says what is wrong
+        rows = check_rows(meta.checks)
         _forget(db, sid)
         db.execute(
             "INSERT INTO recent_records (sid, stamp, odd) VALUES (?, ?, ?)",
@@ -311,6 +323,7 @@ def refresh(
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(sid, *r) for r in rows],
             )
+            db.executemany("INSERT INTO recent_docs (kind, sid, doc) VALUES (?, ?, ?)", docs)
             vouched.add(sid)
     for sid in known.keys() - present:
         _forget(db, sid)
@@ -323,12 +336,7 @@ def _forget(db: sqlite3.Connection, sid: str) -> None:
         db.execute(f"DELETE FROM {table} WHERE sid = ?", (sid,))  # noqa: S608 - our own names
 
 
-def drop_contradicted(
-    index: StoreIndex,
-    root: str,
-    ids: Iterable[str],
-    read: Callable[[str], Sequence[dict[str, Any]]],
-) -> None:
+def drop_contradicted(index: StoreIndex, root: str, ids: Iterable[str], read: Read) -> None:
     """``verify``: drop every entry whose stamp still holds but whose rows say other than the
     files (a damaged index); the next command indexes those statements again."""
     db = index.connection()
@@ -343,7 +351,7 @@ def drop_contradicted(
             if was is None or stamped is None or stamped[0] != was[0]:
                 continue  # not indexed, or stale: not trusted anyway
             try:
-                rows = check_rows(read(sid))
+                rows = check_rows(read(sid).checks)
             except (DipdiffError, OSError):
                 rows = None
             held = db.execute(

@@ -97,7 +97,7 @@ from dipdiff.store.meta import (
     parse_check_lines,
     parse_meta,
 )
-from dipdiff.store.recent import Recent, drop_contradicted, view
+from dipdiff.store.recent import Recent, Summaries, drop_contradicted, view
 from dipdiff.store.runs import RunLog, RunRecord
 from dipdiff.text import content_hash
 
@@ -487,25 +487,30 @@ class Store:
         found = self.recent()
         return ids if found is None else found.among(ids, pick)
 
-    def recent(self) -> Recent | None:
+    def recent(self, summaries: Summaries | None = None) -> Recent | None:
         """The index's view of the check histories, brought up to date with the files once
-        while the store is held (each time, when it is not)."""
+        while the store is held (each time, when it is not), with ``summaries`` of every
+        statement it vouches for (:mod:`dipdiff.store.recent`)."""
         cache = self._cache
         if cache is not None and cache.recent_made:
-            return cache.recent
-        found = view(self.index, str(self.root), self.statement_ids(), self._history)
-        if cache is not None:
-            cache.recent, cache.recent_made = found, True
+            found = cache.recent
+        else:
+            ids = self.statement_ids()
+            found = view(self.index, str(self.root), ids, self._record, summaries or {})
+            if cache is not None:
+                cache.recent, cache.recent_made = found, True
+        if found is not None and summaries:
+            found.summarize(summaries)
         return found
 
     def check_recent(self) -> None:
         """``verify``: drop the index's check rows that contradict the files."""
-        drop_contradicted(self.index, str(self.root), self.statement_ids(), self._history)
+        drop_contradicted(self.index, str(self.root), self.statement_ids(), self._record)
 
-    def _history(self, sid: str) -> list[dict[str, Any]]:
-        """A check history read from the files, past the cache (an index built in a command
-        that holds the store would otherwise keep every record in memory)."""
-        return self._load(sid)[0].checks
+    def _record(self, sid: str) -> StatementMeta:
+        """A statement's record read from the files, past the cache (an index built in a
+        command that holds the store would otherwise keep every record in memory)."""
+        return self._load(sid)[0]
 
     def _touched(self, sid: str) -> None:
         """This command wrote the record of ``sid``: the index's rows of it are not true now."""
