@@ -120,7 +120,7 @@ class _Profile:
     # display name, in the same order
     weights: dict[str, float]
     names: tuple[str, ...]
-    terms: frozenset[str]  # content words; once the index is built, only the rare ones
+    terms: frozenset[str]  # the rare ones of its content words
     numbers: tuple[str, ...]  # of the title and opening: what a translation keeps
     verdicts: Verdicts
 
@@ -207,7 +207,7 @@ def _profile(record: Record, reading: Reading | Brief, shared: _Shared) -> _Prof
         shared.text(analysis.language),
         {shared.text(k): shared(w) for k, w in weights.items()},
         shared(tuple(shared.text(n) for n in names.values())),
-        frozenset(map(shared.text, reading.terms)),
+        frozenset(),  # the index sets the rare ones, once it knows them
         tuple(map(shared.text, sorted(reading.numbers))),
         shared(Verdicts(tuple(map(shared, verdicts(analysis).actors)), analysis.analysed)),
     )
@@ -360,6 +360,10 @@ class Index:
         self._kept: dict[str, tuple[Record, Reading]] = {}
         shared = _Shared()
         self.profiles = []
+        # Each statement's content words, until the rare ones are known: a tuple of shared
+        # strings, a quarter of a set's size (sets of every word of 50,000 statements: 100 MB).
+        words: list[tuple[str, ...]] = []
+        counts: Counter[str] = Counter()
         for r in records:
             reading: Reading | Brief
             if reread is None:
@@ -368,6 +372,8 @@ class Index:
             else:
                 reading = r.reading or read(r.statement)
             self.profiles.append(_profile(r, reading, shared))
+            words.append(tuple(map(shared.text, reading.terms)))
+            counts.update(words[-1])
         self.by_id = {p.id: p for p in self.profiles}
         self._languages = len({p.language for p in self.profiles})
         times = [p.date.timestamp() if p.date else math.inf for p in self.profiles]
@@ -384,13 +390,10 @@ class Index:
             k: min(1.0, math.log(1 + total / len(v[1])) / _RARE_AT)
             for k, v in self._postings.items()
         }
-        counts: Counter[str] = Counter()
-        for p in self.profiles:
-            counts.update(p.terms)
         most = max(2, int(_RARE_TERM_SHARE * total))
-        for p in self.profiles:
+        for p, mine in zip(self.profiles, words, strict=True):
             # only the rare ones are ever looked at again
-            p.terms = shared(frozenset(w for w in p.terms if 2 <= counts[w] <= most))
+            p.terms = shared(frozenset(w for w in mine if 2 <= counts[w] <= most))
 
     def record(self, sid: str) -> Record:
         """The record of statement ``sid``, with its text and reading."""

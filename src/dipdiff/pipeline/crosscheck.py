@@ -21,7 +21,7 @@ from dipdiff.analyse.related import (
 from dipdiff.analyse.serial import analyser_version, dumps, loads, loads_brief, reading_key
 from dipdiff.clock import parse_timestamp
 from dipdiff.errors import InputError
-from dipdiff.models import Statement
+from dipdiff.models import Statement, VersionRef
 from dipdiff.store.lookup import resolve_ref
 from dipdiff.store.store import Store
 
@@ -43,7 +43,11 @@ class Latest:
 
     id: str
     date: datetime | None
-    version: int
+    ref: VersionRef
+
+    @property
+    def version(self) -> int:
+        return self.ref.number
 
 
 def store_records(
@@ -52,19 +56,27 @@ def store_records(
     """The latest version of every statement in the store (of those that ``reach`` keeps),
     dated and analysed, for cross-checking. Only the texts of the statements kept are read,
     and only those the store's index has no analysis of are analysed."""
+    latest = _latest(store, reach)
+    out = []
     with store.reading():
-        return list(_records(store, _latest(store, reach)))
+        for x in latest:
+            with store.guard():
+                out.append(_record(store, x))
+    return out
 
 
 def _latest(store: Store, reach: Callable[[list[Latest]], list[Latest]] | None) -> list[Latest]:
-    """Every statement's latest version, dated (of those that ``reach`` keeps)."""
+    """Every statement's latest version, dated (of those that ``reach`` keeps).
+
+    Best called outside a hold of the store: a hold would keep every version's ref of every
+    statement (a hundred megabytes at 50,000 statements) where one per statement is needed."""
     latest = []
     for sid in store.statement_ids():
         with store.guard():  # a damaged statement is left out, and noted
             refs = store.versions(sid)
             if refs:
                 date = statement_date(refs[-1].published, refs[0].fetched_at)
-                latest.append(Latest(sid, date, refs[-1].number))
+                latest.append(Latest(sid, date, refs[-1]))
     return reach(latest) if reach is not None else latest
 
 
@@ -73,13 +85,13 @@ def _records(store: Store, latest: Iterable[Latest]) -> Iterator[Record]:
     damaged one is left out, and noted)."""
     for x in latest:
         with store.guard():
-            statement = store.read_version(x.id, x.version).statement
+            statement = store.read_ref(x.ref).statement
             yield Record(x.id, statement, x.date, x.version, _brief(store, statement))
 
 
-def _record(store: Store, x: Stored) -> Record:
+def _record(store: Store, x: Latest) -> Record:
     """The record of one stored version: its text, and its reading from the store's index."""
-    statement = store.read_version(x.id, x.version or -1).statement
+    statement = store.read_ref(x.ref).statement
     return Record(x.id, statement, x.date, x.version, _read(store, statement))
 
 
@@ -112,7 +124,12 @@ def _read(store: Store, statement: Statement) -> Reading:
 def _index(store: Store, latest: Iterable[Latest]) -> Index:
     """The index of ``latest``, reading one text at a time and keeping none: a pair compared
     in full, or a statement shown, is read again (inside the same hold of the store)."""
-    return Index(_records(store, latest), reread=lambda x: _record(store, x))
+    by_id = {x.id: x for x in latest}
+
+    def reread(x: Stored) -> Record:
+        return _record(store, by_id[x.id])
+
+    return Index(_records(store, by_id.values()), reread=reread)
 
 
 def related_in_store(
@@ -127,9 +144,9 @@ def related_in_store(
             return [target]
         return within_reach(latest, window=window, around=target.date)
 
-    # One hold of the store: each statement's files listed once, the index written once.
+    latest = _latest(store, near_target)
+    # One hold of the store for the texts: each read once (the stored readings written once).
     with store.reading():
-        latest = _latest(store, near_target)
         target = next(x for x in latest if x.id == sid)
         if target.date is None:
             return _record(store, target), []
@@ -152,8 +169,9 @@ def find_divergences(
     (for a run: the statements that are new or changed).
     """
     wanted = set(involving) if involving is not None else None
+    latest = _latest(
+        store, lambda xs: within_reach(xs, since=since, window=window, involving=wanted)
+    )
+    # One hold of the store for the texts: each read once (the stored readings written once).
     with store.reading():
-        latest = _latest(
-            store, lambda xs: within_reach(xs, since=since, window=window, involving=wanted)
-        )
         return _index(store, latest).divergences(since=since, window=window, involving=wanted)

@@ -883,7 +883,12 @@ class Store:
         return refs[index]
 
     def read_version(self, sid: str, n: int = -1) -> Version:
-        ref = self.version_ref(sid, n)
+        return self.read_ref(self.version_ref(sid, n))
+
+    def read_ref(self, ref: VersionRef) -> Version:
+        """The version that ``ref`` (of :meth:`versions`) names, its file read if need be: for
+        a command that keeps the refs it needs, not every statement's, while it holds the store."""
+        sid = ref.statement_id
         cache = self._cache
         statement = cache.texts.get((sid, ref.filename)) if cache is not None else None
         if statement is None:
