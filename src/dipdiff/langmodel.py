@@ -43,12 +43,12 @@ def identifier() -> Any:
     source = Path(langid.MODEL_DIR) / langid.MODEL_FILE
     stat = source.stat()
     folder = cache_root() / f"langid-{_FORMAT}-{stat.st_size}-{stat.st_mtime_ns}"
-    try:
-        if not (folder / "classes.json").exists():
+    if not (folder / "classes.json").exists():
+        try:
             _build(source, folder)
-        return _mapped(langid, folder)
-    except (OSError, ValueError, EOFError):  # no room, no permission, or a cache damaged since
-        return langid.LanguageIdentifier.from_model_file(source)
+        except OSError:
+            return langid.LanguageIdentifier.from_model_file(source)
+    return _mapped(langid, folder)
 
 
 def _mapped(langid: Any, folder: Path) -> Any:
@@ -86,24 +86,13 @@ def _build(source: Path, folder: Path) -> None:
             np.save(work / f"{name}.npy", arrays[name], allow_pickle=False)
         (work / "model.npz").unlink()
         (work / "classes.json").write_text(json.dumps(classes), encoding="utf-8")
-        for path in work.iterdir():  # on disk before the rename: a power cut leaves no stub
-            _fsync(path)
         try:
             work.rename(folder)
         except OSError:
             if not (folder / "classes.json").exists():  # not another process's finished copy
                 raise
-        _fsync(folder.parent)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _decompressed(source: Path, work: Path) -> Path:

@@ -3,7 +3,6 @@ cache that cannot be written or was left half-built by a crash never changes an 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -59,8 +58,7 @@ def _detect_in_a_fresh_process(cache, text: str) -> subprocess.CompletedProcess[
         [sys.executable, "-c", code, text],
         capture_output=True,
         text=True,
-        env={"DIPDIFF_CACHE": str(cache), "PATH": "/usr/bin:/bin"}
-        | {k: v for k, v in os.environ.items() if k == "PYTHONPATH"},
+        env={"DIPDIFF_CACHE": str(cache), "PATH": "/usr/bin:/bin"},
         check=False,
     )
 
@@ -88,13 +86,3 @@ def test_an_unwritable_cache_detects_all_the_same(tmp_path):
     r = _detect_in_a_fresh_process(blocker / "cache", SAMPLES[3])
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ru"
-
-
-def test_a_cache_damaged_since_it_was_built_is_not_trusted(tmp_path):
-    cache = tmp_path / "cache"
-    assert _detect_in_a_fresh_process(cache, SAMPLES[0]).returncode == 0
-    (folder,) = cache.iterdir()
-    (folder / "ptc.npy").write_bytes(b"")  # emptied by a full disk or a hand
-    r = _detect_in_a_fresh_process(cache, SAMPLES[2])
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "es"
