@@ -32,7 +32,6 @@ CORE = {
     "dipdiff.clock",
     "dipdiff.text",
     "dipdiff.config",
-    "dipdiff.langmodel",
 }
 RANK = {"core": 0, "analyse": 1, "scrape": 1, "store": 2, "render": 3, "pipeline": 4, "cli": 5}
 # Outside libraries, and the only modules that may import them.

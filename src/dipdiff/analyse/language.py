@@ -12,7 +12,6 @@ import re
 from functools import lru_cache
 
 from dipdiff.analyse.scripts import HAN_CHAR
-from dipdiff.langmodel import identifier
 from dipdiff.models import Statement
 
 ENGLISH = "en"
@@ -130,4 +129,6 @@ def _language_of_sample(sample: str) -> str:
 
 def _rank(text: str) -> list[tuple[str, float]]:
     """Every language py3langid knows, most likely first, with its log-probability."""
-    return [(str(lang), float(score)) for lang, score in identifier().rank(text)]
+    import py3langid  # lazy: loads a 4 MB model; only commands that judge stances need it
+
+    return [(str(lang), float(score)) for lang, score in py3langid.rank(text)]
