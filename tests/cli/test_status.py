@@ -402,6 +402,10 @@ def test_ctrl_c_exits_130_with_one_line_and_the_store_verifies(server, tmp_path,
     stall = _Stall(Response(page_bytes("whitehouse-haftar.day1.html")))
     _site(server, {"/libya/": Response(page_bytes("state-libya.day1.html")), "/haftar/": stall})
     config = _config(tmp_path, server)
+    # The stalled page must still be in flight when Ctrl-C comes: the first process of a fresh
+    # clone (nothing compiled, the suite's slowest tests starting beside it) took over the 20 s
+    # default deadline to store the other page, and the run then ended on its own.
+    config.write_text(config.read_text().replace("[dipdiff]\n", "[dipdiff]\ntimeout = 120\n", 1))
     store = tmp_path / "snapshots"
     args = ["--store", str(store), command, "--config", str(config)]
     if command == "run":
@@ -418,6 +422,7 @@ def test_ctrl_c_exits_130_with_one_line_and_the_store_verifies(server, tmp_path,
         _wait_for(
             lambda: server.hits("/haftar/") and _versions(store),
             "the stalled request and one version",
+            timeout=90,
         )
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=30)
