@@ -7,12 +7,15 @@ import os
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dipdiff.pipeline.server import LocalServer
 from faultkit import FIGURES, figures_line
 from helpers import Cli, corpus_file
+
+_FIGURES_KEY = "dipdiff_fault_figures"
 
 
 @pytest.fixture
@@ -47,10 +50,37 @@ def cli(store_dir: Path) -> Cli:
     return Cli(store_dir)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands what its tests counted to the controller, which sums them: the figures
+    are the whole suite's however its tests were spread over workers."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[_FIGURES_KEY] = dict(FIGURES)
+
+
+class _WorkerFigures:
+    """Registered only where xdist is (its hooks are unknown to pytest without it)."""
+
+    @staticmethod
+    def pytest_testnodedown(node: Any) -> None:
+        """On the controller, a worker finished: add its figures to the controller's."""
+        FIGURES.update(getattr(node, "workeroutput", {}).get(_FIGURES_KEY, {}))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_WorkerFigures())
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     """What the fault suite tried (tests/faultkit.py counts it): printed when any of it ran; and
     written as JSON where DIPDIFF_FAULT_FIGURES says, for benchmarks/fault_summary.py, which runs
-    the suite one area at a time (a line of text would have to be parsed back)."""
+    the suite one area at a time (a line of text would have to be parsed back). Only the
+    controller's summary counts: a worker's figures are a part, summed by the controller."""
+    if hasattr(config, "workerinput"):
+        return
     out = os.environ.get("DIPDIFF_FAULT_FIGURES")
     if out:
         Path(out).write_text(json.dumps(dict(FIGURES)), encoding="utf-8")
@@ -60,3 +90,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         or FIGURES.get("kills survived")
     ):
         terminalreporter.write_line(figures_line(FIGURES))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: spread over the xdist workers from the start, so that none of them
+    (a minute and more under load) starts last and holds up the end of the run."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
