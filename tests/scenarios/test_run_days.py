@@ -281,7 +281,7 @@ def test_a_run_killed_mid_fetch_is_picked_up_by_the_next(folder, server, cli_in)
     release = threading.Event()
 
     def stalled(handler):
-        release.wait(20)
+        release.wait(60)
         return Response(page_bytes("state-readout.day2.html"))
 
     server.set(READOUT, stalled)
@@ -303,13 +303,24 @@ def test_a_run_killed_mid_fetch_is_picked_up_by_the_next(folder, server, cli_in)
         stderr=subprocess.PIPE,
     )
     try:
+        snapshots = folder / "snapshots"
+
+        def stalled_on_the_readout() -> bool:
+            # Killed while the readout stalls, after the other page is wholly stored (its check
+            # line is the last thing written): a kill halfway through storing that page is
+            # test_crash's business, and a sleep would let one through on a slow machine.
+            return (
+                server.hits(READOUT) > 0
+                and any(snapshots.glob("runs/*.json"))
+                and any(snapshots.glob("state-dept/*/checks.jsonl"))
+            )
+
         deadline = time.monotonic() + 20
-        while server.hits(READOUT) == 0 or not list((folder / "snapshots").glob("runs/*.json")):
+        while not stalled_on_the_readout():
             assert time.monotonic() < deadline and proc.poll() is None, (
                 proc.stderr.read() if proc.stderr else ""
             )
             time.sleep(0.02)
-        time.sleep(0.2)  # let the other page land, if it is going to
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     finally:
