@@ -63,8 +63,29 @@ def monitoring_folder(folder: Path, config: str) -> Path:
     git(folder, "init", "-q", "-b", "main")
     (folder / "dipdiff.toml").write_text(config, encoding="utf-8")
     git(folder, "add", "dipdiff.toml")
-    git(folder, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "config")
+    git(folder, *IDENTITY, "commit", "-qm", "config")
     return folder
+
+
+IDENTITY = ("-c", "user.name=t", "-c", "user.email=t@example.org")  # who commits in tests
+
+
+def laptop_and_ci(tmp: Path, files: dict[str, str]) -> tuple[Path, Path, Path]:
+    """A bare ``origin``, a ``laptop`` clone that committed ``files`` (path -> text) and pushed
+    them, and a ``ci`` clone of it: one monitoring repository kept in two places."""
+    origin = tmp / "origin.git"
+    git(tmp, "init", "-q", "--bare", "-b", "main", str(origin))
+    laptop = tmp / "laptop"
+    git(tmp, "clone", "-q", str(origin), str(laptop))
+    for name, text in files.items():
+        (laptop / name).parent.mkdir(parents=True, exist_ok=True)
+        (laptop / name).write_text(text, encoding="utf-8")
+    git(laptop, "add", *files)
+    git(laptop, *IDENTITY, "commit", "-qm", "config")
+    git(laptop, "push", "-q", "origin", "main")
+    ci = tmp / "ci"
+    git(tmp, "clone", "-q", str(origin), str(ci))
+    return origin, laptop, ci
 
 
 # The corpus's real feeds and pages of statements, with the site each came from: for tests that

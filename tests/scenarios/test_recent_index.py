@@ -34,24 +34,19 @@ CONFIG = (
 
 
 def git(repo: Path, *args: str) -> str:
-    return helpers.git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", *args)
+    return helpers.git(repo, *helpers.IDENTITY, *args)
 
 
 @pytest.fixture
 def clones(tmp_path, server):
-    origin = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
-    laptop = tmp_path / "laptop"
-    git(tmp_path, "clone", "-q", str(origin), str(laptop))
-    (laptop / "dipdiff.toml").write_text(CONFIG.format(url=server.url("/releases/")))
     # The store's identity (its feed's id) is random when a run makes it: made here, once.
-    (laptop / "snapshots").mkdir()
-    (laptop / "snapshots" / "store.json").write_text('{"uid": "0123456789abcdef"}\n')
-    git(laptop, "add", "dipdiff.toml", "snapshots")
-    git(laptop, "commit", "-qm", "config")
-    git(laptop, "push", "-q", "origin", "main")
-    ci = tmp_path / "ci"
-    git(tmp_path, "clone", "-q", str(origin), str(ci))
+    _origin, laptop, ci = helpers.laptop_and_ci(
+        tmp_path,
+        {
+            "dipdiff.toml": CONFIG.format(url=server.url("/releases/")),
+            "snapshots/store.json": '{"uid": "0123456789abcdef"}\n',
+        },
+    )
     return laptop, ci
 
 

@@ -18,7 +18,7 @@ import pytest
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
 from faultkit import FIGURES, ListingSite, reported_once
-from helpers import Cli
+from helpers import Cli, laptop_and_ci
 
 pytestmark = pytest.mark.slow  # real git clones, merges and several runs: ~20 s
 
@@ -39,22 +39,12 @@ def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 @pytest.fixture
 def clones(tmp_path, server):
     """A bare origin, a laptop clone that set the folder up, and a CI clone of it."""
-    origin = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
-    laptop = tmp_path / "laptop"
-    git(tmp_path, "clone", "-q", str(origin), str(laptop))
-    (laptop / "dipdiff.toml").write_text(
+    config = (
         "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
         f'[sources.state-dept]\nkind = "listing"\nurl = "{server.url("/releases/")}"\n'
-        'agency = "U.S. Department of State"\nselector = "li.item"\n',
-        encoding="utf-8",
+        'agency = "U.S. Department of State"\nselector = "li.item"\n'
     )
-    git(laptop, "add", "dipdiff.toml")
-    git(laptop, "commit", "-qm", "config")
-    git(laptop, "push", "-q", "origin", "main")
-    ci = tmp_path / "ci"
-    git(tmp_path, "clone", "-q", str(origin), str(ci))
-    return origin, laptop, ci
+    return laptop_and_ci(tmp_path, {"dipdiff.toml": config})
 
 
 def run(folder: Path, when: str) -> int:
