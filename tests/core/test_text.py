@@ -27,13 +27,13 @@ def _reference_canonical(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def texts_with(special: str) -> st.SearchStrategy[str]:
+    """Any text, with the characters a rule is about drawn often."""
+    return st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(list(special)))
+
+
 @settings(max_examples=300, deadline=None)
-@given(
-    st.text(
-        alphabet=st.characters(codec="utf-8")
-        | st.sampled_from(list("“”’—–\u00a0\u200b\u00ad\ufffc…«»"))
-    )
-)
+@given(texts_with("“”’—–\u00a0\u200b\u00ad\ufffc…«»"))
 def test_canonical_is_unchanged_by_its_fast_paths(text):
     assert canonical(text) == _reference_canonical(text)
 
@@ -46,12 +46,7 @@ def _reference_clean(text: str) -> str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.text(
-        alphabet=st.characters(codec="utf-8")
-        | st.sampled_from(list(" \t\r\n\f\v\u2028\u2029\u00a0\u3000\x00\x85\u202e\ud800"))
-    )
-)
+@given(texts_with(" \t\r\n\f\v\u2028\u2029\u00a0\u3000\x00\x85\u202e\ud800"))
 def test_clean_folds_layout_as_the_regex_did(text):
     assert clean(text) == _reference_clean(text)
 
