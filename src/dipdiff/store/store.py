@@ -473,7 +473,7 @@ class Store:
                 continue
             for d in sorted(os.scandir(src.path), key=_name):
                 sid = f"{src.name}/{d.name}"
-                if valid_id(sid) and _holds_a_statement_entry(d):
+                if valid_id(sid) and _holds_a_statement(d.path):
                     ids.append(sid)
         if cache is not None:
             cache.ids, cache.id_set = list(ids), None
@@ -526,7 +526,7 @@ class Store:
                 return True
             if cache.ids is not None:
                 return cache.listed(sid)
-        return _holds_a_statement(folder)
+        return _holds_a_statement(str(folder))
 
     def find_url(self, url: str, source: str) -> str | None:
         """The ID of the statement stored for ``url`` in ``source``, if any."""
@@ -1036,20 +1036,8 @@ def _name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
 
-def _holds_a_statement_entry(entry: os.DirEntry[str]) -> bool:
-    """:func:`_holds_a_statement` of a listed folder, without pathlib."""
-    if entry.is_symlink():
-        return True
-    path = entry.path  # strings, as in statement_ids: a stat per statement of the store
-    if os.path.isfile(f"{path}/{META}") or os.path.isfile(f"{path}/{CHECKS}"):  # noqa: PTH113
-        return True
-    if not entry.is_dir(follow_symlinks=False):
-        return False
-    return any(VERSION_NAME.match(n) for n in os.listdir(path))  # noqa: PTH208
-
-
-def _holds_a_statement(folder: Path) -> bool:
-    path = str(folder)  # strings, as in statement_ids: asked of every statement by `list`
+def _holds_a_statement(path: str) -> bool:
+    # strings, not pathlib: asked of every statement of the store by statement_ids
     if os.path.islink(path):  # noqa: PTH114
         return True  # damaged, but a statement: its ID stays taken
     if os.path.isfile(f"{path}/{META}") or os.path.isfile(f"{path}/{CHECKS}"):  # noqa: PTH113
