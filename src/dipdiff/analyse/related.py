@@ -18,7 +18,7 @@ import math
 import sys
 from array import array
 from bisect import bisect_left
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -511,9 +511,11 @@ class Index:
                 if diverges(first.verdicts, second.verdicts):
                     found.append((first, second, score))
         out = []
-        full = _Recent(self._full)
+        # A text read again at most once while among the last few asked for: the pairs of one
+        # statement are found together.
+        full = lru_cache(maxsize=_REREAD)(lambda sid: self._full(self.by_id[sid]))
         for first, second, score in found:
-            (a, reading_a), (b, reading_b) = full(first), full(second)
+            (a, reading_a), (b, reading_b) = full(first.id), full(second.id)
             comparison = compare(
                 a.statement,
                 b.statement,
@@ -534,25 +536,7 @@ def _bare(record: Record) -> Record:
     return replace(record, reading=None) if record.reading is not None else record
 
 
-class _Recent:
-    """A statement's record and reading, read again at most once while it is among the last
-    few asked for: the pairs of one statement are found together."""
-
-    def __init__(self, read_again: Callable[[_Profile], tuple[Record, Reading]]) -> None:
-        self._read = read_again
-        self._last: OrderedDict[str, tuple[Record, Reading]] = OrderedDict()
-
-    def __call__(self, p: _Profile) -> tuple[Record, Reading]:
-        if p.id in self._last:
-            self._last.move_to_end(p.id)
-            return self._last[p.id]
-        got = self._last[p.id] = self._read(p)
-        if len(self._last) > _RECENT:
-            self._last.popitem(last=False)
-        return got
-
-
-_RECENT = 64
+_REREAD = 64  # texts kept while divergent pairs are compared in full
 
 
 def related(
