@@ -145,8 +145,7 @@ class Recent:
         try:
             found = pick(self)
         except sqlite3.Error as e:
-            self._index.failed(e)
-            self.vouched = set()  # from here on, every statement is a candidate
+            self._fail(e)  # from here on, every statement is a candidate
             found = set()
         return [sid for sid in ids if sid in found or sid not in self.vouched]
 
