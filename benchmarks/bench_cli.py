@@ -24,30 +24,16 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench_diff import document, rewritten  # benchmarks/ is on sys.path
+from _child import measured  # benchmarks/ is on sys.path
+from bench_diff import document, rewritten
 
 GIT = ["git", "diff", "--no-index", "--no-color", "--word-diff=porcelain"]
-
-
-def run_once(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of one run of ``cmd`` (CPU: the child's user + system time)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, env=env, cwd=cwd, check=False)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if r.returncode not in (0, 1):
-        sys.exit(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.decode()[-500:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
 
 
 def baseline_source(rev: str, into: Path) -> Path:
@@ -135,14 +121,15 @@ def main() -> int:
             old = baseline_source(ns.baseline, folder / "baseline")
         cmds = commands(folder, src, old, ns.baseline_libraries)
         for cmd in cmds.values():  # warm: byte code written, pages cached, the model's cache built
-            run_once(cmd, env, folder)
+            measured(cmd, folder, env)
         walls: dict[str, list[float]] = {name: [] for name in cmds}
         cpus: dict[str, list[float]] = {name: [] for name in cmds}
         loads = []
         for _ in range(ns.rounds):
             loads.append(os.getloadavg()[0])
             for name, cmd in cmds.items():
-                wall, cpu = run_once(cmd, env, folder)
+                got = measured(cmd, folder, env)
+                wall, cpu = got.seconds, got.cpu
                 walls[name].append(wall)
                 cpus[name].append(cpu)
     wall = {k: statistics.median(v) for k, v in walls.items()}
