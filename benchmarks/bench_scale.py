@@ -19,7 +19,9 @@ then a growth table (1k -> 10k -> 50k) in which linear growth reads 10x and 5x.
 
 Before the rounds any derived index (``snapshots/.index*``) is deleted and rebuilt by one
 command (``cold``), and ``divergences`` runs once with no stance cached (``cold``); the
-rounds then run warm.
+rounds then run warm. ``--keep-index`` skips that (at 50,000 it takes about half an hour):
+the figures are then of the store's index as it is, rebuilt only where the code under test
+finds it stale.
 Not part of the test suite.
 """
 
@@ -508,7 +510,9 @@ def listing_server(folder: Path, manifest: dict):
         yield lambda source: server.url(f"/{source}/")
 
 
-def bench_size(n: int, rounds: int, only: set[str] | None, reuse: bool) -> dict[str, dict]:
+def bench_size(
+    n: int, rounds: int, only: set[str] | None, reuse: bool, keep_index: bool = False
+) -> dict[str, dict]:
     folder = cached_store(n, reuse)
     manifest = json.loads((folder / "manifest.json").read_text())
     store = folder / "snapshots"
@@ -522,10 +526,10 @@ def bench_size(n: int, rounds: int, only: set[str] | None, reuse: bool) -> dict[
                 for c in all_cases
                 if only is None or c.name.split(",")[0].split()[0] in only or c.name in only
             ]
-            for leftover in store.glob(".index*"):
+            for leftover in () if keep_index else store.glob(".index*"):
                 leftover.unlink()
             cold = {}
-            first = next((c for c in chosen if not c.whole), None)
+            first = None if keep_index else next((c for c in chosen if not c.whole), None)
             if first is not None:
                 cold["index build (cold), by " + first.name] = measured(
                     command(first, folder), folder, environment(first)
@@ -533,7 +537,7 @@ def bench_size(n: int, rounds: int, only: set[str] | None, reuse: bool) -> dict[
             # Each command once more before the rounds: the first to need a part of the index
             # builds it (run: planning's summaries; report and divergences: the readings), so
             # that the medians are of the warm store, and the first runs are shown apart.
-            for c in chosen:
+            for c in chosen if first is not None else ():
                 if c is not first and not c.whole:
                     name = (
                         "divergences, no stance cached (cold)"
@@ -616,6 +620,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", help="comma-separated command names (list, run, report, ...)")
     ap.add_argument("--reuse", action="store_true", help="take any built store of a size")
+    ap.add_argument(
+        "--keep-index", action="store_true", help="no cold index build: measure the store as it is"
+    )
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--build", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--into", type=Path, help=argparse.SUPPRESS)
@@ -633,7 +640,7 @@ def main() -> None:
     only = set(args.only.split(",")) if args.only else None
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"{os.cpu_count()} CPU(s), Python {sys.version.split()[0]}; {args.rounds} rounds")
-    results = {n: bench_size(n, args.rounds, only, args.reuse) for n in sizes}
+    results = {n: bench_size(n, args.rounds, only, args.reuse, args.keep_index) for n in sizes}
     report(results)
     if args.json:
         args.json.write_text(json.dumps({str(k): v for k, v in results.items()}, indent=1))
