@@ -70,13 +70,12 @@ def _latest(store: Store, reach: Callable[[list[Latest]], list[Latest]] | None) 
 
     Best called outside a hold of the store: a hold would keep every version's ref of every
     statement (a hundred megabytes at 50,000 statements) where one per statement is needed."""
-    latest = []
-    for sid in store.statement_ids():
-        with store.guard():  # a damaged statement is left out, and noted
-            refs = store.versions(sid)
-            if refs:
-                date = statement_date(refs[-1].published, refs[0].fetched_at)
-                latest.append(Latest(sid, date, refs[-1]))
+    latest = [
+        Latest(sid, statement_date(ref.published, first), ref)
+        for sid, found in store.latest_versions().items()  # a damaged one left out, and noted
+        if found is not None
+        for ref, first in (found,)
+    ]
     return reach(latest) if reach is not None else latest
 
 

@@ -69,6 +69,7 @@ from dipdiff.store.index import (
     row_of,
     signature,
 )
+from dipdiff.store.latest import Newest, latest_versions
 from dipdiff.store.layout import (
     CHECKS,
     GITATTRIBUTES,
@@ -486,6 +487,20 @@ class Store:
         ids = self.statement_ids()
         found = self.recent()
         return ids if found is None else found.among(ids, pick)
+
+    def latest_versions(self) -> dict[str, Newest]:
+        """Every statement's latest version and when its first was fetched, by statement (a
+        damaged one left out, and noted), from the index where it can vouch for them
+        (:mod:`dipdiff.store.latest`)."""
+        cache = self._cache
+        return latest_versions(
+            self.index,
+            str(self.root),
+            self.statement_ids(),
+            self.versions,
+            held=cache.refs if cache is not None else (),
+            noted=lambda e: self.damage.setdefault(e.path, str(e)),
+        )
 
     def recent(self, summaries: Summaries | None = None) -> Recent | None:
         """The index's view of the check histories, brought up to date with the files once
