@@ -127,6 +127,9 @@ class Statement:
     agency: str = ""
     published: str | None = None  # ISO 8601 date or datetime, as precise as the page gives
     source: str = ""
+    # The language its version header stored (detected when it was stored; None: a page not
+    # stored, or a file written before headers kept it). Not part of what the statement says.
+    language: str | None = field(default=None, compare=False)
 
     @property
     def body(self) -> str:

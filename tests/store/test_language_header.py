@@ -5,6 +5,7 @@ report's line for a statement not in English."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from dipdiff.store.layout import parse_version
 
@@ -43,3 +44,41 @@ def test_a_version_file_without_a_language_reads_as_before(tmp_path):
     )
     header, statement = parse_version(text, "old.md")
     assert "language" not in header and statement.paragraphs == ("Body text.",)
+
+
+def _french_statement(cli, tmp_path) -> list:
+    page = tmp_path / "p.html"
+    page.write_text(PAGE.format(extra=""), encoding="utf-8")
+    r = cli("import", str(page), "--url", URL, "--fetched-at", "2019-04-07T09:00:00Z")
+    assert r.exit_code == 1, r.output
+    return sorted(cli.store.glob("*/*/*.md"))
+
+
+def _report(cli) -> str:
+    r = cli(
+        "report", "--since", "2019-04-01", "--out", "-", env={"DIPDIFF_NOW": "2019-04-09T00:00:00Z"}
+    )
+    assert r.exit_code == 0, r.output
+    return r.stdout
+
+
+def test_a_report_names_the_language_the_header_stored_without_detecting_it(cli, tmp_path):
+    [version] = _french_statement(cli, tmp_path)
+    text = version.read_text(encoding="utf-8")
+    version.write_text(text.replace('language: "fr"', 'language: "de"'), encoding="utf-8")
+    assert "· in German ·" in _report(cli)  # the header's word, not a detection
+
+
+def test_a_version_without_a_language_header_is_detected_once(cli, tmp_path):
+    [version] = _french_statement(cli, tmp_path)
+    text = version.read_text(encoding="utf-8")
+    version.write_text(text.replace('language: "fr"\n', ""), encoding="utf-8")  # an older file
+    first = _report(cli)
+    assert "· in French ·" in first
+    with sqlite3.connect(cli.store / ".index.sqlite") as db:
+        [(language,)] = db.execute("SELECT language FROM languages").fetchall()
+    assert language == "fr"
+    with sqlite3.connect(cli.store / ".index.sqlite") as db:  # what the next report takes
+        db.execute("DELETE FROM readings")  # (the reading divergences stored says it too)
+        db.execute("UPDATE languages SET language = 'it'")
+    assert "· in Italian ·" in _report(cli)

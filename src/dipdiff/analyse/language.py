@@ -102,6 +102,13 @@ def language_name(code: str) -> str:
     return NAMES.get(code, code)
 
 
+def stored_language(statement: Statement) -> str:
+    """The language its version header stored, as detected when it was stored (a command
+    that reads stored versions detects none, nor loads the model); detected now for a
+    statement without one (a file written before headers kept it, a page not stored)."""
+    return statement.language if statement.language is not None else language_of(statement)
+
+
 def language_of(statement: Statement) -> str:
     """The language of a statement, from its title and text: what is stored in its version
     header, shown for each side of ``diff`` and ``compare``, and what its stances are read in."""

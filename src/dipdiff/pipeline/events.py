@@ -13,13 +13,25 @@ an edit is diffed once however many outputs show it.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dipdiff.analyse.diff import DiffResult, diff_statements
-from dipdiff.analyse.language import language_of
-from dipdiff.models import STORING_KINDS, Event, SnapshotResult, StatementRef, Version, VersionRef
+from dipdiff.analyse.language import stored_language
+from dipdiff.analyse.serial import analyser_version, reading_key
+from dipdiff.models import (
+    STORING_KINDS,
+    Event,
+    SnapshotResult,
+    Statement,
+    StatementRef,
+    Version,
+    VersionRef,
+)
+from dipdiff.store.languages import known_language, remember_language
 from dipdiff.store.meta import TROUBLE, event_kind
 from dipdiff.store.store import Store
 
@@ -138,6 +150,27 @@ def version_events(refs: Sequence[VersionRef], checks: Checks) -> dict[str, tupl
     return out
 
 
+def _language(store: Store, statement: Statement) -> str:
+    """A stored version's language: its header's, else (a file written before headers kept
+    it) its reading's in the store's index, or the one detected of it before (the same
+    detector, on the same text: the key says so), else detected now and remembered. Either
+    way what detecting it would give."""
+    if statement.language is not None:
+        return statement.language
+    key = reading_key(statement)
+    doc = store.index.brief(key)
+    if doc is not None:
+        with contextlib.suppress(ValueError, TypeError, AttributeError):  # damaged: detect
+            found = json.loads(doc).get("language")
+            if isinstance(found, str) and found:
+                return found
+    known = known_language(store.index, key)
+    if known is None:
+        known = stored_language(statement)
+        remember_language(store.index, key, analyser_version(), known)
+    return known
+
+
 def describe(store: Store, sid: str, checks: Checks, i: int, diffs: DiffCache) -> Event | None:
     """The event check ``i`` of ``sid`` records, with what each output shows of it; None: none.
 
@@ -186,7 +219,7 @@ def describe(store: Store, sid: str, checks: Checks, i: int, diffs: DiffCache) -
         meta.url,
         b.statement.agency or meta.agency,
         ref.number,
-        language_of(b.statement),
+        _language(store, b.statement),
     )
     base = (
         latest_with(refs, c.get("base_sha256"), below=ref.number) if c.get("base_sha256") else None

@@ -95,8 +95,13 @@ def parse_version(text: str, where: str) -> tuple[dict[str, Any], Statement]:
         url=header["url"] or "",
         agency=header["agency"] or "",
         published=header["published"],
+        language=_text_or_none(header.get("language")),
     )
     return header, statement
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def provenance_of(header: dict[str, Any]) -> Provenance | None:
