@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from dipdiff.analyse.compare import verdicts
 from dipdiff.analyse.entities import Sentence
 from dipdiff.analyse.reading import Brief, Reading, brief, read
 from dipdiff.analyse.related import Record, _profile, _Shared
-from dipdiff.analyse.serial import dumps, loads, loads_brief, reading_key
+from dipdiff.analyse.serial import _imported, dumps, loads, loads_brief, reading_key
 from dipdiff.analyse.signals import Signal
 from dipdiff.analyse.stance import ActorInText, Attached, TextAnalysis
 from dipdiff.scrape.charset import decode_html
@@ -122,3 +123,11 @@ def test_the_key_changes_with_anything_the_reading_depends_on():
 def test_a_damaged_document_is_refused(damage):
     with pytest.raises((ValueError, KeyError, TypeError, IndexError)):
         loads(damage)
+
+
+def test_the_analyser_is_every_module_a_reading_imports_in_either_form():
+    """``from dipdiff import langmodel`` (the language model, imported lazily by language.py)
+    is as much a part of the reading as ``from dipdiff.analyse import stance``."""
+    package = Path(str(resources.files("dipdiff")))
+    found = _imported(package, "analyse/reading.py")
+    assert {Path("analyse/language.py"), Path("langmodel.py"), Path("models.py")} <= found

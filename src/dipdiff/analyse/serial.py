@@ -64,7 +64,9 @@ def _imported(package: Path, start: str) -> set[Path]:
         seen.add(path)
         code = _TYPE_CHECKING.sub("", (package / path).read_text(encoding="utf-8"))
         for m in _IMPORT.finditer(code):
-            parts = [p for p in (m.group(1) or m.group(3)).split(".") if p]
+            # group 1 is "" for ``from dipdiff import x``: only ``import dipdiff.x`` leaves it None
+            path_of = m.group(3) if m.group(1) is None else m.group(1)
+            parts = [p for p in path_of.split(".") if p]
             # a name imported from a package (``from dipdiff.analyse import stance``): a module?
             names = re.findall(r"\w+", re.sub(r"#[^\n]*", "", m.group(2) or ""))
             for c in [parts, *([*parts, n] for n in names)]:
