@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from dipdiff import langmodel
 from dipdiff.pipeline.server import LocalServer
 from faultkit import FIGURES, figures_line
 from helpers import Cli, corpus_file
@@ -70,6 +73,19 @@ class _WorkerFigures:
 def pytest_configure(config: pytest.Config) -> None:
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_WorkerFigures())
+    if not hasattr(config, "workerinput"):
+        _own_language_cache(config)
+
+
+def _own_language_cache(config: pytest.Config) -> None:
+    """The suite's language-model cache (dipdiff/langmodel.py): a folder of its own, never the
+    user's home, shared by the xdist workers (they inherit the environment) and every process the
+    tests start; removed when the run ends. Built here, before any test: a test that counts a
+    process's fsyncs and renames (the kill campaigns of faultkit.py) must not count the cache's."""
+    folder = tempfile.mkdtemp(prefix="dipdiff-suite-cache-")
+    os.environ["DIPDIFF_CACHE"] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    langmodel.identifier()
 
 
 def pytest_terminal_summary(

@@ -32,6 +32,7 @@ CORE = {
     "dipdiff.clock",
     "dipdiff.text",
     "dipdiff.config",
+    "dipdiff.langmodel",
 }
 RANK = {"core": 0, "analyse": 1, "scrape": 1, "store": 2, "render": 3, "pipeline": 4, "cli": 5}
 # Outside libraries, and the only modules that may import them.
@@ -43,7 +44,7 @@ HOMES = {
     "rich": ("dipdiff.render.terminal", "dipdiff.cli"),
     # git, and the user's $PAGER for long output on a terminal
     "subprocess": ("dipdiff.store.git", "dipdiff.cli.pager"),
-    "fcntl": ("dipdiff.store.",),
+    "fcntl": ("dipdiff.store.", "dipdiff.langmodel"),
     "jinja2": ("dipdiff.render.site",),
     "markupsafe": ("dipdiff.render.site",),
     "sqlite_utils": ("dipdiff.pipeline.export",),

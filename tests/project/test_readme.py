@@ -189,7 +189,10 @@ UNCHECKED = {
 
 
 def shell_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIPDIFF_")}
+    # The suite's language cache stays (conftest.py): the transcripts never write into the home.
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("DIPDIFF_") or k == "DIPDIFF_CACHE"
+    }
     # Unbuffered, so that stderr lines come where a terminal would show them.
     env.update(
         NO_COLOR="1",

@@ -1,6 +1,7 @@
 """Which language a statement is written in, detected offline.
 
-py3langid's model ships inside its wheel (no download at run time). A stance is judged only in a
+py3langid's model ships inside its wheel (no download at run time; ``dipdiff.langmodel`` keeps it
+unpacked in the user's cache). A stance is judged only in a
 language the lexicon has: a French or Bulgarian text is *not analysed*, never read as neutral.
 Pure: text in, an ISO 639-1 code out. A statement's language is stored in its version header.
 """
@@ -136,6 +137,6 @@ def _language_of_sample(sample: str) -> str:
 
 def _rank(text: str) -> list[tuple[str, float]]:
     """Every language py3langid knows, most likely first, with its log-probability."""
-    import py3langid  # lazy: loads a 4 MB model; only commands that judge stances need it
+    from dipdiff import langmodel  # lazy: numpy and a 68 MB model, for commands that detect
 
-    return [(str(lang), float(score)) for lang, score in py3langid.rank(text)]
+    return [(str(lang), float(score)) for lang, score in langmodel.identifier().rank(text)]
