@@ -120,6 +120,9 @@ def main() -> int:
             (folder / "baseline").mkdir()
             old = baseline_source(ns.baseline, folder / "baseline")
         cmds = commands(folder, src, old, ns.baseline_libraries)
+        # A language-model cache of the run's own (dipdiff/langmodel.py), never the user's: built
+        # by the warm-up below, as a user's first command after an install builds it.
+        env["DIPDIFF_CACHE"] = str(folder / "cache")
         for cmd in cmds.values():  # warm: byte code written, pages cached, the model's cache built
             measured(cmd, folder, env)
         walls: dict[str, list[float]] = {name: [] for name in cmds}
