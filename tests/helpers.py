@@ -10,6 +10,7 @@ import os
 import pty
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,10 @@ def run_in_terminal(args: list[str], env: dict[str, str], rows: int = 24) -> str
     proc.wait(timeout=120)
     os.close(main)
     return b"".join(chunks).decode("utf-8", "replace")
+
+
+def age(root: Path, seconds: float = 3600) -> None:
+    """Make every file under ``root`` look written ``seconds`` ago (settled, for the index)."""
+    then = time.time() - seconds
+    for path in root.rglob("*"):
+        os.utime(path, (then, then))

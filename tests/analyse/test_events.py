@@ -14,17 +14,21 @@ import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
 from dipdiff.analyse import serial
+from dipdiff.cli import base
 from dipdiff.clock import utc_timestamp
 from dipdiff.models import Statement
 from dipdiff.pipeline import crosscheck
 from dipdiff.pipeline.crosscheck import statement_date
+from dipdiff.render.terminal import safe_json
+from dipdiff.store.layout import VERSION_NAME
 from dipdiff.store.meta import StatementMeta
 from dipdiff.store.store import Store
-from helpers import Cli, corpus_statements
+from helpers import Cli, age, corpus_statements
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
@@ -100,13 +104,19 @@ def test_divergences_over_every_real_feed_item_reports_nothing_false(cli):
 
 def test_divergences_from_stored_readings_are_the_same_and_read_no_text_again(cli, monkeypatch):
     """The store keeps what reading each text gave (store/index.py): a second run over a real
-    store reads no text again and answers byte for byte what the first, reading all, answered;
-    a changed analyser, or a damaged entry, reads again."""
+    store reads no text again and answers byte for byte what the first, reading all, answered,
+    and reads no version file but those of the pairs it shows; a changed analyser, or a
+    damaged entry, reads again."""
     _store_of(cli, corpus_statements(), redate=True)
     _import_demo(cli)
+    age(cli.store)  # settled: the index may say which reading each file gave
+    monkeypatch.setattr(base, "_WRITE_SIZE", 100)  # the JSON in many writes
     cold = cli("divergences", "--json")
     cold_related = cli("related", STATE, "--json")
     assert cold.exit_code == 1 and json.loads(cold.output), cold.output
+    # Written as it is encoded, piece by piece (cli/base.py): what one json.dumps wrote.
+    whole = safe_json(json.dumps(json.loads(cold.output), indent=2, ensure_ascii=False))
+    assert len(cold.output) > 1000 and cold.output == whole + "\n"
     db = cli.store / ".index.sqlite"
     with sqlite3.connect(db) as con:
         (stored,) = con.execute("SELECT count(*) FROM readings").fetchone()
@@ -120,8 +130,19 @@ def test_divergences_from_stored_readings_are_the_same_and_read_no_text_again(cl
         return real(statement)
 
     monkeypatch.setattr(crosscheck, "read", counted)
+    files: list[str] = []
+    real_bytes = Path.read_bytes
+
+    def counted_bytes(path: Path) -> bytes:
+        if VERSION_NAME.match(path.name):
+            files.append(f"{path.parent.parent.name}/{path.parent.name}")
+        return real_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counted_bytes)
     warm = cli("divergences", "--json")
     assert (warm.exit_code, warm.output) == (1, cold.output)
+    shown = {d[side]["id"] for d in json.loads(cold.output) for side in ("a", "b")}
+    assert set(files) == shown, (len(set(files)), len(shown))
     assert cli("related", STATE, "--json").output == cold_related.output
     assert calls == []
 

@@ -55,6 +55,22 @@ class Record:
     def source(self) -> str:
         return self.id.split("/", 1)[0]
 
+    @property
+    def title(self) -> str:
+        return self.statement.title
+
+
+@dataclass(frozen=True)
+class Known:
+    """A stored version known by the brief of its reading and its title alone, its text
+    unread: all that an :class:`Index` that can read it again (``reread``) needs to rank it."""
+
+    id: str
+    title: str
+    date: datetime | None
+    version: int | None
+    reading: Brief
+
 
 @dataclass(frozen=True)
 class Related:
@@ -176,11 +192,11 @@ class _Shared:
 H = TypeVar("H", bound=Hashable)
 
 
-def _profile(record: Record, reading: Reading | Brief, shared: _Shared) -> _Profile:
+def _profile(record: Record | Known, reading: Reading | Brief, shared: _Shared) -> _Profile:
     analysis = reading.analysis
     names: dict[str, str] = {}
     weights: dict[str, float] = {}
-    title = record.statement.title
+    title = record.title
     for a in analysis.actors:
         if a.speaker:
             continue
@@ -351,10 +367,11 @@ class Index:
     Given ``reread``, the index keeps of each statement only what ranking candidates and the
     quick verdict read, and reads a text again (``reread``) for a pair it compares in full
     or a statement it returns: ``records`` may then be a generator, and a store of 50,000
-    statements is never held in memory at once.
+    statements is never held in memory at once; and they may be :class:`Known`, their texts
+    unread.
     """
 
-    def __init__(self, records: Iterable[Record], *, reread: Reread | None = None) -> None:
+    def __init__(self, records: Iterable[Record | Known], *, reread: Reread | None = None) -> None:
         self._reread = reread
         # the records and their readings, when they cannot be read again
         self._kept: dict[str, tuple[Record, Reading]] = {}
@@ -367,8 +384,12 @@ class Index:
         for r in records:
             reading: Reading | Brief
             if reread is None:
+                if not isinstance(r, Record):
+                    raise TypeError(f"{r.id}: a record known by its brief needs reread")
                 reading = _full_reading(r)
                 self._kept[r.id] = (r, reading)
+            elif isinstance(r, Known):
+                reading = r.reading
             else:
                 reading = r.reading or read(r.statement)
             self.profiles.append(_profile(r, reading, shared))

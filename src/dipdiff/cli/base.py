@@ -11,7 +11,8 @@ import functools
 import json
 import os
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -65,8 +66,49 @@ def handle_errors(fn: F) -> F:
 
 
 def print_json(doc: Any) -> None:
-    """Indented JSON on stdout; controls and bidi overrides in strings only as escapes."""
-    print(safe_json(json.dumps(doc, indent=2, ensure_ascii=False)))
+    """Indented JSON on stdout; controls and bidi overrides in strings only as escapes.
+
+    Written as it is encoded: a document of tens of megabytes is never one string (and its
+    escaped copy, and its encoded copy) in memory."""
+    _write(json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(doc))
+
+
+def print_json_array(items: Iterable[Any]) -> None:
+    """What :func:`print_json` prints of ``list(items)``, each item made only when it is
+    written (a long result need not exist as documents all at once)."""
+    _write(_array_chunks(items))
+
+
+def _array_chunks(items: Iterable[Any]) -> Iterator[str]:
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
+    first = True
+    for item in items:
+        yield "[\n  " if first else ",\n  "
+        first = False
+        # One level deeper: JSON strings hold no raw newline, so every newline is indentation.
+        for chunk in encoder.iterencode(item):
+            yield chunk.replace("\n", "\n  ")
+    yield "[]" if first else "\n]"
+
+
+def _write(chunks: Iterable[str]) -> None:
+    """``chunks`` on stdout, made safe (:func:`safe_json` changes single characters, so it may
+    work piece by piece), a newline after the document, in writes of about 64 kB."""
+    out = sys.stdout
+    buffer: list[str] = []
+    size = 0
+    for chunk in chunks:
+        buffer.append(chunk)
+        size += len(chunk)
+        if size >= _WRITE_SIZE:
+            out.write(safe_json("".join(buffer)))
+            buffer.clear()
+            size = 0
+    buffer.append("\n")
+    out.write(safe_json("".join(buffer)))
+
+
+_WRITE_SIZE = 1 << 16
 
 
 def _version(value: bool) -> None:

@@ -16,6 +16,7 @@ from dipdiff.cli.base import (
     make_fetcher,
     parse_since,
     print_json,
+    print_json_array,
     store_from,
 )
 from dipdiff.cli.complete import statement_ids
@@ -158,13 +159,13 @@ def divergences(
 ) -> None:
     """Related statements of different sources that diverge, most divergent first. Exit 1 if any."""
     from dipdiff.pipeline.crosscheck import find_divergences
-    from dipdiff.render.json import divergences_doc
+    from dipdiff.render.json import divergence_doc
     from dipdiff.render.plain import divergence_line
 
     span, _ = compare_window(window, config)
     pairs = find_divergences(store_from(ctx), since=parse_since(since), window=span)
     if as_json:
-        print_json(divergences_doc(pairs))
+        print_json_array(map(divergence_doc, pairs))
     else:
         console = make_console()
         if not pairs:

@@ -13,6 +13,7 @@ from dipdiff.analyse.related import (
     DEFAULT_WINDOW,
     DivergentPair,
     Index,
+    Known,
     Record,
     Related,
     Stored,
@@ -22,6 +23,7 @@ from dipdiff.analyse.serial import analyser_version, dumps, loads, loads_brief, 
 from dipdiff.clock import parse_timestamp
 from dipdiff.errors import InputError
 from dipdiff.models import Statement, VersionRef
+from dipdiff.store.index import file_stamp
 from dipdiff.store.lookup import resolve_ref
 from dipdiff.store.store import Store
 
@@ -79,13 +81,47 @@ def _latest(store: Store, reach: Callable[[list[Latest]], list[Latest]] | None) 
     return reach(latest) if reach is not None else latest
 
 
-def _records(store: Store, latest: Iterable[Latest]) -> Iterator[Record]:
-    """The records of ``latest`` with the brief of their readings, one text at a time (a
-    damaged one is left out, and noted)."""
+def _records(store: Store, latest: Iterable[Latest]) -> Iterator[Record | Known]:
+    """The records of ``latest`` with the brief of their readings, one at a time (a damaged
+    one is left out, and noted): known from the store's index while their version files are
+    the ones it saw, else their texts read."""
+    analyser = analyser_version()
     for x in latest:
         with store.guard():
-            statement = store.read_ref(x.ref).statement
-            yield Record(x.id, statement, x.date, x.version, _brief(store, statement))
+            yield _known(store, x, analyser) or _briefed(store, x)
+
+
+def _known(store: Store, x: Latest, analyser: str) -> Known | None:
+    """``x`` as the store's index knows it, if its version file is the one it saw."""
+    try:
+        stamp, _ = file_stamp(store.statement_dir(x.id) / x.ref.filename)
+    except OSError:
+        return None  # reading it says what is wrong
+    found = store.index.file_reading(x.id, stamp, analyser)
+    if found is None:
+        return None
+    title, doc = found
+    try:
+        return Known(x.id, title, x.date, x.version, loads_brief(doc))
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None  # a damaged entry: read again and replaced
+
+
+def _briefed(store: Store, x: Latest) -> Record:
+    """The record of ``x`` with the brief of its reading, its text read (and the index told
+    which reading that file gave, once it has settled)."""
+    # The stamp before the text: a file replaced in between is then read again next time.
+    path = store.statement_dir(x.id) / x.ref.filename
+    try:
+        stamp, settled = file_stamp(path)
+    except OSError:
+        stamp, settled = "", False
+    statement = store.read_ref(x.ref).statement
+    key = reading_key(statement)
+    record = Record(x.id, statement, x.date, x.version, _brief(store, statement, key))
+    if settled:
+        store.index.remember_file_reading(x.id, stamp, key, statement.title)
+    return record
 
 
 def _record(store: Store, x: Latest) -> Record:
@@ -94,9 +130,9 @@ def _record(store: Store, x: Latest) -> Record:
     return Record(x.id, statement, x.date, x.version, _read(store, statement))
 
 
-def _brief(store: Store, statement: Statement) -> Brief:
-    """The brief of ``read(statement)``, from the store's index when it has it."""
-    doc = store.index.brief(reading_key(statement))
+def _brief(store: Store, statement: Statement, key: str) -> Brief:
+    """The brief of ``read(statement)`` (of key ``key``), from the store's index when it has it."""
+    doc = store.index.brief(key)
     if doc is not None:
         try:
             return loads_brief(doc)

@@ -77,17 +77,15 @@ def related_doc(sid: str, items: Sequence[Related]) -> dict[str, Any]:
     }
 
 
-def divergences_doc(pairs: Sequence[DivergentPair]) -> list[dict[str, Any]]:
-    return [
-        {
-            "a": statement_meta(d.a.statement, Origin(d.a.id, d.a.version)),
-            "b": statement_meta(d.b.statement, Origin(d.b.id, d.b.version)),
-            "score": d.score,
-            "related_score": d.related_score,
-            "actors": [x.to_json() for x in d.actors],
-        }
-        for d in pairs
-    ]
+def divergence_doc(d: DivergentPair) -> dict[str, Any]:
+    """One item of the ``divergences --json`` array: a divergent pair."""
+    return {
+        "a": statement_meta(d.a.statement, Origin(d.a.id, d.a.version)),
+        "b": statement_meta(d.b.statement, Origin(d.b.id, d.b.version)),
+        "score": d.score,
+        "related_score": d.related_score,
+        "actors": [x.to_json() for x in d.actors],
+    }
 
 
 def statement_meta(s: Statement, side: Side = None) -> dict[str, Any]:

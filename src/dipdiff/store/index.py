@@ -21,7 +21,9 @@ the sentences: what ranking candidates reads of every statement, where the full 
 read only for the pairs compared in full), under a key that hashes the
 text and the analyser (:mod:`dipdiff.analyse.serial`): a text or an analyser that changed
 finds no entry and is read again. Entries of another analyser are dropped when the first new
-one is written.
+one is written. And, per statement, which reading its latest version file gave (its key and
+title, under the file's stamp: name, size and mtime, as in a signature): a warm
+``divergences`` ranks every statement from the briefs without reading its version file.
 """
 
 from __future__ import annotations
@@ -82,6 +84,25 @@ _SELECT_READING = {
 }
 
 
+def file_stamp(path: Path) -> tuple[str, bool]:
+    """A version file's part of a :func:`signature` (``name:size:mtime``), and whether it is
+    settled."""
+    st = path.stat()
+    return f"{path.name}:{st.st_size}:{st.st_mtime_ns}", st.st_mtime_ns < time.time_ns() - SETTLE_NS
+
+
+# A statement's latest version file, the key of its reading and its title: one row per
+# statement (a newer version replaces it), looked up with its analyser's brief at once.
+_FILE_READINGS = (
+    "CREATE TABLE IF NOT EXISTS file_readings (sid TEXT PRIMARY KEY, stamp TEXT NOT NULL, "
+    "key TEXT NOT NULL, title TEXT NOT NULL)"
+)
+_SELECT_FILE_READING = (
+    "SELECT f.title, r.brief FROM file_readings f JOIN readings r ON r.key = f.key "
+    "WHERE f.sid = ? AND f.stamp = ? AND r.analyser = ?"
+)
+
+
 class StoreIndex:
     """Version refs by statement, valid while their files' signature holds."""
 
@@ -98,6 +119,7 @@ class StoreIndex:
         self.ignored_by_git: bool | None = None
         self._at_exit = False
         self._analyser = ""  # the analyser whose entries this command keeps (once it wrote one)
+        self._file_readings = False  # whether this command made sure that table exists
 
     def lookup(self, sid: str, sig: Signature) -> Rows | None:
         """The rows remembered for ``sid`` if its files still have signature ``sig``."""
@@ -190,6 +212,41 @@ class StoreIndex:
         self._written()
         self.flush(batch=True)
 
+    def file_reading(self, sid: str, stamp: str, analyser: str) -> tuple[str, str] | None:
+        """(title, brief) of the reading by ``analyser`` of ``sid``'s latest version file, while
+        the file's stamp (:func:`file_stamp`) is ``stamp``."""
+        db = self._open(create=False)
+        if db is None:
+            return None
+        try:
+            row = db.execute(_SELECT_FILE_READING, (sid, stamp, analyser)).fetchone()
+        except sqlite3.OperationalError:
+            return None  # no such table yet (an index of an older dipdiff), or locked
+        except sqlite3.Error:
+            self._rebuild()
+            return None
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def remember_file_reading(self, sid: str, stamp: str, key: str, title: str) -> None:
+        """Keep which reading (``key``, of :meth:`remember_reading`) ``sid``'s latest version
+        file, of stamp ``stamp``, gave, and its title."""
+        db = self._open(create=True)
+        if db is None:
+            return
+        try:
+            if not self._file_readings:
+                db.execute(_FILE_READINGS)
+                self._file_readings = True
+            db.execute(
+                "INSERT OR REPLACE INTO file_readings (sid, stamp, key, title) VALUES (?, ?, ?, ?)",
+                (sid, stamp, key, title),
+            )
+        except sqlite3.Error:
+            self._give_up()
+            return
+        self._written()
+        self.flush(batch=True)
+
     def forget(self, sid: str) -> None:
         """Drop an entry found wrong (``verify``): it is rebuilt from the files."""
         db = self._open(create=False)
@@ -237,6 +294,7 @@ class StoreIndex:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                 db.execute("DROP TABLE IF EXISTS versions")
                 db.execute("DROP TABLE IF EXISTS readings")
+                db.execute("DROP TABLE IF EXISTS file_readings")
                 db.execute(
                     "CREATE TABLE versions (sid TEXT PRIMARY KEY, sig TEXT NOT NULL, "
                     "refs TEXT NOT NULL)"
@@ -283,4 +341,5 @@ class StoreIndex:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
         self._db = None
+        self._file_readings = False
         self._pending = 0
