@@ -376,11 +376,24 @@ def near(manifest: dict, day: int, window: int) -> list[str]:
     ]
 
 
+def related_target(n: int) -> int:
+    """A statement of the last week that has related ones: one that names an armed group
+    (the first after n - n/50; a country or a city alone is too common a name to relate two
+    statements of a year's store)."""
+    specs = gen.specs(n)
+    for k in range(n - n // 50, n):
+        text = " ".join(gen.paragraphs(specs[k], 0))
+        if any(force in text for force in gen.FORCES.values()):
+            return k
+    return n - n // 50
+
+
 def cases(folder: Path, manifest: dict, listing_url: Callable[[str], str]) -> list[Case]:
     sids = manifest["sids"]
     n = manifest["n"]
-    target = sids[n - n // 50]  # a statement of the last week
-    target_day = manifest["days"][n - n // 50]
+    at = related_target(n)
+    target = sids[at]
+    target_day = manifest["days"][at]
     (folder / "run.toml").write_text(config_text(listing_url))
     last = LAST_DAY.isoformat()
     day_from, day_to = f"{last}T00:00:00Z", f"{last}T23:59:59Z"
