@@ -17,11 +17,9 @@ import contextlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dipdiff.analyse.diff import DiffResult, diff_statements
 from dipdiff.analyse.language import stored_language
-from dipdiff.analyse.serial import analyser_version, reading_key
 from dipdiff.models import (
     STORING_KINDS,
     Event,
@@ -34,6 +32,9 @@ from dipdiff.models import (
 from dipdiff.store.languages import known_language, remember_language
 from dipdiff.store.meta import TROUBLE, event_kind
 from dipdiff.store.store import Store
+
+if TYPE_CHECKING:
+    from dipdiff.analyse.diff import DiffResult
 
 Checks = Sequence[dict[str, Any]]
 
@@ -52,6 +53,8 @@ class DiffCache:
         key = (a.ref.sha256, b.ref.sha256)
         found = self._diffs.get(key)
         if found is None:
+            from dipdiff.analyse.diff import diff_statements  # lazy: not for `log`, a quiet run
+
             found = self._diffs[key] = diff_statements(a.statement, b.statement)
         return found
 
@@ -157,6 +160,8 @@ def _language(store: Store, statement: Statement) -> str:
     way what detecting it would give."""
     if statement.language is not None:
         return statement.language
+    from dipdiff.analyse.serial import analyser_version, reading_key  # lazy: older files only
+
     key = reading_key(statement)
     doc = store.index.brief(key)
     if doc is not None:
