@@ -346,3 +346,41 @@ def test_atom_feeds_and_sitemap_indexes():
         "https://www.state.gov/sitemap-1.xml",
         "https://www.state.gov/sitemap-2.xml",
     )
+
+
+def test_fetch_json_lists_results_in_the_listings_order_whatever_answers_first(
+    cli, server, tmp_path
+):
+    import time
+
+    from faultkit import statement_html
+
+    paths = [f"/releases/s{n}/" for n in range(4)]
+    items = "".join(f'<li class="item"><a href="{p}">{p}</a></li>' for p in paths)
+    server.set("/releases/", Response(f"<html><body><ul>{items}</ul></body></html>".encode()))
+
+    def text(n: int) -> list[str]:
+        sentence = (
+            f"Statement {n}: the department welcomes the agreement reached by the parties and "
+            "calls on all sides to respect the ceasefire and protect civilians."
+        )
+        return [sentence]
+
+    def slow(handler):
+        time.sleep(0.6)  # the first listed answers last
+        return Response(statement_html("Statement 0", text(0)))
+
+    server.set(paths[0], slow)
+    for n, p in enumerate(paths[1:], 1):
+        server.set(p, Response(statement_html(f"Statement {n}", text(n))))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        "[dipdiff]\nallow_private = true\ndelay = 0\nrobots = false\nretries = 0\n"
+        f'[sources.site]\nkind = "listing"\nurl = "{server.url("/releases/")}"\n'
+        'selector = "li.item"\n',
+        encoding="utf-8",
+    )
+    r = cli("fetch", "--config", str(cfg), "--json", env={"DIPDIFF_NOW": "2024-01-01T00:00:00Z"})
+    assert r.exit_code == 1, r.output
+    urls = [x["url"] for x in json.loads(r.stdout)["results"]]
+    assert urls == [server.url(p) for p in paths], r.stdout

@@ -245,23 +245,27 @@ async def _check_all(
     workers: int,
     policy: NetPolicy,
 ) -> None:
-    queue: asyncio.Queue[Task] = asyncio.Queue()
-    for t in tasks:
-        queue.put_nowait(t)
+    queue: asyncio.Queue[tuple[int, Task]] = asyncio.Queue()
+    for n, t in enumerate(tasks):
+        queue.put_nowait((n, t))
+    # Results in the plan's order, not the order the pages happened to answer in: the same
+    # run gives the same `fetch --json` and the same report every time.
+    done: dict[int, SnapshotResult] = {}
 
     async def work() -> None:
         while True:
             try:
-                task = queue.get_nowait()
+                n, task = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
             result = await _check_one(
                 task, index, recorder, fetcher, listing_urls, clock, JSON_TYPES, policy
             )
-            results.append(result)
+            done[n] = result
             listener.checked(result)
 
     await asyncio.gather(*(work() for _ in range(max(1, min(workers * 2, len(tasks))))))
+    results.extend(done[n] for n in sorted(done))
 
 
 async def _check_one(
