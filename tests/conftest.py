@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from dipdiff import langmodel
+from dipdiff.analyse.language import detect_language
 from dipdiff.pipeline.server import LocalServer
 from faultkit import FIGURES, figures_line
 from helpers import Cli, corpus_file
@@ -28,6 +29,12 @@ def corpus() -> Callable[[str], Path]:
 
 @pytest.fixture
 def server() -> Iterator[LocalServer]:
+    # A test's server answers from threads of the process that runs the code under test, and the
+    # language model's first load holds the GIL (about a second without the cache, which a test
+    # may make unusable): a first new version mid-run stalled the server past the sub-second
+    # deadlines that fault tests give slow pages, and a good page "timed out" (tests that ran
+    # alone failed so). Loaded before the server starts; once per process, it is kept.
+    detect_language("The model is loaded before any test server answers.")
     with LocalServer() as srv:
         yield srv
 
