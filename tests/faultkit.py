@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -331,11 +332,19 @@ def fetch_kill_campaign(
 
 
 def fetch_step_kills(
-    tmp: Path, site: Site, server, config: Path, day: int, stride: int = 1
+    tmp: Path,
+    site: Site,
+    server,
+    config: Path,
+    day: int,
+    stride: int = 1,
+    pick: Callable[[list[str]], list[int]] | None = None,
 ) -> CampaignResult:
     """Kill a ``dipdiff fetch --all`` run of day ``day`` before each of its fsyncs/renames in turn
     (each time on a fresh copy of the store as it was after the day before); the next run must
-    report every change exactly once and store no duplicate."""
+    report every change exactly once and store no duplicate. ``pick``: which steps, from the
+    trace of a run nobody killed (else every ``stride``-th). The trace is kept in
+    ``CampaignResult.trace``."""
     import shutil
 
     from dipdiff.store.store import Store
@@ -362,9 +371,10 @@ def fetch_step_kills(
         check=False,
     )
     reported = [line for line in clean.stderr.splitlines() if line.startswith(("new ", "changed "))]
-    steps = range(
-        1, steps_of(clean) + 1, stride
-    )  # stride 3: before each write (fsync, rename, fsync)
+    res.trace = trace_of(clean)
+    steps = (
+        pick(res.trace) if pick else range(1, steps_of(clean) + 1, stride)
+    )  # stride 3: before each write of a lone atomic write (fsync, rename, fsync)
     for n in steps:
         store = tmp / f"kill{n}"
         shutil.copytree(seed, store) if seed.exists() else None
@@ -437,6 +447,24 @@ def steps_of(run: subprocess.CompletedProcess) -> int:
     return int(run.stdout.rsplit("steps ", 1)[1].split()[0])
 
 
+def trace_of(run: subprocess.CompletedProcess) -> list[str]:
+    """Each fsync and rename of a finished ``cli`` run, in order (``fsync PATH``,
+    ``rename FROM TO``): the line before its last."""
+    return json.loads(run.stdout.splitlines()[-2])
+
+
+def around_renames(trace: list[str]) -> list[int]:
+    """The steps (from 1) to kill before so that every state a group commit passes through is
+    met: before each rename (the files before it in place, itself and those after it not: the
+    first one leaves only synced temp files), and right after the last rename of a commit
+    (every file in place, no folder synced, no check line appended yet)."""
+    return [
+        i
+        for i, step in enumerate(trace, 1)
+        if step.startswith("rename") or (i > 1 and trace[i - 2].startswith("rename"))
+    ]
+
+
 def dipdiff(*args: str, timeout: float = 60, **kw) -> subprocess.CompletedProcess:
     """Run the real ``dipdiff`` command (``python -m dipdiff``) in a child process."""
     return subprocess.run(
@@ -465,6 +493,7 @@ class CampaignResult:
     versions_found: int = 0
     problems: list[str] = field(default_factory=list)
     clean_seconds: list[float] = field(default_factory=list)  # runs that nobody killed
+    trace: list[str] = field(default_factory=list)  # the steps of a run nobody killed
     after_seconds: list[float] = field(default_factory=list)  # the runs right after a kill
 
 
@@ -583,18 +612,23 @@ def _arm_kill(n: int) -> None:
     os.replace = wrap(os.replace)
 
 
-def _count_steps() -> list[int]:
+def _count_steps(trace: list[str] | None = None) -> list[int]:
+    """Count fsyncs and renames; ``trace`` gets one line per step: ``fsync PATH`` (the file
+    or folder synced) or ``rename FROM TO``."""
     counter = [0]
 
-    def wrap(fn):
+    def wrap(fn, kind):
         def inner(*a, **k):
             counter[0] += 1
+            if trace is not None:
+                what = [Path(f"/proc/self/fd/{a[0]}").readlink()] if kind == "fsync" else a[:2]
+                trace.append(" ".join([kind, *map(str, what)]))
             return fn(*a, **k)
 
         return inner
 
-    os.fsync = wrap(os.fsync)
-    os.replace = wrap(os.replace)
+    os.fsync = wrap(os.fsync, "fsync")
+    os.replace = wrap(os.replace, "rename")
     return counter
 
 
@@ -690,12 +724,14 @@ def _cli(argv: list[str]) -> int:
     from dipdiff.clock import utc_timestamp
 
     print(f"started {utc_timestamp()}", flush=True)
-    steps = _count_steps()
+    trace: list[str] = []
+    steps = _count_steps(trace)
     if int(argv[0]):
         _arm_kill(int(argv[0]))
     from dipdiff.cli.app import app
 
     code = app(argv[1:], standalone_mode=False)
+    print(json.dumps(trace), flush=True)
     print(f"steps {steps[0]}", flush=True)
     return code or 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from dipdiff.store.verify import verify
 from faultkit import (
     FIGURES,
     Site,
+    around_renames,
     dipdiff,
     driver_command,
     fetch_config,
@@ -182,7 +184,16 @@ def test_sigkill_before_every_step_of_a_fetch_run(tmp_path, server):
         site.page_path(1, 0).read_bytes().replace(b"<p>", b"<p>Updated: ", 1)
     )
     config = fetch_config(tmp_path / "dipdiff.toml", server)
-    result = fetch_step_kills(tmp_path, site, server, config, day=2, stride=3)
+    result = fetch_step_kills(tmp_path, site, server, config, day=2, pick=around_renames)
     assert result.problems == []
-    assert result.kills >= 4 and result.runs_after_kill_ok == result.kills == result.verifies_ok
+    assert result.kills >= 6 and result.runs_after_kill_ok == result.kills == result.verifies_ok
+    # What a power cut needs, which no kill can show: each file's bytes are synced before its
+    # name appears, and its folder after (the run's check lines, appended after that, are
+    # synced when it ends).
+    renames = [step.split()[1:] for step in result.trace if step.startswith("rename")]
+    assert len(renames) >= 4, result.trace  # a raw page and a version, for each statement
+    for tmp, final in renames:
+        at = result.trace.index(f"rename {tmp} {final}")
+        assert f"fsync {tmp}" in result.trace[:at], (tmp, result.trace)
+        assert f"fsync {Path(final).parent}" in result.trace[at:], (final, result.trace)
     FIGURES["fault scenarios"] += 1

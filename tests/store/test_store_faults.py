@@ -23,7 +23,7 @@ import pytest
 from dipdiff.store.index import INDEX_NAME
 from dipdiff.store.store import Store
 from dipdiff.store.verify import verify
-from faultkit import FIGURES, Site, dipdiff, stored_versions
+from faultkit import FIGURES, Site, dipdiff, fetch_config, stored_versions
 
 pytestmark = pytest.mark.slow  # the disk-full suite: a write failed at each of its steps
 
@@ -343,3 +343,44 @@ def test_fsync_failing_with_enospc_keeps_the_store(tmp_path, seeded, cli, monkey
         else:
             assert r.exit_code == 1 and r.output.startswith("changed"), r.output
     FIGURES["fault scenarios"] += 11
+
+
+def test_a_group_commit_that_fails_stores_nothing_it_did_not_record(tmp_path, cli, server):
+    """A fetch run's group commit fails at each of its fsyncs in turn (a full disk said only
+    there): one line naming the file, exit 2, no leftover; the next run stores every page."""
+    site = Site(tmp_path / "site", pages=3, days=1, seed=4).build(server.url("/releases/2019/"))
+    site.serve_day(server, 1)
+    config = fetch_config(tmp_path / "dipdiff.toml", server)
+    real_fsync = os.fsync
+    failed = 0
+    for n in range(1, 10):
+        store = tmp_path / f"s{n}"
+        calls = [0]
+
+        def fsync(fd, n=n, calls=calls):
+            path = str(Path(f"/proc/self/fd/{fd}").readlink())
+            if "/fault-site/" in path and path.endswith(".tmp"):
+                calls[0] += 1  # a staged file of a statement, not one of the store's own
+                if calls[0] == n:
+                    raise OSError(errno.ENOSPC, "No space left on device")
+            return real_fsync(fd)
+
+        cli.store = store
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(os, "fsync", fsync)
+            r = cli("fetch", "--all", "--config", str(config))
+        if calls[0] < n:
+            break  # fewer staged files than n: every one of them was tried
+        failed += 1
+        assert r.exit_code == 2, (n, r.output)
+        # After the run's progress, one line names the file.
+        _one_line_error(r.output.splitlines()[-1], "No space left on device", "/fault-site/")
+        assert "Traceback" not in r.output
+        assert not list(store.rglob("*.tmp")), n
+        assert verify(Store(store)) == [], n
+        again = cli("fetch", "--all", "--config", str(config))
+        assert again.exit_code == 1, (n, again.output)
+        assert stored_versions(store) == site.expected_versions(1), n
+        assert verify(Store(store)) == [], n
+    assert failed >= 6  # a meta.json, a raw page and a version file for each page
+    FIGURES["fault scenarios"] += failed

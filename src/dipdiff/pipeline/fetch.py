@@ -77,6 +77,8 @@ class _Unheard:
         pass
 
 
+#: How often (seconds) a run looks whether its staged files are due for a commit.
+COMMIT_TICK = 0.1
 _ACCEPT = {"feed": FEED_TYPES, "sitemap": FEED_TYPES, "json": JSON_TYPES, "listing": HTML_TYPES}
 
 
@@ -261,10 +263,19 @@ async def _check_all(
             result = await _check_one(
                 task, index, recorder, fetcher, listing_urls, clock, JSON_TYPES, policy
             )
+            recorder.store.commit_due()
             done[n] = result
             listener.checked(result)
 
-    await asyncio.gather(*(work() for _ in range(max(1, min(workers * 2, len(tasks))))))
+    async def commits(running: asyncio.Future[Any]) -> None:
+        # While every worker waits on a slow page, what the others stored still reaches the
+        # disk in time: a group commit is due by age, not only by number.
+        while not running.done():
+            await asyncio.wait([running], timeout=COMMIT_TICK)
+            recorder.store.commit_due()
+
+    running = asyncio.gather(*(work() for _ in range(max(1, min(workers * 2, len(tasks))))))
+    await asyncio.gather(running, commits(running))
     results.extend(done[n] for n in sorted(done))
 
 
@@ -339,7 +350,7 @@ def fetch_sources(
     fetched) of a source to check, the others are left alone (a shard's, :mod:`.shard`).
     Takes the store's lock for the whole run.
     """
-    with store.lock(wait=lock_wait), store.deferred_sync():
+    with store.lock(wait=lock_wait), store.group_commit():
         return asyncio.run(
             afetch_sources(
                 config,

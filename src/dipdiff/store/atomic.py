@@ -12,9 +12,9 @@ from pathlib import Path
 from dipdiff.errors import StoreError
 from dipdiff.store.layout import TMP_SUFFIX
 
-_UMASK = os.umask(0o022)  # read once, at import (os.umask can only be read by setting it)
+UMASK = os.umask(0o022)  # read once, at import (os.umask can only be read by setting it)
 
-os.umask(_UMASK)
+os.umask(UMASK)
 
 #: Failed writes whose cleanup failed too (a temp file, a cut line or a half-written pair left
 #: behind), in this process. The store's lock is then not released as clean, and the next
@@ -34,7 +34,7 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; store files are ordinary files
+        os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; store files are ordinary files
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -59,6 +59,7 @@ from dipdiff.errors import DamagedFileError, InputError, LockError, StoreError
 from dipdiff.models import Check, Provenance, Statement, Version, VersionRef
 from dipdiff.store import atomic
 from dipdiff.store.atomic import append_line, atomic_write, discard, note_left_behind, os_reason
+from dipdiff.store.commit import GroupCommit
 from dipdiff.store.files import LINK, link_below, no_links, read_text
 from dipdiff.store.ids import hashed_slug, slug_for_url, valid_id
 from dipdiff.store.index import (
@@ -174,6 +175,7 @@ class Store:
         self._locked = False
         self._repaired: list[str] = []
         self._deferred = False
+        self._group: GroupCommit | None = None  # writes staged for one commit (group_commit)
         self._holders = 0  # lock() and reading() blocks in progress: the cache lives while > 0
         self._run: str | None = None  # the `dipdiff run` begun under the lock held now
         self._cache: _Cache | None = None
@@ -465,6 +467,7 @@ class Store:
             return list(cache.ids)
         if not self.root.is_dir():
             return []
+        self.commit()  # staged statements are listed from where they will be
         self.reads["listing"] += 1
         ids: list[str] = []
         # os.scandir and plain strings: pathlib costs about 50 us a statement, a second at
@@ -541,6 +544,7 @@ class Store:
                 return True
             if cache.ids is not None:
                 return cache.listed(sid)
+        self._settle(folder)
         return _holds_a_statement(str(folder))
 
     def find_url(self, url: str, source: str) -> str | None:
@@ -578,6 +582,7 @@ class Store:
         """Read ``meta.json`` and ``checks.jsonl`` (or rebuild the identity a lost
         ``meta.json`` held from the version files)."""
         folder = self.statement_dir(sid)
+        self._settle(folder)
         link = link_below(self.root, folder)
         if link is not None:
             raise DamagedFileError(str(link), LINK)
@@ -608,6 +613,7 @@ class Store:
         return meta, _Record(base, legacy, n_lines)
 
     def _check_lines(self, folder: Path) -> tuple[list[dict[str, Any]], int]:
+        self._settle(folder)
         path = folder / CHECKS
         try:
             text = read_text(path)
@@ -669,9 +675,10 @@ class Store:
         folder = self.statement_dir(meta.id)
         path = self._writable(folder / META)
         base = replace(meta, checks=[])
-        atomic_write(path, base.to_json().encode("utf-8"))
+        self._write(path, base.to_json().encode("utf-8"))
         n_lines = 0
         if meta.checks:
+            self._settle(folder)  # a whole history replaces the file: after what it records
             text = b"".join(check_line(c) for c in meta.checks)
             atomic_write(self._writable(folder / CHECKS), text)
             n_lines = len(meta.checks)
@@ -704,10 +711,77 @@ class Store:
             self._deferred = False
             os.sync()
 
+    @contextlib.contextmanager
+    def group_commit(self) -> Iterator[None]:
+        """Stage the files of the statements recorded in the block and commit them together
+        (:mod:`dipdiff.store.commit`): when :meth:`commit_due` finds a commit due, when a read
+        needs a staged statement's files, and at the end. Check lines are synced at the end,
+        as in :meth:`deferred_sync`. A block left by an exception (Ctrl-C) still commits what
+        it recorded. Needs the lock."""
+        with self.deferred_sync():
+            group = self._group = GroupCommit()
+            try:
+                yield
+            except BaseException:
+                try:
+                    group.commit()
+                except StoreError:
+                    group.abandon()  # the block's own exception says what went wrong
+                raise
+            finally:
+                self._group = None
+            group.commit()  # and a commit that failed in the block fails the command
+
+    def commit(self) -> None:
+        """Make the staged files durable and visible now (:meth:`group_commit`)."""
+        if self._group is not None and (self._group.files or self._group.failure):
+            self._group.commit()
+
+    def commit_due(self) -> None:
+        """Commit if the staged files waited long enough, or are many enough."""
+        if self._group is not None and self._group.due():
+            self._group.commit()
+
+    def _settle(self, folder: Path) -> None:
+        """Commit before the files of ``folder`` are read or replaced from disk, if some of
+        them are staged: what is on disk is then what the store holds."""
+        group = self._group
+        if group is not None and group.holds(folder):
+            group.commit()
+
+    def _settle_file(self, staged: Callable[[Path], bool]) -> None:
+        """Commit before a file is read from disk, if it is one of the staged ones."""
+        group = self._group
+        if group is not None and any(staged(p) for p in group.files):
+            group.commit()
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """Write a file of a statement: staged in a group commit, else atomically and synced."""
+        if self._group is not None:
+            self._group.write(path, data)
+        else:
+            atomic_write(path, data)
+
+    def _unwrite(self, path: Path) -> None:
+        """Remove a file just written (staged, or on disk)."""
+        if self._group is not None and path in self._group.files:
+            self._group.drop(path)
+        else:
+            discard(path)
+
+    def _append(self, path: Path, line: bytes) -> None:
+        """Append a check line; in a group commit after the staged files of its statement."""
+        group = self._group
+        if group is not None and group.holds(path.parent):
+            group.append(path, line)
+        else:
+            append_line(path, line, sync=not self._deferred)
+
     def discard_empty(self, sid: str) -> None:
         """Remove a statement that has no version and no check (its first write failed)."""
         self._require_lock()
         folder = self._writable(self.statement_dir(sid))
+        self._settle(folder)
         if any(VERSION_NAME.match(p.name) for p in folder.iterdir()) or self.meta(sid).checks:
             return
         try:
@@ -722,6 +796,7 @@ class Store:
 
     def forget(self, sid: str) -> None:
         """Drop a statement from the cache: its files are not what the cache says any more."""
+        self._settle(self.statement_dir(sid))  # what is read next comes from the files
         self._touched(sid)
         cache = self._cache
         if cache is None:
@@ -736,8 +811,8 @@ class Store:
         """Remove a version just added when what must follow it (its check) could not be written."""
         self._require_lock()
         folder = self._writable(self.statement_dir(sid))
-        discard(folder / ref.filename)
-        discard(folder / RAW_DIR / raw_name(ref.filename))
+        self._unwrite(folder / ref.filename)
+        self._unwrite(folder / RAW_DIR / raw_name(ref.filename))
         cache = self._cache
         if cache is not None:
             cache.texts.pop((sid, ref.filename), None)
@@ -758,9 +833,11 @@ class Store:
         if record.base is None:
             # A new statement, or one whose meta.json was lost: its identity first.
             base = replace(known, checks=[]) if known else meta.identity()
-            atomic_write(self._writable(folder / META), base.to_json().encode("utf-8"))
+            self._write(self._writable(folder / META), base.to_json().encode("utf-8"))
             record = replace(record, base=base)
         path = self._writable(folder / CHECKS)
+        if record.legacy is not None or record.lines + 1 > 2 * MAX_CHECKS:
+            self._settle(folder)  # a history written whole: after the versions it records
         if record.legacy is not None:
             # An older store's meta.json held the history: move it here, then drop it there.
             atomic_write(path, b"".join(check_line(c) for c in record.legacy) + line)
@@ -770,7 +847,7 @@ class Store:
         elif record.lines + 1 > 2 * MAX_CHECKS:
             record = self._cut_history(sid, meta, entry, record)
         else:
-            append_line(path, line, sync=not self._deferred)
+            self._append(path, line)
             record = replace(record, lines=record.lines + 1)
         merged = _copy(meta)
         if known is not None:
@@ -830,6 +907,7 @@ class Store:
         folder = self.statement_dir(sid)
         if not self.exists(sid):
             raise InputError(f"no statement {sid!r} in {self.root}")
+        self._settle_file(lambda p: p.parent == folder and VERSION_NAME.match(p.name) is not None)
         link = link_below(self.root, folder)
         if link is not None:
             raise DamagedFileError(str(link), LINK)
@@ -863,6 +941,7 @@ class Store:
         return rows
 
     def _parse(self, path: Path) -> tuple[dict[str, Any], Statement]:
+        self._settle_file(path.__eq__)
         self.reads["version"] += 1
         try:
             text = read_text(path)
@@ -916,6 +995,7 @@ class Store:
     def read_raw(self, sid: str, n: int = -1) -> bytes:
         ref = self.version_ref(sid, n)
         path = self.statement_dir(sid) / RAW_DIR / raw_name(ref.filename)
+        self._settle_file(path.__eq__)
         self.reads["raw"] += 1
         if link_below(self.root, path) is not None:
             raise DamagedFileError(str(path), LINK)
@@ -945,13 +1025,13 @@ class Store:
         files = self._version_files(sid)  # before the write: from the cache, or read once
         if raw is not None:
             # Raw first: a version file never exists without its raw page.
-            atomic_write(raw_path, gzip.compress(raw, mtime=0))
+            self._write(raw_path, gzip.compress(raw, mtime=0))
         text = render_version(statement, fetched_at, sha, provenance, _language(statement))
         try:
-            atomic_write(folder / name, text.encode("utf-8"))
+            self._write(folder / name, text.encode("utf-8"))
         except StoreError:
             if raw is not None:  # no raw page without its version either
-                discard(raw_path)
+                self._unwrite(raw_path)
             raise
         # What a read of the file gives back, without reading it.
         header, written = parse_version(text, str(folder / name))
@@ -971,7 +1051,8 @@ class Store:
         # the header keeps the true time. Fixed-length names keep `ls` chronological.
         while True:
             name = version_name(when)
-            if not (folder / name).exists():
+            staged = self._group is not None and folder / name in self._group.files
+            if not staged and not (folder / name).exists():
                 return name
             when += timedelta(seconds=1)
 
