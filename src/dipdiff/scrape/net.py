@@ -17,6 +17,7 @@ pools made here.
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
 import ssl
 import time
@@ -195,6 +196,10 @@ class _Backend(httpcore.NetworkBackend):
 class _AsyncStream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
+        # Before each request the pool asks every idle connection whether the server closed
+        # it ("is_readable"); anyio answers by building all of the stream's attributes each
+        # time (8% of a run that gets 2,000 304s): asked of the socket itself instead.
+        self._socket: socket.socket | None = inner.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._inner.read(max_bytes, _bound(timeout, httpcore.ReadTimeout))
@@ -215,7 +220,20 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, bound))
 
     def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable" and self._socket is not None:
+            return _readable(self._socket)
         return self._inner.get_extra_info(info)
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Would a read return at once (data, or the end of a connection the server closed)? As
+    httpcore's own test: a socket without a descriptor any more counts as readable."""
+    fd = sock.fileno()
+    if fd < 0:
+        return True
+    poll = select.poll()
+    poll.register(fd, select.POLLIN)
+    return bool(poll.poll(0))
 
 
 class _AsyncBackend(httpcore.AsyncNetworkBackend):

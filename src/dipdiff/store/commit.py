@@ -7,7 +7,8 @@ run's event loop while every other request waits. Inside :meth:`Store.group_comm
 beside its final name and returns; :meth:`GroupCommit.commit` then, for every file staged
 since the last commit:
 
-1. syncs every temp file (the first sync flushes them all; the others find little to do),
+1. syncs every temp file, all at once (from threads, so that the file system writes them
+   together),
 2. renames each one into place, in the order they were written (a raw page before its
    version, ``meta.json`` before the statement's first version),
 3. syncs the folders that got a new name, and the folders that got a new folder,
@@ -28,6 +29,7 @@ import contextlib
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +48,10 @@ from dipdiff.store.layout import TMP_SUFFIX
 #: (seconds): few syncs for many pages, and a page stored is on disk within about a second.
 DUE_FOLDERS = 64
 DUE_AGE = 0.5
+# Files synced at once, each from its own thread: the file system then writes them in a few
+# journal commits instead of one commit each (60 files on the loaded 2-core machine: 160 ms
+# one after the other, 6-10 ms from 8 threads).
+SYNCERS = 8
 
 
 @dataclass
@@ -54,7 +60,7 @@ class GroupCommit:
 
     files: dict[Path, Path] = field(default_factory=dict)  # final name -> its temp file, in order
     lines: list[tuple[Path, bytes]] = field(default_factory=list)  # appends that wait for them
-    folders: set[Path] = field(default_factory=set)  # where staged files go
+    folders: dict[Path, set[str]] = field(default_factory=dict)  # where staged files go: names
     made: set[Path] = field(default_factory=set)  # folders created for them
     since: float = 0.0  # time.monotonic() of the oldest staged write
     # A commit that failed: versions were reported that are not stored. Raised again by every
@@ -64,6 +70,10 @@ class GroupCommit:
     def holds(self, folder: Path) -> bool:
         """Has ``folder`` (a statement's, or its ``raw/``) files that are not in place yet?"""
         return folder in self.folders
+
+    def names(self, folder: Path) -> set[str]:
+        """The names of the files staged for ``folder``."""
+        return self.folders.get(folder, set())
 
     def due(self) -> bool:
         if self.failure is not None:
@@ -76,8 +86,11 @@ class GroupCommit:
         """Stage ``data`` for ``path``: in a temp file beside it, not synced, not renamed."""
         tmp: str | None = None
         try:
-            self._make_folder(path.parent)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+            try:
+                fd, tmp = _temp_file(path)
+            except FileNotFoundError:  # the statement's first file (the folder is made once)
+                self._make_folder(path.parent)
+                fd, tmp = _temp_file(path)
             os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; store files are ordinary files
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -91,9 +104,9 @@ class GroupCommit:
         if old is not None:
             discard(old)
         self.files[path] = Path(tmp)
-        self.folders.add(path.parent)
+        self.folders.setdefault(path.parent, set()).add(path.name)
         if path.parent.name == "raw":
-            self.folders.add(path.parent.parent)
+            self.folders.setdefault(path.parent.parent, set())
 
     def append(self, path: Path, line: bytes) -> None:
         """Append ``line`` to ``path`` once the files staged before it are in place."""
@@ -114,7 +127,7 @@ class GroupCommit:
         if self.failure is not None:
             raise self.failure
         files, lines, made = list(self.files.items()), self.lines, self.made
-        self.files, self.lines, self.folders, self.made = {}, [], set(), set()
+        self.files, self.lines, self.folders, self.made = {}, [], {}, set()
         try:
             _put_in_place(files, made)
             for path, line in lines:
@@ -128,7 +141,7 @@ class GroupCommit:
         for tmp in self.files.values():
             discard(tmp)
         _remove_empty(self.made)
-        self.files, self.lines, self.folders, self.made = {}, [], set(), set()
+        self.files, self.lines, self.folders, self.made = {}, [], {}, set()
 
     def _make_folder(self, folder: Path) -> None:
         missing = []
@@ -146,16 +159,16 @@ def _put_in_place(files: list[tuple[Path, Path]], made: set[Path]) -> None:
     renamed when one fails is removed."""
     done = 0
     try:
-        for path, tmp in files:
-            _sync(tmp, path)
+        with ThreadPoolExecutor(SYNCERS) as pool:
+            list(pool.map(_sync, [tmp for _, tmp in files], [path for path, _ in files]))
         for path, tmp in files:
             try:
                 tmp.replace(path)
             except OSError as e:
                 raise StoreError(str(path), f"cannot write: {os_reason(e)}") from None
             done += 1
-        for folder in sorted({p.parent for p, _ in files} | {d.parent for d in made}):
-            fsync_dir(folder)
+        with ThreadPoolExecutor(SYNCERS) as pool:
+            list(pool.map(fsync_dir, {p.parent for p, _ in files} | {d.parent for d in made}))
     finally:
         if done < len(files):
             for _, tmp in files[done:]:
@@ -170,6 +183,10 @@ def _remove_empty(made: set[Path]) -> None:
     for folder in sorted(made, key=lambda d: len(d.parts), reverse=True):
         with contextlib.suppress(OSError):  # not empty: a file of it was committed
             folder.rmdir()
+
+
+def _temp_file(path: Path) -> tuple[int, str]:
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
 
 
 def _sync(tmp: Path, path: Path) -> None:

@@ -749,10 +749,10 @@ class Store:
         if group is not None and group.holds(folder):
             group.commit()
 
-    def _settle_file(self, staged: Callable[[Path], bool]) -> None:
-        """Commit before a file is read from disk, if it is one of the staged ones."""
+    def _settle_file(self, path: Path) -> None:
+        """Commit before ``path`` is read from disk, if it is one of the staged files."""
         group = self._group
-        if group is not None and any(staged(p) for p in group.files):
+        if group is not None and path in group.files:
             group.commit()
 
     def _write(self, path: Path, data: bytes) -> None:
@@ -907,7 +907,9 @@ class Store:
         folder = self.statement_dir(sid)
         if not self.exists(sid):
             raise InputError(f"no statement {sid!r} in {self.root}")
-        self._settle_file(lambda p: p.parent == folder and VERSION_NAME.match(p.name) is not None)
+        group = self._group
+        if group is not None and any(VERSION_NAME.match(n) for n in group.names(folder)):
+            group.commit()  # a staged version is listed from where it will be
         link = link_below(self.root, folder)
         if link is not None:
             raise DamagedFileError(str(link), LINK)
@@ -941,7 +943,7 @@ class Store:
         return rows
 
     def _parse(self, path: Path) -> tuple[dict[str, Any], Statement]:
-        self._settle_file(path.__eq__)
+        self._settle_file(path)
         self.reads["version"] += 1
         try:
             text = read_text(path)
@@ -995,7 +997,7 @@ class Store:
     def read_raw(self, sid: str, n: int = -1) -> bytes:
         ref = self.version_ref(sid, n)
         path = self.statement_dir(sid) / RAW_DIR / raw_name(ref.filename)
-        self._settle_file(path.__eq__)
+        self._settle_file(path)
         self.reads["raw"] += 1
         if link_below(self.root, path) is not None:
             raise DamagedFileError(str(path), LINK)
