@@ -1,7 +1,8 @@
 """The baseline: fetch every URL of a sitemap with httpx, extract the body with lxml, hash it.
 
 Same concurrency as dipdiff's default (8 connections), no politeness, no store: the
-least work a change detector can do.
+least work a change detector can do. Requests are conditional, as dipdiff's are: each URL's
+``ETag`` and ``Last-Modified`` are kept beside its hash, and a ``304`` keeps the hash it had.
 """
 
 from __future__ import annotations
@@ -16,16 +17,26 @@ import httpx
 from lxml import etree, html
 
 
-async def fetch_hashes(sitemap: str) -> dict[str, str]:
-    new: dict[str, str] = {}
+async def fetch_hashes(sitemap: str, old: dict[str, list[str | None]]) -> dict[str, list]:
+    new: dict[str, list[str | None]] = {}
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=8)) as client:
         root = etree.fromstring((await client.get(sitemap)).content)
         urls = [el.text for el in root.iter("{*}loc")]
         sem = asyncio.Semaphore(8)
 
         async def one(url: str) -> None:
+            sha, etag, modified = old.get(url) or (None, None, None)
+            headers = {}
+            if sha and etag:
+                headers["If-None-Match"] = etag
+            if sha and modified:
+                headers["If-Modified-Since"] = modified
             async with sem:
-                r = await client.get(url)
+                r = await client.get(url, headers=headers)
+            validators = [r.headers.get("etag"), r.headers.get("last-modified")]
+            if r.status_code == 304:
+                new[url] = [sha, *validators]
+                return
             doc = html.fromstring(r.content)
             body = (
                 doc.cssselect("div.entry-content")
@@ -35,7 +46,7 @@ async def fetch_hashes(sitemap: str) -> dict[str, str]:
                 )
             )
             text = " ".join(b.text_content() for b in body)
-            new[url] = hashlib.sha256(text.encode()).hexdigest()
+            new[url] = [hashlib.sha256(text.encode()).hexdigest(), *validators]
 
         await asyncio.gather(*(one(u) for u in urls))
     return new
@@ -43,8 +54,8 @@ async def fetch_hashes(sitemap: str) -> dict[str, str]:
 
 def main(sitemap: str, state_file: Path) -> None:
     old = json.loads(state_file.read_text()) if state_file.exists() else {}
-    new = asyncio.run(fetch_hashes(sitemap))
-    changed = sum(1 for u, h in new.items() if old.get(u) != h)
+    new = asyncio.run(fetch_hashes(sitemap, old))
+    changed = sum(1 for u, h in new.items() if (old.get(u) or [None])[0] != h[0])
     state_file.write_text(json.dumps(new))
     print(f"{len(new)} pages, {changed} new or changed")
 

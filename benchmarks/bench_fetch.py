@@ -228,7 +228,7 @@ def main() -> None:
         )
     print(
         f"{args.pages} statement pages on 127.0.0.1, {os.cpu_count()} CPU(s), Python "
-        f"{sys.version.split()[0]}"
+        f"{sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}"
     )
     results = scenario(args.pages, args.edits, not args.no_urlwatch, out_dir)
     phases = list(next(iter(results.values())))
@@ -257,12 +257,20 @@ def main() -> None:
         print(f"{other} time / dipdiff time  ->  {ratios}")
     bare = results["bare httpx+lxml"]["no change"][0]
     nochange = dd["no change"][0]
-    print(f"dipdiff no-change run / bare loop = {nochange / bare:.2f} (target <= 1.5)")
+    first, bare_first = dd["first run"][0], results["bare httpx+lxml"]["first run"][0]
+    print(f"dipdiff first run / bare loop = {first / bare_first:.2f} (target <= 2)")
+    if "urlwatch" in results:
+        print(
+            f"urlwatch / dipdiff first run = "
+            f"{results['urlwatch']['first run'][0] / first:.2f} (target >= 1)"
+        )
+    print(f"dipdiff no-change run / bare conditional loop = {nochange / bare:.2f} (target <= 1.5)")
     if "urlwatch" in results:
         print(
             f"urlwatch / dipdiff no-change run = "
             f"{results['urlwatch']['no change'][0] / nochange:.2f} (target >= 2)"
         )
+    print("load average (1, 5, 15 min) at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     if args.memory:
         memory(args.pages, args.edits, known={args.pages: dd["no change"]})
 
