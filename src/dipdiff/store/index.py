@@ -34,6 +34,7 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,18 +141,31 @@ class StoreIndex:
         return rows
 
     def remember(self, sid: str, sig: Signature, rows: Rows) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO versions (sid, sig, refs) VALUES (?, ?, ?)",
+            (sid, sig, json.dumps(rows)),
+        )
+
+    def _write(
+        self,
+        sql: str,
+        params: tuple[str, ...],
+        first: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> bool:
+        """One row into the command's open transaction (``first`` runs before it, in it);
+        False when the index cannot be written and the command goes without it."""
         db = self._open(create=True)
         if db is None:
-            return
+            return False
         try:
-            db.execute(
-                "INSERT OR REPLACE INTO versions (sid, sig, refs) VALUES (?, ?, ?)",
-                (sid, sig, json.dumps(rows)),
-            )
+            if first is not None:
+                first(db)
+            db.execute(sql, params)
         except sqlite3.Error:
             self._give_up()
-            return
+            return False
         self._written()
+        return True
 
     def _written(self) -> None:
         self._pending += 1
@@ -194,23 +208,19 @@ class StoreIndex:
 
     def remember_reading(self, key: str, analyser: str, doc: str, brief: str) -> None:
         """Keep a text's reading and its brief (documents of :mod:`dipdiff.analyse.serial`)."""
-        db = self._open(create=True)
-        if db is None:
-            return
-        try:
+
+        def only_this_analyser(db: sqlite3.Connection) -> None:
             if self._analyser != analyser:
                 # What an older analyser found is never looked up again: no dead weight.
                 db.execute("DELETE FROM readings WHERE analyser != ?", (analyser,))
                 self._analyser = analyser
-            db.execute(
-                "INSERT OR REPLACE INTO readings (key, analyser, doc, brief) VALUES (?, ?, ?, ?)",
-                (key, analyser, doc, brief),
-            )
-        except sqlite3.Error:
-            self._give_up()
-            return
-        self._written()
-        self.flush(batch=True)
+
+        if self._write(
+            "INSERT OR REPLACE INTO readings (key, analyser, doc, brief) VALUES (?, ?, ?, ?)",
+            (key, analyser, doc, brief),
+            only_this_analyser,
+        ):
+            self.flush(batch=True)
 
     def file_reading(self, sid: str, stamp: str, analyser: str) -> tuple[str, str] | None:
         """(title, brief) of the reading by ``analyser`` of ``sid``'s latest version file, while
@@ -230,22 +240,18 @@ class StoreIndex:
     def remember_file_reading(self, sid: str, stamp: str, key: str, title: str) -> None:
         """Keep which reading (``key``, of :meth:`remember_reading`) ``sid``'s latest version
         file, of stamp ``stamp``, gave, and its title."""
-        db = self._open(create=True)
-        if db is None:
-            return
-        try:
+
+        def table_made(db: sqlite3.Connection) -> None:
             if not self._file_readings:
                 db.execute(_FILE_READINGS)
                 self._file_readings = True
-            db.execute(
-                "INSERT OR REPLACE INTO file_readings (sid, stamp, key, title) VALUES (?, ?, ?, ?)",
-                (sid, stamp, key, title),
-            )
-        except sqlite3.Error:
-            self._give_up()
-            return
-        self._written()
-        self.flush(batch=True)
+
+        if self._write(
+            "INSERT OR REPLACE INTO file_readings (sid, stamp, key, title) VALUES (?, ?, ?, ?)",
+            (sid, stamp, key, title),
+            table_made,
+        ):
+            self.flush(batch=True)
 
     def forget(self, sid: str) -> None:
         """Drop an entry found wrong (``verify``): it is rebuilt from the files."""
