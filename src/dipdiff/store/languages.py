@@ -25,8 +25,11 @@ def known_language(index: StoreIndex, key: str) -> str | None:
     if db is None:
         return None
     try:
-        db.executescript(TABLE)
         row = db.execute("SELECT language FROM languages WHERE key = ?", (key,)).fetchone()
+    except sqlite3.OperationalError:
+        # No such table yet (made by the first remember_language), or locked: a lookup
+        # writes nothing, so a read-only store keeps its index for the rest of the command.
+        return None
     except sqlite3.Error as e:
         index.failed(e)
         return None
